@@ -1,0 +1,67 @@
+/*
+ * conf_keys: the table of every configuration key. Adding a key means one
+ * line here, a field in struct conf, and a paragraph in cohortd.conf.5 (a
+ * unit test fails until the man page has it).
+ */
+#include "common/conf.h"
+
+#include <stddef.h>
+
+static const char *const role_choices[] = {"master", "target", NULL};
+static const char *const tls_choices[] = {"verify", "encrypt-only", NULL};
+
+#define STR(field, def, doc) \
+	{#field, CONF_T_STRING, def, 0, 0, NULL, 0, doc, \
+	    offsetof(struct conf, field), sizeof(((struct conf *)0)->field)}
+#define INT(field, def, lo, hi, doc) \
+	{#field, CONF_T_INT, def, lo, hi, NULL, 0, doc, \
+	    offsetof(struct conf, field), sizeof(int64_t)}
+#define BOOL(field, def, doc) \
+	{#field, CONF_T_BOOL, def, 0, 1, NULL, 0, doc, \
+	    offsetof(struct conf, field), sizeof(int)}
+#define ENUM(field, def, choices, first, doc) \
+	{#field, CONF_T_ENUM, def, 0, 0, choices, first, doc, \
+	    offsetof(struct conf, field), sizeof(int)}
+
+const struct conf_key conf_keys[] = {
+	ENUM(role, NULL, role_choices, ROLE_MASTER, "master or target"),
+	STR(state_dir, "", "folder with the store, keys and certificates"),
+	STR(log_level, "info", "debug, info, warn or error"),
+	BOOL(log_syslog, "no", "log to syslog instead of stderr"),
+	ENUM(tls, "verify", tls_choices, TLS_VERIFY,
+	    "verify: check the master's certificate and name; encrypt-only: "
+	    "do not (logged as a warning at every start)"),
+
+	STR(listen, "127.0.0.1:8443", "master: HOST:PORT to serve HTTPS on; "
+	    "port 0 picks a free port and writes it to STATE_DIR/port"),
+	STR(store, "cohort.db", "master: SQLite file (relative to state_dir) "
+	    "or postgresql:// URL"),
+	INT(max_body_bytes, "1048576", 1024, 67108864,
+	    "master: largest request body accepted"),
+	INT(max_json_depth, "32", 4, 1024, "master: deepest JSON nesting accepted"),
+	INT(longpoll_max_s, "50", 1, 300,
+	    "master: longest time a poll is held open waiting for instructions"),
+	INT(token_ttl_s, "3600", 10, 604800,
+	    "master: default lifetime of an enlistment token"),
+	INT(cert_days, "365", 1, 3650, "master: validity of issued certificates"),
+	INT(request_timeout_s, "30", 1, 3600,
+	    "master: time a client may take to send a request"),
+	INT(downloadlist_keep_applied, "100", 0, 1000000,
+	    "master: applied instructions kept per target"),
+	INT(history_max_rows, "1000", 10, 100000000,
+	    "history rows kept in all"),
+	INT(history_max_rows_per_job, "100", 1, 100000000,
+	    "history rows kept per job"),
+
+	STR(name, "", "target: this target's name (fixed by its certificate)"),
+	STR(master, "", "target: master URL(s), space separated"),
+	INT(poll_interval_s, "60", 1, 28800,
+	    "target: longest wait before asking the master again"),
+	INT(outbox_max_items, "10000", 10, 10000000,
+	    "target: outcomes and events held while the master is away"),
+	INT(max_output_bytes, "1048576", 0, 67108864,
+	    "target: default limit of captured output per step"),
+	STR(socket, "cohortd.sock", "target: local control socket "
+	    "(relative to state_dir)"),
+	{NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, 0},
+};

@@ -1,0 +1,8 @@
+#include "target/target.h"
+
+int
+target_run(const struct conf *conf, struct cerr *err)
+{
+	(void)conf;
+	return cerr_set(err, CERR_INTERNAL, "target role: under construction");
+}

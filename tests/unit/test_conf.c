@@ -1,0 +1,173 @@
+/*
+ * Unit tests for the configuration: ini reading, the key table, every
+ * refusal naming its file, line and key, flags overriding the file.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/conf.h"
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static const struct {
+	const char *text;	/* the config file */
+	int ok;
+	const char *expect;	/* substring of the report, when !ok */
+} file_cases[] = {
+	{"role = master\nstate_dir = /tmp/x\n", 1, NULL},
+	{"# comment\n; other\n\nrole=target\nstate_dir=/s\nname=web-1\n"
+	 "master = https://m:1\n", 1, NULL},
+	{"role = master\n", 0, "state_dir: not set"},
+	{"state_dir = /x\n", 0, "role: not set"},
+	{"role = boss\nstate_dir=/x\n", 0, ":1: role: 'boss' is not one"},
+	{"role = master\nstate_dir=/x\nbogus = 1\n", 0, ":3: bogus: unknown key"},
+	{"role = master\nstate_dir=/x\npoll_interval_s = 0\n", 0,
+	 ":3: poll_interval_s: 0 is out of range 1..28800"},
+	{"role = master\nstate_dir=/x\npoll_interval_s = 28801\n", 0,
+	 "out of range"},
+	{"role = master\nstate_dir=/x\npoll_interval_s = 12abc\n", 0,
+	 "is not a number"},
+	{"role = master\nstate_dir=/x\nlog_syslog = maybe\n", 0,
+	 "log_syslog: 'maybe' is not yes or no"},
+	{"role = master\nstate_dir=/x\njust a line\n", 0,
+	 ":3: expected 'key = value'"},
+	{"role = master\nstate_dir=/x\nlog_level = loud\n", 0, "log_level"},
+	{"role = target\nstate_dir=/x\nmaster=https://m\n", 0, "name: not set"},
+	{"role = target\nstate_dir=/x\nname=t\n", 0, "master: not set"},
+	{"role = master\nstate_dir=/x\nproxy backup = bk:disk\n", 1, NULL},
+	{"role = master\nstate_dir=/x\nproxy backup = :disk\n", 0,
+	 "proxy backup: expected user[:group]"},
+	{"role = master\nstate_dir=/x\nproxy b = u\nproxy b = v\n", 0,
+	 ":4: proxy b: defined twice"},
+	/* every bad line is reported, not only the first */
+	{"role = master\nstate_dir=/x\nx1 = 1\nx2 = 2\n", 0, ":4: x2: unknown"},
+};
+
+static void
+test_conf_file_cases(void **state)
+{
+	char path[] = "/tmp/cohort-conf-XXXXXX";
+	char report[4096];
+	struct conf c;
+	struct cerr err;
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	close(fd);
+	for (size_t i = 0; i < sizeof(file_cases) / sizeof(file_cases[0]);
+	    i++) {
+		int rc;
+
+		write_file(path, file_cases[i].text);
+		rc = conf_load(&c, path, NULL, 0, report, sizeof(report), &err);
+		if (file_cases[i].ok) {
+			if (rc != 0)
+				fail_msg("case %zu: %s", i, report);
+		} else {
+			if (rc == 0)
+				fail_msg("case %zu accepted", i);
+			if (strstr(report, file_cases[i].expect) == NULL)
+				fail_msg("case %zu: '%s' not in '%s'", i,
+				    file_cases[i].expect, report);
+		}
+	}
+	unlink(path);
+}
+
+static void
+test_conf_defaults_and_flags(void **state)
+{
+	char path[] = "/tmp/cohort-conf-XXXXXX";
+	char report[1024];
+	char *flags[] = {"--poll_interval_s=5", "--name=t1"};
+	char *bad_flags[] = {"--nope=1"};
+	struct conf c;
+	struct cerr err;
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	close(fd);
+	write_file(path, "role = target\nstate_dir = /s\nmaster = https://m\n"
+			 "name = t0\nproxy bk = backup:disk\n");
+	assert_int_equal(conf_load(&c, path, flags, 2, report, sizeof(report),
+			     &err), 0);
+	assert_int_equal(c.role, ROLE_TARGET);
+	assert_int_equal(c.poll_interval_s, 5);
+	assert_string_equal(c.name, "t1");
+	assert_int_equal(c.max_body_bytes, 1048576);
+	assert_int_equal(c.tls, TLS_VERIFY);
+	assert_non_null(conf_proxy_find(&c, "bk"));
+	assert_string_equal(conf_proxy_find(&c, "bk")->user, "backup");
+	assert_string_equal(conf_proxy_find(&c, "bk")->group, "disk");
+	assert_null(conf_proxy_find(&c, "other"));
+
+	assert_int_equal(conf_load(&c, path, bad_flags, 1, report,
+			     sizeof(report), &err), -1);
+	assert_non_null(strstr(report, "command line: nope: unknown key"));
+	unlink(path);
+}
+
+static void
+test_conf_missing_file(void **state)
+{
+	char report[256];
+	struct conf c;
+	struct cerr err;
+
+	assert_int_equal(conf_load(&c, "/nonexistent/cohortd.conf", NULL, 0,
+			     report, sizeof(report), &err), -1);
+	assert_int_equal(err.code, CERR_IO);
+	assert_non_null(strstr(err.msg, "/nonexistent/cohortd.conf"));
+}
+
+static void
+test_conf_long_line(void **state)
+{
+	char path[] = "/tmp/cohort-conf-XXXXXX";
+	char report[512];
+	struct conf c;
+	struct cerr err;
+	char *text = malloc(10000);
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	close(fd);
+	strcpy(text, "role = master\nstate_dir = ");
+	memset(text + strlen(text), 'a', 6000);
+	strcpy(text + 26 + 6000, "\nlisten = 127.0.0.1:1\n");
+	write_file(path, text);
+	assert_int_equal(conf_load(&c, path, NULL, 0, report, sizeof(report),
+			     &err), -1);
+	assert_non_null(strstr(report, ":2: line longer than"));
+	free(text);
+	unlink(path);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_conf_file_cases),
+		cmocka_unit_test(test_conf_defaults_and_flags),
+		cmocka_unit_test(test_conf_missing_file),
+		cmocka_unit_test(test_conf_long_line),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
