@@ -1,0 +1,73 @@
+/*
+ * runrec: the record of one job run on a target: the job's own row and one
+ * row per step attempt. The target builds it while the run goes, stores it
+ * in its outbox as JSON, and uploads it; the master validates the JSON it
+ * receives with run_report_from_json() before storing a single row.
+ *
+ * Ownership: struct run_report owns all its strings and its step array;
+ * run_report_free() releases them.
+ */
+#ifndef COHORT_RUNREC_H
+#define COHORT_RUNREC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "common/cerr.h"
+#include "common/wire.h"
+
+#define RUNREC_MESSAGE_MAX 1024
+#define RUNREC_MAX_STEP_ROWS 10000	/* steps x attempts in one report */
+
+struct run_step_rec {
+	int step;			/* 1-based */
+	int attempt;			/* 1-based */
+	char *step_name;
+	enum run_outcome outcome;	/* succeeded, failed, retrying, canceled,
+					   interrupted */
+	int exit_code;			/* -1: none (signal, spawn failure) */
+	int64_t started_ms;
+	int64_t duration_ms;
+	char *message;			/* why, for people ("" when none) */
+	char *output;			/* captured output ("" when none) */
+};
+
+struct run_report {
+	int64_t target_run_id;		/* the target's id of this run */
+	char *job;
+	int64_t instr_id;		/* START instruction, 0 for scheduled */
+	enum run_outcome outcome;	/* running while in progress */
+	int exit_code;			/* of the last step run, -1 if none */
+	int64_t started_ms;
+	int64_t duration_ms;
+	int32_t tz_offset_s;
+	char *message;
+	struct run_step_rec *steps;
+	size_t nsteps;
+};
+
+/* A new empty report for a run; NULL on out-of-memory. */
+struct run_report *run_report_new(int64_t target_run_id, const char *job,
+    int64_t instr_id, int64_t started_ms, int32_t tz_offset_s);
+/* Appends a step row (copies the strings); -1 on out-of-memory or when
+ * RUNREC_MAX_STEP_ROWS is reached. */
+int run_report_add_step(struct run_report *r, const struct run_step_rec *s,
+    struct cerr *err);
+/* Replaces r->message with a copy of msg. */
+int run_report_set_message(struct run_report *r, const char *msg,
+    struct cerr *err);
+void run_report_free(struct run_report *r);
+
+/* JSON form: {"target_run_id", "job", "instr_id", "outcome", "exit_code",
+ * "started_ms", "duration_ms", "tz_offset_s", "message", "steps": [{"step",
+ * "attempt", "step_name", "outcome", "exit_code", "started_ms",
+ * "duration_ms", "message", "output"}]}. New reference. */
+json_t *run_report_to_json(const struct run_report *r);
+/* Validates every field (types, ranges, names, lengths); unknown fields
+ * are refused. *out is new on success. */
+int run_report_from_json(const json_t *v, struct run_report **out,
+    struct cerr *err);
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * wire: the enumerations both sides speak (download-list operations and
+ * statuses, run outcomes) and their stable names, which appear in the API,
+ * the stores and the documentation. A name never changes once released.
+ */
+#ifndef COHORT_WIRE_H
+#define COHORT_WIRE_H
+
+enum instr_op {
+	INSTR_INSERT, INSTR_UPDATE, INSTR_DELETE, INSTR_START, INSTR_STOP,
+	INSTR_RESYNC, INSTR_SET_POLL_INTERVAL, INSTR_DEFECT, INSTR_OP_COUNT
+};
+
+enum instr_status {
+	INSTR_PENDING, INSTR_DOWNLOADED, INSTR_APPLIED, INSTR_FAILED,
+	INSTR_STATUS_COUNT
+};
+
+enum run_outcome {
+	OUTCOME_RUNNING, OUTCOME_SUCCEEDED, OUTCOME_FAILED, OUTCOME_RETRYING,
+	OUTCOME_CANCELED, OUTCOME_INTERRUPTED, OUTCOME_COUNT
+};
+
+/* Names: "insert", "set_poll_interval", "pending", "succeeded", ... */
+const char *instr_op_name(enum instr_op op);
+int instr_op_parse(const char *name, enum instr_op *out);
+const char *instr_status_name(enum instr_status st);
+int instr_status_parse(const char *name, enum instr_status *out);
+const char *run_outcome_name(enum run_outcome o);
+int run_outcome_parse(const char *name, enum run_outcome *out);
+
+#endif

@@ -1,0 +1,233 @@
+/*
+ * store: everything the master keeps, behind one interface. Callers use
+ * only the store_*() functions below; each backend (store_sqlite.c, later
+ * store_pg.c) fills a struct store_ops table, and store.c dispatches. So a
+ * PostgreSQL backend is added without touching a caller.
+ *
+ * Rules every backend keeps:
+ * - Single-threaded use: one caller at a time per struct store.
+ * - Every write runs in a transaction; store_begin()/store_commit() group
+ *   several calls into one (posting a job to N targets is one commit).
+ *   Without an explicit transaction each call commits on its own.
+ * - Times are Unix seconds (int64, UTC) unless the name says _ms.
+ * - Listing calls stream rows to a callback; a callback returning non-zero
+ *   stops the listing early (the call still returns 0). Row structs passed
+ *   to a callback are borrowed for the duration of the call only.
+ * - Errors: CERR_NOT_FOUND, CERR_CONFLICT, CERR_TOKEN as documented per
+ *   call; CERR_STORE for backend failures (disk full, I/O, busy), with the
+ *   backend's message.
+ */
+#ifndef COHORT_STORE_H
+#define COHORT_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/cerr.h"
+#include "common/wire.h"
+
+#define STORE_NAME_MAX 128
+#define STORE_TEXT_MAX 512
+
+struct store;
+
+/* Opens (creating and migrating the schema as needed) the store that spec
+ * names: a file path (SQLite, WAL mode) or a postgresql:// URL. */
+int store_open(const char *spec, struct store **out, struct cerr *err);
+void store_close(struct store *s);
+
+int store_begin(struct store *s, struct cerr *err);
+int store_commit(struct store *s, struct cerr *err);
+/* Never fails from the caller's view; logs if the backend complains. */
+void store_rollback(struct store *s);
+
+/* ---- targets ------------------------------------------------------- */
+
+struct store_target {
+	char name[STORE_NAME_MAX + 1];
+	char location[STORE_TEXT_MAX];
+	char version[32];
+	char cert_serial[80];		/* hex, of the current certificate */
+	int64_t enlisted_at;
+	int64_t last_poll;		/* 0: never polled */
+	int64_t local_time;		/* target's clock at last_poll */
+	int32_t tz_offset_s;		/* target's UTC offset at last_poll */
+	int32_t poll_interval_s;
+	int defected;			/* 1 once defected (row kept) */
+	/* Filled by store_target_get/list only: */
+	int64_t unread;			/* instructions pending or downloaded */
+	int64_t failed;			/* failed and not cleared */
+};
+
+/* CERR_CONFLICT when a target of that name exists and is not defected;
+ * a defected row of that name is replaced (enlisting again after defect). */
+int store_target_add(struct store *s, const struct store_target *t,
+    struct cerr *err);
+/* CERR_NOT_FOUND when absent. */
+int store_target_get(struct store *s, const char *name,
+    struct store_target *out, struct cerr *err);
+typedef int (*store_target_cb)(void *arg, const struct store_target *t);
+/* In name order. */
+int store_target_list(struct store *s, store_target_cb cb, void *arg,
+    struct cerr *err);
+
+struct store_poll {
+	int64_t now;
+	int64_t local_time;
+	int32_t tz_offset_s;
+	int32_t poll_interval_s;
+	const char *version;
+};
+/* Records a poll. CERR_NOT_FOUND when the target row is gone. */
+int store_target_polled(struct store *s, const char *name,
+    const struct store_poll *p, struct cerr *err);
+int store_target_set_defected(struct store *s, const char *name, int64_t now,
+    struct cerr *err);
+int store_target_set_location(struct store *s, const char *name,
+    const char *location, struct cerr *err);
+/* Removes the target, its job aims, its group memberships and its
+ * instructions; history rows stay. CERR_NOT_FOUND when absent. */
+int store_target_delete(struct store *s, const char *name, struct cerr *err);
+
+/* ---- enlistment tokens (only a hash of the secret is kept) ---------- */
+
+int store_token_add(struct store *s, const char *target, const char *hash_hex,
+    int64_t now, int64_t expires_at, struct cerr *err);
+/* Marks the token used, once. CERR_TOKEN with a message saying which:
+ * unknown (no such token for this name), already used, or expired. */
+int store_token_use(struct store *s, const char *target, const char *hash_hex,
+    int64_t now, struct cerr *err);
+
+/* ---- certificate revocation ----------------------------------------- */
+
+int store_revoke(struct store *s, const char *serial_hex, const char *name,
+    int64_t now, struct cerr *err);
+typedef int (*store_serial_cb)(void *arg, const char *serial_hex);
+int store_revoked_list(struct store *s, store_serial_cb cb, void *arg,
+    struct cerr *err);
+
+/* ---- jobs ------------------------------------------------------------ */
+
+struct store_job {
+	char name[STORE_NAME_MAX + 1];
+	const char *doc;		/* canonical JSON document */
+	int64_t created_at;
+	int64_t updated_at;
+};
+
+/* Creates or replaces; *created_out (may be NULL) says which. */
+int store_job_put(struct store *s, const char *name, const char *doc,
+    int64_t now, int *created_out, struct cerr *err);
+typedef int (*store_job_cb)(void *arg, const struct store_job *j);
+/* Calls cb once with the job; CERR_NOT_FOUND when absent. */
+int store_job_get(struct store *s, const char *name, store_job_cb cb,
+    void *arg, struct cerr *err);
+int store_job_list(struct store *s, store_job_cb cb, void *arg,
+    struct cerr *err);
+/* Removes the job and its aims; CERR_NOT_FOUND when absent. */
+int store_job_delete(struct store *s, const char *name, struct cerr *err);
+
+/* A job's resolved aim: the targets it is posted to. */
+typedef int (*store_name_cb)(void *arg, const char *name);
+int store_job_targets_set(struct store *s, const char *job,
+    const char *const *targets, size_t n, struct cerr *err);
+int store_job_targets_list(struct store *s, const char *job, store_name_cb cb,
+    void *arg, struct cerr *err);
+/* The jobs aimed at a target, in name order. */
+int store_target_jobs_list(struct store *s, const char *target,
+    store_name_cb cb, void *arg, struct cerr *err);
+
+/* ---- the download list ------------------------------------------------ */
+
+struct store_instr {
+	int64_t id;			/* monotonic per target (and overall) */
+	char target[STORE_NAME_MAX + 1];
+	enum instr_op op;
+	char object[STORE_NAME_MAX + 1];	/* job name, or "" */
+	const char *payload;		/* JSON text, or "" */
+	enum instr_status status;
+	int cleared;			/* a failed one an admin cleared */
+	int64_t posted_at;
+	int64_t downloaded_at;		/* 0: not yet */
+	int64_t applied_at;		/* 0: not yet (set for failed too) */
+	const char *error;		/* the target's error, or "" */
+};
+
+int store_instr_post(struct store *s, const char *target, enum instr_op op,
+    const char *object, const char *payload, int64_t now, int64_t *id_out,
+    struct cerr *err);
+typedef int (*store_instr_cb)(void *arg, const struct store_instr *in);
+/* The target's next instructions: pending or downloaded, id > after_id,
+ * in id order, at most limit; marks each downloaded (downloaded_at = now
+ * the first time). Returns none while the target has a failed, uncleared
+ * instruction (order is preserved: nothing after a failure is applied). */
+int store_instr_fetch(struct store *s, const char *target, int64_t after_id,
+    int limit, int64_t now, store_instr_cb cb, void *arg, struct cerr *err);
+/* Records the target's outcome for one of its own instructions. Applying
+ * an ack twice is harmless; an ack for an unknown id or another target's
+ * instruction is CERR_NOT_FOUND. error is "" when ok. */
+int store_instr_ack(struct store *s, const char *target, int64_t id, int ok,
+    const char *error, int64_t now, struct cerr *err);
+
+struct store_instr_filter {
+	const char *target;		/* NULL: all */
+	int status;			/* -1: all, else enum instr_status */
+	int64_t limit;			/* 0: no limit */
+};
+/* Newest first. */
+int store_instr_list(struct store *s, const struct store_instr_filter *f,
+    store_instr_cb cb, void *arg, struct cerr *err);
+/* Marks a failed instruction cleared (the target is no longer blocked by
+ * it). CERR_NOT_FOUND, or CERR_CONFLICT when it is not failed. */
+int store_instr_clear(struct store *s, int64_t id, struct cerr *err);
+/* Marks every pending/downloaded instruction of target cleared-away
+ * (deleted) and every failed one cleared: the first half of a resync. */
+int store_instr_drop_pending(struct store *s, const char *target,
+    struct cerr *err);
+/* Keeps the newest `keep` applied instructions per target; older applied
+ * ones are deleted. */
+int store_instr_trim(struct store *s, int64_t keep, struct cerr *err);
+
+/* ---- history ---------------------------------------------------------- */
+
+struct store_run {
+	int64_t run_id;			/* the master's id; 0 when writing */
+	char target[STORE_NAME_MAX + 1];
+	int64_t target_run_id;		/* the target's id of the job run */
+	char job[STORE_NAME_MAX + 1];
+	int step;			/* 0: the job's own row; else 1-based */
+	int attempt;			/* 1-based; 0 for the job row */
+	char step_name[STORE_NAME_MAX + 1];
+	enum run_outcome outcome;
+	int exit_code;			/* -1 when there is none */
+	int64_t started_at_ms;		/* UTC */
+	int32_t tz_offset_s;		/* target's offset at start */
+	int64_t duration_ms;
+	int64_t instr_id;		/* the START instruction, 0: scheduled */
+	const char *message;
+	const char *output;		/* captured output ("" for none) */
+};
+
+/* Creates or updates the row keyed by (target, target_run_id, step,
+ * attempt): uploading the same outcome twice leaves one row. */
+int store_run_put(struct store *s, const struct store_run *r,
+    struct cerr *err);
+
+struct store_run_filter {
+	const char *job;		/* NULL: all */
+	const char *target;		/* NULL: all */
+	int outcome;			/* -1: all */
+	int64_t since_ms, until_ms;	/* 0: unbounded */
+	int job_rows_only;		/* only step 0 rows */
+	int64_t limit;			/* 0: no limit */
+};
+typedef int (*store_run_cb)(void *arg, const struct store_run *r);
+/* Newest first (started_at_ms, then run_id). */
+int store_run_list(struct store *s, const struct store_run_filter *f,
+    store_run_cb cb, void *arg, struct cerr *err);
+/* Retention: at most max_per_job job runs per job (their step rows go with
+ * them) and max_rows rows in all, oldest removed first. */
+int store_history_trim(struct store *s, int64_t max_rows, int64_t max_per_job,
+    struct cerr *err);
+
+#endif

@@ -1,0 +1,53 @@
+/*
+ * jobrun: one execution of a job on this target. It walks the job's steps
+ * through the flow rules (jobflow.h) and starts each step attempt with the
+ * runner, waiting retry_interval_s between attempts with a libevent timer,
+ * and builds the run report as it goes. The done callback receives the
+ * finished report.
+ *
+ * jobrun holds no network or store state: the target wires the done
+ * callback to its outbox.
+ */
+#ifndef COHORT_JOBRUN_H
+#define COHORT_JOBRUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/cerr.h"
+#include "common/conf.h"
+#include "common/jobdoc.h"
+#include "common/runrec.h"
+
+struct event_base;
+struct runner;
+struct jobrun;
+
+struct jobrun_params {
+	int64_t target_run_id;
+	int64_t instr_id;		/* 0 for a scheduled run */
+	const char *target_name;	/* for messages ("... on target web-1") */
+	size_t default_max_output_bytes;
+	const char *default_cwd;	/* used when a step names none */
+	const struct conf *conf;	/* proxies; borrowed, outlives the run */
+};
+
+/* Called once when the run ends (succeeded, failed or canceled). The
+ * callback takes ownership of report. The jobrun must not be freed from
+ * inside the callback; free it afterwards (e.g. from a zero timer). */
+typedef void (*jobrun_done_cb)(void *arg, struct jobrun *jr,
+    struct run_report *report);
+
+/* Starts the run at job->start_step. Takes ownership of job. */
+struct jobrun *jobrun_start(struct event_base *base, struct runner *runner,
+    struct job *job, const struct jobrun_params *params, jobrun_done_cb cb,
+    void *arg, struct cerr *err);
+/* Stops the running step's process tree (or a pending retry wait); the run
+ * ends as canceled with a message saying who asked. */
+void jobrun_cancel(struct jobrun *jr, const char *why);
+void jobrun_free(struct jobrun *jr);
+
+const struct job *jobrun_job(const struct jobrun *jr);
+int64_t jobrun_id(const struct jobrun *jr);
+
+#endif

@@ -1,0 +1,72 @@
+/*
+ * runner: starts step processes and reports how each ended. It owns the
+ * table of live children: one SIGCHLD libevent signal event, a
+ * waitpid(-1, WNOHANG) loop dispatching by PID, one pipe per child for
+ * stdout+stderr. A step is finished only when both its exit status and the
+ * EOF of its output pipe have arrived, in either order. Each child leads
+ * its own process group, so a timeout or a cancel kills the whole tree
+ * (SIGTERM to the group, SIGKILL after a grace period).
+ *
+ * This is the seam for privilege separation: nothing here touches the
+ * network or the stores, and a spec is plain data, so the runner can move
+ * into a small privileged process that receives specs over a socketpair.
+ */
+#ifndef COHORT_RUNNER_H
+#define COHORT_RUNNER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/cerr.h"
+
+struct event_base;
+struct runner;
+
+struct runner_spec {
+	const char *const *argv;	/* argv[0]: absolute path or PATH name */
+	const char *const *envp;	/* the whole environment */
+	const char *cwd;		/* NULL: "/" */
+	int64_t timeout_ms;		/* 0: none */
+	int64_t kill_grace_ms;		/* SIGTERM -> SIGKILL; 0: 5000 */
+	size_t max_output_bytes;	/* captured; the rest is read and dropped */
+};
+
+struct runner_result {
+	pid_t pid;
+	int spawned;		/* 0: fork/exec failed, see error */
+	int exited;		/* exited normally: exit_code is valid */
+	int exit_code;
+	int term_signal;	/* killed by this signal, 0 if none */
+	int timed_out;
+	int canceled;
+	const char *output;	/* borrowed for the callback; NUL-terminated */
+	size_t output_len;
+	size_t output_dropped;	/* bytes beyond max_output_bytes */
+	int64_t started_ms;	/* wall clock, UTC ms */
+	int64_t duration_ms;
+	char error[256];	/* why it could not run, or "" */
+};
+
+/* Called exactly once per successful runner_start(), from the event loop. */
+typedef void (*runner_done_cb)(void *arg, const struct runner_result *res);
+
+/* Installs the SIGCHLD event on base. One runner per process. */
+struct runner *runner_new(struct event_base *base, struct cerr *err);
+/* Kills every live process group (SIGKILL), reaps them, frees. The done
+ * callbacks of those children are not called. */
+void runner_free(struct runner *r);
+
+/* Starts a child. A failed exec (no such file, not executable, bad cwd)
+ * still counts as started: the callback reports spawned = 0 and the
+ * reason, so callers have one path for every outcome. Fails only when no
+ * process could be made at all (fork/pipe). *id_out identifies the child
+ * for runner_cancel(). */
+int runner_start(struct runner *r, const struct runner_spec *spec,
+    runner_done_cb cb, void *arg, uint64_t *id_out, struct cerr *err);
+/* SIGTERM to the child's group, SIGKILL after the grace period; the
+ * result says canceled. Unknown or finished ids are ignored. */
+void runner_cancel(struct runner *r, uint64_t id);
+size_t runner_active(const struct runner *r);
+
+#endif

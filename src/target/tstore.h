@@ -1,0 +1,99 @@
+/*
+ * tstore: the target's local SQLite store (WAL): its jobs (from the master
+ * and local ones), the ledger of its runs, the outbox of records not yet
+ * acknowledged by the master, and a few named values (the id of the last
+ * instruction applied, the outbox overflow count).
+ *
+ * The ledger is what makes instructions idempotent: a START instruction
+ * becomes a run row keyed by its instruction id, inserted in the same
+ * transaction that records the instruction as applied, so a replayed or
+ * re-downloaded START can never start a second run.
+ *
+ * Single-threaded use. Listing callbacks borrow their arguments.
+ */
+#ifndef COHORT_TSTORE_H
+#define COHORT_TSTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/cerr.h"
+
+struct tstore;
+
+int tstore_open(const char *path, struct tstore **out, struct cerr *err);
+void tstore_close(struct tstore *s);
+
+int tstore_begin(struct tstore *s, struct cerr *err);
+int tstore_commit(struct tstore *s, struct cerr *err);
+void tstore_rollback(struct tstore *s);
+
+/* ---- named values ---- */
+int tstore_meta_get_int(struct tstore *s, const char *key, int64_t dflt,
+    int64_t *out, struct cerr *err);
+int tstore_meta_set_int(struct tstore *s, const char *key, int64_t value,
+    struct cerr *err);
+
+/* ---- jobs ---- */
+enum job_origin { ORIGIN_MASTER, ORIGIN_LOCAL };
+
+/* Creates or replaces. CERR_CONFLICT when a job of that name exists with
+ * the other origin (a master job never replaces a local one or back). */
+int tstore_job_put(struct tstore *s, const char *name, enum job_origin origin,
+    const char *doc, int64_t now, struct cerr *err);
+/* *doc_out is the caller's to free. CERR_NOT_FOUND when absent. */
+int tstore_job_get(struct tstore *s, const char *name, char **doc_out,
+    enum job_origin *origin_out, struct cerr *err);
+/* Deletes if present with that origin; absent is not an error (so a
+ * DELETE instruction applies twice harmlessly). *deleted_out may be NULL. */
+int tstore_job_delete(struct tstore *s, const char *name,
+    enum job_origin origin, int *deleted_out, struct cerr *err);
+int tstore_job_delete_origin(struct tstore *s, enum job_origin origin,
+    struct cerr *err);
+typedef int (*tstore_job_cb)(void *arg, const char *name,
+    enum job_origin origin, const char *doc);
+int tstore_job_list(struct tstore *s, tstore_job_cb cb, void *arg,
+    struct cerr *err);
+
+/* ---- the run ledger ---- */
+enum trun_state { TRUN_QUEUED, TRUN_RUNNING, TRUN_FINISHED };
+
+/* Adds a queued run. instr_id > 0 (a START) or due_at > 0 (a scheduled
+ * instant) identifies it: when a run with that instr_id, or that (job,
+ * due_at), exists already, nothing is added, *existed_out is 1 and
+ * *run_id_out is the existing run. */
+int tstore_run_add(struct tstore *s, const char *job, int64_t instr_id,
+    int64_t due_at, int64_t now, int64_t *run_id_out, int *existed_out,
+    struct cerr *err);
+/* outcome: a run_outcome name, or "" while not finished. */
+int tstore_run_set_state(struct tstore *s, int64_t run_id,
+    enum trun_state state, const char *outcome, int64_t now,
+    struct cerr *err);
+typedef int (*tstore_run_cb)(void *arg, int64_t run_id, const char *job,
+    int64_t instr_id, int64_t created_at);
+/* Runs in a state, oldest first. */
+int tstore_run_list_state(struct tstore *s, enum trun_state state,
+    tstore_run_cb cb, void *arg, struct cerr *err);
+/* The queued or running run of job with the lowest id, or 0. */
+int tstore_run_active(struct tstore *s, const char *job, int64_t *run_id_out,
+    struct cerr *err);
+
+/* ---- the outbox ---- */
+/* Appends a record. When max_items are held already, the oldest is
+ * dropped and the "outbox_dropped" count goes up by one: bounded, never
+ * silent. */
+int tstore_outbox_add(struct tstore *s, const char *kind, const char *body,
+    int64_t max_items, int64_t now, struct cerr *err);
+typedef int (*tstore_outbox_cb)(void *arg, int64_t seq, const char *kind,
+    const char *body);
+/* The oldest `limit` records, in order. */
+int tstore_outbox_peek(struct tstore *s, int limit, tstore_outbox_cb cb,
+    void *arg, struct cerr *err);
+/* Deletes the records with these seqs (acknowledged by the master);
+ * unknown seqs are ignored. */
+int tstore_outbox_delete(struct tstore *s, const int64_t *seqs, size_t n,
+    struct cerr *err);
+int tstore_outbox_stats(struct tstore *s, int64_t *count_out,
+    int64_t *dropped_out, struct cerr *err);
+
+#endif
