@@ -1,19 +1,112 @@
 /*
- * cohortctl: the command-line client. main() picks the command from the
- * table below; each command lives in a cmd_<noun>.c file.
+ * cohortctl: the command-line client. main() reads the global options
+ * (-c PROFILE, or $COHORT_PROFILE) and picks the command from the table
+ * below; each command lives in a cmd_<noun>.c file.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
+
 #include "common/version.h"
+#include "ctl/ctl.h"
+
+struct command {
+	const char *noun;
+	const char *verb;	/* NULL: the noun alone is the command */
+	int (*run)(struct ctl *ctl, int argc, char **argv);
+	const char *usage;
+};
+
+static const struct command commands[] = {
+	{"master", "init", cmd_master_init, "master init --state-dir D "
+	    "--listen HOST:PORT [--san NAME_OR_IP ...]"},
+	{"enlist", NULL, cmd_enlist, "enlist --state-dir T --name NAME "
+	    "--master URL --token TOKEN [--poll-interval S]"},
+	{"defect", NULL, cmd_defect, "defect --state-dir T [--force]"},
+	{"whoami", NULL, cmd_whoami, "whoami [--json]"},
+	{"target", "token", cmd_target_token, "target token NAME "
+	    "[--ttl SECONDS]"},
+	{"target", "list", cmd_target_list, "target list [--json]"},
+	{"target", "delete", cmd_target_delete, "target delete NAME"},
+	{"job", "apply", cmd_job_apply, "job apply FILE.json"},
+	{"job", "list", cmd_job_list, "job list [--json]"},
+	{"job", "show", cmd_job_show, "job show NAME [--json]"},
+	{"job", "delete", cmd_job_delete, "job delete NAME"},
+	{"job", "start", cmd_job_start, "job start NAME [--target T]"},
+	{"job", "stop", cmd_job_stop, "job stop NAME [--target T]"},
+	{"history", NULL, cmd_history, "history [--job NAME] [--target T] "
+	    "[--outcome O] [--since TIME] [--until TIME] [--limit N] [--json]"},
+	{"downloadlist", NULL, cmd_downloadlist, "downloadlist [--target T] "
+	    "[--status S] [--limit N] [--json]"},
+	{NULL, NULL, NULL, NULL},
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: cohortctl [-c PROFILE] COMMAND ...\n\ncommands:\n");
+	for (const struct command *c = commands; c->noun != NULL; c++)
+		fprintf(f, "  cohortctl %s\n", c->usage);
+	fprintf(f, "\nPROFILE (or $COHORT_PROFILE) is a client profile such "
+	    "as STATE_DIR/admin.conf.\n");
+}
+
+static const struct command *
+find_command(int argc, char **argv, int *used)
+{
+	for (const struct command *c = commands; c->noun != NULL; c++) {
+		if (argc < 1 || strcmp(argv[0], c->noun) != 0)
+			continue;
+		if (c->verb == NULL) {
+			*used = 1;
+			return c;
+		}
+		if (argc >= 2 && strcmp(argv[1], c->verb) == 0) {
+			*used = 2;
+			return c;
+		}
+	}
+	return NULL;
+}
 
 int
 main(int argc, char **argv)
 {
-	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
+	struct ctl ctl;
+	const struct command *cmd;
+	int i = 1, used = 0, rc;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.profile = getenv("COHORT_PROFILE");
+	if (ctl.profile != NULL && ctl.profile[0] == '\0')
+		ctl.profile = NULL;
+	if (argc > 1 && (strcmp(argv[1], "--version") == 0 ||
+	    strcmp(argv[1], "version") == 0)) {
 		printf("cohortctl %s\n", version_string());
 		return 0;
 	}
-	fprintf(stderr, "usage: cohortctl [-c PROFILE] COMMAND ...\n");
-	return 2;
+	if (argc > 1 && (strcmp(argv[1], "help") == 0 ||
+	    strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc > 2 && strcmp(argv[1], "-c") == 0) {
+		ctl.profile = argv[2];
+		i = 3;
+	}
+	cmd = find_command(argc - i, argv + i, &used);
+	if (cmd == NULL) {
+		if (argc > i)
+			fprintf(stderr, "cohortctl: unknown command '%s%s%s'\n",
+			    argv[i], argc > i + 1 ? " " : "",
+			    argc > i + 1 ? argv[i + 1] : "");
+		usage(stderr);
+		return 2;
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	rc = cmd->run(&ctl, argc - i - used, argv + i + used);
+	curl_global_cleanup();
+	return rc;
 }

@@ -1,8 +1,163 @@
+/*
+ * target: wiring of the target role (see target.h). Start-up opens the
+ * local store, records runs cut off by a previous stop as interrupted,
+ * starts queued runs, and begins polling the master and uploading the
+ * outbox. SIGTERM/SIGINT stop the loop; running steps are killed with
+ * their process groups and recorded as interrupted at the next start.
+ */
 #include "target/target.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <event2/event.h>
+
+#include "common/log.h"
+#include "common/paths.h"
+#include "common/version.h"
+#include "target/hclient.h"
+#include "target/runner.h"
+#include "target/tstore.h"
+
+void
+target_url(const struct target *t, const char *path, char *out, size_t size)
+{
+	const char *base = t->masters[t->master_index];
+	size_t n = strlen(base);
+
+	/* "https://m:8443/" and "https://m:8443" both work. */
+	if (n > 0 && base[n - 1] == '/')
+		n--;
+	snprintf(out, size, "%.*s%s", (int)n, base, path);
+}
+
+void
+target_next_master(struct target *t)
+{
+	if (t->nmasters > 1)
+		t->master_index = (t->master_index + 1) % t->nmasters;
+}
+
+static int
+split_masters(struct target *t, struct cerr *err)
+{
+	char copy[CONF_STR_MAX];
+	char *save = NULL;
+
+	snprintf(copy, sizeof(copy), "%s", t->conf->master);
+	for (char *u = strtok_r(copy, " ,", &save); u != NULL;
+	    u = strtok_r(NULL, " ,", &save)) {
+		if (t->nmasters == TARGET_MAX_MASTERS)
+			return cerr_set(err, CERR_INVALID, "master: more than "
+			    "%d URLs", TARGET_MAX_MASTERS);
+		if (strncmp(u, "https://", 8) != 0)
+			return cerr_set(err, CERR_INVALID, "master: '%s' is not "
+			    "an https:// URL", u);
+		t->masters[t->nmasters] = strdup(u);
+		if (t->masters[t->nmasters++] == NULL)
+			return cerr_set(err, CERR_INTERNAL, "out of memory");
+	}
+	if (t->nmasters == 0)
+		return cerr_set(err, CERR_INVALID, "master: no URL");
+	return 0;
+}
+
+static int
+open_parts(struct target *t, struct cerr *err)
+{
+	char db[CONF_STR_MAX + 32], cert[CONF_STR_MAX + 32];
+	char key[CONF_STR_MAX + 32], ca[CONF_STR_MAX + 32];
+	struct hclient_tls tls = {cert, key, ca, t->conf->tls == TLS_VERIFY};
+
+	if (conf_state_path(t->conf, PATH_TARGET_STORE, db, sizeof(db), err) < 0 ||
+	    conf_state_path(t->conf, PATH_TLS_CERT, cert, sizeof(cert), err) < 0 ||
+	    conf_state_path(t->conf, PATH_TLS_KEY, key, sizeof(key), err) < 0 ||
+	    conf_state_path(t->conf, PATH_TLS_CA, ca, sizeof(ca), err) < 0 ||
+	    tstore_open(db, &t->store, err) < 0 ||
+	    tstore_meta_get_int(t->store, "poll_interval_s",
+	    t->conf->poll_interval_s, &t->poll_interval_s, err) < 0)
+		return -1;
+	t->runner = runner_new(t->base, err);
+	if (t->runner == NULL)
+		return -1;
+	t->http = hclient_new(t->base, &tls, err);
+	return t->http ? 0 : -1;
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct target *t = arg;
+
+	log_info("stopping", "signal=%d", (int)sig);
+	event_base_loopbreak(t->base);
+}
+
+static int
+add_signals(struct target *t, struct cerr *err)
+{
+	t->sig_term = evsignal_new(t->base, SIGTERM, signal_cb, t);
+	t->sig_int = evsignal_new(t->base, SIGINT, signal_cb, t);
+	if (t->sig_term == NULL || t->sig_int == NULL ||
+	    evsignal_add(t->sig_term, NULL) < 0 ||
+	    evsignal_add(t->sig_int, NULL) < 0)
+		return cerr_set(err, CERR_INTERNAL, "cannot add signal events");
+	return 0;
+}
+
+static void
+target_cleanup(struct target *t)
+{
+	poll_stop(t);
+	upload_stop(t);
+	runs_shutdown(t);
+	runner_free(t->runner);
+	hclient_free(t->http);
+	tstore_close(t->store);
+	if (t->sig_term)
+		event_free(t->sig_term);
+	if (t->sig_int)
+		event_free(t->sig_int);
+	for (int i = 0; i < t->nmasters; i++)
+		free(t->masters[i]);
+	if (t->base)
+		event_base_free(t->base);
+}
 
 int
 target_run(const struct conf *conf, struct cerr *err)
 {
-	(void)conf;
-	return cerr_set(err, CERR_INTERNAL, "target role: under construction");
+	struct target t;
+	int rc = -1;
+
+	memset(&t, 0, sizeof(t));
+	t.conf = conf;
+	signal(SIGPIPE, SIG_IGN);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return cerr_set(err, CERR_INTERNAL, "curl_global_init failed");
+	if (conf->tls == TLS_ENCRYPT_ONLY)
+		log_warn("tls", "msg=\"tls = encrypt-only: the master's "
+		    "certificate is NOT checked; anyone who can intercept the "
+		    "connection can impersonate the master\"");
+	t.base = event_base_new();
+	if (t.base == NULL) {
+		cerr_set(err, CERR_INTERNAL, "event_base_new failed");
+		goto out;
+	}
+	if (split_masters(&t, err) < 0 || open_parts(&t, err) < 0 ||
+	    add_signals(&t, err) < 0 || runs_recover(&t, err) < 0 ||
+	    poll_start(&t, err) < 0)
+		goto out;
+	upload_kick(&t);
+	log_info("started", "role=target name=%s version=%s master=%s",
+	    conf->name, version_string(), t.masters[0]);
+	event_base_dispatch(t.base);
+	rc = 0;
+out:
+	target_cleanup(&t);
+	curl_global_cleanup();
+	return rc;
 }

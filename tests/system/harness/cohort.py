@@ -74,6 +74,144 @@ class Proc:
             return f.read().decode("utf-8", "replace")
 
 
+class Master:
+    """A master's state dir, its daemon and its admin profile."""
+
+    def __init__(self, cluster, name="master", extra_conf=""):
+        self.cluster = cluster
+        self.name = name
+        self.dir = os.path.join(cluster.root, name)
+        self.proc = None
+        self.extra_conf = extra_conf
+
+    @property
+    def profile(self):
+        return os.path.join(self.dir, "admin.conf")
+
+    @property
+    def conf(self):
+        return os.path.join(self.dir, "cohortd.conf")
+
+    def init(self, *extra):
+        self.cluster.run("cohortctl", "master", "init", "--state-dir",
+                         self.dir, "--listen", "127.0.0.1:0", *extra)
+        if self.extra_conf:
+            with open(self.conf, "a") as f:
+                f.write(self.extra_conf)
+        return self
+
+    def start(self, *flags, env=None):
+        port_file = os.path.join(self.dir, "port")
+        if os.path.exists(port_file):
+            os.unlink(port_file)
+        self.proc = self.cluster.start(self.name, "-c", self.conf, *flags,
+                                       env=env)
+        wait_for(lambda: os.path.exists(port_file) or not self.proc.alive(),
+                 what=f"{self.name} to write its port")
+        assert self.proc.alive(), self.proc.log_text()
+        return self
+
+    @property
+    def port(self):
+        with open(os.path.join(self.dir, "port")) as f:
+            return int(f.read())
+
+    @property
+    def url(self):
+        return f"https://127.0.0.1:{self.port}"
+
+    def stop(self):
+        if self.proc is not None:
+            rc = self.proc.stop()
+            self.cluster.procs.remove(self.proc)
+            self.proc = None
+            return rc
+        return None
+
+    def kill(self):
+        if self.proc is not None:
+            self.proc.kill()
+            self.cluster.procs.remove(self.proc)
+            self.proc = None
+
+    def ctl(self, *args, check=True, env=None):
+        return self.cluster.run("cohortctl", "-c", self.profile, *args,
+                                check=check, env=env)
+
+    def ctl_json(self, *args):
+        return json.loads(self.ctl(*args, "--json").stdout)
+
+    def targets(self):
+        return {t["name"]: t for t in self.ctl_json("target", "list")}
+
+    def history(self, *args):
+        return self.ctl_json("history", *args)
+
+    def token(self, name, *extra):
+        return self.ctl("target", "token", name, *extra).stdout.strip()
+
+    def apply_job(self, doc, check=True):
+        path = os.path.join(self.cluster.root, f"job-{doc['name']}.json")
+        with open(path, "w") as f:
+            json.dump(doc, f)
+        return self.ctl("job", "apply", path, check=check)
+
+
+class Target:
+    """A target's state dir and daemon."""
+
+    def __init__(self, cluster, name):
+        self.cluster = cluster
+        self.name = name
+        self.dir = os.path.join(cluster.root, "t-" + name)
+        self.proc = None
+
+    @property
+    def conf(self):
+        return os.path.join(self.dir, "cohortd.conf")
+
+    @property
+    def db(self):
+        return os.path.join(self.dir, "target.db")
+
+    def enlist(self, master, token=None, poll_interval=1, check=True):
+        token = token or master.token(self.name)
+        return self.cluster.run(
+            "cohortctl", "enlist", "--state-dir", self.dir, "--name",
+            self.name, "--master", master.url, "--token", token,
+            "--poll-interval", str(poll_interval), check=check)
+
+    def start(self, *flags, env=None):
+        self.proc = self.cluster.start(self.name, "-c", self.conf, *flags,
+                                       env=env)
+        return self
+
+    def stop(self):
+        if self.proc is not None:
+            rc = self.proc.stop()
+            self.cluster.procs.remove(self.proc)
+            self.proc = None
+            return rc
+        return None
+
+    def kill(self):
+        if self.proc is not None:
+            self.proc.kill()
+            self.cluster.procs.remove(self.proc)
+            self.proc = None
+
+    def query(self, sql, args=()):
+        """Reads the target's local store (WAL allows a reader beside the
+        running daemon)."""
+        import sqlite3
+        con = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True,
+                              timeout=10)
+        try:
+            return con.execute(sql, args).fetchall()
+        finally:
+            con.close()
+
+
 class Cluster:
     """One master and its targets under a temporary directory."""
 
@@ -81,6 +219,8 @@ class Cluster:
         self.root = str(root)
         self.bins = bins
         self.procs = []
+        self.masters = []
+        self.targets = []
 
     # -- running the binaries -------------------------------------------
     def bin(self, name):
@@ -106,6 +246,29 @@ class Cluster:
         self.procs.append(p)
         return p
 
+    # -- the cast ---------------------------------------------------------
+    def master(self, **kw):
+        m = Master(self, **kw)
+        self.masters.append(m)
+        return m
+
+    def target(self, name):
+        t = Target(self, name)
+        self.targets.append(t)
+        return t
+
+    def enlisted(self, master, names, poll_interval=1):
+        """Enlists and starts targets; waits until each has polled."""
+        out = []
+        for n in names:
+            t = self.target(n)
+            t.enlist(master, poll_interval=poll_interval)
+            t.start()
+            out.append(t)
+        wait_for(lambda: all(master.targets().get(n, {}).get("last_poll")
+                             for n in names), what=f"{names} to poll")
+        return out
+
     def stop_all(self, dump_logs=False):
         for p in self.procs:
             try:
@@ -120,3 +283,39 @@ class Cluster:
 
 def load_json(text):
     return json.loads(text) if text.strip() else None
+
+
+def api(master, method, path, body=None, cert=None, key=None, ca=True,
+        headers=None):
+    """One raw HTTPS request to a master (for what cohortctl cannot send:
+    no certificate, a foreign one, malformed bodies). Returns (status,
+    parsed JSON or raw text)."""
+    import http.client
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if ca:
+        ctx.load_verify_locations(os.path.join(master.dir, "tls", "ca.crt"))
+    else:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    if cert:
+        ctx.load_cert_chain(cert, key)
+    conn = http.client.HTTPSConnection("127.0.0.1", master.port,
+                                       context=ctx, timeout=30)
+    data = body if isinstance(body, (bytes, str)) or body is None \
+        else json.dumps(body)
+    try:
+        conn.request(method, path, body=data, headers=headers or {})
+        r = conn.getresponse()
+        raw = r.read().decode("utf-8", "replace")
+    finally:
+        conn.close()
+    try:
+        return r.status, json.loads(raw)
+    except ValueError:
+        return r.status, raw
+
+
+def admin_cert(master):
+    return (os.path.join(master.dir, "admin", "cert.pem"),
+            os.path.join(master.dir, "admin", "key.pem"))

@@ -1,0 +1,111 @@
+/*
+ * args: cohortctl's option parsing and shared helpers (see ctl.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl/ctl.h"
+
+static const struct ctl_opt *
+find_opt(const struct ctl_opt *opts, const char *name, size_t len)
+{
+	for (; opts->name != NULL; opts++)
+		if (strlen(opts->name) == len &&
+		    strncmp(opts->name, name, len) == 0)
+			return opts;
+	return NULL;
+}
+
+static int
+take_value(const struct ctl_opt *o, const char *v, struct cerr *err)
+{
+	if (o->kind == OPT_VALUE) {
+		*o->value = v;
+		return 0;
+	}
+	if (*o->nlist >= o->list_max)
+		return cerr_set(err, CERR_INVALID, "%s: at most %d values",
+		    o->name, o->list_max);
+	o->list[(*o->nlist)++] = v;
+	return 0;
+}
+
+int
+ctl_parse(int argc, char **argv, const struct ctl_opt *opts,
+    const char **pos, int min_pos, int max_pos, int *npos, struct cerr *err)
+{
+	*npos = 0;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		const char *eq = strchr(a, '=');
+		const struct ctl_opt *o;
+
+		if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
+			if (*npos >= max_pos)
+				return cerr_set(err, CERR_INVALID,
+				    "unexpected argument '%s'", a);
+			pos[(*npos)++] = a;
+			continue;
+		}
+		o = find_opt(opts, a, eq ? (size_t)(eq - a) : strlen(a));
+		if (o == NULL)
+			return cerr_set(err, CERR_INVALID, "unknown option %.*s",
+			    (int)(eq ? eq - a : (long)strlen(a)), a);
+		if (o->kind == OPT_FLAG) {
+			if (eq != NULL)
+				return cerr_set(err, CERR_INVALID,
+				    "%s takes no value", o->name);
+			*o->flag = 1;
+			continue;
+		}
+		if (eq == NULL && i + 1 >= argc)
+			return cerr_set(err, CERR_INVALID, "%s needs a value",
+			    o->name);
+		if (take_value(o, eq ? eq + 1 : argv[++i], err) < 0)
+			return -1;
+	}
+	if (*npos < min_pos)
+		return cerr_set(err, CERR_INVALID, "missing argument (see "
+		    "cohortctl help)");
+	return 0;
+}
+
+int
+ctl_int(const char *text, const char *what, long long min, long long max,
+    long long *out, struct cerr *err)
+{
+	char *end = NULL;
+	long long n;
+
+	errno = 0;
+	n = strtoll(text, &end, 10);
+	if (*text == '\0' || *end != '\0' || errno != 0 || n < min || n > max)
+		return cerr_set(err, CERR_INVALID, "%s: '%s' is not a number "
+		    "in %lld..%lld", what, text, min, max);
+	*out = n;
+	return 0;
+}
+
+int
+ctl_client(struct ctl *ctl, struct client **out, struct cerr *err)
+{
+	if (!ctl->have_client) {
+		if (ctl->profile == NULL)
+			return cerr_set(err, CERR_INVALID, "no profile: use -c "
+			    "PROFILE or set COHORT_PROFILE");
+		if (client_from_profile(ctl->profile, &ctl->client, err) < 0)
+			return -1;
+		ctl->have_client = 1;
+	}
+	*out = &ctl->client;
+	return 0;
+}
+
+int
+ctl_fail(const struct cerr *err)
+{
+	fprintf(stderr, "cohortctl: %s\n", err->msg);
+	return err->code == CERR_INVALID ? 2 : 1;
+}

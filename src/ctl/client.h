@@ -1,0 +1,40 @@
+/*
+ * client: cohortctl's synchronous HTTPS client (libcurl easy). A client is
+ * made from a profile (master URL, CA, certificate, key) or, for enlisting,
+ * anonymously with just a CA file (or, for the very first call that fetches
+ * the CA, with no verification at all: the caller then checks what it got
+ * against the fingerprint in the token).
+ */
+#ifndef COHORT_CLIENT_H
+#define COHORT_CLIENT_H
+
+#include <jansson.h>
+
+#include "common/cerr.h"
+#include "common/conf.h"
+
+struct client {
+	char url[CONF_STR_MAX];		/* base URL, no trailing slash */
+	char ca[CONF_STR_MAX];		/* "" with verify = 0 */
+	char cert[CONF_STR_MAX];	/* "" for anonymous */
+	char key[CONF_STR_MAX];
+	int verify;
+};
+
+/* Reads a profile: keys master, ca, cert, key (paths relative to the
+ * profile's folder). A master URL with port 0 takes its port from the file
+ * "port" beside the profile (a master listening on port 0 writes it). */
+int client_from_profile(const char *path, struct client *out,
+    struct cerr *err);
+
+/* Calls method on path (e.g. "/v1/targets") with an optional JSON body.
+ * On 2xx, *out (may be NULL) gets the parsed reply (new reference, NULL for
+ * an empty body). Otherwise err carries the master's error code and
+ * message, or CERR_UNAVAILABLE when the master could not be reached. */
+int client_call(const struct client *c, const char *method, const char *path,
+    const json_t *body, json_t **out, struct cerr *err);
+
+/* Escapes a path segment (a name) for a URL; out has size out_size. */
+void client_escape(const char *s, char *out, size_t out_size);
+
+#endif

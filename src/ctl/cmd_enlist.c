@@ -1,0 +1,294 @@
+/*
+ * cmd_enlist: enlisting a target with a master, and defecting from it.
+ *
+ * Enlist trusts nothing it has not checked: the token carries the SHA-256
+ * of the master's CA certificate, so the CA fetched over an unverified
+ * first connection is compared with it before it is written; every later
+ * call verifies the master against that CA. Then a key is made on this
+ * machine (it never leaves it), and its certificate request is sent with
+ * the token. A state dir with a cohortd.conf is enlisted already and is
+ * refused: defect first.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/crypto.h>
+
+#include "common/jobdoc.h"
+#include "common/paths.h"
+#include "common/pki.h"
+#include "common/version.h"
+#include "ctl/ctl.h"
+#include "ctl/statedir.h"
+#include "master/token.h"
+#include "target/tstore.h"
+
+static const char *const enlist_files[] = {PATH_CONF, PATH_TLS_CA,
+    PATH_TLS_CERT, PATH_TLS_KEY, NULL};
+
+struct enlist_opts {
+	const char *dir;
+	const char *name;
+	const char *master;
+	const char *token;
+	const char *poll;
+	long long poll_interval_s;
+	char abs_dir[PATH_MAX];
+};
+
+/* A client for the master URL, verifying with ca when given. */
+static void
+master_client(const char *url, const char *ca, struct client *c)
+{
+	size_t n;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->url, sizeof(c->url), "%s", url);
+	n = strlen(c->url);
+	if (n > 0 && c->url[n - 1] == '/')
+		c->url[n - 1] = '\0';
+	if (ca != NULL) {
+		snprintf(c->ca, sizeof(c->ca), "%s", ca);
+		c->verify = 1;
+	}
+}
+
+static int
+check_opts(struct enlist_opts *o, struct cerr *err)
+{
+	struct token_parts tp;
+
+	if (o->dir == NULL || o->name == NULL || o->master == NULL ||
+	    o->token == NULL)
+		return cerr_set(err, CERR_INVALID, "enlist needs --state-dir, "
+		    "--name, --master and --token");
+	o->poll_interval_s = 60;
+	if ((o->poll != NULL && ctl_int(o->poll, "--poll-interval", 1, 28800,
+	    &o->poll_interval_s, err) < 0) ||
+	    jobdoc_check_name(o->name, JOB_NAME_MAX, "--name", err) < 0 ||
+	    token_parse(o->token, &tp, err) < 0)
+		return -1;
+	OPENSSL_cleanse(&tp, sizeof(tp));
+	if (strncmp(o->master, "https://", 8) != 0)
+		return cerr_set(err, CERR_INVALID, "--master: '%s' is not an "
+		    "https:// URL", o->master);
+	return 0;
+}
+
+/* Fetches the CA without verification and accepts it only if its
+ * fingerprint is the one in the token; then writes it. */
+static int
+fetch_ca(const struct enlist_opts *o, struct cerr *err)
+{
+	struct client c;
+	struct token_parts tp;
+	char fp[PKI_FINGERPRINT_HEX];
+	json_t *out = NULL;
+	const char *pem;
+	X509 *ca = NULL;
+	int rc = -1;
+
+	master_client(o->master, NULL, &c);
+	if (token_parse(o->token, &tp, err) < 0 ||
+	    client_call(&c, "GET", "/v1/ca", NULL, &out, err) < 0)
+		goto out;
+	pem = json_string_value(json_object_get(out, "ca"));
+	if (pem == NULL || pki_cert_from_pem(pem, strlen(pem), &ca, err) < 0 ||
+	    pki_cert_fingerprint(ca, fp, err) < 0) {
+		cerr_set(err, CERR_TLS, "the master sent no usable CA "
+		    "certificate");
+		goto out;
+	}
+	if (strcmp(fp, tp.ca_fingerprint) != 0) {
+		cerr_set(err, CERR_TLS, "the master's CA does not match the "
+		    "token: wrong master URL, or someone in between");
+		goto out;
+	}
+	rc = statedir_write(o->abs_dir, PATH_TLS_CA, pem, 0644, err);
+out:
+	OPENSSL_cleanse(&tp, sizeof(tp));
+	X509_free(ca);
+	json_decref(out);
+	return rc;
+}
+
+static int
+request_cert(const struct enlist_opts *o, struct cerr *err)
+{
+	char key_path[PATH_MAX], ca_path[PATH_MAX];
+	struct client c;
+	EVP_PKEY *key = NULL;
+	json_t *body = NULL, *out = NULL;
+	char *csr = NULL;
+	const char *cert;
+	int rc = -1;
+
+	if (statedir_path(o->abs_dir, PATH_TLS_CA, ca_path, sizeof(ca_path),
+	    err) < 0)
+		return -1;
+	master_client(o->master, ca_path, &c);
+	if (statedir_path(o->abs_dir, PATH_TLS_KEY, key_path,
+	    sizeof(key_path), err) < 0 || pki_key_new(&key, err) < 0 ||
+	    pki_key_write(key_path, key, err) < 0 ||
+	    pki_csr_new(key, o->name, &csr, err) < 0)
+		goto out;
+	body = json_pack("{s:s,s:s,s:s,s:s,s:I}", "name", o->name, "token",
+	    o->token, "csr", csr, "version", version_string(),
+	    "poll_interval_s", (json_int_t)o->poll_interval_s);
+	if (body == NULL || client_call(&c, "POST", "/v1/enlist", body, &out,
+	    err) < 0)
+		goto out;
+	cert = json_string_value(json_object_get(out, "cert"));
+	if (cert == NULL) {
+		cerr_set(err, CERR_INTERNAL, "the master sent no certificate");
+		goto out;
+	}
+	rc = statedir_write(o->abs_dir, PATH_TLS_CERT, cert, 0644, err);
+out:
+	EVP_PKEY_free(key);
+	free(csr);
+	json_decref(body);
+	json_decref(out);
+	return rc;
+}
+
+static int
+write_target_conf(const struct enlist_opts *o, struct cerr *err)
+{
+	char text[PATH_MAX * 2 + 512];
+
+	snprintf(text, sizeof(text),
+	    "# cohortd target, made by cohortctl enlist\n"
+	    "role = target\nstate_dir = %s\nname = %s\nmaster = %s\n"
+	    "poll_interval_s = %lld\n", o->abs_dir, o->name, o->master,
+	    o->poll_interval_s);
+	return statedir_write(o->abs_dir, PATH_CONF, text, 0600, err);
+}
+
+int
+cmd_enlist(struct ctl *ctl, int argc, char **argv)
+{
+	struct enlist_opts o;
+	struct ctl_opt opts[] = {CTL_VALUE("--state-dir", &o.dir),
+	    CTL_VALUE("--name", &o.name), CTL_VALUE("--master", &o.master),
+	    CTL_VALUE("--token", &o.token),
+	    CTL_VALUE("--poll-interval", &o.poll), CTL_END};
+	char path[PATH_MAX];
+	struct cerr err;
+	struct stat st;
+	int npos;
+
+	memset(&o, 0, sizeof(o));
+	if (ctl_parse(argc, argv, opts, NULL, 0, 0, &npos, &err) < 0 ||
+	    check_opts(&o, &err) < 0 || statedir_mkdir(o.dir, &err) < 0 ||
+	    statedir_absolute(o.dir, o.abs_dir, sizeof(o.abs_dir), &err) < 0 ||
+	    statedir_path(o.abs_dir, PATH_CONF, path, sizeof(path), &err) < 0)
+		return ctl_fail(&err);
+	if (stat(path, &st) == 0) {
+		cerr_set(&err, CERR_CONFLICT, "%s is enlisted already (%s "
+		    "exists): a target reports to one master; defect first "
+		    "(cohortctl defect --state-dir %s)", o.abs_dir, path,
+		    o.dir);
+		return ctl_fail(&err);
+	}
+	if (statedir_path(o.abs_dir, PATH_TLS_DIR, path, sizeof(path),
+	    &err) < 0 || statedir_mkdir(path, &err) < 0 ||
+	    fetch_ca(&o, &err) < 0 || request_cert(&o, &err) < 0 ||
+	    write_target_conf(&o, &err) < 0) {
+		statedir_remove(o.abs_dir, enlist_files);
+		return ctl_fail(&err);
+	}
+	printf("enlisted %s with %s\n  start it: cohortd -c %s/%s\n", o.name,
+	    o.master, o.abs_dir, PATH_CONF);
+	return 0;
+}
+
+/* Tells the master, with this target's own certificate. */
+static int
+defect_remote(const struct conf *conf, struct cerr *err)
+{
+	struct client c;
+	char *sp = NULL, first[CONF_STR_MAX];
+
+	snprintf(first, sizeof(first), "%s", conf->master);
+	strtok_r(first, " ,", &sp);
+	master_client(first, NULL, &c);
+	c.verify = conf->tls == TLS_VERIFY;
+	if (conf_state_path(conf, PATH_TLS_CA, c.ca, sizeof(c.ca), err) < 0 ||
+	    conf_state_path(conf, PATH_TLS_CERT, c.cert, sizeof(c.cert),
+	    err) < 0 || conf_state_path(conf, PATH_TLS_KEY, c.key,
+	    sizeof(c.key), err) < 0)
+		return -1;
+	return client_call(&c, "POST", "/v1/defect", NULL, NULL, err);
+}
+
+/* Removes the multiserver jobs (local jobs stay) and forgets the master:
+ * the configuration is kept aside as cohortd.conf.defected. */
+static int
+defect_local(const struct conf *conf, struct cerr *err)
+{
+	static const char *const tls_files[] = {PATH_TLS_CERT, PATH_TLS_KEY,
+	    PATH_TLS_CA, NULL};
+	char db[PATH_MAX], from[PATH_MAX], to[PATH_MAX + 16];
+	struct tstore *s = NULL;
+	struct stat st;
+
+	if (conf_state_path(conf, PATH_TARGET_STORE, db, sizeof(db), err) < 0)
+		return -1;
+	if (stat(db, &st) == 0) {
+		if (tstore_open(db, &s, err) < 0 ||
+		    tstore_job_delete_origin(s, ORIGIN_MASTER, err) < 0) {
+			tstore_close(s);
+			return -1;
+		}
+		tstore_close(s);
+	}
+	statedir_remove(conf->state_dir, tls_files);
+	if (conf_state_path(conf, PATH_CONF, from, sizeof(from), err) < 0)
+		return -1;
+	snprintf(to, sizeof(to), "%s.defected", from);
+	if (rename(from, to) != 0)
+		return cerr_set(err, CERR_IO, "rename %s: %m", from);
+	return 0;
+}
+
+int
+cmd_defect(struct ctl *ctl, int argc, char **argv)
+{
+	static struct conf conf;
+	const char *dir = NULL;
+	int force = 0, npos;
+	struct ctl_opt opts[] = {CTL_VALUE("--state-dir", &dir),
+	    CTL_FLAG("--force", &force), CTL_END};
+	char path[PATH_MAX], report[4096];
+	struct cerr err;
+
+	if (ctl_parse(argc, argv, opts, NULL, 0, 0, &npos, &err) < 0)
+		return ctl_fail(&err);
+	if (dir == NULL) {
+		cerr_set(&err, CERR_INVALID, "defect needs --state-dir");
+		return ctl_fail(&err);
+	}
+	if (statedir_path(dir, PATH_CONF, path, sizeof(path), &err) < 0 ||
+	    conf_load(&conf, path, NULL, 0, report, sizeof(report), &err) < 0)
+		return ctl_fail(&err);
+	if (conf.role != ROLE_TARGET) {
+		cerr_set(&err, CERR_INVALID, "%s is not a target's "
+		    "configuration", path);
+		return ctl_fail(&err);
+	}
+	if (!force && defect_remote(&conf, &err) < 0) {
+		cerr_wrap(&err, "cannot tell the master (use --force to defect "
+		    "locally anyway)");
+		return ctl_fail(&err);
+	}
+	if (defect_local(&conf, &err) < 0)
+		return ctl_fail(&err);
+	printf("%s defected%s; its multiserver jobs are removed, local jobs "
+	    "kept\n", conf.name, force ? " locally (the master was not told)" :
+	    "");
+	return 0;
+}

@@ -1,0 +1,115 @@
+/*
+ * cmd_history: the run history and the download list, with filters.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "ctl/ctl.h"
+#include "ctl/output.h"
+
+/* Appends "&name=value" (escaped) when value is set. */
+static int
+add_param(struct buf *q, const char *name, const char *value,
+    struct cerr *err)
+{
+	char esc[1024];
+
+	if (value == NULL)
+		return 0;
+	client_escape(value, esc, sizeof(esc));
+	return buf_printf(q, err, "%c%s=%s", q->len ? '&' : '?', name, esc);
+}
+
+static int
+list_call(struct ctl *ctl, const char *base, struct buf *q, int json,
+    const struct output_col *cols, size_t ncols)
+{
+	char path[2048];
+	struct client *c;
+	json_t *out = NULL;
+	struct cerr err;
+
+	snprintf(path, sizeof(path), "%s%s", base, buf_str(q));
+	buf_cleanup(q);
+	if (ctl_client(ctl, &c, &err) < 0 ||
+	    client_call(c, "GET", path, NULL, &out, &err) < 0)
+		return ctl_fail(&err);
+	if (json)
+		output_json(stdout, out);
+	else
+		output_table(stdout, cols, ncols, out);
+	json_decref(out);
+	return 0;
+}
+
+int
+cmd_history(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct output_col cols[] = {
+		{"RUN", "run_id", 0}, {"JOB", "job", 24},
+		{"TARGET", "target", 0}, {"STEP", "step", 0},
+		{"NAME", "step_name", 16}, {"TRY", "attempt", 0},
+		{"OUTCOME", "outcome", 0}, {"EXIT", "exit_code", 0},
+		{"STARTED", "started_at", 0}, {"MS", "duration_ms", 0},
+		{"MESSAGE", "message", 50},
+	};
+	const char *job = NULL, *target = NULL, *limit = NULL;
+	const char *outcome = NULL, *since = NULL, *until = NULL;
+	int json = 0, npos;
+	const struct ctl_opt opts[] = {CTL_VALUE("--job", &job),
+	    CTL_VALUE("--target", &target), CTL_VALUE("--limit", &limit),
+	    CTL_VALUE("--outcome", &outcome), CTL_VALUE("--since", &since),
+	    CTL_VALUE("--until", &until), CTL_FLAG("--json", &json), CTL_END};
+	long long n;
+	struct buf q;
+	struct cerr err;
+
+	buf_init(&q, 4096);
+	if (ctl_parse(argc, argv, opts, NULL, 0, 0, &npos, &err) < 0 ||
+	    (limit != NULL && ctl_int(limit, "--limit", 1, 100000, &n,
+	    &err) < 0) ||
+	    add_param(&q, "job", job, &err) < 0 ||
+	    add_param(&q, "target", target, &err) < 0 ||
+	    add_param(&q, "limit", limit, &err) < 0 ||
+	    add_param(&q, "outcome", outcome, &err) < 0 ||
+	    add_param(&q, "since", since, &err) < 0 ||
+	    add_param(&q, "until", until, &err) < 0) {
+		buf_cleanup(&q);
+		return ctl_fail(&err);
+	}
+	return list_call(ctl, "/v1/history", &q, json, cols,
+	    sizeof(cols) / sizeof(cols[0]));
+}
+
+int
+cmd_downloadlist(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct output_col cols[] = {
+		{"ID", "id", 0}, {"TARGET", "target", 0},
+		{"OPERATION", "operation", 0}, {"OBJECT", "object", 24},
+		{"STATUS", "status", 0}, {"POSTED", "posted_at", 0},
+		{"DOWNLOADED", "downloaded_at", 0}, {"ERROR", "error", 50},
+	};
+	const char *target = NULL, *status = NULL, *limit = NULL;
+	int json = 0, npos;
+	const struct ctl_opt opts[] = {CTL_VALUE("--target", &target),
+	    CTL_VALUE("--status", &status), CTL_VALUE("--limit", &limit),
+	    CTL_FLAG("--json", &json), CTL_END};
+	long long n;
+	struct buf q;
+	struct cerr err;
+
+	buf_init(&q, 4096);
+	if (ctl_parse(argc, argv, opts, NULL, 0, 0, &npos, &err) < 0 ||
+	    (limit != NULL && ctl_int(limit, "--limit", 1, 100000, &n,
+	    &err) < 0) ||
+	    add_param(&q, "target", target, &err) < 0 ||
+	    add_param(&q, "status", status, &err) < 0 ||
+	    add_param(&q, "limit", limit, &err) < 0) {
+		buf_cleanup(&q);
+		return ctl_fail(&err);
+	}
+	return list_call(ctl, "/v1/downloadlist", &q, json, cols,
+	    sizeof(cols) / sizeof(cols[0]));
+}

@@ -1,0 +1,215 @@
+/*
+ * cmd_master: "master init" makes a master's state dir: the CA, the
+ * master's server certificate (its names are every --san, or when none is
+ * given the listen host, localhost, 127.0.0.1 and this host's name), an
+ * admin client certificate with its profile admin.conf, the daemon's
+ * cohortd.conf, and the store with its schema. It refuses a dir that has a
+ * cohortd.conf already; a failure part-way removes what it wrote.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/paths.h"
+#include "common/pki.h"
+#include "ctl/ctl.h"
+#include "ctl/statedir.h"
+#include "store/store.h"
+
+#define MAX_SANS 32
+#define CA_DAYS 3650
+#define CERT_DAYS 825
+
+static const char *const written_files[] = {PATH_CONF, PATH_CA_KEY,
+    PATH_TLS_CA, PATH_TLS_CERT, PATH_TLS_KEY, "admin/cert.pem",
+    "admin/key.pem", PATH_ADMIN_PROFILE, "cohort.db", "cohort.db-wal",
+    "cohort.db-shm", NULL};
+
+struct init_opts {
+	const char *dir;
+	const char *listen;
+	const char *sans[MAX_SANS + 4];
+	int nsans;
+	char abs_dir[PATH_MAX];
+	char host[256];
+	int port;
+};
+
+static int
+parse_listen(struct init_opts *o, struct cerr *err)
+{
+	const char *colon = strrchr(o->listen, ':');
+	long long port;
+	size_t hlen;
+
+	if (colon == NULL || colon == o->listen)
+		return cerr_set(err, CERR_INVALID, "--listen: expected HOST:PORT");
+	hlen = (size_t)(colon - o->listen);
+	if (o->listen[0] == '[' && colon[-1] == ']') {
+		snprintf(o->host, sizeof(o->host), "%.*s", (int)hlen - 2,
+		    o->listen + 1);
+	} else {
+		snprintf(o->host, sizeof(o->host), "%.*s", (int)hlen,
+		    o->listen);
+	}
+	if (ctl_int(colon + 1, "--listen port", 0, 65535, &port, err) < 0)
+		return -1;
+	o->port = (int)port;
+	return 0;
+}
+
+/* Without --san: names a local operator would reach the master by. */
+static void
+default_sans(struct init_opts *o)
+{
+	static char hostname[256];
+
+	if (o->nsans > 0)
+		return;
+	if (strcmp(o->host, "0.0.0.0") != 0 && strcmp(o->host, "::") != 0)
+		o->sans[o->nsans++] = o->host;
+	o->sans[o->nsans++] = "localhost";
+	if (strcmp(o->host, "127.0.0.1") != 0)
+		o->sans[o->nsans++] = "127.0.0.1";
+	if (gethostname(hostname, sizeof(hostname) - 1) == 0 &&
+	    strcmp(hostname, "localhost") != 0)
+		o->sans[o->nsans++] = hostname;
+}
+
+static int
+issue_pair(const char *dir, X509 *ca, EVP_PKEY *ca_key, const char *name,
+    const char *role, enum pki_usage usage, const struct init_opts *o,
+    const char *cert_rel, const char *key_rel, struct cerr *err)
+{
+	char cert_path[PATH_MAX], key_path[PATH_MAX];
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	int rc = -1;
+
+	if (statedir_path(dir, cert_rel, cert_path, sizeof(cert_path),
+	    err) < 0 || statedir_path(dir, key_rel, key_path,
+	    sizeof(key_path), err) < 0 || pki_key_new(&key, err) < 0 ||
+	    pki_cert_issue(ca, ca_key, key, name, role, usage,
+	    usage == PKI_USAGE_SERVER ? o->sans : NULL,
+	    usage == PKI_USAGE_SERVER ? (size_t)o->nsans : 0, CERT_DAYS,
+	    &cert, err) < 0 || pki_key_write(key_path, key, err) < 0 ||
+	    pki_cert_write(cert_path, cert, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	EVP_PKEY_free(key);
+	X509_free(cert);
+	return rc;
+}
+
+static int
+make_pki(const struct init_opts *o, struct cerr *err)
+{
+	char ca_cert[PATH_MAX], ca_key_path[PATH_MAX];
+	EVP_PKEY *ca_key = NULL;
+	X509 *ca = NULL;
+	int rc = -1;
+
+	if (statedir_path(o->abs_dir, PATH_TLS_CA, ca_cert, sizeof(ca_cert),
+	    err) < 0 || statedir_path(o->abs_dir, PATH_CA_KEY, ca_key_path,
+	    sizeof(ca_key_path), err) < 0 || pki_key_new(&ca_key, err) < 0 ||
+	    pki_ca_new(ca_key, "cohort CA", CA_DAYS, &ca, err) < 0 ||
+	    pki_key_write(ca_key_path, ca_key, err) < 0 ||
+	    pki_cert_write(ca_cert, ca, err) < 0 ||
+	    issue_pair(o->abs_dir, ca, ca_key, "master", "master",
+	    PKI_USAGE_SERVER, o, PATH_TLS_CERT, PATH_TLS_KEY, err) < 0 ||
+	    issue_pair(o->abs_dir, ca, ca_key, "admin", "admin",
+	    PKI_USAGE_CLIENT, o, "admin/cert.pem", "admin/key.pem", err) < 0)
+		goto out;
+	rc = 0;
+out:
+	EVP_PKEY_free(ca_key);
+	X509_free(ca);
+	return rc;
+}
+
+static int
+write_configs(const struct init_opts *o, struct cerr *err)
+{
+	char text[PATH_MAX * 2 + 512];
+	const char *url_host = o->host;
+
+	snprintf(text, sizeof(text),
+	    "# cohortd master, made by cohortctl master init\n"
+	    "role = master\nstate_dir = %s\nlisten = %s\nstore = cohort.db\n",
+	    o->abs_dir, o->listen);
+	if (statedir_write(o->abs_dir, PATH_CONF, text, 0600, err) < 0)
+		return -1;
+	if (strcmp(url_host, "0.0.0.0") == 0 || strcmp(url_host, "::") == 0)
+		url_host = "127.0.0.1";
+	snprintf(text, sizeof(text),
+	    "# admin client profile: cohortctl -c %s/%s ...\n"
+	    "# (port 0: the port is read from the file 'port' beside this)\n"
+	    "master = https://%s%s%s:%d\nca = %s\ncert = admin/cert.pem\n"
+	    "key = admin/key.pem\n", o->abs_dir, PATH_ADMIN_PROFILE,
+	    strchr(url_host, ':') ? "[" : "", url_host,
+	    strchr(url_host, ':') ? "]" : "", o->port, PATH_TLS_CA);
+	return statedir_write(o->abs_dir, PATH_ADMIN_PROFILE, text, 0600, err);
+}
+
+static int
+make_store(const struct init_opts *o, struct cerr *err)
+{
+	char path[PATH_MAX];
+	struct store *s = NULL;
+
+	if (statedir_path(o->abs_dir, "cohort.db", path, sizeof(path),
+	    err) < 0 || store_open(path, &s, err) < 0)
+		return -1;
+	store_close(s);
+	return 0;
+}
+
+int
+cmd_master_init(struct ctl *ctl, int argc, char **argv)
+{
+	struct init_opts o;
+	struct ctl_opt opts[] = {CTL_VALUE("--state-dir", &o.dir),
+	    CTL_VALUE("--listen", &o.listen),
+	    CTL_LIST("--san", o.sans, &o.nsans, MAX_SANS), CTL_END};
+	char conf_path[PATH_MAX];
+	struct cerr err;
+	struct stat st;
+	int npos;
+
+	memset(&o, 0, sizeof(o));
+	if (ctl_parse(argc, argv, opts, NULL, 0, 0, &npos, &err) < 0)
+		return ctl_fail(&err);
+	if (o.dir == NULL || o.listen == NULL) {
+		cerr_set(&err, CERR_INVALID, "master init needs --state-dir "
+		    "and --listen");
+		return ctl_fail(&err);
+	}
+	if (parse_listen(&o, &err) < 0 || statedir_mkdir(o.dir, &err) < 0 ||
+	    statedir_absolute(o.dir, o.abs_dir, sizeof(o.abs_dir), &err) < 0 ||
+	    statedir_path(o.abs_dir, PATH_CONF, conf_path, sizeof(conf_path),
+	    &err) < 0)
+		return ctl_fail(&err);
+	if (stat(conf_path, &st) == 0) {
+		cerr_set(&err, CERR_CONFLICT, "%s exists: %s is initialised "
+		    "already", conf_path, o.abs_dir);
+		return ctl_fail(&err);
+	}
+	default_sans(&o);
+	if (statedir_mkdir(o.dir, &err) < 0 ||
+	    statedir_path(o.abs_dir, PATH_TLS_DIR, conf_path,
+	    sizeof(conf_path), &err) < 0 || statedir_mkdir(conf_path,
+	    &err) < 0 || statedir_path(o.abs_dir, PATH_ADMIN_DIR, conf_path,
+	    sizeof(conf_path), &err) < 0 || statedir_mkdir(conf_path,
+	    &err) < 0 || make_pki(&o, &err) < 0 || make_store(&o, &err) < 0 ||
+	    write_configs(&o, &err) < 0) {
+		statedir_remove(o.abs_dir, written_files);
+		return ctl_fail(&err);
+	}
+	printf("master initialised in %s\n  start it:  cohortd -c %s/%s\n"
+	    "  use it:    cohortctl -c %s/%s target list\n", o.abs_dir,
+	    o.abs_dir, PATH_CONF, o.abs_dir, PATH_ADMIN_PROFILE);
+	return 0;
+}

@@ -1,0 +1,113 @@
+/*
+ * cmd_target: target token / list / delete, and whoami.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl/ctl.h"
+#include "ctl/output.h"
+
+int
+cmd_whoami(struct ctl *ctl, int argc, char **argv)
+{
+	int json = 0, npos;
+	const struct ctl_opt opts[] = {CTL_FLAG("--json", &json),
+	    CTL_END};
+	struct client *c;
+	json_t *out = NULL;
+	struct cerr err;
+	char n[256], r[64];
+
+	if (ctl_parse(argc, argv, opts, NULL, 0, 0, &npos, &err) < 0 ||
+	    ctl_client(ctl, &c, &err) < 0 ||
+	    client_call(c, "GET", "/v1/whoami", NULL, &out, &err) < 0)
+		return ctl_fail(&err);
+	if (json)
+		output_json(stdout, out);
+	else
+		printf("%s (%s)\n", output_field(out, "name", n, sizeof(n)),
+		    output_field(out, "role", r, sizeof(r)));
+	json_decref(out);
+	return 0;
+}
+
+int
+cmd_target_token(struct ctl *ctl, int argc, char **argv)
+{
+	const char *ttl = NULL, *pos[1];
+	const struct ctl_opt opts[] = {CTL_VALUE("--ttl", &ttl), CTL_END};
+	char path[512], name[300], tok[256];
+	json_t *body = NULL, *out = NULL;
+	struct client *c;
+	struct cerr err;
+	long long ttl_s = 0;
+	int npos, rc;
+
+	if (ctl_parse(argc, argv, opts, pos, 1, 1, &npos, &err) < 0 ||
+	    (ttl != NULL && ctl_int(ttl, "--ttl", 10, 604800, &ttl_s,
+	    &err) < 0) || ctl_client(ctl, &c, &err) < 0)
+		return ctl_fail(&err);
+	client_escape(pos[0], name, sizeof(name));
+	snprintf(path, sizeof(path), "/v1/targets/%s/token", name);
+	if (ttl != NULL)
+		body = json_pack("{s:I}", "ttl_s", (json_int_t)ttl_s);
+	rc = client_call(c, "POST", path, body, &out, &err);
+	json_decref(body);
+	if (rc < 0)
+		return ctl_fail(&err);
+	printf("%s\n", output_field(out, "token", tok, sizeof(tok)));
+	json_decref(out);
+	return 0;
+}
+
+int
+cmd_target_list(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct output_col cols[] = {
+		{"NAME", "name", 0}, {"STATUS", "status", 0},
+		{"LAST POLL", "last_poll", 0},
+		{"UNREAD", "unread_instructions", 0},
+		{"LOCAL TIME", "local_time", 0},
+		{"OFFSET", "time_zone_offset_s", 0},
+		{"VERSION", "version", 0}, {"POLL S", "poll_interval_s", 0},
+		{"LOCATION", "location", 30}, {"ENLISTED", "enlisted_at", 0},
+	};
+	int json = 0, npos;
+	const struct ctl_opt opts[] = {CTL_FLAG("--json", &json),
+	    CTL_END};
+	struct client *c;
+	json_t *out = NULL;
+	struct cerr err;
+
+	if (ctl_parse(argc, argv, opts, NULL, 0, 0, &npos, &err) < 0 ||
+	    ctl_client(ctl, &c, &err) < 0 ||
+	    client_call(c, "GET", "/v1/targets", NULL, &out, &err) < 0)
+		return ctl_fail(&err);
+	if (json)
+		output_json(stdout, out);
+	else
+		output_table(stdout, cols, sizeof(cols) / sizeof(cols[0]), out);
+	json_decref(out);
+	return 0;
+}
+
+int
+cmd_target_delete(struct ctl *ctl, int argc, char **argv)
+{
+	const struct ctl_opt opts[] = {CTL_END};
+	const char *pos[1];
+	char path[512], name[300];
+	struct client *c;
+	struct cerr err;
+	int npos;
+
+	if (ctl_parse(argc, argv, opts, pos, 1, 1, &npos, &err) < 0 ||
+	    ctl_client(ctl, &c, &err) < 0)
+		return ctl_fail(&err);
+	client_escape(pos[0], name, sizeof(name));
+	snprintf(path, sizeof(path), "/v1/targets/%s", name);
+	if (client_call(c, "DELETE", path, NULL, NULL, &err) < 0)
+		return ctl_fail(&err);
+	printf("deleted target %s (its certificate is revoked)\n", pos[0]);
+	return 0;
+}

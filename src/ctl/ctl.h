@@ -1,0 +1,74 @@
+/*
+ * ctl: what cohortctl's commands share: the context (the profile named by
+ * -c or $COHORT_PROFILE, and the client made from it on first use), option
+ * parsing, and the command handlers, one file per noun (cmd_<noun>.c).
+ * A handler returns the process exit status; errors go to stderr as
+ * "cohortctl: <message>".
+ */
+#ifndef COHORT_CTL_H
+#define COHORT_CTL_H
+
+#include <jansson.h>
+
+#include "common/cerr.h"
+#include "ctl/client.h"
+
+struct ctl {
+	const char *profile;	/* -c or $COHORT_PROFILE, may be NULL */
+	struct client client;
+	int have_client;
+};
+
+/* The client for the profile; fails when there is no profile. */
+int ctl_client(struct ctl *ctl, struct client **out, struct cerr *err);
+
+/* Prints "cohortctl: <msg>" and returns the exit status for err. */
+int ctl_fail(const struct cerr *err);
+
+/* ---- options ---- */
+enum ctl_opt_kind { OPT_FLAG, OPT_VALUE, OPT_LIST };
+
+struct ctl_opt {
+	const char *name;	/* "--target" */
+	enum ctl_opt_kind kind;
+	int *flag;		/* OPT_FLAG */
+	const char **value;	/* OPT_VALUE */
+	const char **list;	/* OPT_LIST: up to list_max values */
+	int *nlist;
+	int list_max;
+};
+
+#define CTL_FLAG(n, p) {n, OPT_FLAG, p, NULL, NULL, NULL, 0}
+#define CTL_VALUE(n, p) {n, OPT_VALUE, NULL, p, NULL, NULL, 0}
+#define CTL_LIST(n, arr, cnt, max) {n, OPT_LIST, NULL, NULL, arr, cnt, max}
+#define CTL_END {NULL, 0, NULL, NULL, NULL, NULL, 0}
+
+/* Parses argv (after the command words) against opts; the remaining words
+ * go to pos (at most max_pos). Unknown options, missing values and extra
+ * words are errors naming them. */
+int ctl_parse(int argc, char **argv, const struct ctl_opt *opts,
+    const char **pos, int min_pos, int max_pos, int *npos,
+    struct cerr *err);
+
+/* An integer option value within bounds; what names it in errors. */
+int ctl_int(const char *text, const char *what, long long min, long long max,
+    long long *out, struct cerr *err);
+
+/* ---- commands ---- */
+int cmd_master_init(struct ctl *ctl, int argc, char **argv);
+int cmd_enlist(struct ctl *ctl, int argc, char **argv);
+int cmd_defect(struct ctl *ctl, int argc, char **argv);
+int cmd_whoami(struct ctl *ctl, int argc, char **argv);
+int cmd_target_token(struct ctl *ctl, int argc, char **argv);
+int cmd_target_list(struct ctl *ctl, int argc, char **argv);
+int cmd_target_delete(struct ctl *ctl, int argc, char **argv);
+int cmd_job_apply(struct ctl *ctl, int argc, char **argv);
+int cmd_job_list(struct ctl *ctl, int argc, char **argv);
+int cmd_job_show(struct ctl *ctl, int argc, char **argv);
+int cmd_job_delete(struct ctl *ctl, int argc, char **argv);
+int cmd_job_start(struct ctl *ctl, int argc, char **argv);
+int cmd_job_stop(struct ctl *ctl, int argc, char **argv);
+int cmd_history(struct ctl *ctl, int argc, char **argv);
+int cmd_downloadlist(struct ctl *ctl, int argc, char **argv);
+
+#endif

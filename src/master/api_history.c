@@ -1,0 +1,141 @@
+/*
+ * api_history: the central run history and the download list, read-only,
+ * newest first, with the filters the command line offers.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/timefmt.h"
+#include "master/api.h"
+#include "master/master.h"
+#include "store/store.h"
+
+#define DEFAULT_LIMIT 100
+#define MAX_LIMIT 100000
+
+static int
+history_cb(void *arg, const struct store_run *h)
+{
+	char started[TIMEFMT_MAX], run_id[STORE_NAME_MAX + 24];
+
+	/* A run is named by the target that ran it and the target's own run
+	 * number: stable across uploads, unique across the fleet. */
+	snprintf(run_id, sizeof(run_id), "%s:%lld", h->target,
+	    (long long)h->target_run_id);
+	json_array_append_new(arg, json_pack(
+	    "{s:s,s:s,s:s,s:i,s:s,s:i,s:s,s:i,s:s,s:i,s:I,s:s,s:s,s:I}",
+	    "run_id", run_id, "job", h->job, "target", h->target,
+	    "step", h->step, "step_name", h->step_name,
+	    "attempt", h->attempt, "outcome", run_outcome_name(h->outcome),
+	    "exit_code", h->exit_code,
+	    "started_at", timefmt_utc_ms(h->started_at_ms, started),
+	    "tz_offset_s", (int)h->tz_offset_s,
+	    "duration_ms", (json_int_t)h->duration_ms,
+	    "message", h->message ? h->message : "",
+	    "output", h->output ? h->output : "",
+	    "instr_id", (json_int_t)h->instr_id));
+	return 0;
+}
+
+static int
+time_param(struct http_req *r, const char *name, int64_t *out_ms,
+    struct cerr *err)
+{
+	const char *v = http_query(r, name);
+
+	if (v == NULL)
+		return 0;
+	if (timefmt_parse(v, out_ms) < 0)
+		return cerr_set(err, CERR_INVALID, "query parameter %s: '%.40s' "
+		    "is not an RFC 3339 time", name, v);
+	return 0;
+}
+
+void
+api_history(struct http_req *r)
+{
+	struct store_run_filter f;
+	const char *outcome = http_query(r, "outcome");
+	json_t *list = json_array();
+	struct cerr err;
+	enum run_outcome o;
+	int64_t jobs_only = 0;
+
+	memset(&f, 0, sizeof(f));
+	f.job = http_query(r, "job");
+	f.target = http_query(r, "target");
+	f.outcome = -1;
+	f.limit = DEFAULT_LIMIT;
+	if (outcome != NULL) {
+		if (run_outcome_parse(outcome, &o) < 0) {
+			cerr_set(&err, CERR_INVALID, "query parameter outcome: "
+			    "'%.40s' is not an outcome", outcome);
+			goto fail;
+		}
+		f.outcome = (int)o;
+	}
+	if (http_query_int(r, "limit", 1, MAX_LIMIT, &f.limit, &err) < 0 ||
+	    http_query_int(r, "jobs_only", 0, 1, &jobs_only, &err) < 0 ||
+	    time_param(r, "since", &f.since_ms, &err) < 0 ||
+	    time_param(r, "until", &f.until_ms, &err) < 0)
+		goto fail;
+	f.job_rows_only = (int)jobs_only;
+	if (store_run_list(r->m->store, &f, history_cb, list, &err) < 0)
+		goto fail;
+	http_reply_json(r, 200, list);
+	return;
+fail:
+	json_decref(list);
+	http_reply_error(r, &err);
+}
+
+static json_t *
+time_or_null(int64_t unix_s)
+{
+	char buf[TIMEFMT_MAX];
+
+	return unix_s > 0 ? json_string(timefmt_utc(unix_s, buf)) : json_null();
+}
+
+static int
+instr_cb(void *arg, const struct store_instr *in)
+{
+	json_array_append_new(arg, json_pack(
+	    "{s:I,s:s,s:s,s:s,s:s,s:b,s:o,s:o,s:o,s:s}",
+	    "id", (json_int_t)in->id, "target", in->target,
+	    "operation", instr_op_name(in->op), "object", in->object,
+	    "status", instr_status_name(in->status), "cleared", in->cleared,
+	    "posted_at", time_or_null(in->posted_at),
+	    "downloaded_at", time_or_null(in->downloaded_at),
+	    "applied_at", time_or_null(in->applied_at),
+	    "error", in->error ? in->error : ""));
+	return 0;
+}
+
+void
+api_downloadlist(struct http_req *r)
+{
+	struct store_instr_filter f = {http_query(r, "target"), -1,
+	    DEFAULT_LIMIT};
+	const char *status = http_query(r, "status");
+	json_t *list = json_array();
+	enum instr_status st;
+	struct cerr err;
+
+	if (status != NULL) {
+		if (instr_status_parse(status, &st) < 0) {
+			cerr_set(&err, CERR_INVALID, "query parameter status: "
+			    "'%.40s' is not a status", status);
+			goto fail;
+		}
+		f.status = (int)st;
+	}
+	if (http_query_int(r, "limit", 1, MAX_LIMIT, &f.limit, &err) < 0 ||
+	    store_instr_list(r->m->store, &f, instr_cb, list, &err) < 0)
+		goto fail;
+	http_reply_json(r, 200, list);
+	return;
+fail:
+	json_decref(list);
+	http_reply_error(r, &err);
+}

@@ -1,0 +1,166 @@
+/*
+ * api_jobs: job documents (apply, read, delete) and on-demand runs
+ * (start, stop). Listings show documents with secret values redacted.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/jobdoc.h"
+#include "common/json.h"
+#include "common/timefmt.h"
+#include "master/api.h"
+#include "master/jobs.h"
+#include "master/master.h"
+#include "store/store.h"
+
+struct jobs_ctx {
+	struct master *m;
+	json_t *out;		/* array (list) or object (get) */
+	int full;		/* include the document */
+	struct cerr *err;
+};
+
+static int
+collect_targets(void *arg, const char *name)
+{
+	return json_array_append_new(arg, json_string(name));
+}
+
+/* The API view of a stored job; NULL (err set) if the stored document no
+ * longer parses, which would be a bug. */
+static json_t *
+job_view(struct jobs_ctx *jc, const struct store_job *j)
+{
+	char created[TIMEFMT_MAX], updated[TIMEFMT_MAX];
+	struct job *job = NULL;
+	json_t *view, *targets = json_array();
+
+	if (jobdoc_parse(j->doc, strlen(j->doc), &job, jc->err) < 0 ||
+	    store_job_targets_list(jc->m->store, j->name, collect_targets,
+	    targets, jc->err) < 0) {
+		json_decref(targets);
+		job_free(job);
+		return NULL;
+	}
+	view = json_pack("{s:s,s:b,s:s,s:s,s:s,s:i,s:i,s:o,s:s,s:s}",
+	    "name", job->name, "enabled", job->enabled,
+	    "description", job->description, "category", job->category,
+	    "owner", job->owner, "steps", (int)job->nsteps,
+	    "schedules", (int)job->nschedules, "targets", targets,
+	    "created_at", timefmt_utc(j->created_at, created),
+	    "updated_at", timefmt_utc(j->updated_at, updated));
+	if (view != NULL && jc->full)
+		json_object_set_new(view, "document", jobdoc_to_json(job, 1));
+	job_free(job);
+	return view;
+}
+
+static int
+list_cb(void *arg, const struct store_job *j)
+{
+	struct jobs_ctx *jc = arg;
+	json_t *v = job_view(jc, j);
+
+	if (v == NULL)
+		return -1;
+	if (json_is_array(jc->out)) {
+		json_array_append_new(jc->out, v);
+	} else {
+		json_object_update(jc->out, v);
+		json_decref(v);
+	}
+	return 0;
+}
+
+void
+api_jobs_list(struct http_req *r)
+{
+	struct cerr err;
+	struct jobs_ctx jc = {r->m, json_array(), 0, &err};
+
+	cerr_clear(&err);
+	if (store_job_list(r->m->store, list_cb, &jc, &err) < 0 ||
+	    err.code != CERR_OK) {
+		json_decref(jc.out);
+		http_reply_error(r, &err);
+		return;
+	}
+	http_reply_json(r, 200, jc.out);
+}
+
+void
+api_job_get(struct http_req *r)
+{
+	struct cerr err;
+	struct jobs_ctx jc = {r->m, json_object(), 1, &err};
+
+	cerr_clear(&err);
+	if (store_job_get(r->m->store, r->args[0], list_cb, &jc, &err) < 0 ||
+	    err.code != CERR_OK) {
+		json_decref(jc.out);
+		http_reply_error(r, &err);
+		return;
+	}
+	http_reply_json(r, 200, jc.out);
+}
+
+static void
+reply_result(struct http_req *r, int rc, json_t *result,
+    const struct cerr *err)
+{
+	if (rc < 0)
+		http_reply_error(r, err);
+	else
+		http_reply_json(r, 200, result);
+}
+
+void
+api_job_put(struct http_req *r)
+{
+	json_t *result = NULL;
+	struct cerr err;
+	int rc = jobs_apply(r->m, r->body, r->args[0], &result, &err);
+
+	reply_result(r, rc, result, &err);
+}
+
+void
+api_job_delete(struct http_req *r)
+{
+	json_t *result = NULL;
+	struct cerr err;
+	int rc = jobs_delete(r->m, r->args[0], &result, &err);
+
+	reply_result(r, rc, result, &err);
+}
+
+static void
+run_op(struct http_req *r, int stop)
+{
+	static const char *const keys[] = {"target", NULL};
+	const char *target = NULL;
+	json_t *result = NULL;
+	struct cerr err;
+	int rc = 0;
+
+	if (r->body != NULL && (json_check_keys(r->body, keys, "", &err) < 0 ||
+	    json_get_string(r->body, "target", "", STORE_NAME_MAX, 0, &target,
+	    &err) < 0))
+		rc = -1;
+	if (rc == 0)
+		rc = jobs_post_run_op(r->m, r->args[0], target, stop, &result,
+		    &err);
+	reply_result(r, rc, result, &err);
+}
+
+void
+api_job_start(struct http_req *r)
+{
+	run_op(r, 0);
+}
+
+void
+api_job_stop(struct http_req *r)
+{
+	run_op(r, 1);
+}

@@ -1,0 +1,343 @@
+/*
+ * api_poll: the calls a target makes. Its identity is its certificate's
+ * name, never anything in the body: a target can only acknowledge its own
+ * instructions, read its own download list and upload its own outcomes.
+ *
+ * A poll carries the acknowledgements of what the target applied since its
+ * last poll and its status (clock, UTC offset, poll interval, version);
+ * the answer is its next instructions, at once if there are any, else when
+ * one is posted or the hold time ends.
+ */
+#include <string.h>
+
+#include "common/json.h"
+#include "common/log.h"
+#include "common/runrec.h"
+#include "common/version.h"
+#include "master/api.h"
+#include "master/longpoll.h"
+#include "master/master.h"
+#include "store/store.h"
+
+#define MAX_ACKS 1000
+#define MAX_UPLOAD_ITEMS 1000
+
+struct poll_req {
+	const char *name;
+	const char *version;
+	int64_t after;
+	int64_t wait_s;
+	int64_t local_time;
+	int64_t tz_offset_s;
+	int64_t poll_interval_s;
+	const json_t *acks;
+};
+
+static int
+poll_read(const json_t *body, struct poll_req *p, struct cerr *err)
+{
+	static const char *const keys[] = {"name", "version", "after",
+	    "wait_s", "local_time", "tz_offset_s", "poll_interval_s", "acks",
+	    NULL};
+
+	memset(p, 0, sizeof(*p));
+	p->poll_interval_s = 60;
+	if (body == NULL)
+		return cerr_set(err, CERR_INVALID, "request body is missing");
+	if (json_check_keys(body, keys, "", err) < 0 ||
+	    json_get_string(body, "name", "", STORE_NAME_MAX, 0, &p->name,
+	    err) < 0 ||
+	    json_get_string(body, "version", "", 31, 0, &p->version, err) < 0 ||
+	    json_get_int(body, "after", "", 0, INT64_MAX, &p->after, err) < 0 ||
+	    json_get_int(body, "wait_s", "", 0, 3600, &p->wait_s, err) < 0 ||
+	    json_get_int(body, "local_time", "", 0, INT64_MAX / 2,
+	    &p->local_time, err) < 0 ||
+	    json_get_int(body, "tz_offset_s", "", -86400, 86400,
+	    &p->tz_offset_s, err) < 0 ||
+	    json_get_int(body, "poll_interval_s", "", 1, 28800,
+	    &p->poll_interval_s, err) < 0)
+		return -1;
+	if (p->name == NULL || p->version == NULL)
+		return cerr_set(err, CERR_INVALID, "name and version are "
+		    "required");
+	p->acks = json_object_get(body, "acks");
+	if (p->acks != NULL && (!json_is_array(p->acks) ||
+	    json_array_size(p->acks) > MAX_ACKS))
+		return cerr_set(err, CERR_INVALID, "acks: must be an array of "
+		    "at most %d", MAX_ACKS);
+	return 0;
+}
+
+static int
+apply_acks(struct master *m, const char *target, const json_t *acks,
+    struct cerr *err)
+{
+	static const char *const keys[] = {"id", "ok", "error", NULL};
+	size_t i;
+	json_t *a;
+
+	json_array_foreach(acks, i, a) {
+		const char *error = "";
+		int64_t id = 0;
+		int ok = 1;
+
+		if (json_check_keys(a, keys, "acks[]", err) < 0 ||
+		    json_get_int(a, "id", "acks[]", 1, INT64_MAX, &id,
+		    err) != 0 ||
+		    json_get_bool(a, "ok", "acks[]", &ok, err) < 0 ||
+		    json_get_string(a, "error", "acks[]", 1000, 1, &error,
+		    err) < 0)
+			return cerr_set(err, CERR_INVALID, "acks[%zu]: needs "
+			    "an id, ok and optional error", i + 1);
+		/* An id the master no longer has (trimmed, or the target
+		 * was reset) is nothing to record. */
+		if (store_instr_ack(m->store, target, id, ok, error,
+		    master_now(), err) < 0 && err->code != CERR_NOT_FOUND)
+			return -1;
+		if (!ok)
+			log_warn("instruction_failed", "target=%s id=%lld",
+			    target, (long long)id);
+	}
+	return 0;
+}
+
+static int
+poll_record(struct master *m, const char *target, const struct poll_req *p,
+    struct cerr *err)
+{
+	struct store_poll sp = {master_now(), p->local_time,
+	    (int32_t)p->tz_offset_s, (int32_t)p->poll_interval_s, p->version};
+
+	if (store_begin(m->store, err) < 0)
+		return -1;
+	if ((p->acks != NULL && apply_acks(m, target, p->acks, err) < 0) ||
+	    store_target_polled(m->store, target, &sp, err) < 0 ||
+	    store_commit(m->store, err) < 0) {
+		store_rollback(m->store);
+		return -1;
+	}
+	return 0;
+}
+
+/* A target whose row is gone or defected is told so and stops polling. */
+static int
+check_enlisted(struct master *m, const char *name, struct cerr *err)
+{
+	struct store_target t;
+
+	if (store_target_get(m->store, name, &t, err) < 0) {
+		if (err->code == CERR_NOT_FOUND)
+			cerr_set(err, CERR_GONE, "target '%s' is not enlisted "
+			    "with this master (deleted?)", name);
+		return -1;
+	}
+	if (t.defected)
+		return cerr_set(err, CERR_GONE, "target '%s' has defected",
+		    name);
+	return 0;
+}
+
+void
+api_poll(struct http_req *r)
+{
+	const char *name = r->caller.id.name;
+	struct evhttp_request *req;
+	struct poll_req p;
+	json_t *reply = NULL;
+	struct cerr err;
+	int count = 0;
+
+	if (poll_read(r->body, &p, &err) < 0)
+		goto fail;
+	if (strcmp(p.name, name) != 0) {
+		cerr_set(&err, CERR_CONFLICT, "configured name '%s' does not "
+		    "match certificate name '%s': defect, rename, enlist again",
+		    p.name, name);
+		goto fail;
+	}
+	if (version_check_peer(version_string(), p.version, &err) < 0 ||
+	    check_enlisted(r->m, name, &err) < 0 ||
+	    poll_record(r->m, name, &p, &err) < 0 ||
+	    longpoll_collect(r->m, name, p.after, &reply, &count, &err) < 0)
+		goto fail;
+	if (count > 0 || p.wait_s == 0) {
+		http_reply_json(r, 200, reply);
+		return;
+	}
+	json_decref(reply);
+	req = http_defer(r);
+	if (longpoll_hold(r->m, req, name, p.after, (int)(p.wait_s <
+	    r->m->conf->longpoll_max_s ? p.wait_s :
+	    r->m->conf->longpoll_max_s), &err) < 0)
+		http_send_json(req, cerr_http_status(err.code),
+		    json_pack("{s:{s:s,s:s}}", "error", "code",
+		    cerr_code_name(err.code), "message", err.msg));
+	return;
+fail:
+	if (err.code != CERR_GONE)
+		log_warn("poll_refused", "target=%s code=%s msg=\"%s\"", name,
+		    cerr_code_name(err.code), err.msg);
+	http_reply_error(r, &err);
+}
+
+static int
+store_report(struct master *m, const char *target,
+    const struct run_report *rep, struct cerr *err)
+{
+	struct store_run row;
+
+	memset(&row, 0, sizeof(row));
+	snprintf(row.target, sizeof(row.target), "%s", target);
+	snprintf(row.job, sizeof(row.job), "%s", rep->job);
+	row.target_run_id = rep->target_run_id;
+	row.instr_id = rep->instr_id;
+	row.outcome = rep->outcome;
+	row.exit_code = rep->exit_code;
+	row.started_at_ms = rep->started_ms;
+	row.tz_offset_s = rep->tz_offset_s;
+	row.duration_ms = rep->duration_ms;
+	row.message = rep->message;
+	row.output = "";
+	if (store_run_put(m->store, &row, err) < 0)
+		return -1;
+	for (size_t i = 0; i < rep->nsteps; i++) {
+		const struct run_step_rec *s = &rep->steps[i];
+
+		row.step = s->step;
+		row.attempt = s->attempt;
+		snprintf(row.step_name, sizeof(row.step_name), "%s",
+		    s->step_name);
+		row.outcome = s->outcome;
+		row.exit_code = s->exit_code;
+		row.started_at_ms = s->started_ms;
+		row.duration_ms = s->duration_ms;
+		row.message = s->message;
+		row.output = s->output;
+		if (store_run_put(m->store, &row, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* One uploaded item: 0 stored, 1 refused (reason in err), -1 store error. */
+static int
+upload_item(struct master *m, const char *target, const json_t *item,
+    struct cerr *err)
+{
+	static const char *const keys[] = {"seq", "kind", "body", NULL};
+	struct run_report *rep = NULL;
+	const char *kind = NULL;
+	int rc;
+
+	if (json_check_keys(item, keys, "items[]", err) < 0 ||
+	    json_get_string(item, "kind", "items[]", 32, 0, &kind, err) != 0)
+		return 1;
+	if (strcmp(kind, "run") != 0) {
+		cerr_set(err, CERR_INVALID, "items[].kind: '%s' is unknown",
+		    kind);
+		return 1;
+	}
+	if (run_report_from_json(json_object_get(item, "body"), &rep, err) < 0)
+		return 1;
+	rc = store_report(m, target, rep, err);
+	run_report_free(rep);
+	return rc;
+}
+
+static int
+upload_all(struct master *m, const char *target, const json_t *items,
+    json_t *acked, json_t *rejected, struct cerr *err)
+{
+	size_t i;
+	json_t *item;
+
+	json_array_foreach(items, i, item) {
+		json_int_t seq = json_integer_value(json_object_get(item,
+		    "seq"));
+		struct cerr why;
+		int rc;
+
+		if (seq <= 0) {
+			return cerr_set(err, CERR_INVALID, "items[%zu].seq: "
+			    "must be a positive integer", i + 1);
+		}
+		rc = upload_item(m, target, item, &why);
+		if (rc < 0) {
+			*err = why;
+			return -1;
+		}
+		if (rc == 0) {
+			json_array_append_new(acked, json_integer(seq));
+			continue;
+		}
+		/* Refused records are acknowledged too, or one bad record
+		 * would block the target's outbox forever; the refusal is
+		 * logged and returned. */
+		log_warn("upload_refused", "target=%s seq=%lld msg=\"%s\"",
+		    target, (long long)seq, why.msg);
+		json_array_append_new(rejected, json_pack("{s:I,s:s}", "seq",
+		    seq, "error", why.msg));
+	}
+	return 0;
+}
+
+void
+api_outbox(struct http_req *r)
+{
+	const char *name = r->caller.id.name;
+	const json_t *items = r->body ? json_object_get(r->body, "items") :
+	    NULL;
+	json_t *acked = json_array(), *rejected = json_array();
+	struct cerr err;
+
+	if (!json_is_array(items) || json_array_size(items) >
+	    MAX_UPLOAD_ITEMS) {
+		cerr_set(&err, CERR_INVALID, "items: must be an array of at "
+		    "most %d records", MAX_UPLOAD_ITEMS);
+		goto fail;
+	}
+	if (check_enlisted(r->m, name, &err) < 0 ||
+	    store_begin(r->m->store, &err) < 0)
+		goto fail;
+	if (upload_all(r->m, name, items, acked, rejected, &err) < 0 ||
+	    store_commit(r->m->store, &err) < 0) {
+		store_rollback(r->m->store);
+		goto fail;
+	}
+	http_reply_json(r, 200, json_pack("{s:o,s:o}", "acked", acked,
+	    "rejected", rejected));
+	return;
+fail:
+	json_decref(acked);
+	json_decref(rejected);
+	http_reply_error(r, &err);
+}
+
+void
+api_defect(struct http_req *r)
+{
+	const char *name = r->caller.id.name;
+	struct store_target t;
+	struct cerr err;
+
+	if (store_target_get(r->m->store, name, &t, &err) < 0)
+		goto fail;
+	if (store_begin(r->m->store, &err) < 0)
+		goto fail;
+	if (store_instr_drop_pending(r->m->store, name, &err) < 0 ||
+	    store_target_set_defected(r->m->store, name, master_now(),
+	    &err) < 0 ||
+	    store_revoke(r->m->store, r->caller.id.serial_hex, name,
+	    master_now(), &err) < 0 ||
+	    store_commit(r->m->store, &err) < 0) {
+		store_rollback(r->m->store);
+		goto fail;
+	}
+	strmap_put(&r->m->revoked, r->caller.id.serial_hex, NULL, NULL, &err);
+	log_info("defected", "target=%s serial=%s", name,
+	    r->caller.id.serial_hex);
+	http_reply_ok(r);
+	return;
+fail:
+	http_reply_error(r, &err);
+}

@@ -1,0 +1,99 @@
+/*
+ * api_targets: listing targets with their derived status, and deleting one
+ * from the master's side (its certificate is revoked at once, so it can
+ * no longer call in, and a poll it holds is answered "gone").
+ */
+#include <string.h>
+
+#include "common/log.h"
+#include "master/api.h"
+#include "master/longpoll.h"
+#include "master/master.h"
+#include "master/status.h"
+#include "store/store.h"
+
+struct list_ctx {
+	struct master *m;
+	json_t *list;
+	int64_t now;
+};
+
+static int
+list_cb(void *arg, const struct store_target *t)
+{
+	struct list_ctx *lc = arg;
+
+	json_array_append_new(lc->list, status_target_json(lc->m, t, lc->now));
+	return 0;
+}
+
+void
+api_targets_list(struct http_req *r)
+{
+	struct list_ctx lc = {r->m, json_array(), master_now()};
+	struct cerr err;
+
+	if (store_target_list(r->m->store, list_cb, &lc, &err) < 0) {
+		json_decref(lc.list);
+		http_reply_error(r, &err);
+		return;
+	}
+	http_reply_json(r, 200, lc.list);
+}
+
+void
+api_target_get(struct http_req *r)
+{
+	struct store_target t;
+	struct cerr err;
+
+	if (store_target_get(r->m->store, r->args[0], &t, &err) < 0) {
+		http_reply_error(r, &err);
+		return;
+	}
+	http_reply_json(r, 200, status_target_json(r->m, &t, master_now()));
+}
+
+/* Revokes a serial in the store and in the in-memory set checked on
+ * every request. */
+int
+master_revoke(struct master *m, const char *serial, const char *name,
+    struct cerr *err)
+{
+	if (serial[0] == '\0')
+		return 0;
+	if (store_revoke(m->store, serial, name, master_now(), err) < 0)
+		return -1;
+	return strmap_put(&m->revoked, serial, NULL, NULL, err);
+}
+
+void
+api_target_delete(struct http_req *r)
+{
+	struct store_target t;
+	struct cerr err, gone;
+
+	if (store_target_get(r->m->store, r->args[0], &t, &err) < 0)
+		goto fail;
+	if (store_begin(r->m->store, &err) < 0)
+		goto fail;
+	if ((t.cert_serial[0] != '\0' && store_revoke(r->m->store,
+	    t.cert_serial, t.name, master_now(), &err) < 0) ||
+	    store_target_delete(r->m->store, t.name, &err) < 0 ||
+	    store_commit(r->m->store, &err) < 0) {
+		store_rollback(r->m->store);
+		goto fail;
+	}
+	/* Only after the commit: a rolled-back delete revokes nothing. */
+	if (t.cert_serial[0] != '\0')
+		strmap_put(&r->m->revoked, t.cert_serial, NULL, NULL, &err);
+	log_info("target_deleted", "target=%s by=%s serial=%s", t.name,
+	    r->caller.id.name, t.cert_serial);
+	cerr_set(&gone, CERR_GONE, "target '%s' was deleted on the master",
+	    t.name);
+	longpoll_refuse(r->m, t.name, &gone);
+	http_reply_ok(r);
+	return;
+fail:
+	http_reply_error(r, &err);
+}

@@ -1,0 +1,442 @@
+/*
+ * http: the master's HTTPS front (see http.h). One callback receives every
+ * request; it identifies the caller from the TLS session, finds the route,
+ * checks the caller's role against it, parses the body within limits and
+ * hands a struct http_req to the route's handler.
+ */
+#include "master/http.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include "common/json.h"
+#include "common/log.h"
+#include "common/paths.h"
+#include "common/tls.h"
+#include "common/version.h"
+#include "master/master.h"
+
+#define HTTP_MAX_HEADERS_BYTES 16384
+
+static struct bufferevent *
+tls_bev_cb(struct event_base *base, void *arg)
+{
+	struct master *m = arg;
+	struct bufferevent *bev;
+	SSL *ssl = SSL_new(m->ssl_ctx);
+
+	if (ssl == NULL)
+		return NULL;
+	bev = bufferevent_openssl_socket_new(base, -1, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL) {
+		SSL_free(ssl);
+		return NULL;
+	}
+	/* Targets and curl may close without close_notify; that is no
+	 * reason to report an error on a finished exchange. */
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	return bev;
+}
+
+static enum http_role
+role_from_name(const char *role)
+{
+	if (strcmp(role, "admin") == 0)
+		return HTTP_ADMIN;
+	if (strcmp(role, "operator") == 0)
+		return HTTP_OPERATOR;
+	if (strcmp(role, "viewer") == 0)
+		return HTTP_VIEWER;
+	if (strcmp(role, "target") == 0)
+		return HTTP_TARGET;
+	return 0;
+}
+
+static void
+identify_caller(struct master *m, struct evhttp_request *req,
+    struct http_caller *c)
+{
+	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(conn);
+	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+
+	memset(c, 0, sizeof(*c));
+	if (ssl == NULL) {
+		cerr_set(&c->why, CERR_UNAUTHENTICATED, "not a TLS connection");
+		return;
+	}
+	if (tls_peer_identity(ssl, &c->id, &c->why) < 0)
+		return;
+	if (strmap_has(&m->revoked, c->id.serial_hex)) {
+		cerr_set(&c->why, CERR_UNAUTHENTICATED,
+		    "certificate of %s has been revoked", c->id.name);
+		return;
+	}
+	c->role = role_from_name(c->id.role);
+	if (c->role == 0) {
+		cerr_set(&c->why, CERR_UNAUTHENTICATED,
+		    "certificate role '%s' may not call the API", c->id.role);
+		return;
+	}
+	c->authenticated = 1;
+}
+
+static void
+decode_segment(const char *seg, size_t len, char **out)
+{
+	char *copy = strndup(seg, len);
+
+	*out = copy ? evhttp_uridecode(copy, 0, NULL) : NULL;
+	free(copy);
+}
+
+int
+http_match(const char *pattern, const char *path, char **args, int *nargs)
+{
+	const char *p = pattern, *q = path;
+
+	*nargs = 0;
+	while (*p != '\0' && *q != '\0') {
+		const char *pe, *qe;
+		size_t plen, qlen;
+
+		if (*p != '/' || *q != '/')
+			goto nomatch;
+		p++;
+		q++;
+		pe = strchr(p, '/');
+		qe = strchr(q, '/');
+		plen = pe ? (size_t)(pe - p) : strlen(p);
+		qlen = qe ? (size_t)(qe - q) : strlen(q);
+		if (plen > 2 && p[0] == '{' && p[plen - 1] == '}') {
+			if (qlen == 0 || *nargs >= HTTP_MAX_ARGS)
+				goto nomatch;
+			decode_segment(q, qlen, &args[*nargs]);
+			if (args[*nargs] == NULL)
+				goto nomatch;
+			(*nargs)++;
+		} else if (plen != qlen || strncmp(p, q, plen) != 0) {
+			goto nomatch;
+		}
+		p += plen;
+		q += qlen;
+	}
+	if (*p == '\0' && *q == '\0')
+		return 1;
+nomatch:
+	for (int i = 0; i < *nargs; i++)
+		free(args[i]);
+	*nargs = 0;
+	return 0;
+}
+
+/* Finds the route; *path_known says whether another method would match. */
+static const struct http_route *
+find_route(const char *path, enum evhttp_cmd_type method, char **args,
+    int *nargs, int *path_known)
+{
+	*path_known = 0;
+	for (const struct http_route *rt = http_routes; rt->pattern; rt++) {
+		if (!http_match(rt->pattern, path, args, nargs))
+			continue;
+		if (rt->method == method)
+			return rt;
+		*path_known = 1;
+		for (int i = 0; i < *nargs; i++)
+			free(args[i]);
+		*nargs = 0;
+	}
+	return NULL;
+}
+
+static void
+add_common_headers(struct evhttp_request *req)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+
+	evhttp_add_header(h, "Content-Type", "application/json");
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	evhttp_add_header(h, "Cohort-Version", version_string());
+}
+
+void
+http_send_json(struct evhttp_request *req, int status, json_t *body)
+{
+	struct evbuffer *out = evbuffer_new();
+	char *text = body ? json_dump_compact(body) : NULL;
+
+	add_common_headers(req);
+	if (out != NULL && text != NULL) {
+		evbuffer_add(out, text, strlen(text));
+		evbuffer_add(out, "\n", 1);
+	}
+	evhttp_send_reply(req, status, status < 400 ? "OK" : "Error", out);
+	if (out != NULL)
+		evbuffer_free(out);
+	free(text);
+	json_decref(body);
+}
+
+void
+http_reply_json(struct http_req *r, int status, json_t *body)
+{
+	if (r->req == NULL) {
+		json_decref(body);
+		return;
+	}
+	http_send_json(r->req, status, body);
+	r->req = NULL;
+}
+
+void
+http_reply_error(struct http_req *r, const struct cerr *err)
+{
+	json_t *body = json_pack("{s:{s:s,s:s}}", "error", "code",
+	    cerr_code_name(err->code), "message", err->msg);
+
+	http_reply_json(r, cerr_http_status(err->code), body);
+}
+
+void
+http_reply_ok(struct http_req *r)
+{
+	http_reply_json(r, 200, json_pack("{s:b}", "ok", 1));
+}
+
+struct evhttp_request *
+http_defer(struct http_req *r)
+{
+	struct evhttp_request *req = r->req;
+
+	r->req = NULL;
+	return req;
+}
+
+const char *
+http_query(const struct http_req *r, const char *name)
+{
+	return evhttp_find_header(&r->query, name);
+}
+
+int
+http_query_int(const struct http_req *r, const char *name, int64_t min,
+    int64_t max, int64_t *out, struct cerr *err)
+{
+	const char *v = http_query(r, name);
+	char *end = NULL;
+	long long n;
+
+	if (v == NULL)
+		return 1;
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || errno != 0 || n < min || n > max)
+		return cerr_set(err, CERR_INVALID,
+		    "query parameter %s: expected an integer in %lld..%lld",
+		    name, (long long)min, (long long)max);
+	*out = n;
+	return 0;
+}
+
+static int
+read_body(struct http_req *r, struct cerr *err)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
+	size_t len = evbuffer_get_length(in);
+	const char *text;
+
+	if (len == 0)
+		return 0;
+	text = (const char *)evbuffer_pullup(in, -1);
+	r->body = json_parse_limited(text, len,
+	    (size_t)r->m->conf->max_body_bytes,
+	    (int)r->m->conf->max_json_depth, err);
+	if (r->body == NULL)
+		return cerr_wrap(err, "request body");
+	return 0;
+}
+
+/* Checks the route's roles; fills err when the caller may not call it. */
+static int
+check_access(const struct http_route *rt, const struct http_caller *c,
+    struct cerr *err)
+{
+	if (rt->roles & HTTP_ANON)
+		return 0;
+	if (!c->authenticated) {
+		*err = c->why;
+		return -1;
+	}
+	if ((rt->roles & c->role) == 0)
+		return cerr_set(err, CERR_FORBIDDEN,
+		    "%s '%s' may not call this", c->id.role, c->id.name);
+	return 0;
+}
+
+static void
+request_cb(struct evhttp_request *req, void *arg)
+{
+	struct master *m = arg;
+	struct http_req r;
+	const struct http_route *rt;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+	const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
+	struct cerr err;
+	int path_known;
+
+	memset(&r, 0, sizeof(r));
+	r.m = m;
+	r.req = req;
+	TAILQ_INIT(&r.query);
+	identify_caller(m, req, &r.caller);
+	r.peer_version = evhttp_find_header(
+	    evhttp_request_get_input_headers(req), "Cohort-Version");
+	rt = find_route(path ? path : "", evhttp_request_get_command(req),
+	    r.args, &r.nargs, &path_known);
+	if (rt == NULL) {
+		cerr_set(&err, path_known ? CERR_INVALID : CERR_NOT_FOUND,
+		    path_known ? "method not allowed on %.200s" :
+		    "no such API path: %.200s", path ? path : "");
+		http_reply_error(&r, &err);
+		goto out;
+	}
+	if (check_access(rt, &r.caller, &err) < 0 ||
+	    (query != NULL && evhttp_parse_query_str(query, &r.query) < 0 &&
+	    cerr_set(&err, CERR_INVALID, "malformed query string") < 0) ||
+	    read_body(&r, &err) < 0) {
+		http_reply_error(&r, &err);
+		goto out;
+	}
+	rt->handler(&r);
+	if (r.req != NULL) {
+		cerr_set(&err, CERR_INTERNAL, "handler sent no reply");
+		http_reply_error(&r, &err);
+	}
+out:
+	for (int i = 0; i < r.nargs; i++)
+		free(r.args[i]);
+	evhttp_clear_headers(&r.query);
+	json_decref(r.body);
+}
+
+/* "HOST:PORT" or "[V6]:PORT" into host and port. */
+static int
+split_listen(const char *listen, char *host, size_t hsize, int *port,
+    struct cerr *err)
+{
+	const char *colon = strrchr(listen, ':');
+	const char *h = listen;
+	size_t hlen;
+	char *end;
+	long p;
+
+	if (colon == NULL)
+		return cerr_set(err, CERR_INVALID, "listen: expected HOST:PORT");
+	hlen = (size_t)(colon - listen);
+	if (hlen >= 2 && h[0] == '[' && h[hlen - 1] == ']') {
+		h++;
+		hlen -= 2;
+	}
+	p = strtol(colon + 1, &end, 10);
+	if (hlen == 0 || hlen >= hsize || *end != '\0' || colon[1] == '\0' ||
+	    p < 0 || p > 65535)
+		return cerr_set(err, CERR_INVALID,
+		    "listen: '%s' is not HOST:PORT", listen);
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	*port = (int)p;
+	return 0;
+}
+
+static int
+write_port_file(struct master *m, struct cerr *err)
+{
+	char path[CONF_STR_MAX + 16], tmp[CONF_STR_MAX + 24];
+	FILE *f;
+
+	if (conf_state_path(m->conf, PATH_PORT, path, sizeof(path), err) < 0)
+		return -1;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (f == NULL)
+		return cerr_set(err, CERR_IO, "%s: %s", tmp, strerror(errno));
+	fprintf(f, "%d\n", m->port);
+	if (fclose(f) != 0 || rename(tmp, path) != 0)
+		return cerr_set(err, CERR_IO, "%s: %s", path, strerror(errno));
+	return 0;
+}
+
+static int
+bound_port(struct evhttp_bound_socket *bound)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int fd = evhttp_bound_socket_get_fd(bound);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		return -1;
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+int
+http_start(struct master *m, struct cerr *err)
+{
+	struct evhttp_bound_socket *bound;
+	char host[256];
+	int port = 0;
+	/* A held poll must outlive the connection timeout. */
+	int timeout_s = (int)(m->conf->request_timeout_s >
+	    m->conf->longpoll_max_s + 15 ? m->conf->request_timeout_s :
+	    m->conf->longpoll_max_s + 15);
+
+	if (split_listen(m->conf->listen, host, sizeof(host), &port, err) < 0)
+		return -1;
+	m->http = evhttp_new(m->base);
+	if (m->http == NULL)
+		return cerr_set(err, CERR_INTERNAL, "evhttp_new failed");
+	evhttp_set_bevcb(m->http, tls_bev_cb, m);
+	evhttp_set_gencb(m->http, request_cb, m);
+	evhttp_set_allowed_methods(m->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+	    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
+	evhttp_set_max_headers_size(m->http, HTTP_MAX_HEADERS_BYTES);
+	evhttp_set_max_body_size(m->http, m->conf->max_body_bytes);
+	evhttp_set_timeout(m->http, timeout_s);
+	bound = evhttp_bind_socket_with_handle(m->http, host, (uint16_t)port);
+	if (bound == NULL)
+		return cerr_set(err, CERR_IO, "listen on %s: %s",
+		    m->conf->listen, strerror(errno));
+	m->port = bound_port(bound);
+	if (m->port < 0)
+		return cerr_set(err, CERR_IO, "getsockname: %s",
+		    strerror(errno));
+	if (write_port_file(m, err) < 0)
+		return -1;
+	log_info("listening", "addr=%s port=%d", host, m->port);
+	return 0;
+}
+
+void
+http_stop(struct master *m)
+{
+	if (m->http != NULL)
+		evhttp_free(m->http);
+	m->http = NULL;
+}

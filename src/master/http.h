@@ -1,0 +1,94 @@
+/*
+ * http: the master's HTTPS front. Every connection is TLS (libevent's
+ * OpenSSL bufferevents); every request is matched against the one route
+ * table (routes.c: method, path pattern, roles allowed, handler), the
+ * caller is identified from its certificate, the body is read within its
+ * limits and parsed as JSON, and handlers answer with http_reply_*().
+ * Errors are JSON: {"error": {"code": "...", "message": "..."}}.
+ */
+#ifndef COHORT_HTTP_H
+#define COHORT_HTTP_H
+
+#include <stdint.h>
+
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+
+#include "common/cerr.h"
+#include "common/pki.h"
+
+struct master;
+
+enum http_role {
+	HTTP_ANON = 1 << 0,	/* no (valid) certificate needed */
+	HTTP_ADMIN = 1 << 1,
+	HTTP_OPERATOR = 1 << 2,
+	HTTP_VIEWER = 1 << 3,
+	HTTP_TARGET = 1 << 4,
+};
+#define HTTP_READERS (HTTP_ADMIN | HTTP_OPERATOR | HTTP_VIEWER)
+
+#define HTTP_MAX_ARGS 4
+
+struct http_caller {
+	int authenticated;
+	enum http_role role;
+	struct pki_identity id;
+	struct cerr why;	/* why not authenticated */
+};
+
+struct http_req {
+	struct master *m;
+	struct evhttp_request *req;	/* NULL once replied or handed off */
+	struct http_caller caller;
+	char *args[HTTP_MAX_ARGS];	/* {name} path segments, decoded */
+	int nargs;
+	struct evkeyvalq query;
+	json_t *body;			/* NULL when the request had none */
+	const char *peer_version;	/* Cohort-Version header or NULL */
+};
+
+typedef void (*http_handler)(struct http_req *r);
+
+struct http_route {
+	enum evhttp_cmd_type method;
+	const char *pattern;	/* "/v1/jobs/{name}/start" */
+	unsigned roles;		/* enum http_role bits */
+	http_handler handler;
+	const char *summary;	/* one line, for docs/api.md */
+};
+
+/* The route table (routes.c), ended by a NULL pattern. */
+extern const struct http_route http_routes[];
+
+/* Binds conf->listen, writes the bound port to STATE_DIR/port, and serves
+ * on m->base. */
+int http_start(struct master *m, struct cerr *err);
+void http_stop(struct master *m);
+
+/* Replies and ends the request. Both take ownership of body. */
+void http_reply_json(struct http_req *r, int status, json_t *body);
+void http_reply_error(struct http_req *r, const struct cerr *err);
+void http_reply_ok(struct http_req *r);
+
+/* For deferred replies (long-polls): sends on a bare request. */
+void http_send_json(struct evhttp_request *req, int status, json_t *body);
+
+/* Takes the evhttp request away from r so the handler can answer later;
+ * r->req becomes NULL. */
+struct evhttp_request *http_defer(struct http_req *r);
+
+/* A query parameter, or NULL. */
+const char *http_query(const struct http_req *r, const char *name);
+/* Integer query parameter within bounds; 1 when absent (out unchanged),
+ * -1 with err when malformed. */
+int http_query_int(const struct http_req *r, const char *name, int64_t min,
+    int64_t max, int64_t *out, struct cerr *err);
+
+/* Matches path against pattern; fills args (caller frees each). Returns 1
+ * on a match. Exposed for the route unit test. */
+int http_match(const char *pattern, const char *path, char **args,
+    int *nargs);
+
+#endif

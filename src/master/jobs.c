@@ -1,0 +1,328 @@
+/*
+ * jobs: job changes turned into download-list instructions (see jobs.h).
+ */
+#include "master/jobs.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/jobdoc.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "master/longpoll.h"
+#include "master/master.h"
+#include "store/store.h"
+
+/* A list of target names; owns the strings. */
+struct aim {
+	char **names;
+	size_t n;
+	size_t cap;
+};
+
+static void
+aim_cleanup(struct aim *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->names[i]);
+	free(a->names);
+	memset(a, 0, sizeof(*a));
+}
+
+static int
+aim_has(const struct aim *a, const char *name)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->names[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+aim_add(void *arg, const char *name)
+{
+	struct aim *a = arg;
+	char **grown;
+
+	if (aim_has(a, name))
+		return 0;
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 8;
+
+		grown = realloc(a->names, cap * sizeof(*grown));
+		if (grown == NULL)
+			return -1;
+		a->names = grown;
+		a->cap = cap;
+	}
+	a->names[a->n] = strdup(name);
+	if (a->names[a->n] == NULL)
+		return -1;
+	a->n++;
+	return 0;
+}
+
+/* The targets a job reaches: its named targets (each must be enlisted)
+ * and the members of its groups. */
+static int
+aim_resolve(struct master *m, const struct job *job, struct aim *out,
+    struct cerr *err)
+{
+	struct store_target t;
+
+	for (size_t i = 0; i < job->ntargets; i++) {
+		if (store_target_get(m->store, job->targets[i], &t, err) < 0 ||
+		    t.defected)
+			return cerr_set(err, CERR_INVALID,
+			    "targets: '%s' is not an enlisted target",
+			    job->targets[i]);
+		if (aim_add(out, job->targets[i]) < 0)
+			return cerr_set(err, CERR_INTERNAL, "out of memory");
+	}
+	/* Target groups arrive with multiserver administration; until a
+	 * group can be created, naming one is an error, not a silent no-op. */
+	if (job->ngroups > 0)
+		return cerr_set(err, CERR_INVALID,
+		    "groups: '%s' is not a target group", job->groups[0]);
+	return 0;
+}
+
+static int
+posted_add(json_t *posted, const char *target, enum instr_op op, int64_t id)
+{
+	return json_array_append_new(posted, json_pack("{s:s,s:s,s:I}",
+	    "target", target, "op", instr_op_name(op), "id", (json_int_t)id));
+}
+
+static int
+post(struct master *m, json_t *posted, const char *target, enum instr_op op,
+    const char *object, const char *payload, struct cerr *err)
+{
+	int64_t id;
+
+	if (store_instr_post(m->store, target, op, object, payload,
+	    master_now(), &id, err) < 0)
+		return -1;
+	posted_add(posted, target, op, id);
+	return 0;
+}
+
+static void
+wake_posted(struct master *m, const json_t *posted)
+{
+	size_t i;
+	json_t *p;
+
+	json_array_foreach(posted, i, p)
+		longpoll_wake(m, json_string_value(json_object_get(p,
+		    "target")));
+}
+
+struct stored_doc {
+	char *doc;
+	int found;
+};
+
+static int
+stored_doc_cb(void *arg, const struct store_job *j)
+{
+	struct stored_doc *sd = arg;
+
+	sd->doc = strdup(j->doc);
+	sd->found = 1;
+	return 0;
+}
+
+/* Saves the job and posts the instructions, inside the caller's
+ * transaction. */
+static int
+apply_in_tx(struct master *m, const struct job *job, const char *canonical,
+    const struct aim *aim, json_t *result, struct cerr *err)
+{
+	struct stored_doc old = {NULL, 0};
+	struct aim old_aim = {0};
+	json_t *posted = json_object_get(result, "posted");
+	int created = 0, changed, rc = -1;
+
+	if (store_job_get(m->store, job->name, stored_doc_cb, &old, err) < 0 &&
+	    err->code != CERR_NOT_FOUND)
+		goto out;
+	if (old.found && store_job_targets_list(m->store, job->name, aim_add,
+	    &old_aim, err) < 0)
+		goto out;
+	changed = !old.found || strcmp(old.doc, canonical) != 0;
+	if (store_job_put(m->store, job->name, canonical, master_now(),
+	    &created, err) < 0 ||
+	    store_job_targets_set(m->store, job->name,
+	    (const char *const *)aim->names, aim->n, err) < 0)
+		goto out;
+	for (size_t i = 0; i < aim->n; i++) {
+		int had = aim_has(&old_aim, aim->names[i]);
+
+		if ((!had || changed) && post(m, posted, aim->names[i],
+		    had ? INSTR_UPDATE : INSTR_INSERT, job->name, canonical,
+		    err) < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < old_aim.n; i++)
+		if (!aim_has(aim, old_aim.names[i]) && post(m, posted,
+		    old_aim.names[i], INSTR_DELETE, job->name, "", err) < 0)
+			goto out;
+	json_object_set_new(result, "created", json_boolean(created));
+	json_object_set_new(result, "changed",
+	    json_boolean(changed || json_array_size(posted) > 0));
+	rc = 0;
+out:
+	free(old.doc);
+	aim_cleanup(&old_aim);
+	return rc;
+}
+
+int
+jobs_apply(struct master *m, const json_t *doc, const char *url_name,
+    json_t **result, struct cerr *err)
+{
+	struct job *job = NULL;
+	struct aim aim = {0};
+	json_t *canon_json = NULL, *res = NULL;
+	char *canonical = NULL;
+	int rc = -1;
+
+	if (doc == NULL) {
+		cerr_set(err, CERR_INVALID, "request body: the job document "
+		    "is missing");
+		goto out;
+	}
+	if (jobdoc_from_json(doc, &job, err) < 0)
+		goto out;
+	if (strcmp(job->name, url_name) != 0) {
+		cerr_set(err, CERR_INVALID, "name: '%s' does not match the "
+		    "name in the URL ('%s')", job->name, url_name);
+		goto out;
+	}
+	canon_json = jobdoc_to_json(job, 0);
+	canonical = canon_json ? json_dump_compact(canon_json) : NULL;
+	res = json_pack("{s:s,s:[]}", "name", job->name, "posted");
+	if (canonical == NULL || res == NULL) {
+		cerr_set(err, CERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	if (aim_resolve(m, job, &aim, err) < 0 || store_begin(m->store,
+	    err) < 0)
+		goto out;
+	if (apply_in_tx(m, job, canonical, &aim, res, err) < 0 ||
+	    store_commit(m->store, err) < 0) {
+		store_rollback(m->store);
+		goto out;
+	}
+	log_info("job_applied", "job=%s targets=%zu posted=%zu", job->name,
+	    aim.n, json_array_size(json_object_get(res, "posted")));
+	wake_posted(m, json_object_get(res, "posted"));
+	*result = res;
+	res = NULL;
+	rc = 0;
+out:
+	json_decref(res);
+	json_decref(canon_json);
+	free(canonical);
+	aim_cleanup(&aim);
+	job_free(job);
+	return rc;
+}
+
+int
+jobs_delete(struct master *m, const char *name, json_t **result,
+    struct cerr *err)
+{
+	struct aim aim = {0};
+	json_t *res = json_pack("{s:s,s:[]}", "name", name, "posted");
+	int rc = -1;
+
+	if (res == NULL)
+		return cerr_set(err, CERR_INTERNAL, "out of memory");
+	if (store_begin(m->store, err) < 0)
+		goto out;
+	if (store_job_targets_list(m->store, name, aim_add, &aim, err) < 0 ||
+	    store_job_delete(m->store, name, err) < 0)
+		goto fail;
+	for (size_t i = 0; i < aim.n; i++)
+		if (post(m, json_object_get(res, "posted"), aim.names[i],
+		    INSTR_DELETE, name, "", err) < 0)
+			goto fail;
+	if (store_commit(m->store, err) < 0)
+		goto fail;
+	log_info("job_deleted", "job=%s targets=%zu", name, aim.n);
+	wake_posted(m, json_object_get(res, "posted"));
+	*result = res;
+	res = NULL;
+	rc = 0;
+	goto out;
+fail:
+	store_rollback(m->store);
+out:
+	json_decref(res);
+	aim_cleanup(&aim);
+	return rc;
+}
+
+static int
+job_exists_cb(void *arg, const struct store_job *j)
+{
+	return 0;
+}
+
+int
+jobs_post_run_op(struct master *m, const char *name, const char *target,
+    int stop, json_t **result, struct cerr *err)
+{
+	enum instr_op op = stop ? INSTR_STOP : INSTR_START;
+	struct aim aim = {0};
+	json_t *res = json_pack("{s:s,s:[]}", "name", name, "posted");
+	json_t *payload_json = json_pack("{s:s}", "job", name);
+	char *payload = payload_json ? json_dump_compact(payload_json) : NULL;
+	int rc = -1;
+
+	if (res == NULL || payload == NULL) {
+		cerr_set(err, CERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	if (store_job_get(m->store, name, job_exists_cb, NULL, err) < 0 ||
+	    store_job_targets_list(m->store, name, aim_add, &aim, err) < 0)
+		goto out;
+	if (target != NULL && !aim_has(&aim, target)) {
+		cerr_set(err, CERR_INVALID, "target: job '%s' is not aimed "
+		    "at target '%s'", name, target);
+		goto out;
+	}
+	if (aim.n == 0) {
+		cerr_set(err, CERR_CONFLICT, "job '%s' has no targets", name);
+		goto out;
+	}
+	if (store_begin(m->store, err) < 0)
+		goto out;
+	for (size_t i = 0; i < aim.n; i++) {
+		if (target != NULL && strcmp(target, aim.names[i]) != 0)
+			continue;
+		if (post(m, json_object_get(res, "posted"), aim.names[i], op,
+		    name, payload, err) < 0) {
+			store_rollback(m->store);
+			goto out;
+		}
+	}
+	if (store_commit(m->store, err) < 0) {
+		store_rollback(m->store);
+		goto out;
+	}
+	log_info(stop ? "job_stop" : "job_start", "job=%s posted=%zu", name,
+	    json_array_size(json_object_get(res, "posted")));
+	wake_posted(m, json_object_get(res, "posted"));
+	*result = res;
+	res = NULL;
+	rc = 0;
+out:
+	json_decref(res);
+	json_decref(payload_json);
+	free(payload);
+	aim_cleanup(&aim);
+	return rc;
+}

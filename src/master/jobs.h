@@ -1,0 +1,30 @@
+/*
+ * jobs: what changing a job means for the download lists. Applying a
+ * document validates it completely, resolves its aim (targets, and the
+ * members of its groups), and in one store transaction saves it and posts
+ * insert / update / delete instructions to exactly the targets whose view
+ * changes; re-applying an identical document posts nothing. After the
+ * commit, the affected targets' held polls are woken.
+ */
+#ifndef COHORT_JOBS_H
+#define COHORT_JOBS_H
+
+#include <jansson.h>
+
+#include "common/cerr.h"
+
+struct master;
+
+/* doc is the job document; url_name the name in the request path (must
+ * match). *result: {"name", "created", "changed", "posted": [{"target",
+ * "op", "id"}]}, new reference. */
+int jobs_apply(struct master *m, const json_t *doc, const char *url_name,
+    json_t **result, struct cerr *err);
+int jobs_delete(struct master *m, const char *name, json_t **result,
+    struct cerr *err);
+/* Posts START (or STOP) to the job's targets, or to target only (which
+ * must be one of them). *result: {"name", "posted": [...]}. */
+int jobs_post_run_op(struct master *m, const char *name, const char *target,
+    int stop, json_t **result, struct cerr *err);
+
+#endif

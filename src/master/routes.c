@@ -1,0 +1,47 @@
+/*
+ * routes: the one table of the master's API: method, path, the roles
+ * allowed, the handler. Access control is this table and nothing else; a
+ * unit test checks every handler appears here and every route's roles.
+ */
+#include "master/api.h"
+
+#define R(m, p, roles, h, doc) {EVHTTP_REQ_##m, p, roles, h, doc}
+#define ANYONE_CERT (HTTP_READERS | HTTP_TARGET)
+#define RUNNERS (HTTP_ADMIN | HTTP_OPERATOR)
+
+const struct http_route http_routes[] = {
+	R(GET, "/v1/whoami", ANYONE_CERT, api_whoami,
+	    "the caller's certificate name and role"),
+	R(GET, "/v1/ca", HTTP_ANON, api_ca,
+	    "the CA certificate (enlisting targets check it against the "
+	    "fingerprint in their token)"),
+	R(POST, "/v1/enlist", HTTP_ANON, api_enlist,
+	    "enlist a target with a one-time token and a CSR"),
+	R(POST, "/v1/targets/{name}/token", HTTP_ADMIN, api_token_create,
+	    "issue a one-time enlistment token"),
+	R(GET, "/v1/targets", HTTP_READERS, api_targets_list, "list targets"),
+	R(GET, "/v1/targets/{name}", HTTP_READERS, api_target_get,
+	    "one target"),
+	R(DELETE, "/v1/targets/{name}", HTTP_ADMIN, api_target_delete,
+	    "delete a target and revoke its certificate"),
+	R(GET, "/v1/jobs", HTTP_READERS, api_jobs_list, "list jobs"),
+	R(GET, "/v1/jobs/{name}", HTTP_READERS, api_job_get, "one job"),
+	R(PUT, "/v1/jobs/{name}", HTTP_ADMIN, api_job_put,
+	    "create or replace a job from its document"),
+	R(DELETE, "/v1/jobs/{name}", HTTP_ADMIN, api_job_delete,
+	    "delete a job (posts a delete to its targets)"),
+	R(POST, "/v1/jobs/{name}/start", RUNNERS, api_job_start,
+	    "start a job on its targets or one of them"),
+	R(POST, "/v1/jobs/{name}/stop", RUNNERS, api_job_stop,
+	    "stop a running job on its targets or one of them"),
+	R(GET, "/v1/history", HTTP_READERS, api_history, "run history"),
+	R(GET, "/v1/downloadlist", HTTP_READERS, api_downloadlist,
+	    "instructions posted to targets"),
+	R(POST, "/v1/poll", HTTP_TARGET, api_poll,
+	    "target: acknowledge instructions and wait for new ones"),
+	R(POST, "/v1/outbox", HTTP_TARGET, api_outbox,
+	    "target: upload run outcomes and events"),
+	R(POST, "/v1/defect", HTTP_TARGET, api_defect,
+	    "target: leave this master"),
+	{0, NULL, 0, NULL, NULL},
+};

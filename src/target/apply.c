@@ -1,0 +1,233 @@
+/*
+ * apply: applies the master's instructions to the local store, in order,
+ * each in one transaction together with the id of the last instruction
+ * applied. That id makes every instruction idempotent: one at or below it
+ * was applied already and is only acknowledged again. A START becomes a
+ * queued run keyed by its instruction id in the same transaction, so it
+ * can never start twice. The first failure stops the batch: the master
+ * delivers nothing after it until an administrator clears it.
+ */
+#include <string.h>
+
+#include "common/jobdoc.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "common/timefmt.h"
+#include "common/wire.h"
+#include "target/target.h"
+#include "target/tstore.h"
+
+struct instr {
+	int64_t id;
+	enum instr_op op;
+	const char *object;
+	const json_t *payload;
+};
+
+/* What to do once the transaction is committed. */
+struct effects {
+	int kick_runs;
+	const char *stop_job;
+	int64_t poll_interval_s;
+};
+
+static int
+read_instr(const json_t *v, struct instr *in, struct cerr *err)
+{
+	const char *op = NULL;
+
+	memset(in, 0, sizeof(in[0]));
+	if (json_get_int(v, "id", "instruction", 1, INT64_MAX, &in->id,
+	    err) != 0 ||
+	    json_get_string(v, "op", "instruction", 32, 0, &op, err) != 0 ||
+	    json_get_string(v, "object", "instruction", JOB_NAME_MAX, 0,
+	    &in->object, err) < 0)
+		return cerr_set(err, CERR_INVALID, "malformed instruction");
+	if (instr_op_parse(op, &in->op) < 0)
+		return cerr_set(err, CERR_INVALID, "unknown operation '%s'", op);
+	if (in->object == NULL)
+		in->object = "";
+	in->payload = json_object_get(v, "payload");
+	return 0;
+}
+
+static int
+put_job(struct target *t, const struct instr *in, struct cerr *err)
+{
+	struct job *job = NULL;
+	json_t *canon = NULL;
+	char *text = NULL;
+	int rc = -1;
+
+	if (jobdoc_from_json(in->payload, &job, err) < 0) {
+		cerr_wrap(err, "job document");
+		goto out;
+	}
+	if (strcmp(job->name, in->object) != 0) {
+		cerr_set(err, CERR_INVALID, "job document names '%s', "
+		    "instruction names '%s'", job->name, in->object);
+		goto out;
+	}
+	canon = jobdoc_to_json(job, 0);
+	text = canon ? json_dump_compact(canon) : NULL;
+	if (text == NULL) {
+		cerr_set(err, CERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	if (tstore_job_put(t->store, job->name, ORIGIN_MASTER, text,
+	    timefmt_now_s(), err) < 0) {
+		if (err->code == CERR_CONFLICT)
+			cerr_set(err, CERR_CONFLICT, "a local job named '%s' "
+			    "exists on target %s", job->name, t->conf->name);
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(canon);
+	free(text);
+	job_free(job);
+	return rc;
+}
+
+static int
+queue_start(struct target *t, const struct instr *in, struct effects *fx,
+    struct cerr *err)
+{
+	enum job_origin origin;
+	char *doc = NULL;
+	int64_t run_id;
+	int existed;
+
+	if (tstore_job_get(t->store, in->object, &doc, &origin, err) < 0) {
+		if (err->code == CERR_NOT_FOUND)
+			cerr_set(err, CERR_NOT_FOUND, "job '%s' is not on "
+			    "target %s", in->object, t->conf->name);
+		return -1;
+	}
+	free(doc);
+	if (origin != ORIGIN_MASTER)
+		return cerr_set(err, CERR_CONFLICT, "job '%s' on target %s is "
+		    "a local job", in->object, t->conf->name);
+	if (tstore_run_add(t->store, in->object, in->id, 0, timefmt_now_s(),
+	    &run_id, &existed, err) < 0)
+		return -1;
+	fx->kick_runs = 1;
+	return 0;
+}
+
+static int
+set_poll_interval(struct target *t, const struct instr *in,
+    struct effects *fx, struct cerr *err)
+{
+	int64_t s = 0;
+
+	if (json_get_int(in->payload, "poll_interval_s", "payload", 1, 28800,
+	    &s, err) != 0)
+		return cerr_set(err, CERR_INVALID, "payload.poll_interval_s: "
+		    "must be 1..28800");
+	if (tstore_meta_set_int(t->store, "poll_interval_s", s, err) < 0)
+		return -1;
+	fx->poll_interval_s = s;
+	return 0;
+}
+
+static int
+apply_op(struct target *t, const struct instr *in, struct effects *fx,
+    struct cerr *err)
+{
+	switch (in->op) {
+	case INSTR_INSERT:
+	case INSTR_UPDATE:
+		return put_job(t, in, err);
+	case INSTR_DELETE:
+		return tstore_job_delete(t->store, in->object, ORIGIN_MASTER,
+		    NULL, err);
+	case INSTR_START:
+		return queue_start(t, in, fx, err);
+	case INSTR_STOP:
+		fx->stop_job = in->object;
+		return 0;
+	case INSTR_RESYNC:
+		return tstore_job_delete_origin(t->store, ORIGIN_MASTER, err);
+	case INSTR_SET_POLL_INTERVAL:
+		return set_poll_interval(t, in, fx, err);
+	default:
+		return cerr_set(err, CERR_INVALID, "operation '%s' is not "
+		    "supported by target %s", instr_op_name(in->op),
+		    t->conf->name);
+	}
+}
+
+/* Applies one instruction; 0 applied (or applied before), -1 failed. */
+static int
+apply_one(struct target *t, const struct instr *in, struct effects *fx,
+    struct cerr *err)
+{
+	struct cerr serr;
+	int64_t last = 0;
+	int rc;
+
+	if (tstore_meta_get_int(t->store, "last_instr", 0, &last, err) < 0)
+		return -1;
+	if (in->id <= last)
+		return 0;
+	if (tstore_begin(t->store, err) < 0)
+		return -1;
+	rc = apply_op(t, in, fx, err);
+	if (rc == 0 && (tstore_meta_set_int(t->store, "last_instr", in->id,
+	    err) < 0 || tstore_commit(t->store, err) < 0))
+		rc = -1;
+	if (rc == 0)
+		return 0;
+	tstore_rollback(t->store);
+	memset(fx, 0, sizeof(*fx));
+	/* The failed instruction is handled: record it as passed so it is
+	 * never applied later by accident; the master holds back the rest. */
+	if (tstore_meta_set_int(t->store, "last_instr", in->id, &serr) < 0)
+		log_error("apply", "id=%lld msg=\"%s\"", (long long)in->id,
+		    serr.msg);
+	return -1;
+}
+
+static void
+run_effects(struct target *t, const struct effects *fx)
+{
+	if (fx->kick_runs)
+		runs_kick(t);
+	if (fx->stop_job != NULL)
+		runs_stop_job(t, fx->stop_job, "stopped from the master");
+	if (fx->poll_interval_s > 0)
+		t->poll_interval_s = fx->poll_interval_s;
+}
+
+void
+apply_batch(struct target *t, const json_t *instructions, json_t *acks)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(instructions, i, v) {
+		struct effects fx = {0, NULL, 0};
+		struct instr in;
+		struct cerr err;
+
+		if (read_instr(v, &in, &err) < 0) {
+			log_error("apply", "msg=\"%s\"", err.msg);
+			return;
+		}
+		if (apply_one(t, &in, &fx, &err) < 0) {
+			log_warn("apply_failed", "id=%lld op=%s object=%s "
+			    "msg=\"%s\"", (long long)in.id,
+			    instr_op_name(in.op), in.object, err.msg);
+			json_array_append_new(acks, json_pack("{s:I,s:b,s:s}",
+			    "id", (json_int_t)in.id, "ok", 0, "error",
+			    err.msg));
+			return;
+		}
+		log_info("applied", "id=%lld op=%s object=%s",
+		    (long long)in.id, instr_op_name(in.op), in.object);
+		json_array_append_new(acks, json_pack("{s:I,s:b}", "id",
+		    (json_int_t)in.id, "ok", 1));
+		run_effects(t, &fx);
+	}
+}

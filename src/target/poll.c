@@ -1,0 +1,199 @@
+/*
+ * poll: the target's long-poll to its master. One poll is in flight at a
+ * time. It carries the acknowledgements of the instructions applied since
+ * the previous poll, the id of the last instruction this target applied
+ * (`after`, kept in the local store, so a restart resumes exactly there)
+ * and the target's status. The master answers with new instructions at
+ * once or holds the poll until there are some; either way the next poll
+ * follows immediately. When the master cannot be reached the target waits
+ * 1, 2, 4 ... seconds, never longer than its poll interval, moving to the
+ * next master URL each time.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "common/json.h"
+#include "common/log.h"
+#include "common/timefmt.h"
+#include "common/version.h"
+#include "target/hclient.h"
+#include "target/target.h"
+#include "target/tstore.h"
+
+#define POLL_MAX_WAIT_S 300
+#define POLL_MAX_RESPONSE (16 * 1024 * 1024)
+
+static void poll_send(struct target *t);
+
+static void
+retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	poll_send(arg);
+}
+
+static void
+poll_retry_later(struct target *t, int64_t delay_s)
+{
+	struct timeval tv = {delay_s, 0};
+
+	evtimer_add(t->poll_retry, &tv);
+}
+
+/* Backoff for an unreachable or failing master. */
+static void
+poll_backoff(struct target *t)
+{
+	int64_t delay = t->poll_backoff_s ? t->poll_backoff_s : 1;
+
+	if (delay > t->poll_interval_s)
+		delay = t->poll_interval_s;
+	t->poll_backoff_s = (int)(delay * 2);
+	poll_retry_later(t, delay);
+}
+
+static void
+handle_instructions(struct target *t, const struct hresp *resp)
+{
+	struct cerr err;
+	json_t *body = json_parse_limited(resp->body, resp->len,
+	    POLL_MAX_RESPONSE, 64, &err);
+	json_t *list = body ? json_object_get(body, "instructions") : NULL;
+
+	if (!json_is_array(list)) {
+		log_warn("poll", "msg=\"master sent an unreadable answer: %s\"",
+		    body ? "no instructions" : err.msg);
+		json_decref(body);
+		poll_backoff(t);
+		return;
+	}
+	if (json_array_size(list) > 0)
+		apply_batch(t, list, t->pending_acks);
+	json_decref(body);
+	poll_send(t);
+}
+
+static const char *
+error_message(const struct hresp *resp, char *buf, size_t size)
+{
+	json_t *body = json_loadb(resp->body, resp->len, 0, NULL);
+	const char *msg = body ? json_string_value(json_object_get(
+	    json_object_get(body, "error"), "message")) : NULL;
+
+	snprintf(buf, size, "%s", msg ? msg : "(no message)");
+	json_decref(body);
+	return buf;
+}
+
+static void
+poll_done(void *arg, const struct hresp *resp)
+{
+	struct target *t = arg;
+	char msg[512];
+
+	t->poll_call = NULL;
+	if (resp->status == 200) {
+		/* The master has the acks: they were in the poll it answered. */
+		json_array_clear(t->pending_acks);
+		t->poll_backoff_s = 0;
+		handle_instructions(t, resp);
+		return;
+	}
+	if (resp->status == 0) {
+		log_warn("poll", "master=%s msg=\"%s\"",
+		    t->masters[t->master_index], resp->error);
+		target_next_master(t);
+		poll_backoff(t);
+		return;
+	}
+	error_message(resp, msg, sizeof(msg));
+	if (resp->status == 410 || resp->status == 409) {
+		log_error("poll_stopped", "status=%ld msg=\"%s\"", resp->status,
+		    msg);
+		t->stopped_polling = 1;
+		return;
+	}
+	log_warn("poll", "status=%ld msg=\"%s\"", resp->status, msg);
+	if (resp->status == 401 || resp->status == 403 || resp->status == 426)
+		poll_retry_later(t, t->poll_interval_s);
+	else
+		poll_backoff(t);
+}
+
+static char *
+poll_body(struct target *t, struct cerr *err)
+{
+	int64_t after = 0, now = timefmt_now_s();
+	int64_t wait = t->poll_interval_s < POLL_MAX_WAIT_S ?
+	    t->poll_interval_s : POLL_MAX_WAIT_S;
+	json_t *body;
+	char *text;
+
+	if (tstore_meta_get_int(t->store, "last_instr", 0, &after, err) < 0)
+		return NULL;
+	body = json_pack("{s:s,s:s,s:I,s:I,s:I,s:i,s:I,s:O}",
+	    "name", t->conf->name, "version", version_string(),
+	    "after", (json_int_t)after, "wait_s", (json_int_t)wait,
+	    "local_time", (json_int_t)now,
+	    "tz_offset_s", (int)timefmt_local_offset(now),
+	    "poll_interval_s", (json_int_t)t->poll_interval_s,
+	    "acks", t->pending_acks);
+	text = body ? json_dump_compact(body) : NULL;
+	json_decref(body);
+	if (text == NULL)
+		cerr_set(err, CERR_INTERNAL, "out of memory");
+	return text;
+}
+
+static void
+poll_send(struct target *t)
+{
+	char url[CONF_STR_MAX + 32];
+	struct cerr err;
+	char *body;
+	long timeout_ms;
+
+	if (t->poll_call != NULL || t->stopped_polling)
+		return;
+	body = poll_body(t, &err);
+	if (body == NULL) {
+		log_error("poll", "msg=\"%s\"", err.msg);
+		poll_backoff(t);
+		return;
+	}
+	target_url(t, "/v1/poll", url, sizeof(url));
+	timeout_ms = (t->poll_interval_s < POLL_MAX_WAIT_S ?
+	    t->poll_interval_s : POLL_MAX_WAIT_S) * 1000L + 30000L;
+	t->poll_call = hclient_request(t->http, "POST", url, body, timeout_ms,
+	    POLL_MAX_RESPONSE, poll_done, t, &err);
+	free(body);
+	if (t->poll_call == NULL) {
+		log_error("poll", "msg=\"%s\"", err.msg);
+		poll_backoff(t);
+	}
+}
+
+int
+poll_start(struct target *t, struct cerr *err)
+{
+	t->pending_acks = json_array();
+	t->poll_retry = evtimer_new(t->base, retry_cb, t);
+	if (t->pending_acks == NULL || t->poll_retry == NULL)
+		return cerr_set(err, CERR_INTERNAL, "cannot start polling");
+	poll_send(t);
+	return 0;
+}
+
+void
+poll_stop(struct target *t)
+{
+	if (t->poll_call != NULL)
+		hclient_cancel(t->http, t->poll_call);
+	t->poll_call = NULL;
+	if (t->poll_retry != NULL)
+		event_free(t->poll_retry);
+	t->poll_retry = NULL;
+	json_decref(t->pending_acks);
+	t->pending_acks = NULL;
+}

@@ -1,0 +1,160 @@
+/*
+ * upload: sends the outbox to the master, oldest first, a batch at a time,
+ * and deletes records only once the master has acknowledged them (stored
+ * or refused). One upload is in flight at a time; a failure waits 1, 2, 4
+ * ... seconds up to the poll interval. Records keep arriving while the
+ * master is away and the outbox holds them (bounded; overflow counted).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "common/json.h"
+#include "common/log.h"
+#include "target/hclient.h"
+#include "target/target.h"
+#include "target/tstore.h"
+
+#define UPLOAD_BATCH 100
+#define UPLOAD_MAX_RESPONSE (1024 * 1024)
+#define UPLOAD_TIMEOUT_MS 60000L
+
+static int
+collect_cb(void *arg, int64_t seq, const char *kind, const char *body)
+{
+	json_t *items = arg;
+	json_t *parsed = json_loads(body, 0, NULL);
+
+	json_array_append_new(items, json_pack("{s:I,s:s,s:o}", "seq",
+	    (json_int_t)seq, "kind", kind, "body",
+	    parsed ? parsed : json_string(body)));
+	return 0;
+}
+
+static void
+upload_later(struct target *t)
+{
+	int64_t delay = t->upload_backoff_s ? t->upload_backoff_s : 1;
+	struct timeval tv;
+
+	if (delay > t->poll_interval_s)
+		delay = t->poll_interval_s;
+	t->upload_backoff_s = (int)(delay * 2);
+	tv.tv_sec = delay;
+	tv.tv_usec = 0;
+	evtimer_add(t->upload_retry, &tv);
+}
+
+static int
+delete_listed(struct target *t, const json_t *list, const char *field,
+    struct cerr *err)
+{
+	size_t n = json_array_size(list), i;
+	int64_t *seqs = calloc(n + 1, sizeof(*seqs));
+	json_t *v;
+	int rc;
+
+	if (seqs == NULL)
+		return cerr_set(err, CERR_INTERNAL, "out of memory");
+	json_array_foreach(list, i, v) {
+		json_t *seq = field ? json_object_get(v, field) : v;
+
+		seqs[i] = json_integer_value(seq);
+	}
+	rc = tstore_outbox_delete(t->store, seqs, n, err);
+	free(seqs);
+	return rc;
+}
+
+static void
+upload_done(void *arg, const struct hresp *resp)
+{
+	struct target *t = arg;
+	json_t *body = NULL;
+	struct cerr err;
+
+	t->upload_call = NULL;
+	if (resp->status != 200) {
+		log_warn("upload", "status=%ld msg=\"%s\"", resp->status,
+		    resp->status ? "master refused the upload" : resp->error);
+		upload_later(t);
+		return;
+	}
+	body = json_loadb(resp->body, resp->len, 0, NULL);
+	if (body == NULL ||
+	    delete_listed(t, json_object_get(body, "acked"), NULL, &err) < 0 ||
+	    delete_listed(t, json_object_get(body, "rejected"), "seq",
+	    &err) < 0) {
+		log_error("upload", "msg=\"%s\"", body ? err.msg :
+		    "unreadable answer");
+		json_decref(body);
+		upload_later(t);
+		return;
+	}
+	json_decref(body);
+	t->upload_backoff_s = 0;
+	upload_kick(t);
+}
+
+static void
+retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	upload_kick(arg);
+}
+
+void
+upload_kick(struct target *t)
+{
+	char url[CONF_STR_MAX + 32];
+	json_t *items, *req;
+	char *text = NULL;
+	struct cerr err;
+
+	if (t->upload_retry == NULL) {
+		t->upload_retry = evtimer_new(t->base, retry_cb, t);
+		if (t->upload_retry == NULL)
+			return;
+	}
+	if (t->upload_call != NULL || evtimer_pending(t->upload_retry, NULL))
+		return;
+	items = json_array();
+	if (items == NULL || tstore_outbox_peek(t->store, UPLOAD_BATCH,
+	    collect_cb, items, &err) < 0) {
+		log_error("upload", "msg=\"%s\"", items ? err.msg :
+		    "out of memory");
+		json_decref(items);
+		upload_later(t);
+		return;
+	}
+	if (json_array_size(items) == 0) {
+		json_decref(items);
+		return;
+	}
+	req = json_pack("{s:o}", "items", items);
+	text = req ? json_dump_compact(req) : NULL;
+	json_decref(req);
+	if (text == NULL) {
+		upload_later(t);
+		return;
+	}
+	target_url(t, "/v1/outbox", url, sizeof(url));
+	t->upload_call = hclient_request(t->http, "POST", url, text,
+	    UPLOAD_TIMEOUT_MS, UPLOAD_MAX_RESPONSE, upload_done, t, &err);
+	free(text);
+	if (t->upload_call == NULL) {
+		log_error("upload", "msg=\"%s\"", err.msg);
+		upload_later(t);
+	}
+}
+
+void
+upload_stop(struct target *t)
+{
+	if (t->upload_call != NULL)
+		hclient_cancel(t->http, t->upload_call);
+	t->upload_call = NULL;
+	if (t->upload_retry != NULL)
+		event_free(t->upload_retry);
+	t->upload_retry = NULL;
+}

@@ -1,0 +1,166 @@
+"""Jobs end to end: apply, start on two targets, outcomes and output in
+the master's history; updates and deletes reach the targets; bad
+documents are refused and change nothing; unsent outcomes survive a
+target restart."""
+import json
+import os
+
+from cohort import wait_for
+
+HELLO = {
+    "name": "hello",
+    "description": "say hello on every target",
+    "steps": [
+        {"name": "greet", "subsystem": "shell",
+         "command": "echo hello from $COHORT_TARGET; echo to-stderr >&2"},
+        {"name": "report", "subsystem": "exec",
+         "command": ["/bin/echo", "done"]},
+    ],
+    "targets": ["web-1", "web-2"],
+}
+
+
+def job_rows(m, job, **kw):
+    rows = m.history("--job", job, "--limit", "1000")
+    return [r for r in rows if all(r.get(k) == v for k, v in kw.items())]
+
+
+def finished(m, job, targets):
+    rows = job_rows(m, job, step=0)
+    done = {r["target"]: r for r in rows if r["outcome"] != "running"}
+    return done if set(targets) <= set(done) else None
+
+
+def test_job_runs_on_both_targets(cluster):
+    m = cluster.master().init().start()
+    cluster.enlisted(m, ["web-1", "web-2"])
+    r = m.apply_job(HELLO)
+    assert "created" in r.stdout
+    jobs = m.ctl_json("job", "list")
+    assert [j["name"] for j in jobs] == ["hello"]
+    assert sorted(jobs[0]["targets"]) == ["web-1", "web-2"]
+    m.ctl("job", "start", "hello")
+    done = wait_for(lambda: finished(m, "hello", ["web-1", "web-2"]),
+                    what="both outcomes")
+    for target, row in done.items():
+        assert row["outcome"] == "succeeded", row
+        for field in ("run_id", "job", "target", "step", "outcome",
+                      "exit_code", "started_at", "duration_ms", "message",
+                      "output"):
+            assert field in row
+        assert row["started_at"].endswith("Z")
+        steps = job_rows(m, "hello", target=target, run_id=row["run_id"])
+        greet = [s for s in steps if s["step"] == 1][0]
+        assert f"hello from {target}" in greet["output"]
+        assert "to-stderr" in greet["output"]
+        assert greet["exit_code"] == 0
+        report = [s for s in steps if s["step"] == 2][0]
+        assert report["output"].strip() == "done"
+    # every instruction reached its target and was applied
+    dl = m.ctl_json("downloadlist")
+    assert {i["operation"] for i in dl} == {"insert", "start"}
+    wait_for(lambda: all(i["status"] == "applied"
+                         for i in m.ctl_json("downloadlist")),
+             what="instructions applied")
+    for i in dl:
+        for field in ("id", "target", "operation", "object", "status",
+                      "posted_at", "error"):
+            assert field in i
+
+
+def test_start_one_target_only(cluster):
+    m = cluster.master().init().start()
+    cluster.enlisted(m, ["web-1", "web-2"])
+    m.apply_job(HELLO)
+    m.ctl("job", "start", "hello", "--target", "web-2")
+    wait_for(lambda: finished(m, "hello", ["web-2"]), what="web-2 outcome")
+    assert not job_rows(m, "hello", target="web-1")
+    r = m.ctl("job", "start", "hello", "--target", "nope", check=False)
+    assert r.returncode != 0 and "not aimed" in r.stderr
+
+
+def test_failing_step_recorded(cluster):
+    m = cluster.master().init().start()
+    cluster.enlisted(m, ["web-1"])
+    m.apply_job({"name": "fails", "targets": ["web-1"], "steps": [
+        {"name": "bad", "command": "echo oops; exit 3"}]})
+    m.ctl("job", "start", "fails")
+    done = wait_for(lambda: finished(m, "fails", ["web-1"]))
+    assert done["web-1"]["outcome"] == "failed"
+    step = job_rows(m, "fails", step=1)[0]
+    assert step["exit_code"] == 3 and "oops" in step["output"]
+
+
+def test_update_and_delete_reach_targets(cluster):
+    m = cluster.master().init().start()
+    t1, t2 = cluster.enlisted(m, ["web-1", "web-2"])
+    m.apply_job(HELLO)
+    wait_for(lambda: t1.query("SELECT name FROM jobs") == [("hello",)],
+             what="job on web-1")
+    # same document again: nothing is posted
+    r = m.apply_job(HELLO)
+    assert "unchanged" in r.stdout
+    changed = dict(HELLO, description="changed", targets=["web-1"])
+    r = m.apply_job(changed)
+    assert "updated" in r.stdout
+    ops = {(i["target"], i["operation"]) for i in
+           m.ctl_json("downloadlist")}
+    assert ("web-1", "update") in ops and ("web-2", "delete") in ops
+    wait_for(lambda: t2.query("SELECT name FROM jobs") == [],
+             what="job removed from web-2")
+    wait_for(lambda: "changed" in t1.query("SELECT doc FROM jobs")[0][0],
+             what="job updated on web-1")
+    m.ctl("job", "delete", "hello")
+    wait_for(lambda: t1.query("SELECT name FROM jobs") == [],
+             what="job removed from web-1")
+    assert m.ctl_json("job", "list") == []
+
+
+def test_bad_documents_refused_and_nothing_changes(cluster, tmp_path):
+    m = cluster.master().init().start()
+    cluster.enlisted(m, ["web-1"])
+    cases = [
+        ({"name": "x", "steps": [{"command": "true"}], "bogus": 1},
+         "bogus"),
+        ({"name": "x", "steps": []}, "steps"),
+        ({"name": "bad\u0001name", "steps": [{"command": "true"}]}, "name"),
+        ({"name": "x", "steps": [{"command": "true",
+                                  "on_failure": "step:9"}]}, "on_failure"),
+        ({"name": "x", "steps": [{"command": "true"}],
+          "targets": ["ghost"]}, "ghost"),
+    ]
+    for doc, field in cases:
+        r = m.apply_job(doc, check=False)
+        assert r.returncode != 0, doc
+        assert field in r.stderr, (field, r.stderr)
+    bad = tmp_path / "broken.json"
+    bad.write_text("{not json")
+    r = m.ctl("job", "apply", str(bad), check=False)
+    assert r.returncode != 0 and "line 1" in r.stderr
+    assert m.ctl_json("job", "list") == []
+    assert m.ctl_json("downloadlist") == []
+
+
+def test_unsent_outcomes_upload_after_restart(cluster):
+    m = cluster.master().init().start()
+    (t,) = cluster.enlisted(m, ["web-1"])
+    m.apply_job({"name": "slow", "targets": ["web-1"], "steps": [
+        {"name": "nap", "command": "sleep 1; echo woke"}]})
+    m.ctl("job", "start", "slow")
+    wait_for(lambda: t.query("SELECT state FROM runs") != [],
+             what="the run to start")
+    m.stop()                 # the outcome cannot be uploaded now
+    wait_for(lambda: t.query("SELECT state FROM runs WHERE state = 2")
+             or t.query("SELECT state FROM runs")[0][0] == 2,
+             what="the run to finish on the target")
+    wait_for(lambda: any("succeeded" in b for (b,) in
+                         t.query("SELECT body FROM outbox")),
+             what="the outcome in the outbox")
+    t.stop()
+    m.start()
+    t.start()
+    done = wait_for(lambda: finished(m, "slow", ["web-1"]),
+                    what="the outcome uploaded")
+    assert done["web-1"]["outcome"] == "succeeded"
+    wait_for(lambda: t.query("SELECT count(*) FROM outbox") == [(0,)],
+             what="the outbox emptied")
