@@ -31,17 +31,30 @@ static const char sql_put[] =
     "  duration_ms = excluded.duration_ms, instr_id = excluded.instr_id,"
     "  message = excluded.message, output = excluded.output"
     " WHERE runs.outcome = 'running' OR excluded.outcome <> 'running'";
-/* Retention. Names > ?1 in index order: one probe per job. */
-static const char sql_next_job[] = "SELECT min(job) FROM runs WHERE job > ?1";
-static const char sql_job_cutoff[] =
-    "SELECT started_at_ms, run_id FROM runs WHERE job = ?1 AND step = 0"
-    " ORDER BY started_at_ms DESC, run_id DESC LIMIT 1 OFFSET ?2";
-/* A job run is its step-0 row and every step row of the same
- * (target, target_run_id). */
-static const char sql_job_delete[] =
-    "DELETE FROM runs WHERE (target, target_run_id) IN"
-    " (SELECT target, target_run_id FROM runs WHERE job = ?1 AND step = 0"
-    "  AND (started_at_ms < ?2 OR (started_at_ms = ?2 AND run_id <= ?3)))";
+/*
+ * Retention per job, in one statement so the deletions run as one pass in
+ * key order (a loop of per-job DELETEs thrashes the page cache on a big
+ * table). jobs: every job name, found with one index probe per job (a
+ * skip-scan by hand). cut: per job, the newest job run to remove (the
+ * (?1 + 1)th newest step-0 row), if there is one. A job run is its step-0
+ * row and every step row of the same (target, target_run_id).
+ */
+static const char sql_job_trim[] =
+    "WITH RECURSIVE"
+    " jobs(name) AS (SELECT min(job) FROM runs"
+    "  UNION ALL SELECT (SELECT min(job) FROM runs WHERE job > jobs.name)"
+    "  FROM jobs WHERE jobs.name IS NOT NULL),"
+    " cut(job, id) AS MATERIALIZED (SELECT name,"
+    "  (SELECT run_id FROM runs WHERE job = jobs.name AND step = 0"
+    "   ORDER BY started_at_ms DESC, run_id DESC LIMIT 1 OFFSET ?1)"
+    "  FROM jobs WHERE name IS NOT NULL)"
+    " DELETE FROM runs WHERE (target, target_run_id) IN"
+    " (SELECT r.target, r.target_run_id FROM cut"
+    "  CROSS JOIN runs e ON e.run_id = cut.id"
+    "  CROSS JOIN runs r ON r.job = cut.job AND r.step = 0"
+    "   AND (r.started_at_ms < e.started_at_ms"
+    "    OR (r.started_at_ms = e.started_at_ms AND r.run_id <= e.run_id)))";
+/* Retention in all: everything from the (?1 + 1)th newest row back. */
 static const char sql_all_cutoff[] =
     "SELECT started_at_ms, run_id FROM runs"
     " ORDER BY started_at_ms DESC, run_id DESC LIMIT 1 OFFSET ?1";
@@ -176,21 +189,18 @@ out:
 	return rc;
 }
 
-/* Finds the newest row to remove: the (skip + 1)th newest matching row
- * of sql (?1 = key when key is not NULL, then the offset). *found is 0
- * when there are no more than skip rows. */
+/* Finds the newest row to remove: the (skip + 1)th newest row. *found
+ * is 0 when there are no more than skip rows. */
 static int
-find_cutoff(struct store_sqlite *sq, const char *sql, const char *key,
-    int64_t skip, int64_t cut[2], int *found, struct cerr *err)
+find_cutoff(struct store_sqlite *sq, int64_t skip, int64_t cut[2], int *found,
+    struct cerr *err)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = -1, step, i = 1;
+	int rc = -1, step;
 
-	if (store_sqlite_stmt(sq, sql, &st, err) < 0)
+	if (store_sqlite_stmt(sq, sql_all_cutoff, &st, err) < 0)
 		goto out;
-	if (key != NULL)
-		sqlite3_bind_text(st, i++, key, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, i, skip);
+	sqlite3_bind_int64(st, 1, skip);
 	step = sqlite3_step(st);
 	if (step != SQLITE_ROW && step != SQLITE_DONE) {
 		store_sqlite_fail(sq, step, "trim history", err);
@@ -207,69 +217,22 @@ out:
 	return rc;
 }
 
-/* Deletes with sql: (?1 = key when not NULL, then the cutoff pair). */
+/* Runs one retention statement with its integer parameters ?1..?n. */
 static int
-delete_upto(struct store_sqlite *sq, const char *sql, const char *key,
-    const int64_t cut[2], struct cerr *err)
+trim_step(struct store_sqlite *sq, const char *sql, const int64_t *args, int n,
+    struct cerr *err)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = -1, i = 1;
+	int rc = -1;
 
 	if (store_sqlite_stmt(sq, sql, &st, err) < 0)
 		goto out;
-	if (key != NULL)
-		sqlite3_bind_text(st, i++, key, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, i++, cut[0]);
-	sqlite3_bind_int64(st, i, cut[1]);
+	for (int i = 0; i < n; i++)
+		sqlite3_bind_int64(st, i + 1, args[i]);
 	rc = store_sqlite_exec(sq, st, "trim history", err);
 out:
 	store_sqlite_done(sq, st);
 	return rc;
-}
-
-/* The job after prev in name order; *found is 0 past the last. */
-static int
-next_job(struct store_sqlite *sq, char *prev, size_t size, int *found,
-    struct cerr *err)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = -1, step;
-
-	if (store_sqlite_stmt(sq, sql_next_job, &st, err) < 0)
-		goto out;
-	sqlite3_bind_text(st, 1, prev, -1, SQLITE_TRANSIENT);
-	step = sqlite3_step(st);
-	if (step != SQLITE_ROW) {
-		store_sqlite_fail(sq, step, "trim history", err);
-		goto out;
-	}
-	*found = sqlite3_column_type(st, 0) != SQLITE_NULL;
-	if (*found)
-		store_sqlite_copy(st, 0, prev, size);
-	rc = 0;
-out:
-	store_sqlite_done(sq, st);
-	return rc;
-}
-
-static int
-trim_per_job(struct store_sqlite *sq, int64_t max_per_job, struct cerr *err)
-{
-	char job[STORE_NAME_MAX + 1] = "";
-	int64_t cut[2];
-	int found = 0;
-
-	for (;;) {
-		if (next_job(sq, job, sizeof(job), &found, err) < 0)
-			return -1;
-		if (!found)
-			return 0;
-		if (find_cutoff(sq, sql_job_cutoff, job, max_per_job, cut,
-			&found, err) < 0)
-			return -1;
-		if (found && delete_upto(sq, sql_job_delete, job, cut, err) < 0)
-			return -1;
-	}
 }
 
 int
@@ -282,11 +245,10 @@ store_sqlite_run_trim(
 
 	if (store_sqlite_tx_enter(sq, "trim history", err) < 0)
 		return -1;
-	if (trim_per_job(sq, max_per_job, err) < 0 ||
-	    find_cutoff(sq, sql_all_cutoff, NULL, max_rows, cut, &found, err) <
-		0)
+	if (trim_step(sq, sql_job_trim, &max_per_job, 1, err) < 0 ||
+	    find_cutoff(sq, max_rows, cut, &found, err) < 0)
 		goto out;
-	if (found && delete_upto(sq, sql_all_delete, NULL, cut, err) < 0)
+	if (found && trim_step(sq, sql_all_delete, cut, 2, err) < 0)
 		goto out;
 	rc = 0;
 out:

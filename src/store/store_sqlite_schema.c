@@ -84,11 +84,10 @@ static const char *const migrations[] = {
     "  applied_at INTEGER NOT NULL DEFAULT 0,"
     "  error TEXT NOT NULL DEFAULT ''"
     ");"
+    /* Serves fetch (target, open statuses, id > after), the per-target
+     * counts, the blocked check (target, failed) and trimming. */
     "CREATE INDEX instructions_by_target"
     "  ON instructions(target, status, id);"
-    /* The few rows that block a target: what every fetch checks. */
-    "CREATE INDEX instructions_blocking ON instructions(target)"
-    "  WHERE status = 'failed' AND cleared = 0;"
     "CREATE TABLE runs ("
     "  run_id INTEGER PRIMARY KEY AUTOINCREMENT,"
     "  target TEXT NOT NULL,"

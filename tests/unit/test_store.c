@@ -6,6 +6,8 @@
  */
 #include "test_store.h"
 
+#include "store/store_backend.h"
+
 #define H1 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define H2 "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
 
@@ -111,11 +113,6 @@ test_target_basics(void **state)
 {
 	struct fx *fx = *state;
 	struct store_target t;
-	struct store_poll p = {.now = 2000,
-	    .local_time = 5600,
-	    .tz_offset_s = 3600,
-	    .poll_interval_s = 30,
-	    .version = "0.2.0"};
 	struct names nm = {0};
 	struct cerr err;
 
@@ -148,7 +145,21 @@ test_target_basics(void **state)
 	assert_int_equal(
 	    store_target_list(fx->s, collect_target, &nm, &err), 0);
 	assert_int_equal(nm.n, 1);
+}
 
+static void
+test_target_updates(void **state)
+{
+	struct fx *fx = *state;
+	struct store_target t;
+	struct store_poll p = {.now = 2000,
+	    .local_time = 5600,
+	    .tz_offset_s = 3600,
+	    .poll_interval_s = 30,
+	    .version = "0.2.0"};
+	struct cerr err;
+
+	add_target(fx->s, "web-1");
 	assert_int_equal(store_target_polled(fx->s, "web-1", &p, &err), 0);
 	p.version = NULL; /* keeps the version */
 	p.now = 2100;
@@ -507,6 +518,80 @@ test_transactions(void **state)
 	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM jobs"), 1);
 }
 
+/* A full disk (here: a page limit) is CERR_STORE with SQLite's message,
+ * changes nothing, and the store works again once there is room. */
+static void
+test_store_full(void **state)
+{
+	struct fx *fx = *state;
+	struct store_sqlite *sq = fx->s->be;
+	struct store_target t;
+	struct cerr err;
+	char *big = malloc(64 * 1024);
+	char sql[64];
+	int64_t id, unread;
+	int rc = 0;
+
+	assert_non_null(big);
+	memset(big, 'x', 64 * 1024 - 1);
+	big[64 * 1024 - 1] = '\0';
+	add_target(fx->s, "web-1");
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld",
+	    (long long)raw_int(fx->path, "PRAGMA page_count") + 40);
+	assert_int_equal(
+	    sqlite3_exec(sq->db, sql, NULL, NULL, NULL), SQLITE_OK);
+	for (int i = 0; i < 100 && rc == 0; i++)
+		rc = store_instr_post(
+		    fx->s, "web-1", INSTR_INSERT, "j", big, 1, &id, &err);
+	expect_err(rc, &err, CERR_STORE,
+	    "store: post instruction: database or disk is full");
+
+	/* Inside a transaction: the call fails, the rollback undoes it. */
+	assert_int_equal(store_target_get(fx->s, "web-1", &t, &err), 0);
+	unread = t.unread;
+	assert_int_equal(store_begin(fx->s, &err), 0);
+	rc = 0;
+	for (int i = 0; i < 100 && rc == 0; i++)
+		rc = store_instr_post(
+		    fx->s, "web-1", INSTR_INSERT, "j", big, 1, &id, &err);
+	expect_err(rc, &err, CERR_STORE, "database or disk is full");
+	store_rollback(fx->s);
+	assert_int_equal(store_target_get(fx->s, "web-1", &t, &err), 0);
+	assert_int_equal(t.unread, unread);
+	assert_int_equal(sqlite3_exec(sq->db, "PRAGMA max_page_count = 100000",
+			     NULL, NULL, NULL),
+	    SQLITE_OK);
+	post(fx->s, "web-1", INSTR_START, &id);
+	free(big);
+}
+
+static int
+nested_list(void *arg, const struct store_job *j)
+{
+	struct fx *fx = arg;
+	struct names nm = {0};
+	struct cerr err;
+
+	/* The same listing again from inside its own callback. */
+	assert_int_equal(
+	    store_job_list(fx->s, collect_job, &(struct job_seen){0}, &err), 0);
+	assert_int_equal(
+	    store_job_targets_list(fx->s, j->name, collect_name, &nm, &err), 0);
+	return 0;
+}
+
+static void
+test_reentrant_listing(void **state)
+{
+	struct fx *fx = *state;
+	struct cerr err;
+
+	assert_int_equal(store_job_put(fx->s, "a", "{}", 1, NULL, &err), 0);
+	assert_int_equal(store_job_put(fx->s, "b", "{}", 1, NULL, &err), 0);
+	assert_int_equal(store_job_list(fx->s, nested_list, fx, &err), 0);
+	assert_int_equal(store_job_list(fx->s, nested_list, fx, &err), 0);
+}
+
 int
 main(void)
 {
@@ -514,6 +599,7 @@ main(void)
 	    cmocka_unit_test(test_open_cases),
 	    T(test_open_versions),
 	    T(test_target_basics),
+	    T(test_target_updates),
 	    T(test_target_readd_after_defect),
 	    T(test_target_bad_input),
 	    T(test_tokens),
@@ -522,6 +608,8 @@ main(void)
 	    T(test_job_targets),
 	    T(test_target_delete_cascade),
 	    T(test_transactions),
+	    T(test_store_full),
+	    T(test_reentrant_listing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

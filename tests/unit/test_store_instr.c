@@ -40,22 +40,29 @@ fetch(struct store *s, const char *target, int64_t after, int limit,
 		fail_msg("fetch: %s", err.msg);
 }
 
+/* Three instructions for web-1 (id[0..2]) with one for web-2 (id[3])
+ * posted between them. */
+static void
+post_four(struct store *s, int64_t id[4])
+{
+	add_target(s, "web-1");
+	add_target(s, "web-2");
+	post(s, "web-1", INSTR_INSERT, &id[0]);
+	post(s, "web-2", INSTR_INSERT, &id[3]);
+	post(s, "web-1", INSTR_START, &id[1]);
+	post(s, "web-1", INSTR_STOP, &id[2]);
+	assert_true(id[0] < id[3] && id[3] < id[1] && id[1] < id[2]);
+}
+
 static void
 test_instr_fetch_ack(void **state)
 {
 	struct fx *fx = *state;
-	struct store_target t;
 	struct seen sn;
 	struct cerr err;
 	int64_t id[4];
 
-	add_target(fx->s, "web-1");
-	add_target(fx->s, "web-2");
-	post(fx->s, "web-1", INSTR_INSERT, &id[0]);
-	post(fx->s, "web-2", INSTR_INSERT, &id[3]);
-	post(fx->s, "web-1", INSTR_START, &id[1]);
-	post(fx->s, "web-1", INSTR_STOP, &id[2]);
-	assert_true(id[0] < id[3] && id[3] < id[1] && id[1] < id[2]);
+	post_four(fx->s, id);
 	expect_err(store_instr_post(
 		       fx->s, "ghost", INSTR_INSERT, "", "", 1, NULL, &err),
 	    &err, CERR_NOT_FOUND, "no target 'ghost'");
@@ -86,8 +93,22 @@ test_instr_fetch_ack(void **state)
 	fetch(fx->s, "web-1", 0, 10, 300, &sn);
 	assert_int_equal(sn.n, 2);
 	assert_int_equal(sn.id[0], id[1]);
+}
 
-	/* A failure blocks the target until it is cleared. */
+/* A failure blocks the target until it is cleared. */
+static void
+test_instr_blocked(void **state)
+{
+	struct fx *fx = *state;
+	struct store_target t;
+	struct seen sn;
+	struct cerr err;
+	int64_t id[4];
+
+	post_four(fx->s, id);
+	fetch(fx->s, "web-1", 0, 10, 100, &sn);
+	assert_int_equal(
+	    store_instr_ack(fx->s, "web-1", id[0], 1, "", 300, &err), 0);
 	assert_int_equal(
 	    store_instr_ack(fx->s, "web-1", id[1], 0, "no disk", 400, &err), 0);
 	assert_int_equal(
@@ -292,6 +313,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    T(test_instr_fetch_ack),
+	    T(test_instr_blocked),
 	    T(test_instr_fetch_stops_early),
 	    T(test_instr_list),
 	    T(test_instr_drop_pending),
