@@ -3,8 +3,10 @@
  * store.h). store.c checks every argument that does not depend on the
  * backend (name lengths, enum ranges, limits) and then calls through
  * s->ops, so a backend may assume its inputs are well-formed: strings are
- * non-NULL and within the sizes of the store.h structs. Each entry has the
- * contract of the store_*() call of the same name.
+ * non-NULL and within the sizes of the store.h structs, except two
+ * documented NULLs: store_poll.version (keep the stored version) and
+ * store_run.message/output (store ""). Each entry has the contract of the
+ * store_*() call of the same name.
  */
 #ifndef COHORT_STORE_BACKEND_H
 #define COHORT_STORE_BACKEND_H

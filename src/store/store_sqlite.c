@@ -65,6 +65,14 @@ store_sqlite_stmt(struct store_sqlite *sq, const char *sql, sqlite3_stmt **out,
 	sqlite3_stmt *st = NULL;
 	int rc;
 
+	/* SQLite ends a transaction by itself after some failures (I/O,
+	 * disk full). Running on would commit each later call on its own
+	 * while the caller believes they are grouped: refuse until
+	 * store_rollback() or store_commit() ends the group. */
+	if (sq->in_tx && sqlite3_get_autocommit(sq->db))
+		return cerr_set(err, CERR_STORE,
+		    "store: the transaction was rolled back after an earlier "
+		    "error");
 	for (int i = 0; i < sq->nstmts; i++) {
 		if (sq->stmts[i].sql == sql) {
 			slot = &sq->stmts[i];

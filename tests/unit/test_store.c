@@ -516,6 +516,21 @@ test_transactions(void **state)
 	assert_int_equal(store_target_get(fx->s, "web-1", &t, &err), 0);
 	assert_int_equal(t.unread, 1);
 	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM jobs"), 1);
+
+	/* When SQLite ends the transaction by itself (as after an I/O
+	 * error), later calls are refused instead of committing alone. */
+	assert_int_equal(store_begin(fx->s, &err), 0);
+	assert_int_equal(sqlite3_exec(((struct store_sqlite *)fx->s->be)->db,
+			     "ROLLBACK", NULL, NULL, NULL),
+	    SQLITE_OK);
+	expect_err(
+	    store_instr_post(fx->s, "web-1", INSTR_STOP, "j", "", 1, &id, &err),
+	    &err, CERR_STORE, "rolled back after an earlier error");
+	expect_err(store_commit(fx->s, &err), &err, CERR_STORE,
+	    "rolled back after an earlier error");
+	post(fx->s, "web-1", INSTR_STOP, &id);
+	assert_int_equal(store_target_get(fx->s, "web-1", &t, &err), 0);
+	assert_int_equal(t.unread, 2);
 }
 
 /* A full disk (here: a page limit) is CERR_STORE with SQLite's message,
