@@ -1,0 +1,463 @@
+/*
+ * store: picks the backend a store spec names and dispatches every call
+ * through its function table (store_backend.h). Argument checks that do
+ * not depend on the backend live here, once, so every backend refuses bad
+ * input with the same message and never sees it. Nothing in this file
+ * knows about SQL.
+ */
+#include "store/store.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_backend.h"
+
+#define HASH_HEX_LEN 64 /* SHA-256 */
+
+/* A name: 1..STORE_NAME_MAX bytes, no control characters (names end up
+ * in logs and listings). */
+static int
+check_name(const char *what, const char *name, struct cerr *err)
+{
+	size_t len;
+
+	if (name == NULL || name[0] == '\0')
+		return cerr_set(err, CERR_INVALID, "%s: empty name", what);
+	len = strlen(name);
+	if (len > STORE_NAME_MAX)
+		return cerr_set(err, CERR_INVALID,
+		    "%s: name longer than %d bytes", what, STORE_NAME_MAX);
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+			return cerr_set(err, CERR_INVALID,
+			    "%s: name holds a control character", what);
+	return 0;
+}
+
+/* A text field that must fit a fixed array of size bytes (with its NUL);
+ * NULL counts as "". */
+static int
+check_text(const char *what, const char *s, size_t size, struct cerr *err)
+{
+	if (s != NULL && strlen(s) >= size)
+		return cerr_set(err, CERR_INVALID, "%s: longer than %zu bytes",
+		    what, size - 1);
+	return 0;
+}
+
+static const char *
+or_empty(const char *s)
+{
+	return s != NULL ? s : "";
+}
+
+/* Copies a SHA-256 hex digest into out (lowercase), refusing anything
+ * else. The digest is never echoed back in the message. */
+static int
+check_hash(const char *hash_hex, char out[HASH_HEX_LEN + 1], struct cerr *err)
+{
+	if (hash_hex == NULL || strlen(hash_hex) != HASH_HEX_LEN)
+		return cerr_set(err, CERR_INVALID,
+		    "token hash: not %d hex digits", HASH_HEX_LEN);
+	for (size_t i = 0; i < HASH_HEX_LEN; i++) {
+		if (!isxdigit((unsigned char)hash_hex[i]))
+			return cerr_set(err, CERR_INVALID,
+			    "token hash: not %d hex digits", HASH_HEX_LEN);
+		out[i] = (char)tolower((unsigned char)hash_hex[i]);
+	}
+	out[HASH_HEX_LEN] = '\0';
+	return 0;
+}
+
+int
+store_open(const char *spec, struct store **out, struct cerr *err)
+{
+	struct store *s = NULL;
+	int rc = -1;
+
+	if (spec == NULL || spec[0] == '\0')
+		return cerr_set(err, CERR_INVALID, "store: empty store spec");
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return cerr_set(err, CERR_INTERNAL, "store: out of memory");
+	if (strncmp(spec, "postgresql://", 13) == 0 ||
+	    strncmp(spec, "postgres://", 11) == 0) {
+		cerr_set(
+		    err, CERR_INVALID, "store: PostgreSQL store not built yet");
+		goto out;
+	}
+	if (store_sqlite_open(spec, s, err) < 0)
+		goto out;
+	*out = s;
+	s = NULL;
+	rc = 0;
+out:
+	free(s);
+	return rc;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	s->ops->close(s->be);
+	free(s);
+}
+
+int
+store_begin(struct store *s, struct cerr *err)
+{
+	return s->ops->begin(s->be, err);
+}
+
+int
+store_commit(struct store *s, struct cerr *err)
+{
+	return s->ops->commit(s->be, err);
+}
+
+void
+store_rollback(struct store *s)
+{
+	s->ops->rollback(s->be);
+}
+
+/* ---- targets ------------------------------------------------------- */
+
+int
+store_target_add(
+    struct store *s, const struct store_target *t, struct cerr *err)
+{
+	if (check_name("add target", t->name, err) < 0)
+		return -1;
+	if (t->poll_interval_s <= 0)
+		return cerr_set(err, CERR_INVALID,
+		    "add target %s: poll interval must be positive", t->name);
+	return s->ops->target_add(s->be, t, err);
+}
+
+int
+store_target_get(struct store *s, const char *name, struct store_target *out,
+    struct cerr *err)
+{
+	if (check_name("get target", name, err) < 0)
+		return -1;
+	return s->ops->target_get(s->be, name, out, err);
+}
+
+int
+store_target_list(
+    struct store *s, store_target_cb cb, void *arg, struct cerr *err)
+{
+	return s->ops->target_list(s->be, cb, arg, err);
+}
+
+int
+store_target_polled(struct store *s, const char *name,
+    const struct store_poll *p, struct cerr *err)
+{
+	if (check_name("record poll", name, err) < 0 ||
+	    check_text("record poll: version", p->version,
+		sizeof(((struct store_target *)0)->version), err) < 0)
+		return -1;
+	if (p->poll_interval_s <= 0)
+		return cerr_set(err, CERR_INVALID,
+		    "record poll %s: poll interval must be positive", name);
+	return s->ops->target_polled(s->be, name, p, err);
+}
+
+int
+store_target_set_defected(
+    struct store *s, const char *name, int64_t now, struct cerr *err)
+{
+	if (check_name("defect target", name, err) < 0)
+		return -1;
+	return s->ops->target_set_defected(s->be, name, now, err);
+}
+
+int
+store_target_set_location(
+    struct store *s, const char *name, const char *location, struct cerr *err)
+{
+	if (check_name("set location", name, err) < 0 ||
+	    check_text("set location", location, STORE_TEXT_MAX, err) < 0)
+		return -1;
+	return s->ops->target_set_location(
+	    s->be, name, or_empty(location), err);
+}
+
+int
+store_target_delete(struct store *s, const char *name, struct cerr *err)
+{
+	if (check_name("delete target", name, err) < 0)
+		return -1;
+	return s->ops->target_delete(s->be, name, err);
+}
+
+/* ---- enlistment tokens, revocation ----------------------------------- */
+
+int
+store_token_add(struct store *s, const char *target, const char *hash_hex,
+    int64_t now, int64_t expires_at, struct cerr *err)
+{
+	char hash[HASH_HEX_LEN + 1];
+
+	if (check_name("add token", target, err) < 0 ||
+	    check_hash(hash_hex, hash, err) < 0)
+		return -1;
+	if (expires_at <= now)
+		return cerr_set(err, CERR_INVALID,
+		    "add token for %s: expiry is not in the future", target);
+	return s->ops->token_add(s->be, target, hash, now, expires_at, err);
+}
+
+int
+store_token_use(struct store *s, const char *target, const char *hash_hex,
+    int64_t now, struct cerr *err)
+{
+	char hash[HASH_HEX_LEN + 1];
+
+	if (check_name("use token", target, err) < 0 ||
+	    check_hash(hash_hex, hash, err) < 0)
+		return -1;
+	return s->ops->token_use(s->be, target, hash, now, err);
+}
+
+int
+store_revoke(struct store *s, const char *serial_hex, const char *name,
+    int64_t now, struct cerr *err)
+{
+	if (serial_hex == NULL || serial_hex[0] == '\0')
+		return cerr_set(err, CERR_INVALID, "revoke: empty serial");
+	if (check_text("revoke: serial", serial_hex,
+		sizeof(((struct store_target *)0)->cert_serial), err) < 0 ||
+	    check_name("revoke", name, err) < 0)
+		return -1;
+	return s->ops->revoke(s->be, serial_hex, name, now, err);
+}
+
+int
+store_revoked_list(
+    struct store *s, store_serial_cb cb, void *arg, struct cerr *err)
+{
+	return s->ops->revoked_list(s->be, cb, arg, err);
+}
+
+/* ---- jobs ------------------------------------------------------------ */
+
+int
+store_job_put(struct store *s, const char *name, const char *doc, int64_t now,
+    int *created_out, struct cerr *err)
+{
+	int created = 0;
+
+	if (check_name("put job", name, err) < 0)
+		return -1;
+	if (doc == NULL || doc[0] == '\0')
+		return cerr_set(
+		    err, CERR_INVALID, "put job %s: empty document", name);
+	if (s->ops->job_put(s->be, name, doc, now, &created, err) < 0)
+		return -1;
+	if (created_out != NULL)
+		*created_out = created;
+	return 0;
+}
+
+int
+store_job_get(struct store *s, const char *name, store_job_cb cb, void *arg,
+    struct cerr *err)
+{
+	if (check_name("get job", name, err) < 0)
+		return -1;
+	return s->ops->job_get(s->be, name, cb, arg, err);
+}
+
+int
+store_job_list(struct store *s, store_job_cb cb, void *arg, struct cerr *err)
+{
+	return s->ops->job_list(s->be, cb, arg, err);
+}
+
+int
+store_job_delete(struct store *s, const char *name, struct cerr *err)
+{
+	if (check_name("delete job", name, err) < 0)
+		return -1;
+	return s->ops->job_delete(s->be, name, err);
+}
+
+int
+store_job_targets_set(struct store *s, const char *job,
+    const char *const *targets, size_t n, struct cerr *err)
+{
+	if (check_name("set job targets", job, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (check_name("set job targets: target", targets[i], err) < 0)
+			return -1;
+	return s->ops->job_targets_set(s->be, job, targets, n, err);
+}
+
+int
+store_job_targets_list(struct store *s, const char *job, store_name_cb cb,
+    void *arg, struct cerr *err)
+{
+	if (check_name("list job targets", job, err) < 0)
+		return -1;
+	return s->ops->job_targets_list(s->be, job, cb, arg, err);
+}
+
+int
+store_target_jobs_list(struct store *s, const char *target, store_name_cb cb,
+    void *arg, struct cerr *err)
+{
+	if (check_name("list target jobs", target, err) < 0)
+		return -1;
+	return s->ops->target_jobs_list(s->be, target, cb, arg, err);
+}
+
+/* ---- the download list ------------------------------------------------ */
+
+int
+store_instr_post(struct store *s, const char *target, enum instr_op op,
+    const char *object, const char *payload, int64_t now, int64_t *id_out,
+    struct cerr *err)
+{
+	int64_t id = 0;
+
+	if (check_name("post instruction", target, err) < 0 ||
+	    check_text("post instruction: object", object, STORE_NAME_MAX + 1,
+		err) < 0)
+		return -1;
+	if ((int)op < 0 || op >= INSTR_OP_COUNT)
+		return cerr_set(err, CERR_INVALID,
+		    "post instruction: unknown operation %d", (int)op);
+	if (s->ops->instr_post(s->be, target, op, or_empty(object),
+		or_empty(payload), now, &id, err) < 0)
+		return -1;
+	if (id_out != NULL)
+		*id_out = id;
+	return 0;
+}
+
+int
+store_instr_fetch(struct store *s, const char *target, int64_t after_id,
+    int limit, int64_t now, store_instr_cb cb, void *arg, struct cerr *err)
+{
+	if (check_name("fetch instructions", target, err) < 0)
+		return -1;
+	if (limit <= 0)
+		return cerr_set(err, CERR_INVALID,
+		    "fetch instructions: limit must be positive");
+	if (after_id < 0)
+		return cerr_set(
+		    err, CERR_INVALID, "fetch instructions: negative after id");
+	return s->ops->instr_fetch(
+	    s->be, target, after_id, limit, now, cb, arg, err);
+}
+
+int
+store_instr_ack(struct store *s, const char *target, int64_t id, int ok,
+    const char *error, int64_t now, struct cerr *err)
+{
+	if (check_name("ack instruction", target, err) < 0)
+		return -1;
+	return s->ops->instr_ack(
+	    s->be, target, id, ok != 0, ok ? "" : or_empty(error), now, err);
+}
+
+int
+store_instr_list(struct store *s, const struct store_instr_filter *f,
+    store_instr_cb cb, void *arg, struct cerr *err)
+{
+	if (f->target != NULL &&
+	    check_name("list instructions", f->target, err) < 0)
+		return -1;
+	if (f->status < -1 || f->status >= INSTR_STATUS_COUNT)
+		return cerr_set(err, CERR_INVALID,
+		    "list instructions: unknown status %d", f->status);
+	if (f->limit < 0)
+		return cerr_set(
+		    err, CERR_INVALID, "list instructions: negative limit");
+	return s->ops->instr_list(s->be, f, cb, arg, err);
+}
+
+int
+store_instr_clear(struct store *s, int64_t id, struct cerr *err)
+{
+	return s->ops->instr_clear(s->be, id, err);
+}
+
+int
+store_instr_drop_pending(struct store *s, const char *target, struct cerr *err)
+{
+	if (check_name("drop pending instructions", target, err) < 0)
+		return -1;
+	return s->ops->instr_drop_pending(s->be, target, err);
+}
+
+int
+store_instr_trim(struct store *s, int64_t keep, struct cerr *err)
+{
+	if (keep < 0)
+		return cerr_set(err, CERR_INVALID,
+		    "trim instructions: negative count to keep");
+	return s->ops->instr_trim(s->be, keep, err);
+}
+
+/* ---- history ---------------------------------------------------------- */
+
+static int
+check_run(const struct store_run *r, struct cerr *err)
+{
+	if (check_name("put run: target", r->target, err) < 0 ||
+	    check_name("put run: job", r->job, err) < 0 ||
+	    check_text("put run: step name", r->step_name, STORE_NAME_MAX + 1,
+		err) < 0)
+		return -1;
+	if (r->step < 0 || r->attempt < 0)
+		return cerr_set(err, CERR_INVALID,
+		    "put run %s/%lld: negative step or attempt", r->target,
+		    (long long)r->target_run_id);
+	if ((int)r->outcome < 0 || r->outcome >= OUTCOME_COUNT)
+		return cerr_set(err, CERR_INVALID,
+		    "put run %s/%lld: unknown outcome %d", r->target,
+		    (long long)r->target_run_id, (int)r->outcome);
+	return 0;
+}
+
+int
+store_run_put(struct store *s, const struct store_run *r, struct cerr *err)
+{
+	if (check_run(r, err) < 0)
+		return -1;
+	return s->ops->run_put(s->be, r, err);
+}
+
+int
+store_run_list(struct store *s, const struct store_run_filter *f,
+    store_run_cb cb, void *arg, struct cerr *err)
+{
+	if ((f->job != NULL && check_name("list runs: job", f->job, err) < 0) ||
+	    (f->target != NULL &&
+		check_name("list runs: target", f->target, err) < 0))
+		return -1;
+	if (f->outcome < -1 || f->outcome >= OUTCOME_COUNT)
+		return cerr_set(err, CERR_INVALID,
+		    "list runs: unknown outcome %d", f->outcome);
+	if (f->limit < 0)
+		return cerr_set(err, CERR_INVALID, "list runs: negative limit");
+	return s->ops->run_list(s->be, f, cb, arg, err);
+}
+
+int
+store_history_trim(
+    struct store *s, int64_t max_rows, int64_t max_per_job, struct cerr *err)
+{
+	if (max_rows < 0 || max_per_job < 0)
+		return cerr_set(
+		    err, CERR_INVALID, "trim history: negative limit");
+	return s->ops->history_trim(s->be, max_rows, max_per_job, err);
+}

@@ -1,0 +1,92 @@
+/*
+ * store_backend: the one function table a store backend fills (see
+ * store.h). store.c checks every argument that does not depend on the
+ * backend (name lengths, enum ranges, limits) and then calls through
+ * s->ops, so a backend may assume its inputs are well-formed: strings are
+ * non-NULL and within the sizes of the store.h structs, except two
+ * documented NULLs: store_poll.version (keep the stored version) and
+ * store_run.message/output (store ""). Each entry has the contract of the
+ * store_*() call of the same name.
+ */
+#ifndef COHORT_STORE_BACKEND_H
+#define COHORT_STORE_BACKEND_H
+
+#include "store/store.h"
+
+struct store_ops {
+	const char *name; /* "sqlite", "postgresql": for messages */
+	void (*close)(void *be);
+
+	int (*begin)(void *be, struct cerr *err);
+	int (*commit)(void *be, struct cerr *err);
+	void (*rollback)(void *be);
+
+	int (*target_add)(
+	    void *be, const struct store_target *t, struct cerr *err);
+	int (*target_get)(void *be, const char *name, struct store_target *out,
+	    struct cerr *err);
+	int (*target_list)(
+	    void *be, store_target_cb cb, void *arg, struct cerr *err);
+	int (*target_polled)(void *be, const char *name,
+	    const struct store_poll *p, struct cerr *err);
+	int (*target_set_defected)(
+	    void *be, const char *name, int64_t now, struct cerr *err);
+	int (*target_set_location)(
+	    void *be, const char *name, const char *location, struct cerr *err);
+	int (*target_delete)(void *be, const char *name, struct cerr *err);
+
+	int (*token_add)(void *be, const char *target, const char *hash_hex,
+	    int64_t now, int64_t expires_at, struct cerr *err);
+	int (*token_use)(void *be, const char *target, const char *hash_hex,
+	    int64_t now, struct cerr *err);
+	int (*revoke)(void *be, const char *serial_hex, const char *name,
+	    int64_t now, struct cerr *err);
+	int (*revoked_list)(
+	    void *be, store_serial_cb cb, void *arg, struct cerr *err);
+
+	int (*job_put)(void *be, const char *name, const char *doc, int64_t now,
+	    int *created_out, struct cerr *err);
+	int (*job_get)(void *be, const char *name, store_job_cb cb, void *arg,
+	    struct cerr *err);
+	int (*job_list)(void *be, store_job_cb cb, void *arg, struct cerr *err);
+	int (*job_delete)(void *be, const char *name, struct cerr *err);
+	int (*job_targets_set)(void *be, const char *job,
+	    const char *const *targets, size_t n, struct cerr *err);
+	int (*job_targets_list)(void *be, const char *job, store_name_cb cb,
+	    void *arg, struct cerr *err);
+	int (*target_jobs_list)(void *be, const char *target, store_name_cb cb,
+	    void *arg, struct cerr *err);
+
+	int (*instr_post)(void *be, const char *target, enum instr_op op,
+	    const char *object, const char *payload, int64_t now,
+	    int64_t *id_out, struct cerr *err);
+	int (*instr_fetch)(void *be, const char *target, int64_t after_id,
+	    int limit, int64_t now, store_instr_cb cb, void *arg,
+	    struct cerr *err);
+	int (*instr_ack)(void *be, const char *target, int64_t id, int ok,
+	    const char *error, int64_t now, struct cerr *err);
+	int (*instr_list)(void *be, const struct store_instr_filter *f,
+	    store_instr_cb cb, void *arg, struct cerr *err);
+	int (*instr_clear)(void *be, int64_t id, struct cerr *err);
+	int (*instr_drop_pending)(
+	    void *be, const char *target, struct cerr *err);
+	int (*instr_trim)(void *be, int64_t keep, struct cerr *err);
+
+	int (*run_put)(void *be, const struct store_run *r, struct cerr *err);
+	int (*run_list)(void *be, const struct store_run_filter *f,
+	    store_run_cb cb, void *arg, struct cerr *err);
+	int (*history_trim)(
+	    void *be, int64_t max_rows, int64_t max_per_job, struct cerr *err);
+};
+
+/* What store.c holds: the table and the backend's own state. */
+struct store {
+	const struct store_ops *ops;
+	void *be;
+};
+
+/* Opens the SQLite store at path (store_sqlite.c): fills s->ops and s->be
+ * on success, leaves s untouched on failure. */
+int store_sqlite_open(const char *path, struct store *s, struct cerr *err);
+
+#endif

@@ -1,0 +1,223 @@
+/*
+ * store_sqlite_schema: the SQLite schema as a list of migrations. Entry i
+ * takes a store from version i to i + 1; PRAGMA user_version holds the
+ * version a file is at, and PRAGMA application_id marks it as a cohort
+ * store. Opening runs the missing steps in one transaction, so a store is
+ * either fully migrated or untouched. A released step never changes: a
+ * schema change is a new entry at the end.
+ *
+ * Enumerations are stored by their stable wire names (common/wire.h), so
+ * the file reads the same as the API and a PostgreSQL store can share the
+ * layout. Every table that belongs to a target cascades on its deletion;
+ * history (runs) and tokens do not reference targets and outlive them.
+ */
+#include "store/store_sqlite.h"
+
+#include <stdio.h>
+
+static const char *const migrations[] = {
+    /* 1: the first schema. */
+    "CREATE TABLE meta ("
+    "  key TEXT PRIMARY KEY,"
+    "  value TEXT NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE targets ("
+    "  name TEXT PRIMARY KEY,"
+    "  location TEXT NOT NULL DEFAULT '',"
+    "  version TEXT NOT NULL DEFAULT '',"
+    "  cert_serial TEXT NOT NULL DEFAULT '',"
+    "  enlisted_at INTEGER NOT NULL,"
+    "  last_poll INTEGER NOT NULL DEFAULT 0,"
+    "  local_time INTEGER NOT NULL DEFAULT 0,"
+    "  tz_offset_s INTEGER NOT NULL DEFAULT 0,"
+    "  poll_interval_s INTEGER NOT NULL,"
+    "  defected INTEGER NOT NULL DEFAULT 0,"
+    "  defected_at INTEGER NOT NULL DEFAULT 0"
+    ");"
+    /* Only the SHA-256 of a token's secret is kept. */
+    "CREATE TABLE tokens ("
+    "  hash TEXT PRIMARY KEY,"
+    "  target TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  used_at INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "CREATE TABLE revoked ("
+    "  serial TEXT PRIMARY KEY,"
+    "  target TEXT NOT NULL,"
+    "  revoked_at INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE jobs ("
+    "  name TEXT PRIMARY KEY,"
+    "  doc TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE job_targets ("
+    "  job TEXT NOT NULL REFERENCES jobs(name) ON DELETE CASCADE,"
+    "  target TEXT NOT NULL REFERENCES targets(name) ON DELETE CASCADE,"
+    "  PRIMARY KEY (job, target)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX job_targets_by_target ON job_targets(target, job);"
+    "CREATE TABLE target_groups ("
+    "  name TEXT PRIMARY KEY,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE group_members ("
+    "  grp TEXT NOT NULL REFERENCES target_groups(name) ON DELETE CASCADE,"
+    "  target TEXT NOT NULL REFERENCES targets(name) ON DELETE CASCADE,"
+    "  PRIMARY KEY (grp, target)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX group_members_by_target ON group_members(target, grp);"
+    /* AUTOINCREMENT: an id is never handed out twice, even after the
+	 * newest rows were deleted, so a target's after_id stays valid. */
+    "CREATE TABLE instructions ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  target TEXT NOT NULL REFERENCES targets(name) ON DELETE CASCADE,"
+    "  op TEXT NOT NULL,"
+    "  object TEXT NOT NULL DEFAULT '',"
+    "  payload TEXT NOT NULL DEFAULT '',"
+    "  status TEXT NOT NULL DEFAULT 'pending',"
+    "  cleared INTEGER NOT NULL DEFAULT 0,"
+    "  posted_at INTEGER NOT NULL,"
+    "  downloaded_at INTEGER NOT NULL DEFAULT 0,"
+    "  applied_at INTEGER NOT NULL DEFAULT 0,"
+    "  error TEXT NOT NULL DEFAULT ''"
+    ");"
+    /* Serves fetch (target, open statuses, id > after), the per-target
+     * counts, the blocked check (target, failed) and trimming. */
+    "CREATE INDEX instructions_by_target"
+    "  ON instructions(target, status, id);"
+    "CREATE TABLE runs ("
+    "  run_id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  target TEXT NOT NULL,"
+    "  target_run_id INTEGER NOT NULL,"
+    "  job TEXT NOT NULL,"
+    "  step INTEGER NOT NULL,"
+    "  attempt INTEGER NOT NULL,"
+    "  step_name TEXT NOT NULL DEFAULT '',"
+    "  outcome TEXT NOT NULL,"
+    "  exit_code INTEGER NOT NULL,"
+    "  started_at_ms INTEGER NOT NULL,"
+    "  tz_offset_s INTEGER NOT NULL,"
+    "  duration_ms INTEGER NOT NULL,"
+    "  instr_id INTEGER NOT NULL DEFAULT 0,"
+    "  message TEXT NOT NULL DEFAULT '',"
+    "  output TEXT NOT NULL DEFAULT '',"
+    "  UNIQUE (target, target_run_id, step, attempt)"
+    ");"
+    /* Each index ends in the rowid (run_id), so "newest first" is
+	 * (started_at_ms, run_id) read backwards without sorting. */
+    "CREATE INDEX runs_by_time ON runs(started_at_ms);"
+    "CREATE INDEX runs_by_job ON runs(job, step, started_at_ms);"
+    "CREATE INDEX runs_by_target ON runs(target, started_at_ms);",
+};
+
+_Static_assert(
+    sizeof(migrations) / sizeof(migrations[0]) == STORE_SQLITE_SCHEMA_VERSION,
+    "one migration per schema version");
+
+/* Reads one integer PRAGMA or query result. */
+static int
+query_int(struct store_sqlite *sq, const char *sql, int64_t *out,
+    const char *what, struct cerr *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1, step;
+
+	if (store_sqlite_prepare(sq, sql, &st, what, err) < 0)
+		goto out;
+	step = sqlite3_step(st);
+	if (step != SQLITE_ROW) {
+		store_sqlite_fail(sq, step, what, err);
+		goto out;
+	}
+	*out = sqlite3_column_int64(st, 0);
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Refuses a file this code must not write: another program's database,
+ * or a cohort store from a newer release. */
+static int
+check_file(struct store_sqlite *sq, const char *path, int64_t version,
+    const char *what, struct cerr *err)
+{
+	int64_t app_id, tables;
+
+	if (query_int(sq, "PRAGMA application_id", &app_id, what, err) < 0 ||
+	    query_int(sq, "SELECT count(*) FROM sqlite_schema", &tables, what,
+		err) < 0)
+		return -1;
+	if ((app_id != 0 && app_id != STORE_SQLITE_APP_ID) ||
+	    (app_id == 0 && tables > 0))
+		return cerr_set(
+		    err, CERR_STORE, "store: %s: not a cohort store", path);
+	if (version > STORE_SQLITE_SCHEMA_VERSION)
+		return cerr_set(err, CERR_STORE,
+		    "store: %s: schema version %lld is newer than this "
+		    "release knows (%d); run a newer cohortd",
+		    path, (long long)version, STORE_SQLITE_SCHEMA_VERSION);
+	return 0;
+}
+
+/* Runs the steps from version up to the current one, each followed by
+ * its version number; the caller's transaction makes them atomic. */
+static int
+apply_steps(struct store_sqlite *sq, int64_t version, const char *what,
+    struct cerr *err)
+{
+	char sql[64];
+	int rc;
+
+	for (int64_t v = version; v < STORE_SQLITE_SCHEMA_VERSION; v++) {
+		rc = sqlite3_exec(sq->db, migrations[v], NULL, NULL, NULL);
+		if (rc != SQLITE_OK)
+			return store_sqlite_fail(sq, rc, what, err);
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %lld",
+		    (long long)v + 1);
+		rc = sqlite3_exec(sq->db, sql, NULL, NULL, NULL);
+		if (rc != SQLITE_OK)
+			return store_sqlite_fail(sq, rc, what, err);
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA application_id = %d",
+	    STORE_SQLITE_APP_ID);
+	rc = sqlite3_exec(sq->db, sql, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return store_sqlite_fail(sq, rc, what, err);
+	return 0;
+}
+
+int
+store_sqlite_schema_migrate(
+    struct store_sqlite *sq, const char *path, struct cerr *err)
+{
+	char what[160];
+	int64_t version = 0;
+	int rc = -1, xrc;
+
+	snprintf(what, sizeof(what), "migrate %s", path);
+	/* IMMEDIATE: two daemons opening one new file do not both try to
+	 * create the tables; the second waits and then finds them. */
+	xrc = sqlite3_exec(sq->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (xrc != SQLITE_OK)
+		return store_sqlite_fail(sq, xrc, what, err);
+	if (query_int(sq, "PRAGMA user_version", &version, what, err) < 0 ||
+	    check_file(sq, path, version, what, err) < 0)
+		goto out;
+	if (version < STORE_SQLITE_SCHEMA_VERSION &&
+	    apply_steps(sq, version, what, err) < 0)
+		goto out;
+	xrc = sqlite3_exec(sq->db, "COMMIT", NULL, NULL, NULL);
+	if (xrc != SQLITE_OK) {
+		store_sqlite_fail(sq, xrc, what, err);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc < 0 && !sqlite3_get_autocommit(sq->db))
+		sqlite3_exec(sq->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
