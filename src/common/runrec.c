@@ -149,12 +149,16 @@ run_report_add_step(
 	if (r->nsteps >= RUNREC_MAX_STEP_ROWS)
 		return cerr_set(err, CERR_TOO_LARGE,
 		    "run report: more than %d step rows", RUNREC_MAX_STEP_ROWS);
-	/* one row at a time: a run adds a few, and realloc mostly grows in
-	 * place */
-	grown = realloc(r->steps, (r->nsteps + 1) * sizeof(*grown));
-	if (grown == NULL)
-		return cerr_set(err, CERR_INTERNAL, "out of memory");
-	r->steps = grown;
+	/* The capacity is implicit: 8, then doubling, so the array is full
+	 * exactly when nsteps is 0 or a power of two from 8 on. */
+	if (r->nsteps == 0 ||
+	    (r->nsteps >= 8 && (r->nsteps & (r->nsteps - 1)) == 0)) {
+		grown = realloc(
+		    r->steps, (r->nsteps ? r->nsteps * 2 : 8) * sizeof(*grown));
+		if (grown == NULL)
+			return cerr_set(err, CERR_INTERNAL, "out of memory");
+		r->steps = grown;
+	}
 	row = &r->steps[r->nsteps];
 	*row = *s;
 	row->step_name = clean_str(s->step_name, RUNREC_NAME_MAX);
