@@ -43,7 +43,6 @@
 #define JOBRUN_GR_BUF_MAX (1 << 20)
 
 struct jobrun {
-	struct event_base *base;
 	struct runner *runner;
 	struct job *job; /* owned */
 	void (*job_free)(struct job *job);
@@ -742,7 +741,6 @@ jobrun_start(struct event_base *base, struct runner *runner, struct job *job,
 		cerr_set(err, CERR_INTERNAL, "jobrun: out of memory");
 		return NULL;
 	}
-	jr->base = base;
 	jr->runner = runner;
 	jr->job = job;
 	jr->job_free = params->job_free;

@@ -41,7 +41,8 @@ struct jobrun_params {
 typedef void (*jobrun_done_cb)(void *arg, struct jobrun *jr,
     struct run_report *report);
 
-/* Starts the run at job->start_step. Takes ownership of job. */
+/* Starts the run at job->start_step. Takes ownership of job, also on
+ * failure (it is then freed with params->job_free). */
 struct jobrun *jobrun_start(struct event_base *base, struct runner *runner,
     struct job *job, const struct jobrun_params *params, jobrun_done_cb cb,
     void *arg, struct cerr *err);

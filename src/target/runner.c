@@ -559,6 +559,25 @@ child_watch(struct runner *r, struct runner_child *c,
 	return 0;
 }
 
+/* The output pipe and the status pipe, close-on-exec, read ends
+ * nonblocking. The caller closes what was opened, also on failure. */
+static int
+runner_pipes(int out[2], int st[2], struct cerr *err)
+{
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(st, O_CLOEXEC) < 0)
+		return cerr_set(
+		    err, CERR_IO, "runner: pipe: %s", strerror(errno));
+	/* the child's dup2 onto 0..2 must not clobber its pipes */
+	if (out[1] < 3 || st[1] < 3)
+		return cerr_set(
+		    err, CERR_INTERNAL, "runner: stdin/out/err are closed");
+	if (fcntl(out[0], F_SETFL, O_NONBLOCK) < 0 ||
+	    fcntl(st[0], F_SETFL, O_NONBLOCK) < 0)
+		return cerr_set(
+		    err, CERR_IO, "runner: fcntl: %s", strerror(errno));
+	return 0;
+}
+
 int
 runner_start(struct runner *r, const struct runner_spec *spec,
     runner_done_cb cb, void *arg, uint64_t *id_out, struct cerr *err)
@@ -576,21 +595,8 @@ runner_start(struct runner *r, const struct runner_spec *spec,
 	c = child_new(r, spec, err);
 	if (c == NULL)
 		goto out;
-	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(st, O_CLOEXEC) < 0) {
-		cerr_set(err, CERR_IO, "runner: pipe: %s", strerror(errno));
+	if (runner_pipes(out, st, err) < 0)
 		goto out;
-	}
-	/* the child's dup2 onto 0..2 must not clobber its pipes */
-	if (out[1] < 3 || st[1] < 3) {
-		cerr_set(
-		    err, CERR_INTERNAL, "runner: stdin/out/err are closed");
-		goto out;
-	}
-	if (fcntl(out[0], F_SETFL, O_NONBLOCK) < 0 ||
-	    fcntl(st[0], F_SETFL, O_NONBLOCK) < 0) {
-		cerr_set(err, CERR_IO, "runner: fcntl: %s", strerror(errno));
-		goto out;
-	}
 	pid = fork();
 	if (pid < 0) {
 		cerr_set(err, CERR_IO, "runner: fork: %s", strerror(errno));
