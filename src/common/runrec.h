@@ -20,6 +20,7 @@
 
 #define RUNREC_MESSAGE_MAX 1024
 #define RUNREC_MAX_STEP_ROWS 10000	/* steps x attempts in one report */
+#define RUNREC_OUTPUT_MAX (64 * 1024 * 1024)	/* one step row's output */
 
 struct run_step_rec {
 	int step;			/* 1-based */
@@ -52,13 +53,20 @@ struct run_report {
 struct run_report *run_report_new(int64_t target_run_id, const char *job,
     int64_t instr_id, int64_t started_ms, int32_t tz_offset_s);
 /* Appends a step row (copies the strings); -1 on out-of-memory or when
- * RUNREC_MAX_STEP_ROWS is reached. */
+ * RUNREC_MAX_STEP_ROWS is reached. The copies are made valid UTF-8 (see
+ * runrec_clean_text) and cut to RUNREC_MESSAGE_MAX / RUNREC_OUTPUT_MAX. */
 int run_report_add_step(struct run_report *r, const struct run_step_rec *s,
     struct cerr *err);
-/* Replaces r->message with a copy of msg. */
+/* Replaces r->message with a copy of msg (made valid UTF-8, cut to
+ * RUNREC_MESSAGE_MAX). */
 int run_report_set_message(struct run_report *r, const char *msg,
     struct cerr *err);
 void run_report_free(struct run_report *r);
+
+/* A copy of len bytes of data as text JSON can carry: NUL bytes and
+ * invalid UTF-8 become U+FFFD, and the text is cut to at most max bytes on
+ * a character boundary. Caller frees; NULL on out-of-memory. */
+char *runrec_clean_text(const char *data, size_t len, size_t max);
 
 /* JSON form: {"target_run_id", "job", "instr_id", "outcome", "exit_code",
  * "started_ms", "duration_ms", "tz_offset_s", "message", "steps": [{"step",

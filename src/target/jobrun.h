@@ -30,6 +30,9 @@ struct jobrun_params {
 	size_t default_max_output_bytes;
 	const char *default_cwd;	/* used when a step names none */
 	const struct conf *conf;	/* proxies; borrowed, outlives the run */
+	/* Frees the job when the jobrun is freed (the owner's job_free);
+	 * NULL: the job is not freed. */
+	void (*job_free)(struct job *job);
 };
 
 /* Called once when the run ends (succeeded, failed or canceled). The
@@ -38,13 +41,16 @@ struct jobrun_params {
 typedef void (*jobrun_done_cb)(void *arg, struct jobrun *jr,
     struct run_report *report);
 
-/* Starts the run at job->start_step. Takes ownership of job. */
+/* Starts the run at job->start_step. Takes ownership of job, also on
+ * failure (it is then freed with params->job_free). */
 struct jobrun *jobrun_start(struct event_base *base, struct runner *runner,
     struct job *job, const struct jobrun_params *params, jobrun_done_cb cb,
     void *arg, struct cerr *err);
 /* Stops the running step's process tree (or a pending retry wait); the run
  * ends as canceled with a message saying who asked. */
 void jobrun_cancel(struct jobrun *jr, const char *why);
+/* Frees the run and its job. A step still running is killed without a
+ * report (runner_abandon), so free every jobrun before the runner. */
 void jobrun_free(struct jobrun *jr);
 
 const struct job *jobrun_job(const struct jobrun *jr);

@@ -30,6 +30,14 @@ struct runner_spec {
 	int64_t timeout_ms;		/* 0: none */
 	int64_t kill_grace_ms;		/* SIGTERM -> SIGKILL; 0: 5000 */
 	size_t max_output_bytes;	/* captured; the rest is read and dropped */
+	/* Run as another user (a proxy; needs root). With set_user the child
+	 * calls setgid(gid), takes user's supplementary groups (as
+	 * initgroups(user, gid) would) and setuid(uid), in that order, before
+	 * chdir and exec; any failure is reported like a failed exec. */
+	uid_t uid;
+	gid_t gid;
+	const char *user;
+	int set_user;
 };
 
 struct runner_result {
@@ -68,5 +76,9 @@ int runner_start(struct runner *r, const struct runner_spec *spec,
  * result says canceled. Unknown or finished ids are ignored. */
 void runner_cancel(struct runner *r, uint64_t id);
 size_t runner_active(const struct runner *r);
+/* Like runner_cancel(), but the child's callback will not be called: for
+ * an owner that goes away before its child ends (the child is still
+ * killed and reaped). Call it before runner_free(). */
+void runner_abandon(struct runner *r, uint64_t id);
 
 #endif

@@ -1,0 +1,434 @@
+/*
+ * runrec: the record of one job run, its JSON form and the strict reader
+ * the master applies to uploads (see runrec.h). Text that came from a
+ * process (output, messages quoting paths) is made valid UTF-8 when it
+ * enters a report, because JSON cannot carry arbitrary bytes and a report
+ * that cannot be written would never leave the target's outbox.
+ */
+#include "common/runrec.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/json.h"
+
+#define RUNREC_TZ_MAX_S (18 * 3600)
+#define RUNREC_NAME_MAX 128 /* JOB_NAME_MAX */
+#define RUNREC_STEP_MAX 100 /* JOB_MAX_STEPS */
+
+static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
+
+/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlong forms,
+ * no surrogates, nothing above U+10FFFF), or 0. NUL counts as invalid. */
+static size_t
+utf8_seq(const unsigned char *p, size_t left)
+{
+	size_t n;
+	unsigned min_second = 0x80, max_second = 0xbf;
+
+	if (p[0] == 0)
+		return 0;
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (p[0] == 0xe0)
+		min_second = 0xa0;
+	else if (p[0] == 0xed)
+		max_second = 0x9f;
+	else if (p[0] == 0xf0)
+		min_second = 0x90;
+	else if (p[0] == 0xf4)
+		max_second = 0x8f;
+	if (left < n || p[1] < min_second || p[1] > max_second)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/* Walks data once; with out == NULL only measures. */
+static size_t
+clean_copy(const char *data, size_t len, size_t max, char *out)
+{
+	const unsigned char *p = (const unsigned char *)data;
+	size_t i = 0, o = 0;
+
+	while (i < len) {
+		size_t n = utf8_seq(p + i, len - i);
+		const char *src = n ? data + i : replacement;
+		size_t w = n ? n : sizeof(replacement) - 1;
+
+		if (o + w > max)
+			break;
+		if (out != NULL)
+			memcpy(out + o, src, w);
+		o += w;
+		i += n ? n : 1;
+	}
+	return o;
+}
+
+char *
+runrec_clean_text(const char *data, size_t len, size_t max)
+{
+	size_t n = clean_copy(data, len, max, NULL);
+	char *out = malloc(n + 1);
+
+	if (out == NULL)
+		return NULL;
+	clean_copy(data, len, max, out);
+	out[n] = '\0';
+	return out;
+}
+
+static char *
+clean_str(const char *s, size_t max)
+{
+	return runrec_clean_text(s ? s : "", s ? strlen(s) : 0, max);
+}
+
+struct run_report *
+run_report_new(int64_t target_run_id, const char *job, int64_t instr_id,
+    int64_t started_ms, int32_t tz_offset_s)
+{
+	struct run_report *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return NULL;
+	r->target_run_id = target_run_id;
+	r->instr_id = instr_id;
+	r->outcome = OUTCOME_RUNNING;
+	r->exit_code = -1;
+	r->started_ms = started_ms;
+	r->tz_offset_s = tz_offset_s;
+	r->job = clean_str(job, RUNREC_NAME_MAX);
+	r->message = strdup("");
+	if (r->job == NULL || r->message == NULL) {
+		run_report_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+static void
+step_rec_cleanup(struct run_step_rec *s)
+{
+	free(s->step_name);
+	free(s->message);
+	free(s->output);
+}
+
+void
+run_report_free(struct run_report *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->nsteps; i++)
+		step_rec_cleanup(&r->steps[i]);
+	free(r->steps);
+	free(r->job);
+	free(r->message);
+	free(r);
+}
+
+int
+run_report_add_step(
+    struct run_report *r, const struct run_step_rec *s, struct cerr *err)
+{
+	struct run_step_rec *row, *grown;
+
+	if (r->nsteps >= RUNREC_MAX_STEP_ROWS)
+		return cerr_set(err, CERR_TOO_LARGE,
+		    "run report: more than %d step rows", RUNREC_MAX_STEP_ROWS);
+	/* The capacity is implicit: 8, then doubling, so the array is full
+	 * exactly when nsteps is 0 or a power of two from 8 on. */
+	if (r->nsteps == 0 ||
+	    (r->nsteps >= 8 && (r->nsteps & (r->nsteps - 1)) == 0)) {
+		grown = realloc(
+		    r->steps, (r->nsteps ? r->nsteps * 2 : 8) * sizeof(*grown));
+		if (grown == NULL)
+			return cerr_set(err, CERR_INTERNAL, "out of memory");
+		r->steps = grown;
+	}
+	row = &r->steps[r->nsteps];
+	*row = *s;
+	row->step_name = clean_str(s->step_name, RUNREC_NAME_MAX);
+	row->message = clean_str(s->message, RUNREC_MESSAGE_MAX);
+	row->output = clean_str(s->output, RUNREC_OUTPUT_MAX);
+	if (row->step_name == NULL || row->message == NULL ||
+	    row->output == NULL) {
+		step_rec_cleanup(row);
+		return cerr_set(err, CERR_INTERNAL, "out of memory");
+	}
+	r->nsteps++;
+	return 0;
+}
+
+int
+run_report_set_message(struct run_report *r, const char *msg, struct cerr *err)
+{
+	char *copy = clean_str(msg, RUNREC_MESSAGE_MAX);
+
+	if (copy == NULL)
+		return cerr_set(err, CERR_INTERNAL, "out of memory");
+	free(r->message);
+	r->message = copy;
+	return 0;
+}
+
+/* Sets key to a string, or fails on out-of-memory (the text is valid
+ * UTF-8 when it came through this file; if not, it is cleaned here). */
+static int
+set_str(json_t *obj, const char *key, const char *s)
+{
+	json_t *v = json_string(s ? s : "");
+	char *clean = NULL;
+
+	if (v == NULL && s != NULL) {
+		clean = runrec_clean_text(s, strlen(s), SIZE_MAX);
+		v = clean ? json_string(clean) : NULL;
+		free(clean);
+	}
+	return json_object_set_new(obj, key, v);
+}
+
+static int
+set_int(json_t *obj, const char *key, int64_t n)
+{
+	return json_object_set_new(obj, key, json_integer(n));
+}
+
+static json_t *
+step_to_json(const struct run_step_rec *s)
+{
+	json_t *o = json_object();
+
+	if (o == NULL)
+		return NULL;
+	if (set_int(o, "step", s->step) < 0 ||
+	    set_int(o, "attempt", s->attempt) < 0 ||
+	    set_str(o, "step_name", s->step_name) < 0 ||
+	    set_str(o, "outcome", run_outcome_name(s->outcome)) < 0 ||
+	    set_int(o, "exit_code", s->exit_code) < 0 ||
+	    set_int(o, "started_ms", s->started_ms) < 0 ||
+	    set_int(o, "duration_ms", s->duration_ms) < 0 ||
+	    set_str(o, "message", s->message) < 0 ||
+	    set_str(o, "output", s->output) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+json_t *
+run_report_to_json(const struct run_report *r)
+{
+	json_t *o = json_object(), *steps = json_array();
+
+	if (o == NULL || steps == NULL)
+		goto fail;
+	for (size_t i = 0; i < r->nsteps; i++)
+		if (json_array_append_new(steps, step_to_json(&r->steps[i])) <
+		    0)
+			goto fail;
+	if (set_int(o, "target_run_id", r->target_run_id) < 0 ||
+	    set_str(o, "job", r->job) < 0 ||
+	    set_int(o, "instr_id", r->instr_id) < 0 ||
+	    set_str(o, "outcome", run_outcome_name(r->outcome)) < 0 ||
+	    set_int(o, "exit_code", r->exit_code) < 0 ||
+	    set_int(o, "started_ms", r->started_ms) < 0 ||
+	    set_int(o, "duration_ms", r->duration_ms) < 0 ||
+	    set_int(o, "tz_offset_s", r->tz_offset_s) < 0 ||
+	    set_str(o, "message", r->message) < 0)
+		goto fail;
+	if (json_object_set_new(o, "steps", steps) < 0) {
+		steps = NULL; /* the failed set released it */
+		goto fail;
+	}
+	return o;
+fail:
+	json_decref(steps);
+	json_decref(o);
+	return NULL;
+}
+
+/* Job and step names: what jobdoc accepts (letters, digits, '.', '_',
+ * '-', not starting with '.' or '-'). */
+static int
+check_name(const char *s, const char *path, const char *key, struct cerr *err)
+{
+	if (*s == '\0' || *s == '.' || *s == '-')
+		goto bad;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			(*p >= '0' && *p <= '9') || *p == '.' || *p == '_' ||
+			*p == '-'))
+			goto bad;
+	return 0;
+bad:
+	return cerr_set(err, CERR_INVALID, "%s%s%s: not a valid name", path,
+	    *path ? "." : "", key);
+}
+
+/* Reads a required member; absent or null is an error. */
+static int
+need_int(const json_t *o, const char *key, const char *path, int64_t min,
+    int64_t max, int64_t *out, struct cerr *err)
+{
+	int rc = json_get_int(o, key, path, min, max, out, err);
+
+	if (rc == 1)
+		return cerr_set(err, CERR_INVALID, "%s%s%s: missing", path,
+		    *path ? "." : "", key);
+	return rc;
+}
+
+static int
+need_str(const json_t *o, const char *key, const char *path, size_t max_len,
+    int allow_ctl, const char **out, struct cerr *err)
+{
+	int rc = json_get_string(o, key, path, max_len, allow_ctl, out, err);
+
+	if (rc == 1)
+		return cerr_set(err, CERR_INVALID, "%s%s%s: missing", path,
+		    *path ? "." : "", key);
+	return rc;
+}
+
+static int
+need_outcome(const json_t *o, const char *path, int step_row,
+    enum run_outcome *out, struct cerr *err)
+{
+	const char *name;
+
+	if (need_str(o, "outcome", path, 32, 0, &name, err) < 0)
+		return -1;
+	if (run_outcome_parse(name, out) < 0 ||
+	    (step_row && *out == OUTCOME_RUNNING))
+		return cerr_set(err, CERR_INVALID,
+		    "%s%soutcome: '%s' is not a %s outcome", path,
+		    *path ? "." : "", name, step_row ? "step" : "run");
+	return 0;
+}
+
+static int
+step_from_json(
+    const json_t *o, const char *path, struct run_step_rec *s, struct cerr *err)
+{
+	static const char *const keys[] = {"step", "attempt", "step_name",
+	    "outcome", "exit_code", "started_ms", "duration_ms", "message",
+	    "output", NULL};
+	const char *name, *message, *output;
+	int64_t step, attempt, code;
+
+	if (json_check_keys(o, keys, path, err) < 0 ||
+	    need_int(o, "step", path, 1, RUNREC_STEP_MAX, &step, err) < 0 ||
+	    need_int(o, "attempt", path, 1, INT_MAX, &attempt, err) < 0 ||
+	    need_str(o, "step_name", path, RUNREC_NAME_MAX, 0, &name, err) <
+		0 ||
+	    check_name(name, path, "step_name", err) < 0 ||
+	    need_outcome(o, path, 1, &s->outcome, err) < 0 ||
+	    need_int(o, "exit_code", path, -1, 255, &code, err) < 0 ||
+	    need_int(o, "started_ms", path, 0, INT64_MAX, &s->started_ms, err) <
+		0 ||
+	    need_int(o, "duration_ms", path, 0, INT64_MAX, &s->duration_ms,
+		err) < 0 ||
+	    need_str(o, "message", path, RUNREC_MESSAGE_MAX, 1, &message, err) <
+		0 ||
+	    need_str(o, "output", path, RUNREC_OUTPUT_MAX, 1, &output, err) < 0)
+		return -1;
+	/* borrowed from o until run_report_add_step() copies them */
+	s->step_name = (char *)name;
+	s->message = (char *)message;
+	s->output = (char *)output;
+	s->step = (int)step;
+	s->attempt = (int)attempt;
+	s->exit_code = (int)code;
+	return 0;
+}
+
+/* The job's own row; the strings are borrowed from v. */
+static int
+row_from_json(const json_t *v, struct run_report *r, const char **job,
+    const char **message, struct cerr *err)
+{
+	static const char *const keys[] = {"target_run_id", "job", "instr_id",
+	    "outcome", "exit_code", "started_ms", "duration_ms", "tz_offset_s",
+	    "message", "steps", NULL};
+	int64_t code, tz;
+
+	if (json_check_keys(v, keys, "", err) < 0 ||
+	    need_int(v, "target_run_id", "", 1, INT64_MAX, &r->target_run_id,
+		err) < 0 ||
+	    need_str(v, "job", "", RUNREC_NAME_MAX, 0, job, err) < 0 ||
+	    check_name(*job, "", "job", err) < 0 ||
+	    need_int(v, "instr_id", "", 0, INT64_MAX, &r->instr_id, err) < 0 ||
+	    need_outcome(v, "", 0, &r->outcome, err) < 0 ||
+	    need_int(v, "exit_code", "", -1, 255, &code, err) < 0 ||
+	    need_int(v, "started_ms", "", 0, INT64_MAX, &r->started_ms, err) <
+		0 ||
+	    need_int(v, "duration_ms", "", 0, INT64_MAX, &r->duration_ms, err) <
+		0 ||
+	    need_int(v, "tz_offset_s", "", -RUNREC_TZ_MAX_S, RUNREC_TZ_MAX_S,
+		&tz, err) < 0 ||
+	    need_str(v, "message", "", RUNREC_MESSAGE_MAX, 1, message, err) < 0)
+		return -1;
+	r->exit_code = (int)code;
+	r->tz_offset_s = (int32_t)tz;
+	return 0;
+}
+
+int
+run_report_from_json(const json_t *v, struct run_report **out, struct cerr *err)
+{
+	struct run_report row, *r = NULL;
+	const char *job, *message;
+	const json_t *steps, *item;
+	struct run_step_rec s;
+	char path[32];
+	size_t i;
+
+	memset(&row, 0, sizeof(row));
+	if (row_from_json(v, &row, &job, &message, err) < 0)
+		return -1;
+	steps = json_object_get(v, "steps");
+	if (!json_is_array(steps))
+		return cerr_set(err, CERR_INVALID, "steps: must be an array");
+	if (json_array_size(steps) > RUNREC_MAX_STEP_ROWS)
+		return cerr_set(err, CERR_TOO_LARGE, "steps: more than %d rows",
+		    RUNREC_MAX_STEP_ROWS);
+	r = run_report_new(row.target_run_id, job, row.instr_id, row.started_ms,
+	    row.tz_offset_s);
+	if (r == NULL) {
+		cerr_set(err, CERR_INTERNAL, "out of memory");
+		goto fail;
+	}
+	if (run_report_set_message(r, message, err) < 0)
+		goto fail;
+	r->outcome = row.outcome;
+	r->exit_code = row.exit_code;
+	r->duration_ms = row.duration_ms;
+	json_array_foreach(steps, i, item)
+	{
+		memset(&s, 0, sizeof(s));
+		snprintf(path, sizeof(path), "steps[%zu]", i);
+		if (step_from_json(item, path, &s, err) < 0)
+			goto fail;
+		if (run_report_add_step(r, &s, err) < 0)
+			goto fail;
+	}
+	*out = r;
+	return 0;
+fail:
+	run_report_free(r);
+	return -1;
+}

@@ -1,0 +1,812 @@
+/*
+ * jobrun: one execution of a job (see jobrun.h). The flow rules decide
+ * what comes next (jobflow.c); this file turns each decision into a
+ * runner_spec, turns each runner result into a step row, and moves on.
+ *
+ * Every move goes through one timer: a retry wait, the next step (after
+ * zero seconds), the end of the run. So the done callback always runs
+ * from jobrun's own event, never from inside jobrun_start(), the runner's
+ * callback or jobrun_cancel(), and a cancel only has to stop the child or
+ * re-arm the timer.
+ *
+ * What a step prints may contain the values of its secret environment
+ * entries; they are replaced by "********" before the output goes into
+ * the report or the output file, and messages never quote the
+ * environment.
+ */
+#include "target/jobrun.h"
+
+#include <sys/fsuid.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "target/jobflow.h"
+#include "target/runner.h"
+
+#define JOBRUN_PATH                                                            \
+	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define JOBRUN_BASE_ENV 12 /* entries before the step's own */
+#define JOBRUN_MASK "********"
+#define JOBRUN_PW_BUF 16384
+#define JOBRUN_GR_BUF_MAX (1 << 20)
+
+struct jobrun {
+	struct runner *runner;
+	struct job *job; /* owned */
+	void (*job_free)(struct job *job);
+	int64_t target_run_id;
+	char *target_name;
+	char *default_cwd;
+	size_t default_max_output_bytes;
+	const struct conf *conf;
+	jobrun_done_cb cb;
+	void *arg;
+
+	struct jobflow flow;
+	struct flow_decision next; /* what the timer does next */
+	struct event *timer;
+	struct run_report *report; /* owned until given to cb */
+	int64_t started_mono_ms;
+
+	uint64_t child_id;
+	int child_live;
+	int step, attempt; /* the attempt running or last run */
+	int64_t attempt_started_ms;
+	int set_user; /* the attempt ran as a proxy user */
+	uid_t uid;
+	gid_t gid;
+	int last_failed; /* the last attempt failed */
+	char last_message[RUNREC_MESSAGE_MAX + 1];
+	int canceling, finished;
+	char cancel_why[256];
+};
+
+/* Who a step runs as. */
+struct run_as {
+	int set_user;
+	uid_t uid;
+	gid_t gid;
+	char user[64];
+	char home[512];
+};
+
+/* One attempt's outcome, before it becomes a step row. */
+struct attempt_end {
+	int succeeded, canceled, exit_code;
+	int64_t started_ms, duration_ms;
+	char message[RUNREC_MESSAGE_MAX + 1];
+	char *output; /* scrubbed, clean text; owned */
+};
+
+static int64_t
+clock_ms(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Appends "; text" (or text when msg is empty), cut to fit. */
+static void msg_append(char *msg, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+msg_append(char *msg, size_t size, const char *fmt, ...)
+{
+	size_t len = strlen(msg);
+	va_list ap;
+
+	if (len > 0 && len + 2 < size) {
+		memcpy(msg + len, "; ", 3);
+		len += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg + len, size - len, fmt, ap);
+	va_end(ap);
+}
+
+static void
+jobrun_arm(struct jobrun *jr, int64_t delay_s)
+{
+	struct timeval tv = {(time_t)(delay_s > 0 ? delay_s : 0), 0};
+
+	evtimer_del(jr->timer);
+	evtimer_add(jr->timer, &tv);
+}
+
+static void
+jobrun_finish(struct jobrun *jr)
+{
+	struct run_report *r = jr->report;
+	char msg[RUNREC_MESSAGE_MAX + 1];
+
+	if (jr->canceling) {
+		r->outcome = OUTCOME_CANCELED;
+		snprintf(msg, sizeof(msg), "canceled: %s", jr->cancel_why);
+	} else {
+		r->outcome = jr->next.kind == FLOW_DONE_SUCCESS
+		    ? OUTCOME_SUCCEEDED
+		    : OUTCOME_FAILED;
+		snprintf(msg, sizeof(msg), "%s", jr->next.reason);
+		if (jr->last_failed && jr->last_message[0] != '\0')
+			snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
+			    ": %s", jr->last_message);
+	}
+	/* out of memory keeps the old message; nothing better to do */
+	run_report_set_message(r, msg, NULL);
+	r->duration_ms = clock_ms(CLOCK_MONOTONIC) - jr->started_mono_ms;
+	jr->finished = 1;
+	jr->report = NULL;
+	jr->cb(jr->arg, jr, r);
+}
+
+/* Replaces every occurrence of secret in *data (*len bytes) by the mask.
+ * -1 on out-of-memory, *data unchanged. */
+static int
+scrub_one(char **data, size_t *len, const char *secret, size_t slen)
+{
+	const char *p = *data, *end = *data + *len, *hit;
+	size_t count = 0, o = 0, newlen;
+	char *out;
+
+	for (hit = memmem(p, *len, secret, slen); hit != NULL;
+	     hit = memmem(hit + slen, (size_t)(end - hit) - slen, secret, slen))
+		count++;
+	if (count == 0)
+		return 0;
+	newlen = *len - count * slen + count * (sizeof(JOBRUN_MASK) - 1);
+	out = malloc(newlen + 1);
+	if (out == NULL)
+		return -1;
+	while ((hit = memmem(p, (size_t)(end - p), secret, slen)) != NULL) {
+		memcpy(out + o, p, (size_t)(hit - p));
+		o += (size_t)(hit - p);
+		memcpy(out + o, JOBRUN_MASK, sizeof(JOBRUN_MASK) - 1);
+		o += sizeof(JOBRUN_MASK) - 1;
+		p = hit + slen;
+	}
+	memcpy(out + o, p, (size_t)(end - p));
+	out[newlen] = '\0';
+	free(*data);
+	*data = out;
+	*len = newlen;
+	return 0;
+}
+
+/* Output cut at the limit may end with the start of a secret; that tail
+ * is dropped too. */
+static void
+scrub_tail(char *data, size_t *len, const char *secret, size_t slen)
+{
+	for (size_t k = slen - 1; k > 0; k--) {
+		if (k <= *len && memcmp(data + *len - k, secret, k) == 0) {
+			*len -= k;
+			data[*len] = '\0';
+			return;
+		}
+	}
+}
+
+static int
+longer_first(const void *a, const void *b)
+{
+	size_t la = strlen(*(const char *const *)a);
+	size_t lb = strlen(*(const char *const *)b);
+
+	return la < lb ? 1 : la > lb ? -1 : 0;
+}
+
+/* Hides the value of every secret environment entry of the job (a step
+ * may print what an earlier one saved), longest first so that a secret
+ * containing another is hidden whole. -1 on out-of-memory. */
+static int
+jobrun_scrub(const struct job *job, char **data, size_t *len, int truncated)
+{
+	const char **secrets = NULL;
+	size_t n = 0, cap = 0;
+	int rc = -1;
+
+	for (size_t i = 0; i < job->nsteps; i++)
+		cap += job->steps[i].nenv;
+	secrets = calloc(cap + 1, sizeof(*secrets));
+	if (secrets == NULL)
+		return -1;
+	for (size_t i = 0; i < job->nsteps; i++)
+		for (size_t j = 0; j < job->steps[i].nenv; j++) {
+			const struct job_env *e = &job->steps[i].env[j];
+
+			if (e->secret && e->value != NULL &&
+			    e->value[0] != '\0')
+				secrets[n++] = e->value;
+		}
+	qsort(secrets, n, sizeof(*secrets), longer_first);
+	for (size_t i = 0; i < n; i++) {
+		if (scrub_one(data, len, secrets[i], strlen(secrets[i])) < 0)
+			goto out;
+		if (truncated)
+			scrub_tail(*data, len, secrets[i], strlen(secrets[i]));
+	}
+	rc = 0;
+out:
+	free(secrets);
+	return rc;
+}
+
+/* "output_file" must name an absolute path without ".." components (the
+ * job document is checked for this too; a target does not rely on it). */
+static int
+output_path_ok(const char *path)
+{
+	const char *p = path;
+
+	if (path[0] != '/')
+		return 0;
+	while ((p = strstr(p, "..")) != NULL) {
+		if (p[-1] == '/' && (p[2] == '/' || p[2] == '\0'))
+			return 0;
+		p += 2;
+	}
+	return 1;
+}
+
+static int
+write_all(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Opens the output file for appending, as the proxy user when the step ran
+ * as one, so a step cannot write where its user could not. Refuses
+ * symbolic links and anything but a regular file. */
+static int
+output_open(struct jobrun *jr, const char *path, char *why, size_t size)
+{
+	struct stat st;
+	int fd, saved;
+
+	if (jr->set_user) {
+		setfsgid(jr->gid);
+		setfsuid(jr->uid);
+	}
+	fd = open(path,
+	    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
+		O_NONBLOCK | O_NOCTTY,
+	    0640);
+	saved = errno;
+	if (jr->set_user) {
+		setfsuid(geteuid());
+		setfsgid(getegid());
+	}
+	if (fd < 0) {
+		snprintf(why, size, "%s",
+		    saved == ELOOP ? "is a symbolic link" : strerror(saved));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(why, size, "not a regular file");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Appends a header line and the (scrubbed) output of the attempt. A
+ * failure is a note in the step's message, never a change of outcome. */
+static void
+output_append(struct jobrun *jr, const struct job_step *s, const char *data,
+    size_t len, struct attempt_end *a)
+{
+	char head[512], when[32], why[128] = "";
+	time_t t = (time_t)(a->started_ms / 1000);
+	struct tm tm;
+	int fd = -1;
+
+	if (!output_path_ok(s->output_file)) {
+		snprintf(
+		    why, sizeof(why), "must be an absolute path without '..'");
+		goto out;
+	}
+	fd = output_open(jr, s->output_file, why, sizeof(why));
+	if (fd < 0)
+		goto out;
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(head, sizeof(head),
+	    "--- job %s run %lld step %d attempt %d at %s ---\n", jr->job->name,
+	    (long long)jr->target_run_id, jr->step, jr->attempt, when);
+	if (write_all(fd, head, strlen(head)) < 0 ||
+	    write_all(fd, data, len) < 0 ||
+	    (len > 0 && data[len - 1] != '\n' && write_all(fd, "\n", 1) < 0))
+		snprintf(why, sizeof(why), "%s", strerror(errno));
+out:
+	if (fd >= 0)
+		close(fd);
+	if (why[0] != '\0')
+		msg_append(a->message, sizeof(a->message),
+		    "output_file %s not appended: %s", s->output_file, why);
+}
+
+/* Scrubs the output, appends it to the output file, and keeps it as
+ * clean text for the step row. */
+static void
+attempt_output(struct jobrun *jr, const struct job_step *s,
+    const struct runner_result *res, struct attempt_end *a)
+{
+	size_t len = res->output_len;
+	char *data = malloc(len + 1);
+
+	if (data != NULL) {
+		memcpy(data, res->output, len);
+		data[len] = '\0';
+	}
+	if (data == NULL ||
+	    jobrun_scrub(jr->job, &data, &len, res->output_dropped > 0) < 0) {
+		/* never keep output whose secrets could not be hidden */
+		free(data);
+		data = NULL;
+		len = 0;
+		msg_append(a->message, sizeof(a->message),
+		    "output withheld: out of memory");
+	}
+	if (s->output_file != NULL)
+		output_append(jr, s, data ? data : "", len, a);
+	a->output = runrec_clean_text(data ? data : "", len, RUNREC_OUTPUT_MAX);
+	free(data);
+}
+
+/* Looks a group up by name; -1 with errno 0 when there is none. */
+static int
+group_gid(const char *name, gid_t *out)
+{
+	struct group gr, *res = NULL;
+	size_t size = JOBRUN_PW_BUF;
+	char *buf = NULL;
+	int rc;
+
+	for (;;) {
+		char *grown = realloc(buf, size);
+
+		if (grown == NULL) {
+			free(buf);
+			errno = ENOMEM;
+			return -1;
+		}
+		buf = grown;
+		rc = getgrnam_r(name, &gr, buf, size, &res);
+		if (rc != ERANGE || size >= JOBRUN_GR_BUF_MAX)
+			break;
+		size *= 2;
+	}
+	if (res != NULL)
+		*out = gr.gr_gid;
+	free(buf);
+	errno = rc;
+	return res != NULL ? 0 : -1;
+}
+
+static void
+run_as_self(struct run_as *ra)
+{
+	struct passwd pw, *res = NULL;
+	char buf[JOBRUN_PW_BUF];
+
+	memset(ra, 0, sizeof(*ra));
+	snprintf(ra->home, sizeof(ra->home), "/");
+	if (getpwuid_r(geteuid(), &pw, buf, sizeof(buf), &res) == 0 &&
+	    res != NULL) {
+		snprintf(ra->user, sizeof(ra->user), "%s", pw.pw_name);
+		snprintf(ra->home, sizeof(ra->home), "%s", pw.pw_dir);
+	}
+}
+
+/* Resolves the step's proxy to a user on this target, or says in msg why
+ * the step cannot run. */
+static int
+run_as_proxy(struct jobrun *jr, const char *name, struct run_as *ra, char *msg,
+    size_t size)
+{
+	const struct conf_proxy *p = NULL;
+	struct passwd pw, *res = NULL;
+	char buf[JOBRUN_PW_BUF];
+	int rc;
+
+	memset(ra, 0, sizeof(*ra));
+	if (jr->conf != NULL)
+		p = conf_proxy_find(jr->conf, name);
+	if (p == NULL) {
+		snprintf(msg, size, "proxy '%s' is not defined on target %s",
+		    name, jr->target_name);
+		return -1;
+	}
+	rc = getpwnam_r(p->user, &pw, buf, sizeof(buf), &res);
+	if (res == NULL) {
+		snprintf(msg, size, "proxy '%s': user '%s' %s on target %s",
+		    name, p->user, rc == 0 ? "does not exist" : strerror(rc),
+		    jr->target_name);
+		return -1;
+	}
+	ra->uid = pw.pw_uid;
+	ra->gid = pw.pw_gid;
+	snprintf(ra->user, sizeof(ra->user), "%s", pw.pw_name);
+	snprintf(ra->home, sizeof(ra->home), "%s", pw.pw_dir);
+	if (p->group[0] != '\0' && group_gid(p->group, &ra->gid) < 0) {
+		snprintf(msg, size, "proxy '%s': group '%s' %s on target %s",
+		    name, p->group,
+		    errno == 0 ? "does not exist" : strerror(errno),
+		    jr->target_name);
+		return -1;
+	}
+	ra->set_user = geteuid() == 0;
+	if (!ra->set_user && (ra->uid != geteuid() || ra->gid != getegid())) {
+		snprintf(msg, size,
+		    "target %s runs unprivileged; proxy '%s' (user %s) needs "
+		    "cohortd to run as root",
+		    jr->target_name, name, p->user);
+		return -1;
+	}
+	return 0;
+}
+
+/* Sets name=value in env (n entries so far), replacing an entry of the
+ * same name, so that a step's own entries win over the base. */
+static int
+env_set(char **env, size_t *n, const char *name, const char *value)
+{
+	size_t nlen = strlen(name);
+	char *entry = NULL;
+
+	if (asprintf(&entry, "%s=%s", name, value ? value : "") < 0)
+		return -1;
+	for (size_t i = 0; i < *n; i++) {
+		if (strncmp(env[i], name, nlen) == 0 && env[i][nlen] == '=') {
+			free(env[i]);
+			env[i] = entry;
+			return 0;
+		}
+	}
+	env[(*n)++] = entry;
+	return 0;
+}
+
+static void
+env_free(char **env)
+{
+	if (env == NULL)
+		return;
+	for (size_t i = 0; env[i] != NULL; i++)
+		free(env[i]);
+	free(env);
+}
+
+/* The step's whole environment: a clean base (nothing of the daemon's
+ * own), then the step's entries. NULL on out-of-memory. */
+static char **
+env_build(struct jobrun *jr, const struct job_step *s, const struct run_as *ra)
+{
+	char **env = calloc(JOBRUN_BASE_ENV + s->nenv + 1, sizeof(*env));
+	char run_id[24], step[16], attempt[16];
+	size_t n = 0;
+	int bad = 0;
+
+	if (env == NULL)
+		return NULL;
+	snprintf(run_id, sizeof(run_id), "%lld", (long long)jr->target_run_id);
+	snprintf(step, sizeof(step), "%d", jr->step);
+	snprintf(attempt, sizeof(attempt), "%d", jr->attempt);
+	bad |= env_set(env, &n, "PATH", JOBRUN_PATH);
+	bad |= env_set(env, &n, "HOME", ra->home[0] ? ra->home : "/");
+	bad |= env_set(env, &n, "LANG", "C.UTF-8");
+	if (ra->user[0] != '\0') {
+		bad |= env_set(env, &n, "USER", ra->user);
+		bad |= env_set(env, &n, "LOGNAME", ra->user);
+	}
+	bad |= env_set(env, &n, "COHORT_JOB", jr->job->name);
+	bad |= env_set(env, &n, "COHORT_RUN_ID", run_id);
+	bad |= env_set(env, &n, "COHORT_STEP", step);
+	bad |= env_set(env, &n, "COHORT_STEP_NAME", s->name);
+	bad |= env_set(env, &n, "COHORT_ATTEMPT", attempt);
+	bad |= env_set(env, &n, "COHORT_TARGET", jr->target_name);
+	for (size_t i = 0; i < s->nenv; i++)
+		bad |= env_set(env, &n, s->env[i].name, s->env[i].value);
+	if (bad) {
+		env_free(env);
+		return NULL;
+	}
+	return env;
+}
+
+static void
+attempt_record(struct jobrun *jr, struct attempt_end *a)
+{
+	const struct job_step *s = &jr->job->steps[jr->step - 1];
+	struct run_step_rec row;
+	struct cerr err;
+
+	if (!jr->canceling)
+		jobflow_step_done(&jr->flow, a->succeeded, &jr->next);
+	memset(&row, 0, sizeof(row));
+	row.step = jr->step;
+	row.attempt = jr->attempt;
+	row.step_name = s->name;
+	if (a->canceled)
+		row.outcome = OUTCOME_CANCELED;
+	else if (a->succeeded)
+		row.outcome = OUTCOME_SUCCEEDED;
+	else if (!jr->canceling && jr->next.kind == FLOW_RETRY)
+		row.outcome = OUTCOME_RETRYING;
+	else
+		row.outcome = OUTCOME_FAILED;
+	row.exit_code = a->exit_code;
+	row.started_ms = a->started_ms;
+	row.duration_ms = a->duration_ms;
+	row.message = a->message;
+	row.output = a->output != NULL ? a->output : "";
+	jr->report->exit_code = a->exit_code;
+	jr->last_failed = !a->succeeded;
+	snprintf(jr->last_message, sizeof(jr->last_message), "%s", a->message);
+	if (run_report_add_step(jr->report, &row, &err) < 0) {
+		memset(&jr->next, 0, sizeof(jr->next));
+		jr->next.kind = FLOW_DONE_FAILURE;
+		snprintf(
+		    jr->next.reason, sizeof(jr->next.reason), "%s", err.msg);
+		jr->last_failed = 0;
+	}
+	free(a->output);
+	a->output = NULL;
+	jobrun_arm(jr,
+	    !jr->canceling && jr->next.kind == FLOW_RETRY ? jr->next.delay_s
+							  : 0);
+}
+
+/* An attempt that could not start (no such proxy, fork failed). */
+static void
+attempt_failed(struct jobrun *jr, const char *msg)
+{
+	struct attempt_end a;
+
+	memset(&a, 0, sizeof(a));
+	a.exit_code = -1;
+	a.started_ms = jr->attempt_started_ms;
+	snprintf(a.message, sizeof(a.message), "%s", msg);
+	attempt_record(jr, &a);
+}
+
+static void
+attempt_message(struct jobrun *jr, const struct job_step *s,
+    const struct runner_result *res, char *msg, size_t size)
+{
+	msg[0] = '\0';
+	if (!res->spawned)
+		snprintf(msg, size, "%s", res->error);
+	else if (res->canceled)
+		snprintf(msg, size, "canceled: %s", jr->cancel_why);
+	else if (res->timed_out)
+		snprintf(msg, size,
+		    "timed out after %lld s; process group killed",
+		    (long long)s->timeout_s);
+	else if (res->exited && res->exit_code != 0)
+		snprintf(msg, size, "exit code %d", res->exit_code);
+	else if (!res->exited)
+		snprintf(msg, size, "killed by signal %d", res->term_signal);
+	if (res->output_dropped > 0)
+		msg_append(msg, size, "output truncated: %zu bytes dropped",
+		    res->output_dropped);
+}
+
+static void
+attempt_done(void *arg, const struct runner_result *res)
+{
+	struct jobrun *jr = arg;
+	const struct job_step *s = &jr->job->steps[jr->step - 1];
+	struct attempt_end a;
+
+	jr->child_live = 0;
+	memset(&a, 0, sizeof(a));
+	a.started_ms = res->started_ms;
+	a.duration_ms = res->duration_ms;
+	a.canceled = res->canceled;
+	a.exit_code = res->spawned && res->exited ? res->exit_code : -1;
+	a.succeeded = res->spawned && res->exited && res->exit_code == 0 &&
+	    !res->timed_out && !res->canceled;
+	attempt_message(jr, s, res, a.message, sizeof(a.message));
+	attempt_output(jr, s, res, &a);
+	attempt_record(jr, &a);
+}
+
+static void
+attempt_spec(struct jobrun *jr, const struct job_step *s,
+    const struct run_as *ra, char **env, struct runner_spec *spec)
+{
+	memset(spec, 0, sizeof(*spec));
+	spec->argv = (const char *const *)s->argv;
+	spec->envp = (const char *const *)env;
+	spec->cwd = s->cwd != NULL ? s->cwd : jr->default_cwd;
+	if (s->timeout_s > 0)
+		spec->timeout_ms = s->timeout_s < INT64_MAX / 1000
+		    ? s->timeout_s * 1000
+		    : INT64_MAX;
+	spec->max_output_bytes = s->max_output_bytes >= 0
+	    ? (size_t)s->max_output_bytes
+	    : jr->default_max_output_bytes;
+	if (spec->max_output_bytes > RUNREC_OUTPUT_MAX)
+		spec->max_output_bytes = RUNREC_OUTPUT_MAX;
+	spec->set_user = ra->set_user;
+	spec->uid = ra->uid;
+	spec->gid = ra->gid;
+	spec->user = ra->user;
+}
+
+static void
+attempt_start(struct jobrun *jr)
+{
+	const char *sh_argv[] = {"/bin/sh", "-c", NULL, NULL};
+	char msg[RUNREC_MESSAGE_MAX + 1] = "";
+	const struct job_step *s;
+	struct runner_spec spec;
+	struct run_as ra;
+	struct cerr err;
+	char **env = NULL;
+
+	jr->step = jr->next.step;
+	jr->attempt = jr->next.attempt;
+	s = &jr->job->steps[jr->step - 1];
+	jr->attempt_started_ms = clock_ms(CLOCK_REALTIME);
+	if (s->proxy == NULL)
+		run_as_self(&ra);
+	else if (run_as_proxy(jr, s->proxy, &ra, msg, sizeof(msg)) < 0)
+		goto fail;
+	env = env_build(jr, s, &ra);
+	if (env == NULL) {
+		snprintf(msg, sizeof(msg), "out of memory");
+		goto fail;
+	}
+	attempt_spec(jr, s, &ra, env, &spec);
+	if (s->subsystem == STEP_SHELL) {
+		sh_argv[2] = s->command != NULL ? s->command : "";
+		spec.argv = sh_argv;
+	}
+	jr->set_user = ra.set_user;
+	jr->uid = ra.uid;
+	jr->gid = ra.gid;
+	if (runner_start(
+		jr->runner, &spec, attempt_done, jr, &jr->child_id, &err) < 0) {
+		snprintf(msg, sizeof(msg), "%s", err.msg);
+		goto fail;
+	}
+	jr->child_live = 1;
+	env_free(env);
+	return;
+fail:
+	env_free(env);
+	attempt_failed(jr, msg);
+}
+
+static void
+jobrun_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct jobrun *jr = arg;
+
+	if (jr->canceling || jr->next.kind == FLOW_DONE_SUCCESS ||
+	    jr->next.kind == FLOW_DONE_FAILURE)
+		jobrun_finish(jr);
+	else
+		attempt_start(jr);
+}
+
+static int32_t
+tz_offset_s(int64_t wall_ms)
+{
+	time_t t = (time_t)(wall_ms / 1000);
+	struct tm tm;
+
+	if (localtime_r(&t, &tm) == NULL)
+		return 0;
+	return (int32_t)tm.tm_gmtoff;
+}
+
+struct jobrun *
+jobrun_start(struct event_base *base, struct runner *runner, struct job *job,
+    const struct jobrun_params *params, jobrun_done_cb cb, void *arg,
+    struct cerr *err)
+{
+	struct jobrun *jr = calloc(1, sizeof(*jr));
+	int64_t now = clock_ms(CLOCK_REALTIME);
+
+	if (jr == NULL) {
+		if (params->job_free != NULL)
+			params->job_free(job);
+		cerr_set(err, CERR_INTERNAL, "jobrun: out of memory");
+		return NULL;
+	}
+	jr->runner = runner;
+	jr->job = job;
+	jr->job_free = params->job_free;
+	jr->target_run_id = params->target_run_id;
+	jr->default_max_output_bytes = params->default_max_output_bytes;
+	jr->conf = params->conf;
+	jr->cb = cb;
+	jr->arg = arg;
+	jr->started_mono_ms = clock_ms(CLOCK_MONOTONIC);
+	jr->target_name =
+	    strdup(params->target_name ? params->target_name : "");
+	jr->default_cwd =
+	    strdup(params->default_cwd ? params->default_cwd : "/");
+	jr->timer = evtimer_new(base, jobrun_timer_cb, jr);
+	jr->report = run_report_new(params->target_run_id, job->name,
+	    params->instr_id, now, tz_offset_s(now));
+	if (jr->target_name == NULL || jr->default_cwd == NULL ||
+	    jr->timer == NULL || jr->report == NULL) {
+		cerr_set(err, CERR_INTERNAL, "jobrun: out of memory");
+		jobrun_free(jr);
+		return NULL;
+	}
+	jobflow_init(&jr->flow, job, &jr->next);
+	jobrun_arm(jr, 0);
+	return jr;
+}
+
+void
+jobrun_cancel(struct jobrun *jr, const char *why)
+{
+	if (jr->finished || jr->canceling)
+		return;
+	jr->canceling = 1;
+	snprintf(jr->cancel_why, sizeof(jr->cancel_why), "%s",
+	    why != NULL && *why != '\0' ? why : "no reason given");
+	if (jr->child_live)
+		runner_cancel(jr->runner, jr->child_id);
+	else
+		jobrun_arm(jr, 0); /* ends a retry wait at once */
+}
+
+void
+jobrun_free(struct jobrun *jr)
+{
+	if (jr == NULL)
+		return;
+	if (jr->child_live)
+		runner_abandon(jr->runner, jr->child_id);
+	if (jr->timer != NULL)
+		event_free(jr->timer);
+	run_report_free(jr->report);
+	if (jr->job_free != NULL)
+		jr->job_free(jr->job);
+	free(jr->target_name);
+	free(jr->default_cwd);
+	free(jr);
+}
+
+const struct job *
+jobrun_job(const struct jobrun *jr)
+{
+	return jr->job;
+}
+
+int64_t
+jobrun_id(const struct jobrun *jr)
+{
+	return jr->target_run_id;
+}

@@ -1,0 +1,636 @@
+/*
+ * runner: child processes for job steps (see runner.h). Every child is in
+ * one table; a SIGCHLD signal event drains waitpid(-1, WNOHANG) and looks
+ * each PID up there, and a read event per child drains its output pipe
+ * into a bounded buffer. The two halves meet in child_maybe_finish(): the
+ * callback runs once both the exit status and the pipe's EOF are in, so
+ * output written by a grandchild after the leader exited is not lost.
+ *
+ * Failures between fork and exec (setuid, chdir, exec itself) travel back
+ * on a close-on-exec status pipe: after a successful exec the parent reads
+ * EOF there, after a failure a {stage, errno} record. The parent reads it
+ * only once the child is reaped, when it can no longer block.
+ */
+#include "target/runner.h"
+
+#include <sys/queue.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "common/buf.h"
+
+#define RUNNER_GRACE_DEFAULT_MS 5000
+#define RUNNER_READ_CHUNK 65536
+#define RUNNER_READS_PER_EVENT 16 /* then let other events run */
+#define RUNNER_GROUPS_MAX 65536
+
+extern char **environ;
+
+/* What the child reports on the status pipe when it cannot exec. */
+enum child_stage {
+	STAGE_SETUP,
+	STAGE_SETGID,
+	STAGE_GROUPS,
+	STAGE_SETUID,
+	STAGE_CHDIR,
+	STAGE_EXEC
+};
+
+struct child_report {
+	int stage;
+	int errnum;
+};
+
+struct runner_child {
+	TAILQ_ENTRY(runner_child) entry;
+	struct runner *r;
+	uint64_t id;
+	pid_t pid; /* also the process group id */
+	int out_fd; /* read end of stdout+stderr, -1 after EOF */
+	int status_fd; /* read end of the status pipe */
+	struct event *read_ev;
+	struct event *timeout_ev;
+	struct event *kill_ev; /* SIGTERM -> SIGKILL -> stop waiting */
+	struct buf out;
+	size_t dropped;
+	int have_status, wait_status, have_eof;
+	int term_sent, kill_sent, timed_out, canceled;
+	int64_t grace_ms;
+	int64_t started_ms, started_mono_ms;
+	runner_done_cb cb; /* NULL once abandoned */
+	void *arg;
+	/* copies for error messages, cut short if long */
+	char argv0[128];
+	char cwd[96];
+	char user[32];
+};
+
+TAILQ_HEAD(runner_children, runner_child);
+
+struct runner {
+	struct event_base *base;
+	struct event *sigchld_ev;
+	struct runner_children children;
+	uint64_t next_id;
+	size_t nchildren;
+};
+
+static int64_t
+clock_ms(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct timeval
+ms_to_tv(int64_t ms)
+{
+	struct timeval tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	return tv;
+}
+
+static void
+child_free(struct runner_child *c)
+{
+	if (c == NULL)
+		return;
+	if (c->read_ev != NULL)
+		event_free(c->read_ev);
+	if (c->timeout_ev != NULL)
+		event_free(c->timeout_ev);
+	if (c->kill_ev != NULL)
+		event_free(c->kill_ev);
+	if (c->out_fd >= 0)
+		close(c->out_fd);
+	if (c->status_fd >= 0)
+		close(c->status_fd);
+	buf_cleanup(&c->out);
+	free(c);
+}
+
+static struct runner_child *
+child_find_pid(struct runner *r, pid_t pid)
+{
+	struct runner_child *c;
+
+	TAILQ_FOREACH(c, &r->children, entry)
+	if (c->pid == pid && !c->have_status)
+		return c;
+	return NULL;
+}
+
+static struct runner_child *
+child_find_id(struct runner *r, uint64_t id)
+{
+	struct runner_child *c;
+
+	TAILQ_FOREACH(c, &r->children, entry)
+	if (c->id == id)
+		return c;
+	return NULL;
+}
+
+/* Reads what the dead child left on the status pipe: nothing after a
+ * successful exec, else the stage that failed and its errno. */
+static void
+child_read_status(struct runner_child *c, struct runner_result *res)
+{
+	struct child_report rep;
+	ssize_t n;
+
+	do
+		n = read(c->status_fd, &rep, sizeof(rep));
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(rep))
+		return;
+	res->spawned = 0;
+	res->exited = 0;
+	res->exit_code = -1;
+	res->term_signal = 0;
+	switch (rep.stage) {
+	case STAGE_SETGID:
+		snprintf(res->error, sizeof(res->error), "setgid: %s",
+		    strerror(rep.errnum));
+		break;
+	case STAGE_GROUPS:
+		snprintf(res->error, sizeof(res->error), "initgroups %s: %s",
+		    c->user, strerror(rep.errnum));
+		break;
+	case STAGE_SETUID:
+		snprintf(res->error, sizeof(res->error), "setuid: %s",
+		    strerror(rep.errnum));
+		break;
+	case STAGE_CHDIR:
+		snprintf(res->error, sizeof(res->error), "cwd %s: %s", c->cwd,
+		    strerror(rep.errnum));
+		break;
+	case STAGE_EXEC:
+		snprintf(res->error, sizeof(res->error), "exec %s: %s",
+		    c->argv0, strerror(rep.errnum));
+		break;
+	default:
+		snprintf(res->error, sizeof(res->error), "child setup: %s",
+		    strerror(rep.errnum));
+		break;
+	}
+}
+
+/* Delivers the result once both the exit status and EOF are in. The child
+ * leaves the table before the callback, which may start other children. */
+static void
+child_maybe_finish(struct runner_child *c)
+{
+	struct runner *r = c->r;
+	struct runner_result res;
+
+	if (!c->have_status || !c->have_eof)
+		return;
+	memset(&res, 0, sizeof(res));
+	res.pid = c->pid;
+	res.spawned = 1;
+	res.exit_code = -1;
+	if (WIFEXITED(c->wait_status)) {
+		res.exited = 1;
+		res.exit_code = WEXITSTATUS(c->wait_status);
+	} else if (WIFSIGNALED(c->wait_status)) {
+		res.term_signal = WTERMSIG(c->wait_status);
+	}
+	child_read_status(c, &res);
+	res.timed_out = c->timed_out;
+	res.canceled = c->canceled;
+	res.output = buf_str(&c->out);
+	res.output_len = c->out.len;
+	res.output_dropped = c->dropped;
+	res.started_ms = c->started_ms;
+	res.duration_ms = clock_ms(CLOCK_MONOTONIC) - c->started_mono_ms;
+	TAILQ_REMOVE(&r->children, c, entry);
+	r->nchildren--;
+	if (c->cb != NULL)
+		c->cb(c->arg, &res);
+	child_free(c);
+}
+
+static void
+child_close_output(struct runner_child *c)
+{
+	event_del(c->read_ev);
+	close(c->out_fd);
+	c->out_fd = -1;
+	c->have_eof = 1;
+}
+
+/* Keeps what fits under the maximum and counts the rest as dropped. */
+static void
+child_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct runner_child *c = arg;
+	char chunk[RUNNER_READ_CHUNK];
+
+	for (int i = 0; i < RUNNER_READS_PER_EVENT; i++) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		size_t keep;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0) {
+			/* EOF, or an error that ends the stream all the same */
+			child_close_output(c);
+			child_maybe_finish(c);
+			return;
+		}
+		keep = c->out.max - c->out.len;
+		if (keep > (size_t)n)
+			keep = (size_t)n;
+		if (keep > 0 && buf_append(&c->out, chunk, keep, NULL) < 0)
+			keep = 0; /* out of memory: drop, keep reading */
+		c->dropped += (size_t)n - keep;
+	}
+}
+
+/* Escalation, one step per call: SIGTERM, then SIGKILL after the grace
+ * period, then after one more grace period stop waiting for output that a
+ * process outside the group (one that called setsid) may hold open. */
+static void
+child_escalate(struct runner_child *c)
+{
+	struct timeval tv = ms_to_tv(c->grace_ms);
+
+	if (!c->term_sent) {
+		c->term_sent = 1;
+		kill(-c->pid, SIGTERM);
+		evtimer_add(c->kill_ev, &tv);
+	} else if (!c->kill_sent) {
+		c->kill_sent = 1;
+		kill(-c->pid, SIGKILL);
+		evtimer_add(c->kill_ev, &tv);
+	} else if (c->have_status && !c->have_eof) {
+		child_close_output(c);
+		child_maybe_finish(c);
+	}
+}
+
+static void
+child_kill_cb(evutil_socket_t fd, short what, void *arg)
+{
+	child_escalate(arg);
+}
+
+static void
+child_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct runner_child *c = arg;
+
+	c->timed_out = 1;
+	child_escalate(c);
+}
+
+static void
+runner_sigchld_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct runner *r = arg;
+	struct runner_child *c;
+	pid_t pid;
+	int status;
+
+	for (;;) {
+		pid = waitpid(-1, &status, WNOHANG);
+		if (pid < 0 && errno == EINTR)
+			continue;
+		if (pid <= 0)
+			break;
+		c = child_find_pid(r, pid);
+		if (c == NULL)
+			continue; /* not ours (a grandchild we adopted) */
+		c->have_status = 1;
+		c->wait_status = status;
+		child_maybe_finish(c);
+	}
+}
+
+struct runner *
+runner_new(struct event_base *base, struct cerr *err)
+{
+	struct runner *r = calloc(1, sizeof(*r));
+
+	if (r == NULL) {
+		cerr_set(err, CERR_INTERNAL, "runner: out of memory");
+		return NULL;
+	}
+	r->base = base;
+	r->next_id = 1;
+	TAILQ_INIT(&r->children);
+	r->sigchld_ev = evsignal_new(base, SIGCHLD, runner_sigchld_cb, r);
+	if (r->sigchld_ev == NULL || evsignal_add(r->sigchld_ev, NULL) < 0) {
+		cerr_set(err, CERR_INTERNAL, "runner: cannot watch SIGCHLD");
+		runner_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void
+runner_free(struct runner *r)
+{
+	struct runner_child *c;
+
+	if (r == NULL)
+		return;
+	while ((c = TAILQ_FIRST(&r->children)) != NULL) {
+		TAILQ_REMOVE(&r->children, c, entry);
+		if (!c->have_eof || !c->have_status)
+			kill(-c->pid, SIGKILL);
+		while (!c->have_status && waitpid(c->pid, NULL, 0) < 0 &&
+		    errno == EINTR)
+			;
+		child_free(c);
+	}
+	if (r->sigchld_ev != NULL)
+		event_free(r->sigchld_ev);
+	free(r);
+}
+
+size_t
+runner_active(const struct runner *r)
+{
+	return r->nchildren;
+}
+
+void
+runner_cancel(struct runner *r, uint64_t id)
+{
+	struct runner_child *c = child_find_id(r, id);
+
+	if (c == NULL || c->canceled)
+		return;
+	c->canceled = 1;
+	evtimer_del(c->timeout_ev);
+	if (!c->term_sent)
+		child_escalate(c);
+}
+
+void
+runner_abandon(struct runner *r, uint64_t id)
+{
+	struct runner_child *c = child_find_id(r, id);
+
+	if (c == NULL)
+		return;
+	c->cb = NULL;
+	runner_cancel(r, id);
+}
+
+static void
+child_report_exit(int fd, enum child_stage stage, int errnum)
+{
+	struct child_report rep = {stage, errnum};
+	ssize_t n;
+
+	do
+		n = write(fd, &rep, sizeof(rep));
+	while (n < 0 && errno == EINTR);
+	_exit(127);
+}
+
+/* Back to a clean slate: the daemon's ignored signals (SIGPIPE) and its
+ * blocked ones would otherwise be inherited across exec. */
+static void
+child_reset_signals(void)
+{
+	struct sigaction sa;
+	sigset_t none;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	for (int sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &sa, NULL); /* fails harmlessly for some */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* Puts the status pipe on fd 3 and closes every fd above it. */
+static int
+child_fds(int out_w, int st_w)
+{
+	int null_fd = open("/dev/null", O_RDONLY);
+
+	if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(out_w, 1) < 0 ||
+	    dup2(out_w, 2) < 0)
+		child_report_exit(st_w, STAGE_SETUP, errno);
+	if (st_w != 3 && dup3(st_w, 3, O_CLOEXEC) < 0)
+		child_report_exit(st_w, STAGE_SETUP, errno);
+	if (close_range(4, ~0U, 0) < 0) {
+		for (int fd = 4; fd < 65536; fd++)
+			close(fd);
+	}
+	return 3;
+}
+
+/* The child between fork and exec: only async-signal-safe calls, which is
+ * why the group list was made by the parent. Never returns. */
+static void
+child_exec(const struct runner_spec *spec, int out_w, int st_w,
+    const gid_t *groups, size_t ngroups)
+{
+	char *const *argv = (char *const *)spec->argv;
+	static const char *const empty_env[] = {NULL};
+	char *const *envp =
+	    (char *const *)(spec->envp ? spec->envp : empty_env);
+	int st;
+
+	child_reset_signals();
+	setpgid(0, 0);
+	st = child_fds(out_w, st_w);
+	if (spec->set_user) {
+		if (setgid(spec->gid) < 0)
+			child_report_exit(st, STAGE_SETGID, errno);
+		if (setgroups(ngroups, groups) < 0)
+			child_report_exit(st, STAGE_GROUPS, errno);
+		if (setuid(spec->uid) < 0)
+			child_report_exit(st, STAGE_SETUID, errno);
+	}
+	if (chdir(spec->cwd ? spec->cwd : "/") < 0)
+		child_report_exit(st, STAGE_CHDIR, errno);
+	/* execvpe searches the PATH of environ, so the step's PATH must be
+	 * there, not the daemon's. */
+	environ = (char **)envp;
+	execvpe(argv[0], argv, envp);
+	child_report_exit(st, STAGE_EXEC, errno);
+}
+
+/* The user's supplementary groups, looked up before fork because
+ * initgroups() is not async-signal-safe. Caller frees *out. */
+static int
+runner_groups(const struct runner_spec *spec, gid_t **out, size_t *n_out,
+    struct cerr *err)
+{
+	int n = 16;
+	gid_t *g = NULL, *ng;
+
+	for (;;) {
+		ng = realloc(g, (size_t)n * sizeof(*g));
+		if (ng == NULL) {
+			free(g);
+			return cerr_set(err, CERR_INTERNAL, "out of memory");
+		}
+		g = ng;
+		if (spec->user == NULL) {
+			g[0] = spec->gid;
+			n = 1;
+			break;
+		}
+		if (getgrouplist(spec->user, spec->gid, g, &n) >= 0)
+			break;
+		if (n > RUNNER_GROUPS_MAX) {
+			free(g);
+			return cerr_set(err, CERR_INTERNAL,
+			    "user %s is in too many groups", spec->user);
+		}
+	}
+	*out = g;
+	*n_out = (size_t)n;
+	return 0;
+}
+
+static struct runner_child *
+child_new(struct runner *r, const struct runner_spec *spec, struct cerr *err)
+{
+	struct runner_child *c = calloc(1, sizeof(*c));
+
+	if (c == NULL) {
+		cerr_set(err, CERR_INTERNAL, "runner: out of memory");
+		return NULL;
+	}
+	c->r = r;
+	c->out_fd = -1;
+	c->status_fd = -1;
+	buf_init(&c->out, spec->max_output_bytes);
+	c->grace_ms = spec->kill_grace_ms > 0 ? spec->kill_grace_ms
+					      : RUNNER_GRACE_DEFAULT_MS;
+	snprintf(c->argv0, sizeof(c->argv0), "%s", spec->argv[0]);
+	snprintf(c->cwd, sizeof(c->cwd), "%s", spec->cwd ? spec->cwd : "/");
+	snprintf(c->user, sizeof(c->user), "%s", spec->user ? spec->user : "");
+	c->timeout_ev = evtimer_new(r->base, child_timeout_cb, c);
+	c->kill_ev = evtimer_new(r->base, child_kill_cb, c);
+	if (c->timeout_ev == NULL || c->kill_ev == NULL) {
+		cerr_set(err, CERR_INTERNAL, "runner: cannot make timers");
+		child_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* Arms the events of a forked child and puts it in the table. */
+static int
+child_watch(struct runner *r, struct runner_child *c,
+    const struct runner_spec *spec, struct cerr *err)
+{
+	struct timeval tv = ms_to_tv(spec->timeout_ms);
+
+	c->read_ev = event_new(
+	    r->base, c->out_fd, EV_READ | EV_PERSIST, child_read_cb, c);
+	if (c->read_ev == NULL || event_add(c->read_ev, NULL) < 0)
+		return cerr_set(
+		    err, CERR_INTERNAL, "runner: cannot watch output");
+	if (spec->timeout_ms > 0 && evtimer_add(c->timeout_ev, &tv) < 0)
+		return cerr_set(
+		    err, CERR_INTERNAL, "runner: cannot arm timeout");
+	c->id = r->next_id++;
+	TAILQ_INSERT_TAIL(&r->children, c, entry);
+	r->nchildren++;
+	return 0;
+}
+
+/* The output pipe and the status pipe, close-on-exec, read ends
+ * nonblocking. The caller closes what was opened, also on failure. */
+static int
+runner_pipes(int out[2], int st[2], struct cerr *err)
+{
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(st, O_CLOEXEC) < 0)
+		return cerr_set(
+		    err, CERR_IO, "runner: pipe: %s", strerror(errno));
+	/* the child's dup2 onto 0..2 must not clobber its pipes */
+	if (out[1] < 3 || st[1] < 3)
+		return cerr_set(
+		    err, CERR_INTERNAL, "runner: stdin/out/err are closed");
+	if (fcntl(out[0], F_SETFL, O_NONBLOCK) < 0 ||
+	    fcntl(st[0], F_SETFL, O_NONBLOCK) < 0)
+		return cerr_set(
+		    err, CERR_IO, "runner: fcntl: %s", strerror(errno));
+	return 0;
+}
+
+int
+runner_start(struct runner *r, const struct runner_spec *spec,
+    runner_done_cb cb, void *arg, uint64_t *id_out, struct cerr *err)
+{
+	struct runner_child *c = NULL;
+	int out[2] = {-1, -1}, st[2] = {-1, -1}, rc = -1;
+	gid_t *groups = NULL;
+	size_t ngroups = 0;
+	pid_t pid;
+
+	if (spec->argv == NULL || spec->argv[0] == NULL || !*spec->argv[0])
+		return cerr_set(err, CERR_INVALID, "runner: empty command");
+	if (spec->set_user && runner_groups(spec, &groups, &ngroups, err) < 0)
+		return -1;
+	c = child_new(r, spec, err);
+	if (c == NULL)
+		goto out;
+	if (runner_pipes(out, st, err) < 0)
+		goto out;
+	pid = fork();
+	if (pid < 0) {
+		cerr_set(err, CERR_IO, "runner: fork: %s", strerror(errno));
+		goto out;
+	}
+	if (pid == 0)
+		child_exec(spec, out[1], st[1], groups, ngroups);
+	/* also here, so that a kill of the group cannot precede it */
+	setpgid(pid, pid);
+	c->pid = pid;
+	c->started_ms = clock_ms(CLOCK_REALTIME);
+	c->started_mono_ms = clock_ms(CLOCK_MONOTONIC);
+	c->out_fd = out[0];
+	c->status_fd = st[0];
+	out[0] = st[0] = -1;
+	c->cb = cb;
+	c->arg = arg;
+	if (child_watch(r, c, spec, err) < 0) {
+		kill(-pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		goto out;
+	}
+	*id_out = c->id;
+	c = NULL;
+	rc = 0;
+out:
+	for (int i = 0; i < 2; i++) {
+		if (out[i] >= 0)
+			close(out[i]);
+		if (st[i] >= 0)
+			close(st[i]);
+	}
+	child_free(c);
+	free(groups);
+	return rc;
+}
