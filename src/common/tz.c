@@ -680,6 +680,24 @@ tz_from_local(const struct tz *tz, int64_t local_s, enum tz_local_kind *kind)
 	return lo;
 }
 
+const char *
+tz_format_rfc3339(const struct tz *tz, int64_t utc, char *buf, size_t size)
+{
+	int32_t off = tz_offset_at(tz, utc);
+	int32_t abs_off = off < 0 ? -off : off;
+	char local[32];
+
+	tz_format_local(utc + off, local, sizeof(local));
+	if (abs_off % 60 != 0) /* historical offsets like +00:53:28 */
+		snprintf(buf, size, "%s%c%02d:%02d:%02d", local,
+		    off < 0 ? '-' : '+', abs_off / 3600, abs_off / 60 % 60,
+		    abs_off % 60);
+	else
+		snprintf(buf, size, "%s%c%02d:%02d", local, off < 0 ? '-' : '+',
+		    abs_off / 3600, abs_off / 60 % 60);
+	return buf;
+}
+
 int64_t
 tz_local_floor_after(const struct tz *tz, int64_t utc)
 {

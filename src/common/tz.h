@@ -75,6 +75,11 @@ int64_t tz_from_local(
 /* Wall time of a UTC instant. */
 int64_t tz_to_local(const struct tz *tz, int64_t utc);
 
+/* utc as local time with its offset, "2024-03-31T03:00:00+02:00" (RFC
+ * 3339; "+00:00" for UTC), into buf (at least 26 bytes). */
+const char *tz_format_rfc3339(
+    const struct tz *tz, int64_t utc, char *buf, size_t size);
+
 /* The smallest wall time w with tz_from_local(w) > utc. Because the
  * mapping never goes backwards, a schedule's next run after utc is its
  * first wall time >= this value. */
