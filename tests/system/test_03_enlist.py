@@ -82,7 +82,8 @@ def test_reenlist_refused_defect_first(cluster):
     t = cluster.target("web-1")
     t.enlist(m)
     before = open(os.path.join(t.dir, "tls", "cert.pem")).read()
-    r = t.enlist(m, check=False)
+    # refused on the target before any token is looked at
+    r = t.enlist(m, token="ct1." + "a" * 64 + "." + "b" * 64, check=False)
     assert r.returncode != 0
     assert "defect first" in r.stderr
     assert open(os.path.join(t.dir, "tls", "cert.pem")).read() == before

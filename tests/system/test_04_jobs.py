@@ -149,15 +149,15 @@ def test_unsent_outcomes_upload_after_restart(cluster):
     m.ctl("job", "start", "slow")
     wait_for(lambda: t.query("SELECT state FROM runs") != [],
              what="the run to start")
+    port = m.port
     m.stop()                 # the outcome cannot be uploaded now
-    wait_for(lambda: t.query("SELECT state FROM runs WHERE state = 2")
-             or t.query("SELECT state FROM runs")[0][0] == 2,
+    wait_for(lambda: t.query("SELECT state FROM runs") == [("finished",)],
              what="the run to finish on the target")
     wait_for(lambda: any("succeeded" in b for (b,) in
                          t.query("SELECT body FROM outbox")),
              what="the outcome in the outbox")
     t.stop()
-    m.start()
+    m.start(f"--listen=127.0.0.1:{port}")
     t.start()
     done = wait_for(lambda: finished(m, "slow", ["web-1"]),
                     what="the outcome uploaded")

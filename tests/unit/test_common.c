@@ -62,8 +62,8 @@ static const struct {
 	{"{\"a\": [1, 2, {\"b\": null}]}", 8, 1, NULL},
 	{"[[[[[[[[[[1]]]]]]]]]]", 5, 0, "deeper than 5"},
 	{"[[[[[1]]]]]", 5, 1, NULL},
-	{"\"[[[[[[[[[[[[[[\"", 2, 1, NULL},	/* brackets in a string */
-	{"\"\\\"[[[[\"", 2, 1, NULL},		/* escaped quote */
+	{"[\"[[[[[[[[[[[[[[\"]", 2, 1, NULL},	/* brackets in a string */
+	{"[\"\\\"[[[[\"]", 2, 1, NULL},	/* escaped quote */
 	{"{\"a\": 1,}", 8, 0, "bad JSON at line 1"},
 	{"{\"a\": 1, \"a\": 2}", 8, 0, "duplicate"},
 	{"", 8, 0, "bad JSON"},
