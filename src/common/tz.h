@@ -24,6 +24,10 @@
 #define TZ_DIR "/usr/share/zoneinfo"
 #define TZ_NAME_MAX 64
 #define TZ_FILE_MAX (256 * 1024)
+/* The instants the schedule code works with: 1900-01-01 .. 9999-12-31 UTC,
+ * far from where int64 arithmetic on seconds could overflow. */
+#define TZ_UTC_MIN (-2208988800LL)
+#define TZ_UTC_MAX 253402300799LL
 
 /* Days since 1970-01-01 of a proleptic Gregorian date; month 1..12. */
 int64_t tz_days_from_civil(int64_t year, int month, int day);
