@@ -80,7 +80,8 @@ int64_t tz_from_local(
 int64_t tz_to_local(const struct tz *tz, int64_t utc);
 
 /* utc as local time with its offset, "2024-03-31T03:00:00+02:00" (RFC
- * 3339; "+00:00" for UTC), into buf (at least 26 bytes). */
+ * 3339 style; "+00:00" for UTC; a historical offset that is not whole
+ * minutes gets seconds, "+00:53:28"), into buf (at least 29 bytes). */
 const char *tz_format_rfc3339(
     const struct tz *tz, int64_t utc, char *buf, size_t size);
 
