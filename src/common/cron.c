@@ -322,6 +322,10 @@ cron_next(const struct cron *c, const char *tz_name, int64_t after,
 	int64_t local;
 	int rc = -1;
 
+	if (after < TZ_UTC_MIN || after > TZ_UTC_MAX)
+		return cerr_set(err, CERR_INVALID,
+		    "cron: %lld is outside the years 1900..9999",
+		    (long long)after);
 	if (tz_load(tz_name, &tz, err) == -1)
 		return -1;
 	if (cron_next_local(c, tz_local_floor_after(tz, after), &local, err) ==

@@ -61,7 +61,8 @@ dup_into(char **dst, const char *src, const char *path, struct cerr *err)
 {
 	if (src == NULL)
 		return 0;
-	if ((*dst = strdup(src)) == NULL)
+	*dst = strdup(src);
+	if (*dst == NULL)
 		return nomem(err, path);
 	return 0;
 }
@@ -253,7 +254,8 @@ get_argv(
 		return cerr_set(err, CERR_INVALID,
 		    "%s: an exec step needs an array of 1 to %d strings", what,
 		    JOB_MAX_ARGS);
-	if ((st->argv = calloc(n + 1, sizeof(*st->argv))) == NULL)
+	st->argv = calloc(n + 1, sizeof(*st->argv));
+	if (st->argv == NULL)
 		return nomem(err, what);
 	for (size_t i = 0; i < n; i++) {
 		json_t *v = json_array_get(list, i);
@@ -264,7 +266,8 @@ get_argv(
 		if (i == 0 && json_string_length(v) == 0)
 			return cerr_set(err, CERR_INVALID,
 			    "%s: the program must not be empty", f);
-		if ((st->argv[i] = strdup(json_string_value(v))) == NULL)
+		st->argv[i] = strdup(json_string_value(v));
+		if (st->argv[i] == NULL)
 			return nomem(err, what);
 		st->argc = i + 1;
 	}
@@ -382,7 +385,8 @@ get_env(
 			return cerr_set(err, CERR_INVALID,
 			    "%s: '%s' is not a variable name ([A-Za-z_][A-Za-z0-9_]*, at most %d bytes)",
 			    f, shown(name), JOB_ENV_NAME_MAX);
-		if ((e->name = strdup(name)) == NULL)
+		e->name = strdup(name);
+		if (e->name == NULL)
 			return nomem(err, f);
 		st->nenv++;
 		if (get_env_entry(name, v, f, e, err) == -1)
@@ -458,7 +462,8 @@ get_steps(const json_t *doc, struct job *job, struct cerr *err)
 	if (!json_is_array(list) || n == 0 || n > JOB_MAX_STEPS)
 		return cerr_set(err, CERR_INVALID,
 		    "steps: must be an array of 1 to %d steps", JOB_MAX_STEPS);
-	if ((job->steps = calloc(n, sizeof(*job->steps))) == NULL)
+	job->steps = calloc(n, sizeof(*job->steps));
+	if (job->steps == NULL)
 		return nomem(err, "steps");
 	for (i = 0; i < n; i++) {
 		v = json_array_get(list, i);
@@ -535,8 +540,8 @@ aims_dedup(const json_t *list, const char *key, char ***out, size_t *count,
 	char *dup = calloc(n + 1, 1);
 	int rc = -1;
 
-	if (refs == NULL || dup == NULL ||
-	    (*out = calloc(n + 1, sizeof(**out))) == NULL) {
+	*out = calloc(n + 1, sizeof(**out));
+	if (refs == NULL || dup == NULL || *out == NULL) {
 		nomem(err, key);
 		goto out;
 	}
@@ -659,7 +664,8 @@ jobdoc_from_json(const json_t *doc, struct job **out, struct cerr *err)
 
 	if (json_check_keys(doc, top_keys, "", err) == -1)
 		return -1;
-	if ((job = calloc(1, sizeof(*job))) == NULL)
+	job = calloc(1, sizeof(*job));
+	if (job == NULL)
 		return nomem(err, "");
 	job->enabled = 1;
 	job->start_step = 1;

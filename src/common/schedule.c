@@ -176,7 +176,8 @@ sched_common(
 	    jobdoc_check_name(
 		name, JOB_NAME_MAX, field(f, path, "name"), err) == -1)
 		return -1;
-	if ((s->name = strdup(name)) == NULL)
+	s->name = strdup(name);
+	if (s->name == NULL)
 		return cerr_set(err, CERR_INTERNAL, "%s: out of memory", path);
 	if (sched_kind(obj, path, s, err) == -1 ||
 	    json_get_bool(obj, "enabled", path, &s->enabled, err) == -1 ||
@@ -188,7 +189,8 @@ sched_common(
 	if (zone != NULL &&
 	    tz_check_name(zone, field(f, path, "time_zone"), err) == -1)
 		return -1;
-	if (zone != NULL && (s->time_zone = strdup(zone)) == NULL)
+	s->time_zone = zone != NULL ? strdup(zone) : NULL;
+	if (zone != NULL && s->time_zone == NULL)
 		return cerr_set(err, CERR_INTERNAL, "%s: out of memory", path);
 	if (s->end_day != SCHED_NO_DATE && s->start_day != SCHED_NO_DATE &&
 	    s->end_day < s->start_day)
@@ -397,7 +399,8 @@ sched_cron(
 		return cerr_set(
 		    err, CERR_INVALID, "%s%s%s", path, *path ? "." : "", msg);
 	}
-	if ((s->cron_text = strdup(text)) == NULL)
+	s->cron_text = strdup(text);
+	if (s->cron_text == NULL)
 		return cerr_set(err, CERR_INTERNAL, "%s: out of memory",
 		    field(f, path, "cron"));
 	return 0;
@@ -412,7 +415,8 @@ schedule_from_json(const json_t *obj, const char *path, struct schedule **out,
 
 	if (json_check_keys(obj, all_keys, path, err) == -1)
 		return -1;
-	if ((s = calloc(1, sizeof(*s))) == NULL)
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
 		return cerr_set(err, CERR_INTERNAL, "%s: out of memory", path);
 	s->enabled = 1;
 	s->start_day = SCHED_NO_DATE;
@@ -761,7 +765,8 @@ schedule_next_due(const struct schedule *s, const struct tz *tz, int64_t after,
 	int64_t floor, w;
 
 	memset(due, 0, sizeof(*due));
-	if (s->kind == SCHED_START || s->kind == SCHED_IDLE)
+	if (s->kind == SCHED_START || s->kind == SCHED_IDLE ||
+	    after < TZ_UTC_MIN || after > TZ_UTC_MAX)
 		return;
 	floor = tz_local_floor_after(tz, after);
 	if (s->start_day != SCHED_NO_DATE && floor < s->start_day * 86400)

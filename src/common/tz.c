@@ -250,14 +250,10 @@ rule_date(const char *p, struct tz_rule_date *d)
 	} else if (*p == 'M') {
 		d->form = 'M';
 		p = rule_num(p + 1, 1, 12, &d->month);
-		if (p != NULL && *p++ == '.')
-			p = rule_num(p, 1, 5, &d->week);
-		else
-			p = NULL;
-		if (p != NULL && *p++ == '.')
-			p = rule_num(p, 0, 6, &d->wday);
-		else
-			p = NULL;
+		p = p != NULL && *p == '.' ? rule_num(p + 1, 1, 5, &d->week)
+					   : NULL;
+		p = p != NULL && *p == '.' ? rule_num(p + 1, 0, 6, &d->wday)
+					   : NULL;
 	} else {
 		d->form = 'N';
 		p = rule_num(p, 0, 365, &d->n);
@@ -272,28 +268,29 @@ static int
 rule_parse(const char *s, struct tz_rule *r)
 {
 	const char *p = rule_name(s);
-	int32_t off;
+	int32_t off = 0;
 
 	memset(r, 0, sizeof(*r));
-	if (p == NULL || (p = rule_hms(p, 24, &off)) == NULL)
+	p = p != NULL ? rule_hms(p, 24, &off) : NULL;
+	if (p == NULL)
 		return -1;
 	r->std_off = -off;
 	if (*p == '\0')
 		return 0;
-	if ((p = rule_name(p)) == NULL)
+	p = rule_name(p);
+	if (p == NULL)
 		return -1;
 	r->has_dst = 1;
 	r->dst_off = r->std_off + 3600;
 	if (*p != ',' && *p != '\0') {
-		if ((p = rule_hms(p, 24, &off)) == NULL)
+		p = rule_hms(p, 24, &off);
+		if (p == NULL)
 			return -1;
 		r->dst_off = -off;
 	}
-	if (*p++ != ',' || (p = rule_date(p, &r->start)) == NULL)
-		return -1;
-	if (*p++ != ',' || (p = rule_date(p, &r->end)) == NULL)
-		return -1;
-	return *p == '\0' ? 0 : -1;
+	p = *p == ',' ? rule_date(p + 1, &r->start) : NULL;
+	p = p != NULL && *p == ',' ? rule_date(p + 1, &r->end) : NULL;
+	return p != NULL && *p == '\0' ? 0 : -1;
 }
 
 static int64_t
@@ -490,9 +487,13 @@ tz_read_file(
 		    err, CERR_INVALID, "'%s' is not a known time zone", name);
 		goto out;
 	}
-	if (st.st_size > TZ_FILE_MAX ||
-	    (data = malloc(st.st_size + 1)) == NULL) {
+	if (st.st_size > TZ_FILE_MAX) {
 		cerr_set(err, CERR_INVALID, "'%s': zone file too large", name);
+		goto out;
+	}
+	data = malloc(st.st_size + 1);
+	if (data == NULL) {
+		cerr_set(err, CERR_INTERNAL, "'%s': out of memory", name);
 		goto out;
 	}
 	while (got < (size_t)st.st_size) {
@@ -529,7 +530,8 @@ tz_open(const char *name, const char *what, struct tz **out, struct cerr *err)
 		return cerr_set(err, CERR_INVALID,
 		    "%s: not a zone name (letters, digits and /_+-. only, no '..', at most %d bytes)",
 		    what, TZ_NAME_MAX);
-	if ((tz = calloc(1, sizeof(*tz))) == NULL)
+	tz = calloc(1, sizeof(*tz));
+	if (tz == NULL)
 		return cerr_set(err, CERR_INTERNAL, "%s: out of memory", what);
 	snprintf(tz->name, sizeof(tz->name), "%s", name);
 	if (strcmp(name, "UTC") == 0) {

@@ -24,6 +24,10 @@
 #define TZ_DIR "/usr/share/zoneinfo"
 #define TZ_NAME_MAX 64
 #define TZ_FILE_MAX (256 * 1024)
+/* The instants the schedule code works with: 1900-01-01 .. 9999-12-31 UTC,
+ * far from where int64 arithmetic on seconds could overflow. */
+#define TZ_UTC_MIN (-2208988800LL)
+#define TZ_UTC_MAX 253402300799LL
 
 /* Days since 1970-01-01 of a proleptic Gregorian date; month 1..12. */
 int64_t tz_days_from_civil(int64_t year, int month, int day);
@@ -76,7 +80,8 @@ int64_t tz_from_local(
 int64_t tz_to_local(const struct tz *tz, int64_t utc);
 
 /* utc as local time with its offset, "2024-03-31T03:00:00+02:00" (RFC
- * 3339; "+00:00" for UTC), into buf (at least 26 bytes). */
+ * 3339 style; "+00:00" for UTC; a historical offset that is not whole
+ * minutes gets seconds, "+00:53:28"), into buf (at least 29 bytes). */
 const char *tz_format_rfc3339(
     const struct tz *tz, int64_t utc, char *buf, size_t size);
 

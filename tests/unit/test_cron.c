@@ -451,6 +451,8 @@ test_cron_next_bad_zone(void **state)
 	assert_non_null(strstr(err.msg, "'Nowhere/Land' is not a known"));
 	assert_int_equal(cron_next(&c, NULL, 0, &next, &err), 0);
 	assert_int_equal(next, 60);
+	assert_int_equal(cron_next(&c, NULL, INT64_MAX, &next, &err), -1);
+	assert_non_null(strstr(err.msg, "outside the years 1900..9999"));
 }
 
 /* Vixie's day rule on its own, straight from the parsed sets. */
