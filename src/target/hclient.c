@@ -31,7 +31,10 @@ struct hclient {
 	struct event_base *base;
 	CURLM *multi;
 	struct event *timer;
-	struct hclient_tls tls;
+	char *cert;		/* owned copies of struct hclient_tls */
+	char *key;
+	char *ca;
+	int verify;
 	char version_header[64];
 	struct hcall *calls;
 };
@@ -169,12 +172,16 @@ hclient_new(struct event_base *base, const struct hclient_tls *tls,
 		return NULL;
 	}
 	c->base = base;
-	c->tls = *tls;
+	c->verify = tls->verify;
+	c->cert = strdup(tls->cert);
+	c->key = strdup(tls->key);
+	c->ca = strdup(tls->ca);
 	snprintf(c->version_header, sizeof(c->version_header),
 	    "Cohort-Version: %s", version_string());
 	c->multi = curl_multi_init();
 	c->timer = evtimer_new(base, timer_event_cb, c);
-	if (c->multi == NULL || c->timer == NULL) {
+	if (c->multi == NULL || c->timer == NULL || c->cert == NULL ||
+	    c->key == NULL || c->ca == NULL) {
 		cerr_set(err, CERR_INTERNAL, "cannot set up the HTTP client");
 		hclient_free(c);
 		return NULL;
@@ -197,6 +204,9 @@ hclient_free(struct hclient *c)
 		curl_multi_cleanup(c->multi);
 	if (c->timer != NULL)
 		event_free(c->timer);
+	free(c->cert);
+	free(c->key);
+	free(c->ca);
 	free(c);
 }
 
@@ -224,11 +234,11 @@ setup_easy(struct hclient *c, struct hcall *call, const char *method,
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	curl_easy_setopt(e, CURLOPT_SSLCERT, c->tls.cert);
-	curl_easy_setopt(e, CURLOPT_SSLKEY, c->tls.key);
-	curl_easy_setopt(e, CURLOPT_CAINFO, c->tls.ca);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, c->tls.verify ? 1L : 0L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, c->tls.verify ? 2L : 0L);
+	curl_easy_setopt(e, CURLOPT_SSLCERT, c->cert);
+	curl_easy_setopt(e, CURLOPT_SSLKEY, c->key);
+	curl_easy_setopt(e, CURLOPT_CAINFO, c->ca);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, c->verify ? 1L : 0L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, c->verify ? 2L : 0L);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	if (call->body != NULL) {
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, call->body);

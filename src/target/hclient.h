@@ -17,8 +17,9 @@ struct event_base;
 struct hclient;
 struct hcall;
 
+/* Paths; hclient_new() copies them. */
 struct hclient_tls {
-	const char *cert;	/* paths */
+	const char *cert;
 	const char *key;
 	const char *ca;
 	int verify;		/* 0: encrypt-only */
