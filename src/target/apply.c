@@ -4,8 +4,10 @@
  * applied. That id makes every instruction idempotent: one at or below it
  * was applied already and is only acknowledged again. A START becomes a
  * queued run keyed by its instruction id in the same transaction, so it
- * can never start twice. The first failure stops the batch: the master
- * delivers nothing after it until an administrator clears it.
+ * can never start twice. The ack is written in that transaction too and
+ * kept until the master has it (poll.c). The first failure stops the
+ * batch: the master delivers nothing after it until an administrator
+ * clears it.
  */
 #include <string.h>
 
@@ -158,12 +160,31 @@ apply_op(struct target *t, const struct instr *in, struct effects *fx,
 	}
 }
 
-/* Applies one instruction; 0 applied (or applied before), -1 failed. */
+/* The failed instruction is handled: record it as passed, with its
+ * failure as the ack, so it is never applied later by accident; the
+ * master holds back the rest until it is cleared. */
+static void
+record_failure(struct target *t, const struct instr *in,
+    const struct cerr *why)
+{
+	struct cerr err;
+
+	if (tstore_begin(t->store, &err) < 0 ||
+	    tstore_meta_set_int(t->store, "last_instr", in->id, &err) < 0 ||
+	    tstore_ack_add(t->store, in->id, 0, why->msg, &err) < 0 ||
+	    tstore_commit(t->store, &err) < 0) {
+		tstore_rollback(t->store);
+		log_error("apply", "id=%lld msg=\"%s\"", (long long)in->id,
+		    err.msg);
+	}
+}
+
+/* Applies one instruction: its effect, its id as last_instr and its ack,
+ * in one transaction. 0 applied (or applied before), -1 failed. */
 static int
 apply_one(struct target *t, const struct instr *in, struct effects *fx,
     struct cerr *err)
 {
-	struct cerr serr;
 	int64_t last = 0;
 	int rc;
 
@@ -175,17 +196,14 @@ apply_one(struct target *t, const struct instr *in, struct effects *fx,
 		return -1;
 	rc = apply_op(t, in, fx, err);
 	if (rc == 0 && (tstore_meta_set_int(t->store, "last_instr", in->id,
-	    err) < 0 || tstore_commit(t->store, err) < 0))
+	    err) < 0 || tstore_ack_add(t->store, in->id, 1, "", err) < 0 ||
+	    tstore_commit(t->store, err) < 0))
 		rc = -1;
 	if (rc == 0)
 		return 0;
 	tstore_rollback(t->store);
 	memset(fx, 0, sizeof(*fx));
-	/* The failed instruction is handled: record it as passed so it is
-	 * never applied later by accident; the master holds back the rest. */
-	if (tstore_meta_set_int(t->store, "last_instr", in->id, &serr) < 0)
-		log_error("apply", "id=%lld msg=\"%s\"", (long long)in->id,
-		    serr.msg);
+	record_failure(t, in, err);
 	return -1;
 }
 
@@ -201,7 +219,7 @@ run_effects(struct target *t, const struct effects *fx)
 }
 
 void
-apply_batch(struct target *t, const json_t *instructions, json_t *acks)
+apply_batch(struct target *t, const json_t *instructions)
 {
 	size_t i;
 	json_t *v;
@@ -219,15 +237,10 @@ apply_batch(struct target *t, const json_t *instructions, json_t *acks)
 			log_warn("apply_failed", "id=%lld op=%s object=%s "
 			    "msg=\"%s\"", (long long)in.id,
 			    instr_op_name(in.op), in.object, err.msg);
-			json_array_append_new(acks, json_pack("{s:I,s:b,s:s}",
-			    "id", (json_int_t)in.id, "ok", 0, "error",
-			    err.msg));
 			return;
 		}
 		log_info("applied", "id=%lld op=%s object=%s",
 		    (long long)in.id, instr_op_name(in.op), in.object);
-		json_array_append_new(acks, json_pack("{s:I,s:b}", "id",
-		    (json_int_t)in.id, "ok", 1));
 		run_effects(t, &fx);
 	}
 }

@@ -1,7 +1,8 @@
 /*
  * poll: the target's long-poll to its master. One poll is in flight at a
- * time. It carries the acknowledgements of the instructions applied since
- * the previous poll, the id of the last instruction this target applied
+ * time. It carries the acknowledgements held in the local store (written
+ * with each instruction's effect, deleted once the master has answered a
+ * poll that carried them, so none is lost in a crash), the id of the last instruction this target applied
  * (`after`, kept in the local store, so a restart resumes exactly there)
  * and the target's status. The master answers with new instructions at
  * once or holds the poll until there are some; either way the next poll
@@ -24,6 +25,7 @@
 
 #define POLL_MAX_WAIT_S 300
 #define POLL_MAX_RESPONSE (16 * 1024 * 1024)
+#define POLL_MAX_ACKS 1000 /* the master's limit per poll */
 
 static void poll_send(struct target *t);
 
@@ -69,7 +71,7 @@ handle_instructions(struct target *t, const struct hresp *resp)
 		return;
 	}
 	if (json_array_size(list) > 0)
-		apply_batch(t, list, t->pending_acks);
+		apply_batch(t, list);
 	json_decref(body);
 	poll_send(t);
 }
@@ -90,12 +92,15 @@ static void
 poll_done(void *arg, const struct hresp *resp)
 {
 	struct target *t = arg;
+	struct cerr err;
 	char msg[512];
 
 	t->poll_call = NULL;
 	if (resp->status == 200) {
 		/* The master has the acks: they were in the poll it answered. */
-		json_array_clear(t->pending_acks);
+		if (t->acks_sent_upto > 0 && tstore_ack_delete_upto(t->store,
+		    t->acks_sent_upto, &err) < 0)
+			log_error("poll", "msg=\"%s\"", err.msg);
 		t->poll_backoff_s = 0;
 		handle_instructions(t, resp);
 		return;
@@ -121,24 +126,47 @@ poll_done(void *arg, const struct hresp *resp)
 		poll_backoff(t);
 }
 
+struct ack_list {
+	json_t *list;
+	int64_t max_id;
+};
+
+static int
+ack_cb(void *arg, int64_t id, int ok, const char *error)
+{
+	struct ack_list *a = arg;
+
+	json_array_append_new(a->list, ok ? json_pack("{s:I,s:b}", "id",
+	    (json_int_t)id, "ok", 1) : json_pack("{s:I,s:b,s:s}", "id",
+	    (json_int_t)id, "ok", 0, "error", error));
+	a->max_id = id;
+	return 0;
+}
+
 static char *
 poll_body(struct target *t, struct cerr *err)
 {
+	struct ack_list acks = {json_array(), 0};
 	int64_t after = 0, now = timefmt_now_s();
 	int64_t wait = t->poll_interval_s < POLL_MAX_WAIT_S ?
 	    t->poll_interval_s : POLL_MAX_WAIT_S;
 	json_t *body;
 	char *text;
 
-	if (tstore_meta_get_int(t->store, "last_instr", 0, &after, err) < 0)
+	if (acks.list == NULL ||
+	    tstore_meta_get_int(t->store, "last_instr", 0, &after, err) < 0 ||
+	    tstore_ack_list(t->store, POLL_MAX_ACKS, ack_cb, &acks, err) < 0) {
+		json_decref(acks.list);
 		return NULL;
-	body = json_pack("{s:s,s:s,s:I,s:I,s:I,s:i,s:I,s:O}",
+	}
+	t->acks_sent_upto = acks.max_id;
+	body = json_pack("{s:s,s:s,s:I,s:I,s:I,s:i,s:I,s:o}",
 	    "name", t->conf->name, "version", version_string(),
 	    "after", (json_int_t)after, "wait_s", (json_int_t)wait,
 	    "local_time", (json_int_t)now,
 	    "tz_offset_s", (int)timefmt_local_offset(now),
 	    "poll_interval_s", (json_int_t)t->poll_interval_s,
-	    "acks", t->pending_acks);
+	    "acks", acks.list);
 	text = body ? json_dump_compact(body) : NULL;
 	json_decref(body);
 	if (text == NULL)
@@ -177,9 +205,8 @@ poll_send(struct target *t)
 int
 poll_start(struct target *t, struct cerr *err)
 {
-	t->pending_acks = json_array();
 	t->poll_retry = evtimer_new(t->base, retry_cb, t);
-	if (t->pending_acks == NULL || t->poll_retry == NULL)
+	if (t->poll_retry == NULL)
 		return cerr_set(err, CERR_INTERNAL, "cannot start polling");
 	poll_send(t);
 	return 0;
@@ -194,6 +221,4 @@ poll_stop(struct target *t)
 	if (t->poll_retry != NULL)
 		event_free(t->poll_retry);
 	t->poll_retry = NULL;
-	json_decref(t->pending_acks);
-	t->pending_acks = NULL;
 }

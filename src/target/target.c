@@ -17,6 +17,7 @@
 
 #include "common/log.h"
 #include "common/paths.h"
+#include "common/timefmt.h"
 #include "common/version.h"
 #include "target/hclient.h"
 #include "target/runner.h"
@@ -87,6 +88,20 @@ open_parts(struct target *t, struct cerr *err)
 	return t->http ? 0 : -1;
 }
 
+#define HOUSEKEEPING_S 3600
+#define KEEP_FINISHED_RUNS_S (7 * 86400)
+
+static void
+housekeeping_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct target *t = arg;
+	struct cerr err;
+
+	if (tstore_run_prune(t->store, timefmt_now_s() - KEEP_FINISHED_RUNS_S,
+	    &err) < 0)
+		log_warn("housekeeping", "msg=\"%s\"", err.msg);
+}
+
 static void
 signal_cb(evutil_socket_t sig, short what, void *arg)
 {
@@ -97,14 +112,20 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 }
 
 static int
-add_signals(struct target *t, struct cerr *err)
+add_events(struct target *t, struct cerr *err)
 {
+	struct timeval hk = {HOUSEKEEPING_S, 0};
+
 	t->sig_term = evsignal_new(t->base, SIGTERM, signal_cb, t);
 	t->sig_int = evsignal_new(t->base, SIGINT, signal_cb, t);
+	t->housekeeping = event_new(t->base, -1, EV_PERSIST, housekeeping_cb,
+	    t);
 	if (t->sig_term == NULL || t->sig_int == NULL ||
-	    evsignal_add(t->sig_term, NULL) < 0 ||
-	    evsignal_add(t->sig_int, NULL) < 0)
-		return cerr_set(err, CERR_INTERNAL, "cannot add signal events");
+	    t->housekeeping == NULL || evsignal_add(t->sig_term, NULL) < 0 ||
+	    evsignal_add(t->sig_int, NULL) < 0 ||
+	    event_add(t->housekeeping, &hk) < 0)
+		return cerr_set(err, CERR_INTERNAL, "cannot add events");
+	housekeeping_cb(-1, 0, t);
 	return 0;
 }
 
@@ -121,6 +142,8 @@ target_cleanup(struct target *t)
 		event_free(t->sig_term);
 	if (t->sig_int)
 		event_free(t->sig_int);
+	if (t->housekeeping)
+		event_free(t->housekeeping);
 	for (int i = 0; i < t->nmasters; i++)
 		free(t->masters[i]);
 	if (t->base)
@@ -148,7 +171,7 @@ target_run(const struct conf *conf, struct cerr *err)
 		goto out;
 	}
 	if (split_masters(&t, err) < 0 || open_parts(&t, err) < 0 ||
-	    add_signals(&t, err) < 0 || runs_recover(&t, err) < 0 ||
+	    add_events(&t, err) < 0 || runs_recover(&t, err) < 0 ||
 	    poll_start(&t, err) < 0)
 		goto out;
 	upload_kick(&t);

@@ -51,7 +51,7 @@ struct target {
 	struct hcall *poll_call;
 	struct event *poll_retry;
 	int poll_backoff_s;
-	json_t *pending_acks;		/* sent with the next poll */
+	int64_t acks_sent_upto;		/* highest ack in the poll in flight */
 	int stopped_polling;		/* told to stop (gone, renamed) */
 
 	/* uploader */
@@ -67,6 +67,7 @@ struct target {
 	struct jobrun *finished[64];
 	int nfinished;
 
+	struct event *housekeeping;	/* prunes the run ledger */
 	struct event *sig_term;
 	struct event *sig_int;
 };
@@ -83,9 +84,9 @@ void target_next_master(struct target *t);
 int poll_start(struct target *t, struct cerr *err);
 void poll_stop(struct target *t);
 
-/* apply.c: applies a batch of instructions in order, appending one ack
- * per instruction handled to acks; stops at the first failure. */
-void apply_batch(struct target *t, const json_t *instructions, json_t *acks);
+/* apply.c: applies a batch of instructions in order, each with its ack in
+ * the local store; stops at the first failure. */
+void apply_batch(struct target *t, const json_t *instructions);
 
 /* runs.c */
 void runs_kick(struct target *t);

@@ -78,6 +78,26 @@ int tstore_run_list_state(struct tstore *s, enum trun_state state,
 int tstore_run_active(struct tstore *s, const char *job, int64_t *run_id_out,
     struct cerr *err);
 
+/* Deletes finished runs last changed before finished_before. Their ids
+ * can no longer collide: instructions at or below the last applied id are
+ * never applied again, and due instants that old never come back. */
+int tstore_run_prune(struct tstore *s, int64_t finished_before,
+    struct cerr *err);
+
+/* ---- acknowledgements ----
+ * The outcome of each applied (or failed) instruction, written in the same
+ * transaction as its effect and sent with every poll until the master has
+ * answered a poll that carried it; so an ack survives a crash. Adding the
+ * same id twice keeps the first. */
+int tstore_ack_add(struct tstore *s, int64_t id, int ok, const char *error,
+    struct cerr *err);
+typedef int (*tstore_ack_cb)(void *arg, int64_t id, int ok,
+    const char *error);
+/* The oldest `limit` acks, in id order. */
+int tstore_ack_list(struct tstore *s, int limit, tstore_ack_cb cb, void *arg,
+    struct cerr *err);
+int tstore_ack_delete_upto(struct tstore *s, int64_t id, struct cerr *err);
+
 /* ---- the outbox ---- */
 /* Appends a record. When max_items are held already, the oldest is
  * dropped and the "outbox_dropped" count goes up by one: bounded, never

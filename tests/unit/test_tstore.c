@@ -577,9 +577,139 @@ test_tstore_file(void **state)
 	    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL),
 	    SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(q, 0), 1);
+	assert_int_equal(sqlite3_column_int(q, 0), 2);
 	sqlite3_finalize(q);
 	sqlite3_close(db);
+}
+
+struct ack_seen {
+	int64_t ids[8];
+	int oks[8];
+	char errors[8][64];
+	int n;
+};
+
+static int
+ack_cb(void *arg, int64_t id, int ok, const char *error)
+{
+	struct ack_seen *a = arg;
+
+	a->ids[a->n] = id;
+	a->oks[a->n] = ok;
+	snprintf(a->errors[a->n], sizeof(a->errors[0]), "%s", error);
+	a->n++;
+	return a->n == 8;
+}
+
+static void
+test_tstore_acks(void **state)
+{
+	struct fixture *f = *state;
+	struct ack_seen a;
+	struct cerr err;
+
+	assert_int_equal(tstore_ack_add(f->s, 7, 1, "", &err), 0);
+	assert_int_equal(tstore_ack_add(f->s, 5, 0, "job x: bad", &err), 0);
+	/* the first outcome for an id stands */
+	assert_int_equal(tstore_ack_add(f->s, 5, 1, "", &err), 0);
+	assert_int_equal(tstore_ack_add(f->s, 0, 1, "", &err), -1);
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(tstore_ack_list(f->s, 10, ack_cb, &a, &err), 0);
+	assert_int_equal(a.n, 2);
+	assert_int_equal(a.ids[0], 5);
+	assert_int_equal(a.oks[0], 0);
+	assert_string_equal(a.errors[0], "job x: bad");
+	assert_int_equal(a.ids[1], 7);
+	/* a rolled-back transaction leaves no ack behind */
+	assert_int_equal(tstore_begin(f->s, &err), 0);
+	assert_int_equal(tstore_ack_add(f->s, 9, 1, "", &err), 0);
+	tstore_rollback(f->s);
+	assert_int_equal(tstore_ack_delete_upto(f->s, 5, &err), 0);
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(tstore_ack_list(f->s, 10, ack_cb, &a, &err), 0);
+	assert_int_equal(a.n, 1);
+	assert_int_equal(a.ids[0], 7);
+}
+
+static int
+count_cb(void *arg, int64_t run_id, const char *job, int64_t instr_id,
+    int64_t created_at)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void
+test_tstore_run_prune(void **state)
+{
+	struct fixture *f = *state;
+	int64_t old_run, new_run, queued;
+	int existed, n = 0;
+	struct cerr err;
+
+	assert_int_equal(tstore_run_add(f->s, "j", 1, 0, 100, &old_run,
+			     &existed, &err), 0);
+	assert_int_equal(tstore_run_set_state(f->s, old_run, TRUN_FINISHED,
+			     "succeeded", 100, &err), 0);
+	assert_int_equal(tstore_run_add(f->s, "j", 2, 0, 200, &new_run,
+			     &existed, &err), 0);
+	assert_int_equal(tstore_run_set_state(f->s, new_run, TRUN_FINISHED,
+			     "succeeded", 300, &err), 0);
+	assert_int_equal(tstore_run_add(f->s, "j", 3, 0, 50, &queued,
+			     &existed, &err), 0);
+	assert_int_equal(tstore_run_prune(f->s, 250, &err), 0);
+	assert_int_equal(tstore_run_list_state(f->s, TRUN_FINISHED, count_cb,
+			     &n, &err), 0);
+	assert_int_equal(n, 1);		/* only the newer finished run */
+	n = 0;
+	assert_int_equal(tstore_run_list_state(f->s, TRUN_QUEUED, count_cb,
+			     &n, &err), 0);
+	assert_int_equal(n, 1);		/* queued runs are never pruned */
+}
+
+/* A store made by the first release (schema 1) is migrated in place and
+ * keeps its data. */
+static void
+test_tstore_migrate_v1(void **state)
+{
+	struct fixture *f = *state;
+	char path[128];
+	sqlite3 *db = NULL;
+	struct tstore *s = NULL;
+	struct cerr err;
+	char *doc = NULL;
+	enum job_origin origin;
+
+	snprintf(path, sizeof(path), "%s/old.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+	    "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+	    "CREATE TABLE jobs (name TEXT PRIMARY KEY, origin TEXT NOT NULL"
+	    " CHECK (origin IN ('master', 'local')), doc TEXT NOT NULL,"
+	    " updated_at INTEGER NOT NULL);"
+	    "CREATE TABLE runs (run_id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	    " job TEXT NOT NULL, instr_id INTEGER NOT NULL DEFAULT 0,"
+	    " due_at INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL CHECK"
+	    " (state IN ('queued', 'running', 'finished')), outcome TEXT NOT"
+	    " NULL DEFAULT '', created_at INTEGER NOT NULL, updated_at INTEGER"
+	    " NOT NULL);"
+	    "CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	    " kind TEXT NOT NULL, body TEXT NOT NULL, created_at INTEGER NOT"
+	    " NULL);"
+	    "INSERT INTO jobs VALUES ('kept', 'master', '{}', 1);"
+	    "PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(tstore_open(path, &s, &err), 0);
+	assert_int_equal(tstore_job_get(s, "kept", &doc, &origin, &err), 0);
+	assert_string_equal(doc, "{}");
+	free(doc);
+	assert_int_equal(tstore_ack_add(s, 1, 1, "", &err), 0);
+	tstore_close(s);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/old.db-wal", f->dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/old.db-shm", f->dir);
+	unlink(path);
 }
 
 /* Raw files next to the fixture's store for the refusal cases. */
@@ -686,6 +816,11 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_tstore_transactions, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tstore_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tstore_acks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_tstore_run_prune, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_tstore_migrate_v1, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_tstore_open_refusals, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
