@@ -40,6 +40,11 @@ static const struct command commands[] = {
 	    "[--outcome O] [--since TIME] [--until TIME] [--limit N] [--json]"},
 	{"downloadlist", NULL, cmd_downloadlist, "downloadlist [--target T] "
 	    "[--status S] [--limit N] [--json]"},
+	{"group", "create", cmd_group_create, "group create G"},
+	{"group", "delete", cmd_group_delete, "group delete G"},
+	{"group", "add", cmd_group_add, "group add G TARGET"},
+	{"group", "remove", cmd_group_remove, "group remove G TARGET"},
+	{"group", "list", cmd_group_list, "group list [--json]"},
 	{NULL, NULL, NULL, NULL},
 };
 

@@ -70,5 +70,10 @@ int cmd_job_start(struct ctl *ctl, int argc, char **argv);
 int cmd_job_stop(struct ctl *ctl, int argc, char **argv);
 int cmd_history(struct ctl *ctl, int argc, char **argv);
 int cmd_downloadlist(struct ctl *ctl, int argc, char **argv);
+int cmd_group_create(struct ctl *ctl, int argc, char **argv);
+int cmd_group_delete(struct ctl *ctl, int argc, char **argv);
+int cmd_group_add(struct ctl *ctl, int argc, char **argv);
+int cmd_group_remove(struct ctl *ctl, int argc, char **argv);
+int cmd_group_list(struct ctl *ctl, int argc, char **argv);
 
 #endif

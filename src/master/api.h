@@ -40,4 +40,16 @@ void api_poll(struct http_req *r);
 void api_outbox(struct http_req *r);
 void api_defect(struct http_req *r);
 
+/* api_groups.c */
+void api_groups_list(struct http_req *r);
+void api_group_create(struct http_req *r);
+void api_group_delete(struct http_req *r);
+void api_group_add(struct http_req *r);
+void api_group_remove(struct http_req *r);
+
+/* api_downloads.c */
+void api_downloadlist_clear(struct http_req *r);
+void api_target_resync(struct http_req *r);
+void api_target_settings(struct http_req *r);
+
 #endif

@@ -23,6 +23,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
+#include "common/jobdoc.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "common/paths.h"
@@ -251,6 +252,26 @@ http_query_int(const struct http_req *r, const char *name, int64_t min,
 		    name, (long long)min, (long long)max);
 	*out = n;
 	return 0;
+}
+
+int
+http_body_name(const struct http_req *r, const char *key, const char **out,
+    struct cerr *err)
+{
+	const char *const keys[] = {key, NULL};
+	int rc;
+
+	if (r->body == NULL)
+		return cerr_set(err, CERR_INVALID, "request body: expected "
+		    "{\"%s\": NAME}", key);
+	if (json_check_keys(r->body, keys, "", err) < 0)
+		return -1;
+	rc = json_get_string(r->body, key, "", 128, 0, out, err);
+	if (rc < 0)
+		return -1;
+	if (rc > 0)
+		return cerr_set(err, CERR_INVALID, "%s: required", key);
+	return jobdoc_check_name(*out, 128, key, err);
 }
 
 static int

@@ -86,6 +86,11 @@ const char *http_query(const struct http_req *r, const char *name);
 int http_query_int(const struct http_req *r, const char *name, int64_t min,
     int64_t max, int64_t *out, struct cerr *err);
 
+/* Reads a body that is an object with exactly one member, key, holding a
+ * valid name (jobdoc_check_name rules); *out is borrowed from r->body. */
+int http_body_name(const struct http_req *r, const char *key,
+    const char **out, struct cerr *err);
+
 /* Matches path against pattern; fills args (caller frees each). Returns 1
  * on a match. Exposed for the route unit test. */
 int http_match(const char *pattern, const char *path, char **args,

@@ -63,7 +63,7 @@ aim_add(void *arg, const char *name)
 }
 
 /* The targets a job reaches: its named targets (each must be enlisted)
- * and the members of its groups. */
+ * and the members of its groups (each group must exist). */
 static int
 aim_resolve(struct master *m, const struct job *job, struct aim *out,
     struct cerr *err)
@@ -79,11 +79,13 @@ aim_resolve(struct master *m, const struct job *job, struct aim *out,
 		if (aim_add(out, job->targets[i]) < 0)
 			return cerr_set(err, CERR_INTERNAL, "out of memory");
 	}
-	/* Target groups arrive with multiserver administration; until a
-	 * group can be created, naming one is an error, not a silent no-op. */
-	if (job->ngroups > 0)
-		return cerr_set(err, CERR_INVALID,
-		    "groups: '%s' is not a target group", job->groups[0]);
+	for (size_t i = 0; i < job->ngroups; i++) {
+		if (store_group_members(m->store, job->groups[i], aim_add, out,
+		    err) < 0)
+			return err->code == CERR_NOT_FOUND ?
+			    cerr_set(err, CERR_INVALID, "groups: '%s' is not "
+			    "a target group", job->groups[i]) : -1;
+	}
 	return 0;
 }
 
@@ -151,8 +153,8 @@ apply_in_tx(struct master *m, const struct job *job, const char *canonical,
 	    &old_aim, err) < 0)
 		goto out;
 	changed = !old.found || strcmp(old.doc, canonical) != 0;
-	if (store_job_put(m->store, job->name, canonical, master_now(),
-	    &created, err) < 0 ||
+	if ((changed && store_job_put(m->store, job->name, canonical,
+	    master_now(), &created, err) < 0) ||
 	    store_job_targets_set(m->store, job->name,
 	    (const char *const *)aim->names, aim->n, err) < 0)
 		goto out;
@@ -325,4 +327,118 @@ out:
 	free(payload);
 	aim_cleanup(&aim);
 	return rc;
+}
+
+struct group_jobs {
+	struct master *m;
+	const char *group;
+	json_t *posted;
+	struct cerr *err;
+	int failed;
+};
+
+static int
+job_names_group(const struct job *job, const char *group)
+{
+	for (size_t i = 0; i < job->ngroups; i++)
+		if (strcmp(job->groups[i], group) == 0)
+			return 1;
+	return 0;
+}
+
+/* For one stored job: if it names the group, recompute its aim and post
+ * inserts to new targets and deletes to those no longer reached. */
+static int
+reaim_cb(void *arg, const struct store_job *j)
+{
+	struct group_jobs *gj = arg;
+	struct aim aim = {0};
+	struct job *job = NULL;
+	json_t *result = json_pack("{s:o}", "posted", json_incref(gj->posted));
+	int rc = -1;
+
+	if (result == NULL ||
+	    jobdoc_parse(j->doc, strlen(j->doc), &job, gj->err) < 0)
+		goto out;
+	if (!job_names_group(job, gj->group)) {
+		rc = 0;
+		goto out;
+	}
+	if (aim_resolve(gj->m, job, &aim, gj->err) < 0 ||
+	    apply_in_tx(gj->m, job, j->doc, &aim, result, gj->err) < 0)
+		goto out;
+	rc = 0;
+out:
+	json_decref(result);
+	aim_cleanup(&aim);
+	job_free(job);
+	if (rc < 0)
+		gj->failed = 1;
+	return rc;
+}
+
+/* Jobs are listed into a name list first: re-aiming writes to the store,
+ * which must not happen inside its own job listing. */
+static int
+collect_job_name(void *arg, const struct store_job *j)
+{
+	return aim_add(arg, j->name) < 0 ? -1 : 0;
+}
+
+int
+jobs_reaim_group(struct master *m, const char *group, json_t *posted,
+    struct cerr *err)
+{
+	struct group_jobs gj = {m, group, posted, err, 0};
+	struct aim names = {0};
+	int rc = -1;
+
+	if (store_job_list(m->store, collect_job_name, &names, err) < 0)
+		goto out;
+	for (size_t i = 0; i < names.n; i++) {
+		if (store_job_get(m->store, names.names[i], reaim_cb, &gj,
+		    err) < 0 && err->code != CERR_NOT_FOUND)
+			goto out;
+		if (gj.failed)
+			goto out;
+	}
+	rc = 0;
+out:
+	aim_cleanup(&names);
+	return rc;
+}
+
+int
+jobs_naming_group(struct master *m, const char *group, char *first,
+    size_t size, struct cerr *err)
+{
+	struct aim names = {0};
+	int found = 0;
+
+	first[0] = '\0';
+	if (store_job_list(m->store, collect_job_name, &names, err) < 0) {
+		aim_cleanup(&names);
+		return -1;
+	}
+	for (size_t i = 0; i < names.n && !found; i++) {
+		struct stored_doc sd = {NULL, 0};
+		struct job *job = NULL;
+
+		if (store_job_get(m->store, names.names[i], stored_doc_cb, &sd,
+		    err) == 0 && jobdoc_parse(sd.doc, strlen(sd.doc), &job,
+		    err) == 0 && job_names_group(job, group)) {
+			found = 1;
+			snprintf(first, size, "%s", job->name);
+		}
+		job_free(job);
+		free(sd.doc);
+	}
+	aim_cleanup(&names);
+	return found;
+}
+
+void
+jobs_wake(struct master *m, const json_t *posted)
+{
+	wake_posted(m, posted);
 }

@@ -27,4 +27,15 @@ int jobs_delete(struct master *m, const char *name, json_t **result,
 int jobs_post_run_op(struct master *m, const char *name, const char *target,
     int stop, json_t **result, struct cerr *err);
 
+/* Inside the caller's transaction: recomputes the aim of every job that
+ * names group and posts insert/delete instructions for the targets that
+ * joined or left it (appended to posted). */
+int jobs_reaim_group(struct master *m, const char *group, json_t *posted,
+    struct cerr *err);
+/* 1 when a job names group (its name in first), 0 when none, -1 error. */
+int jobs_naming_group(struct master *m, const char *group, char *first,
+    size_t size, struct cerr *err);
+/* Wakes the held polls of the targets in posted (after the commit). */
+void jobs_wake(struct master *m, const json_t *posted);
+
 #endif

@@ -461,3 +461,61 @@ store_history_trim(
 		    err, CERR_INVALID, "trim history: negative limit");
 	return s->ops->history_trim(s->be, max_rows, max_per_job, err);
 }
+
+/* ---- target groups ----------------------------------------------------- */
+
+int
+store_group_create(struct store *s, const char *name, int64_t now,
+    struct cerr *err)
+{
+	if (check_name("create group", name, err) < 0)
+		return -1;
+	return s->ops->group_create(s->be, name, now, err);
+}
+
+int
+store_group_delete(struct store *s, const char *name, struct cerr *err)
+{
+	if (check_name("delete group", name, err) < 0)
+		return -1;
+	return s->ops->group_delete(s->be, name, err);
+}
+
+int
+store_group_add(struct store *s, const char *group, const char *target,
+    int *added_out, struct cerr *err)
+{
+	int added;
+
+	if (check_name("add to group", group, err) < 0 ||
+	    check_name("add to group: target", target, err) < 0)
+		return -1;
+	return s->ops->group_add(s->be, group, target,
+	    added_out ? added_out : &added, err);
+}
+
+int
+store_group_remove(struct store *s, const char *group, const char *target,
+    struct cerr *err)
+{
+	if (check_name("remove from group", group, err) < 0 ||
+	    check_name("remove from group: target", target, err) < 0)
+		return -1;
+	return s->ops->group_remove(s->be, group, target, err);
+}
+
+int
+store_group_list(struct store *s, store_name_cb cb, void *arg,
+    struct cerr *err)
+{
+	return s->ops->group_list(s->be, cb, arg, err);
+}
+
+int
+store_group_members(struct store *s, const char *group, store_name_cb cb,
+    void *arg, struct cerr *err)
+{
+	if (check_name("list group members", group, err) < 0)
+		return -1;
+	return s->ops->group_members(s->be, group, cb, arg, err);
+}

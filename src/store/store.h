@@ -230,4 +230,25 @@ int store_run_list(struct store *s, const struct store_run_filter *f,
 int store_history_trim(struct store *s, int64_t max_rows, int64_t max_per_job,
     struct cerr *err);
 
+/* ---- target groups ----------------------------------------------------- */
+
+/* CERR_CONFLICT when the group exists. */
+int store_group_create(struct store *s, const char *name, int64_t now,
+    struct cerr *err);
+/* Removes the group and its memberships; CERR_NOT_FOUND when absent. */
+int store_group_delete(struct store *s, const char *name, struct cerr *err);
+/* Adds target to group. CERR_NOT_FOUND when either is absent; adding a
+ * member twice is harmless (*added_out, may be NULL, says 0). */
+int store_group_add(struct store *s, const char *group, const char *target,
+    int *added_out, struct cerr *err);
+/* CERR_NOT_FOUND when target is not a member. */
+int store_group_remove(struct store *s, const char *group, const char *target,
+    struct cerr *err);
+/* Groups in name order. */
+int store_group_list(struct store *s, store_name_cb cb, void *arg,
+    struct cerr *err);
+/* Members in name order; CERR_NOT_FOUND when the group is absent. */
+int store_group_members(struct store *s, const char *group, store_name_cb cb,
+    void *arg, struct cerr *err);
+
 #endif

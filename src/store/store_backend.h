@@ -77,6 +77,18 @@ struct store_ops {
 	    store_run_cb cb, void *arg, struct cerr *err);
 	int (*history_trim)(
 	    void *be, int64_t max_rows, int64_t max_per_job, struct cerr *err);
+
+	int (*group_create)(
+	    void *be, const char *name, int64_t now, struct cerr *err);
+	int (*group_delete)(void *be, const char *name, struct cerr *err);
+	int (*group_add)(void *be, const char *group, const char *target,
+	    int *added_out, struct cerr *err);
+	int (*group_remove)(void *be, const char *group, const char *target,
+	    struct cerr *err);
+	int (*group_list)(void *be, store_name_cb cb, void *arg,
+	    struct cerr *err);
+	int (*group_members)(void *be, const char *group, store_name_cb cb,
+	    void *arg, struct cerr *err);
 };
 
 /* What store.c holds: the table and the backend's own state. */

@@ -366,6 +366,12 @@ static const struct store_ops sqlite_ops = {
     .run_put = store_sqlite_run_put,
     .run_list = store_sqlite_run_list,
     .history_trim = store_sqlite_run_trim,
+    .group_create = store_sqlite_group_create,
+    .group_delete = store_sqlite_group_delete,
+    .group_add = store_sqlite_group_add,
+    .group_remove = store_sqlite_group_remove,
+    .group_list = store_sqlite_group_list,
+    .group_members = store_sqlite_group_members,
 };
 
 int

@@ -76,6 +76,12 @@ int store_sqlite_tx_enter(
 int store_sqlite_tx_leave(
     struct store_sqlite *sq, int ok, const char *what, struct cerr *err);
 
+/* Runs sql (one text parameter: key) and calls cb with column 0 of each
+ * row; a non-zero return from cb ends the listing early. */
+int store_sqlite_list_names(struct store_sqlite *sq, const char *sql,
+    const char *key, store_name_cb cb, void *arg, const char *what,
+    struct cerr *err);
+
 /* Column text as a C string ("" for NULL), borrowed until the next step. */
 const char *store_sqlite_text(sqlite3_stmt *st, int col);
 /* Copies column text into a fixed array (always terminated). */
@@ -138,6 +144,18 @@ int store_sqlite_instr_clear(void *be, int64_t id, struct cerr *err);
 int store_sqlite_instr_drop_pending(
     void *be, const char *target, struct cerr *err);
 int store_sqlite_instr_trim(void *be, int64_t keep, struct cerr *err);
+
+int store_sqlite_group_create(
+    void *be, const char *name, int64_t now, struct cerr *err);
+int store_sqlite_group_delete(void *be, const char *name, struct cerr *err);
+int store_sqlite_group_add(void *be, const char *group, const char *target,
+    int *added_out, struct cerr *err);
+int store_sqlite_group_remove(void *be, const char *group, const char *target,
+    struct cerr *err);
+int store_sqlite_group_list(
+    void *be, store_name_cb cb, void *arg, struct cerr *err);
+int store_sqlite_group_members(void *be, const char *group, store_name_cb cb,
+    void *arg, struct cerr *err);
 
 int store_sqlite_run_put(void *be, const struct store_run *r, struct cerr *err);
 int store_sqlite_run_list(void *be, const struct store_run_filter *f,

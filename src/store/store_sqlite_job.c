@@ -233,8 +233,8 @@ out:
 	return store_sqlite_tx_leave(sq, rc == 0, "set job targets", err);
 }
 
-static int
-list_names(struct store_sqlite *sq, const char *sql, const char *key,
+int
+store_sqlite_list_names(struct store_sqlite *sq, const char *sql, const char *key,
     store_name_cb cb, void *arg, const char *what, struct cerr *err)
 {
 	sqlite3_stmt *st = NULL;
@@ -263,7 +263,7 @@ int
 store_sqlite_job_targets_list(
     void *be, const char *job, store_name_cb cb, void *arg, struct cerr *err)
 {
-	return list_names(
+	return store_sqlite_list_names(
 	    be, sql_aims_of_job, job, cb, arg, "list job targets", err);
 }
 
@@ -271,6 +271,6 @@ int
 store_sqlite_job_of_target_list(
     void *be, const char *target, store_name_cb cb, void *arg, struct cerr *err)
 {
-	return list_names(
+	return store_sqlite_list_names(
 	    be, sql_aims_of_target, target, cb, arg, "list target jobs", err);
 }

@@ -81,6 +81,14 @@ static const struct {
 	{EVHTTP_REQ_POST, "/v1/poll", HTTP_TARGET},
 	{EVHTTP_REQ_POST, "/v1/outbox", HTTP_TARGET},
 	{EVHTTP_REQ_POST, "/v1/defect", HTTP_TARGET},
+	{EVHTTP_REQ_GET, "/v1/groups", HTTP_READERS},
+	{EVHTTP_REQ_POST, "/v1/groups", HTTP_ADMIN},
+	{EVHTTP_REQ_DELETE, "/v1/groups/{name}", HTTP_ADMIN},
+	{EVHTTP_REQ_POST, "/v1/groups/{name}/members", HTTP_ADMIN},
+	{EVHTTP_REQ_DELETE, "/v1/groups/{name}/members/{target}", HTTP_ADMIN},
+	{EVHTTP_REQ_POST, "/v1/downloadlist/{id}/clear", HTTP_ADMIN},
+	{EVHTTP_REQ_POST, "/v1/targets/{name}/resync", HTTP_ADMIN},
+	{EVHTTP_REQ_POST, "/v1/targets/{name}/settings", HTTP_ADMIN},
 };
 
 static void
