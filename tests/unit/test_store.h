@@ -272,6 +272,15 @@ collect_name(void *arg, const char *name)
 	return nm->stop_after != 0 && nm->n >= nm->stop_after;
 }
 
+static inline int
+collect_target(void *arg, const struct store_target *t)
+{
+	struct names *nm = arg;
+
+	snprintf(nm->v[nm->n++], sizeof(nm->v[0]), "%s", t->name);
+	return nm->stop_after != 0 && nm->n >= nm->stop_after;
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
 
 #endif
