@@ -19,11 +19,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/log.h"
 #include "store/store_backend.h"
 
 #define MIN_SERVER_VERSION 120000 /* MATERIALIZED CTEs, identity */
+/* A lost server is tried again at most this often: each try may block
+ * the caller for the connect timeout. */
+#define RETRY_S 10
 
 static const char sql_begin[] = "BEGIN";
 static const char sql_commit[] = "COMMIT";
@@ -177,6 +181,15 @@ ignore_notice(void *arg, const PGresult *res)
 {
 }
 
+static int64_t
+monotonic_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
 /* Opens the connection again after it was lost. Statements prepared on
  * the old one are gone with it. */
 static int
@@ -184,13 +197,25 @@ reconnect(struct store_pg *pg, const char *what, struct cerr *err)
 {
 	char label[300];
 
+	if (pg->retry_at != 0 && monotonic_s() < pg->retry_at)
+		return cerr_set(err, CERR_STORE,
+		    "store: %s: no connection to the database (%s); next try "
+		    "within %d s",
+		    what, pg->down, RETRY_S);
 	log_warn("store_reconnect", "store=%s",
 	    log_quote(label, sizeof(label), pg->label));
 	pg->nstmts = 0;
 	PQreset(pg->conn);
-	if (PQstatus(pg->conn) != CONNECTION_OK)
-		return store_pg_fail(pg, NULL, what, err);
-	return run_fixed(pg, sql_session, what, err);
+	if (PQstatus(pg->conn) != CONNECTION_OK ||
+	    run_fixed(pg, sql_session, what, err) < 0) {
+		if (PQstatus(pg->conn) != CONNECTION_OK)
+			store_pg_fail(pg, NULL, what, err);
+		one_line(PQerrorMessage(pg->conn), pg->down, sizeof(pg->down));
+		pg->retry_at = monotonic_s() + RETRY_S;
+		return -1;
+	}
+	pg->retry_at = 0;
+	return 0;
 }
 
 /* Ends whatever transaction the server still has open on this

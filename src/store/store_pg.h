@@ -50,6 +50,11 @@ struct store_pg {
 	const char *stmts[STORE_PG_STMT_MAX];
 	int nstmts;
 	char sqlstate[6]; /* of the last failed statement, or "" */
+	/* After a failed reconnect, calls fail at once until retry_at
+	 * (monotonic seconds) with the reason, instead of each waiting out
+	 * a connect timeout. */
+	int64_t retry_at;
+	char down[200];
 };
 
 /* A statement's parameters, all sent as text. Text is borrowed until the

@@ -2,7 +2,7 @@
  * Unit tests for opening the master store: bad specs, schema versions
  * (an existing store, a newer one, another program's), two stores on one
  * database (masters sharing PostgreSQL), two opening a new one at once,
- * and (PostgreSQL) a lost connection. SQLite by default; PostgreSQL when
+ * and (PostgreSQL) a lost connection and an unreachable server. SQLite by default; PostgreSQL when
  * COHORT_TEST_PG_URL is set (test_store.h).
  */
 #include <sys/wait.h>
@@ -289,6 +289,56 @@ test_connection_lost(void **state)
 	assert_int_equal(t.unread, 1);
 }
 
+/* Runs SQL on another database of the store's cluster (template1): what
+ * cannot run while the store's own database refuses connections. */
+static void
+raw_exec_elsewhere(const char *url, const char *sql)
+{
+	const char *keys[] = {"dbname", "dbname", NULL};
+	const char *vals[] = {url, "template1", NULL};
+	PGconn *c = PQconnectdbParams(keys, vals, 1);
+	PGresult *res;
+
+	if (PQstatus(c) != CONNECTION_OK)
+		fail_msg("connect: %s", PQerrorMessage(c));
+	res = PQexec(c, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(c));
+	PQclear(res);
+	PQfinish(c);
+}
+
+/* PostgreSQL only: while the server cannot be reached again, the store
+ * tries once and then fails at once with the reason, instead of making
+ * every call wait out a connect timeout. */
+static void
+test_server_gone(void **state)
+{
+	struct fx *fx = *state;
+	struct store_target t;
+	struct cerr err;
+	char db[64], sql[160];
+
+	if (!fx->pg)
+		skip();
+	add_target(fx->s, "web-1");
+	raw_text(fx->path, "SELECT current_database()", db, sizeof(db));
+	kill_connection(fx);
+	snprintf(sql, sizeof(sql),
+	    "ALTER DATABASE \"%s\" ALLOW_CONNECTIONS false", db);
+	raw_exec_elsewhere(fx->path, sql);
+	expect_err(store_target_get(fx->s, "web-1", &t, &err), &err, CERR_STORE,
+	    "store: get target: ");
+	expect_err(store_target_get(fx->s, "web-1", &t, &err), &err, CERR_STORE,
+	    "not currently accepting connections");
+	expect_err(store_target_get(fx->s, "web-1", &t, &err), &err, CERR_STORE,
+	    "next try within");
+	assert_non_null(strstr(err.msg, "not currently accepting"));
+	snprintf(sql, sizeof(sql),
+	    "ALTER DATABASE \"%s\" ALLOW_CONNECTIONS true", db);
+	raw_exec_elsewhere(fx->path, sql);
+}
+
 int
 main(void)
 {
@@ -298,6 +348,7 @@ main(void)
 	    T(test_two_stores),
 	    T(test_open_together),
 	    T(test_connection_lost),
+	    T(test_server_gone),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
