@@ -344,8 +344,8 @@ pipe_send(PGconn *c, const struct stmt *st)
 }
 
 /* Sends the queries of one guarded statement and its sync; reads their
- * nq results into r. Returns -1 when the connection broke on the way:
- * then it has been reset and the transaction is gone. */
+ * nq results into r. Returns -1 when the pipeline broke on the way (the
+ * connection was lost): then the transaction is gone. */
 static int
 pipe_run(struct store_pg *pg, const struct stmt *st, PGresult **r, int nq)
 {

@@ -39,8 +39,12 @@ if [ "$(id -u)" -eq 0 ]; then
 	as_pg=(runuser -u postgres --)
 fi
 started=0
+watchdog=
 
 cleanup() {
+	if [ -n "$watchdog" ]; then
+		kill "$watchdog" 2>/dev/null || true
+	fi
 	if [ "$started" = 1 ]; then
 		"${as_pg[@]}" "$bindir/pg_ctl" -D "$dir/data" -m fast -w \
 		    stop >/dev/null 2>&1 ||
@@ -65,6 +69,15 @@ print(s.getsockname()[1])'
 	cat "$dir/initdb.log" >&2
 	exit 1
 }
+
+# Killed outright (a test timeout's SIGKILL), this script runs no trap:
+# a watchdog then stops the server once the script's PID is gone.
+(
+	tail --pid=$$ -f /dev/null
+	"${as_pg[@]}" "$bindir/pg_ctl" -D "$dir/data" -m immediate stop
+	rm -rf "$dir"
+) </dev/null >/dev/null 2>&1 &
+watchdog=$!
 
 port=
 for attempt in 1 2 3 4 5; do
