@@ -455,6 +455,46 @@ test_transactions(void **state)
 	assert_int_equal(t.unread, 2);
 }
 
+/* An I/O error at commit time: a deferred trigger on jobs raises what a
+ * failing fsync would. */
+#define PG_COMMIT_FAILS                                                        \
+	"CREATE FUNCTION fail_commit() RETURNS trigger LANGUAGE plpgsql AS $$" \
+	" BEGIN RAISE EXCEPTION 'could not fsync file: Input/output error'"    \
+	" USING ERRCODE = 'io_error'; END $$;"                                 \
+	" CREATE CONSTRAINT TRIGGER fail_commit AFTER INSERT ON jobs"          \
+	" DEFERRABLE INITIALLY DEFERRED"                                       \
+	" FOR EACH ROW EXECUTE FUNCTION fail_commit()"
+
+/* PostgreSQL only (SQLite has no deferred failures to provoke): a commit
+ * that fails undoes the whole transaction, and the store goes on. */
+static void
+test_commit_fails(void **state)
+{
+	struct fx *fx = *state;
+	struct store_target t;
+	struct cerr err;
+	int64_t id;
+
+	if (!fx->pg)
+		skip();
+	add_target(fx->s, "web-1");
+	raw_exec(fx->path, PG_COMMIT_FAILS);
+	assert_int_equal(store_begin(fx->s, &err), 0);
+	post(fx->s, "web-1", INSTR_INSERT, &id);
+	assert_int_equal(store_job_put(fx->s, "j", "{}", 1, NULL, &err), 0);
+	expect_err(store_commit(fx->s, &err), &err, CERR_STORE,
+	    "store: commit: could not fsync file");
+	expect_err(store_commit(fx->s, &err), &err, CERR_INTERNAL,
+	    "no transaction is open");
+	/* Without store_begin(), the call's own commit fails the same way. */
+	expect_err(store_job_put(fx->s, "j", "{}", 1, NULL, &err), &err,
+	    CERR_STORE, "store: put job: could not fsync file");
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM jobs"), 0);
+	post(fx->s, "web-1", INSTR_START, &id);
+	assert_int_equal(store_target_get(fx->s, "web-1", &t, &err), 0);
+	assert_int_equal(t.unread, 1);
+}
+
 /* PostgreSQL's disk-full error, raised once instructions holds 20 rows:
  * the server's own SQLSTATE and wording, on demand. */
 #define PG_FULL_TRIGGER                                                        \
@@ -580,6 +620,7 @@ main(void)
 	    T(test_target_delete_cascade),
 	    T(test_transactions),
 	    T(test_store_full),
+	    T(test_commit_fails),
 	    T(test_reentrant_listing),
 	};
 
