@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "store/store_backend.h"
+#include "store/store_pg.h"
 
 #define HASH_HEX_LEN 64 /* SHA-256 */
 
@@ -83,12 +84,11 @@ store_open(const char *spec, struct store **out, struct cerr *err)
 		return cerr_set(err, CERR_INTERNAL, "store: out of memory");
 	if (strncmp(spec, "postgresql://", 13) == 0 ||
 	    strncmp(spec, "postgres://", 11) == 0) {
-		cerr_set(
-		    err, CERR_INVALID, "store: PostgreSQL store not built yet");
+		if (store_pg_open(spec, s, err) < 0)
+			goto out;
+	} else if (store_sqlite_open(spec, s, err) < 0) {
 		goto out;
 	}
-	if (store_sqlite_open(spec, s, err) < 0)
-		goto out;
 	*out = s;
 	s = NULL;
 	rc = 0;

@@ -1,8 +1,9 @@
 /*
- * Unit tests for the master store (SQLite backend): opening and schema
- * versions, targets, enlistment tokens, revocation, jobs and their aims,
- * transactions. The download list is in test_store_instr.c, history in
- * test_store_history.c.
+ * Unit tests for the master store: targets, enlistment tokens,
+ * revocation, jobs and their aims, transactions. Opening is in
+ * test_store_open.c, the download list in test_store_instr.c, history in
+ * test_store_history.c. SQLite by default; PostgreSQL when
+ * COHORT_TEST_PG_URL is set (test_store.h).
  */
 #include "test_store.h"
 
@@ -11,102 +12,7 @@
 #define H1 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define H2 "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
 
-/* ---- opening ----------------------------------------------------------- */
-
-static const struct {
-	const char *spec;
-	enum cerr_code code;
-	const char *msg;
-} open_cases[] = {
-    {"", CERR_INVALID, "empty store spec"},
-    {"postgresql://db/cohort", CERR_INVALID, "PostgreSQL store not built"},
-    {"postgres://db/cohort", CERR_INVALID, "PostgreSQL store not built"},
-    {"/nonexistent-cohort-dir/x/store.db", CERR_STORE,
-	"store: open /nonexistent-cohort-dir/x/store.db: unable to open"},
-};
-
-static void
-test_open_cases(void **state)
-{
-	struct store *s = NULL;
-	struct cerr err;
-
-	for (size_t i = 0; i < sizeof(open_cases) / sizeof(open_cases[0]);
-	     i++) {
-		int rc = store_open(open_cases[i].spec, &s, &err);
-
-		if (rc == 0)
-			fail_msg("case %zu opened", i);
-		expect_err(rc, &err, open_cases[i].code, open_cases[i].msg);
-	}
-	store_close(NULL);
-}
-
-static void
-test_open_versions(void **state)
-{
-	struct fx *fx = *state;
-	struct store *s = NULL;
-	struct cerr err;
-	char other[160], mode[16], sql[64];
-
-	/* Opening an existing store again works and keeps the data. */
-	add_target(fx->s, "web-1");
-	store_close(fx->s);
-	fx->s = NULL;
-	assert_int_equal(store_open(fx->path, &fx->s, &err), 0);
-	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"),
-	    STORE_SQLITE_SCHEMA_VERSION);
-	assert_int_equal(
-	    raw_int(fx->path, "PRAGMA application_id"), STORE_SQLITE_APP_ID);
-	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM targets"), 1);
-	raw_text(fx->path, "PRAGMA journal_mode", mode, sizeof(mode));
-	assert_string_equal(mode, "wal");
-
-	/* A store from a newer release is refused and left alone. */
-	store_close(fx->s);
-	fx->s = NULL;
-	raw_exec(fx->path, "PRAGMA user_version = 999");
-	expect_err(store_open(fx->path, &s, &err), &err, CERR_STORE,
-	    "schema version 999 is newer");
-	assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 999);
-	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
-	    STORE_SQLITE_SCHEMA_VERSION);
-	raw_exec(fx->path, sql);
-	assert_int_equal(store_open(fx->path, &fx->s, &err), 0);
-
-	/* Another program's database, and a file that is no database. */
-	snprintf(other, sizeof(other), "%s/other.db", fx->dir);
-	raw_exec(other, "CREATE TABLE mine (x)");
-	expect_err(store_open(other, &s, &err), &err, CERR_STORE,
-	    "not a cohort store");
-	unlink(other);
-	{
-		FILE *f = fopen(other, "w");
-
-		assert_non_null(f);
-		fputs("this is not a database, just some text to fill the "
-		      "first page of the file ............................\n",
-		    f);
-		fclose(f);
-	}
-	expect_err(
-	    store_open(other, &s, &err), &err, CERR_STORE, "not a database");
-	unlink(other);
-}
-
 /* ---- targets ----------------------------------------------------------- */
-
-/* ---- targets ----------------------------------------------------------- */
-
-static int
-collect_target(void *arg, const struct store_target *t)
-{
-	struct names *nm = arg;
-
-	snprintf(nm->v[nm->n++], sizeof(nm->v[0]), "%s", t->name);
-	return nm->stop_after != 0 && nm->n >= nm->stop_after;
-}
 
 static void
 test_target_basics(void **state)
@@ -484,6 +390,23 @@ test_target_delete_cascade(void **state)
 
 /* ---- transactions ------------------------------------------------------ */
 
+/* Ends the store's transaction on its own connection, behind its back. */
+static void
+rollback_behind(struct fx *fx)
+{
+	PGresult *res;
+
+	if (fx->pg) {
+		res = PQexec(((struct store_pg *)fx->s->be)->conn, "ROLLBACK");
+		assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+		PQclear(res);
+		return;
+	}
+	assert_int_equal(sqlite3_exec(((struct store_sqlite *)fx->s->be)->db,
+			     "ROLLBACK", NULL, NULL, NULL),
+	    SQLITE_OK);
+}
+
 static void
 test_transactions(void **state)
 {
@@ -517,12 +440,11 @@ test_transactions(void **state)
 	assert_int_equal(t.unread, 1);
 	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM jobs"), 1);
 
-	/* When SQLite ends the transaction by itself (as after an I/O
-	 * error), later calls are refused instead of committing alone. */
+	/* When the backend ends the transaction by itself (as SQLite does
+	 * after an I/O error), later calls are refused instead of
+	 * committing alone. */
 	assert_int_equal(store_begin(fx->s, &err), 0);
-	assert_int_equal(sqlite3_exec(((struct store_sqlite *)fx->s->be)->db,
-			     "ROLLBACK", NULL, NULL, NULL),
-	    SQLITE_OK);
+	rollback_behind(fx);
 	expect_err(
 	    store_instr_post(fx->s, "web-1", INSTR_STOP, "j", "", 1, &id, &err),
 	    &err, CERR_STORE, "rolled back after an earlier error");
@@ -533,17 +455,99 @@ test_transactions(void **state)
 	assert_int_equal(t.unread, 2);
 }
 
-/* A full disk (here: a page limit) is CERR_STORE with SQLite's message,
- * changes nothing, and the store works again once there is room. */
+/* An I/O error at commit time: a deferred trigger on jobs raises what a
+ * failing fsync would. */
+#define PG_COMMIT_FAILS                                                        \
+	"CREATE FUNCTION fail_commit() RETURNS trigger LANGUAGE plpgsql AS $$" \
+	" BEGIN RAISE EXCEPTION 'could not fsync file: Input/output error'"    \
+	" USING ERRCODE = 'io_error'; END $$;"                                 \
+	" CREATE CONSTRAINT TRIGGER fail_commit AFTER INSERT ON jobs"          \
+	" DEFERRABLE INITIALLY DEFERRED"                                       \
+	" FOR EACH ROW EXECUTE FUNCTION fail_commit()"
+
+/* PostgreSQL only (SQLite has no deferred failures to provoke): a commit
+ * that fails undoes the whole transaction, and the store goes on. */
+static void
+test_commit_fails(void **state)
+{
+	struct fx *fx = *state;
+	struct store_target t;
+	struct cerr err;
+	int64_t id;
+
+	if (!fx->pg)
+		skip();
+	add_target(fx->s, "web-1");
+	raw_exec(fx->path, PG_COMMIT_FAILS);
+	assert_int_equal(store_begin(fx->s, &err), 0);
+	post(fx->s, "web-1", INSTR_INSERT, &id);
+	assert_int_equal(store_job_put(fx->s, "j", "{}", 1, NULL, &err), 0);
+	expect_err(store_commit(fx->s, &err), &err, CERR_STORE,
+	    "store: commit: could not fsync file");
+	expect_err(store_commit(fx->s, &err), &err, CERR_INTERNAL,
+	    "no transaction is open");
+	/* Without store_begin(), the call's own commit fails the same way. */
+	expect_err(store_job_put(fx->s, "j", "{}", 1, NULL, &err), &err,
+	    CERR_STORE, "store: put job: could not fsync file");
+	assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM jobs"), 0);
+	post(fx->s, "web-1", INSTR_START, &id);
+	assert_int_equal(store_target_get(fx->s, "web-1", &t, &err), 0);
+	assert_int_equal(t.unread, 1);
+}
+
+/* PostgreSQL's disk-full error, raised once instructions holds 20 rows:
+ * the server's own SQLSTATE and wording, on demand. */
+#define PG_FULL_TRIGGER                                                        \
+	"CREATE FUNCTION full_disk() RETURNS trigger LANGUAGE plpgsql AS $$"   \
+	" BEGIN IF (SELECT count(*) FROM instructions) >= 20 THEN"             \
+	" RAISE EXCEPTION 'could not extend file: No space left on device'"    \
+	" USING ERRCODE = 'disk_full'; END IF; RETURN NEW; END $$;"            \
+	" CREATE TRIGGER full_disk BEFORE INSERT ON instructions"              \
+	" FOR EACH ROW EXECUTE FUNCTION full_disk()"
+
+/* Fills the store's disk soon (SQLite: a page limit); returns the
+ * backend's message for a full disk. */
+static const char *
+limit_space(struct fx *fx)
+{
+	char sql[64];
+
+	if (fx->pg) {
+		raw_exec(fx->path, PG_FULL_TRIGGER);
+		return "could not extend file: No space left on device";
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld",
+	    (long long)raw_int(fx->path, "PRAGMA page_count") + 40);
+	assert_int_equal(sqlite3_exec(((struct store_sqlite *)fx->s->be)->db,
+			     sql, NULL, NULL, NULL),
+	    SQLITE_OK);
+	return "database or disk is full";
+}
+
+static void
+unlimit_space(struct fx *fx)
+{
+	if (fx->pg) {
+		raw_exec(fx->path, "DROP TRIGGER full_disk ON instructions");
+		return;
+	}
+	assert_int_equal(
+	    sqlite3_exec(((struct store_sqlite *)fx->s->be)->db,
+		"PRAGMA max_page_count = 100000", NULL, NULL, NULL),
+	    SQLITE_OK);
+}
+
+/* A full disk is CERR_STORE with the backend's message, changes
+ * nothing, and the store works again once there is room. */
 static void
 test_store_full(void **state)
 {
 	struct fx *fx = *state;
-	struct store_sqlite *sq = fx->s->be;
 	struct store_target t;
 	struct cerr err;
 	char *big = malloc(64 * 1024);
-	char sql[64];
+	char want[160];
+	const char *full;
 	int64_t id, unread;
 	int rc = 0;
 
@@ -551,15 +555,12 @@ test_store_full(void **state)
 	memset(big, 'x', 64 * 1024 - 1);
 	big[64 * 1024 - 1] = '\0';
 	add_target(fx->s, "web-1");
-	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld",
-	    (long long)raw_int(fx->path, "PRAGMA page_count") + 40);
-	assert_int_equal(
-	    sqlite3_exec(sq->db, sql, NULL, NULL, NULL), SQLITE_OK);
+	full = limit_space(fx);
 	for (int i = 0; i < 100 && rc == 0; i++)
 		rc = store_instr_post(
 		    fx->s, "web-1", INSTR_INSERT, "j", big, 1, &id, &err);
-	expect_err(rc, &err, CERR_STORE,
-	    "store: post instruction: database or disk is full");
+	snprintf(want, sizeof(want), "store: post instruction: %s", full);
+	expect_err(rc, &err, CERR_STORE, want);
 
 	/* Inside a transaction: the call fails, the rollback undoes it. */
 	assert_int_equal(store_target_get(fx->s, "web-1", &t, &err), 0);
@@ -569,17 +570,14 @@ test_store_full(void **state)
 	for (int i = 0; i < 100 && rc == 0; i++)
 		rc = store_instr_post(
 		    fx->s, "web-1", INSTR_INSERT, "j", big, 1, &id, &err);
-	expect_err(rc, &err, CERR_STORE, "database or disk is full");
+	expect_err(rc, &err, CERR_STORE, full);
 	store_rollback(fx->s);
 	assert_int_equal(store_target_get(fx->s, "web-1", &t, &err), 0);
 	assert_int_equal(t.unread, unread);
-	assert_int_equal(sqlite3_exec(sq->db, "PRAGMA max_page_count = 100000",
-			     NULL, NULL, NULL),
-	    SQLITE_OK);
+	unlimit_space(fx);
 	post(fx->s, "web-1", INSTR_START, &id);
 	free(big);
 }
-
 static int
 nested_list(void *arg, const struct store_job *j)
 {
@@ -611,8 +609,6 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_open_cases),
-	    T(test_open_versions),
 	    T(test_target_basics),
 	    T(test_target_updates),
 	    T(test_target_readd_after_defect),
@@ -624,6 +620,7 @@ main(void)
 	    T(test_target_delete_cascade),
 	    T(test_transactions),
 	    T(test_store_full),
+	    T(test_commit_fails),
 	    T(test_reentrant_listing),
 	};
 

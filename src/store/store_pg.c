@@ -1,0 +1,740 @@
+/*
+ * store_pg: the PostgreSQL backend's connection, statement execution,
+ * transactions and error mapping, and the function table store.c
+ * dispatches through. The calls themselves live in store_pg_<area>.c and
+ * the schema in store_pg_schema.c.
+ *
+ * One synchronous libpq connection per store. Statements are prepared on
+ * it once and run by name; inside store_begin() each one runs under a
+ * savepoint sent in the same round trip (pipeline mode), because
+ * PostgreSQL would otherwise abort the whole transaction on one failing
+ * statement where SQLite undoes only that statement. A connection lost
+ * outside a transaction is opened again by the next call; one lost inside
+ * a transaction fails that transaction (as a failed commit would), and
+ * every call until store_commit()/store_rollback() says so.
+ */
+#include "store/store_pg.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "store/store_backend.h"
+
+#define MIN_SERVER_VERSION 120000 /* MATERIALIZED CTEs, identity */
+/* A lost server is tried again at most this often: each try may block
+ * the caller for the connect timeout. */
+#define RETRY_S 10
+
+static const char sql_begin[] = "BEGIN";
+static const char sql_commit[] = "COMMIT";
+static const char sql_rollback[] = "ROLLBACK";
+static const char sql_call[] = "SAVEPOINT call";
+static const char sql_call_release[] = "RELEASE SAVEPOINT call";
+static const char sql_call_undo[] =
+    "ROLLBACK TO SAVEPOINT call; RELEASE SAVEPOINT call";
+static const char sql_stmt[] = "SAVEPOINT stmt";
+static const char sql_stmt_release[] = "RELEASE SAVEPOINT stmt";
+static const char sql_stmt_undo[] =
+    "ROLLBACK TO SAVEPOINT stmt; RELEASE SAVEPOINT stmt";
+/* SQLite's busy timeout, as a lock timeout: a call waits that long for a
+ * row another session holds, then fails with CERR_STORE instead of
+ * hanging the daemon. Kept when the URL or role set one already. */
+static const char sql_session[] =
+    "SELECT set_config('lock_timeout', '5s', false)"
+    " WHERE current_setting('lock_timeout') = '0'";
+
+static const char msg_tx_lost[] =
+    "the transaction was rolled back after an earlier error";
+
+/* A statement about to run: the static SQL and where it is cached. */
+struct stmt {
+	const char *sql;
+	const struct store_pg_params *p;
+	int slot; /* index in pg->stmts, -1: runs unnamed */
+	int prepare; /* not yet prepared on this connection */
+	char name[16];
+};
+
+void
+store_pg_param_text(struct store_pg_params *p, const char *s)
+{
+	if (p->n >= STORE_PG_PARAMS_MAX) {
+		p->overflow = 1;
+		return;
+	}
+	p->v[p->n++] = s;
+}
+
+void
+store_pg_param_int(struct store_pg_params *p, int64_t v)
+{
+	if (p->n >= STORE_PG_PARAMS_MAX) {
+		p->overflow = 1;
+		return;
+	}
+	snprintf(p->num[p->n], sizeof(p->num[0]), "%" PRId64, v);
+	p->v[p->n] = p->num[p->n];
+	p->n++;
+}
+
+/* Whether a SQLSTATE is a failure of the server, its storage, the
+ * connection or the environment, not of our SQL. None at all means libpq
+ * itself failed: the connection. */
+static int
+server_failure(const char *state)
+{
+	static const char *const classes[] = {"08", "25", "28", "3D", "40",
+	    "53", "54", "55", "57", "58", "F0", "XX"};
+
+	if (state == NULL || state[0] == '\0')
+		return 1;
+	if (strcmp(state, "42501") == 0) /* insufficient privilege */
+		return 1;
+	if (strcmp(state, "08P01") == 0) /* protocol violation: ours */
+		return 0;
+	for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
+		if (strncmp(state, classes[i], 2) == 0)
+			return 1;
+	return 0;
+}
+
+/* Copies a libpq message as one line: line breaks and tabs become
+ * single spaces, trailing white space goes. */
+static void
+one_line(const char *msg, char *out, size_t size)
+{
+	size_t n = 0;
+	int space = 0;
+
+	for (; *msg != '\0' && n + 1 < size; msg++) {
+		if (*msg == '\n' || *msg == '\t' || *msg == '\r' ||
+		    *msg == ' ') {
+			space = n > 0;
+			continue;
+		}
+		if (space && n + 2 < size)
+			out[n++] = ' ';
+		space = 0;
+		out[n++] = *msg;
+	}
+	out[n] = '\0';
+}
+
+int
+store_pg_fail(struct store_pg *pg, const PGresult *res, const char *what,
+    struct cerr *err)
+{
+	const char *state = NULL, *msg = NULL;
+	enum cerr_code code = CERR_INTERNAL;
+	char text[CERR_MSG_MAX];
+
+	if (res != NULL) {
+		state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+		if (msg == NULL && PQresultErrorMessage(res)[0] != '\0')
+			msg = PQresultErrorMessage(res);
+	}
+	if (msg == NULL)
+		msg = PQerrorMessage(pg->conn);
+	one_line(msg, text, sizeof(text));
+	if (text[0] == '\0')
+		snprintf(text, sizeof(text), "no answer from the server");
+	snprintf(pg->sqlstate, sizeof(pg->sqlstate), "%s",
+	    state != NULL ? state : "");
+	if (state != NULL &&
+	    (strcmp(state, "22021") == 0 || strcmp(state, "22P05") == 0))
+		code = CERR_INVALID; /* text that is not UTF-8 */
+	else if (server_failure(state))
+		code = CERR_STORE;
+	return cerr_set(err, code, "store: %s: %s", what, text);
+}
+
+static int
+result_ok(const PGresult *res)
+{
+	ExecStatusType st = PQresultStatus(res);
+
+	return res != NULL && (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK);
+}
+
+/* Runs a fixed command without parameters (transaction control, session
+ * set-up); the simple protocol needs no preparing. */
+static int
+run_fixed(
+    struct store_pg *pg, const char *sql, const char *what, struct cerr *err)
+{
+	PGresult *res = PQexec(pg->conn, sql);
+	int rc = 0;
+
+	if (!result_ok(res))
+		rc = store_pg_fail(pg, res, what, err);
+	PQclear(res);
+	return rc;
+}
+
+static void
+ignore_notice(void *arg, const PGresult *res)
+{
+}
+
+static int64_t
+monotonic_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+/* Opens the connection again after it was lost. Statements prepared on
+ * the old one are gone with it. */
+static int
+reconnect(struct store_pg *pg, const char *what, struct cerr *err)
+{
+	char label[300];
+
+	if (pg->retry_at != 0 && monotonic_s() < pg->retry_at)
+		return cerr_set(err, CERR_STORE,
+		    "store: %s: no connection to the database (%s); next try "
+		    "within %d s",
+		    what, pg->down, RETRY_S);
+	log_warn("store_reconnect", "store=%s",
+	    log_quote(label, sizeof(label), pg->label));
+	pg->nstmts = 0;
+	PQreset(pg->conn);
+	if (PQstatus(pg->conn) != CONNECTION_OK ||
+	    run_fixed(pg, sql_session, what, err) < 0) {
+		if (PQstatus(pg->conn) != CONNECTION_OK)
+			store_pg_fail(pg, NULL, what, err);
+		one_line(PQerrorMessage(pg->conn), pg->down, sizeof(pg->down));
+		pg->retry_at = monotonic_s() + RETRY_S;
+		return -1;
+	}
+	pg->retry_at = 0;
+	return 0;
+}
+
+/* Ends whatever transaction the server still has open on this
+ * connection (after a failure, or one begun behind our back). */
+static void
+abandon(struct store_pg *pg, const char *what)
+{
+	PGTransactionStatusType ts = PQtransactionStatus(pg->conn);
+	struct cerr ignored;
+
+	if ((ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR) &&
+	    run_fixed(pg, sql_rollback, what, &ignored) < 0)
+		log_warn(
+		    "store_rollback", "call=%s error=%s", what, ignored.msg);
+}
+
+/* Makes the connection ready for a statement. Inside a transaction
+ * (store_begin() or a call's bracket) it must still be open: the server
+ * or a lost connection may have ended it, and running on would commit
+ * later calls on their own while the caller believes them grouped.
+ * Outside one, a lost connection is opened again. */
+static int
+ready(struct store_pg *pg, const char *what, struct cerr *err)
+{
+	PGTransactionStatusType ts = PQtransactionStatus(pg->conn);
+
+	if (pg->in_tx || pg->depth > 0) {
+		if (ts == PQTRANS_INTRANS)
+			return 0;
+		return cerr_set(err, CERR_STORE, "store: %s", msg_tx_lost);
+	}
+	if (PQstatus(pg->conn) != CONNECTION_OK)
+		return reconnect(pg, what, err);
+	if (ts != PQTRANS_IDLE)
+		abandon(pg, what);
+	return 0;
+}
+
+/* Finds sql's slot: *prepared when it is prepared on this connection;
+ * -1 when the cache is full (the statement then runs unnamed, which only
+ * costs speed). */
+static int
+stmt_slot(struct store_pg *pg, const char *sql, int *prepared)
+{
+	*prepared = 0;
+	for (int i = 0; i < pg->nstmts; i++) {
+		if (pg->stmts[i] == sql) {
+			*prepared = 1;
+			return i;
+		}
+	}
+	return pg->nstmts < STORE_PG_STMT_MAX ? pg->nstmts : -1;
+}
+
+static void
+remember(struct store_pg *pg, const struct stmt *st)
+{
+	if (st->slot == pg->nstmts) {
+		pg->stmts[st->slot] = st->sql;
+		pg->nstmts++;
+	}
+}
+
+static int
+send_stmt(PGconn *c, const struct stmt *st)
+{
+	int n = st->p != NULL ? st->p->n : 0;
+	const char *const *v = st->p != NULL ? st->p->v : NULL;
+
+	if (st->slot < 0)
+		return PQsendQueryParams(c, st->sql, n, NULL, v, NULL, NULL, 0);
+	return PQsendQueryPrepared(c, st->name, n, v, NULL, NULL, 0);
+}
+
+/* Outside store_begin(): prepare (the first time) and execute. */
+static PGresult *
+exec_plain(struct store_pg *pg, const struct stmt *st, const char *what,
+    struct cerr *err)
+{
+	int n = st->p != NULL ? st->p->n : 0;
+	const char *const *v = st->p != NULL ? st->p->v : NULL;
+	PGresult *res = NULL;
+
+	if (st->prepare) {
+		res = PQprepare(pg->conn, st->name, st->sql, 0, NULL);
+		if (!result_ok(res))
+			goto fail;
+		PQclear(res);
+		remember(pg, st);
+	}
+	if (st->slot < 0)
+		res =
+		    PQexecParams(pg->conn, st->sql, n, NULL, v, NULL, NULL, 0);
+	else
+		res = PQexecPrepared(pg->conn, st->name, n, v, NULL, NULL, 0);
+	if (result_ok(res))
+		return res;
+fail:
+	store_pg_fail(pg, res, what, err);
+	PQclear(res);
+	return NULL;
+}
+
+/* The result of the next query in a pipeline (NULL when there is none:
+ * the connection failed), read up to the NULL that ends it. */
+static PGresult *
+pipe_result(PGconn *c)
+{
+	PGresult *res = PQgetResult(c), *more;
+
+	if (res == NULL || PQresultStatus(res) == PGRES_PIPELINE_SYNC)
+		return res;
+	while ((more = PQgetResult(c)) != NULL)
+		PQclear(more);
+	return res;
+}
+
+static int
+pipe_send(PGconn *c, const struct stmt *st)
+{
+	return PQsendQueryParams(c, sql_stmt, 0, NULL, NULL, NULL, NULL, 0) &&
+	    (!st->prepare || PQsendPrepare(c, st->name, st->sql, 0, NULL)) &&
+	    send_stmt(c, st) &&
+	    PQsendQueryParams(
+		c, sql_stmt_release, 0, NULL, NULL, NULL, NULL, 0);
+}
+
+/* Sends the queries of one guarded statement and its sync; reads their
+ * nq results into r. Returns -1 when the pipeline broke on the way (the
+ * connection was lost): then the transaction is gone. */
+static int
+pipe_run(struct store_pg *pg, const struct stmt *st, PGresult **r, int nq)
+{
+	PGconn *c = pg->conn;
+	struct cerr ignored;
+	int synced;
+
+	if (!PQenterPipelineMode(c))
+		return -1;
+	/* A send that fails shows as a missing or failed result below. */
+	pipe_send(c, st);
+	synced = PQpipelineSync(c);
+	for (int i = 0; synced && i < nq; i++)
+		r[i] = pipe_result(c);
+	if (synced)
+		PQclear(pipe_result(c)); /* the sync, unless read above */
+	if (PQexitPipelineMode(c))
+		return 0;
+	/* Results are missing. A lost connection is opened again by the
+	 * next call outside a transaction; one still up but stuck in
+	 * pipeline mode is opened again now. Either way the transaction is
+	 * gone, and ready() says so. */
+	if (PQstatus(c) == CONNECTION_OK &&
+	    reconnect(pg, "pipeline", &ignored) < 0)
+		log_warn("store_reconnect", "error=%s", ignored.msg);
+	return -1;
+}
+
+/* Inside store_begin(): the statement under its own savepoint, in one
+ * round trip (SAVEPOINT, [Parse,] Execute, RELEASE, Sync). When it fails
+ * the savepoint is rolled back, so the transaction goes on without it,
+ * as SQLite's does after a failed statement. */
+static PGresult *
+exec_guarded(struct store_pg *pg, const struct stmt *st, const char *what,
+    struct cerr *err)
+{
+	PGresult *r[4] = {NULL, NULL, NULL, NULL}, *res = NULL;
+	int nq = st->prepare ? 4 : 3, bad = -1;
+	struct cerr ignored;
+	char state[sizeof(pg->sqlstate)];
+
+	if (pipe_run(pg, st, r, nq) < 0) {
+		store_pg_fail(pg, NULL, what, err);
+		goto out;
+	}
+	for (int i = 0; i < nq && bad < 0; i++)
+		if (!result_ok(r[i]))
+			bad = i;
+	if (st->prepare && result_ok(r[1]))
+		remember(pg, st);
+	if (bad < 0) {
+		res = r[nq - 2];
+		r[nq - 2] = NULL;
+		goto out;
+	}
+	store_pg_fail(pg, r[bad], what, err);
+	memcpy(state, pg->sqlstate, sizeof(state));
+	if (PQtransactionStatus(pg->conn) == PQTRANS_INERROR &&
+	    run_fixed(pg, sql_stmt_undo, what, &ignored) < 0)
+		log_warn(
+		    "store_rollback", "call=%s error=%s", what, ignored.msg);
+	memcpy(pg->sqlstate, state, sizeof(state));
+out:
+	for (int i = 0; i < nq; i++)
+		PQclear(r[i]);
+	return res;
+}
+
+static int
+exec_stmt(struct store_pg *pg, const char *sql, int cache,
+    const struct store_pg_params *p, PGresult **out, const char *what,
+    struct cerr *err)
+{
+	struct stmt st = {.sql = sql, .p = p, .slot = -1};
+	PGresult *res;
+	int prepared = 0;
+
+	if (out != NULL)
+		*out = NULL;
+	pg->sqlstate[0] = '\0';
+	if (p != NULL && p->overflow)
+		return cerr_set(
+		    err, CERR_INTERNAL, "store: %s: too many parameters", what);
+	if (ready(pg, what, err) < 0)
+		return -1;
+	if (cache) {
+		st.slot = stmt_slot(pg, sql, &prepared);
+		st.prepare = st.slot >= 0 && !prepared;
+		snprintf(st.name, sizeof(st.name), "s%d", st.slot);
+	}
+	if (pg->in_tx && pg->depth == 0)
+		res = exec_guarded(pg, &st, what, err);
+	else
+		res = exec_plain(pg, &st, what, err);
+	if (res == NULL)
+		return -1;
+	if (out != NULL)
+		*out = res;
+	else
+		PQclear(res);
+	return 0;
+}
+
+int
+store_pg_query(struct store_pg *pg, const char *sql,
+    const struct store_pg_params *p, PGresult **out, const char *what,
+    struct cerr *err)
+{
+	return exec_stmt(pg, sql, 1, p, out, what, err);
+}
+
+/* The one door every change goes through. A later lease (HA) checks the
+ * master's epoch here, in the same round trip as the write. */
+int
+store_pg_write(struct store_pg *pg, const char *sql,
+    const struct store_pg_params *p, PGresult **out, const char *what,
+    struct cerr *err)
+{
+	return exec_stmt(pg, sql, 1, p, out, what, err);
+}
+
+int
+store_pg_query_once(struct store_pg *pg, const char *sql,
+    const struct store_pg_params *p, PGresult **out, const char *what,
+    struct cerr *err)
+{
+	return exec_stmt(pg, sql, 0, p, out, what, err);
+}
+
+int
+store_pg_run_script(
+    struct store_pg *pg, const char *sql, const char *what, struct cerr *err)
+{
+	pg->sqlstate[0] = '\0';
+	if (ready(pg, what, err) < 0)
+		return -1;
+	return run_fixed(pg, sql, what, err);
+}
+
+int
+store_pg_tx_enter(struct store_pg *pg, const char *what, struct cerr *err)
+{
+	int nested = pg->in_tx || pg->depth > 0;
+
+	if (ready(pg, what, err) < 0 ||
+	    run_fixed(pg, nested ? sql_call : sql_begin, what, err) < 0)
+		return -1;
+	pg->depth++;
+	return 0;
+}
+
+int
+store_pg_tx_leave(
+    struct store_pg *pg, int ok, const char *what, struct cerr *err)
+{
+	struct cerr ignored;
+
+	pg->depth--;
+	if (ok && PQtransactionStatus(pg->conn) != PQTRANS_INTRANS) {
+		cerr_set(err, CERR_STORE, "store: %s: %s", what, msg_tx_lost);
+		ok = 0;
+	}
+	if (pg->in_tx || pg->depth > 0) {
+		if (ok && run_fixed(pg, sql_call_release, what, err) == 0)
+			return 0;
+		if (PQtransactionStatus(pg->conn) != PQTRANS_UNKNOWN &&
+		    run_fixed(pg, sql_call_undo, what, &ignored) < 0)
+			log_warn("store_rollback", "call=%s error=%s", what,
+			    ignored.msg);
+		return -1;
+	}
+	if (ok && run_fixed(pg, sql_commit, what, err) == 0)
+		return 0;
+	abandon(pg, what);
+	return -1;
+}
+
+int64_t
+store_pg_changes(const PGresult *res)
+{
+	return strtoll(PQcmdTuples((PGresult *)res), NULL, 10);
+}
+
+int64_t
+store_pg_int(const PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col))
+		return 0;
+	return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+const char *
+store_pg_text(const PGresult *res, int row, int col)
+{
+	return PQgetvalue(res, row, col); /* "" for NULL */
+}
+
+void
+store_pg_copy(const PGresult *res, int row, int col, char *dst, size_t size)
+{
+	const char *t = store_pg_text(res, row, col);
+	size_t len = strlen(t);
+
+	if (len >= size)
+		len = size - 1;
+	memcpy(dst, t, len);
+	dst[len] = '\0';
+}
+
+/* ---- the explicit transaction ---------------------------------------- */
+
+static int
+pg_begin(void *be, struct cerr *err)
+{
+	struct store_pg *pg = be;
+
+	if (pg->in_tx || pg->depth > 0)
+		return cerr_set(err, CERR_INTERNAL,
+		    "store: begin: a transaction is already open");
+	if (ready(pg, "begin", err) < 0 ||
+	    run_fixed(pg, sql_begin, "begin", err) < 0)
+		return -1;
+	pg->in_tx = 1;
+	return 0;
+}
+
+/* A failed commit leaves no transaction open: what it held is undone. */
+static int
+pg_commit(void *be, struct cerr *err)
+{
+	struct store_pg *pg = be;
+
+	if (!pg->in_tx)
+		return cerr_set(err, CERR_INTERNAL,
+		    "store: commit: no transaction is open");
+	pg->in_tx = 0;
+	if (PQtransactionStatus(pg->conn) != PQTRANS_INTRANS) {
+		abandon(pg, "rollback");
+		return cerr_set(
+		    err, CERR_STORE, "store: commit: %s", msg_tx_lost);
+	}
+	if (run_fixed(pg, sql_commit, "commit", err) == 0)
+		return 0;
+	abandon(pg, "rollback");
+	return -1;
+}
+
+static void
+pg_rollback(void *be)
+{
+	struct store_pg *pg = be;
+
+	if (!pg->in_tx)
+		return;
+	pg->in_tx = 0;
+	abandon(pg, "rollback");
+}
+
+/* ---- opening and closing ---------------------------------------------- */
+
+static void
+pg_close(void *be)
+{
+	struct store_pg *pg = be;
+
+	if (pg == NULL)
+		return;
+	PQfinish(pg->conn); /* an open transaction is rolled back */
+	free(pg);
+}
+
+/* "postgresql://user@host:port/dbname": the store as messages and logs
+ * name it, without its password or any other option. */
+static void
+make_label(const char *url, char *out, size_t size)
+{
+	PQconninfoOption *opts = PQconninfoParse(url, NULL);
+	const char *user = "", *host = "", *port = "", *db = "";
+
+	for (PQconninfoOption *o = opts; o != NULL && o->keyword != NULL; o++) {
+		if (o->val == NULL)
+			continue;
+		if (strcmp(o->keyword, "user") == 0)
+			user = o->val;
+		else if (strcmp(o->keyword, "host") == 0)
+			host = o->val;
+		else if (strcmp(o->keyword, "port") == 0)
+			port = o->val;
+		else if (strcmp(o->keyword, "dbname") == 0)
+			db = o->val;
+	}
+	snprintf(out, size, "postgresql://%s%s%s%s%s/%s", user,
+	    user[0] != '\0' ? "@" : "", host, port[0] != '\0' ? ":" : "", port,
+	    db);
+	PQconninfoFree(opts);
+}
+
+/* Connects with our defaults (which the URL may override) and forces
+ * UTF-8 on the wire: the store's text is UTF-8 whatever the database's
+ * encoding. */
+static int
+connect_url(struct store_pg *pg, const char *url, struct cerr *err)
+{
+	const char *keys[] = {"connect_timeout", "application_name",
+	    "keepalives_idle", "keepalives_interval", "keepalives_count",
+	    "dbname", "client_encoding", NULL};
+	const char *vals[] = {
+	    "10", "cohortd", "30", "10", "3", url, "UTF8", NULL};
+	char what[300];
+
+	snprintf(what, sizeof(what), "open %s", pg->label);
+	pg->conn = PQconnectdbParams(keys, vals, 1);
+	if (pg->conn == NULL)
+		return cerr_set(err, CERR_INTERNAL, "store: out of memory");
+	if (PQstatus(pg->conn) != CONNECTION_OK)
+		return store_pg_fail(pg, NULL, what, err);
+	PQsetNoticeReceiver(pg->conn, ignore_notice, NULL);
+	if (PQserverVersion(pg->conn) < MIN_SERVER_VERSION)
+		return cerr_set(err, CERR_STORE,
+		    "store: %s: PostgreSQL %d is too old (12 or newer needed)",
+		    what, PQserverVersion(pg->conn) / 10000);
+	return run_fixed(pg, sql_session, what, err);
+}
+
+static const struct store_ops pg_ops = {
+    .name = "postgresql",
+    .close = pg_close,
+    .begin = pg_begin,
+    .commit = pg_commit,
+    .rollback = pg_rollback,
+    .target_add = store_pg_target_add,
+    .target_get = store_pg_target_get,
+    .target_list = store_pg_target_list,
+    .target_polled = store_pg_target_polled,
+    .target_set_defected = store_pg_target_set_defected,
+    .target_set_location = store_pg_target_set_location,
+    .target_delete = store_pg_target_delete,
+    .token_add = store_pg_token_add,
+    .token_use = store_pg_token_use,
+    .revoke = store_pg_token_revoke,
+    .revoked_list = store_pg_token_revoked_list,
+    .job_put = store_pg_job_put,
+    .job_get = store_pg_job_get,
+    .job_list = store_pg_job_list,
+    .job_delete = store_pg_job_delete,
+    .job_targets_set = store_pg_job_targets_set,
+    .job_targets_list = store_pg_job_targets_list,
+    .target_jobs_list = store_pg_job_of_target_list,
+    .instr_post = store_pg_instr_post,
+    .instr_fetch = store_pg_instr_fetch,
+    .instr_ack = store_pg_instr_ack,
+    .instr_list = store_pg_instr_list,
+    .instr_clear = store_pg_instr_clear,
+    .instr_drop_pending = store_pg_instr_drop_pending,
+    .instr_trim = store_pg_instr_trim,
+    .run_put = store_pg_run_put,
+    .run_list = store_pg_run_list,
+    .history_trim = store_pg_run_trim,
+};
+
+/* A URL libpq cannot parse is refused without libpq's message, which may
+ * quote a piece of it, password included. */
+int
+store_pg_open(const char *url, struct store *s, struct cerr *err)
+{
+	struct store_pg *pg = NULL;
+	PQconninfoOption *opts;
+	char *perr = NULL;
+	int rc = -1;
+
+	opts = PQconninfoParse(url, &perr);
+	PQfreemem(perr);
+	if (opts == NULL)
+		return cerr_set(err, CERR_INVALID,
+		    "store: not a valid PostgreSQL URL (postgresql://"
+		    "[user@]host[:port]/dbname[?param=value...])");
+	PQconninfoFree(opts);
+	pg = calloc(1, sizeof(*pg));
+	if (pg == NULL)
+		return cerr_set(err, CERR_INTERNAL, "store: out of memory");
+	make_label(url, pg->label, sizeof(pg->label));
+	if (connect_url(pg, url, err) < 0 ||
+	    store_pg_schema_migrate(pg, err) < 0)
+		goto out;
+	s->ops = &pg_ops;
+	s->be = pg;
+	pg = NULL;
+	rc = 0;
+out:
+	pg_close(pg);
+	return rc;
+}

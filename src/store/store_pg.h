@@ -1,0 +1,186 @@
+/*
+ * store_pg: what the PostgreSQL backend's files share (store_pg*.c). One
+ * struct store_pg per open store: one libpq connection, the names of the
+ * statements prepared on it and the transaction state. Not part of the
+ * store interface: callers use store.h only.
+ *
+ * Statements: every fixed SQL text is a static const char array in the
+ * file that uses it; store_pg_query()/store_pg_write() prepare it on the
+ * connection the first time (keyed by the array's address) and execute
+ * it by name after that. Results come back whole (a PGresult), so a
+ * listing's callback may call the store again.
+ *
+ * Transactions: PostgreSQL aborts the whole transaction on any error,
+ * where SQLite undoes only the failing statement. So inside store_begin()
+ * each statement runs under its own savepoint, sent in the same round
+ * trip as the statement (libpq pipeline mode): a failing call undoes only
+ * itself, as on SQLite. A call that runs several statements brackets them
+ * with store_pg_tx_enter()/tx_leave() instead: its own transaction
+ * outside store_begin(), a savepoint inside.
+ *
+ * Writes: every statement that changes a row goes through
+ * store_pg_write(), the one place a later lease check (fencing a master
+ * that lost its lease) has to hook into.
+ */
+#ifndef COHORT_STORE_PG_H
+#define COHORT_STORE_PG_H
+
+#include <libpq-fe.h>
+
+#include "store/store.h"
+
+/* The schema this code reads and writes (store_pg_schema.c); kept in the
+ * table cohort_schema. */
+#define STORE_PG_SCHEMA_VERSION 1
+
+#define STORE_PG_STMT_MAX 96
+#define STORE_PG_PARAMS_MAX 16
+
+/* SQLSTATEs the calls map to their own errors. */
+#define STORE_PG_UNIQUE_VIOLATION "23505"
+#define STORE_PG_FOREIGN_KEY_VIOLATION "23503"
+
+struct store_pg {
+	PGconn *conn;
+	char label[256]; /* the store in messages: no password */
+	int in_tx; /* inside store_begin() */
+	int depth; /* open tx_enter() brackets */
+	/* The SQL of the statements prepared on this connection: the
+	 * statement at index i is named "s<i>". */
+	const char *stmts[STORE_PG_STMT_MAX];
+	int nstmts;
+	char sqlstate[6]; /* of the last failed statement, or "" */
+	/* After a failed reconnect, calls fail at once until retry_at
+	 * (monotonic seconds) with the reason, instead of each waiting out
+	 * a connect timeout. */
+	int64_t retry_at;
+	char down[200];
+};
+
+/* A statement's parameters, all sent as text. Text is borrowed until the
+ * statement has run; numbers are formatted into num. */
+struct store_pg_params {
+	int n;
+	int overflow; /* more than STORE_PG_PARAMS_MAX were added */
+	const char *v[STORE_PG_PARAMS_MAX];
+	char num[STORE_PG_PARAMS_MAX][24];
+};
+
+/* Adds the next parameter ($1, $2, ...); NULL text is SQL NULL. */
+void store_pg_param_text(struct store_pg_params *p, const char *s);
+void store_pg_param_int(struct store_pg_params *p, int64_t v);
+
+/* Fills err from a failed result (res may be NULL: the connection's
+ * error) as "store: what: <server message>": CERR_STORE for failures of
+ * the server or the connection (down, disk full, I/O, locks, read-only,
+ * permissions), CERR_INVALID for text that is not valid UTF-8,
+ * CERR_INTERNAL otherwise (a bug in our SQL). Only the primary message is
+ * used: a server's DETAIL line may quote key values such as a token hash.
+ * Records the SQLSTATE in pg->sqlstate. Returns -1. */
+int store_pg_fail(struct store_pg *pg, const PGresult *res, const char *what,
+    struct cerr *err);
+
+/* Runs the static statement sql (a read) with p (may be NULL). On success
+ * *out (may be NULL) takes the result, which the caller PQclear()s; on
+ * failure *out is NULL, err is filled and pg->sqlstate says why. */
+int store_pg_query(struct store_pg *pg, const char *sql,
+    const struct store_pg_params *p, PGresult **out, const char *what,
+    struct cerr *err);
+/* The same for a statement that changes rows. */
+int store_pg_write(struct store_pg *pg, const char *sql,
+    const struct store_pg_params *p, PGresult **out, const char *what,
+    struct cerr *err);
+/* The same for a read built at run time: not prepared, not cached. */
+int store_pg_query_once(struct store_pg *pg, const char *sql,
+    const struct store_pg_params *p, PGresult **out, const char *what,
+    struct cerr *err);
+
+/* Runs a script of statements without parameters (schema changes) as
+ * one simple-protocol query; a write, like store_pg_write(). */
+int store_pg_run_script(
+    struct store_pg *pg, const char *sql, const char *what, struct cerr *err);
+
+int store_pg_tx_enter(struct store_pg *pg, const char *what, struct cerr *err);
+/* Commits (ok) or undoes (!ok) what tx_enter began. Returns -1 when a
+ * commit fails (err filled) and when !ok, so "return
+ * store_pg_tx_leave(pg, rc == 0, ...)" keeps the call's result. */
+int store_pg_tx_leave(
+    struct store_pg *pg, int ok, const char *what, struct cerr *err);
+
+/* Rows changed by a write (INSERT/UPDATE/DELETE). */
+int64_t store_pg_changes(const PGresult *res);
+/* A column as an integer (0 for NULL), and as text ("" for NULL),
+ * borrowed until PQclear(res). */
+int64_t store_pg_int(const PGresult *res, int row, int col);
+const char *store_pg_text(const PGresult *res, int row, int col);
+/* Copies column text into a fixed array (always terminated). */
+void store_pg_copy(
+    const PGresult *res, int row, int col, char *dst, size_t size);
+
+/* Opens the store a postgresql:// or postgres:// URL names (store_pg.c):
+ * fills s->ops and s->be on success, leaves s untouched on failure. */
+int store_pg_open(const char *url, struct store *s, struct cerr *err);
+
+/* Schema (store_pg_schema.c): creates or migrates to
+ * STORE_PG_SCHEMA_VERSION under an advisory lock, so masters starting
+ * together do not race; refuses a newer schema or a foreign one. */
+int store_pg_schema_migrate(struct store_pg *pg, struct cerr *err);
+
+/* The calls, one file per area; each has the contract of the store_*()
+ * call of the same name (store.h). */
+int store_pg_target_add(
+    void *be, const struct store_target *t, struct cerr *err);
+int store_pg_target_get(
+    void *be, const char *name, struct store_target *out, struct cerr *err);
+int store_pg_target_list(
+    void *be, store_target_cb cb, void *arg, struct cerr *err);
+int store_pg_target_polled(
+    void *be, const char *name, const struct store_poll *p, struct cerr *err);
+int store_pg_target_set_defected(
+    void *be, const char *name, int64_t now, struct cerr *err);
+int store_pg_target_set_location(
+    void *be, const char *name, const char *location, struct cerr *err);
+int store_pg_target_delete(void *be, const char *name, struct cerr *err);
+
+int store_pg_token_add(void *be, const char *target, const char *hash_hex,
+    int64_t now, int64_t expires_at, struct cerr *err);
+int store_pg_token_use(void *be, const char *target, const char *hash_hex,
+    int64_t now, struct cerr *err);
+int store_pg_token_revoke(void *be, const char *serial_hex, const char *name,
+    int64_t now, struct cerr *err);
+int store_pg_token_revoked_list(
+    void *be, store_serial_cb cb, void *arg, struct cerr *err);
+
+int store_pg_job_put(void *be, const char *name, const char *doc, int64_t now,
+    int *created_out, struct cerr *err);
+int store_pg_job_get(
+    void *be, const char *name, store_job_cb cb, void *arg, struct cerr *err);
+int store_pg_job_list(void *be, store_job_cb cb, void *arg, struct cerr *err);
+int store_pg_job_delete(void *be, const char *name, struct cerr *err);
+int store_pg_job_targets_set(void *be, const char *job,
+    const char *const *targets, size_t n, struct cerr *err);
+int store_pg_job_targets_list(
+    void *be, const char *job, store_name_cb cb, void *arg, struct cerr *err);
+int store_pg_job_of_target_list(void *be, const char *target, store_name_cb cb,
+    void *arg, struct cerr *err);
+
+int store_pg_instr_post(void *be, const char *target, enum instr_op op,
+    const char *object, const char *payload, int64_t now, int64_t *id_out,
+    struct cerr *err);
+int store_pg_instr_fetch(void *be, const char *target, int64_t after_id,
+    int limit, int64_t now, store_instr_cb cb, void *arg, struct cerr *err);
+int store_pg_instr_ack(void *be, const char *target, int64_t id, int ok,
+    const char *error, int64_t now, struct cerr *err);
+int store_pg_instr_list(void *be, const struct store_instr_filter *f,
+    store_instr_cb cb, void *arg, struct cerr *err);
+int store_pg_instr_clear(void *be, int64_t id, struct cerr *err);
+int store_pg_instr_drop_pending(void *be, const char *target, struct cerr *err);
+int store_pg_instr_trim(void *be, int64_t keep, struct cerr *err);
+
+int store_pg_run_put(void *be, const struct store_run *r, struct cerr *err);
+int store_pg_run_list(void *be, const struct store_run_filter *f,
+    store_run_cb cb, void *arg, struct cerr *err);
+int store_pg_run_trim(
+    void *be, int64_t max_rows, int64_t max_per_job, struct cerr *err);
+
+#endif
