@@ -1,6 +1,7 @@
 /*
  * cmd_history: the run history and the download list, with filters.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -112,4 +113,26 @@ cmd_downloadlist(struct ctl *ctl, int argc, char **argv)
 	}
 	return list_call(ctl, "/v1/downloadlist", &q, json, cols,
 	    sizeof(cols) / sizeof(cols[0]));
+}
+
+int
+cmd_downloadlist_clear(struct ctl *ctl, int argc, char **argv)
+{
+	const struct ctl_opt opts[] = {CTL_END};
+	const char *pos[1];
+	char path[128];
+	struct client *c;
+	struct cerr err;
+	long long id;
+	int npos;
+
+	if (ctl_parse(argc, argv, opts, pos, 1, 1, &npos, &err) < 0 ||
+	    ctl_int(pos[0], "ID", 1, INT64_MAX, &id, &err) < 0 ||
+	    ctl_client(ctl, &c, &err) < 0)
+		return ctl_fail(&err);
+	snprintf(path, sizeof(path), "/v1/downloadlist/%lld/clear", id);
+	if (client_call(c, "POST", path, NULL, NULL, &err) < 0)
+		return ctl_fail(&err);
+	printf("instruction %lld cleared\n", id);
+	return 0;
 }

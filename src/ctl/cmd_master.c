@@ -6,6 +6,7 @@
  * cohortd.conf, and the store with its schema. It refuses a dir that has a
  * cohortd.conf already; a failure part-way removes what it wrote.
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -211,5 +212,84 @@ cmd_master_init(struct ctl *ctl, int argc, char **argv)
 	printf("master initialised in %s\n  start it:  cohortd -c %s/%s\n"
 	    "  use it:    cohortctl -c %s/%s target list\n", o.abs_dir,
 	    o.abs_dir, PATH_CONF, o.abs_dir, PATH_ADMIN_PROFILE);
+	return 0;
+}
+
+struct enlisted {
+	char names[512];
+	int n;
+};
+
+static int
+enlisted_cb(void *arg, const struct store_target *t)
+{
+	struct enlisted *e = arg;
+	size_t used = strlen(e->names);
+
+	if (t->defected)
+		return 0;
+	if (e->n++ < 8)
+		snprintf(e->names + used, sizeof(e->names) - used, "%s%s",
+		    used ? ", " : "", t->name);
+	return 0;
+}
+
+/* "master dismantle": a master stops being one. Refused while any target
+ * is enlisted (each must defect, or be deleted, first). The state dir is
+ * kept for the record, but the CA key is removed (nothing can be signed
+ * any more) and cohortd.conf set aside, so cohortd no longer starts. */
+int
+cmd_master_dismantle(struct ctl *ctl, int argc, char **argv)
+{
+	static struct conf conf;
+	const char *dir = NULL;
+	const struct ctl_opt opts[] = {CTL_VALUE("--state-dir", &dir),
+	    CTL_END};
+	char path[PATH_MAX], db[PATH_MAX + 32], to[PATH_MAX + 16];
+	char report[4096];
+	struct enlisted e = {"", 0};
+	struct store *s = NULL;
+	struct cerr err;
+	int npos, rc;
+
+	if (ctl_parse(argc, argv, opts, NULL, 0, 0, &npos, &err) < 0)
+		return ctl_fail(&err);
+	if (dir == NULL) {
+		cerr_set(&err, CERR_INVALID, "master dismantle needs --state-dir");
+		return ctl_fail(&err);
+	}
+	if (statedir_path(dir, PATH_CONF, path, sizeof(path), &err) < 0 ||
+	    conf_load(&conf, path, NULL, 0, report, sizeof(report), &err) < 0)
+		return ctl_fail(&err);
+	if (conf.role != ROLE_MASTER) {
+		cerr_set(&err, CERR_INVALID, "%s is not a master's "
+		    "configuration", path);
+		return ctl_fail(&err);
+	}
+	if (strncmp(conf.store, "postgres", 8) == 0)
+		snprintf(db, sizeof(db), "%s", conf.store);
+	else if (conf_state_path(&conf, conf.store, db, sizeof(db), &err) < 0)
+		return ctl_fail(&err);
+	if (store_open(db, &s, &err) < 0)
+		return ctl_fail(&err);
+	rc = store_target_list(s, enlisted_cb, &e, &err);
+	store_close(s);
+	if (rc < 0)
+		return ctl_fail(&err);
+	if (e.n > 0) {
+		cerr_set(&err, CERR_CONFLICT, "%d target(s) are enlisted (%s%s): "
+		    "each must defect or be deleted before the master is "
+		    "dismantled", e.n, e.names, e.n > 8 ? ", ..." : "");
+		return ctl_fail(&err);
+	}
+	statedir_remove(conf.state_dir, (const char *const[]){PATH_CA_KEY,
+	    NULL});
+	snprintf(to, sizeof(to), "%s.dismantled", path);
+	if (rename(path, to) != 0) {
+		cerr_set(&err, CERR_IO, "rename %s: %s", path, strerror(errno));
+		return ctl_fail(&err);
+	}
+	printf("master in %s dismantled (CA key removed, configuration kept "
+	    "as %s)\n", conf.state_dir, to);
 	return 0;
 }

@@ -111,3 +111,82 @@ cmd_target_delete(struct ctl *ctl, int argc, char **argv)
 	printf("deleted target %s (its certificate is revoked)\n", pos[0]);
 	return 0;
 }
+
+static void
+print_posted(const json_t *out)
+{
+	size_t i;
+	json_t *p;
+
+	json_array_foreach(json_object_get(out, "posted"), i, p)
+		printf("  posted %s to %s (instruction %lld)\n",
+		    json_string_value(json_object_get(p, "op")),
+		    json_string_value(json_object_get(p, "target")),
+		    (long long)json_integer_value(json_object_get(p, "id")));
+}
+
+int
+cmd_target_resync(struct ctl *ctl, int argc, char **argv)
+{
+	const struct ctl_opt opts[] = {CTL_END};
+	const char *pos[1];
+	char path[512], name[300];
+	struct client *c;
+	json_t *out = NULL;
+	struct cerr err;
+	int npos;
+
+	if (ctl_parse(argc, argv, opts, pos, 1, 1, &npos, &err) < 0 ||
+	    ctl_client(ctl, &c, &err) < 0)
+		return ctl_fail(&err);
+	client_escape(pos[0], name, sizeof(name));
+	snprintf(path, sizeof(path), "/v1/targets/%s/resync", name);
+	if (client_call(c, "POST", path, NULL, &out, &err) < 0)
+		return ctl_fail(&err);
+	printf("resync of %s posted\n", pos[0]);
+	print_posted(out);
+	json_decref(out);
+	return 0;
+}
+
+int
+cmd_target_set(struct ctl *ctl, int argc, char **argv)
+{
+	const char *location = NULL, *poll = NULL, *pos[1];
+	const struct ctl_opt opts[] = {CTL_VALUE("--location", &location),
+	    CTL_VALUE("--poll-interval", &poll), CTL_END};
+	char path[512], name[300];
+	json_t *body, *out = NULL;
+	struct client *c;
+	struct cerr err;
+	long long poll_s = 0;
+	int npos, rc;
+
+	if (ctl_parse(argc, argv, opts, pos, 1, 1, &npos, &err) < 0 ||
+	    (poll != NULL && ctl_int(poll, "--poll-interval", 1, 28800,
+	    &poll_s, &err) < 0))
+		return ctl_fail(&err);
+	if (location == NULL && poll == NULL) {
+		cerr_set(&err, CERR_INVALID, "target set needs --location or "
+		    "--poll-interval");
+		return ctl_fail(&err);
+	}
+	if (ctl_client(ctl, &c, &err) < 0)
+		return ctl_fail(&err);
+	body = json_object();
+	if (location != NULL)
+		json_object_set_new(body, "location", json_string(location));
+	if (poll != NULL)
+		json_object_set_new(body, "poll_interval_s",
+		    json_integer(poll_s));
+	client_escape(pos[0], name, sizeof(name));
+	snprintf(path, sizeof(path), "/v1/targets/%s/settings", name);
+	rc = client_call(c, "POST", path, body, &out, &err);
+	json_decref(body);
+	if (rc < 0)
+		return ctl_fail(&err);
+	printf("target %s updated\n", pos[0]);
+	print_posted(out);
+	json_decref(out);
+	return 0;
+}

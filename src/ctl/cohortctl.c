@@ -22,6 +22,8 @@ struct command {
 static const struct command commands[] = {
 	{"master", "init", cmd_master_init, "master init --state-dir D "
 	    "--listen HOST:PORT [--san NAME_OR_IP ...]"},
+	{"master", "dismantle", cmd_master_dismantle,
+	    "master dismantle --state-dir D"},
 	{"enlist", NULL, cmd_enlist, "enlist --state-dir T --name NAME "
 	    "--master URL --token TOKEN [--poll-interval S]"},
 	{"defect", NULL, cmd_defect, "defect --state-dir T [--force]"},
@@ -30,6 +32,9 @@ static const struct command commands[] = {
 	    "[--ttl SECONDS]"},
 	{"target", "list", cmd_target_list, "target list [--json]"},
 	{"target", "delete", cmd_target_delete, "target delete NAME"},
+	{"target", "resync", cmd_target_resync, "target resync NAME"},
+	{"target", "set", cmd_target_set, "target set NAME [--location TEXT] "
+	    "[--poll-interval S]"},
 	{"job", "apply", cmd_job_apply, "job apply FILE.json"},
 	{"job", "list", cmd_job_list, "job list [--json]"},
 	{"job", "show", cmd_job_show, "job show NAME [--json]"},
@@ -38,6 +43,8 @@ static const struct command commands[] = {
 	{"job", "stop", cmd_job_stop, "job stop NAME [--target T]"},
 	{"history", NULL, cmd_history, "history [--job NAME] [--target T] "
 	    "[--outcome O] [--since TIME] [--until TIME] [--limit N] [--json]"},
+	{"downloadlist", "clear", cmd_downloadlist_clear,
+	    "downloadlist clear ID"},
 	{"downloadlist", NULL, cmd_downloadlist, "downloadlist [--target T] "
 	    "[--status S] [--limit N] [--json]"},
 	{"group", "create", cmd_group_create, "group create G"},

@@ -56,6 +56,7 @@ int ctl_int(const char *text, const char *what, long long min, long long max,
 
 /* ---- commands ---- */
 int cmd_master_init(struct ctl *ctl, int argc, char **argv);
+int cmd_master_dismantle(struct ctl *ctl, int argc, char **argv);
 int cmd_enlist(struct ctl *ctl, int argc, char **argv);
 int cmd_defect(struct ctl *ctl, int argc, char **argv);
 int cmd_whoami(struct ctl *ctl, int argc, char **argv);
@@ -70,6 +71,9 @@ int cmd_job_start(struct ctl *ctl, int argc, char **argv);
 int cmd_job_stop(struct ctl *ctl, int argc, char **argv);
 int cmd_history(struct ctl *ctl, int argc, char **argv);
 int cmd_downloadlist(struct ctl *ctl, int argc, char **argv);
+int cmd_target_resync(struct ctl *ctl, int argc, char **argv);
+int cmd_target_set(struct ctl *ctl, int argc, char **argv);
+int cmd_downloadlist_clear(struct ctl *ctl, int argc, char **argv);
 int cmd_group_create(struct ctl *ctl, int argc, char **argv);
 int cmd_group_delete(struct ctl *ctl, int argc, char **argv);
 int cmd_group_add(struct ctl *ctl, int argc, char **argv);

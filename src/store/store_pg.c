@@ -704,6 +704,12 @@ static const struct store_ops pg_ops = {
     .run_put = store_pg_run_put,
     .run_list = store_pg_run_list,
     .history_trim = store_pg_run_trim,
+    .group_create = store_pg_group_create,
+    .group_delete = store_pg_group_delete,
+    .group_add = store_pg_group_add,
+    .group_remove = store_pg_group_remove,
+    .group_list = store_pg_group_list,
+    .group_members = store_pg_group_members,
 };
 
 /* A URL libpq cannot parse is refused without libpq's message, which may

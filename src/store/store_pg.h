@@ -121,6 +121,23 @@ void store_pg_copy(
  * fills s->ops and s->be on success, leaves s untouched on failure. */
 int store_pg_open(const char *url, struct store *s, struct cerr *err);
 
+/* Runs sql (one text parameter: key) and calls cb with column 0 of each
+ * row; a non-zero return from cb ends the listing early. */
+int store_pg_list_names(struct store_pg *pg, const char *sql, const char *key,
+    store_name_cb cb, void *arg, const char *what, struct cerr *err);
+
+int store_pg_group_create(
+    void *be, const char *name, int64_t now, struct cerr *err);
+int store_pg_group_delete(void *be, const char *name, struct cerr *err);
+int store_pg_group_add(void *be, const char *group, const char *target,
+    int *added_out, struct cerr *err);
+int store_pg_group_remove(void *be, const char *group, const char *target,
+    struct cerr *err);
+int store_pg_group_list(void *be, store_name_cb cb, void *arg,
+    struct cerr *err);
+int store_pg_group_members(void *be, const char *group, store_name_cb cb,
+    void *arg, struct cerr *err);
+
 /* Schema (store_pg_schema.c): creates or migrates to
  * STORE_PG_SCHEMA_VERSION under an advisory lock, so masters starting
  * together do not race; refuses a newer schema or a foreign one. */

@@ -183,8 +183,8 @@ out:
 	return store_pg_tx_leave(pg, rc == 0, "set job targets", err);
 }
 
-static int
-list_names(struct store_pg *pg, const char *sql, const char *key,
+int
+store_pg_list_names(struct store_pg *pg, const char *sql, const char *key,
     store_name_cb cb, void *arg, const char *what, struct cerr *err)
 {
 	struct store_pg_params p = {0};
@@ -204,7 +204,7 @@ int
 store_pg_job_targets_list(
     void *be, const char *job, store_name_cb cb, void *arg, struct cerr *err)
 {
-	return list_names(
+	return store_pg_list_names(
 	    be, sql_aims_of_job, job, cb, arg, "list job targets", err);
 }
 
@@ -212,6 +212,6 @@ int
 store_pg_job_of_target_list(
     void *be, const char *target, store_name_cb cb, void *arg, struct cerr *err)
 {
-	return list_names(
+	return store_pg_list_names(
 	    be, sql_aims_of_target, target, cb, arg, "list target jobs", err);
 }

@@ -17,6 +17,7 @@
 
 #include "common/log.h"
 #include "common/paths.h"
+#include "common/pki.h"
 #include "common/timefmt.h"
 #include "common/version.h"
 #include "target/hclient.h"
@@ -66,6 +67,30 @@ split_masters(struct target *t, struct cerr *err)
 	return 0;
 }
 
+/* A target's name is fixed by its certificate: one renamed in its
+ * configuration must not poll under the old identity. */
+static int
+check_identity(const struct target *t, const char *cert_path,
+    struct cerr *err)
+{
+	struct pki_identity id;
+	X509 *cert = NULL;
+	int rc;
+
+	if (pki_cert_read(cert_path, &cert, err) < 0)
+		return -1;
+	rc = pki_cert_identity(cert, &id, err);
+	X509_free(cert);
+	if (rc < 0)
+		return -1;
+	if (strcmp(id.name, t->conf->name) != 0)
+		return cerr_set(err, CERR_CONFLICT, "configured name '%s' does "
+		    "not match this target's certificate ('%s'): a target's "
+		    "name cannot change in place; defect, rename, enlist again",
+		    t->conf->name, id.name);
+	return 0;
+}
+
 static int
 open_parts(struct target *t, struct cerr *err)
 {
@@ -77,6 +102,7 @@ open_parts(struct target *t, struct cerr *err)
 	    conf_state_path(t->conf, PATH_TLS_CERT, cert, sizeof(cert), err) < 0 ||
 	    conf_state_path(t->conf, PATH_TLS_KEY, key, sizeof(key), err) < 0 ||
 	    conf_state_path(t->conf, PATH_TLS_CA, ca, sizeof(ca), err) < 0 ||
+	    check_identity(t, cert, err) < 0 ||
 	    tstore_open(db, &t->store, err) < 0 ||
 	    tstore_meta_get_int(t->store, "poll_interval_s",
 	    t->conf->poll_interval_s, &t->poll_interval_s, err) < 0)

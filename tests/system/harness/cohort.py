@@ -174,12 +174,13 @@ class Target:
     def db(self):
         return os.path.join(self.dir, "target.db")
 
-    def enlist(self, master, token=None, poll_interval=1, check=True):
+    def enlist(self, master, token=None, poll_interval=1, check=True,
+               env=None):
         token = token or master.token(self.name)
         return self.cluster.run(
             "cohortctl", "enlist", "--state-dir", self.dir, "--name",
             self.name, "--master", master.url, "--token", token,
-            "--poll-interval", str(poll_interval), check=check)
+            "--poll-interval", str(poll_interval), check=check, env=env)
 
     def start(self, *flags, env=None):
         self.proc = self.cluster.start(self.name, "-c", self.conf, *flags,
