@@ -32,7 +32,8 @@
 enum step_subsystem { STEP_SHELL, STEP_EXEC };
 
 enum step_action_kind {
-	ACTION_NEXT,		/* go to the next step (quit_success after last) */
+	ACTION_NEXT,		/* go to the next step; after the last step the job
+				   ends with that step's own result */
 	ACTION_QUIT_SUCCESS,
 	ACTION_QUIT_FAILURE,
 	ACTION_GOTO		/* go to step .step (1-based) */

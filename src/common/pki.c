@@ -66,8 +66,8 @@ static const struct ext_spec leaf_exts[] = {
 
 /* The reason of the newest queued OpenSSL error; empties the queue.
  * Returns a static string, so reporting never allocates. */
-static const char *
-ossl_reason(void)
+const char *
+pki_ossl_reason(void)
 {
 	unsigned long e, last = 0;
 	const char *r;
@@ -232,7 +232,7 @@ pki_key_new(EVP_PKEY **out, struct cerr *err)
 	*out = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 	if (*out == NULL)
 		return cerr_set(
-		    err, CERR_TLS, "make P-256 key: %s", ossl_reason());
+		    err, CERR_TLS, "make P-256 key: %s", pki_ossl_reason());
 	return 0;
 }
 
@@ -253,7 +253,7 @@ pki_ca_new(EVP_PKEY *key, const char *common_name, int days, X509 **out,
 	    exts_add(x, x, ca_exts, sizeof(ca_exts) / sizeof(ca_exts[0])) < 0 ||
 	    X509_sign(x, key, EVP_sha256()) <= 0) {
 		cerr_set(
-		    err, CERR_TLS, "make CA certificate: %s", ossl_reason());
+		    err, CERR_TLS, "make CA certificate: %s", pki_ossl_reason());
 		goto out;
 	}
 	*out = x;
@@ -305,7 +305,7 @@ san_push(GENERAL_NAMES *gens, const char *san, struct cerr *err)
 	if (value == NULL || gen == NULL ||
 	    (iplen > 0 ? ASN1_OCTET_STRING_set(value, ip, iplen)
 		       : ASN1_STRING_set(value, san, -1)) != 1) {
-		cerr_set(err, CERR_TLS, "san '%s': %s", san, ossl_reason());
+		cerr_set(err, CERR_TLS, "san '%s': %s", san, pki_ossl_reason());
 		goto out;
 	}
 	GENERAL_NAME_set0_value(gen, iplen > 0 ? GEN_IPADD : GEN_DNS, value);
@@ -338,7 +338,7 @@ sans_add(X509 *x, const char *const *sans, size_t nsans, struct cerr *err)
 			goto out;
 	if (X509_add1_ext_i2d(
 		x, NID_subject_alt_name, gens, 0, X509V3_ADD_DEFAULT) != 1) {
-		cerr_set(err, CERR_TLS, "san: %s", ossl_reason());
+		cerr_set(err, CERR_TLS, "san: %s", pki_ossl_reason());
 		goto out;
 	}
 	rc = 0;
@@ -366,7 +366,7 @@ issue_check(X509 *ca_cert, EVP_PKEY *ca_key, EVP_PKEY *pubkey, const char *name,
 	if (X509_check_private_key(ca_cert, ca_key) != 1)
 		return cerr_set(err, CERR_TLS,
 		    "issue: the CA key does not match the CA certificate (%s)",
-		    ossl_reason());
+		    pki_ossl_reason());
 	return 0;
 }
 
@@ -391,14 +391,14 @@ pki_cert_issue(X509 *ca_cert, EVP_PKEY *ca_key, EVP_PKEY *pubkey,
 	    exts_add(x, ca_cert, leaf_exts,
 		sizeof(leaf_exts) / sizeof(leaf_exts[0])) < 0 ||
 	    exts_add(x, ca_cert, &eku, 1) < 0) {
-		cerr_set(err, CERR_TLS, "issue %s: %s", name, ossl_reason());
+		cerr_set(err, CERR_TLS, "issue %s: %s", name, pki_ossl_reason());
 		goto out;
 	}
 	if (sans_add(x, sans, nsans, err) < 0)
 		goto out;
 	if (X509_sign(x, ca_key, EVP_sha256()) <= 0) {
 		cerr_set(
-		    err, CERR_TLS, "issue %s: sign: %s", name, ossl_reason());
+		    err, CERR_TLS, "issue %s: sign: %s", name, pki_ossl_reason());
 		goto out;
 	}
 	*out = x;
@@ -410,8 +410,8 @@ out:
 }
 
 /* The content of a memory BIO as a new C string (caller frees). */
-static char *
-bio_to_string(BIO *mem)
+char *
+pki_bio_to_string(BIO *mem)
 {
 	char *data = NULL;
 	long len = BIO_get_mem_data(mem, &data);
@@ -448,10 +448,10 @@ pki_csr_new(EVP_PKEY *key, const char *name, char **pem_out, struct cerr *err)
 	    X509_REQ_sign(req, key, EVP_sha256()) <= 0 ||
 	    PEM_write_bio_X509_REQ(mem, req) != 1) {
 		cerr_set(err, CERR_TLS, "certificate request for %s: %s", name,
-		    ossl_reason());
+		    pki_ossl_reason());
 		goto out;
 	}
-	*pem_out = bio_to_string(mem);
+	*pem_out = pki_bio_to_string(mem);
 	if (*pem_out == NULL) {
 		cerr_set(
 		    err, CERR_INTERNAL, "certificate request: out of memory");
@@ -539,7 +539,7 @@ csr_check(const char *csr_pem, size_t len, const char *expected_name,
 	if (req == NULL) {
 		cerr_set(err, CERR_INVALID,
 		    "certificate request: not a PEM certificate request (%s)",
-		    ossl_reason());
+		    pki_ossl_reason());
 		goto out;
 	}
 	pk = X509_REQ_get0_pubkey(req);
@@ -591,225 +591,6 @@ pki_csr_sign(X509 *ca_cert, EVP_PKEY *ca_key, const char *csr_pem, size_t len,
 	    expected_name, role, PKI_USAGE_CLIENT, NULL, 0, days, out, err);
 	X509_REQ_free(req);
 	return rc;
-}
-
-typedef int (*pem_write_fn)(BIO *bio, void *obj);
-
-static int
-pem_write_key(BIO *bio, void *obj)
-{
-	return PEM_write_bio_PrivateKey(bio, obj, NULL, NULL, 0, NULL, NULL);
-}
-
-static int
-pem_write_cert(BIO *bio, void *obj)
-{
-	return PEM_write_bio_X509(bio, obj);
-}
-
-/* Makes the rename durable. Best effort: some file systems refuse fsync on
- * a directory, and the file itself is complete either way. */
-static void
-dir_sync(const char *path)
-{
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	int fd;
-
-	if (slash == NULL)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == path)
-		snprintf(dir, sizeof(dir), "/");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	(void)fsync(fd);
-	close(fd);
-}
-
-/* Writes obj as PEM to a temporary file beside path (mode set before any
- * byte is written), syncs it and renames it over path. The PEM goes
- * straight from OpenSSL to the file descriptor: no copy of a key stays in
- * our memory. */
-static int
-file_write_atomic(
-    const char *path, mode_t mode, pem_write_fn fn, void *obj, struct cerr *err)
-{
-	char tmp[PATH_MAX];
-	BIO *bio = NULL;
-	int fd = -1, close_rc, rc = -1;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
-		return cerr_set(err, CERR_INVALID, "%s: path too long", path);
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return cerr_set(err, CERR_IO, "%s: create temporary file: %s",
-		    path, strerror(errno));
-	if (fchmod(fd, mode) < 0) {
-		cerr_set(err, CERR_IO, "%s: chmod: %s", tmp, strerror(errno));
-		goto out;
-	}
-	bio = BIO_new_fd(fd, BIO_NOCLOSE);
-	errno = 0;
-	if (bio == NULL || fn(bio, obj) != 1 || BIO_flush(bio) != 1) {
-		cerr_set(err, CERR_IO, "%s: write: %s", tmp,
-		    errno != 0 ? strerror(errno) : ossl_reason());
-		goto out;
-	}
-	if (fsync(fd) < 0) {
-		cerr_set(err, CERR_IO, "%s: sync: %s", tmp, strerror(errno));
-		goto out;
-	}
-	close_rc = close(fd);
-	fd = -1;
-	if (close_rc < 0) {
-		cerr_set(err, CERR_IO, "%s: close: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (rename(tmp, path) < 0) {
-		cerr_set(err, CERR_IO, "%s: rename: %s", path, strerror(errno));
-		goto out;
-	}
-	dir_sync(path);
-	rc = 0;
-out:
-	BIO_free(bio);
-	if (fd >= 0)
-		close(fd);
-	if (rc < 0)
-		unlink(tmp);
-	ERR_clear_error();
-	return rc;
-}
-
-int
-pki_key_write(const char *path, EVP_PKEY *key, struct cerr *err)
-{
-	return file_write_atomic(path, 0600, pem_write_key, key, err);
-}
-
-int
-pki_cert_write(const char *path, X509 *cert, struct cerr *err)
-{
-	return file_write_atomic(path, 0644, pem_write_cert, cert, err);
-}
-
-/* A key file is never encrypted in cohort; refusing a passphrase keeps
- * OpenSSL from prompting on the terminal of a daemon. */
-static int
-no_passphrase_cb(char *buf, int size, int rwflag, void *u)
-{
-	return -1;
-}
-
-typedef void *(*pem_read_fn)(BIO *bio);
-
-static void *
-pem_read_key(BIO *bio)
-{
-	return PEM_read_bio_PrivateKey(bio, NULL, no_passphrase_cb, NULL);
-}
-
-static void *
-pem_read_cert(BIO *bio)
-{
-	return PEM_read_bio_X509(bio, NULL, NULL, NULL);
-}
-
-/* The first PEM object fn finds in the regular file path (at most
- * PKI_PEM_MAX_BYTES long); NULL with err filled when there is none. */
-static void *
-file_read_pem(
-    const char *path, pem_read_fn fn, const char *what, struct cerr *err)
-{
-	struct stat st;
-	BIO *bio = NULL;
-	void *obj = NULL;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-
-	if (fd < 0) {
-		cerr_set(err, CERR_IO, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    st.st_size > PKI_PEM_MAX_BYTES) {
-		cerr_set(err, CERR_IO,
-		    "%s: not a regular file of at most %d bytes", path,
-		    PKI_PEM_MAX_BYTES);
-		goto out;
-	}
-	bio = BIO_new_fd(fd, BIO_NOCLOSE);
-	if (bio != NULL)
-		obj = fn(bio);
-	if (obj == NULL)
-		cerr_set(err, CERR_TLS, "%s: not %s (%s)", path, what,
-		    ossl_reason());
-out:
-	BIO_free(bio);
-	close(fd);
-	return obj;
-}
-
-int
-pki_key_read(const char *path, EVP_PKEY **out, struct cerr *err)
-{
-	*out = file_read_pem(
-	    path, pem_read_key, "an unencrypted PEM private key", err);
-	return *out != NULL ? 0 : -1;
-}
-
-int
-pki_cert_read(const char *path, X509 **out, struct cerr *err)
-{
-	*out = file_read_pem(path, pem_read_cert, "a PEM certificate", err);
-	return *out != NULL ? 0 : -1;
-}
-
-int
-pki_cert_to_pem(X509 *cert, char **pem_out, struct cerr *err)
-{
-	BIO *mem = BIO_new(BIO_s_mem());
-	int rc = -1;
-
-	*pem_out = NULL;
-	if (mem == NULL || PEM_write_bio_X509(mem, cert) != 1) {
-		cerr_set(
-		    err, CERR_TLS, "certificate to PEM: %s", ossl_reason());
-		goto out;
-	}
-	*pem_out = bio_to_string(mem);
-	if (*pem_out == NULL) {
-		cerr_set(
-		    err, CERR_INTERNAL, "certificate to PEM: out of memory");
-		goto out;
-	}
-	rc = 0;
-out:
-	BIO_free(mem);
-	return rc;
-}
-
-int
-pki_cert_from_pem(const char *pem, size_t len, X509 **out, struct cerr *err)
-{
-	BIO *bio;
-
-	*out = NULL;
-	if (pem == NULL || len == 0)
-		return cerr_set(err, CERR_INVALID, "certificate: empty");
-	if (len > PKI_PEM_MAX_BYTES)
-		return cerr_set(err, CERR_TOO_LARGE,
-		    "certificate: longer than %d bytes", PKI_PEM_MAX_BYTES);
-	bio = BIO_new_mem_buf(pem, (int)len);
-	if (bio != NULL)
-		*out = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-	BIO_free(bio);
-	if (*out == NULL)
-		return cerr_set(err, CERR_INVALID,
-		    "certificate: not a PEM certificate (%s)", ossl_reason());
-	return 0;
 }
 
 static int
@@ -874,7 +655,7 @@ pki_cert_fingerprint(
 	out[0] = '\0';
 	if (X509_digest(cert, EVP_sha256(), md, &n) != 1 || n != 32)
 		return cerr_set(err, CERR_TLS, "certificate fingerprint: %s",
-		    ossl_reason());
+		    pki_ossl_reason());
 	hex_encode(md, n, out);
 	return 0;
 }
@@ -891,7 +672,7 @@ pki_random_hex(char *out, size_t nbytes, struct cerr *err)
 
 		if (RAND_bytes(chunk, (int)n) != 1) {
 			rc = cerr_set(err, CERR_INTERNAL, "random bytes: %s",
-			    ossl_reason());
+			    pki_ossl_reason());
 			break;
 		}
 		hex_encode(chunk, n, out + 2 * done);

@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 
+#include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -88,5 +89,12 @@ int pki_random_hex(char *out, size_t nbytes, struct cerr *err);
 /* SHA-256 of data, lowercase hex. */
 void pki_sha256_hex(const void *data, size_t len,
     char out[PKI_FINGERPRINT_HEX]);
+
+/* The reason of the newest queued OpenSSL error, emptying the queue; a
+ * static string (shared by the pki files; reporting never allocates). */
+const char *pki_ossl_reason(void);
+/* The bytes of a memory BIO as a new C string (caller frees); NULL on
+ * out-of-memory. Shared by the pki files. */
+char *pki_bio_to_string(BIO *mem);
 
 #endif

@@ -6,6 +6,7 @@
  * that cannot be written would never leave the target's outbox.
  */
 #include "common/runrec.h"
+#include "common/jobdoc.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -261,22 +262,14 @@ fail:
 	return NULL;
 }
 
-/* Job and step names: what jobdoc accepts (letters, digits, '.', '_',
- * '-', not starting with '.' or '-'). */
+/* Job and step names follow the job document's rule. */
 static int
 check_name(const char *s, const char *path, const char *key, struct cerr *err)
 {
-	if (*s == '\0' || *s == '.' || *s == '-')
-		goto bad;
-	for (const char *p = s; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			(*p >= '0' && *p <= '9') || *p == '.' || *p == '_' ||
-			*p == '-'))
-			goto bad;
-	return 0;
-bad:
-	return cerr_set(err, CERR_INVALID, "%s%s%s: not a valid name", path,
-	    *path ? "." : "", key);
+	char what[96];
+
+	snprintf(what, sizeof(what), "%s%s%s", path, *path ? "." : "", key);
+	return jobdoc_check_name(s, JOB_NAME_MAX, what, err);
 }
 
 /* Reads a required member; absent or null is an error. */

@@ -1,7 +1,7 @@
 /*
  * store: everything the master keeps, behind one interface. Callers use
- * only the store_*() functions below; each backend (store_sqlite.c, later
- * store_pg.c) fills a struct store_ops table, and store.c dispatches. So a
+ * only the store_*() functions below; each backend (store_sqlite*.c,
+ * store_pg*.c) fills a struct store_ops table, and store.c dispatches. So a
  * PostgreSQL backend is added without touching a caller.
  *
  * Rules every backend keeps:

@@ -1,0 +1,37 @@
+"""The documentation keeps up with the code: every configuration key is in
+cohortd.conf(5) and every cohortctl command in cohortctl(8)."""
+import os
+import re
+import subprocess
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def conf_keys():
+    text = open(os.path.join(ROOT, "src/common/conf_keys.c")).read()
+    return re.findall(r"^\t(?:STR|INT|BOOL|ENUM)\((\w+),", text, re.M)
+
+
+def test_every_config_key_documented():
+    page = open(os.path.join(ROOT, "docs/man/cohortd.conf.5")).read()
+    keys = conf_keys()
+    assert len(keys) > 10
+    missing = [k for k in keys if f".It Ic {k} " not in page]
+    assert not missing, f"not in cohortd.conf.5: {missing}"
+    assert ".It Ic proxy " in page
+
+
+def test_every_command_documented(bins):
+    usage = subprocess.run([os.path.join(bins, "cohortctl"), "help"],
+                           capture_output=True, text=True).stdout
+    page = open(os.path.join(ROOT, "docs/man/cohortctl.8")).read()
+    commands = re.findall(r"^  cohortctl (\w+)(?: (\w+))?", usage, re.M)
+    assert len(commands) > 10
+    missing = []
+    for noun, verb in commands:
+        # a lower-case second word is a verb ("job show"); an upper-case
+        # one is an argument ("history [--job NAME]" has none)
+        words = f"{noun} {verb}" if verb and verb.islower() else noun
+        if words not in page:
+            missing.append(words)
+    assert not missing, f"not in cohortctl.8: {missing}"
