@@ -3,6 +3,7 @@
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/buf.h"
@@ -22,6 +23,68 @@ add_param(struct buf *q, const char *name, const char *value,
 	return buf_printf(q, err, "%c%s=%s", q->len ? '&' : '?', name, esc);
 }
 
+/* For people, a run reads best as its job row followed by its steps:
+ * rows come newest first by start time, and are regrouped so each run's
+ * rows stay together, runs in the order their newest row came. */
+struct row_key {
+	json_t *row;
+	size_t run_rank;	/* index of the run's first row */
+	json_int_t step;
+	json_int_t attempt;
+	size_t index;		/* keeps the sort stable */
+};
+
+static int
+compare_keys(const void *a, const void *b)
+{
+	const struct row_key *x = a, *y = b;
+
+	if (x->run_rank != y->run_rank)
+		return x->run_rank < y->run_rank ? -1 : 1;
+	if (x->step != y->step)
+		return x->step < y->step ? -1 : 1;
+	if (x->attempt != y->attempt)
+		return x->attempt < y->attempt ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static json_t *
+group_by_run(json_t *rows)
+{
+	size_t n = json_array_size(rows);
+	struct row_key *k = calloc(n + 1, sizeof(*k));
+	json_t *first = json_object(), *out = json_array();
+
+	if (k == NULL || first == NULL || out == NULL) {
+		free(k);
+		json_decref(first);
+		json_decref(out);
+		return json_incref(rows);
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *r = json_array_get(rows, i);
+		const char *run = json_string_value(json_object_get(r,
+		    "run_id"));
+		json_t *seen = json_object_get(first, run ? run : "");
+
+		if (seen == NULL)
+			json_object_set_new(first, run ? run : "",
+			    json_integer((json_int_t)i));
+		k[i].row = r;
+		k[i].run_rank = seen ? (size_t)json_integer_value(seen) : i;
+		k[i].step = json_integer_value(json_object_get(r, "step"));
+		k[i].attempt = json_integer_value(json_object_get(r,
+		    "attempt"));
+		k[i].index = i;
+	}
+	qsort(k, n, sizeof(*k), compare_keys);
+	for (size_t i = 0; i < n; i++)
+		json_array_append(out, k[i].row);
+	free(k);
+	json_decref(first);
+	return out;
+}
+
 static int
 list_call(struct ctl *ctl, const char *base, struct buf *q, int json,
     const struct output_col *cols, size_t ncols)
@@ -36,10 +99,16 @@ list_call(struct ctl *ctl, const char *base, struct buf *q, int json,
 	if (ctl_client(ctl, &c, &err) < 0 ||
 	    client_call(c, "GET", path, NULL, &out, &err) < 0)
 		return ctl_fail(&err);
-	if (json)
+	if (json) {
 		output_json(stdout, out);
-	else
+	} else if (strcmp(base, "/v1/history") == 0) {
+		json_t *grouped = group_by_run(out);
+
+		output_table(stdout, cols, ncols, grouped);
+		json_decref(grouped);
+	} else {
 		output_table(stdout, cols, ncols, out);
+	}
 	json_decref(out);
 	return 0;
 }

@@ -56,6 +56,14 @@ def test_job_runs_on_both_targets(cluster):
         assert greet["exit_code"] == 0
         report = [s for s in steps if s["step"] == 2][0]
         assert report["output"].strip() == "done"
+    # the table shows each run's job row first, then its steps
+    lines = m.ctl("history", "--job", "hello").stdout.splitlines()[1:]
+    runs = [(ln.split()[0], int(ln.split()[3])) for ln in lines]
+    for run_id in {r for r, _ in runs}:
+        steps = [st for r, st in runs if r == run_id]
+        assert steps == [0, 1, 2], (run_id, steps)
+        first = [i for i, (r, _) in enumerate(runs) if r == run_id]
+        assert first == list(range(first[0], first[0] + 3))
     # every instruction reached its target and was applied
     dl = m.ctl_json("downloadlist")
     assert {i["operation"] for i in dl} == {"insert", "start"}
