@@ -73,7 +73,12 @@ handle_instructions(struct target *t, const struct hresp *resp)
 	if (json_array_size(list) > 0)
 		apply_batch(t, list);
 	json_decref(body);
-	poll_send(t);
+	/* The store refused (a full disk): the master would send the same
+	 * instructions straight back, so wait before asking again. */
+	if (t->apply_stalled)
+		poll_backoff(t);
+	else
+		poll_send(t);
 }
 
 static const char *
@@ -100,8 +105,9 @@ poll_done(void *arg, const struct hresp *resp)
 		/* The master has the acks: they were in the poll it answered. */
 		if (t->acks_sent_upto > 0 && tstore_ack_delete_upto(t->store,
 		    t->acks_sent_upto, &err) < 0)
-			log_error("poll", "msg=\"%s\"", err.msg);
-		t->poll_backoff_s = 0;
+			target_store_failed(t, &err);
+		if (!t->apply_stalled)
+			t->poll_backoff_s = 0;
 		handle_instructions(t, resp);
 		return;
 	}
@@ -147,7 +153,7 @@ static char *
 poll_body(struct target *t, struct cerr *err)
 {
 	struct ack_list acks = {json_array(), 0};
-	int64_t after = 0, now = timefmt_now_s();
+	int64_t after = 0, now = timefmt_now_s(), queued = 0, dropped = 0;
 	int64_t wait = t->poll_interval_s < POLL_MAX_WAIT_S ?
 	    t->poll_interval_s : POLL_MAX_WAIT_S;
 	json_t *body;
@@ -155,17 +161,19 @@ poll_body(struct target *t, struct cerr *err)
 
 	if (acks.list == NULL ||
 	    tstore_meta_get_int(t->store, "last_instr", 0, &after, err) < 0 ||
+	    tstore_outbox_stats(t->store, &queued, &dropped, err) < 0 ||
 	    tstore_ack_list(t->store, POLL_MAX_ACKS, ack_cb, &acks, err) < 0) {
 		json_decref(acks.list);
 		return NULL;
 	}
 	t->acks_sent_upto = acks.max_id;
-	body = json_pack("{s:s,s:s,s:I,s:I,s:I,s:i,s:I,s:o}",
+	body = json_pack("{s:s,s:s,s:I,s:I,s:I,s:i,s:I,s:I,s:o}",
 	    "name", t->conf->name, "version", version_string(),
 	    "after", (json_int_t)after, "wait_s", (json_int_t)wait,
 	    "local_time", (json_int_t)now,
 	    "tz_offset_s", (int)timefmt_local_offset(now),
 	    "poll_interval_s", (json_int_t)t->poll_interval_s,
+	    "outbox_dropped", (json_int_t)dropped,
 	    "acks", acks.list);
 	text = body ? json_dump_compact(body) : NULL;
 	json_decref(body);
@@ -186,7 +194,7 @@ poll_send(struct target *t)
 		return;
 	body = poll_body(t, &err);
 	if (body == NULL) {
-		log_error("poll", "msg=\"%s\"", err.msg);
+		target_store_failed(t, &err);
 		poll_backoff(t);
 		return;
 	}
