@@ -28,6 +28,7 @@
 
 #define RUNS_RETRY_S 2
 #define RUNS_STALLED (-2)
+#define RUNS_WAITING 1
 
 /* Writes the report to the outbox and moves the ledger row, atomically. */
 static int
@@ -310,7 +311,8 @@ queued_cb(void *arg, int64_t run_id, const char *job, int64_t instr_id,
 	return q->n == (int)(sizeof(q->items) / sizeof(q->items[0]));
 }
 
-/* 0, or RUNS_STALLED when the store refused to start it. */
+/* 0 started or ended, RUNS_WAITING left queued behind a run of its job
+ * ("queue" overlap), RUNS_STALLED when the store refused to start it. */
 static int
 start_queued(struct target *t, const struct queued *q)
 {
@@ -319,6 +321,10 @@ start_queued(struct target *t, const struct queued *q)
 	struct cerr err;
 	int rc;
 
+	/* "queue": it waits; run_done() kicks the queue again. */
+	if (busy != NULL &&
+	    jobrun_job(busy->jr)->overlap == OVERLAP_QUEUE)
+		return RUNS_WAITING;
 	if (busy != NULL) {
 		snprintf(why, sizeof(why), "not started: job '%s' is already "
 		    "running on target %s (run %lld)", q->job, t->conf->name,
@@ -345,6 +351,7 @@ kick_cb(evutil_socket_t fd, short what, void *arg)
 	struct target *t = arg;
 	struct queued_list q;
 	struct cerr err;
+	int rc, moved = 0;
 
 	q.n = 0;
 	if (tstore_run_list_state(t->store, TRUN_QUEUED, queued_cb, &q,
@@ -353,10 +360,15 @@ kick_cb(evutil_socket_t fd, short what, void *arg)
 		retry_later(t);
 		return;
 	}
-	for (int i = 0; i < q.n; i++)
-		if (start_queued(t, &q.items[i]) == RUNS_STALLED)
+	for (int i = 0; i < q.n; i++) {
+		rc = start_queued(t, &q.items[i]);
+		if (rc == RUNS_STALLED)
 			return;
-	if (q.n == (int)(sizeof(q.items) / sizeof(q.items[0])))
+		moved += rc == 0;
+	}
+	/* A full list may hide more; runs waiting behind a busy job of
+	 * theirs ("queue") are no progress, and run_done() kicks again. */
+	if (moved > 0 && q.n == (int)(sizeof(q.items) / sizeof(q.items[0])))
 		runs_kick(t);
 }
 

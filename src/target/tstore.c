@@ -114,8 +114,8 @@ static const char *const migrations[] = {
     "WHERE state = 'finished';",
     /* 3: the running step's process group and its leader's start time,
      * so a restart can kill what a crash left running */
-    "ALTER TABLE runs ADD COLUMN pgid INTEGER NOT NULL DEFAULT 0;"
-    "ALTER TABLE runs ADD COLUMN pgid_start INTEGER NOT NULL DEFAULT 0;",
+    ("ALTER TABLE runs ADD COLUMN pgid INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE runs ADD COLUMN pgid_start INTEGER NOT NULL DEFAULT 0;"),
 };
 
 #define TSTORE_SCHEMA_VERSION (int)(sizeof(migrations) / sizeof(migrations[0]))
