@@ -8,7 +8,8 @@
  * once or holds the poll until there are some; either way the next poll
  * follows immediately. When the master cannot be reached the target waits
  * 1, 2, 4 ... seconds, never longer than its poll interval, moving to the
- * next master URL each time.
+ * next master URL each time. A failing master is logged once per interval
+ * (poll_failing), and the first answer after it says so (poll_recovered).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +103,7 @@ poll_done(void *arg, const struct hresp *resp)
 
 	t->poll_call = NULL;
 	if (resp->status == 200) {
+		log_limit_ok(&t->poll_log, "poll_recovered");
 		/* The master has the acks: they were in the poll it answered. */
 		if (t->acks_sent_upto > 0 && tstore_ack_delete_upto(t->store,
 		    t->acks_sent_upto, &err) < 0)
@@ -112,8 +114,9 @@ poll_done(void *arg, const struct hresp *resp)
 		return;
 	}
 	if (resp->status == 0) {
-		log_warn("poll", "master=%s msg=\"%s\"",
-		    t->masters[t->master_index], resp->error);
+		log_limited(&t->poll_log, LOG_LVL_WARN, "poll_failing",
+		    "master=%s msg=\"%s\"", t->masters[t->master_index],
+		    resp->error);
 		target_next_master(t);
 		poll_backoff(t);
 		return;
@@ -125,7 +128,8 @@ poll_done(void *arg, const struct hresp *resp)
 		t->stopped_polling = 1;
 		return;
 	}
-	log_warn("poll", "status=%ld msg=\"%s\"", resp->status, msg);
+	log_limited(&t->poll_log, LOG_LVL_WARN, "poll_failing",
+	    "status=%ld msg=\"%s\"", resp->status, msg);
 	if (resp->status == 401 || resp->status == 403 || resp->status == 426)
 		poll_retry_later(t, t->poll_interval_s);
 	else

@@ -78,6 +78,8 @@ struct target {
 	struct conf *live;		/* owned copy; conf points here */
 	struct event *sig_hup;		/* reloads the configuration */
 	struct log_limit store_log;	/* store failures, once per interval */
+	struct log_limit poll_log;	/* failed polls, once per interval */
+	struct log_limit upload_log;	/* failed uploads, once per interval */
 	int apply_stalled;		/* a store failure cut the last batch */
 	struct run_report *unrecorded[TARGET_UNRECORDED_MAX];
 	int nunrecorded;		/* finished runs not yet in the store */

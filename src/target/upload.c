@@ -76,11 +76,13 @@ upload_done(void *arg, const struct hresp *resp)
 
 	t->upload_call = NULL;
 	if (resp->status != 200) {
-		log_warn("upload", "status=%ld msg=\"%s\"", resp->status,
+		log_limited(&t->upload_log, LOG_LVL_WARN, "upload_failing",
+		    "status=%ld msg=\"%s\"", resp->status,
 		    resp->status ? "master refused the upload" : resp->error);
 		upload_later(t);
 		return;
 	}
+	log_limit_ok(&t->upload_log, "upload_recovered");
 	body = json_loadb(resp->body, resp->len, 0, NULL);
 	if (body == NULL ||
 	    delete_listed(t, json_object_get(body, "acked"), NULL, &err) < 0 ||

@@ -78,13 +78,14 @@ class Master:
     """A master's state dir, its daemon and its admin profile."""
 
     def __init__(self, cluster, name="master", extra_conf="", host="127.0.0.1",
-                 state_dir=None):
+                 state_dir=None, prefix=()):
         self.cluster = cluster
         self.name = name
         self.dir = state_dir or os.path.join(cluster.root, name)
         self.proc = None
         self.extra_conf = extra_conf
         self.host = host
+        self.prefix = tuple(prefix)  # e.g. ("valgrind", ...)
 
     @property
     def profile(self):
@@ -102,14 +103,14 @@ class Master:
                 f.write(self.extra_conf)
         return self
 
-    def start(self, *flags, env=None):
+    def start(self, *flags, env=None, timeout=20.0):
         port_file = os.path.join(self.dir, "port")
         if os.path.exists(port_file):
             os.unlink(port_file)
         self.proc = self.cluster.start(self.name, "-c", self.conf, *flags,
-                                       env=env)
+                                       env=env, prefix=self.prefix)
         wait_for(lambda: os.path.exists(port_file) or not self.proc.alive(),
-                 what=f"{self.name} to write its port")
+                 timeout=timeout, what=f"{self.name} to write its port")
         assert self.proc.alive(), self.proc.log_text()
         return self
 
@@ -131,9 +132,9 @@ class Master:
             self.stop()
         return self.start(f"--listen={self.host}:{port}")
 
-    def stop(self):
+    def stop(self, timeout=10.0):
         if self.proc is not None:
-            rc = self.proc.stop()
+            rc = self.proc.stop(timeout)
             self.cluster.procs.remove(self.proc)
             self.proc = None
             return rc
@@ -199,9 +200,9 @@ class Target:
                                        env=env, prefix=self.prefix)
         return self
 
-    def stop(self):
+    def stop(self, timeout=10.0):
         if self.proc is not None:
-            rc = self.proc.stop()
+            rc = self.proc.stop(timeout)
             self.cluster.procs.remove(self.proc)
             self.proc = None
             return rc

@@ -18,10 +18,16 @@ def soak(short, long):
 
 
 def report(name, **counts):
-    """Prints one line of fault counts (shown by pytest -s and in the
-    log of make check with -rA), e.g. faults=20 runs=1000 lost=0."""
-    line = " ".join(f"{k}={v}" for k, v in counts.items())
-    print(f"\nFAULTS {name}: {line}")
+    """One line of fault counts, e.g. "faults=20 runs_checked=1000
+    lost=0": printed (pytest -s shows it) and appended to the file that
+    $COHORT_FAULT_REPORT names (make system prints it after the run)."""
+    line = f"FAULTS {name}: " + " ".join(f"{k}={v}"
+                                          for k, v in counts.items())
+    print("\n" + line)
+    path = os.environ.get("COHORT_FAULT_REPORT")
+    if path:
+        with open(path, "a") as f:
+            f.write(line + "\n")
 
 
 def group_members(pgid):
