@@ -53,9 +53,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", memfd);
 	flag = first_line_flag(data, size);
 	if (conf_load(&c, path, &flag, flag ? 1 : 0, report, sizeof(report),
-	    &err) == 0) {
+		&err) == 0) {
 		before = c;
-		if (conf_reload(&c, report, sizeof(report), &applied, &err) < 0 ||
+		if (conf_reload(&c, report, sizeof(report), &applied, &err) <
+			0 ||
 		    applied != 0 || report[0] != '\0' ||
 		    memcmp(&before, &c, sizeof(c)) != 0)
 			abort(); /* reloading the same file changed something */

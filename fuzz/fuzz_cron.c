@@ -17,8 +17,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const zones[] = {NULL, "Europe/Berlin",
-	    "Australia/Lord_Howe"};
+	static const char *const zones[] = {
+	    NULL, "Europe/Berlin", "Australia/Lord_Howe"};
 	char expr[CRON_EXPR_MAX + 64];
 	struct cron c;
 	struct cerr err;

@@ -36,7 +36,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	X509 *cert = NULL;
 
 	if (pki_csr_sign(ca_cert, ca_key, (const char *)data, size, "web-1",
-	    "target", 30, &cert, &err) == 0) {
+		"target", 30, &cert, &err) == 0) {
 		if (pki_cert_identity(cert, &id, &err) < 0 ||
 		    strcmp(id.name, "web-1") != 0 ||
 		    strcmp(id.role, "target") != 0)

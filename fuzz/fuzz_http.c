@@ -44,10 +44,9 @@ read_poll(const json_t *body)
 
 	if (api_poll_read(body, &p, &err) < 0 || p.acks == NULL)
 		return;
-	json_array_foreach(p.acks, i, a)
-		if (api_poll_read_ack(a, i, &id, &ok, &error, &err) == 0 &&
-		    (id < 1 || error == NULL))
-			abort();
+	json_array_foreach(p.acks, i,
+	    a) if (api_poll_read_ack(a, i, &id, &ok, &error, &err) == 0 &&
+	    (id < 1 || error == NULL)) abort();
 }
 
 static void
@@ -61,7 +60,8 @@ read_outbox(const json_t *body)
 
 	if (!json_is_array(items))
 		return;
-	json_array_foreach(items, i, item) {
+	json_array_foreach(items, i, item)
+	{
 		if (api_outbox_read_item(item, &rep, &err) == 0)
 			run_report_free(rep);
 		else if (err.msg[0] == '\0')
@@ -88,8 +88,7 @@ read_body(const struct http_route *rt, const json_t *body)
 }
 
 static void
-request(enum evhttp_cmd_type cmd, char *target, const uint8_t *body,
-    size_t len)
+request(enum evhttp_cmd_type cmd, char *target, const uint8_t *body, size_t len)
 {
 	const struct http_route *rt;
 	struct evkeyvalq query;
@@ -105,8 +104,8 @@ request(enum evhttp_cmd_type cmd, char *target, const uint8_t *body,
 	if (q != NULL)
 		evhttp_parse_query_str(q, &query);
 	if (len > 0)
-		json = json_parse_limited((const char *)body, len, MAX_BODY,
-		    MAX_DEPTH, &err);
+		json = json_parse_limited(
+		    (const char *)body, len, MAX_BODY, MAX_DEPTH, &err);
 	if (rt != NULL && (len == 0 || json != NULL))
 		read_body(rt, json);
 	for (int i = 0; i < nargs; i++)

@@ -19,8 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void
 check_next(const struct schedule *s)
 {
-	static const char *const zones[] = {NULL, "America/New_York",
-	    "Australia/Lord_Howe"};
+	static const char *const zones[] = {
+	    NULL, "America/New_York", "Australia/Lord_Howe"};
 	struct cerr err;
 	int64_t after = START_S, next = 0;
 

@@ -26,7 +26,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text[size] = '\0';
 	if (token_parse(text, &tp, &err) == 0 &&
 	    (strlen(tp.secret) != TOKEN_SECRET_HEX ||
-	    strlen(tp.ca_fingerprint) != PKI_FINGERPRINT_HEX - 1))
+		strlen(tp.ca_fingerprint) != PKI_FINGERPRINT_HEX - 1))
 		abort();
 	free(text);
 	return 0;

@@ -32,9 +32,9 @@ void log_event(enum log_level level, const char *event, const char *fmt, ...)
  * start; log_limit_ok() ends a failure streak with one line (event_ok),
  * so the log shows when the condition went away. */
 struct log_limit {
-	int64_t last_ms;	/* monotonic time of the last line, 0: none */
-	int64_t repeats;	/* occurrences not logged since then */
-	int64_t streak;		/* occurrences since the last success */
+	int64_t last_ms; /* monotonic time of the last line, 0: none */
+	int64_t repeats; /* occurrences not logged since then */
+	int64_t streak; /* occurrences since the last success */
 };
 
 #define LOG_LIMIT_INTERVAL_S 60

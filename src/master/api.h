@@ -61,34 +61,34 @@ void api_target_settings(struct http_req *r);
 #define API_CSR_MAX_BYTES 16384
 
 struct api_poll_body {
-	const char *name;		/* borrowed from the body */
+	const char *name; /* borrowed from the body */
 	const char *version;
 	int64_t after;
 	int64_t wait_s;
 	int64_t local_time;
 	int64_t tz_offset_s;
 	int64_t poll_interval_s;
-	int64_t outbox_dropped;		/* target's outbox overflow count */
-	const json_t *acks;		/* array or NULL */
+	int64_t outbox_dropped; /* target's outbox overflow count */
+	const json_t *acks; /* array or NULL */
 };
-int api_poll_read(const json_t *body, struct api_poll_body *p,
-    struct cerr *err);
+int api_poll_read(
+    const json_t *body, struct api_poll_body *p, struct cerr *err);
 /* One element of acks; *error is "" when the target sent none. */
 int api_poll_read_ack(const json_t *a, size_t i, int64_t *id, int *ok,
     const char **error, struct cerr *err);
 /* One uploaded outbox item: 0 with *rep (caller frees) for a run record,
  * -1 with the reason when it must be refused. */
-int api_outbox_read_item(const json_t *item, struct run_report **rep,
-    struct cerr *err);
+int api_outbox_read_item(
+    const json_t *item, struct run_report **rep, struct cerr *err);
 
 struct api_enlist_body {
-	const char *name;		/* borrowed from the body */
+	const char *name; /* borrowed from the body */
 	const char *token;
 	const char *csr;
 	const char *version;
 	int64_t poll_interval_s;
 };
-int api_enlist_read(const json_t *body, struct api_enlist_body *e,
-    struct cerr *err);
+int api_enlist_read(
+    const json_t *body, struct api_enlist_body *e, struct cerr *err);
 
 #endif

@@ -13,7 +13,7 @@
 	" (SELECT count(*) FROM instructions i WHERE i.target = t.name"        \
 	"   AND i.status IN ('pending', 'downloaded')),"                       \
 	" (SELECT count(*) FROM instructions i WHERE i.target = t.name"        \
-	"   AND i.status = 'failed' AND i.cleared = 0),"                     \
+	"   AND i.status = 'failed' AND i.cleared = 0),"                       \
 	" t.outbox_dropped"
 
 static const char sql_get[] =

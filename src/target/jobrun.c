@@ -53,8 +53,8 @@ struct jobrun {
 	const struct conf *conf;
 	jobrun_done_cb cb;
 	void *arg;
-	int (*on_step_spawn)(void *arg, int64_t target_run_id, pid_t pgid,
-	    struct cerr *err);
+	int (*on_step_spawn)(
+	    void *arg, int64_t target_run_id, pid_t pgid, struct cerr *err);
 
 	struct jobflow flow;
 	struct flow_decision next; /* what the timer does next */

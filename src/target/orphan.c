@@ -42,8 +42,8 @@ next_field(const char **p, const char *end, uint64_t *out)
 }
 
 int
-orphan_parse_stat(const char *text, size_t len, struct orphan_stat *out,
-    struct cerr *err)
+orphan_parse_stat(
+    const char *text, size_t len, struct orphan_stat *out, struct cerr *err)
 {
 	const char *end = text + len, *p = NULL;
 	uint64_t v = 0;
@@ -60,11 +60,14 @@ orphan_parse_stat(const char *text, size_t len, struct orphan_stat *out,
 	/* fields 4 .. 22, after the state (field 3) */
 	for (int field = 4; field <= FIELD_START; field++) {
 		if (next_field(&p, end, &v) < 0)
-			return cerr_set(err, CERR_INVALID, "proc stat: field %d "
-			    "is not a number", field);
+			return cerr_set(err, CERR_INVALID,
+			    "proc stat: field %d "
+			    "is not a number",
+			    field);
 		if (field == FIELD_PGRP) {
 			if (v == 0 || v > INT32_MAX)
-				return cerr_set(err, CERR_INVALID, "proc stat: "
+				return cerr_set(err, CERR_INVALID,
+				    "proc stat: "
 				    "bad process group");
 			out->pgrp = (pid_t)v;
 		}
@@ -104,12 +107,15 @@ orphan_kill(pid_t pgid, uint64_t start_ticks, struct cerr *err)
 	struct orphan_stat st;
 
 	if (pgid <= 1)
-		return cerr_set(err, CERR_INVALID, "orphan: bad process group "
-		    "%d", (int)pgid);
+		return cerr_set(err, CERR_INVALID,
+		    "orphan: bad process group "
+		    "%d",
+		    (int)pgid);
 	if (kill(-pgid, 0) < 0)
-		return errno == ESRCH ? 0 : cerr_set(err, CERR_IO,
-		    "orphan: process group %d: %s", (int)pgid,
-		    strerror(errno));
+		return errno == ESRCH
+		    ? 0
+		    : cerr_set(err, CERR_IO, "orphan: process group %d: %s",
+			  (int)pgid, strerror(errno));
 	/* A group without its leader cannot be told from a stranger's: it
 	 * is left alone. */
 	if (orphan_read_stat(pgid, &st, err) < 0)
@@ -117,8 +123,9 @@ orphan_kill(pid_t pgid, uint64_t start_ticks, struct cerr *err)
 	if (st.pgrp != pgid || st.start_ticks != start_ticks)
 		return 0;
 	if (kill(-pgid, SIGKILL) < 0)
-		return errno == ESRCH ? 0 : cerr_set(err, CERR_IO,
-		    "orphan: kill process group %d: %s", (int)pgid,
-		    strerror(errno));
+		return errno == ESRCH ? 0
+				      : cerr_set(err, CERR_IO,
+					    "orphan: kill process group %d: %s",
+					    (int)pgid, strerror(errno));
 	return 1;
 }

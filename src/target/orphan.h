@@ -20,16 +20,16 @@
 
 /* What orphan_parse_stat() reads from one /proc/<pid>/stat line. */
 struct orphan_stat {
-	char state;		/* 'R', 'S', 'Z', ... */
-	pid_t pgrp;		/* field 5 */
-	uint64_t start_ticks;	/* field 22: clock ticks after boot */
+	char state; /* 'R', 'S', 'Z', ... */
+	pid_t pgrp; /* field 5 */
+	uint64_t start_ticks; /* field 22: clock ticks after boot */
 };
 
 /* Parses the text of /proc/<pid>/stat (len bytes, need not end in NUL).
  * The command name (field 2) may hold spaces and parentheses: the fields
  * after it are found from its last ')'. CERR_INVALID when malformed. */
-int orphan_parse_stat(const char *text, size_t len, struct orphan_stat *out,
-    struct cerr *err);
+int orphan_parse_stat(
+    const char *text, size_t len, struct orphan_stat *out, struct cerr *err);
 
 /* Reads /proc/<pid>/stat. CERR_NOT_FOUND when there is no such process. */
 int orphan_read_stat(pid_t pid, struct orphan_stat *out, struct cerr *err);

@@ -186,7 +186,8 @@ child_read_status(struct runner_child *c, struct runner_result *res)
 		    c->argv0, strerror(rep.errnum));
 		break;
 	case STAGE_HOLD:
-		snprintf(res->error, sizeof(res->error), "not released by "
+		snprintf(res->error, sizeof(res->error),
+		    "not released by "
 		    "the daemon");
 		break;
 	default:
@@ -617,8 +618,8 @@ child_discard(pid_t pid)
 /* The parent's half of spec->on_spawn: let the child go once the caller
  * has recorded it. Closes the go pipe. */
 static int
-child_release(const struct runner_spec *spec, pid_t pid, int go[2],
-    struct cerr *err)
+child_release(
+    const struct runner_spec *spec, pid_t pid, int go[2], struct cerr *err)
 {
 	int rc = 0;
 
@@ -627,8 +628,8 @@ child_release(const struct runner_spec *spec, pid_t pid, int go[2],
 	if (spec->on_spawn(spec->on_spawn_arg, pid, err) < 0)
 		rc = -1;
 	else if (write(go[1], "g", 1) != 1)
-		rc = cerr_set(err, CERR_IO, "runner: release child: %s",
-		    strerror(errno));
+		rc = cerr_set(
+		    err, CERR_IO, "runner: release child: %s", strerror(errno));
 	close(go[1]);
 	go[1] = -1;
 	return rc;
