@@ -2,11 +2,14 @@
 # is missing, picks build directories and runs the test passes in order.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
 JOBS       ?= $(shell nproc)
 PYTEST     := /usr/bin/python3 -m pytest
 PYTEST_ARGS ?= -q -x --durations=10
 
-.PHONY: all deps build check unit system asan demo bench clean format
+.PHONY: all deps build check unit system asan demo bench clean format \
+	fuzz fuzz-build fuzz-check valgrind soak
 
 all: build
 
@@ -22,14 +25,17 @@ $(ASAN_BUILD)/cohortd: FORCE
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 FORCE:
 
-# check: unit + system tests on the normal build, then both again under
-# AddressSanitizer + UndefinedBehaviorSanitizer.
+# check: unit + system tests on the normal build, valgrind memcheck of one
+# master + target scenario, both test passes again under AddressSanitizer +
+# UndefinedBehaviorSanitizer, then every fuzz target for 30 s on its seeds.
 check:
 	@scripts/deps.sh test
 	@$(MAKE) --no-print-directory build
 	@$(MAKE) --no-print-directory unit system BUILD=$(BUILD)
+	@$(MAKE) --no-print-directory valgrind BUILD=$(BUILD)
 	@$(MAKE) --no-print-directory $(ASAN_BUILD)/cohortd
 	@$(MAKE) --no-print-directory unit system BUILD=$(ASAN_BUILD)
+	@$(MAKE) --no-print-directory fuzz-check
 	@echo "make check: all passes green"
 
 unit:
@@ -40,7 +46,44 @@ unit:
 
 system:
 	@echo "== system tests ($(BUILD))"
-	@COHORT_BUILD=$(abspath $(BUILD)) $(PYTEST) $(PYTEST_ARGS) tests/system
+	@rm -f $(BUILD)/fault-report.txt
+	@COHORT_BUILD=$(abspath $(BUILD)) \
+		COHORT_FAULT_REPORT=$(abspath $(BUILD))/fault-report.txt \
+		$(PYTEST) $(PYTEST_ARGS) tests/system
+	@cat $(BUILD)/fault-report.txt 2>/dev/null || true
+
+# valgrind memcheck: one master + target scenario, 0 errors, 0 definite
+# leaks (needs the normal build, not the sanitizer one).
+valgrind:
+	@echo "== valgrind memcheck ($(BUILD))"
+	@COHORT_BUILD=$(abspath $(BUILD)) $(PYTEST) -q -x -s -p no:cacheprovider \
+		tests/valgrind
+
+# Fuzzing: clang + libFuzzer in its own build dir. fuzz runs each target
+# FUZZ_SECONDS (keeping what it learns in $(FUZZ_BUILD)/corpus-work);
+# fuzz-check (part of check) runs each 30 s on the committed seeds only.
+fuzz-build:
+	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang-14 \
+		-DCMAKE_BUILD_TYPE=Debug -DCOHORT_FUZZ=ON -DCOHORT_TESTS=OFF \
+		>/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
+
+fuzz: deps fuzz-build
+	@scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) keep
+
+fuzz-check: fuzz-build
+	@echo "== fuzz targets, 30 s each on the seed corpus"
+	@scripts/fuzz.sh $(FUZZ_BUILD) 30
+
+# soak: the fault loops at length (200 master kills, a minute-long
+# partition, ...); make check runs the short versions.
+soak: build
+	@scripts/deps.sh test
+	@rm -f $(BUILD)/fault-report.txt
+	@COHORT_SOAK=1 COHORT_BUILD=$(abspath $(BUILD)) \
+		COHORT_FAULT_REPORT=$(abspath $(BUILD))/fault-report.txt \
+		$(PYTEST) -q -x tests/system/test_1[0-4]_*.py
+	@cat $(BUILD)/fault-report.txt
 
 demo:
 	@scripts/deps.sh build
@@ -56,4 +99,4 @@ format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

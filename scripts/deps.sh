@@ -6,7 +6,7 @@ set -euo pipefail
 build_pkgs="cmake make gcc pkg-config libssl-dev libevent-dev
 	libcurl4-openssl-dev libsqlite3-dev libpq-dev libjansson-dev openssl"
 test_pkgs="$build_pkgs libcmocka-dev python3 python3-pytest sqlite3 procps
-	iproute2 curl postgresql"
+	iproute2 curl postgresql valgrind clang-14 libclang-rt-14-dev"
 bench_pkgs="$test_pkgs nginx postgresql pgagent slurm-wlm munge"
 
 case "${1:-build}" in

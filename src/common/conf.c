@@ -196,6 +196,8 @@ conf_load(struct conf *c, const char *path, char *const *flags, int nflags,
 	if (strlen(path) >= sizeof(c->path))
 		return cerr_set(err, CERR_INVALID, "config path too long");
 	strcpy(c->path, path);
+	c->flags = flags;
+	c->nflags = nflags;
 	if (ini_parse_file(path, conf_file_cb, c, report, report_size, err) < 0)
 		bad = 1;
 	for (int i = 0; i < nflags; i++) {
@@ -244,4 +246,107 @@ conf_proxy_find(const struct conf *c, const char *name)
 		if (strcmp(c->proxies[i].name, name) == 0)
 			return &c->proxies[i];
 	return NULL;
+}
+
+/* What a SIGHUP may change without a restart. Everything that names a
+ * socket, a file, an identity or the role stays as the daemon started:
+ * changing those under open connections and stores would be a restart
+ * in disguise. */
+static const char *const live_keys[] = {"log_level", "log_syslog",
+    "max_body_bytes", "max_json_depth", "longpoll_max_s", "token_ttl_s",
+    "cert_days", "request_timeout_s", "downloadlist_keep_applied",
+    "history_max_rows", "history_max_rows_per_job", "poll_interval_s",
+    "outbox_max_items", "max_output_bytes", NULL};
+
+int
+conf_key_is_live(const char *key)
+{
+	for (int i = 0; live_keys[i] != NULL; i++)
+		if (strcmp(live_keys[i], key) == 0)
+			return 1;
+	return 0;
+}
+
+static size_t
+key_size(const struct conf_key *k)
+{
+	switch (k->type) {
+	case CONF_T_STRING:
+		return k->size;
+	case CONF_T_INT:
+		return sizeof(int64_t);
+	default:
+		return sizeof(int);
+	}
+}
+
+static void
+report_line(char *report, unsigned long size, const char *key,
+    const char *what)
+{
+	size_t used = strlen(report);
+
+	if (used + 1 < size)
+		snprintf(report + used, size - used, "%s: %s\n", key, what);
+}
+
+/* Copies the live keys that differ; names the others in report. */
+static int
+reload_keys(struct conf *live, const struct conf *fresh, char *report,
+    unsigned long report_size)
+{
+	int applied = 0;
+
+	for (const struct conf_key *k = conf_keys; k->name != NULL; k++) {
+		char *dst = (char *)live + k->offset;
+		const char *src = (const char *)fresh + k->offset;
+		size_t n = key_size(k);
+
+		if (k->type == CONF_T_STRING ? strcmp(dst, src) == 0 :
+		    memcmp(dst, src, n) == 0)
+			continue;
+		if (!conf_key_is_live(k->name)) {
+			report_line(report, report_size, k->name, "changed; "
+			    "takes effect at the next start");
+			continue;
+		}
+		memcpy(dst, src, n);
+		applied++;
+	}
+	/* Proxies are looked up at each step start: live too. */
+	if (live->proxy_count != fresh->proxy_count ||
+	    memcmp(live->proxies, fresh->proxies, sizeof(live->proxies)) != 0) {
+		memcpy(live->proxies, fresh->proxies, sizeof(live->proxies));
+		live->proxy_count = fresh->proxy_count;
+		applied++;
+	}
+	return applied;
+}
+
+int
+conf_reload(struct conf *live, char *report, unsigned long report_size,
+    int *applied_out, struct cerr *err)
+{
+	struct conf *fresh = calloc(1, sizeof(*fresh));
+	int rc = -1;
+
+	*applied_out = 0;
+	if (report_size > 0)
+		report[0] = '\0';
+	if (fresh == NULL)
+		return cerr_set(err, CERR_INTERNAL, "reload: out of memory");
+	if (conf_load(fresh, live->path, live->flags, live->nflags, report,
+	    report_size, err) < 0)
+		goto out;
+	if (fresh->role != live->role) {
+		cerr_set(err, CERR_INVALID, "role: changed; a daemon cannot "
+		    "change its role without a restart");
+		snprintf(report, report_size, "%s: %s\n", live->path, err->msg);
+		goto out;
+	}
+	*applied_out = reload_keys(live, fresh, report, report_size);
+	rc = 0;
+out:
+	free(fresh);
+	return rc;
 }

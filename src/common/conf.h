@@ -58,6 +58,10 @@ struct conf {
 
 	/* the file the configuration came from, for relative paths */
 	char path[CONF_STR_MAX];
+	/* the --key=value flags it was loaded with (borrowed from argv, which
+	 * outlives the daemon), so a reload applies them again */
+	char *const *flags;
+	int nflags;
 };
 
 enum conf_type { CONF_T_STRING, CONF_T_INT, CONF_T_BOOL, CONF_T_ENUM };
@@ -100,5 +104,19 @@ int conf_state_path(const struct conf *c, const char *p, char *out,
 /* The proxy of that name, or NULL. */
 const struct conf_proxy *conf_proxy_find(const struct conf *c,
     const char *name);
+
+/* ---- reloading (SIGHUP) ----
+ * Reads the file (and the flags of the first load) again into a new
+ * configuration. Keys that a running daemon takes over live (conf.c names
+ * them: log level, limits, retention, the target's poll interval default,
+ * outbox bound, output limit and proxies) are copied into *live; any
+ * other key whose value changed is named in report ("key: changed; takes
+ * effect at the next start") and keeps its running value. A file with
+ * errors changes nothing: -1, every problem in report. *applied_out counts
+ * the keys copied. */
+int conf_reload(struct conf *live, char *report, unsigned long report_size,
+    int *applied_out, struct cerr *err);
+/* 1 when a running daemon takes over a new value of key on reload. */
+int conf_key_is_live(const char *key);
 
 #endif

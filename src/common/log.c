@@ -79,14 +79,72 @@ syslog_priority(enum log_level level)
 	}
 }
 
+static void
+log_vevent(enum log_level level, const char *event, const char *suffix,
+    const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+
 void
 log_event(enum log_level level, const char *event, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vevent(level, event, "", fmt, ap);
+	va_end(ap);
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+log_limited(struct log_limit *l, enum log_level level, const char *event,
+    const char *fmt, ...)
+{
+	int64_t now = mono_ms();
+	char suffix[48] = "";
+	va_list ap;
+
+	l->streak++;
+	if (l->last_ms != 0 &&
+	    now - l->last_ms < (int64_t)LOG_LIMIT_INTERVAL_S * 1000) {
+		l->repeats++;
+		return;
+	}
+	if (l->repeats > 0)
+		snprintf(suffix, sizeof(suffix), " repeats=%lld",
+		    (long long)l->repeats);
+	l->last_ms = now;
+	l->repeats = 0;
+	va_start(ap, fmt);
+	log_vevent(level, event, suffix, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_limit_ok(struct log_limit *l, const char *event_ok)
+{
+	if (l->streak == 0)
+		return;
+	log_event(LOG_LVL_INFO, event_ok, "failures=%lld",
+	    (long long)l->streak);
+	memset(l, 0, sizeof(*l));
+}
+
+static void
+log_vevent(enum log_level level, const char *event, const char *suffix,
+    const char *fmt, va_list ap)
 {
 	char line[2048];
 	char ts[40];
 	struct timespec now;
 	struct tm tm;
-	va_list ap;
+	size_t used;
 	int n;
 
 	if (level < log_cfg.min_level)
@@ -98,9 +156,9 @@ log_event(enum log_level level, const char *event, const char *fmt, ...)
 	    ts, now.tv_nsec / 1000000, level_names[level], log_cfg.prog, event);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		n = 0;
-	va_start(ap, fmt);
 	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
-	va_end(ap);
+	used = strlen(line);
+	snprintf(line + used, sizeof(line) - used, "%s", suffix);
 	for (char *p = line; *p != '\0'; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = '?';

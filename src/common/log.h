@@ -8,6 +8,8 @@
 #ifndef COHORT_LOG_H
 #define COHORT_LOG_H
 
+#include <stdint.h>
+
 enum log_level { LOG_LVL_DEBUG, LOG_LVL_INFO, LOG_LVL_WARN, LOG_LVL_ERROR };
 
 /* Process-wide settings: the one piece of global state besides signal
@@ -22,6 +24,24 @@ void log_event(enum log_level level, const char *event, const char *fmt, ...)
 #define log_info(ev, ...) log_event(LOG_LVL_INFO, ev, __VA_ARGS__)
 #define log_warn(ev, ...) log_event(LOG_LVL_WARN, ev, __VA_ARGS__)
 #define log_error(ev, ...) log_event(LOG_LVL_ERROR, ev, __VA_ARGS__)
+
+/* A failure that repeats (a full disk fails every request) is logged
+ * once per interval, not once per occurrence: the first time at once, the
+ * repeats counted and reported as "repeats=N" on the next line the
+ * interval lets through. Owned by whoever reports the failure, zeroed to
+ * start; log_limit_ok() ends a failure streak with one line (event_ok),
+ * so the log shows when the condition went away. */
+struct log_limit {
+	int64_t last_ms; /* monotonic time of the last line, 0: none */
+	int64_t repeats; /* occurrences not logged since then */
+	int64_t streak; /* occurrences since the last success */
+};
+
+#define LOG_LIMIT_INTERVAL_S 60
+
+void log_limited(struct log_limit *l, enum log_level level, const char *event,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void log_limit_ok(struct log_limit *l, const char *event_ok);
 
 /* Formats s as a log value: bare if it has no spaces, quotes or '=',
  * else in double quotes with '"' and '\' escaped. Writes into buf (always

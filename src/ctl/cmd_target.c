@@ -71,6 +71,7 @@ cmd_target_list(struct ctl *ctl, int argc, char **argv)
 		{"OFFSET", "time_zone_offset_s", 0},
 		{"VERSION", "version", 0}, {"POLL S", "poll_interval_s", 0},
 		{"LOCATION", "location", 30}, {"ENLISTED", "enlisted_at", 0},
+		{"DROPPED", "outbox_dropped", 0},
 	};
 	int json = 0, npos;
 	const struct ctl_opt opts[] = {CTL_FLAG("--json", &json),

@@ -8,6 +8,7 @@
 #ifndef COHORT_API_H
 #define COHORT_API_H
 
+#include "common/runrec.h"
 #include "master/http.h"
 
 /* api_session.c */
@@ -51,5 +52,43 @@ void api_group_remove(struct http_req *r);
 void api_downloadlist_clear(struct http_req *r);
 void api_target_resync(struct http_req *r);
 void api_target_settings(struct http_req *r);
+
+/* ---- request readers ----
+ * The checks a handler makes on outside bytes before it touches the store,
+ * as pure functions of the parsed body: the handlers call exactly these,
+ * and fuzz/fuzz_http.c drives them with arbitrary requests. */
+
+#define API_CSR_MAX_BYTES 16384
+
+struct api_poll_body {
+	const char *name; /* borrowed from the body */
+	const char *version;
+	int64_t after;
+	int64_t wait_s;
+	int64_t local_time;
+	int64_t tz_offset_s;
+	int64_t poll_interval_s;
+	int64_t outbox_dropped; /* target's outbox overflow count */
+	const json_t *acks; /* array or NULL */
+};
+int api_poll_read(
+    const json_t *body, struct api_poll_body *p, struct cerr *err);
+/* One element of acks; *error is "" when the target sent none. */
+int api_poll_read_ack(const json_t *a, size_t i, int64_t *id, int *ok,
+    const char **error, struct cerr *err);
+/* One uploaded outbox item: 0 with *rep (caller frees) for a run record,
+ * -1 with the reason when it must be refused. */
+int api_outbox_read_item(
+    const json_t *item, struct run_report **rep, struct cerr *err);
+
+struct api_enlist_body {
+	const char *name; /* borrowed from the body */
+	const char *token;
+	const char *csr;
+	const char *version;
+	int64_t poll_interval_s;
+};
+int api_enlist_read(
+    const json_t *body, struct api_enlist_body *e, struct cerr *err);
 
 #endif

@@ -19,8 +19,6 @@
 #include "master/token.h"
 #include "store/store.h"
 
-#define CSR_MAX_BYTES 16384
-
 void
 api_token_create(struct http_req *r)
 {
@@ -53,16 +51,9 @@ fail:
 	http_reply_error(r, &err);
 }
 
-struct enlist_req {
-	const char *name;
-	const char *token;
-	const char *csr;
-	const char *version;
-	int64_t poll_interval_s;
-};
-
-static int
-enlist_read(const json_t *body, struct enlist_req *e, struct cerr *err)
+int
+api_enlist_read(const json_t *body, struct api_enlist_body *e,
+    struct cerr *err)
 {
 	static const char *const keys[] = {"name", "token", "csr", "version",
 	    "poll_interval_s", NULL};
@@ -76,7 +67,7 @@ enlist_read(const json_t *body, struct enlist_req *e, struct cerr *err)
 	    err) < 0 ||
 	    json_get_string(body, "token", "", TOKEN_MAX, 0, &e->token,
 	    err) < 0 ||
-	    json_get_string(body, "csr", "", CSR_MAX_BYTES, 1, &e->csr,
+	    json_get_string(body, "csr", "", API_CSR_MAX_BYTES, 1, &e->csr,
 	    err) < 0 ||
 	    json_get_string(body, "version", "", 31, 0, &e->version, err) < 0 ||
 	    json_get_int(body, "poll_interval_s", "", 1, 28800,
@@ -91,7 +82,7 @@ enlist_read(const json_t *body, struct enlist_req *e, struct cerr *err)
 
 /* Consumes the token and records the target, atomically. */
 static int
-enlist_commit(struct master *m, const struct enlist_req *e,
+enlist_commit(struct master *m, const struct api_enlist_body *e,
     const char *secret, const struct pki_identity *id, struct cerr *err)
 {
 	struct store_target t;
@@ -118,7 +109,7 @@ enlist_commit(struct master *m, const struct enlist_req *e,
 void
 api_enlist(struct http_req *r)
 {
-	struct enlist_req e;
+	struct api_enlist_body e;
 	struct token_parts tp;
 	struct pki_identity id;
 	struct cerr err;
@@ -126,7 +117,7 @@ api_enlist(struct http_req *r)
 	char *cert_pem = NULL;
 
 	memset(&tp, 0, sizeof(tp));
-	if (enlist_read(r->body, &e, &err) < 0 ||
+	if (api_enlist_read(r->body, &e, &err) < 0 ||
 	    version_check_peer(version_string(), e.version, &err) < 0 ||
 	    token_parse(e.token, &tp, &err) < 0)
 		goto fail;

@@ -22,23 +22,12 @@
 #define MAX_ACKS 1000
 #define MAX_UPLOAD_ITEMS 1000
 
-struct poll_req {
-	const char *name;
-	const char *version;
-	int64_t after;
-	int64_t wait_s;
-	int64_t local_time;
-	int64_t tz_offset_s;
-	int64_t poll_interval_s;
-	const json_t *acks;
-};
-
-static int
-poll_read(const json_t *body, struct poll_req *p, struct cerr *err)
+int
+api_poll_read(const json_t *body, struct api_poll_body *p, struct cerr *err)
 {
 	static const char *const keys[] = {"name", "version", "after",
 	    "wait_s", "local_time", "tz_offset_s", "poll_interval_s", "acks",
-	    NULL};
+	    "outbox_dropped", NULL};
 
 	memset(p, 0, sizeof(*p));
 	p->poll_interval_s = 60;
@@ -55,7 +44,9 @@ poll_read(const json_t *body, struct poll_req *p, struct cerr *err)
 	    json_get_int(body, "tz_offset_s", "", -86400, 86400,
 	    &p->tz_offset_s, err) < 0 ||
 	    json_get_int(body, "poll_interval_s", "", 1, 28800,
-	    &p->poll_interval_s, err) < 0)
+	    &p->poll_interval_s, err) < 0 ||
+	    json_get_int(body, "outbox_dropped", "", 0, INT64_MAX / 2,
+	    &p->outbox_dropped, err) < 0)
 		return -1;
 	if (p->name == NULL || p->version == NULL)
 		return cerr_set(err, CERR_INVALID, "name and version are "
@@ -68,27 +59,38 @@ poll_read(const json_t *body, struct poll_req *p, struct cerr *err)
 	return 0;
 }
 
+int
+api_poll_read_ack(const json_t *a, size_t i, int64_t *id, int *ok,
+    const char **error, struct cerr *err)
+{
+	static const char *const keys[] = {"id", "ok", "error", NULL};
+
+	*id = 0;
+	*ok = 1;
+	*error = "";
+	if (json_check_keys(a, keys, "acks[]", err) < 0 ||
+	    json_get_int(a, "id", "acks[]", 1, INT64_MAX, id, err) != 0 ||
+	    json_get_bool(a, "ok", "acks[]", ok, err) < 0 ||
+	    json_get_string(a, "error", "acks[]", 1000, 1, error, err) < 0)
+		return cerr_set(err, CERR_INVALID, "acks[%zu]: needs an id, ok "
+		    "and optional error", i + 1);
+	return 0;
+}
+
 static int
 apply_acks(struct master *m, const char *target, const json_t *acks,
     struct cerr *err)
 {
-	static const char *const keys[] = {"id", "ok", "error", NULL};
 	size_t i;
 	json_t *a;
 
 	json_array_foreach(acks, i, a) {
-		const char *error = "";
-		int64_t id = 0;
-		int ok = 1;
+		const char *error;
+		int64_t id;
+		int ok;
 
-		if (json_check_keys(a, keys, "acks[]", err) < 0 ||
-		    json_get_int(a, "id", "acks[]", 1, INT64_MAX, &id,
-		    err) != 0 ||
-		    json_get_bool(a, "ok", "acks[]", &ok, err) < 0 ||
-		    json_get_string(a, "error", "acks[]", 1000, 1, &error,
-		    err) < 0)
-			return cerr_set(err, CERR_INVALID, "acks[%zu]: needs "
-			    "an id, ok and optional error", i + 1);
+		if (api_poll_read_ack(a, i, &id, &ok, &error, err) < 0)
+			return -1;
 		/* An id the master no longer has (trimmed, or the target
 		 * was reset) is nothing to record. */
 		if (store_instr_ack(m->store, target, id, ok, error,
@@ -102,11 +104,12 @@ apply_acks(struct master *m, const char *target, const json_t *acks,
 }
 
 static int
-poll_record(struct master *m, const char *target, const struct poll_req *p,
-    struct cerr *err)
+poll_record(struct master *m, const char *target,
+    const struct api_poll_body *p, struct cerr *err)
 {
 	struct store_poll sp = {master_now(), p->local_time,
-	    (int32_t)p->tz_offset_s, (int32_t)p->poll_interval_s, p->version};
+	    (int32_t)p->tz_offset_s, (int32_t)p->poll_interval_s, p->version,
+	    p->outbox_dropped};
 
 	if (store_begin(m->store, err) < 0)
 		return -1;
@@ -116,22 +119,22 @@ poll_record(struct master *m, const char *target, const struct poll_req *p,
 		store_rollback(m->store);
 		return -1;
 	}
+	master_store_ok(m);
 	return 0;
 }
 
 /* A target whose row is gone or defected is told so and stops polling. */
 static int
-check_enlisted(struct master *m, const char *name, struct cerr *err)
+check_enlisted(struct master *m, const char *name, struct store_target *t,
+    struct cerr *err)
 {
-	struct store_target t;
-
-	if (store_target_get(m->store, name, &t, err) < 0) {
+	if (store_target_get(m->store, name, t, err) < 0) {
 		if (err->code == CERR_NOT_FOUND)
 			cerr_set(err, CERR_GONE, "target '%s' is not enlisted "
 			    "with this master (deleted?)", name);
 		return -1;
 	}
-	if (t.defected)
+	if (t->defected)
 		return cerr_set(err, CERR_GONE, "target '%s' has defected",
 		    name);
 	return 0;
@@ -142,12 +145,13 @@ api_poll(struct http_req *r)
 {
 	const char *name = r->caller.id.name;
 	struct evhttp_request *req;
-	struct poll_req p;
+	struct api_poll_body p;
+	struct store_target t;
 	json_t *reply = NULL;
 	struct cerr err;
 	int count = 0;
 
-	if (poll_read(r->body, &p, &err) < 0)
+	if (api_poll_read(r->body, &p, &err) < 0)
 		goto fail;
 	if (strcmp(p.name, name) != 0) {
 		cerr_set(&err, CERR_CONFLICT, "configured name '%s' does not "
@@ -156,10 +160,15 @@ api_poll(struct http_req *r)
 		goto fail;
 	}
 	if (version_check_peer(version_string(), p.version, &err) < 0 ||
-	    check_enlisted(r->m, name, &err) < 0 ||
+	    check_enlisted(r->m, name, &t, &err) < 0 ||
 	    poll_record(r->m, name, &p, &err) < 0 ||
 	    longpoll_collect(r->m, name, p.after, &reply, &count, &err) < 0)
 		goto fail;
+	/* Never silent: the overflow is in the target's status too. */
+	if (p.outbox_dropped > t.outbox_dropped)
+		log_warn("outbox_overflow", "target=%s dropped=%lld total=%lld",
+		    name, (long long)(p.outbox_dropped - t.outbox_dropped),
+		    (long long)p.outbox_dropped);
 	if (count > 0 || p.wait_s == 0) {
 		http_reply_json(r, 200, reply);
 		return;
@@ -174,7 +183,8 @@ api_poll(struct http_req *r)
 		    cerr_code_name(err.code), "message", err.msg));
 	return;
 fail:
-	if (err.code != CERR_GONE)
+	/* Store failures are logged once per interval by the reply. */
+	if (err.code != CERR_GONE && err.code != CERR_STORE)
 		log_warn("poll_refused", "target=%s code=%s msg=\"%s\"", name,
 		    cerr_code_name(err.code), err.msg);
 	http_reply_error(r, &err);
@@ -219,25 +229,35 @@ store_report(struct master *m, const char *target,
 	return 0;
 }
 
+int
+api_outbox_read_item(const json_t *item, struct run_report **rep,
+    struct cerr *err)
+{
+	static const char *const keys[] = {"seq", "kind", "body", NULL};
+	const char *kind = NULL;
+
+	*rep = NULL;
+	if (json_check_keys(item, keys, "items[]", err) < 0 ||
+	    json_get_string(item, "kind", "items[]", 32, 0, &kind, err) < 0)
+		return -1;
+	/* Absent: json_get_string() said 1 and left err alone. */
+	if (kind == NULL)
+		return cerr_set(err, CERR_INVALID, "items[].kind: missing");
+	if (strcmp(kind, "run") != 0)
+		return cerr_set(err, CERR_INVALID, "items[].kind: '%s' is "
+		    "unknown", kind);
+	return run_report_from_json(json_object_get(item, "body"), rep, err);
+}
+
 /* One uploaded item: 0 stored, 1 refused (reason in err), -1 store error. */
 static int
 upload_item(struct master *m, const char *target, const json_t *item,
     struct cerr *err)
 {
-	static const char *const keys[] = {"seq", "kind", "body", NULL};
 	struct run_report *rep = NULL;
-	const char *kind = NULL;
 	int rc;
 
-	if (json_check_keys(item, keys, "items[]", err) < 0 ||
-	    json_get_string(item, "kind", "items[]", 32, 0, &kind, err) != 0)
-		return 1;
-	if (strcmp(kind, "run") != 0) {
-		cerr_set(err, CERR_INVALID, "items[].kind: '%s' is unknown",
-		    kind);
-		return 1;
-	}
-	if (run_report_from_json(json_object_get(item, "body"), &rep, err) < 0)
+	if (api_outbox_read_item(item, &rep, err) < 0)
 		return 1;
 	rc = store_report(m, target, rep, err);
 	run_report_free(rep);
@@ -288,6 +308,7 @@ api_outbox(struct http_req *r)
 	const json_t *items = r->body ? json_object_get(r->body, "items") :
 	    NULL;
 	json_t *acked = json_array(), *rejected = json_array();
+	struct store_target t;
 	struct cerr err;
 
 	if (!json_is_array(items) || json_array_size(items) >
@@ -296,7 +317,7 @@ api_outbox(struct http_req *r)
 		    "most %d records", MAX_UPLOAD_ITEMS);
 		goto fail;
 	}
-	if (check_enlisted(r->m, name, &err) < 0 ||
+	if (check_enlisted(r->m, name, &t, &err) < 0 ||
 	    store_begin(r->m->store, &err) < 0)
 		goto fail;
 	if (upload_all(r->m, name, items, acked, rejected, &err) < 0 ||
@@ -304,6 +325,7 @@ api_outbox(struct http_req *r)
 		store_rollback(r->m->store);
 		goto fail;
 	}
+	master_store_ok(r->m);
 	http_reply_json(r, 200, json_pack("{s:o,s:o}", "acked", acked,
 	    "rejected", rejected));
 	return;

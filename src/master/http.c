@@ -147,9 +147,8 @@ nomatch:
 	return 0;
 }
 
-/* Finds the route; *path_known says whether another method would match. */
-static const struct http_route *
-find_route(const char *path, enum evhttp_cmd_type method, char **args,
+const struct http_route *
+http_find_route(const char *path, enum evhttp_cmd_type method, char **args,
     int *nargs, int *path_known)
 {
 	*path_known = 0;
@@ -208,6 +207,8 @@ http_reply_json(struct http_req *r, int status, json_t *body)
 void
 http_reply_error(struct http_req *r, const struct cerr *err)
 {
+	if (err->code == CERR_STORE)
+		master_store_failed(r->m, err);
 	json_t *body = json_pack("{s:{s:s,s:s}}", "error", "code",
 	    cerr_code_name(err->code), "message", err->msg);
 
@@ -329,7 +330,7 @@ request_cb(struct evhttp_request *req, void *arg)
 	identify_caller(m, req, &r.caller);
 	r.peer_version = evhttp_find_header(
 	    evhttp_request_get_input_headers(req), "Cohort-Version");
-	rt = find_route(path ? path : "", evhttp_request_get_command(req),
+	rt = http_find_route(path ? path : "", evhttp_request_get_command(req),
 	    r.args, &r.nargs, &path_known);
 	if (rt == NULL) {
 		cerr_set(&err, path_known ? CERR_INVALID : CERR_NOT_FOUND,
@@ -418,16 +419,25 @@ bound_port(struct evhttp_bound_socket *bound)
 	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
+void
+http_apply_limits(struct master *m)
+{
+	/* A held poll must outlive the connection timeout. */
+	int timeout_s = (int)(m->conf->request_timeout_s >
+	    m->conf->longpoll_max_s + 15 ? m->conf->request_timeout_s :
+	    m->conf->longpoll_max_s + 15);
+
+	evhttp_set_max_headers_size(m->http, HTTP_MAX_HEADERS_BYTES);
+	evhttp_set_max_body_size(m->http, m->conf->max_body_bytes);
+	evhttp_set_timeout(m->http, timeout_s);
+}
+
 int
 http_start(struct master *m, struct cerr *err)
 {
 	struct evhttp_bound_socket *bound;
 	char host[256];
 	int port = 0;
-	/* A held poll must outlive the connection timeout. */
-	int timeout_s = (int)(m->conf->request_timeout_s >
-	    m->conf->longpoll_max_s + 15 ? m->conf->request_timeout_s :
-	    m->conf->longpoll_max_s + 15);
 
 	if (split_listen(m->conf->listen, host, sizeof(host), &port, err) < 0)
 		return -1;
@@ -438,9 +448,7 @@ http_start(struct master *m, struct cerr *err)
 	evhttp_set_gencb(m->http, request_cb, m);
 	evhttp_set_allowed_methods(m->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
 	    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
-	evhttp_set_max_headers_size(m->http, HTTP_MAX_HEADERS_BYTES);
-	evhttp_set_max_body_size(m->http, m->conf->max_body_bytes);
-	evhttp_set_timeout(m->http, timeout_s);
+	http_apply_limits(m);
 	bound = evhttp_bind_socket_with_handle(m->http, host, (uint16_t)port);
 	if (bound == NULL)
 		return cerr_set(err, CERR_IO, "listen on %s: %s",

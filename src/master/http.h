@@ -66,6 +66,9 @@ extern const struct http_route http_routes[];
  * on m->base. */
 int http_start(struct master *m, struct cerr *err);
 void http_stop(struct master *m);
+/* Applies the request limits of m->conf (body size, timeout) again, after
+ * a reload; open connections keep running. */
+void http_apply_limits(struct master *m);
 
 /* Replies and ends the request. Both take ownership of body. */
 void http_reply_json(struct http_req *r, int status, json_t *body);
@@ -95,5 +98,11 @@ int http_body_name(const struct http_req *r, const char *key,
  * on a match. Exposed for the route unit test. */
 int http_match(const char *pattern, const char *path, char **args,
     int *nargs);
+
+/* The route for method and path, its {name} segments in args (caller
+ * frees each); NULL when none matches, *path_known then says whether
+ * another method would. Exposed for the fuzzer (fuzz/fuzz_http.c). */
+const struct http_route *http_find_route(const char *path,
+    enum evhttp_cmd_type method, char **args, int *nargs, int *path_known);
 
 #endif

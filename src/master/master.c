@@ -129,6 +129,44 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(m->base);
 }
 
+void
+master_store_failed(struct master *m, const struct cerr *err)
+{
+	log_limited(&m->store_log, LOG_LVL_ERROR, "store_failing",
+	    "code=%s msg=\"%s\"", cerr_code_name(err->code), err->msg);
+}
+
+void
+master_store_ok(struct master *m)
+{
+	log_limit_ok(&m->store_log, "store_recovered");
+}
+
+/* SIGHUP: the live keys of the file take effect (conf_reload), the rest
+ * wait for a restart; held polls, connections and the store are left
+ * alone. A file with errors changes nothing. */
+static void
+reload_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct master *m = arg;
+	char report[4096];
+	enum log_level level;
+	struct cerr err;
+	int applied;
+
+	if (conf_reload(m->live, report, sizeof(report), &applied, &err) < 0) {
+		log_error("reload_failed", "msg=\"%s\" detail=\"%s\"",
+		    err.msg, report);
+		return;
+	}
+	log_level_parse(m->live->log_level, &level);
+	log_setup("cohortd-master", level, m->live->log_syslog);
+	http_apply_limits(m);
+	if (report[0] != '\0')
+		log_warn("reload_restart_needed", "keys=\"%s\"", report);
+	log_info("reloaded", "path=%s applied=%d", m->live->path, applied);
+}
+
 static int
 add_events(struct master *m, struct cerr *err)
 {
@@ -136,10 +174,12 @@ add_events(struct master *m, struct cerr *err)
 
 	m->sig_term = evsignal_new(m->base, SIGTERM, signal_cb, m);
 	m->sig_int = evsignal_new(m->base, SIGINT, signal_cb, m);
+	m->sig_hup = evsignal_new(m->base, SIGHUP, reload_cb, m);
 	m->tick = event_new(m->base, -1, EV_PERSIST, housekeeping_cb, m);
 	if (m->sig_term == NULL || m->sig_int == NULL || m->tick == NULL ||
-	    evsignal_add(m->sig_term, NULL) < 0 ||
+	    m->sig_hup == NULL || evsignal_add(m->sig_term, NULL) < 0 ||
 	    evsignal_add(m->sig_int, NULL) < 0 ||
+	    evsignal_add(m->sig_hup, NULL) < 0 ||
 	    event_add(m->tick, &tick) < 0)
 		return cerr_set(err, CERR_INTERNAL, "cannot add events");
 	return 0;
@@ -154,6 +194,8 @@ master_cleanup(struct master *m)
 		event_free(m->sig_term);
 	if (m->sig_int)
 		event_free(m->sig_int);
+	if (m->sig_hup)
+		event_free(m->sig_hup);
 	if (m->tick)
 		event_free(m->tick);
 	SSL_CTX_free(m->ssl_ctx);
@@ -165,6 +207,7 @@ master_cleanup(struct master *m)
 	strmap_cleanup(&m->waiters);
 	if (m->base)
 		event_base_free(m->base);
+	free(m->live);
 }
 
 int
@@ -174,11 +217,18 @@ master_run(const struct conf *conf, struct cerr *err)
 	int rc = -1;
 
 	memset(&m, 0, sizeof(m));
-	m.conf = conf;
 	strmap_init(&m.revoked);
 	strmap_init(&m.waiters);
+	/* A copy the master owns, so SIGHUP can change its live keys. */
+	m.live = malloc(sizeof(*m.live));
+	if (m.live == NULL) {
+		cerr_set(err, CERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	*m.live = *conf;
+	m.conf = m.live;
 	signal(SIGPIPE, SIG_IGN);
-	if (conf->tls == TLS_ENCRYPT_ONLY)
+	if (m.conf->tls == TLS_ENCRYPT_ONLY)
 		log_warn("tls", "msg=\"tls = encrypt-only has no effect on a "
 		    "master; clients are always verified\"");
 	m.base = event_base_new();
@@ -191,7 +241,7 @@ master_run(const struct conf *conf, struct cerr *err)
 	    add_events(&m, err) < 0)
 		goto out;
 	log_info("started", "role=master version=%s state_dir=%s",
-	    version_string(), conf->state_dir);
+	    version_string(), m.conf->state_dir);
 	event_base_dispatch(m.base);
 	rc = 0;
 out:

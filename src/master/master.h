@@ -14,6 +14,7 @@
 
 #include "common/cerr.h"
 #include "common/conf.h"
+#include "common/log.h"
 #include "common/pki.h"
 #include "common/strmap.h"
 
@@ -38,6 +39,11 @@ struct master {
 	struct event *sig_int;
 	struct event *tick;		/* housekeeping: trims, metrics */
 	int port;			/* the bound port */
+
+	/* reliability (SIGHUP reload, store failures) */
+	struct conf *live;		/* owned; conf points here */
+	struct event *sig_hup;		/* reloads the configuration */
+	struct log_limit store_log;	/* store failures, once per interval */
 };
 
 int master_run(const struct conf *conf, struct cerr *err);
@@ -49,5 +55,11 @@ int64_t master_now(void);
  * is checked against (api_targets.c). An empty serial is a no-op. */
 int master_revoke(struct master *m, const char *serial, const char *name,
     struct cerr *err);
+
+/* A request failed in the store (disk full, I/O): logged once per
+ * interval (see log_limited). master_store_ok() after a successful write
+ * ends the streak with one "store_recovered" line. */
+void master_store_failed(struct master *m, const struct cerr *err);
+void master_store_ok(struct master *m);
 
 #endif

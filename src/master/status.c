@@ -44,7 +44,7 @@ status_target_json(struct master *m, const struct store_target *t,
 	if (t->last_poll > 0)
 		local_time = json_string(timefmt_offset(t->local_time +
 		    (now - t->last_poll), t->tz_offset_s, local));
-	return json_pack("{s:s,s:s,s:o,s:I,s:s,s:s,s:o,s:i,s:i,s:o,s:I}",
+	return json_pack("{s:s,s:s,s:o,s:I,s:s,s:s,s:o,s:i,s:i,s:o,s:I,s:I}",
 	    "name", t->name,
 	    "status", status_of_target(m, t, now),
 	    "last_poll", time_or_null(t->last_poll),
@@ -55,5 +55,6 @@ status_target_json(struct master *m, const struct store_target *t,
 	    "poll_interval_s", (int)t->poll_interval_s,
 	    "time_zone_offset_s", (int)t->tz_offset_s,
 	    "local_time", local_time,
-	    "failed_instructions", (json_int_t)t->failed);
+	    "failed_instructions", (json_int_t)t->failed,
+	    "outbox_dropped", (json_int_t)t->outbox_dropped);
 }

@@ -57,6 +57,8 @@ struct store_target {
 	/* Filled by store_target_get/list only: */
 	int64_t unread;			/* instructions pending or downloaded */
 	int64_t failed;			/* failed and not cleared */
+	int64_t outbox_dropped;		/* target's outbox overflow count,
+					 * as of its last poll */
 };
 
 /* CERR_CONFLICT when a target of that name exists and is not defected;
@@ -77,6 +79,7 @@ struct store_poll {
 	int32_t tz_offset_s;
 	int32_t poll_interval_s;
 	const char *version;
+	int64_t outbox_dropped;		/* records the target had to drop */
 };
 /* Records a poll. CERR_NOT_FOUND when the target row is gone. */
 int store_target_polled(struct store *s, const char *name,

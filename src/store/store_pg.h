@@ -31,7 +31,7 @@
 
 /* The schema this code reads and writes (store_pg_schema.c); kept in the
  * table cohort_schema. */
-#define STORE_PG_SCHEMA_VERSION 1
+#define STORE_PG_SCHEMA_VERSION 2
 
 #define STORE_PG_STMT_MAX 96
 #define STORE_PG_PARAMS_MAX 16

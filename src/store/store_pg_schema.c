@@ -113,6 +113,8 @@ static const char *const migrations[] = {
     "CREATE INDEX runs_by_time ON runs(started_at_ms, run_id);"
     "CREATE INDEX runs_by_job ON runs(job, step, started_at_ms, run_id);"
     "CREATE INDEX runs_by_target ON runs(target, started_at_ms, run_id);",
+    /* 2: the target's outbox overflow count, from its polls. */
+    "ALTER TABLE targets ADD COLUMN outbox_dropped BIGINT NOT NULL DEFAULT 0;",
 };
 
 _Static_assert(

@@ -13,7 +13,8 @@
 	" (SELECT count(*) FROM instructions i WHERE i.target = t.name"        \
 	"   AND i.status IN ('pending', 'downloaded')),"                       \
 	" (SELECT count(*) FROM instructions i WHERE i.target = t.name"        \
-	"   AND i.status = 'failed' AND i.cleared = 0)"
+	"   AND i.status = 'failed' AND i.cleared = 0),"                       \
+	" t.outbox_dropped"
 
 static const char sql_get[] =
     "SELECT " TARGET_COLS " FROM targets t WHERE t.name = $1";
@@ -26,7 +27,8 @@ static const char sql_insert[] =
     " defected) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 static const char sql_polled[] =
     "UPDATE targets SET last_poll = $2, local_time = $3, tz_offset_s = $4,"
-    " poll_interval_s = $5, version = coalesce($6, version)"
+    " poll_interval_s = $5, version = coalesce($6, version),"
+    " outbox_dropped = $7"
     " WHERE name = $1";
 static const char sql_defected[] =
     "UPDATE targets SET defected = 1, defected_at = $2 WHERE name = $1";
@@ -51,6 +53,7 @@ target_row(const PGresult *res, int row, struct store_target *t)
 	t->defected = (int)store_pg_int(res, row, 9);
 	t->unread = store_pg_int(res, row, 10);
 	t->failed = store_pg_int(res, row, 11);
+	t->outbox_dropped = store_pg_int(res, row, 12);
 }
 
 /* Runs an UPDATE/DELETE of one target by name ($1 in p);
@@ -187,6 +190,7 @@ store_pg_target_polled(
 	store_pg_param_int(&q, p->tz_offset_s);
 	store_pg_param_int(&q, p->poll_interval_s);
 	store_pg_param_text(&q, p->version); /* NULL keeps the version */
+	store_pg_param_int(&q, p->outbox_dropped);
 	return change_target(be, sql_polled, &q, name, "record poll", err);
 }
 

@@ -111,6 +111,8 @@ static const char *const migrations[] = {
     "CREATE INDEX runs_by_time ON runs(started_at_ms);"
     "CREATE INDEX runs_by_job ON runs(job, step, started_at_ms);"
     "CREATE INDEX runs_by_target ON runs(target, started_at_ms);",
+    /* 2: the target's outbox overflow count, from its polls. */
+    "ALTER TABLE targets ADD COLUMN outbox_dropped INTEGER NOT NULL DEFAULT 0;",
 };
 
 _Static_assert(

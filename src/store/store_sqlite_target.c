@@ -15,7 +15,8 @@
 	" (SELECT count(*) FROM instructions i WHERE i.target = t.name"        \
 	"   AND i.status IN ('pending', 'downloaded')),"                       \
 	" (SELECT count(*) FROM instructions i WHERE i.target = t.name"        \
-	"   AND i.status = 'failed' AND i.cleared = 0)"
+	"   AND i.status = 'failed' AND i.cleared = 0),"                       \
+	" t.outbox_dropped"
 
 static const char sql_get[] =
     "SELECT " TARGET_COLS " FROM targets t WHERE t.name = ?1";
@@ -28,7 +29,8 @@ static const char sql_insert[] =
     " defected) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 static const char sql_polled[] =
     "UPDATE targets SET last_poll = ?2, local_time = ?3, tz_offset_s = ?4,"
-    " poll_interval_s = ?5, version = coalesce(?6, version)"
+    " poll_interval_s = ?5, version = coalesce(?6, version),"
+    " outbox_dropped = ?7"
     " WHERE name = ?1";
 static const char sql_defected[] =
     "UPDATE targets SET defected = 1, defected_at = ?2 WHERE name = ?1";
@@ -53,6 +55,7 @@ target_row(sqlite3_stmt *st, struct store_target *t)
 	t->defected = sqlite3_column_int(st, 9);
 	t->unread = sqlite3_column_int64(st, 10);
 	t->failed = sqlite3_column_int64(st, 11);
+	t->outbox_dropped = sqlite3_column_int64(st, 12);
 }
 
 /* Runs an UPDATE/DELETE of one target by name (bound as ?1 by the
@@ -220,6 +223,7 @@ store_sqlite_target_polled(
 	sqlite3_bind_int(st, 5, p->poll_interval_s);
 	if (p->version != NULL)
 		sqlite3_bind_text(st, 6, p->version, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, p->outbox_dropped);
 	rc = change_target(sq, st, name, "record poll", err);
 out:
 	store_sqlite_done(sq, st);

@@ -7,7 +7,9 @@
  * can never start twice. The ack is written in that transaction too and
  * kept until the master has it (poll.c). The first failure stops the
  * batch: the master delivers nothing after it until an administrator
- * clears it.
+ * clears it. A store failure (a full disk) is not a failure of the
+ * instruction: nothing is recorded, and the poller waits before asking
+ * again (t->apply_stalled).
  */
 #include <string.h>
 
@@ -25,6 +27,8 @@ struct instr {
 	const char *object;
 	const json_t *payload;
 };
+
+#define APPLY_STALLED (-2)
 
 /* What to do once the transaction is committed. */
 struct effects {
@@ -162,25 +166,27 @@ apply_op(struct target *t, const struct instr *in, struct effects *fx,
 
 /* The failed instruction is handled: record it as passed, with its
  * failure as the ack, so it is never applied later by accident; the
- * master holds back the rest until it is cleared. */
-static void
+ * master holds back the rest until it is cleared. -1 with err when the
+ * store cannot record even that. */
+static int
 record_failure(struct target *t, const struct instr *in,
-    const struct cerr *why)
+    const struct cerr *why, struct cerr *err)
 {
-	struct cerr err;
-
-	if (tstore_begin(t->store, &err) < 0 ||
-	    tstore_meta_set_int(t->store, "last_instr", in->id, &err) < 0 ||
-	    tstore_ack_add(t->store, in->id, 0, why->msg, &err) < 0 ||
-	    tstore_commit(t->store, &err) < 0) {
+	if (tstore_begin(t->store, err) < 0 ||
+	    tstore_meta_set_int(t->store, "last_instr", in->id, err) < 0 ||
+	    tstore_ack_add(t->store, in->id, 0, why->msg, err) < 0 ||
+	    tstore_commit(t->store, err) < 0) {
 		tstore_rollback(t->store);
-		log_error("apply", "id=%lld msg=\"%s\"", (long long)in->id,
-		    err.msg);
+		return -1;
 	}
+	return 0;
 }
 
 /* Applies one instruction: its effect, its id as last_instr and its ack,
- * in one transaction. 0 applied (or applied before), -1 failed. */
+ * in one transaction. 0 applied (or applied before), -1 failed (recorded
+ * as failed), APPLY_STALLED when the store failed: a full disk or an I/O
+ * error says nothing about the instruction, so nothing is recorded and
+ * the same instruction comes again with the next poll. */
 static int
 apply_one(struct target *t, const struct instr *in, struct effects *fx,
     struct cerr *err)
@@ -189,11 +195,11 @@ apply_one(struct target *t, const struct instr *in, struct effects *fx,
 	int rc;
 
 	if (tstore_meta_get_int(t->store, "last_instr", 0, &last, err) < 0)
-		return -1;
+		return APPLY_STALLED;
 	if (in->id <= last)
 		return 0;
 	if (tstore_begin(t->store, err) < 0)
-		return -1;
+		return APPLY_STALLED;
 	rc = apply_op(t, in, fx, err);
 	if (rc == 0 && (tstore_meta_set_int(t->store, "last_instr", in->id,
 	    err) < 0 || tstore_ack_add(t->store, in->id, 1, "", err) < 0 ||
@@ -203,7 +209,12 @@ apply_one(struct target *t, const struct instr *in, struct effects *fx,
 		return 0;
 	tstore_rollback(t->store);
 	memset(fx, 0, sizeof(*fx));
-	record_failure(t, in, err);
+	if (err->code == CERR_STORE)
+		return APPLY_STALLED;
+	log_warn("apply_failed", "id=%lld op=%s object=%s msg=\"%s\"",
+	    (long long)in->id, instr_op_name(in->op), in->object, err->msg);
+	if (record_failure(t, in, err, err) < 0)
+		return APPLY_STALLED;
 	return -1;
 }
 
@@ -224,21 +235,26 @@ apply_batch(struct target *t, const json_t *instructions)
 	size_t i;
 	json_t *v;
 
+	t->apply_stalled = 0;
 	json_array_foreach(instructions, i, v) {
 		struct effects fx = {0, NULL, 0};
 		struct instr in;
 		struct cerr err;
+		int rc;
 
 		if (read_instr(v, &in, &err) < 0) {
 			log_error("apply", "msg=\"%s\"", err.msg);
 			return;
 		}
-		if (apply_one(t, &in, &fx, &err) < 0) {
-			log_warn("apply_failed", "id=%lld op=%s object=%s "
-			    "msg=\"%s\"", (long long)in.id,
-			    instr_op_name(in.op), in.object, err.msg);
+		rc = apply_one(t, &in, &fx, &err);
+		if (rc == APPLY_STALLED) {
+			target_store_failed(t, &err);
+			t->apply_stalled = 1;
 			return;
 		}
+		if (rc < 0)
+			return;
+		target_store_ok(t);
 		log_info("applied", "id=%lld op=%s object=%s",
 		    (long long)in.id, instr_op_name(in.op), in.object);
 		run_effects(t, &fx);

@@ -53,6 +53,8 @@ struct jobrun {
 	const struct conf *conf;
 	jobrun_done_cb cb;
 	void *arg;
+	int (*on_step_spawn)(
+	    void *arg, int64_t target_run_id, pid_t pgid, struct cerr *err);
 
 	struct jobflow flow;
 	struct flow_decision next; /* what the timer does next */
@@ -659,6 +661,14 @@ attempt_spec(struct jobrun *jr, const struct job_step *s,
 	spec->user = ra->user;
 }
 
+static int
+attempt_spawned(void *arg, pid_t pid, struct cerr *err)
+{
+	struct jobrun *jr = arg;
+
+	return jr->on_step_spawn(jr->arg, jr->target_run_id, pid, err);
+}
+
 static void
 attempt_start(struct jobrun *jr)
 {
@@ -691,6 +701,10 @@ attempt_start(struct jobrun *jr)
 	jr->set_user = ra.set_user;
 	jr->uid = ra.uid;
 	jr->gid = ra.gid;
+	if (jr->on_step_spawn != NULL) {
+		spec.on_spawn = attempt_spawned;
+		spec.on_spawn_arg = jr;
+	}
 	if (runner_start(
 		jr->runner, &spec, attempt_done, jr, &jr->child_id, &err) < 0) {
 		snprintf(msg, sizeof(msg), "%s", err.msg);
@@ -749,6 +763,7 @@ jobrun_start(struct event_base *base, struct runner *runner, struct job *job,
 	jr->conf = params->conf;
 	jr->cb = cb;
 	jr->arg = arg;
+	jr->on_step_spawn = params->on_step_spawn;
 	jr->started_mono_ms = clock_ms(CLOCK_MONOTONIC);
 	jr->target_name =
 	    strdup(params->target_name ? params->target_name : "");

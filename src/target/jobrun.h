@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "common/cerr.h"
 #include "common/conf.h"
@@ -33,6 +34,11 @@ struct jobrun_params {
 	/* Frees the job when the jobrun is freed (the owner's job_free);
 	 * NULL: the job is not freed. */
 	void (*job_free)(struct job *job);
+	/* Called with each step attempt's process group before the step may
+	 * exec (runner_spec.on_spawn), with the done callback's arg; a
+	 * failure fails that attempt unrun. NULL: not called. */
+	int (*on_step_spawn)(void *arg, int64_t target_run_id, pid_t pgid,
+	    struct cerr *err);
 };
 
 /* Called once when the run ends (succeeded, failed or canceled). The

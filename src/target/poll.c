@@ -8,7 +8,8 @@
  * once or holds the poll until there are some; either way the next poll
  * follows immediately. When the master cannot be reached the target waits
  * 1, 2, 4 ... seconds, never longer than its poll interval, moving to the
- * next master URL each time.
+ * next master URL each time. A failing master is logged once per interval
+ * (poll_failing), and the first answer after it says so (poll_recovered).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -73,7 +74,12 @@ handle_instructions(struct target *t, const struct hresp *resp)
 	if (json_array_size(list) > 0)
 		apply_batch(t, list);
 	json_decref(body);
-	poll_send(t);
+	/* The store refused (a full disk): the master would send the same
+	 * instructions straight back, so wait before asking again. */
+	if (t->apply_stalled)
+		poll_backoff(t);
+	else
+		poll_send(t);
 }
 
 static const char *
@@ -97,17 +103,20 @@ poll_done(void *arg, const struct hresp *resp)
 
 	t->poll_call = NULL;
 	if (resp->status == 200) {
+		log_limit_ok(&t->poll_log, "poll_recovered");
 		/* The master has the acks: they were in the poll it answered. */
 		if (t->acks_sent_upto > 0 && tstore_ack_delete_upto(t->store,
 		    t->acks_sent_upto, &err) < 0)
-			log_error("poll", "msg=\"%s\"", err.msg);
-		t->poll_backoff_s = 0;
+			target_store_failed(t, &err);
+		if (!t->apply_stalled)
+			t->poll_backoff_s = 0;
 		handle_instructions(t, resp);
 		return;
 	}
 	if (resp->status == 0) {
-		log_warn("poll", "master=%s msg=\"%s\"",
-		    t->masters[t->master_index], resp->error);
+		log_limited(&t->poll_log, LOG_LVL_WARN, "poll_failing",
+		    "master=%s msg=\"%s\"", t->masters[t->master_index],
+		    resp->error);
 		target_next_master(t);
 		poll_backoff(t);
 		return;
@@ -119,7 +128,8 @@ poll_done(void *arg, const struct hresp *resp)
 		t->stopped_polling = 1;
 		return;
 	}
-	log_warn("poll", "status=%ld msg=\"%s\"", resp->status, msg);
+	log_limited(&t->poll_log, LOG_LVL_WARN, "poll_failing",
+	    "status=%ld msg=\"%s\"", resp->status, msg);
 	if (resp->status == 401 || resp->status == 403 || resp->status == 426)
 		poll_retry_later(t, t->poll_interval_s);
 	else
@@ -147,7 +157,7 @@ static char *
 poll_body(struct target *t, struct cerr *err)
 {
 	struct ack_list acks = {json_array(), 0};
-	int64_t after = 0, now = timefmt_now_s();
+	int64_t after = 0, now = timefmt_now_s(), queued = 0, dropped = 0;
 	int64_t wait = t->poll_interval_s < POLL_MAX_WAIT_S ?
 	    t->poll_interval_s : POLL_MAX_WAIT_S;
 	json_t *body;
@@ -155,17 +165,19 @@ poll_body(struct target *t, struct cerr *err)
 
 	if (acks.list == NULL ||
 	    tstore_meta_get_int(t->store, "last_instr", 0, &after, err) < 0 ||
+	    tstore_outbox_stats(t->store, &queued, &dropped, err) < 0 ||
 	    tstore_ack_list(t->store, POLL_MAX_ACKS, ack_cb, &acks, err) < 0) {
 		json_decref(acks.list);
 		return NULL;
 	}
 	t->acks_sent_upto = acks.max_id;
-	body = json_pack("{s:s,s:s,s:I,s:I,s:I,s:i,s:I,s:o}",
+	body = json_pack("{s:s,s:s,s:I,s:I,s:I,s:i,s:I,s:I,s:o}",
 	    "name", t->conf->name, "version", version_string(),
 	    "after", (json_int_t)after, "wait_s", (json_int_t)wait,
 	    "local_time", (json_int_t)now,
 	    "tz_offset_s", (int)timefmt_local_offset(now),
 	    "poll_interval_s", (json_int_t)t->poll_interval_s,
+	    "outbox_dropped", (json_int_t)dropped,
 	    "acks", acks.list);
 	text = body ? json_dump_compact(body) : NULL;
 	json_decref(body);
@@ -186,7 +198,7 @@ poll_send(struct target *t)
 		return;
 	body = poll_body(t, &err);
 	if (body == NULL) {
-		log_error("poll", "msg=\"%s\"", err.msg);
+		target_store_failed(t, &err);
 		poll_backoff(t);
 		return;
 	}

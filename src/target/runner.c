@@ -44,7 +44,8 @@ enum child_stage {
 	STAGE_GROUPS,
 	STAGE_SETUID,
 	STAGE_CHDIR,
-	STAGE_EXEC
+	STAGE_EXEC,
+	STAGE_HOLD /* the daemon did not release the child */
 };
 
 struct child_report {
@@ -183,6 +184,11 @@ child_read_status(struct runner_child *c, struct runner_result *res)
 	case STAGE_EXEC:
 		snprintf(res->error, sizeof(res->error), "exec %s: %s",
 		    c->argv0, strerror(rep.errnum));
+		break;
+	case STAGE_HOLD:
+		snprintf(res->error, sizeof(res->error),
+		    "not released by "
+		    "the daemon");
 		break;
 	default:
 		snprintf(res->error, sizeof(res->error), "child setup: %s",
@@ -444,10 +450,29 @@ child_fds(int out_w, int st_w)
 	return 3;
 }
 
+/* Waits for the parent's go byte (spec->on_spawn); EOF means the parent
+ * refused or died before it could record this child: exit unrun. */
+static void
+child_hold(int go[2], int st_w)
+{
+	char go_byte;
+	ssize_t n;
+
+	if (go[0] < 0)
+		return;
+	close(go[1]);
+	do
+		n = read(go[0], &go_byte, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		child_report_exit(st_w, STAGE_HOLD, 0);
+	close(go[0]);
+}
+
 /* The child between fork and exec: only async-signal-safe calls, which is
  * why the group list was made by the parent. Never returns. */
 static void
-child_exec(const struct runner_spec *spec, int out_w, int st_w,
+child_exec(const struct runner_spec *spec, int out_w, int st_w, int go[2],
     const gid_t *groups, size_t ngroups)
 {
 	char *const *argv = (char *const *)spec->argv;
@@ -458,6 +483,7 @@ child_exec(const struct runner_spec *spec, int out_w, int st_w,
 
 	child_reset_signals();
 	setpgid(0, 0);
+	child_hold(go, st_w);
 	st = child_fds(out_w, st_w);
 	if (spec->set_user) {
 		if (setgid(spec->gid) < 0)
@@ -559,12 +585,14 @@ child_watch(struct runner *r, struct runner_child *c,
 	return 0;
 }
 
-/* The output pipe and the status pipe, close-on-exec, read ends
- * nonblocking. The caller closes what was opened, also on failure. */
+/* The output pipe and the status pipe (and the go pipe when go is not
+ * NULL), close-on-exec, read ends nonblocking. The caller closes what was
+ * opened, also on failure. */
 static int
-runner_pipes(int out[2], int st[2], struct cerr *err)
+runner_pipes(int out[2], int st[2], int *go, struct cerr *err)
 {
-	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(st, O_CLOEXEC) < 0)
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(st, O_CLOEXEC) < 0 ||
+	    (go != NULL && pipe2(go, O_CLOEXEC) < 0))
 		return cerr_set(
 		    err, CERR_IO, "runner: pipe: %s", strerror(errno));
 	/* the child's dup2 onto 0..2 must not clobber its pipes */
@@ -578,12 +606,41 @@ runner_pipes(int out[2], int st[2], struct cerr *err)
 	return 0;
 }
 
+/* Kills and reaps a child that will not be watched. */
+static void
+child_discard(pid_t pid)
+{
+	kill(-pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+/* The parent's half of spec->on_spawn: let the child go once the caller
+ * has recorded it. Closes the go pipe. */
+static int
+child_release(
+    const struct runner_spec *spec, pid_t pid, int go[2], struct cerr *err)
+{
+	int rc = 0;
+
+	close(go[0]);
+	go[0] = -1;
+	if (spec->on_spawn(spec->on_spawn_arg, pid, err) < 0)
+		rc = -1;
+	else if (write(go[1], "g", 1) != 1)
+		rc = cerr_set(
+		    err, CERR_IO, "runner: release child: %s", strerror(errno));
+	close(go[1]);
+	go[1] = -1;
+	return rc;
+}
+
 int
 runner_start(struct runner *r, const struct runner_spec *spec,
     runner_done_cb cb, void *arg, uint64_t *id_out, struct cerr *err)
 {
 	struct runner_child *c = NULL;
-	int out[2] = {-1, -1}, st[2] = {-1, -1}, rc = -1;
+	int out[2] = {-1, -1}, st[2] = {-1, -1}, go[2] = {-1, -1}, rc = -1;
 	gid_t *groups = NULL;
 	size_t ngroups = 0;
 	pid_t pid;
@@ -595,7 +652,7 @@ runner_start(struct runner *r, const struct runner_spec *spec,
 	c = child_new(r, spec, err);
 	if (c == NULL)
 		goto out;
-	if (runner_pipes(out, st, err) < 0)
+	if (runner_pipes(out, st, spec->on_spawn ? go : NULL, err) < 0)
 		goto out;
 	pid = fork();
 	if (pid < 0) {
@@ -603,9 +660,13 @@ runner_start(struct runner *r, const struct runner_spec *spec,
 		goto out;
 	}
 	if (pid == 0)
-		child_exec(spec, out[1], st[1], groups, ngroups);
+		child_exec(spec, out[1], st[1], go, groups, ngroups);
 	/* also here, so that a kill of the group cannot precede it */
 	setpgid(pid, pid);
+	if (spec->on_spawn != NULL && child_release(spec, pid, go, err) < 0) {
+		child_discard(pid);
+		goto out;
+	}
 	c->pid = pid;
 	c->started_ms = clock_ms(CLOCK_REALTIME);
 	c->started_mono_ms = clock_ms(CLOCK_MONOTONIC);
@@ -615,9 +676,7 @@ runner_start(struct runner *r, const struct runner_spec *spec,
 	c->cb = cb;
 	c->arg = arg;
 	if (child_watch(r, c, spec, err) < 0) {
-		kill(-pid, SIGKILL);
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
+		child_discard(pid);
 		goto out;
 	}
 	*id_out = c->id;
@@ -629,6 +688,8 @@ out:
 			close(out[i]);
 		if (st[i] >= 0)
 			close(st[i]);
+		if (go[i] >= 0)
+			close(go[i]);
 	}
 	child_free(c);
 	free(groups);

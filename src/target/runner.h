@@ -38,6 +38,14 @@ struct runner_spec {
 	gid_t gid;
 	const char *user;
 	int set_user;
+	/* Called in the parent right after fork, before the child may go on
+	 * to exec: the child waits on a pipe until this returns, so the
+	 * caller can first record the new process group durably (the child
+	 * leads it: pid == pgid). If the daemon dies meanwhile, the child
+	 * reads EOF and exits without running anything. A failure kills the
+	 * child and fails runner_start() with its error. NULL: no wait. */
+	int (*on_spawn)(void *arg, pid_t pid, struct cerr *err);
+	void *on_spawn_arg;
 };
 
 struct runner_result {

@@ -3,8 +3,12 @@
  * ends into outbox records. A run's start and end are each one outbox
  * record (the master keeps the latest), written in the same transaction as
  * the ledger change, so what the master eventually sees always matches the
- * ledger. A run found "running" at start-up was cut off by a crash or stop:
- * it is recorded as interrupted.
+ * ledger. A run is marked running before its first step can exec, and
+ * each step's process group is recorded before it may exec, so a run
+ * found "running" at start-up was cut off by a crash or stop: whatever it
+ * left running is killed and it is recorded as interrupted, never started
+ * again. When the store refuses a write (a full disk) nothing is started
+ * and finished runs wait in memory; a timer tries again.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,9 +21,14 @@
 #include "common/runrec.h"
 #include "common/timefmt.h"
 #include "target/jobrun.h"
+#include "target/orphan.h"
 #include "target/runner.h"
 #include "target/target.h"
 #include "target/tstore.h"
+
+#define RUNS_RETRY_S 2
+#define RUNS_STALLED (-2)
+#define RUNS_WAITING 1
 
 /* Writes the report to the outbox and moves the ledger row, atomically. */
 static int
@@ -50,6 +59,74 @@ out:
 	return rc;
 }
 
+static void
+retry_later(struct target *t)
+{
+	struct timeval tv = {RUNS_RETRY_S, 0};
+
+	if (!evtimer_pending(t->record_retry, NULL))
+		evtimer_add(t->record_retry, &tv);
+}
+
+/* Records a run's end. When the store refuses (a full disk), the report
+ * waits in memory and record_retry writes it later; the ledger keeps the
+ * run "running" meanwhile, so if the daemon stops first the next start
+ * records it interrupted: late, never lost. Takes ownership of rep. */
+static void
+record_finished(struct target *t, struct run_report *rep)
+{
+	struct cerr err;
+
+	if (t->nunrecorded == 0 &&
+	    record_report(t, rep, TRUN_FINISHED, &err) == 0) {
+		target_store_ok(t);
+		run_report_free(rep);
+		upload_kick(t);
+		return;
+	}
+	if (t->nunrecorded == 0)
+		target_store_failed(t, &err);
+	if (t->nunrecorded == TARGET_UNRECORDED_MAX) {
+		log_error("run_unrecorded", "run=%lld msg=\"more than %d "
+		    "outcomes wait for the store; this one is recorded "
+		    "interrupted at the next start\"",
+		    (long long)rep->target_run_id, TARGET_UNRECORDED_MAX);
+		run_report_free(rep);
+	} else {
+		t->unrecorded[t->nunrecorded++] = rep;
+	}
+	retry_later(t);
+}
+
+/* Writes the reports that waited, oldest first, then starts what is
+ * queued. */
+static void
+record_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct target *t = arg;
+	struct cerr err;
+	int done = 0;
+
+	while (done < t->nunrecorded) {
+		if (record_report(t, t->unrecorded[done], TRUN_FINISHED,
+		    &err) < 0) {
+			target_store_failed(t, &err);
+			break;
+		}
+		run_report_free(t->unrecorded[done++]);
+	}
+	memmove(t->unrecorded, t->unrecorded + done,
+	    (size_t)(t->nunrecorded - done) * sizeof(t->unrecorded[0]));
+	t->nunrecorded -= done;
+	if (t->nunrecorded > 0) {
+		retry_later(t);
+		return;
+	}
+	target_store_ok(t);
+	upload_kick(t);
+	runs_kick(t);
+}
+
 /* Ends a run that never started, with a reason. */
 static void
 finish_unstarted(struct target *t, int64_t run_id, const char *job,
@@ -63,14 +140,12 @@ finish_unstarted(struct target *t, int64_t run_id, const char *job,
 	if (rep == NULL)
 		return;
 	rep->outcome = outcome;
-	if (run_report_set_message(rep, why, &err) < 0 ||
-	    record_report(t, rep, TRUN_FINISHED, &err) < 0)
+	if (run_report_set_message(rep, why, &err) < 0)
 		log_error("run", "run=%lld msg=\"%s\"", (long long)run_id,
 		    err.msg);
 	log_warn("run_not_started", "run=%lld job=%s why=\"%s\"",
 	    (long long)run_id, job, why);
-	run_report_free(rep);
-	upload_kick(t);
+	record_finished(t, rep);
 }
 
 static struct active_run *
@@ -97,7 +172,6 @@ run_done(void *arg, struct jobrun *jr, struct run_report *rep)
 {
 	struct target *t = arg;
 	struct timeval now = {0, 0};
-	struct cerr err;
 
 	for (struct active_run **p = &t->runs; *p != NULL; p = &(*p)->next) {
 		if ((*p)->jr == jr) {
@@ -108,20 +182,16 @@ run_done(void *arg, struct jobrun *jr, struct run_report *rep)
 			break;
 		}
 	}
-	if (record_report(t, rep, TRUN_FINISHED, &err) < 0)
-		log_error("run", "run=%lld msg=\"%s\"",
-		    (long long)rep->target_run_id, err.msg);
 	log_info("run_finished", "run=%lld job=%s outcome=%s",
 	    (long long)rep->target_run_id, rep->job,
 	    run_outcome_name(rep->outcome));
-	run_report_free(rep);
+	record_finished(t, rep);
 	/* jr may not be freed inside its own callback. */
 	if (t->nfinished == (int)(sizeof(t->finished) /
 	    sizeof(t->finished[0])))
 		reap_cb(-1, 0, t);
 	t->finished[t->nfinished++] = jr;
 	evtimer_add(t->reap, &now);
-	upload_kick(t);
 	runs_kick(t);
 }
 
@@ -131,53 +201,90 @@ job_free_cb(struct job *job)
 	job_free(job);
 }
 
+/* Records the step's process group before the step may exec (see
+ * runner_spec.on_spawn), so a restart after a crash can kill it. */
+static int
+step_spawned(void *arg, int64_t run_id, pid_t pgid, struct cerr *err)
+{
+	struct target *t = arg;
+	struct orphan_stat st;
+
+	if (orphan_read_stat(pgid, &st, err) < 0 ||
+	    tstore_run_set_pgid(t->store, run_id, pgid,
+	    (int64_t)st.start_ticks, err) < 0)
+		return cerr_wrap(err, "cannot record the step's process group");
+	return 0;
+}
+
+/* The job of a queued run, parsed. */
+static int
+load_job(struct target *t, const char *name, struct job **out,
+    struct cerr *err)
+{
+	enum job_origin origin;
+	char *doc = NULL;
+	int rc;
+
+	if (tstore_job_get(t->store, name, &doc, &origin, err) < 0)
+		return -1;
+	rc = jobdoc_parse(doc, strlen(doc), out, err);
+	free(doc);
+	return rc;
+}
+
+/* Starts a queued run: 0 started, -1 could not (err says why; the caller
+ * ends the run), RUNS_STALLED when the store refused to mark it running
+ * (it stays queued and is tried again). The ledger says "running" before
+ * any step can run: a crash from then on is recorded interrupted at the
+ * next start, never run a second time. */
 static int
 start_run(struct target *t, int64_t run_id, const char *name,
     int64_t instr_id, struct cerr *err)
 {
 	struct jobrun_params p = {run_id, instr_id, t->conf->name,
-	    (size_t)t->conf->max_output_bytes, "/", t->conf, job_free_cb};
-	struct active_run *a = NULL;
-	struct run_report *rep = NULL;
-	struct job *job = NULL;
-	enum job_origin origin;
-	char *doc = NULL;
+	    (size_t)t->conf->max_output_bytes, "/", t->conf, job_free_cb,
+	    step_spawned};
 	int64_t now = timefmt_now_ms();
+	struct run_report *rep = NULL;
+	struct active_run *a = NULL;
+	struct job *job = NULL;
 
-	if (tstore_job_get(t->store, name, &doc, &origin, err) < 0 ||
-	    jobdoc_parse(doc, strlen(doc), &job, err) < 0)
-		goto fail;
-	a = calloc(1, sizeof(*a));
+	if (load_job(t, name, &job, err) < 0)
+		return -1;
 	rep = run_report_new(run_id, name, instr_id, now,
 	    timefmt_local_offset(now / 1000));
+	a = calloc(1, sizeof(*a));
 	if (a == NULL || rep == NULL) {
-		cerr_set(err, CERR_INTERNAL, "out of memory");
-		goto fail;
+		free(a);
+		run_report_free(rep);
+		job_free(job);
+		return cerr_set(err, CERR_INTERNAL, "out of memory");
 	}
+	rep->outcome = OUTCOME_RUNNING;
+	if (record_report(t, rep, TRUN_RUNNING, err) < 0) {
+		free(a);
+		run_report_free(rep);
+		job_free(job);
+		return RUNS_STALLED;
+	}
+	target_store_ok(t);
+	upload_kick(t);
 	a->run_id = run_id;
 	/* jobrun owns job from here on, even when it fails to start. */
 	a->jr = jobrun_start(t->base, t->runner, job, &p, run_done, t, err);
-	job = NULL;
-	if (a->jr == NULL)
-		goto fail;
+	if (a->jr == NULL) {
+		free(a);
+		rep->outcome = OUTCOME_FAILED;
+		run_report_set_message(rep, err->msg, err);
+		record_finished(t, rep);
+		return 0;
+	}
 	a->next = t->runs;
 	t->runs = a;
-	rep->outcome = OUTCOME_RUNNING;
-	if (record_report(t, rep, TRUN_RUNNING, err) < 0)
-		log_error("run", "run=%lld msg=\"%s\"", (long long)run_id,
-		    err->msg);
 	log_info("run_started", "run=%lld job=%s instr=%lld",
 	    (long long)run_id, name, (long long)instr_id);
 	run_report_free(rep);
-	free(doc);
-	upload_kick(t);
 	return 0;
-fail:
-	free(a);
-	run_report_free(rep);
-	job_free(job);
-	free(doc);
-	return -1;
 }
 
 struct queued {
@@ -204,24 +311,38 @@ queued_cb(void *arg, int64_t run_id, const char *job, int64_t instr_id,
 	return q->n == (int)(sizeof(q->items) / sizeof(q->items[0]));
 }
 
-static void
+/* 0 started or ended, RUNS_WAITING left queued behind a run of its job
+ * ("queue" overlap), RUNS_STALLED when the store refused to start it. */
+static int
 start_queued(struct target *t, const struct queued *q)
 {
 	struct active_run *busy = find_active_job(t, q->job);
 	char why[256];
 	struct cerr err;
+	int rc;
 
+	/* "queue": it waits; run_done() kicks the queue again. */
+	if (busy != NULL &&
+	    jobrun_job(busy->jr)->overlap == OVERLAP_QUEUE)
+		return RUNS_WAITING;
 	if (busy != NULL) {
 		snprintf(why, sizeof(why), "not started: job '%s' is already "
 		    "running on target %s (run %lld)", q->job, t->conf->name,
 		    (long long)busy->run_id);
 		finish_unstarted(t, q->run_id, q->job, q->instr_id,
 		    OUTCOME_CANCELED, why);
-		return;
+		return 0;
 	}
-	if (start_run(t, q->run_id, q->job, q->instr_id, &err) < 0)
+	rc = start_run(t, q->run_id, q->job, q->instr_id, &err);
+	if (rc == RUNS_STALLED) {
+		target_store_failed(t, &err);
+		retry_later(t);
+		return rc;
+	}
+	if (rc < 0)
 		finish_unstarted(t, q->run_id, q->job, q->instr_id,
 		    OUTCOME_FAILED, err.msg);
+	return 0;
 }
 
 static void
@@ -230,16 +351,24 @@ kick_cb(evutil_socket_t fd, short what, void *arg)
 	struct target *t = arg;
 	struct queued_list q;
 	struct cerr err;
+	int rc, moved = 0;
 
 	q.n = 0;
 	if (tstore_run_list_state(t->store, TRUN_QUEUED, queued_cb, &q,
 	    &err) < 0) {
-		log_error("runs", "msg=\"%s\"", err.msg);
+		target_store_failed(t, &err);
+		retry_later(t);
 		return;
 	}
-	for (int i = 0; i < q.n; i++)
-		start_queued(t, &q.items[i]);
-	if (q.n == (int)(sizeof(q.items) / sizeof(q.items[0])))
+	for (int i = 0; i < q.n; i++) {
+		rc = start_queued(t, &q.items[i]);
+		if (rc == RUNS_STALLED)
+			return;
+		moved += rc == 0;
+	}
+	/* A full list may hide more; runs waiting behind a busy job of
+	 * theirs ("queue") are no progress, and run_done() kicks again. */
+	if (moved > 0 && q.n == (int)(sizeof(q.items) / sizeof(q.items[0])))
 		runs_kick(t);
 }
 
@@ -259,10 +388,36 @@ runs_stop_job(struct target *t, const char *job, const char *why)
 			jobrun_cancel(a->jr, why);
 }
 
+/* The step a dead daemon left running is killed with its process group
+ * (orphan.h checks it is still the recorded process). */
+static void
+kill_orphan(struct target *t, int64_t run_id)
+{
+	int64_t pgid = 0, start = 0;
+	struct cerr err;
+	int rc;
+
+	if (tstore_run_get_pgid(t->store, run_id, &pgid, &start, &err) < 0) {
+		log_error("orphan", "run=%lld msg=\"%s\"", (long long)run_id,
+		    err.msg);
+		return;
+	}
+	if (pgid <= 1)
+		return;
+	rc = orphan_kill((pid_t)pgid, (uint64_t)start, &err);
+	if (rc < 0)
+		log_error("orphan", "run=%lld pgid=%lld msg=\"%s\"",
+		    (long long)run_id, (long long)pgid, err.msg);
+	else
+		log_info(rc ? "orphan_killed" : "orphan_gone",
+		    "run=%lld pgid=%lld", (long long)run_id, (long long)pgid);
+}
+
 static int
 interrupted_cb(void *arg, int64_t run_id, const char *job, int64_t instr_id,
     int64_t created_at)
 {
+	kill_orphan(arg, run_id);
 	finish_unstarted(arg, run_id, job, instr_id, OUTCOME_INTERRUPTED,
 	    "interrupted: the target daemon stopped while the run was in "
 	    "progress");
@@ -274,7 +429,8 @@ runs_recover(struct target *t, struct cerr *err)
 {
 	t->runs_kick = evtimer_new(t->base, kick_cb, t);
 	t->reap = evtimer_new(t->base, reap_cb, t);
-	if (t->runs_kick == NULL || t->reap == NULL)
+	t->record_retry = evtimer_new(t->base, record_retry_cb, t);
+	if (t->runs_kick == NULL || t->reap == NULL || t->record_retry == NULL)
 		return cerr_set(err, CERR_INTERNAL, "cannot create timers");
 	if (tstore_run_list_state(t->store, TRUN_RUNNING, interrupted_cb, t,
 	    err) < 0)
@@ -294,8 +450,13 @@ runs_shutdown(struct target *t)
 		free(a);
 	}
 	reap_cb(-1, 0, t);
+	for (int i = 0; i < t->nunrecorded; i++)
+		run_report_free(t->unrecorded[i]);
+	t->nunrecorded = 0;
 	if (t->runs_kick != NULL)
 		event_free(t->runs_kick);
 	if (t->reap != NULL)
 		event_free(t->reap);
+	if (t->record_retry != NULL)
+		event_free(t->record_retry);
 }

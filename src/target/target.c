@@ -137,6 +137,46 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(t->base);
 }
 
+void
+target_store_failed(struct target *t, const struct cerr *err)
+{
+	log_limited(&t->store_log, LOG_LVL_ERROR, "store_failing",
+	    "code=%s msg=\"%s\"", cerr_code_name(err->code), err->msg);
+}
+
+void
+target_store_ok(struct target *t)
+{
+	log_limit_ok(&t->store_log, "store_recovered");
+}
+
+/* SIGHUP: the live keys of the file take effect (conf_reload), the rest
+ * wait for a restart; the poll, uploads and running steps go on. A poll
+ * interval set by the master stays ahead of the file's default. */
+static void
+reload_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct target *t = arg;
+	char report[4096];
+	enum log_level level;
+	struct cerr err;
+	int applied;
+
+	if (conf_reload(t->live, report, sizeof(report), &applied, &err) < 0) {
+		log_error("reload_failed", "msg=\"%s\" detail=\"%s\"",
+		    err.msg, report);
+		return;
+	}
+	log_level_parse(t->live->log_level, &level);
+	log_setup("cohortd-target", level, t->live->log_syslog);
+	if (tstore_meta_get_int(t->store, "poll_interval_s",
+	    t->conf->poll_interval_s, &t->poll_interval_s, &err) < 0)
+		log_error("reload", "msg=\"%s\"", err.msg);
+	if (report[0] != '\0')
+		log_warn("reload_restart_needed", "keys=\"%s\"", report);
+	log_info("reloaded", "path=%s applied=%d", t->live->path, applied);
+}
+
 static int
 add_events(struct target *t, struct cerr *err)
 {
@@ -144,11 +184,13 @@ add_events(struct target *t, struct cerr *err)
 
 	t->sig_term = evsignal_new(t->base, SIGTERM, signal_cb, t);
 	t->sig_int = evsignal_new(t->base, SIGINT, signal_cb, t);
+	t->sig_hup = evsignal_new(t->base, SIGHUP, reload_cb, t);
 	t->housekeeping = event_new(t->base, -1, EV_PERSIST, housekeeping_cb,
 	    t);
-	if (t->sig_term == NULL || t->sig_int == NULL ||
+	if (t->sig_term == NULL || t->sig_int == NULL || t->sig_hup == NULL ||
 	    t->housekeeping == NULL || evsignal_add(t->sig_term, NULL) < 0 ||
 	    evsignal_add(t->sig_int, NULL) < 0 ||
+	    evsignal_add(t->sig_hup, NULL) < 0 ||
 	    event_add(t->housekeeping, &hk) < 0)
 		return cerr_set(err, CERR_INTERNAL, "cannot add events");
 	housekeeping_cb(-1, 0, t);
@@ -168,12 +210,15 @@ target_cleanup(struct target *t)
 		event_free(t->sig_term);
 	if (t->sig_int)
 		event_free(t->sig_int);
+	if (t->sig_hup)
+		event_free(t->sig_hup);
 	if (t->housekeeping)
 		event_free(t->housekeeping);
 	for (int i = 0; i < t->nmasters; i++)
 		free(t->masters[i]);
 	if (t->base)
 		event_base_free(t->base);
+	free(t->live);
 }
 
 int
@@ -183,11 +228,18 @@ target_run(const struct conf *conf, struct cerr *err)
 	int rc = -1;
 
 	memset(&t, 0, sizeof(t));
-	t.conf = conf;
 	signal(SIGPIPE, SIG_IGN);
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	/* A copy the target owns, so SIGHUP can change its live keys. */
+	t.live = malloc(sizeof(*t.live));
+	if (t.live == NULL)
+		return cerr_set(err, CERR_INTERNAL, "out of memory");
+	*t.live = *conf;
+	t.conf = t.live;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		free(t.live);
 		return cerr_set(err, CERR_INTERNAL, "curl_global_init failed");
-	if (conf->tls == TLS_ENCRYPT_ONLY)
+	}
+	if (t.conf->tls == TLS_ENCRYPT_ONLY)
 		log_warn("tls", "msg=\"tls = encrypt-only: the master's "
 		    "certificate is NOT checked; anyone who can intercept the "
 		    "connection can impersonate the master\"");
@@ -202,7 +254,7 @@ target_run(const struct conf *conf, struct cerr *err)
 		goto out;
 	upload_kick(&t);
 	log_info("started", "role=target name=%s version=%s master=%s",
-	    conf->name, version_string(), t.masters[0]);
+	    t.conf->name, version_string(), t.masters[0]);
 	event_base_dispatch(t.base);
 	rc = 0;
 out:

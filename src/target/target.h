@@ -14,6 +14,7 @@
 
 #include "common/cerr.h"
 #include "common/conf.h"
+#include "common/log.h"
 
 struct event_base;
 struct event;
@@ -22,8 +23,10 @@ struct runner;
 struct hclient;
 struct hcall;
 struct jobrun;
+struct run_report;
 
 #define TARGET_MAX_MASTERS 8
+#define TARGET_UNRECORDED_MAX 64
 
 /* A run in progress on this target. */
 struct active_run {
@@ -70,6 +73,17 @@ struct target {
 	struct event *housekeeping;	/* prunes the run ledger */
 	struct event *sig_term;
 	struct event *sig_int;
+
+	/* reliability: reload, local store failures */
+	struct conf *live;		/* owned copy; conf points here */
+	struct event *sig_hup;		/* reloads the configuration */
+	struct log_limit store_log;	/* store failures, once per interval */
+	struct log_limit poll_log;	/* failed polls, once per interval */
+	struct log_limit upload_log;	/* failed uploads, once per interval */
+	int apply_stalled;		/* a store failure cut the last batch */
+	struct run_report *unrecorded[TARGET_UNRECORDED_MAX];
+	int nunrecorded;		/* finished runs not yet in the store */
+	struct event *record_retry;	/* writes them, starts queued runs */
 };
 
 int target_run(const struct conf *conf, struct cerr *err);
@@ -79,6 +93,12 @@ void target_url(const struct target *t, const char *path, char *out,
     size_t size);
 /* The current master failed: use the next one in the list. */
 void target_next_master(struct target *t);
+
+/* A local store call failed (disk full, I/O): logged once per interval.
+ * target_store_ok() after a successful write ends the streak with one
+ * "store_recovered" line. */
+void target_store_failed(struct target *t, const struct cerr *err);
+void target_store_ok(struct target *t);
 
 /* poll.c */
 int poll_start(struct target *t, struct cerr *err);

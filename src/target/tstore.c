@@ -81,6 +81,9 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_ACK_DELETE_UPTO] = "DELETE FROM acks WHERE id <= ?1",
     [ST_RUN_PRUNE] = "DELETE FROM runs WHERE state = 'finished' AND "
 		     "updated_at < ?1",
+    [ST_RUN_SET_PGID] = "UPDATE runs SET pgid = ?2, pgid_start = ?3 "
+			"WHERE run_id = ?1",
+    [ST_RUN_GET_PGID] = "SELECT pgid, pgid_start FROM runs WHERE run_id = ?1",
 };
 
 /* migrations[i] takes the schema from version i to i + 1. Released
@@ -109,6 +112,10 @@ static const char *const migrations[] = {
     " error TEXT NOT NULL);"
     "CREATE INDEX runs_finished ON runs (updated_at) "
     "WHERE state = 'finished';",
+    /* 3: the running step's process group and its leader's start time,
+     * so a restart can kill what a crash left running */
+    ("ALTER TABLE runs ADD COLUMN pgid INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE runs ADD COLUMN pgid_start INTEGER NOT NULL DEFAULT 0;"),
 };
 
 #define TSTORE_SCHEMA_VERSION (int)(sizeof(migrations) / sizeof(migrations[0]))

@@ -78,6 +78,14 @@ int tstore_run_list_state(struct tstore *s, enum trun_state state,
 int tstore_run_active(struct tstore *s, const char *job, int64_t *run_id_out,
     struct cerr *err);
 
+/* The process group of the run's current step and its leader's start
+ * time (orphan.h), recorded before the step may exec. CERR_NOT_FOUND when
+ * the run is absent; get gives 0s when none was recorded. */
+int tstore_run_set_pgid(struct tstore *s, int64_t run_id, int64_t pgid,
+    int64_t start_ticks, struct cerr *err);
+int tstore_run_get_pgid(struct tstore *s, int64_t run_id, int64_t *pgid_out,
+    int64_t *start_ticks_out, struct cerr *err);
+
 /* Deletes finished runs last changed before finished_before. Their ids
  * can no longer collide: instructions at or below the last applied id are
  * never applied again, and due instants that old never come back. */

@@ -292,3 +292,47 @@ tstore_run_prune(struct tstore *s, int64_t finished_before, struct cerr *err)
 	    sqlite3_bind_int64(s->st[ST_RUN_PRUNE], 1, finished_before),
 	    "run prune", err);
 }
+
+int
+tstore_run_set_pgid(struct tstore *s, int64_t run_id, int64_t pgid,
+    int64_t start_ticks, struct cerr *err)
+{
+	sqlite3_stmt *st = s->st[ST_RUN_SET_PGID];
+
+	if (tstore_stmt_run(s, ST_RUN_SET_PGID,
+		sqlite3_bind_int64(st, 1, run_id) |
+		    sqlite3_bind_int64(st, 2, pgid) |
+		    sqlite3_bind_int64(st, 3, start_ticks),
+		"run set pgid", err) < 0)
+		return -1;
+	if (sqlite3_changes(s->db) == 0)
+		return cerr_set(err, CERR_NOT_FOUND,
+		    "tstore: run %lld: not found", (long long)run_id);
+	return 0;
+}
+
+int
+tstore_run_get_pgid(struct tstore *s, int64_t run_id, int64_t *pgid_out,
+    int64_t *start_ticks_out, struct cerr *err)
+{
+	sqlite3_stmt *st = s->st[ST_RUN_GET_PGID];
+	int step;
+
+	*pgid_out = 0;
+	*start_ticks_out = 0;
+	if (tstore_bind_check(st, sqlite3_bind_int64(st, 1, run_id),
+		"run get pgid", err) < 0)
+		return -1;
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		*pgid_out = sqlite3_column_int64(st, 0);
+		*start_ticks_out = sqlite3_column_int64(st, 1);
+	} else if (step == SQLITE_DONE) {
+		cerr_set(err, CERR_NOT_FOUND, "tstore: run %lld: not found",
+		    (long long)run_id);
+	} else {
+		tstore_db_fail(s, "run get pgid", err);
+	}
+	tstore_stmt_done(st);
+	return step == SQLITE_ROW ? 0 : -1;
+}

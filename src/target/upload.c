@@ -76,18 +76,22 @@ upload_done(void *arg, const struct hresp *resp)
 
 	t->upload_call = NULL;
 	if (resp->status != 200) {
-		log_warn("upload", "status=%ld msg=\"%s\"", resp->status,
+		log_limited(&t->upload_log, LOG_LVL_WARN, "upload_failing",
+		    "status=%ld msg=\"%s\"", resp->status,
 		    resp->status ? "master refused the upload" : resp->error);
 		upload_later(t);
 		return;
 	}
+	log_limit_ok(&t->upload_log, "upload_recovered");
 	body = json_loadb(resp->body, resp->len, 0, NULL);
 	if (body == NULL ||
 	    delete_listed(t, json_object_get(body, "acked"), NULL, &err) < 0 ||
 	    delete_listed(t, json_object_get(body, "rejected"), "seq",
 	    &err) < 0) {
-		log_error("upload", "msg=\"%s\"", body ? err.msg :
-		    "unreadable answer");
+		if (body != NULL)
+			target_store_failed(t, &err);
+		else
+			log_error("upload", "msg=\"unreadable answer\"");
 		json_decref(body);
 		upload_later(t);
 		return;
@@ -121,8 +125,10 @@ upload_kick(struct target *t)
 	items = json_array();
 	if (items == NULL || tstore_outbox_peek(t->store, UPLOAD_BATCH,
 	    collect_cb, items, &err) < 0) {
-		log_error("upload", "msg=\"%s\"", items ? err.msg :
-		    "out of memory");
+		if (items != NULL)
+			target_store_failed(t, &err);
+		else
+			log_error("upload", "msg=\"out of memory\"");
 		json_decref(items);
 		upload_later(t);
 		return;

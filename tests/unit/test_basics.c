@@ -1,13 +1,15 @@
 /*
  * Unit tests for the small common pieces: bounded buffers, error codes,
- * version acceptance, log value quoting.
+ * version acceptance, log value quoting, rate-limited logging.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -130,6 +132,55 @@ test_log_quote(void **state)
 	assert_true(strlen(b) < 8);
 }
 
+/* Counts the lines of f that contain needle. */
+static int
+count_lines(FILE *f, const char *needle)
+{
+	char line[2048];
+	int n = 0;
+
+	rewind(f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		n += strstr(line, needle) != NULL;
+	return n;
+}
+
+/* A failure repeated a thousand times is one line; the next line after
+ * the interval carries the count; success ends the streak with one line
+ * and the next failure is logged at once again. */
+static void
+test_log_limited(void **state)
+{
+	struct log_limit l;
+	FILE *f = tmpfile();
+	int saved = dup(2);
+
+	assert_non_null(f);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(dup2(fileno(f), 2), 2);
+	for (int i = 0; i < 1000; i++)
+		log_limited(&l, LOG_LVL_ERROR, "store_failing", "n=%d", i);
+	log_limit_ok(&l, "store_recovered");
+	log_limit_ok(&l, "store_recovered");	/* no streak: silent */
+	log_limited(&l, LOG_LVL_ERROR, "store_failing", "n=again");
+	for (int i = 0; i < 5; i++)
+		log_limited(&l, LOG_LVL_ERROR, "store_failing", "n=hidden");
+	/* as if the interval had passed */
+	l.last_ms -= (int64_t)LOG_LIMIT_INTERVAL_S * 1000 + 1;
+	log_limited(&l, LOG_LVL_ERROR, "store_failing", "n=later");
+	fflush(stderr);
+	assert_int_equal(dup2(saved, 2), 2);
+	close(saved);
+	assert_int_equal(count_lines(f, "event=store_failing"), 3);
+	assert_int_equal(count_lines(f, "n=0"), 1);
+	assert_int_equal(count_lines(f, "failures=1000"), 1);
+	assert_int_equal(count_lines(f, "event=store_recovered"), 1);
+	assert_int_equal(count_lines(f, "n=again"), 1);
+	assert_int_equal(count_lines(f, "n=hidden"), 0);
+	assert_int_equal(count_lines(f, "n=later repeats=5"), 1);
+	fclose(f);
+}
+
 int
 main(void)
 {
@@ -139,6 +190,7 @@ main(void)
 		cmocka_unit_test(test_cerr_codes),
 		cmocka_unit_test(test_version_rule),
 		cmocka_unit_test(test_log_quote),
+		cmocka_unit_test(test_log_limited),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -159,6 +159,91 @@ test_conf_long_line(void **state)
 	unlink(path);
 }
 
+/* SIGHUP's reload: each case rewrites the file the running configuration
+ * came from and checks what was taken over and what waits for a restart;
+ * a broken file changes nothing. The flags of the first load count again. */
+static const struct {
+	const char *text;	/* the file at reload */
+	int rc;
+	int applied;
+	const char *report;	/* substring, or NULL for an empty report */
+	int64_t poll_interval_s;	/* afterwards */
+	const char *log_level;
+	const char *listen;
+} reload_cases[] = {
+	{"role = master\nstate_dir = /s\n", 0, 0, NULL, 60, "info",
+	 "127.0.0.1:8443"},
+	{"role = master\nstate_dir = /s\nlog_level = debug\n"
+	 "poll_interval_s = 7\nhistory_max_rows = 50\n", 0, 3, NULL, 7,
+	 "debug", "127.0.0.1:8443"},
+	{"role = master\nstate_dir = /s\nlisten = 0.0.0.0:1\n", 0, 0,
+	 "listen: changed; takes effect at the next start", 60, "info",
+	 "127.0.0.1:8443"},
+	{"role = master\nstate_dir = /other\nlog_level = warn\n", 0, 1,
+	 "state_dir: changed", 60, "warn", "127.0.0.1:8443"},
+	{"role = master\nstate_dir = /s\nproxy bk = backup\n", 0, 1, NULL, 60,
+	 "info", "127.0.0.1:8443"},
+	{"role = master\nstate_dir = /s\nlog_level = loud\n", -1, 0,
+	 "log_level", 60, "info", "127.0.0.1:8443"},
+	{"role = master\nstate_dir = /s\nbogus = 1\n", -1, 0,
+	 ":3: bogus: unknown key", 60, "info", "127.0.0.1:8443"},
+	{"role = target\nstate_dir = /s\nname = t\nmaster = https://m\n", -1,
+	 0, "role: changed", 60, "info", "127.0.0.1:8443"},
+};
+
+static void
+test_conf_reload(void **state)
+{
+	char path[] = "/tmp/cohort-conf-XXXXXX";
+	char *flags[] = {"--max_body_bytes=2048"};
+	char report[1024];
+	struct conf c;
+	struct cerr err;
+	int fd = mkstemp(path), applied;
+
+	assert_true(fd >= 0);
+	close(fd);
+	for (size_t i = 0; i < sizeof(reload_cases) / sizeof(reload_cases[0]);
+	     i++) {
+		write_file(path, "role = master\nstate_dir = /s\n");
+		assert_int_equal(conf_load(&c, path, flags, 1, report,
+				     sizeof(report), &err), 0);
+		write_file(path, reload_cases[i].text);
+		if (conf_reload(&c, report, sizeof(report), &applied, &err) !=
+		    reload_cases[i].rc)
+			fail_msg("case %zu: %s", i, report);
+		assert_int_equal(applied, reload_cases[i].applied);
+		if (reload_cases[i].report == NULL)
+			assert_string_equal(report, "");
+		else if (strstr(report, reload_cases[i].report) == NULL)
+			fail_msg("case %zu: report '%s'", i, report);
+		assert_int_equal(c.poll_interval_s,
+		    reload_cases[i].poll_interval_s);
+		assert_string_equal(c.log_level, reload_cases[i].log_level);
+		assert_string_equal(c.listen, reload_cases[i].listen);
+		assert_string_equal(c.state_dir, "/s");
+		assert_int_equal(c.max_body_bytes, 2048);
+	}
+	unlink(path);
+}
+
+/* The live list names real keys, and the keys that hold sockets, files
+ * and identities are not in it. */
+static void
+test_conf_live_keys(void **state)
+{
+	static const char *const fixed[] = {"role", "state_dir", "tls",
+	    "listen", "store", "name", "master", "socket", NULL};
+	int live = 0;
+
+	for (const struct conf_key *k = conf_keys; k->name != NULL; k++)
+		live += conf_key_is_live(k->name);
+	assert_int_equal(live, 14);
+	assert_false(conf_key_is_live("nonsense"));
+	for (int i = 0; fixed[i] != NULL; i++)
+		assert_false(conf_key_is_live(fixed[i]));
+}
+
 int
 main(void)
 {
@@ -167,6 +252,8 @@ main(void)
 		cmocka_unit_test(test_conf_defaults_and_flags),
 		cmocka_unit_test(test_conf_missing_file),
 		cmocka_unit_test(test_conf_long_line),
+		cmocka_unit_test(test_conf_reload),
+		cmocka_unit_test(test_conf_live_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -578,6 +578,124 @@ test_runner_set_user(void **state)
 	free(got.output);
 }
 
+/* on_spawn: the child waits until the callback returned; the callback
+ * sees the child's pid as its own process group. */
+struct spawn_seen {
+	pid_t pid;
+	pid_t pgrp;
+	int calls;
+	int fail;
+};
+
+static int
+spawn_cb(void *arg, pid_t pid, struct cerr *err)
+{
+	struct spawn_seen *s = arg;
+
+	s->calls++;
+	s->pid = pid;
+	s->pgrp = getpgid(pid);
+	if (s->fail)
+		return cerr_set(err, CERR_STORE, "store is full");
+	return 0;
+}
+
+static void
+test_runner_on_spawn(void **state)
+{
+	const char *argv[] = {"/bin/sh", "-c", "echo ran", NULL};
+	struct spawn_seen seen = {0, 0, 0, 0};
+	struct loop *l = *state;
+	struct runner_spec spec;
+	struct got got = {0};
+	struct waiter w = {l, &got};
+	struct cerr err;
+	uint64_t id;
+
+	memset(&spec, 0, sizeof(spec));
+	spec.argv = argv;
+	spec.max_output_bytes = 1024;
+	spec.on_spawn = spawn_cb;
+	spec.on_spawn_arg = &seen;
+	assert_int_equal(runner_start(l->runner, &spec, done_cb, &w, &id,
+			     &err), 0);
+	assert_int_equal(seen.calls, 1);
+	assert_int_equal(seen.pgrp, seen.pid);
+	loop_run(l, 1);
+	assert_int_equal(got.res.pid, seen.pid);
+	assert_int_equal(got.res.exit_code, 0);
+	assert_string_equal(got.output, "ran\n");
+	free(got.output);
+
+	/* A refusal fails the start; the child never runs its command. */
+	seen.fail = 1;
+	argv[2] = "echo ran > /dev/null; exit 7";
+	assert_int_equal(runner_start(l->runner, &spec, done_cb, &w, &id,
+			     &err), -1);
+	assert_string_equal(err.msg, "store is full");
+	assert_int_equal(seen.calls, 2);
+	assert_int_equal(runner_active(l->runner), 0);
+	assert_false(proc_alive(seen.pid));
+}
+
+/* The daemon dies between fork and recording the child (here a helper
+ * process that exits inside on_spawn): the child sees the go pipe close
+ * and exits without running its command. */
+static int
+die_cb(void *arg, pid_t pid, struct cerr *err)
+{
+	int fd = *(int *)arg;
+
+	if (write(fd, &pid, sizeof(pid)) != (ssize_t)sizeof(pid))
+		_exit(2);
+	_exit(0);
+}
+
+static void
+test_runner_on_spawn_parent_dies(void **state)
+{
+	char marker[] = "/tmp/cohort-runner-hold-XXXXXX";
+	char cmd[128];
+	const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+	int pfd[2], status, mfd;
+	pid_t helper, child = 0;
+	int64_t deadline;
+
+	mfd = mkstemp(marker);
+	assert_true(mfd >= 0);
+	close(mfd);
+	unlink(marker);
+	snprintf(cmd, sizeof(cmd), "touch %s", marker);
+	assert_int_equal(pipe(pfd), 0);
+	helper = fork();
+	assert_true(helper >= 0);
+	if (helper == 0) {
+		struct loop *l = *state;
+		struct runner_spec spec;
+		struct cerr err;
+		uint64_t id;
+
+		close(pfd[0]);
+		memset(&spec, 0, sizeof(spec));
+		spec.argv = argv;
+		spec.on_spawn = die_cb;
+		spec.on_spawn_arg = &pfd[1];
+		runner_start(l->runner, &spec, NULL, NULL, &id, &err);
+		_exit(3);
+	}
+	close(pfd[1]);
+	assert_int_equal(read(pfd[0], &child, sizeof(child)),
+	    (ssize_t)sizeof(child));
+	close(pfd[0]);
+	assert_int_equal(waitpid(helper, &status, 0), helper);
+	assert_int_equal(WEXITSTATUS(status), 0);
+	deadline = now_ms() + SAFETY_S * 1000;
+	while (proc_alive(child) && now_ms() < deadline)
+		usleep(10000);
+	assert_false(proc_alive(child));
+	assert_int_equal(access(marker, F_OK), -1);
+}
+
 int
 main(void)
 {
@@ -598,6 +716,10 @@ main(void)
 		test_runner_chain, loop_setup, loop_teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_runner_set_user, loop_setup, loop_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_runner_on_spawn, loop_setup, loop_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_runner_on_spawn_parent_dies, loop_setup, loop_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -62,15 +62,22 @@ test_target_updates(void **state)
 	    .local_time = 5600,
 	    .tz_offset_s = 3600,
 	    .poll_interval_s = 30,
-	    .version = "0.2.0"};
+	    .version = "0.2.0",
+	    .outbox_dropped = 7};
 	struct cerr err;
 
 	add_target(fx->s, "web-1");
-	assert_int_equal(store_target_polled(fx->s, "web-1", &p, &err), 0);
-	p.version = NULL; /* keeps the version */
-	p.now = 2100;
+	assert_int_equal(store_target_get(fx->s, "web-1", &t, &err), 0);
+	assert_int_equal(t.outbox_dropped, 0);
 	assert_int_equal(store_target_polled(fx->s, "web-1", &p, &err), 0);
 	assert_int_equal(store_target_get(fx->s, "web-1", &t, &err), 0);
+	assert_int_equal(t.outbox_dropped, 7);
+	p.version = NULL; /* keeps the version */
+	p.now = 2100;
+	p.outbox_dropped = 9;
+	assert_int_equal(store_target_polled(fx->s, "web-1", &p, &err), 0);
+	assert_int_equal(store_target_get(fx->s, "web-1", &t, &err), 0);
+	assert_int_equal(t.outbox_dropped, 9);
 	assert_int_equal(t.last_poll, 2100);
 	assert_int_equal(t.local_time, 5600);
 	assert_int_equal(t.tz_offset_s, 3600);

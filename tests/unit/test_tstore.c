@@ -577,7 +577,7 @@ test_tstore_file(void **state)
 	    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL),
 	    SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(q, 0), 2);
+	assert_int_equal(sqlite3_column_int(q, 0), 3);
 	sqlite3_finalize(q);
 	sqlite3_close(db);
 }
@@ -667,6 +667,37 @@ test_tstore_run_prune(void **state)
 	assert_int_equal(n, 1);		/* queued runs are never pruned */
 }
 
+/* A running step's process group is kept with its run until replaced by
+ * the next step's. */
+static void
+test_tstore_run_pgid(void **state)
+{
+	struct fixture *f = *state;
+	int64_t run, pgid = -1, start = -1;
+	int existed;
+	struct cerr err;
+
+	assert_int_equal(tstore_run_add(f->s, "j", 1, 0, 100, &run,
+			     &existed, &err), 0);
+	assert_int_equal(tstore_run_get_pgid(f->s, run, &pgid, &start, &err),
+	    0);
+	assert_int_equal(pgid, 0);
+	assert_int_equal(start, 0);
+	assert_int_equal(tstore_run_set_pgid(f->s, run, 4242, 987654321,
+			     &err), 0);
+	assert_int_equal(tstore_run_set_pgid(f->s, run, 4343, 987654399,
+			     &err), 0);
+	assert_int_equal(tstore_run_get_pgid(f->s, run, &pgid, &start, &err),
+	    0);
+	assert_int_equal(pgid, 4343);
+	assert_int_equal(start, 987654399);
+	assert_int_equal(tstore_run_set_pgid(f->s, run + 1, 1, 1, &err), -1);
+	assert_int_equal(err.code, CERR_NOT_FOUND);
+	assert_int_equal(tstore_run_get_pgid(f->s, run + 1, &pgid, &start,
+			     &err), -1);
+	assert_int_equal(err.code, CERR_NOT_FOUND);
+}
+
 /* A store made by the first release (schema 1) is migrated in place and
  * keeps its data. */
 static void
@@ -679,6 +710,8 @@ test_tstore_migrate_v1(void **state)
 	struct cerr err;
 	char *doc = NULL;
 	enum job_origin origin;
+	int64_t run;
+	int existed;
 
 	snprintf(path, sizeof(path), "%s/old.db", f->dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
@@ -704,6 +737,9 @@ test_tstore_migrate_v1(void **state)
 	assert_string_equal(doc, "{}");
 	free(doc);
 	assert_int_equal(tstore_ack_add(s, 1, 1, "", &err), 0);
+	assert_int_equal(tstore_run_add(s, "kept", 1, 0, 1, &run, &existed,
+			     &err), 0);
+	assert_int_equal(tstore_run_set_pgid(s, run, 77, 88, &err), 0);
 	tstore_close(s);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/old.db-wal", f->dir);
@@ -819,6 +855,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_tstore_acks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_tstore_run_prune, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_tstore_run_pgid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_tstore_migrate_v1, setup, teardown),
 	    cmocka_unit_test_setup_teardown(

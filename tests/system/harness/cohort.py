@@ -77,12 +77,15 @@ class Proc:
 class Master:
     """A master's state dir, its daemon and its admin profile."""
 
-    def __init__(self, cluster, name="master", extra_conf=""):
+    def __init__(self, cluster, name="master", extra_conf="", host="127.0.0.1",
+                 state_dir=None, prefix=()):
         self.cluster = cluster
         self.name = name
-        self.dir = os.path.join(cluster.root, name)
+        self.dir = state_dir or os.path.join(cluster.root, name)
         self.proc = None
         self.extra_conf = extra_conf
+        self.host = host
+        self.prefix = tuple(prefix)  # e.g. ("valgrind", ...)
 
     @property
     def profile(self):
@@ -94,20 +97,20 @@ class Master:
 
     def init(self, *extra):
         self.cluster.run("cohortctl", "master", "init", "--state-dir",
-                         self.dir, "--listen", "127.0.0.1:0", *extra)
+                         self.dir, "--listen", f"{self.host}:0", *extra)
         if self.extra_conf:
             with open(self.conf, "a") as f:
                 f.write(self.extra_conf)
         return self
 
-    def start(self, *flags, env=None):
+    def start(self, *flags, env=None, timeout=20.0):
         port_file = os.path.join(self.dir, "port")
         if os.path.exists(port_file):
             os.unlink(port_file)
         self.proc = self.cluster.start(self.name, "-c", self.conf, *flags,
-                                       env=env)
+                                       env=env, prefix=self.prefix)
         wait_for(lambda: os.path.exists(port_file) or not self.proc.alive(),
-                 what=f"{self.name} to write its port")
+                 timeout=timeout, what=f"{self.name} to write its port")
         assert self.proc.alive(), self.proc.log_text()
         return self
 
@@ -118,11 +121,20 @@ class Master:
 
     @property
     def url(self):
-        return f"https://127.0.0.1:{self.port}"
+        return f"https://{self.host}:{self.port}"
 
-    def stop(self):
+    def restart(self, crash=False):
+        """Stops (SIGKILL when crash) and starts again on the same port."""
+        port = self.port
+        if crash:
+            self.kill()
+        else:
+            self.stop()
+        return self.start(f"--listen={self.host}:{port}")
+
+    def stop(self, timeout=10.0):
         if self.proc is not None:
-            rc = self.proc.stop()
+            rc = self.proc.stop(timeout)
             self.cluster.procs.remove(self.proc)
             self.proc = None
             return rc
@@ -160,11 +172,12 @@ class Master:
 class Target:
     """A target's state dir and daemon."""
 
-    def __init__(self, cluster, name):
+    def __init__(self, cluster, name, state_dir=None, prefix=()):
         self.cluster = cluster
         self.name = name
-        self.dir = os.path.join(cluster.root, "t-" + name)
+        self.dir = state_dir or os.path.join(cluster.root, "t-" + name)
         self.proc = None
+        self.prefix = tuple(prefix)  # e.g. ("ip", "netns", "exec", NS)
 
     @property
     def conf(self):
@@ -184,12 +197,12 @@ class Target:
 
     def start(self, *flags, env=None):
         self.proc = self.cluster.start(self.name, "-c", self.conf, *flags,
-                                       env=env)
+                                       env=env, prefix=self.prefix)
         return self
 
-    def stop(self):
+    def stop(self, timeout=10.0):
         if self.proc is not None:
-            rc = self.proc.stop()
+            rc = self.proc.stop(timeout)
             self.cluster.procs.remove(self.proc)
             self.proc = None
             return rc
@@ -239,11 +252,11 @@ class Cluster:
                 f"stdout: {r.stdout}\nstderr: {r.stderr}")
         return r
 
-    def start(self, label, *args, env=None):
+    def start(self, label, *args, env=None, prefix=()):
         e = dict(os.environ)
         e.update(env or {})
         log = os.path.join(self.root, f"{label}.log")
-        p = Proc(label, [self.bin("cohortd"), *args], log, env=e)
+        p = Proc(label, [*prefix, self.bin("cohortd"), *args], log, env=e)
         self.procs.append(p)
         return p
 
@@ -253,8 +266,8 @@ class Cluster:
         self.masters.append(m)
         return m
 
-    def target(self, name):
-        t = Target(self, name)
+    def target(self, name, **kw):
+        t = Target(self, name, **kw)
         self.targets.append(t)
         return t
 
