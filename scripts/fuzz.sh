@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every libFuzzer target of fuzz/ for a set time on its seed corpus
-# (fuzz/corpus/<target>/), two at a time. New interesting inputs go to a
+# (fuzz/corpus/<target>/) and dictionary (fuzz/<target>.dict), two at a
+# time. New interesting inputs go to a
 # scratch corpus under the build dir (never into the committed seeds);
 # a crash leaves its input in BUILD/crashes/ and fails the run: add that
 # input to fuzz/corpus/<target>/ as a regression case once it is fixed.
@@ -17,14 +18,15 @@ jobs=${FUZZ_JOBS:-2}
 mkdir -p "$build/crashes" "$build/fuzz-logs"
 
 run_one() {
-	local name=$1 work
+	local name=$1 work dict=()
 	work="$build/corpus-work/$name"
+	[ -f "$root/fuzz/$name.dict" ] && dict=("-dict=$root/fuzz/$name.dict")
 	[ "$keep" = keep ] || rm -rf "$work"
 	mkdir -p "$work"
 	# -timeout: one input taking over 10 s is a hang, reported as a crash
 	"$build/fuzz_$name" -max_total_time="$secs" -timeout=10 \
 		-rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
-		-artifact_prefix="$build/crashes/$name-" \
+		-artifact_prefix="$build/crashes/$name-" "${dict[@]}" \
 		"$work" "$root/fuzz/corpus/$name" \
 		>"$build/fuzz-logs/$name.log" 2>&1
 	local rc=$?
