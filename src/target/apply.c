@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "common/wire.h"
+#include "target/scheduler.h"
 #include "target/target.h"
 #include "target/tstore.h"
 
@@ -29,6 +30,7 @@ struct instr {
 /* What to do once the transaction is committed. */
 struct effects {
 	int kick_runs;
+	int jobs_changed;	/* the scheduler loads them again */
 	const char *stop_job;
 	int64_t poll_interval_s;
 };
@@ -140,8 +142,10 @@ apply_op(struct target *t, const struct instr *in, struct effects *fx,
 	switch (in->op) {
 	case INSTR_INSERT:
 	case INSTR_UPDATE:
+		fx->jobs_changed = 1;
 		return put_job(t, in, err);
 	case INSTR_DELETE:
+		fx->jobs_changed = 1;
 		return tstore_job_delete(t->store, in->object, ORIGIN_MASTER,
 		    NULL, err);
 	case INSTR_START:
@@ -150,6 +154,7 @@ apply_op(struct target *t, const struct instr *in, struct effects *fx,
 		fx->stop_job = in->object;
 		return 0;
 	case INSTR_RESYNC:
+		fx->jobs_changed = 1;
 		return tstore_job_delete_origin(t->store, ORIGIN_MASTER, err);
 	case INSTR_SET_POLL_INTERVAL:
 		return set_poll_interval(t, in, fx, err);
@@ -210,6 +215,8 @@ apply_one(struct target *t, const struct instr *in, struct effects *fx,
 static void
 run_effects(struct target *t, const struct effects *fx)
 {
+	if (fx->jobs_changed)
+		scheduler_reload(t);
 	if (fx->kick_runs)
 		runs_kick(t);
 	if (fx->stop_job != NULL)
@@ -225,7 +232,7 @@ apply_batch(struct target *t, const json_t *instructions)
 	json_t *v;
 
 	json_array_foreach(instructions, i, v) {
-		struct effects fx = {0, NULL, 0};
+		struct effects fx = {0, 0, NULL, 0};
 		struct instr in;
 		struct cerr err;
 

@@ -1,10 +1,15 @@
 /*
  * runs: turns queued rows of the run ledger into running jobs and their
- * ends into outbox records. A run's start and end are each one outbox
- * record (the master keeps the latest), written in the same transaction as
- * the ledger change, so what the master eventually sees always matches the
- * ledger. A run found "running" at start-up was cut off by a crash or stop:
- * it is recorded as interrupted.
+ * ends into records (runlog.c). A run's start and end are each one outbox
+ * record for a master job (the master keeps the latest), written in the
+ * same transaction as the ledger change, so what the master eventually
+ * sees always matches the ledger. A run found "running" at start-up was
+ * cut off by a crash or stop: it is recorded as interrupted.
+ *
+ * Overlap: one run of a job at a time. A queued run of a job that is
+ * running is refused (recorded canceled with the reason) under the job's
+ * overlap policy "refuse", and left queued until the running one ends
+ * under "queue".
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,38 +22,11 @@
 #include "common/runrec.h"
 #include "common/timefmt.h"
 #include "target/jobrun.h"
+#include "target/runlog.h"
 #include "target/runner.h"
+#include "target/scheduler.h"
 #include "target/target.h"
 #include "target/tstore.h"
-
-/* Writes the report to the outbox and moves the ledger row, atomically. */
-static int
-record_report(struct target *t, const struct run_report *rep,
-    enum trun_state state, struct cerr *err)
-{
-	json_t *v = run_report_to_json(rep);
-	char *text = v ? json_dump_compact(v) : NULL;
-	int rc = -1;
-
-	json_decref(v);
-	if (text == NULL)
-		return cerr_set(err, CERR_INTERNAL, "out of memory");
-	if (tstore_begin(t->store, err) < 0)
-		goto out;
-	if (tstore_outbox_add(t->store, "run", text, t->conf->outbox_max_items,
-	    timefmt_now_s(), err) < 0 ||
-	    tstore_run_set_state(t->store, rep->target_run_id, state,
-	    state == TRUN_FINISHED ? run_outcome_name(rep->outcome) : "",
-	    timefmt_now_s(), err) < 0 ||
-	    tstore_commit(t->store, err) < 0) {
-		tstore_rollback(t->store);
-		goto out;
-	}
-	rc = 0;
-out:
-	free(text);
-	return rc;
-}
 
 /* Ends a run that never started, with a reason. */
 static void
@@ -64,7 +42,8 @@ finish_unstarted(struct target *t, int64_t run_id, const char *job,
 		return;
 	rep->outcome = outcome;
 	if (run_report_set_message(rep, why, &err) < 0 ||
-	    record_report(t, rep, TRUN_FINISHED, &err) < 0)
+	    runlog_record(t, rep, TRUN_FINISHED, runlog_is_local(t, job),
+	    NULL, &err) < 0)
 		log_error("run", "run=%lld msg=\"%s\"", (long long)run_id,
 		    err.msg);
 	log_warn("run_not_started", "run=%lld job=%s why=\"%s\"",
@@ -98,17 +77,20 @@ run_done(void *arg, struct jobrun *jr, struct run_report *rep)
 	struct target *t = arg;
 	struct timeval now = {0, 0};
 	struct cerr err;
+	int local = 0;
 
 	for (struct active_run **p = &t->runs; *p != NULL; p = &(*p)->next) {
 		if ((*p)->jr == jr) {
 			struct active_run *a = *p;
 
+			local = a->local;
 			*p = a->next;
 			free(a);
 			break;
 		}
 	}
-	if (record_report(t, rep, TRUN_FINISHED, &err) < 0)
+	if (runlog_record(t, rep, TRUN_FINISHED, local, jobrun_job(jr),
+	    &err) < 0)
 		log_error("run", "run=%lld msg=\"%s\"",
 		    (long long)rep->target_run_id, err.msg);
 	log_info("run_finished", "run=%lld job=%s outcome=%s",
@@ -122,6 +104,7 @@ run_done(void *arg, struct jobrun *jr, struct run_report *rep)
 	t->finished[t->nfinished++] = jr;
 	evtimer_add(t->reap, &now);
 	upload_kick(t);
+	scheduler_run_ended(t, jobrun_job(jr)->name);
 	runs_kick(t);
 }
 
@@ -155,6 +138,7 @@ start_run(struct target *t, int64_t run_id, const char *name,
 		goto fail;
 	}
 	a->run_id = run_id;
+	a->local = origin == ORIGIN_LOCAL;
 	/* jobrun owns job from here on, even when it fails to start. */
 	a->jr = jobrun_start(t->base, t->runner, job, &p, run_done, t, err);
 	job = NULL;
@@ -163,7 +147,7 @@ start_run(struct target *t, int64_t run_id, const char *name,
 	a->next = t->runs;
 	t->runs = a;
 	rep->outcome = OUTCOME_RUNNING;
-	if (record_report(t, rep, TRUN_RUNNING, err) < 0)
+	if (runlog_record(t, rep, TRUN_RUNNING, a->local, NULL, err) < 0)
 		log_error("run", "run=%lld msg=\"%s\"", (long long)run_id,
 		    err->msg);
 	log_info("run_started", "run=%lld job=%s instr=%lld",
@@ -204,7 +188,27 @@ queued_cb(void *arg, int64_t run_id, const char *job, int64_t instr_id,
 	return q->n == (int)(sizeof(q->items) / sizeof(q->items[0]));
 }
 
-static void
+/* The job's overlap policy; refuse when its document cannot be read. */
+static enum overlap_policy
+job_overlap(struct target *t, const char *name)
+{
+	enum overlap_policy policy = OVERLAP_REFUSE;
+	struct job *job = NULL;
+	enum job_origin origin;
+	char *doc = NULL;
+	struct cerr err;
+
+	if (tstore_job_get(t->store, name, &doc, &origin, &err) == 0 &&
+	    jobdoc_parse(doc, strlen(doc), &job, &err) == 0)
+		policy = job->overlap;
+	job_free(job);
+	free(doc);
+	return policy;
+}
+
+/* Starts or ends one queued run; 0 when it stays queued (overlap queue:
+ * the job is running). */
+static int
 start_queued(struct target *t, const struct queued *q)
 {
 	struct active_run *busy = find_active_job(t, q->job);
@@ -212,16 +216,20 @@ start_queued(struct target *t, const struct queued *q)
 	struct cerr err;
 
 	if (busy != NULL) {
+		if (job_overlap(t, q->job) == OVERLAP_QUEUE)
+			return 0;
 		snprintf(why, sizeof(why), "not started: job '%s' is already "
-		    "running on target %s (run %lld)", q->job, t->conf->name,
+		    "running on target %s (run %lld) and its overlap policy "
+		    "is refuse", q->job, t->conf->name,
 		    (long long)busy->run_id);
 		finish_unstarted(t, q->run_id, q->job, q->instr_id,
 		    OUTCOME_CANCELED, why);
-		return;
+		return 1;
 	}
 	if (start_run(t, q->run_id, q->job, q->instr_id, &err) < 0)
 		finish_unstarted(t, q->run_id, q->job, q->instr_id,
 		    OUTCOME_FAILED, err.msg);
+	return 1;
 }
 
 static void
@@ -230,6 +238,7 @@ kick_cb(evutil_socket_t fd, short what, void *arg)
 	struct target *t = arg;
 	struct queued_list q;
 	struct cerr err;
+	int moved = 0;
 
 	q.n = 0;
 	if (tstore_run_list_state(t->store, TRUN_QUEUED, queued_cb, &q,
@@ -238,8 +247,10 @@ kick_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	for (int i = 0; i < q.n; i++)
-		start_queued(t, &q.items[i]);
-	if (q.n == (int)(sizeof(q.items) / sizeof(q.items[0])))
+		moved += start_queued(t, &q.items[i]);
+	/* More may wait beyond this batch; runs left queued behind a running
+	 * job are kicked again when it ends. */
+	if (moved > 0 && q.n == (int)(sizeof(q.items) / sizeof(q.items[0])))
 		runs_kick(t);
 }
 
@@ -249,6 +260,12 @@ runs_kick(struct target *t)
 	struct timeval now = {0, 0};
 
 	evtimer_add(t->runs_kick, &now);
+}
+
+int
+runs_running(struct target *t, const char *job)
+{
+	return find_active_job(t, job) != NULL;
 }
 
 void

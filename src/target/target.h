@@ -22,6 +22,8 @@ struct runner;
 struct hclient;
 struct hcall;
 struct jobrun;
+struct scheduler;
+struct lsock;
 
 #define TARGET_MAX_MASTERS 8
 
@@ -29,6 +31,7 @@ struct jobrun;
 struct active_run {
 	int64_t run_id;
 	struct jobrun *jr;
+	int local;		/* a local job's run: not uploaded */
 	struct active_run *next;
 };
 
@@ -70,6 +73,11 @@ struct target {
 	struct event *housekeeping;	/* prunes the run ledger */
 	struct event *sig_term;
 	struct event *sig_int;
+
+	/* scheduling (scheduler.c) and the local control socket (lsock.c) */
+	int64_t started_at;		/* Unix seconds */
+	struct scheduler *sched;
+	struct lsock *lsock;
 };
 
 int target_run(const struct conf *conf, struct cerr *err);
@@ -91,6 +99,8 @@ void apply_batch(struct target *t, const json_t *instructions);
 /* runs.c */
 void runs_kick(struct target *t);
 void runs_stop_job(struct target *t, const char *job, const char *why);
+/* Whether a run of job is in progress (started, not ended). */
+int runs_running(struct target *t, const char *job);
 int runs_recover(struct target *t, struct cerr *err);
 void runs_shutdown(struct target *t);
 
