@@ -10,7 +10,10 @@
 #include "target/schedplan.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "common/json.h"
 
 /* The first due instant after `after`; 0 when there are no more. */
 static int64_t
@@ -138,11 +141,26 @@ schedplan_step(const struct schedplan_in *in, struct schedplan_out *out)
 	    ? 0
 	    : schedplan_last_in(in->s, in->tz, in->cursor, last - 1);
 	if (prev != 0)
-		add_miss(in, out, reason, first, prev, count - 1, more);
+		add_miss(in, out, reason, first, prev, more ? count : count - 1,
+		    more);
 	out->run_due = next_after(in->s, in->tz, last - 1, &out->due);
 	out->catch_up = late;
 	if (out->due.dst == TZ_LOCAL_GAP)
 		gap_miss(in, out);
+}
+
+int64_t
+schedplan_def_hash(const struct schedule *s)
+{
+	json_t *v = schedule_to_json(s);
+	char *text = v != NULL ? json_dump_compact(v) : NULL;
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+	for (const char *p = text != NULL ? text : ""; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	json_decref(v);
+	free(text);
+	return (int64_t)(h >> 1);
 }
 
 const char *

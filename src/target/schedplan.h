@@ -81,6 +81,10 @@ void schedplan_step(const struct schedplan_in *in, struct schedplan_out *out);
 int64_t schedplan_last_in(
     const struct schedule *s, const struct tz *tz, int64_t lo, int64_t hi);
 
+/* A hash of the schedule's canonical form: a changed definition starts
+ * afresh instead of inheriting a cursor that meant something else. */
+int64_t schedplan_def_hash(const struct schedule *s);
+
 /* A missed-run record's message, for people ("missed 3 due instants from
  * 2024-03-31T01:00:00+01:00 to ...: the target daemon was not running").
  * catch_up: a catch-up run follows. */

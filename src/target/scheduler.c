@@ -18,7 +18,6 @@
 
 #include <event2/event.h>
 
-#include "common/json.h"
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "target/runlog.h"
@@ -71,22 +70,6 @@ static int
 clock_kind(const struct schedule *s)
 {
 	return s->kind != SCHED_START && s->kind != SCHED_IDLE;
-}
-
-/* FNV-1a of the schedule's canonical form: a changed definition starts
- * afresh instead of inheriting a cursor that meant something else. */
-static int64_t
-def_hash(const struct schedule *s)
-{
-	json_t *v = schedule_to_json(s);
-	char *text = v != NULL ? json_dump_compact(v) : NULL;
-	uint64_t h = 1469598103934665603ULL;
-
-	for (const char *p = text != NULL ? text : ""; *p != '\0'; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	json_decref(v);
-	free(text);
-	return (int64_t)(h >> 1);
 }
 
 static void
@@ -221,9 +204,10 @@ static int
 eval_state(struct scheduler *sc, struct sched_entry *e,
     struct tstore_sched *row, int found, int64_t now, struct cerr *err)
 {
+	/* A job disabled now runs nothing, whenever it was disabled. */
 	struct schedplan_in in = {e->s, e->tz, sc->utc, row->cursor, now,
 	    sc->t->started_at, sc->t->conf->misfire_grace_s, e->job->misfire,
-	    row->paused};
+	    row->paused || !e->job->enabled};
 	struct schedplan_out out;
 
 	if (!found || row->def_hash != e->def_hash) {
@@ -423,7 +407,7 @@ add_entry(struct scheduler *sc, struct sched_entry **e, size_t *n,
 		if (tz_load(schedule_zone(s, sc->zone), &x->tz, err) < 0)
 			return cerr_wrap(
 			    err, "job %s schedule %s", sj->job->name, s->name);
-		x->def_hash = def_hash(s);
+		x->def_hash = schedplan_def_hash(s);
 	}
 	(*n)++;
 	return 0;

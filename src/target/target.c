@@ -1,8 +1,8 @@
 /*
  * target: wiring of the target role (see target.h). Start-up opens the
  * local store, records runs cut off by a previous stop as interrupted,
- * starts queued runs and the scheduler, and begins polling the master and
- * uploading the outbox. SIGTERM/SIGINT stop the loop; running steps are killed with
+ * starts queued runs, the scheduler and the local control socket, and
+ * begins polling the master and uploading the outbox. SIGTERM/SIGINT stop the loop; running steps are killed with
  * their process groups and recorded as interrupted at the next start.
  */
 #include "target/target.h"
@@ -20,6 +20,7 @@
 #include "common/timefmt.h"
 #include "common/version.h"
 #include "target/hclient.h"
+#include "target/lsock.h"
 #include "target/runlog.h"
 #include "target/runner.h"
 #include "target/scheduler.h"
@@ -135,6 +136,7 @@ add_events(struct target *t, struct cerr *err)
 static void
 target_cleanup(struct target *t)
 {
+	lsock_stop(t);
 	poll_stop(t);
 	upload_stop(t);
 	scheduler_stop(t);
@@ -177,7 +179,8 @@ target_run(const struct conf *conf, struct cerr *err)
 	}
 	if (split_masters(&t, err) < 0 || open_parts(&t, err) < 0 ||
 	    add_events(&t, err) < 0 || runs_recover(&t, err) < 0 ||
-	    scheduler_start(&t, err) < 0 || poll_start(&t, err) < 0)
+	    scheduler_start(&t, err) < 0 || lsock_start(&t, err) < 0 ||
+	    poll_start(&t, err) < 0)
 		goto out;
 	upload_kick(&t);
 	log_info("started", "role=target name=%s version=%s master=%s",
