@@ -70,6 +70,14 @@ int cmd_job_start(struct ctl *ctl, int argc, char **argv);
 int cmd_job_stop(struct ctl *ctl, int argc, char **argv);
 int cmd_history(struct ctl *ctl, int argc, char **argv);
 int cmd_downloadlist(struct ctl *ctl, int argc, char **argv);
+/* cmd_local.c: the target's local control socket */
+int cmd_local_job_apply(struct ctl *ctl, int argc, char **argv);
+int cmd_local_job_list(struct ctl *ctl, int argc, char **argv);
+int cmd_local_job_show(struct ctl *ctl, int argc, char **argv);
+int cmd_local_job_delete(struct ctl *ctl, int argc, char **argv);
+int cmd_local_job_start(struct ctl *ctl, int argc, char **argv);
+int cmd_local_job_stop(struct ctl *ctl, int argc, char **argv);
+int cmd_local_history(struct ctl *ctl, int argc, char **argv);
 int cmd_group_create(struct ctl *ctl, int argc, char **argv);
 int cmd_group_delete(struct ctl *ctl, int argc, char **argv);
 int cmd_group_add(struct ctl *ctl, int argc, char **argv);

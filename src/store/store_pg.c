@@ -704,6 +704,8 @@ static const struct store_ops pg_ops = {
     .run_put = store_pg_run_put,
     .run_list = store_pg_run_list,
     .history_trim = store_pg_run_trim,
+    .history_purge = store_pg_history_purge,
+    .history_trim_job = store_pg_history_trim_job,
 };
 
 /* A URL libpq cannot parse is refused without libpq's message, which may
