@@ -37,6 +37,9 @@ static const struct command commands[] = {
 	{"job", "delete", cmd_job_delete, "job delete NAME"},
 	{"job", "start", cmd_job_start, "job start NAME [--target T]"},
 	{"job", "stop", cmd_job_stop, "job stop NAME [--target T]"},
+	{"job", "next", cmd_job_next, "job next NAME [--count N] [--json]"},
+	{"history", "purge", cmd_history_purge, "history purge [--job NAME] "
+	    "[--older-than DURATION]"},
 	{"history", NULL, cmd_history, "history [--job NAME] [--target T] "
 	    "[--outcome O] [--since TIME] [--until TIME] [--limit N] [--json]"},
 	{"downloadlist", NULL, cmd_downloadlist, "downloadlist [--target T] "
