@@ -11,16 +11,20 @@
 
 #include "common/jobdoc.h"
 #include "common/paths.h"
+#include "common/sockpath.h"
 #include "ctl/ctl.h"
 #include "ctl/output.h"
 #include "ctl/statedir.h"
 
-/* A client for the control socket of the target in dir. */
+/* A client for the control socket of the target in dir. A socket path
+ * too deep for sun_path is reached through its folder's descriptor,
+ * which stays open for the rest of this short-lived command. */
 static int
 local_client(const char *dir, struct client *c, struct cerr *err)
 {
 	static struct conf conf;
-	char path[PATH_MAX], report[4096];
+	char path[PATH_MAX], report[4096], sock[CONF_STR_MAX + 32];
+	struct sockpath sp;
 
 	memset(c, 0, sizeof(*c));
 	if (dir == NULL)
@@ -33,9 +37,12 @@ local_client(const char *dir, struct client *c, struct cerr *err)
 		    "%s is not a target's "
 		    "configuration",
 		    path);
+	if (conf_state_path(&conf, conf.socket, sock, sizeof(sock), err) < 0 ||
+	    sockpath_open(sock, &sp, err) < 0)
+		return -1;
 	snprintf(c->url, sizeof(c->url), "http://localhost");
-	return conf_state_path(
-	    &conf, conf.socket, c->unix_socket, sizeof(c->unix_socket), err);
+	snprintf(c->unix_socket, sizeof(c->unix_socket), "%s", sp.path);
+	return 0;
 }
 
 static void

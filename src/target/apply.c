@@ -30,7 +30,8 @@ struct instr {
 /* What to do once the transaction is committed. */
 struct effects {
 	int kick_runs;
-	int jobs_changed;	/* the scheduler loads them again */
+	int jobs_changed;	/* the scheduler loads them again, once per
+				   batch (a resync inserts every job) */
 	const char *stop_job;
 	int64_t poll_interval_s;
 };
@@ -215,8 +216,6 @@ apply_one(struct target *t, const struct instr *in, struct effects *fx,
 static void
 run_effects(struct target *t, const struct effects *fx)
 {
-	if (fx->jobs_changed)
-		scheduler_reload(t);
 	if (fx->kick_runs)
 		runs_kick(t);
 	if (fx->stop_job != NULL)
@@ -228,6 +227,7 @@ run_effects(struct target *t, const struct effects *fx)
 void
 apply_batch(struct target *t, const json_t *instructions)
 {
+	int jobs_changed = 0;
 	size_t i;
 	json_t *v;
 
@@ -238,16 +238,19 @@ apply_batch(struct target *t, const json_t *instructions)
 
 		if (read_instr(v, &in, &err) < 0) {
 			log_error("apply", "msg=\"%s\"", err.msg);
-			return;
+			break;
 		}
 		if (apply_one(t, &in, &fx, &err) < 0) {
 			log_warn("apply_failed", "id=%lld op=%s object=%s "
 			    "msg=\"%s\"", (long long)in.id,
 			    instr_op_name(in.op), in.object, err.msg);
-			return;
+			break;
 		}
 		log_info("applied", "id=%lld op=%s object=%s",
 		    (long long)in.id, instr_op_name(in.op), in.object);
+		jobs_changed |= fx.jobs_changed;
 		run_effects(t, &fx);
 	}
+	if (jobs_changed)
+		scheduler_reload(t);
 }

@@ -27,6 +27,7 @@
 
 #include "common/json.h"
 #include "common/log.h"
+#include "common/sockpath.h"
 
 #define LSOCK_BACKLOG 16
 #define LSOCK_TIMEOUT_S 30
@@ -35,7 +36,8 @@
 struct lsock {
 	struct evhttp *http;
 	struct evconnlistener *listener;
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int bound; /* the socket file is ours to remove */
+	char path[CONF_STR_MAX + 32];
 };
 
 struct lroute {
@@ -228,20 +230,22 @@ out:
 /* Clears the way for bind: removes a stale socket file, refuses a live
  * one or anything else. */
 static int
-clear_path(const struct sockaddr_un *sa, struct cerr *err)
+clear_path(const struct sockaddr_un *sa, const char *name, struct cerr *err)
 {
 	struct stat st;
 	int fd, live;
 
-	if (lstat(sa->sun_path, &st) < 0)
-		return errno == ENOENT ? 0
-				       : cerr_set(err, CERR_IO, "socket %s: %s",
-					     sa->sun_path, strerror(errno));
+	if (lstat(sa->sun_path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return cerr_set(
+		    err, CERR_IO, "socket %s: %s", name, strerror(errno));
+	}
 	if (!S_ISSOCK(st.st_mode))
 		return cerr_set(err, CERR_IO,
 		    "socket %s: exists and is not a "
 		    "socket",
-		    sa->sun_path);
+		    name);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return cerr_set(err, CERR_IO, "socket: %s", strerror(errno));
@@ -249,18 +253,18 @@ clear_path(const struct sockaddr_un *sa, struct cerr *err)
 	close(fd);
 	if (live)
 		return cerr_set(err, CERR_CONFLICT,
-		    "socket %s: another cohortd "
-		    "answers on it",
-		    sa->sun_path);
+		    "socket %s: another "
+		    "cohortd answers on it",
+		    name);
 	if (unlink(sa->sun_path) < 0)
-		return cerr_set(err, CERR_IO, "socket %s: %s", sa->sun_path,
-		    strerror(errno));
+		return cerr_set(
+		    err, CERR_IO, "socket %s: %s", name, strerror(errno));
 	return 0;
 }
 
 /* A listening AF_UNIX socket at sa, mode 0600; -1 with err set. */
 static int
-bind_socket(const struct sockaddr_un *sa, struct cerr *err)
+bind_socket(const struct sockaddr_un *sa, const char *name, struct cerr *err)
 {
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	mode_t old;
@@ -273,30 +277,25 @@ bind_socket(const struct sockaddr_un *sa, struct cerr *err)
 	umask(old);
 	if (rc < 0 || chmod(sa->sun_path, 0600) < 0 ||
 	    listen(fd, LSOCK_BACKLOG) < 0) {
-		cerr_set(err, CERR_IO, "socket %s: %s", sa->sun_path,
-		    strerror(errno));
+		cerr_set(err, CERR_IO, "socket %s: %s", name, strerror(errno));
 		close(fd);
 		return -1;
 	}
 	return fd;
 }
 
+/* The socket's path (from the key socket) and, through sp, an address
+ * for it that fits sun_path however deep the state dir is. */
 static int
-socket_addr(const struct target *t, struct sockaddr_un *sa, struct cerr *err)
+socket_addr(const struct target *t, char *path, size_t size,
+    struct sockpath *sp, struct sockaddr_un *sa, struct cerr *err)
 {
-	char path[CONF_STR_MAX + 32];
-
 	memset(sa, 0, sizeof(*sa));
 	sa->sun_family = AF_UNIX;
-	if (conf_state_path(t->conf, t->conf->socket, path, sizeof(path), err) <
-	    0)
+	if (conf_state_path(t->conf, t->conf->socket, path, size, err) < 0 ||
+	    sockpath_open(path, sp, err) < 0)
 		return -1;
-	if (strlen(path) >= sizeof(sa->sun_path))
-		return cerr_set(err, CERR_INVALID,
-		    "socket: '%s' is longer than "
-		    "the %zu bytes a unix socket path may have",
-		    path, sizeof(sa->sun_path) - 1);
-	memcpy(sa->sun_path, path, strlen(path) + 1);
+	snprintf(sa->sun_path, sizeof(sa->sun_path), "%s", sp->path);
 	return 0;
 }
 
@@ -304,29 +303,33 @@ int
 lsock_start(struct target *t, struct cerr *err)
 {
 	struct lsock *ls = calloc(1, sizeof(*ls));
+	struct sockpath sp = {"", -1};
 	struct sockaddr_un sa;
-	int fd = -1;
+	int fd = -1, rc = -1;
 
 	if (ls == NULL)
 		return cerr_set(err, CERR_INTERNAL, "out of memory");
 	t->lsock = ls;
-	if (socket_addr(t, &sa, err) < 0 || clear_path(&sa, err) < 0)
-		return -1;
-	fd = bind_socket(&sa, err);
+	if (socket_addr(t, ls->path, sizeof(ls->path), &sp, &sa, err) < 0 ||
+	    clear_path(&sa, ls->path, err) < 0)
+		goto out;
+	fd = bind_socket(&sa, ls->path, err);
 	if (fd < 0)
-		return -1;
-	memcpy(ls->path, sa.sun_path, sizeof(ls->path));
+		goto out;
+	ls->bound = 1;
 	ls->http = evhttp_new(t->base);
 	ls->listener = evconnlistener_new(t->base, NULL, NULL,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
 	if (ls->listener == NULL)
 		close(fd);
 	if (ls->http == NULL || ls->listener == NULL ||
-	    evhttp_bind_listener(ls->http, ls->listener) == NULL)
-		return cerr_set(err, CERR_INTERNAL,
-		    "socket %s: cannot serve "
-		    "HTTP on it",
+	    evhttp_bind_listener(ls->http, ls->listener) == NULL) {
+		cerr_set(err, CERR_INTERNAL,
+		    "socket %s: cannot serve HTTP "
+		    "on it",
 		    ls->path);
+		goto out;
+	}
 	ls->listener = NULL; /* the evhttp owns it now */
 	evhttp_set_max_body_size(ls->http, LSOCK_MAX_BODY);
 	evhttp_set_timeout(ls->http, LSOCK_TIMEOUT_S);
@@ -335,7 +338,10 @@ lsock_start(struct target *t, struct cerr *err)
 		EVHTTP_REQ_DELETE);
 	evhttp_set_gencb(ls->http, request_cb, t);
 	log_info("socket", "path=%s", ls->path);
-	return 0;
+	rc = 0;
+out:
+	sockpath_close(&sp);
+	return rc;
 }
 
 void
@@ -349,7 +355,7 @@ lsock_stop(struct target *t)
 		evhttp_free(ls->http);
 	if (ls->listener != NULL)
 		evconnlistener_free(ls->listener);
-	if (ls->path[0] != '\0')
+	if (ls->bound)
 		unlink(ls->path);
 	free(ls);
 	t->lsock = NULL;

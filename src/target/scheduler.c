@@ -199,29 +199,56 @@ apply_plan(struct scheduler *sc, struct sched_entry *e,
 	return 0;
 }
 
-/* Brings e's state up to now. */
+/* Brings e's state (row, as read) up to now without writing: *out gets
+ * the plan when one was made (*planned). Returns whether the state
+ * changed and must be written. */
 static int
 eval_state(struct scheduler *sc, struct sched_entry *e,
-    struct tstore_sched *row, int found, int64_t now, struct cerr *err)
+    struct tstore_sched *row, int found, int64_t now, struct schedplan_out *out,
+    int *planned)
 {
 	/* A job disabled now runs nothing, whenever it was disabled. */
 	struct schedplan_in in = {e->s, e->tz, sc->utc, row->cursor, now,
 	    sc->t->started_at, sc->t->conf->misfire_grace_s, e->job->misfire,
 	    row->paused || !e->job->enabled};
-	struct schedplan_out out;
+	int changed;
 
+	*planned = 0;
 	if (!found || row->def_hash != e->def_hash) {
 		/* New or redefined: nothing before now was due. */
 		memset(row, 0, sizeof(*row));
 		row->def_hash = e->def_hash;
 		row->cursor = now;
-	} else if (!(row->paused && !e->job->enabled)) {
-		schedplan_step(&in, &out);
-		if (apply_plan(sc, e, &out, row, err) < 0)
-			return -1;
-		row->cursor = out.cursor;
+		row->paused = !e->job->enabled;
+		return 1;
 	}
+	if (row->paused && !e->job->enabled)
+		return 0;
+	schedplan_step(&in, out);
+	*planned = 1;
+	/* Nothing due: the cursor may stay behind, (cursor, now] holds no
+	 * instant, so a write (and its fsync) is saved. */
+	changed = out->run_due != 0 || out->nmiss > 0 ||
+	    row->paused != !e->job->enabled;
+	row->cursor = out->cursor;
 	row->paused = !e->job->enabled;
+	return changed;
+}
+
+/* Writes what eval_state decided, in one transaction. */
+static int
+write_state(struct scheduler *sc, struct sched_entry *e,
+    struct tstore_sched *row, const struct schedplan_out *out, struct cerr *err)
+{
+	if (tstore_begin(sc->t->store, err) < 0)
+		return -1;
+	if ((out != NULL && apply_plan(sc, e, out, row, err) < 0) ||
+	    tstore_sched_put(sc->t->store, e->job->name, e->s->name, row, err) <
+		0 ||
+	    tstore_commit(sc->t->store, err) < 0) {
+		tstore_rollback(sc->t->store);
+		return -1;
+	}
 	return 0;
 }
 
@@ -230,20 +257,16 @@ eval_entry(
     struct scheduler *sc, struct sched_entry *e, int64_t now, struct cerr *err)
 {
 	struct tstore_sched row;
+	struct schedplan_out out;
 	struct schedule_due due;
-	int found;
+	int found, planned;
 
-	if (tstore_begin(sc->t->store, err) < 0)
+	if (tstore_sched_get(
+		sc->t->store, e->job->name, e->s->name, &row, &found, err) < 0)
 		return -1;
-	if (tstore_sched_get(sc->t->store, e->job->name, e->s->name, &row,
-		&found, err) < 0 ||
-	    eval_state(sc, e, &row, found, now, err) < 0 ||
-	    tstore_sched_put(
-		sc->t->store, e->job->name, e->s->name, &row, err) < 0 ||
-	    tstore_commit(sc->t->store, err) < 0) {
-		tstore_rollback(sc->t->store);
+	if (eval_state(sc, e, &row, found, now, &out, &planned) &&
+	    write_state(sc, e, &row, planned ? &out : NULL, err) < 0)
 		return -1;
-	}
 	schedule_next_due(
 	    e->s, e->tz, row.cursor > now ? row.cursor : now, &due);
 	e->next = e->job->enabled ? due.utc : 0;
@@ -549,13 +572,18 @@ scheduler_run_ended(struct target *t, const char *job)
 
 		if (!clock_kind(e->s) || strcmp(e->job->name, job) != 0)
 			continue;
+		if (tstore_sched_get(
+			t->store, job, e->s->name, &row, &found, &err) < 0) {
+			log_error(
+			    "schedule", "job=%s msg=\"%s\"", job, err.msg);
+			continue;
+		}
+		if (!found || row.miss_count == 0)
+			continue;
 		if (tstore_begin(t->store, &err) < 0 ||
-		    tstore_sched_get(
-			t->store, job, e->s->name, &row, &found, &err) < 0 ||
-		    (found && row.miss_count > 0 &&
-			(flush_overlap(sc, e, &row, &err) < 0 ||
-			    tstore_sched_put(
-				t->store, job, e->s->name, &row, &err) < 0)) ||
+		    flush_overlap(sc, e, &row, &err) < 0 ||
+		    tstore_sched_put(t->store, job, e->s->name, &row, &err) <
+			0 ||
 		    tstore_commit(t->store, &err) < 0) {
 			tstore_rollback(t->store);
 			log_error(

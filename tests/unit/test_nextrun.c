@@ -30,7 +30,8 @@ job_with(const char *sched)
 
 	snprintf(text, sizeof(text),
 	    "{'name':'j','steps':[{'command':'true'}],'schedules':[{'name':'s',"
-	    "%s}]}", sched);
+	    "%s}]}",
+	    sched);
 	for (char *p = text; *p != '\0'; p++)
 		if (*p == '\'')
 			*p = '"';
@@ -44,12 +45,12 @@ job_with(const char *sched)
 struct next_case {
 	const char *what;
 	const char *sched;
-	const char *zone;	/* the caller's zone; NULL: unknown */
+	const char *zone; /* the caller's zone; NULL: unknown */
 	const char *after;
 	int count;
 	const char *want_zone;
 	int want_target_zone;
-	const char *want_note;	/* of the schedule, NULL: none */
+	const char *want_note; /* of the schedule, NULL: none */
 	int nruns;
 	struct {
 		const char *at, *dst, *note;
@@ -69,8 +70,9 @@ static const struct next_case next_cases[] = {
 	     "02:30:00 happens twice (DST ends): runs once, at the first"},
 	    {"2024-10-28T02:30:00+01:00", NULL,
 		"UTC offset changes from +02:00 to +01:00"}}},
-    {"offset change at noon", "'kind':'daily','every_days':1,'at':'12:00'"
-	BERLIN, NULL, "2024-03-30T00:00:00Z", 2, "Europe/Berlin", 0, NULL, 2,
+    {"offset change at noon",
+	"'kind':'daily','every_days':1,'at':'12:00'" BERLIN, NULL,
+	"2024-03-30T00:00:00Z", 2, "Europe/Berlin", 0, NULL, 2,
 	{{"2024-03-30T12:00:00+01:00", NULL, NULL},
 	    {"2024-03-31T12:00:00+02:00", NULL,
 		"UTC offset changes from +01:00 to +02:00"}}},
@@ -93,13 +95,13 @@ static const struct next_case next_cases[] = {
 	"2024-05-01T00:00:00Z", 3, "UTC", 1, "disabled", 0, {{0}}},
     {"once, passed", "'kind':'once','at':'2024-01-01T00:00'", NULL,
 	"2024-05-01T00:00:00Z", 3, "UTC", 1, "no more runs", 0, {{0}}},
-    {"count 0", "'cron':'* * * * *'", NULL, "2024-05-01T00:00:00Z", 0, "UTC",
-	1, "no more runs", 0, {{0}}},
+    {"count 0", "'cron':'* * * * *'", NULL, "2024-05-01T00:00:00Z", 0, "UTC", 1,
+	"no more runs", 0, {{0}}},
 };
 
 static void
-expect_str(const char *what, const char *field, const json_t *v,
-    const char *want)
+expect_str(
+    const char *what, const char *field, const json_t *v, const char *want)
 {
 	const char *got = json_string_value(v);
 
@@ -125,10 +127,10 @@ check_case(const struct next_case *c, const json_t *s)
 	for (int i = 0; i < c->nruns; i++) {
 		const json_t *r = json_array_get(runs, (size_t)i);
 
-		expect_str(c->what, "at", json_object_get(r, "at"),
-		    c->runs[i].at);
-		expect_str(c->what, "dst", json_object_get(r, "dst"),
-		    c->runs[i].dst);
+		expect_str(
+		    c->what, "at", json_object_get(r, "at"), c->runs[i].at);
+		expect_str(
+		    c->what, "dst", json_object_get(r, "dst"), c->runs[i].dst);
 		expect_str(c->what, "note", json_object_get(r, "note"),
 		    c->runs[i].note);
 	}
@@ -145,8 +147,8 @@ test_next_table(void **state)
 		json_t *list;
 
 		assert_int_equal(timefmt_parse(c->after, &after_ms), 0);
-		list = nextrun_json(job, c->zone, after_ms / 1000, c->count,
-		    &err);
+		list =
+		    nextrun_json(job, c->zone, after_ms / 1000, c->count, &err);
 		if (list == NULL)
 			fail_msg("%s: %s", c->what, err.msg);
 		assert_int_equal(json_array_size(list), 1);
@@ -205,7 +207,8 @@ test_duration(void **state)
 		if (c->want < 0 && rc != -1)
 			fail_msg("'%s' accepted as %lld", c->text, got);
 		if (c->want >= 0 && (rc != 0 || got != c->want))
-			fail_msg("'%s': %lld, want %lld", c->text, got, c->want);
+			fail_msg(
+			    "'%s': %lld, want %lld", c->text, got, c->want);
 		if (rc < 0)
 			assert_non_null(strstr(err.msg, "--older-than"));
 	}
