@@ -53,6 +53,7 @@ struct conf {
 	int64_t outbox_max_items;
 	int64_t max_output_bytes;
 	char socket[CONF_STR_MAX];
+	int64_t misfire_grace_s;
 	struct conf_proxy proxies[CONF_PROXY_MAX];
 	int proxy_count;
 

@@ -49,9 +49,10 @@ const struct conf_key conf_keys[] = {
 	INT(downloadlist_keep_applied, "100", 0, 1000000,
 	    "master: applied instructions kept per target"),
 	INT(history_max_rows, "1000", 10, 100000000,
-	    "history rows kept in all"),
+	    "history rows kept in all (master: rows; target: runs in its "
+	    "local history)"),
 	INT(history_max_rows_per_job, "100", 1, 100000000,
-	    "history rows kept per job"),
+	    "job runs kept per job unless the job sets history_max_rows"),
 
 	STR(name, "", "target: this target's name (fixed by its certificate)"),
 	STR(master, "", "target: master URL(s), space separated"),
@@ -63,5 +64,8 @@ const struct conf_key conf_keys[] = {
 	    "target: default limit of captured output per step"),
 	STR(socket, "cohortd.sock", "target: local control socket "
 	    "(relative to state_dir)"),
+	INT(misfire_grace_s, "60", 0, 86400, "target: a due instant found "
+	    "at most this late still runs as scheduled; a later one follows "
+	    "the job's misfire policy"),
 	{NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, 0},
 };

@@ -306,7 +306,7 @@ need_outcome(const json_t *o, const char *path, int step_row,
 	if (need_str(o, "outcome", path, 32, 0, &name, err) < 0)
 		return -1;
 	if (run_outcome_parse(name, out) < 0 ||
-	    (step_row && *out == OUTCOME_RUNNING))
+	    (step_row && (*out == OUTCOME_RUNNING || *out == OUTCOME_MISSED)))
 		return cerr_set(err, CERR_INVALID,
 		    "%s%soutcome: '%s' is not a %s outcome", path,
 		    *path ? "." : "", name, step_row ? "step" : "run");

@@ -14,6 +14,7 @@ static const char *const status_names[INSTR_STATUS_COUNT] = {
 };
 static const char *const outcome_names[OUTCOME_COUNT] = {
 	"running", "succeeded", "failed", "retrying", "canceled", "interrupted",
+	"missed",
 };
 
 static int

@@ -18,7 +18,10 @@ enum instr_status {
 
 enum run_outcome {
 	OUTCOME_RUNNING, OUTCOME_SUCCEEDED, OUTCOME_FAILED, OUTCOME_RETRYING,
-	OUTCOME_CANCELED, OUTCOME_INTERRUPTED, OUTCOME_COUNT
+	OUTCOME_CANCELED, OUTCOME_INTERRUPTED,
+	/* appended: a due instant that did not run (a record with a reason,
+	 * never a step row) */
+	OUTCOME_MISSED, OUTCOME_COUNT
 };
 
 /* Names: "insert", "set_poll_interval", "pending", "succeeded", ... */

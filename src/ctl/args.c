@@ -89,6 +89,34 @@ ctl_int(const char *text, const char *what, long long min, long long max,
 }
 
 int
+ctl_duration(const char *text, const char *what, long long *seconds_out,
+    struct cerr *err)
+{
+	static const struct {
+		char unit;
+		long long seconds;
+	} units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400},
+	    {'w', 604800}};
+	char *end = NULL;
+	long long n, mult = 0;
+
+	errno = 0;
+	n = strtoll(text, &end, 10);
+	if (end != text && *end == '\0')
+		mult = 1;
+	for (size_t i = 0; end != text && end[0] != '\0' && end[1] == '\0' &&
+	    i < sizeof(units) / sizeof(units[0]); i++)
+		if (end[0] == units[i].unit)
+			mult = units[i].seconds;
+	if (mult == 0 || errno != 0 || n < 1 || n > CTL_DURATION_MAX / mult)
+		return cerr_set(err, CERR_INVALID, "%s: '%s' is not a duration "
+		    "(a positive number with s, m, h, d or w, e.g. 30d)", what,
+		    text);
+	*seconds_out = n * mult;
+	return 0;
+}
+
+int
 ctl_client(struct ctl *ctl, struct client **out, struct cerr *err)
 {
 	if (!ctl->have_client) {

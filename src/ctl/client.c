@@ -182,7 +182,8 @@ client_call(const struct client *c, const char *method, const char *path,
 	curl_easy_setopt(e, CURLOPT_URL, url);
 	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR,
+	    c->unix_socket[0] != '\0' ? "http" : "https");
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
@@ -190,11 +191,20 @@ client_call(const struct client *c, const char *method, const char *path,
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	if (text != NULL)
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, text);
-	setup_tls(e, c);
+	if (c->unix_socket[0] != '\0')
+		curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, c->unix_socket);
+	else
+		setup_tls(e, c);
 	rc = curl_easy_perform(e);
 	if (rc != CURLE_OK) {
-		cerr_set(err, CERR_UNAVAILABLE, "cannot reach master at %s: %s",
-		    c->url, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		if (c->unix_socket[0] != '\0')
+			cerr_set(err, CERR_UNAVAILABLE, "cannot reach cohortd "
+			    "at %s (is it running?): %s", c->unix_socket,
+			    errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		else
+			cerr_set(err, CERR_UNAVAILABLE, "cannot reach master "
+			    "at %s: %s", c->url,
+			    errbuf[0] ? errbuf : curl_easy_strerror(rc));
 		goto out;
 	}
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);

@@ -19,6 +19,9 @@ struct client {
 	char cert[CONF_STR_MAX];	/* "" for anonymous */
 	char key[CONF_STR_MAX];
 	int verify;
+	/* Set: plain HTTP to a target's local control socket at this path
+	 * (url is then "http://localhost"); no TLS. */
+	char unix_socket[CONF_STR_MAX];
 };
 
 /* Reads a profile: keys master, ca, cert, key (paths relative to the

@@ -1,5 +1,6 @@
 /*
- * cmd_history: the run history and the download list, with filters.
+ * cmd_history: the run history and the download list, with filters;
+ * purging history.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -204,4 +205,37 @@ cmd_downloadlist_clear(struct ctl *ctl, int argc, char **argv)
 		return ctl_fail(&err);
 	printf("instruction %lld cleared\n", id);
 	return 0;
+}
+
+int
+cmd_history_purge(struct ctl *ctl, int argc, char **argv)
+{
+	const char *job = NULL, *older = NULL;
+	int npos;
+	const struct ctl_opt opts[] = {CTL_VALUE("--job", &job),
+	    CTL_VALUE("--older-than", &older), CTL_END};
+	json_t *body = json_object(), *out = NULL;
+	long long seconds = 0;
+	struct client *c;
+	struct cerr err;
+	int rc = -1;
+
+	if (ctl_parse(argc, argv, opts, NULL, 0, 0, &npos, &err) < 0 ||
+	    (older != NULL &&
+		ctl_duration(older, "--older-than", &seconds, &err) < 0) ||
+	    ctl_client(ctl, &c, &err) < 0)
+		goto out;
+	if (job != NULL)
+		json_object_set_new(body, "job", json_string(job));
+	if (seconds > 0)
+		json_object_set_new(body, "older_than_s", json_integer(seconds));
+	if (client_call(c, "POST", "/v1/history/purge", body, &out, &err) < 0)
+		goto out;
+	printf("purged %lld job runs\n",
+	    (long long)json_integer_value(json_object_get(out, "deleted")));
+	rc = 0;
+out:
+	json_decref(body);
+	json_decref(out);
+	return rc == 0 ? 0 : ctl_fail(&err);
 }

@@ -1,5 +1,5 @@
 /*
- * cmd_job: job apply / list / show / delete / start / stop.
+ * cmd_job: job apply / list / show / delete / start / stop / next.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -124,6 +124,85 @@ cmd_job_list(struct ctl *ctl, int argc, char **argv)
 	    sizeof(cols) / sizeof(cols[0]));
 }
 
+/* The zone column: a schedule without its own zone runs in each target's
+ * zone, which the master does not know; its times are shown in UTC. */
+static json_t *
+zone_cell(const json_t *sched)
+{
+	if (json_is_true(json_object_get(sched, "target_zone")))
+		return json_string("target's zone (shown in UTC)");
+	return json_incref(json_object_get(sched, "zone"));
+}
+
+/* One row per schedule: its next run, or why there is none. */
+static json_t *
+schedule_rows(const json_t *next_runs)
+{
+	json_t *rows = json_array(), *s, *first;
+	size_t i;
+
+	json_array_foreach(next_runs, i, s) {
+		first = json_array_get(json_object_get(s, "runs"), 0);
+		json_array_append_new(rows, json_pack("{s:O,s:O,s:o,s:O?,s:O?}",
+		    "schedule", json_object_get(s, "schedule"), "kind",
+		    json_object_get(s, "kind"), "zone", zone_cell(s), "next",
+		    first != NULL ? json_object_get(first, "at") : NULL, "note",
+		    first != NULL ? json_object_get(first, "note") :
+				    json_object_get(s, "note")));
+	}
+	return rows;
+}
+
+/* "targets     web-1, web-2" */
+static void
+print_list(const char *name, const json_t *list)
+{
+	json_t *wrap;
+	char buf[512];
+	size_t i;
+	json_t *item;
+
+	printf("%-12s", name);
+	json_array_foreach(list, i, item) {
+		wrap = json_pack("{s:O}", "v", item);
+		printf("%s%s", i > 0 ? ", " : " ",
+		    output_field(wrap, "v", buf, sizeof(buf)));
+		json_decref(wrap);
+	}
+	printf("%s\n", json_array_size(list) == 0 ? " -" : "");
+}
+
+static void
+print_job(const json_t *v)
+{
+	static const char *const fields[] = {"name", "enabled", "description",
+	    "category", "owner", "steps", "targets", "updated_at", NULL};
+	static const struct output_col cols[] = {
+	    {"SCHEDULE", "schedule", 24},
+	    {"KIND", "kind", 0},
+	    {"ZONE", "zone", 0},
+	    {"NEXT RUN", "next", 0},
+	    {"NOTE", "note", 60},
+	};
+	json_t *rows = schedule_rows(json_object_get(v, "next_runs"));
+	char buf[512];
+
+	for (int i = 0; fields[i] != NULL; i++) {
+		const json_t *f = json_object_get(v, fields[i]);
+
+		if (json_is_array(f))
+			print_list(fields[i], f);
+		else
+			printf("%-12s %s\n", fields[i],
+			    output_field(v, fields[i], buf, sizeof(buf)));
+	}
+	if (json_array_size(rows) > 0) {
+		printf("\n");
+		output_table(stdout, cols, sizeof(cols) / sizeof(cols[0]), rows);
+	}
+	json_decref(rows);
+}
+
 int
 cmd_job_show(struct ctl *ctl, int argc, char **argv)
 {
@@ -131,12 +210,88 @@ cmd_job_show(struct ctl *ctl, int argc, char **argv)
 	const struct ctl_opt opts[] = {CTL_FLAG("--json", &json), CTL_END};
 	const char *pos[1];
 	char path[JOB_NAME_MAX * 3 + 32];
+	struct client *c;
+	json_t *out = NULL;
 	struct cerr err;
 
-	if (ctl_parse(argc, argv, opts, pos, 1, 1, &npos, &err) < 0)
+	if (ctl_parse(argc, argv, opts, pos, 1, 1, &npos, &err) < 0 ||
+	    ctl_client(ctl, &c, &err) < 0)
 		return ctl_fail(&err);
 	job_path(pos[0], "", path, sizeof(path));
-	return get_and_print(ctl, path, 1, NULL, 0);
+	if (client_call(c, "GET", path, NULL, &out, &err) < 0)
+		return ctl_fail(&err);
+	if (json)
+		output_json(stdout, out);
+	else
+		print_job(out);
+	json_decref(out);
+	return 0;
+}
+
+/* One row per previewed run; a schedule without runs gets one row that
+ * says why. */
+static json_t *
+next_rows(const json_t *schedules)
+{
+	json_t *rows = json_array(), *s, *run;
+	size_t i, k;
+
+	json_array_foreach(schedules, i, s) {
+		const json_t *runs = json_object_get(s, "runs");
+
+		if (json_array_size(runs) == 0)
+			json_array_append_new(rows, json_pack("{s:O,s:o,s:O?}",
+			    "schedule", json_object_get(s, "schedule"), "zone",
+			    zone_cell(s), "note", json_object_get(s, "note")));
+		json_array_foreach(runs, k, run)
+			json_array_append_new(rows,
+			    json_pack("{s:O,s:o,s:O,s:O,s:O?}", "schedule",
+				json_object_get(s, "schedule"), "zone",
+				zone_cell(s), "at", json_object_get(run, "at"),
+				"utc", json_object_get(run, "utc"), "note",
+				json_object_get(run, "note")));
+	}
+	return rows;
+}
+
+int
+cmd_job_next(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct output_col cols[] = {
+	    {"SCHEDULE", "schedule", 24},
+	    {"ZONE", "zone", 0},
+	    {"AT", "at", 0},
+	    {"UTC", "utc", 0},
+	    {"NOTE", "note", 70},
+	};
+	const char *count = NULL, *pos[1];
+	int json = 0, npos;
+	const struct ctl_opt opts[] = {CTL_VALUE("--count", &count),
+	    CTL_FLAG("--json", &json), CTL_END};
+	char path[JOB_NAME_MAX * 3 + 64];
+	struct client *c;
+	json_t *out = NULL, *rows;
+	long long n = 5;
+	struct cerr err;
+
+	if (ctl_parse(argc, argv, opts, pos, 1, 1, &npos, &err) < 0 ||
+	    (count != NULL && ctl_int(count, "--count", 1, 1000, &n, &err) < 0) ||
+	    ctl_client(ctl, &c, &err) < 0)
+		return ctl_fail(&err);
+	job_path(pos[0], "/next", path, sizeof(path));
+	snprintf(path + strlen(path), sizeof(path) - strlen(path), "?count=%lld",
+	    n);
+	if (client_call(c, "GET", path, NULL, &out, &err) < 0)
+		return ctl_fail(&err);
+	if (json) {
+		output_json(stdout, out);
+	} else {
+		rows = next_rows(json_object_get(out, "schedules"));
+		output_table(stdout, cols, sizeof(cols) / sizeof(cols[0]), rows);
+		json_decref(rows);
+	}
+	json_decref(out);
+	return 0;
 }
 
 int

@@ -14,7 +14,8 @@
 
 struct command {
 	const char *noun;
-	const char *verb;	/* NULL: the noun alone is the command */
+	const char *verb;	/* NULL: the noun alone is the command; may be
+				   two words ("job list") */
 	int (*run)(struct ctl *ctl, int argc, char **argv);
 	const char *usage;
 };
@@ -41,6 +42,9 @@ static const struct command commands[] = {
 	{"job", "delete", cmd_job_delete, "job delete NAME"},
 	{"job", "start", cmd_job_start, "job start NAME [--target T]"},
 	{"job", "stop", cmd_job_stop, "job stop NAME [--target T]"},
+	{"job", "next", cmd_job_next, "job next NAME [--count N] [--json]"},
+	{"history", "purge", cmd_history_purge, "history purge [--job NAME] "
+	    "[--older-than DURATION]"},
 	{"history", NULL, cmd_history, "history [--job NAME] [--target T] "
 	    "[--outcome O] [--since TIME] [--until TIME] [--limit N] [--json]"},
 	{"downloadlist", "clear", cmd_downloadlist_clear,
@@ -52,6 +56,21 @@ static const struct command commands[] = {
 	{"group", "add", cmd_group_add, "group add G TARGET"},
 	{"group", "remove", cmd_group_remove, "group remove G TARGET"},
 	{"group", "list", cmd_group_list, "group list [--json]"},
+	/* the target's local control socket */
+	{"local", "job apply", cmd_local_job_apply, "local job apply "
+	    "FILE.json --state-dir T"},
+	{"local", "job list", cmd_local_job_list, "local job list "
+	    "--state-dir T [--json]"},
+	{"local", "job show", cmd_local_job_show, "local job show NAME "
+	    "--state-dir T"},
+	{"local", "job delete", cmd_local_job_delete, "local job delete NAME "
+	    "--state-dir T"},
+	{"local", "job start", cmd_local_job_start, "local job start NAME "
+	    "--state-dir T"},
+	{"local", "job stop", cmd_local_job_stop, "local job stop NAME "
+	    "--state-dir T"},
+	{"local", "history", cmd_local_history, "local history --state-dir T "
+	    "[--job NAME] [--limit N] [--json]"},
 	{NULL, NULL, NULL, NULL},
 };
 
@@ -65,9 +84,30 @@ usage(FILE *f)
 	    "as STATE_DIR/admin.conf.\n");
 }
 
+/* Whether argv starts with the words of verb ("list", or "job list"). */
+static int
+verb_matches(const char *verb, int argc, char **argv, int *nwords)
+{
+	const char *space = strchr(verb, ' ');
+	size_t len = space != NULL ? (size_t)(space - verb) : strlen(verb);
+
+	if (argc < 1 || strlen(argv[0]) != len ||
+	    strncmp(argv[0], verb, len) != 0)
+		return 0;
+	*nwords = 1;
+	if (space == NULL)
+		return 1;
+	if (!verb_matches(space + 1, argc - 1, argv + 1, nwords))
+		return 0;
+	(*nwords)++;
+	return 1;
+}
+
 static const struct command *
 find_command(int argc, char **argv, int *used)
 {
+	int nwords;
+
 	for (const struct command *c = commands; c->noun != NULL; c++) {
 		if (argc < 1 || strcmp(argv[0], c->noun) != 0)
 			continue;
@@ -75,8 +115,8 @@ find_command(int argc, char **argv, int *used)
 			*used = 1;
 			return c;
 		}
-		if (argc >= 2 && strcmp(argv[1], c->verb) == 0) {
-			*used = 2;
+		if (verb_matches(c->verb, argc - 1, argv + 1, &nwords)) {
+			*used = 1 + nwords;
 			return c;
 		}
 	}

@@ -50,6 +50,12 @@ int ctl_parse(int argc, char **argv, const struct ctl_opt *opts,
     const char **pos, int min_pos, int max_pos, int *npos,
     struct cerr *err);
 
+/* A duration: seconds, or a number with s, m, h, d or w ("30d"), at
+ * most CTL_DURATION_MAX seconds. */
+#define CTL_DURATION_MAX (100LL * 365 * 86400)
+int ctl_duration(const char *text, const char *what, long long *seconds_out,
+    struct cerr *err);
+
 /* An integer option value within bounds; what names it in errors. */
 int ctl_int(const char *text, const char *what, long long min, long long max,
     long long *out, struct cerr *err);
@@ -69,11 +75,21 @@ int cmd_job_show(struct ctl *ctl, int argc, char **argv);
 int cmd_job_delete(struct ctl *ctl, int argc, char **argv);
 int cmd_job_start(struct ctl *ctl, int argc, char **argv);
 int cmd_job_stop(struct ctl *ctl, int argc, char **argv);
+int cmd_job_next(struct ctl *ctl, int argc, char **argv);
+int cmd_history_purge(struct ctl *ctl, int argc, char **argv);
 int cmd_history(struct ctl *ctl, int argc, char **argv);
 int cmd_downloadlist(struct ctl *ctl, int argc, char **argv);
 int cmd_target_resync(struct ctl *ctl, int argc, char **argv);
 int cmd_target_set(struct ctl *ctl, int argc, char **argv);
 int cmd_downloadlist_clear(struct ctl *ctl, int argc, char **argv);
+/* cmd_local.c: the target's local control socket */
+int cmd_local_job_apply(struct ctl *ctl, int argc, char **argv);
+int cmd_local_job_list(struct ctl *ctl, int argc, char **argv);
+int cmd_local_job_show(struct ctl *ctl, int argc, char **argv);
+int cmd_local_job_delete(struct ctl *ctl, int argc, char **argv);
+int cmd_local_job_start(struct ctl *ctl, int argc, char **argv);
+int cmd_local_job_stop(struct ctl *ctl, int argc, char **argv);
+int cmd_local_history(struct ctl *ctl, int argc, char **argv);
 int cmd_group_create(struct ctl *ctl, int argc, char **argv);
 int cmd_group_delete(struct ctl *ctl, int argc, char **argv);
 int cmd_group_add(struct ctl *ctl, int argc, char **argv);

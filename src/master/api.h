@@ -31,10 +31,12 @@ void api_job_put(struct http_req *r);
 void api_job_delete(struct http_req *r);
 void api_job_start(struct http_req *r);
 void api_job_stop(struct http_req *r);
+void api_job_next(struct http_req *r);
 
 /* api_history.c */
 void api_history(struct http_req *r);
 void api_downloadlist(struct http_req *r);
+void api_history_purge(struct http_req *r);
 
 /* api_poll.c: the calls targets make */
 void api_poll(struct http_req *r);

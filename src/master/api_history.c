@@ -1,10 +1,13 @@
 /*
- * api_history: the central run history and the download list, read-only,
- * newest first, with the filters the command line offers.
+ * api_history: the central run history and the download list, newest
+ * first, with the filters the command line offers; and purging history
+ * (by job, by age) on an administrator's request.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "common/json.h"
+#include "common/log.h"
 #include "common/timefmt.h"
 #include "master/api.h"
 #include "master/master.h"
@@ -137,5 +140,37 @@ api_downloadlist(struct http_req *r)
 	return;
 fail:
 	json_decref(list);
+	http_reply_error(r, &err);
+}
+
+/* Body (optional): {"job": NAME, "older_than_s": N}; without either every
+ * job run of every job goes. */
+void
+api_history_purge(struct http_req *r)
+{
+	static const char *const keys[] = {"job", "older_than_s", NULL};
+	const char *job = NULL;
+	int64_t older_than_s = 0, before_ms = 0, deleted = 0;
+	struct cerr err;
+
+	if (r->body != NULL &&
+	    (json_check_keys(r->body, keys, "", &err) < 0 ||
+		json_get_string(r->body, "job", "", STORE_NAME_MAX, 0, &job,
+		    &err) < 0 ||
+		json_get_int(r->body, "older_than_s", "", 1,
+		    (int64_t)100 * 365 * 86400, &older_than_s, &err) < 0))
+		goto fail;
+	if (older_than_s > 0)
+		before_ms = timefmt_now_ms() - older_than_s * 1000;
+	if (store_history_purge(r->m->store, job, before_ms, &deleted,
+	    &err) < 0)
+		goto fail;
+	log_info("history_purged", "job=%s older_than_s=%lld runs=%lld",
+	    job != NULL ? job : "*", (long long)older_than_s,
+	    (long long)deleted);
+	http_reply_json(r, 200, json_pack("{s:I}", "deleted",
+	    (json_int_t)deleted));
+	return;
+fail:
 	http_reply_error(r, &err);
 }

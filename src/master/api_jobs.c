@@ -1,12 +1,14 @@
 /*
- * api_jobs: job documents (apply, read, delete) and on-demand runs
- * (start, stop). Listings show documents with secret values redacted.
+ * api_jobs: job documents (apply, read, delete), on-demand runs (start,
+ * stop) and previews of the next scheduled runs. Listings show documents
+ * with secret values redacted.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/jobdoc.h"
 #include "common/json.h"
+#include "common/nextrun.h"
 #include "common/timefmt.h"
 #include "master/api.h"
 #include "master/jobs.h"
@@ -19,6 +21,12 @@ struct jobs_ctx {
 	int full;		/* include the document */
 	struct cerr *err;
 };
+
+static json_t *
+json_nullify(json_t *v)
+{
+	return v != NULL ? v : json_null();
+}
 
 static int
 collect_targets(void *arg, const char *name)
@@ -49,8 +57,14 @@ job_view(struct jobs_ctx *jc, const struct store_job *j)
 	    "schedules", (int)job->nschedules, "targets", targets,
 	    "created_at", timefmt_utc(j->created_at, created),
 	    "updated_at", timefmt_utc(j->updated_at, updated));
-	if (view != NULL && jc->full)
+	if (view != NULL && jc->full) {
 		json_object_set_new(view, "document", jobdoc_to_json(job, 1));
+		/* null when a zone file vanished since the job was applied */
+		json_object_set_new(view, "next_runs",
+		    json_nullify(nextrun_json(job, NULL, master_now(), 1,
+			jc->err)));
+		cerr_clear(jc->err);
+	}
 	job_free(job);
 	return view;
 }
@@ -163,4 +177,52 @@ void
 api_job_stop(struct http_req *r)
 {
 	run_op(r, 1);
+}
+
+#define NEXT_DEFAULT 5
+
+struct next_ctx {
+	int64_t count;
+	json_t *out;
+	struct cerr *err;
+};
+
+static int
+next_cb(void *arg, const struct store_job *j)
+{
+	struct next_ctx *nc = arg;
+	struct job *job = NULL;
+	json_t *list;
+
+	if (jobdoc_parse(j->doc, strlen(j->doc), &job, nc->err) < 0)
+		return -1;
+	list = nextrun_json(job, NULL, master_now(), (int)nc->count, nc->err);
+	if (list != NULL)
+		nc->out = json_pack("{s:s,s:o}", "job", job->name,
+		    "schedules", list);
+	job_free(job);
+	return nc->out != NULL ? 0 : -1;
+}
+
+/* GET /v1/jobs/{name}/next?count=N: each schedule's next N runs. A
+ * schedule without a zone runs in each target's own zone, unknown here:
+ * it is previewed in UTC and marked target_zone. */
+void
+api_job_next(struct http_req *r)
+{
+	struct cerr err;
+	struct next_ctx nc = {NEXT_DEFAULT, NULL, &err};
+
+	cerr_clear(&err);
+	if (http_query_int(r, "count", 1, NEXTRUN_MAX_COUNT, &nc.count,
+	    &err) < 0 ||
+	    store_job_get(r->m->store, r->args[0], next_cb, &nc, &err) < 0 ||
+	    nc.out == NULL) {
+		if (err.code == CERR_OK)
+			cerr_set(&err, CERR_INTERNAL, "out of memory");
+		json_decref(nc.out);
+		http_reply_error(r, &err);
+		return;
+	}
+	http_reply_json(r, 200, nc.out);
 }

@@ -21,6 +21,7 @@
 #include "common/version.h"
 #include "master/http.h"
 #include "master/longpoll.h"
+#include "master/retention.h"
 #include "store/store.h"
 
 #define HOUSEKEEPING_S 60
@@ -113,8 +114,7 @@ housekeeping_cb(evutil_socket_t fd, short what, void *arg)
 	struct master *m = arg;
 	struct cerr err;
 
-	if (store_history_trim(m->store, m->conf->history_max_rows,
-	    m->conf->history_max_rows_per_job, &err) < 0 ||
+	if (retention_run(m, &err) < 0 ||
 	    store_instr_trim(m->store, m->conf->downloadlist_keep_applied,
 	    &err) < 0)
 		log_warn("housekeeping", "msg=\"%s\"", err.msg);

@@ -462,6 +462,32 @@ store_history_trim(
 	return s->ops->history_trim(s->be, max_rows, max_per_job, err);
 }
 
+int
+store_history_purge(struct store *s, const char *job, int64_t before_ms,
+    int64_t *deleted_out, struct cerr *err)
+{
+	if (deleted_out != NULL)
+		*deleted_out = 0;
+	if (job != NULL && check_name("purge history: job", job, err) < 0)
+		return -1;
+	if (before_ms < 0)
+		return cerr_set(
+		    err, CERR_INVALID, "purge history: negative time");
+	return s->ops->history_purge(s->be, job, before_ms, deleted_out, err);
+}
+
+int
+store_history_trim_job(
+    struct store *s, const char *job, int64_t keep, struct cerr *err)
+{
+	if (check_name("trim job history: job", job, err) < 0)
+		return -1;
+	if (keep < 0)
+		return cerr_set(
+		    err, CERR_INVALID, "trim job history: negative limit");
+	return s->ops->history_trim_job(s->be, job, keep, err);
+}
+
 /* ---- target groups ----------------------------------------------------- */
 
 int

@@ -232,6 +232,15 @@ int store_run_list(struct store *s, const struct store_run_filter *f,
  * them) and max_rows rows in all, oldest removed first. */
 int store_history_trim(struct store *s, int64_t max_rows, int64_t max_per_job,
     struct cerr *err);
+/* Removes the job runs (the step-0 row and all its step rows) of job
+ * (NULL: every job) that started before before_ms (0: at any time);
+ * *deleted_out (may be NULL) counts the job runs removed. */
+int store_history_purge(struct store *s, const char *job, int64_t before_ms,
+    int64_t *deleted_out, struct cerr *err);
+/* Keeps the newest keep job runs of job (a job's own limit); older ones
+ * go with their step rows. */
+int store_history_trim_job(struct store *s, const char *job, int64_t keep,
+    struct cerr *err);
 
 /* ---- target groups ----------------------------------------------------- */
 

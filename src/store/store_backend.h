@@ -89,6 +89,11 @@ struct store_ops {
 	    struct cerr *err);
 	int (*group_members)(void *be, const char *group, store_name_cb cb,
 	    void *arg, struct cerr *err);
+
+	int (*history_purge)(void *be, const char *job, int64_t before_ms,
+	    int64_t *deleted_out, struct cerr *err);
+	int (*history_trim_job)(
+	    void *be, const char *job, int64_t keep, struct cerr *err);
 };
 
 /* What store.c holds: the table and the backend's own state. */

@@ -710,6 +710,8 @@ static const struct store_ops pg_ops = {
     .group_remove = store_pg_group_remove,
     .group_list = store_pg_group_list,
     .group_members = store_pg_group_members,
+    .history_purge = store_pg_history_purge,
+    .history_trim_job = store_pg_history_trim_job,
 };
 
 /* A URL libpq cannot parse is refused without libpq's message, which may

@@ -372,6 +372,8 @@ static const struct store_ops sqlite_ops = {
     .group_remove = store_sqlite_group_remove,
     .group_list = store_sqlite_group_list,
     .group_members = store_sqlite_group_members,
+    .history_purge = store_sqlite_history_purge,
+    .history_trim_job = store_sqlite_history_trim_job,
 };
 
 int

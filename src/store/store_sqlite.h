@@ -162,5 +162,9 @@ int store_sqlite_run_list(void *be, const struct store_run_filter *f,
     store_run_cb cb, void *arg, struct cerr *err);
 int store_sqlite_run_trim(
     void *be, int64_t max_rows, int64_t max_per_job, struct cerr *err);
+int store_sqlite_history_purge(void *be, const char *job, int64_t before_ms,
+    int64_t *deleted_out, struct cerr *err);
+int store_sqlite_history_trim_job(
+    void *be, const char *job, int64_t keep, struct cerr *err);
 
 #endif

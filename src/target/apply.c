@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "common/wire.h"
+#include "target/scheduler.h"
 #include "target/target.h"
 #include "target/tstore.h"
 
@@ -33,6 +34,8 @@ struct instr {
 /* What to do once the transaction is committed. */
 struct effects {
 	int kick_runs;
+	int jobs_changed;	/* the scheduler loads them again, once per
+				   batch (a resync inserts every job) */
 	const char *stop_job;
 	int64_t poll_interval_s;
 };
@@ -144,8 +147,10 @@ apply_op(struct target *t, const struct instr *in, struct effects *fx,
 	switch (in->op) {
 	case INSTR_INSERT:
 	case INSTR_UPDATE:
+		fx->jobs_changed = 1;
 		return put_job(t, in, err);
 	case INSTR_DELETE:
+		fx->jobs_changed = 1;
 		return tstore_job_delete(t->store, in->object, ORIGIN_MASTER,
 		    NULL, err);
 	case INSTR_START:
@@ -154,6 +159,7 @@ apply_op(struct target *t, const struct instr *in, struct effects *fx,
 		fx->stop_job = in->object;
 		return 0;
 	case INSTR_RESYNC:
+		fx->jobs_changed = 1;
 		return tstore_job_delete_origin(t->store, ORIGIN_MASTER, err);
 	case INSTR_SET_POLL_INTERVAL:
 		return set_poll_interval(t, in, fx, err);
@@ -232,31 +238,35 @@ run_effects(struct target *t, const struct effects *fx)
 void
 apply_batch(struct target *t, const json_t *instructions)
 {
+	int jobs_changed = 0;
 	size_t i;
 	json_t *v;
 
 	t->apply_stalled = 0;
 	json_array_foreach(instructions, i, v) {
-		struct effects fx = {0, NULL, 0};
+		struct effects fx = {0, 0, NULL, 0};
 		struct instr in;
 		struct cerr err;
 		int rc;
 
 		if (read_instr(v, &in, &err) < 0) {
 			log_error("apply", "msg=\"%s\"", err.msg);
-			return;
+			break;
 		}
 		rc = apply_one(t, &in, &fx, &err);
 		if (rc == APPLY_STALLED) {
 			target_store_failed(t, &err);
 			t->apply_stalled = 1;
-			return;
+			break;
 		}
 		if (rc < 0)
-			return;
+			break;
 		target_store_ok(t);
 		log_info("applied", "id=%lld op=%s object=%s",
 		    (long long)in.id, instr_op_name(in.op), in.object);
+		jobs_changed |= fx.jobs_changed;
 		run_effects(t, &fx);
 	}
+	if (jobs_changed)
+		scheduler_reload(t);
 }

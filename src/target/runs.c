@@ -1,14 +1,19 @@
 /*
  * runs: turns queued rows of the run ledger into running jobs and their
- * ends into outbox records. A run's start and end are each one outbox
- * record (the master keeps the latest), written in the same transaction as
- * the ledger change, so what the master eventually sees always matches the
- * ledger. A run is marked running before its first step can exec, and
+ * ends into records (runlog.c). A master job's run start and end are each
+ * one outbox record (the master keeps the latest), written in the same
+ * transaction as the ledger change, so what the master eventually sees
+ * always matches the ledger. A run is marked running before its first step can exec, and
  * each step's process group is recorded before it may exec, so a run
  * found "running" at start-up was cut off by a crash or stop: whatever it
  * left running is killed and it is recorded as interrupted, never started
  * again. When the store refuses a write (a full disk) nothing is started
  * and finished runs wait in memory; a timer tries again.
+ *
+ * Overlap: one run of a job at a time. A queued run of a job that is
+ * running is refused (recorded canceled with the reason) under the job's
+ * overlap policy "refuse", and left queued until the running one ends
+ * under "queue".
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,42 +27,15 @@
 #include "common/timefmt.h"
 #include "target/jobrun.h"
 #include "target/orphan.h"
+#include "target/runlog.h"
 #include "target/runner.h"
+#include "target/scheduler.h"
 #include "target/target.h"
 #include "target/tstore.h"
 
 #define RUNS_RETRY_S 2
 #define RUNS_STALLED (-2)
 #define RUNS_WAITING 1
-
-/* Writes the report to the outbox and moves the ledger row, atomically. */
-static int
-record_report(struct target *t, const struct run_report *rep,
-    enum trun_state state, struct cerr *err)
-{
-	json_t *v = run_report_to_json(rep);
-	char *text = v ? json_dump_compact(v) : NULL;
-	int rc = -1;
-
-	json_decref(v);
-	if (text == NULL)
-		return cerr_set(err, CERR_INTERNAL, "out of memory");
-	if (tstore_begin(t->store, err) < 0)
-		goto out;
-	if (tstore_outbox_add(t->store, "run", text, t->conf->outbox_max_items,
-	    timefmt_now_s(), err) < 0 ||
-	    tstore_run_set_state(t->store, rep->target_run_id, state,
-	    state == TRUN_FINISHED ? run_outcome_name(rep->outcome) : "",
-	    timefmt_now_s(), err) < 0 ||
-	    tstore_commit(t->store, err) < 0) {
-		tstore_rollback(t->store);
-		goto out;
-	}
-	rc = 0;
-out:
-	free(text);
-	return rc;
-}
 
 static void
 retry_later(struct target *t)
@@ -73,12 +51,13 @@ retry_later(struct target *t)
  * run "running" meanwhile, so if the daemon stops first the next start
  * records it interrupted: late, never lost. Takes ownership of rep. */
 static void
-record_finished(struct target *t, struct run_report *rep)
+record_finished(struct target *t, struct run_report *rep, int local,
+    const struct job *job)
 {
 	struct cerr err;
 
 	if (t->nunrecorded == 0 &&
-	    record_report(t, rep, TRUN_FINISHED, &err) == 0) {
+	    runlog_record(t, rep, TRUN_FINISHED, local, job, &err) == 0) {
 		target_store_ok(t);
 		run_report_free(rep);
 		upload_kick(t);
@@ -108,8 +87,10 @@ record_retry_cb(evutil_socket_t fd, short what, void *arg)
 	int done = 0;
 
 	while (done < t->nunrecorded) {
-		if (record_report(t, t->unrecorded[done], TRUN_FINISHED,
-		    &err) < 0) {
+		struct run_report *rep = t->unrecorded[done];
+
+		if (runlog_record(t, rep, TRUN_FINISHED,
+		    runlog_is_local(t, rep->job), NULL, &err) < 0) {
 			target_store_failed(t, &err);
 			break;
 		}
@@ -145,7 +126,7 @@ finish_unstarted(struct target *t, int64_t run_id, const char *job,
 		    err.msg);
 	log_warn("run_not_started", "run=%lld job=%s why=\"%s\"",
 	    (long long)run_id, job, why);
-	record_finished(t, rep);
+	record_finished(t, rep, runlog_is_local(t, job), NULL);
 }
 
 static struct active_run *
@@ -172,11 +153,13 @@ run_done(void *arg, struct jobrun *jr, struct run_report *rep)
 {
 	struct target *t = arg;
 	struct timeval now = {0, 0};
+	int local = 0;
 
 	for (struct active_run **p = &t->runs; *p != NULL; p = &(*p)->next) {
 		if ((*p)->jr == jr) {
 			struct active_run *a = *p;
 
+			local = a->local;
 			*p = a->next;
 			free(a);
 			break;
@@ -185,13 +168,14 @@ run_done(void *arg, struct jobrun *jr, struct run_report *rep)
 	log_info("run_finished", "run=%lld job=%s outcome=%s",
 	    (long long)rep->target_run_id, rep->job,
 	    run_outcome_name(rep->outcome));
-	record_finished(t, rep);
+	record_finished(t, rep, local, jobrun_job(jr));
 	/* jr may not be freed inside its own callback. */
 	if (t->nfinished == (int)(sizeof(t->finished) /
 	    sizeof(t->finished[0])))
 		reap_cb(-1, 0, t);
 	t->finished[t->nfinished++] = jr;
 	evtimer_add(t->reap, &now);
+	scheduler_run_ended(t, jobrun_job(jr)->name);
 	runs_kick(t);
 }
 
@@ -219,13 +203,12 @@ step_spawned(void *arg, int64_t run_id, pid_t pgid, struct cerr *err)
 /* The job of a queued run, parsed. */
 static int
 load_job(struct target *t, const char *name, struct job **out,
-    struct cerr *err)
+    enum job_origin *origin, struct cerr *err)
 {
-	enum job_origin origin;
 	char *doc = NULL;
 	int rc;
 
-	if (tstore_job_get(t->store, name, &doc, &origin, err) < 0)
+	if (tstore_job_get(t->store, name, &doc, origin, err) < 0)
 		return -1;
 	rc = jobdoc_parse(doc, strlen(doc), out, err);
 	free(doc);
@@ -247,10 +230,13 @@ start_run(struct target *t, int64_t run_id, const char *name,
 	int64_t now = timefmt_now_ms();
 	struct run_report *rep = NULL;
 	struct active_run *a = NULL;
+	enum job_origin origin;
 	struct job *job = NULL;
+	int local;
 
-	if (load_job(t, name, &job, err) < 0)
+	if (load_job(t, name, &job, &origin, err) < 0)
 		return -1;
+	local = origin == ORIGIN_LOCAL;
 	rep = run_report_new(run_id, name, instr_id, now,
 	    timefmt_local_offset(now / 1000));
 	a = calloc(1, sizeof(*a));
@@ -261,7 +247,7 @@ start_run(struct target *t, int64_t run_id, const char *name,
 		return cerr_set(err, CERR_INTERNAL, "out of memory");
 	}
 	rep->outcome = OUTCOME_RUNNING;
-	if (record_report(t, rep, TRUN_RUNNING, err) < 0) {
+	if (runlog_record(t, rep, TRUN_RUNNING, local, NULL, err) < 0) {
 		free(a);
 		run_report_free(rep);
 		job_free(job);
@@ -270,13 +256,14 @@ start_run(struct target *t, int64_t run_id, const char *name,
 	target_store_ok(t);
 	upload_kick(t);
 	a->run_id = run_id;
+	a->local = local;
 	/* jobrun owns job from here on, even when it fails to start. */
 	a->jr = jobrun_start(t->base, t->runner, job, &p, run_done, t, err);
 	if (a->jr == NULL) {
 		free(a);
 		rep->outcome = OUTCOME_FAILED;
 		run_report_set_message(rep, err->msg, err);
-		record_finished(t, rep);
+		record_finished(t, rep, local, NULL);
 		return 0;
 	}
 	a->next = t->runs;
@@ -327,7 +314,8 @@ start_queued(struct target *t, const struct queued *q)
 		return RUNS_WAITING;
 	if (busy != NULL) {
 		snprintf(why, sizeof(why), "not started: job '%s' is already "
-		    "running on target %s (run %lld)", q->job, t->conf->name,
+		    "running on target %s (run %lld) and its overlap policy "
+		    "is refuse", q->job, t->conf->name,
 		    (long long)busy->run_id);
 		finish_unstarted(t, q->run_id, q->job, q->instr_id,
 		    OUTCOME_CANCELED, why);
@@ -378,6 +366,12 @@ runs_kick(struct target *t)
 	struct timeval now = {0, 0};
 
 	evtimer_add(t->runs_kick, &now);
+}
+
+int
+runs_running(struct target *t, const char *job)
+{
+	return find_active_job(t, job) != NULL;
 }
 
 void

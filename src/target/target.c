@@ -1,8 +1,8 @@
 /*
  * target: wiring of the target role (see target.h). Start-up opens the
  * local store, records runs cut off by a previous stop as interrupted,
- * starts queued runs, and begins polling the master and uploading the
- * outbox. SIGTERM/SIGINT stop the loop; running steps are killed with
+ * starts queued runs, the scheduler and the local control socket, and
+ * begins polling the master and uploading the outbox. SIGTERM/SIGINT stop the loop; running steps are killed with
  * their process groups and recorded as interrupted at the next start.
  */
 #include "target/target.h"
@@ -21,7 +21,10 @@
 #include "common/timefmt.h"
 #include "common/version.h"
 #include "target/hclient.h"
+#include "target/lsock.h"
+#include "target/runlog.h"
 #include "target/runner.h"
+#include "target/scheduler.h"
 #include "target/tstore.h"
 
 void
@@ -126,6 +129,7 @@ housekeeping_cb(evutil_socket_t fd, short what, void *arg)
 	if (tstore_run_prune(t->store, timefmt_now_s() - KEEP_FINISHED_RUNS_S,
 	    &err) < 0)
 		log_warn("housekeeping", "msg=\"%s\"", err.msg);
+	runlog_housekeeping(t);
 }
 
 static void
@@ -200,8 +204,10 @@ add_events(struct target *t, struct cerr *err)
 static void
 target_cleanup(struct target *t)
 {
+	lsock_stop(t);
 	poll_stop(t);
 	upload_stop(t);
+	scheduler_stop(t);
 	runs_shutdown(t);
 	runner_free(t->runner);
 	hclient_free(t->http);
@@ -228,6 +234,7 @@ target_run(const struct conf *conf, struct cerr *err)
 	int rc = -1;
 
 	memset(&t, 0, sizeof(t));
+	t.started_at = timefmt_now_s();
 	signal(SIGPIPE, SIG_IGN);
 	/* A copy the target owns, so SIGHUP can change its live keys. */
 	t.live = malloc(sizeof(*t.live));
@@ -250,6 +257,7 @@ target_run(const struct conf *conf, struct cerr *err)
 	}
 	if (split_masters(&t, err) < 0 || open_parts(&t, err) < 0 ||
 	    add_events(&t, err) < 0 || runs_recover(&t, err) < 0 ||
+	    scheduler_start(&t, err) < 0 || lsock_start(&t, err) < 0 ||
 	    poll_start(&t, err) < 0)
 		goto out;
 	upload_kick(&t);

@@ -24,6 +24,8 @@ struct hclient;
 struct hcall;
 struct jobrun;
 struct run_report;
+struct scheduler;
+struct lsock;
 
 #define TARGET_MAX_MASTERS 8
 #define TARGET_UNRECORDED_MAX 64
@@ -32,6 +34,7 @@ struct run_report;
 struct active_run {
 	int64_t run_id;
 	struct jobrun *jr;
+	int local;		/* a local job's run: not uploaded */
 	struct active_run *next;
 };
 
@@ -84,6 +87,10 @@ struct target {
 	struct run_report *unrecorded[TARGET_UNRECORDED_MAX];
 	int nunrecorded;		/* finished runs not yet in the store */
 	struct event *record_retry;	/* writes them, starts queued runs */
+	/* scheduling (scheduler.c) and the local control socket (lsock.c) */
+	int64_t started_at;		/* Unix seconds */
+	struct scheduler *sched;
+	struct lsock *lsock;
 };
 
 int target_run(const struct conf *conf, struct cerr *err);
@@ -111,6 +118,8 @@ void apply_batch(struct target *t, const json_t *instructions);
 /* runs.c */
 void runs_kick(struct target *t);
 void runs_stop_job(struct target *t, const char *job, const char *why);
+/* Whether a run of job is in progress (started, not ended). */
+int runs_running(struct target *t, const char *job);
 int runs_recover(struct target *t, struct cerr *err);
 void runs_shutdown(struct target *t);
 

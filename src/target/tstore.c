@@ -84,6 +84,40 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_RUN_SET_PGID] = "UPDATE runs SET pgid = ?2, pgid_start = ?3 "
 			"WHERE run_id = ?1",
     [ST_RUN_GET_PGID] = "SELECT pgid, pgid_start FROM runs WHERE run_id = ?1",
+    [ST_RUN_COUNT_ACTIVE] = "SELECT COUNT(*) FROM runs WHERE job = ?1 AND "
+			    "state IN ('queued', 'running')",
+    [ST_SCHED_GET] = "SELECT def_hash, cursor, paused, miss_first, "
+		     "miss_last, miss_count FROM sched "
+		     "WHERE job = ?1 AND schedule = ?2",
+    [ST_SCHED_PUT] = "INSERT INTO sched(job, schedule, def_hash, cursor, "
+		     "paused, miss_first, miss_last, miss_count) VALUES (?1, "
+		     "?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(job, schedule) "
+		     "DO UPDATE SET def_hash = excluded.def_hash, "
+		     "cursor = excluded.cursor, paused = excluded.paused, "
+		     "miss_first = excluded.miss_first, "
+		     "miss_last = excluded.miss_last, "
+		     "miss_count = excluded.miss_count",
+    [ST_SCHED_LIST] = "SELECT job, schedule, def_hash, cursor, paused, "
+		      "miss_first, miss_last, miss_count FROM sched "
+		      "ORDER BY job, schedule",
+    [ST_SCHED_DELETE] = "DELETE FROM sched WHERE job = ?1 AND schedule = ?2",
+    [ST_HIST_ADD] = "INSERT OR REPLACE INTO history(run_id, job, local, "
+		    "outcome, started_ms, duration_ms, report) "
+		    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_HIST_LIST] = "SELECT run_id, job, local, outcome, started_ms, "
+		     "duration_ms, report FROM history "
+		     "ORDER BY run_id DESC LIMIT ?1",
+    [ST_HIST_LIST_JOB] = "SELECT run_id, job, local, outcome, started_ms, "
+			 "duration_ms, report FROM history WHERE job = ?2 "
+			 "ORDER BY run_id DESC LIMIT ?1",
+    /* ?2: keep the newest ?2 runs (-1: no count limit); ?3: and none
+     * that started before ?3 ms */
+    [ST_HIST_TRIM_JOB] = "DELETE FROM history WHERE job = ?1 AND "
+			 "(started_ms < ?3 OR run_id IN (SELECT run_id FROM "
+			 "history WHERE job = ?1 ORDER BY run_id DESC "
+			 "LIMIT -1 OFFSET ?2))",
+    [ST_HIST_TRIM] = "DELETE FROM history WHERE run_id IN (SELECT run_id "
+		     "FROM history ORDER BY run_id DESC LIMIT -1 OFFSET ?1)",
 };
 
 /* migrations[i] takes the schema from version i to i + 1. Released
@@ -116,6 +150,20 @@ static const char *const migrations[] = {
      * so a restart can kill what a crash left running */
     ("ALTER TABLE runs ADD COLUMN pgid INTEGER NOT NULL DEFAULT 0;"
      "ALTER TABLE runs ADD COLUMN pgid_start INTEGER NOT NULL DEFAULT 0;"),
+    /* 4: the scheduler's state per (job, schedule), and the local history
+     * of finished runs (the report as JSON) */
+    "CREATE TABLE sched (job TEXT NOT NULL, schedule TEXT NOT NULL,"
+    " def_hash INTEGER NOT NULL, cursor INTEGER NOT NULL,"
+    " paused INTEGER NOT NULL DEFAULT 0,"
+    " miss_first INTEGER NOT NULL DEFAULT 0,"
+    " miss_last INTEGER NOT NULL DEFAULT 0,"
+    " miss_count INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (job, schedule));"
+    "CREATE TABLE history (run_id INTEGER PRIMARY KEY, job TEXT NOT NULL,"
+    " local INTEGER NOT NULL, outcome TEXT NOT NULL,"
+    " started_ms INTEGER NOT NULL, duration_ms INTEGER NOT NULL,"
+    " report TEXT NOT NULL);"
+    "CREATE INDEX history_job ON history (job, run_id);",
 };
 
 #define TSTORE_SCHEMA_VERSION (int)(sizeof(migrations) / sizeof(migrations[0]))

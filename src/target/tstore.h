@@ -1,8 +1,9 @@
 /*
  * tstore: the target's local SQLite store (WAL): its jobs (from the master
- * and local ones), the ledger of its runs, the outbox of records not yet
- * acknowledged by the master, and a few named values (the id of the last
- * instruction applied, the outbox overflow count).
+ * and local ones), the ledger of its runs, the scheduler's state, the local
+ * history, the outbox of records not yet acknowledged by the master, and a
+ * few named values (the id of the last instruction applied, the outbox
+ * overflow count).
  *
  * The ledger is what makes instructions idempotent: a START instruction
  * becomes a run row keyed by its instruction id, inserted in the same
@@ -85,12 +86,67 @@ int tstore_run_set_pgid(struct tstore *s, int64_t run_id, int64_t pgid,
     int64_t start_ticks, struct cerr *err);
 int tstore_run_get_pgid(struct tstore *s, int64_t run_id, int64_t *pgid_out,
     int64_t *start_ticks_out, struct cerr *err);
+/* How many runs of job are queued or running. */
+int tstore_run_count_active(struct tstore *s, const char *job,
+    int64_t *count_out, struct cerr *err);
 
 /* Deletes finished runs last changed before finished_before. Their ids
  * can no longer collide: instructions at or below the last applied id are
  * never applied again, and due instants that old never come back. */
 int tstore_run_prune(struct tstore *s, int64_t finished_before,
     struct cerr *err);
+
+/* ---- the scheduler's state ----
+ * One row per (job, schedule), so that due instants are neither run twice
+ * nor forgotten across restarts (scheduler.c). */
+struct tstore_sched {
+	int64_t def_hash;	/* of the schedule's canonical form */
+	int64_t cursor;		/* due instants at or before it are handled */
+	int paused;		/* the job was disabled at cursor */
+	/* due instants refused for overlap, not yet recorded: count 0 none */
+	int64_t miss_first, miss_last, miss_count;
+};
+
+/* *found_out is 0 (and *out zeroed) when there is no row. */
+int tstore_sched_get(struct tstore *s, const char *job, const char *schedule,
+    struct tstore_sched *out, int *found_out, struct cerr *err);
+int tstore_sched_put(struct tstore *s, const char *job, const char *schedule,
+    const struct tstore_sched *row, struct cerr *err);
+typedef int (*tstore_sched_cb)(void *arg, const char *job,
+    const char *schedule, const struct tstore_sched *row);
+int tstore_sched_list(struct tstore *s, tstore_sched_cb cb, void *arg,
+    struct cerr *err);
+/* Absent is not an error. */
+int tstore_sched_delete(struct tstore *s, const char *job,
+    const char *schedule, struct cerr *err);
+
+/* ---- the local history ----
+ * One row per finished job run (and per missed-run record) of master and
+ * local jobs: the run report as JSON. Local jobs' runs are only here; the
+ * master's jobs' runs are also uploaded. Rows are keyed by the ledger's
+ * run id, so recording a run twice keeps one row. */
+struct tstore_hist_row {
+	int64_t run_id;
+	const char *job;
+	int local;		/* a local job's run */
+	const char *outcome;	/* a run_outcome name */
+	int64_t started_ms;
+	int64_t duration_ms;
+	const char *report;	/* run_report_to_json() text */
+};
+
+int tstore_hist_add(struct tstore *s, const struct tstore_hist_row *row,
+    struct cerr *err);
+typedef int (*tstore_hist_cb)(void *arg, const struct tstore_hist_row *row);
+/* Newest first (by run id), of job (NULL: every job), at most limit (> 0). */
+int tstore_hist_list(struct tstore *s, const char *job, int64_t limit,
+    tstore_hist_cb cb, void *arg, struct cerr *err);
+/* Keeps job's newest keep runs (0: no count limit) and drops its runs
+ * that started before before_ms (0: no age limit). */
+int tstore_hist_trim_job(struct tstore *s, const char *job, int64_t keep,
+    int64_t before_ms, struct cerr *err);
+/* Keeps the newest keep rows in all. */
+int tstore_hist_trim(struct tstore *s, int64_t keep, struct cerr *err);
 
 /* ---- acknowledgements ----
  * The outcome of each applied (or failed) instruction, written in the same

@@ -284,6 +284,19 @@ tstore_run_active(
 	    "run active", err);
 }
 
+int
+tstore_run_count_active(
+    struct tstore *s, const char *job, int64_t *count_out, struct cerr *err)
+{
+	sqlite3_stmt *st = s->st[ST_RUN_COUNT_ACTIVE];
+
+	*count_out = 0;
+	if (tstore_name_check("run job", job, err) < 0)
+		return -1;
+	return tstore_stmt_int(s, ST_RUN_COUNT_ACTIVE,
+	    sqlite3_bind_text(st, 1, job, -1, SQLITE_STATIC), count_out,
+	    "run count", err);
+}
 
 int
 tstore_run_prune(struct tstore *s, int64_t finished_before, struct cerr *err)

@@ -29,6 +29,7 @@ static const struct {
 	{"/v1/jobs/{name}/start", "/v1/jobs/x/start", 1, "x"},
 	{"/v1/jobs/{name}/start", "/v1/jobs/x/stop", 0, NULL},
 	{"/v1/jobs/{name}/start", "/v1/jobs/x", 0, NULL},
+	{"/v1/jobs/{name}/next", "/v1/jobs/x/next", 1, "x"},
 	{"/v1/targets/{name}/token", "/v1/targets/web-1/token", 1, "web-1"},
 	{"/v1/jobs", "", 0, NULL},
 	{"/v1/jobs", "v1/jobs", 0, NULL},
@@ -89,6 +90,8 @@ static const struct {
 	{EVHTTP_REQ_POST, "/v1/downloadlist/{id}/clear", HTTP_ADMIN},
 	{EVHTTP_REQ_POST, "/v1/targets/{name}/resync", HTTP_ADMIN},
 	{EVHTTP_REQ_POST, "/v1/targets/{name}/settings", HTTP_ADMIN},
+	{EVHTTP_REQ_POST, "/v1/history/purge", HTTP_ADMIN},
+	{EVHTTP_REQ_GET, "/v1/jobs/{name}/next", HTTP_READERS},
 };
 
 static void

@@ -264,6 +264,77 @@ test_history_trim(void **state)
 	assert_int_equal(err.code, CERR_INVALID);
 }
 
+/* Purge (by job and age) and a job's own row limit. The history: backup
+ * runs 1..5 started at 1000, 1100, .. 1400 ms, audit runs 100, 101 at
+ * 1050, 1150; three rows each (job row and two steps). */
+struct cut_case {
+	const char *what;
+	const char *job;
+	int64_t before_ms;
+	int64_t keep;		/* >= 0: trim_job with keep; -1: purge */
+	int64_t want_deleted;	/* purge only */
+	int want_backup_first;	/* oldest backup run left (6: none) */
+	int want_audit_rows;
+};
+
+static const struct cut_case cut_cases[] = {
+    {"purge one job by age", "backup", 1200, -1, 2, 3, 6},
+    {"purge every job by age", NULL, 1100, -1, 2, 2, 3},
+    {"purge one job", "backup", 0, -1, 5, 6, 6},
+    {"purge everything", NULL, 0, -1, 7, 6, 0},
+    {"purge an unknown job", "nope", 0, -1, 0, 1, 6},
+    {"purge: nothing that old", NULL, 500, -1, 0, 1, 6},
+    {"keep 2", "backup", 0, 2, 0, 4, 6},
+    {"keep 0", "backup", 0, 0, 0, 6, 6},
+    {"keep more than there are", "audit", 0, 10, 0, 1, 6},
+};
+
+static void
+test_history_purge_and_trim_job(void **state)
+{
+	struct fx *fx = *state;
+	struct store_run_filter f = {.outcome = -1, .job = "backup"};
+	struct runs_seen rs;
+	struct cerr err;
+	int64_t deleted;
+
+	for (size_t i = 0; i < sizeof(cut_cases) / sizeof(cut_cases[0]); i++) {
+		const struct cut_case *c = &cut_cases[i];
+
+		assert_int_equal(store_history_purge(fx->s, NULL, 0, NULL,
+				     &err), 0);
+		put_job_runs(fx->s, "backup", 1, 5, 1000);
+		put_job_runs(fx->s, "audit", 100, 2, 1050);
+		deleted = -1;
+		if (c->keep < 0)
+			assert_int_equal(store_history_purge(fx->s, c->job,
+					     c->before_ms, &deleted, &err), 0);
+		else
+			assert_int_equal(store_history_trim_job(fx->s, c->job,
+					     c->keep, &err), 0);
+		if (c->keep < 0 && deleted != c->want_deleted)
+			fail_msg("%s: deleted %lld, want %lld", c->what,
+			    (long long)deleted, (long long)c->want_deleted);
+		list(fx->s, &f, &rs);
+		if (rs.n != (6 - c->want_backup_first) * 3)
+			fail_msg("%s: %d backup rows", c->what, rs.n);
+		for (int k = 0; k < rs.n; k++)
+			if (rs.target_run_id[k] < c->want_backup_first)
+				fail_msg("%s: run %lld kept", c->what,
+				    (long long)rs.target_run_id[k]);
+		if (raw_int(fx->path, "SELECT count(*) FROM runs WHERE "
+				      "job = 'audit'") != c->want_audit_rows)
+			fail_msg("%s: audit rows", c->what);
+	}
+	assert_int_equal(store_history_purge(fx->s, "bad\001", 0, NULL, &err),
+	    -1);
+	assert_int_equal(err.code, CERR_INVALID);
+	assert_int_equal(store_history_purge(fx->s, NULL, -1, NULL, &err), -1);
+	assert_int_equal(store_history_trim_job(fx->s, NULL, 1, &err), -1);
+	assert_int_equal(store_history_trim_job(fx->s, "backup", -1, &err),
+	    -1);
+}
+
 static double
 now_s(void)
 {
@@ -321,6 +392,7 @@ main(void)
 	    T(test_run_upsert),
 	    T(test_run_list),
 	    T(test_history_trim),
+	    T(test_history_purge_and_trim_job),
 	    T(test_run_throughput),
 	};
 

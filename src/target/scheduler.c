@@ -1,0 +1,663 @@
+/*
+ * scheduler: this target's schedules on the event loop (see scheduler.h;
+ * the decisions are schedplan.c's).
+ *
+ * In memory: every job's parsed document and one entry per enabled
+ * schedule, with its zone loaded once. In the store: per (job, schedule)
+ * the cursor (every due instant at or before it is handled), whether the
+ * job was disabled, and overlap refusals not yet recorded. An entry is
+ * evaluated when its next instant is due, when jobs change, and after a
+ * wall-clock jump; each evaluation is one store transaction.
+ */
+#include "target/scheduler.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "common/log.h"
+#include "common/timefmt.h"
+#include "target/runlog.h"
+#include "target/schedplan.h"
+#include "target/tstore.h"
+
+#define SCHED_TICK_MS 1000
+#define SCHED_JUMP_MS 5000 /* a clock step, not NTP slewing */
+#define SCHED_MAX_WAIT_MS 60000 /* look again at least this often */
+#define LOADAVG_PATH "/proc/loadavg"
+
+struct sched_job {
+	struct job *job;
+	int local;
+};
+
+struct sched_entry {
+	const struct job *job; /* borrowed from jobs[] */
+	const struct schedule *s; /* borrowed from job */
+	int local;
+	struct tz *tz; /* owned; clock kinds only */
+	int64_t def_hash;
+	int64_t next; /* 0: none */
+	struct schedplan_idle idle;
+};
+
+struct scheduler {
+	struct target *t;
+	struct sched_job *jobs;
+	size_t njobs;
+	struct sched_entry *e;
+	size_t n;
+	struct tz *utc;
+	struct event *timer, *tick;
+	int64_t wall_ms, mono_ms; /* the last tick's clocks */
+	int kick, upload; /* after the transaction */
+	char zone[TZ_NAME_MAX + 1]; /* this machine's zone */
+};
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+clock_kind(const struct schedule *s)
+{
+	return s->kind != SCHED_START && s->kind != SCHED_IDLE;
+}
+
+static void
+entries_free(
+    struct sched_entry *e, size_t n, struct sched_job *jobs, size_t njobs)
+{
+	for (size_t i = 0; i < n; i++)
+		tz_free(e[i].tz);
+	free(e);
+	for (size_t i = 0; i < njobs; i++)
+		job_free(jobs[i].job);
+	free(jobs);
+}
+
+static struct sched_entry *
+find_entry(struct sched_entry *e, size_t n, const char *job, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(e[i].job->name, job) == 0 &&
+		    strcmp(e[i].s->name, s) == 0)
+			return &e[i];
+	return NULL;
+}
+
+/* ---- recording ---------------------------------------------------------- */
+
+static int
+write_miss(struct scheduler *sc, const struct sched_entry *e,
+    const struct schedplan_miss *m, int catch_up, struct cerr *err)
+{
+	char msg[RUNREC_MESSAGE_MAX];
+
+	schedplan_miss_text(m, e->tz != NULL ? e->tz : sc->utc, e->job->misfire,
+	    catch_up, msg, sizeof(msg));
+	snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
+	    " [schedule %s, reason: %s]", e->s->name,
+	    schedplan_reason_name(m->reason));
+	sc->upload = 1;
+	return runlog_missed(
+	    sc->t, e->job->name, e->local, e->job, m->first * 1000, msg, err);
+}
+
+/* Overlap refusals held in row become one record. */
+static int
+flush_overlap(struct scheduler *sc, const struct sched_entry *e,
+    struct tstore_sched *row, struct cerr *err)
+{
+	struct schedplan_miss m = {SCHEDPLAN_OVERLAP, row->miss_first,
+	    row->miss_last, 0, 0, row->miss_count, 0};
+
+	if (row->miss_count == 0)
+		return 0;
+	row->miss_first = row->miss_last = row->miss_count = 0;
+	return write_miss(sc, e, &m, 0, err);
+}
+
+/* Whether a due run of e's job must not be added: refuse while a run is
+ * queued or running; queue while one already waits behind a running one
+ * (the queue holds one run, not a backlog). */
+static int
+overlap_refused(
+    struct scheduler *sc, const struct sched_entry *e, struct cerr *err)
+{
+	int64_t active = 0;
+
+	if (tstore_run_count_active(sc->t->store, e->job->name, &active, err) <
+	    0)
+		return -1;
+	if (e->job->overlap == OVERLAP_REFUSE)
+		return active > 0;
+	return active - runs_running(sc->t, e->job->name) > 0;
+}
+
+/* Adds the run for due instant `due`, inside the caller's transaction.
+ * row: the schedule's state (overlap refusals are held there), or NULL for
+ * "start" and "idle" schedules (a refusal is recorded at once). */
+static int
+add_due_run(struct scheduler *sc, const struct sched_entry *e, int64_t due,
+    struct tstore_sched *row, struct cerr *err)
+{
+	struct schedplan_miss m = {SCHEDPLAN_OVERLAP, due, due, 0, 0, 1, 0};
+	int64_t run_id;
+	int existed, refused = overlap_refused(sc, e, err);
+
+	if (refused < 0)
+		return -1;
+	if (refused && row == NULL)
+		return write_miss(sc, e, &m, 0, err);
+	if (refused) {
+		if (row->miss_count++ == 0)
+			row->miss_first = due;
+		row->miss_last = due;
+		log_info("run_refused",
+		    "job=%s schedule=%s due=%lld "
+		    "why=overlap",
+		    e->job->name, e->s->name, (long long)due);
+		return 0;
+	}
+	if ((row != NULL && flush_overlap(sc, e, row, err) < 0) ||
+	    tstore_run_add(sc->t->store, e->job->name, 0, due, timefmt_now_s(),
+		&run_id, &existed, err) < 0)
+		return -1;
+	if (!existed) {
+		sc->kick = 1;
+		log_info("run_due", "run=%lld job=%s schedule=%s due=%lld",
+		    (long long)run_id, e->job->name, e->s->name,
+		    (long long)due);
+	}
+	return 0;
+}
+
+/* ---- evaluation -------------------------------------------------------- */
+
+static int
+apply_plan(struct scheduler *sc, struct sched_entry *e,
+    const struct schedplan_out *out, struct tstore_sched *row, struct cerr *err)
+{
+	for (int i = 0; i < out->nmiss; i++) {
+		const struct schedplan_miss *m = &out->miss[i];
+		int catch_up = out->catch_up && m->reason != SCHEDPLAN_DST_GAP;
+
+		if (write_miss(sc, e, m, catch_up, err) < 0)
+			return -1;
+	}
+	if (out->run_due != 0 && add_due_run(sc, e, out->run_due, row, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* Brings e's state (row, as read) up to now without writing: *out gets
+ * the plan when one was made (*planned). Returns whether the state
+ * changed and must be written. */
+static int
+eval_state(struct scheduler *sc, struct sched_entry *e,
+    struct tstore_sched *row, int found, int64_t now, struct schedplan_out *out,
+    int *planned)
+{
+	/* A job disabled now runs nothing, whenever it was disabled. */
+	struct schedplan_in in = {e->s, e->tz, sc->utc, row->cursor, now,
+	    sc->t->started_at, sc->t->conf->misfire_grace_s, e->job->misfire,
+	    row->paused || !e->job->enabled};
+	int changed;
+
+	*planned = 0;
+	if (!found || row->def_hash != e->def_hash) {
+		/* New or redefined: nothing before now was due. */
+		memset(row, 0, sizeof(*row));
+		row->def_hash = e->def_hash;
+		row->cursor = now;
+		row->paused = !e->job->enabled;
+		return 1;
+	}
+	if (row->paused && !e->job->enabled)
+		return 0;
+	schedplan_step(&in, out);
+	*planned = 1;
+	/* Nothing due: the cursor may stay behind, (cursor, now] holds no
+	 * instant, so a write (and its fsync) is saved. */
+	changed = out->run_due != 0 || out->nmiss > 0 ||
+	    row->paused != !e->job->enabled;
+	row->cursor = out->cursor;
+	row->paused = !e->job->enabled;
+	return changed;
+}
+
+/* Writes what eval_state decided, in one transaction. */
+static int
+write_state(struct scheduler *sc, struct sched_entry *e,
+    struct tstore_sched *row, const struct schedplan_out *out, struct cerr *err)
+{
+	if (tstore_begin(sc->t->store, err) < 0)
+		return -1;
+	if ((out != NULL && apply_plan(sc, e, out, row, err) < 0) ||
+	    tstore_sched_put(sc->t->store, e->job->name, e->s->name, row, err) <
+		0 ||
+	    tstore_commit(sc->t->store, err) < 0) {
+		tstore_rollback(sc->t->store);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+eval_entry(
+    struct scheduler *sc, struct sched_entry *e, int64_t now, struct cerr *err)
+{
+	struct tstore_sched row;
+	struct schedplan_out out;
+	struct schedule_due due;
+	int found, planned;
+
+	if (tstore_sched_get(
+		sc->t->store, e->job->name, e->s->name, &row, &found, err) < 0)
+		return -1;
+	if (eval_state(sc, e, &row, found, now, &out, &planned) &&
+	    write_state(sc, e, &row, planned ? &out : NULL, err) < 0)
+		return -1;
+	schedule_next_due(
+	    e->s, e->tz, row.cursor > now ? row.cursor : now, &due);
+	e->next = e->job->enabled ? due.utc : 0;
+	return 0;
+}
+
+/* Runs what the flags collected during evaluation ask for. */
+static void
+after_eval(struct scheduler *sc)
+{
+	if (sc->kick)
+		runs_kick(sc->t);
+	if (sc->upload)
+		upload_kick(sc->t);
+	sc->kick = sc->upload = 0;
+}
+
+static void
+eval_due(struct scheduler *sc, int all)
+{
+	int64_t now = timefmt_now_s();
+	struct cerr err;
+
+	for (size_t i = 0; i < sc->n; i++) {
+		struct sched_entry *e = &sc->e[i];
+
+		if (!clock_kind(e->s) ||
+		    (!all && (e->next == 0 || e->next > now)))
+			continue;
+		if (eval_entry(sc, e, now, &err) < 0)
+			log_error("schedule", "job=%s schedule=%s msg=\"%s\"",
+			    e->job->name, e->s->name, err.msg);
+	}
+	after_eval(sc);
+}
+
+static void
+arm(struct scheduler *sc)
+{
+	int64_t next = 0, now_ms = timefmt_now_ms(), wait_ms;
+	struct timeval tv;
+
+	for (size_t i = 0; i < sc->n; i++)
+		if (sc->e[i].next != 0 && (next == 0 || sc->e[i].next < next))
+			next = sc->e[i].next;
+	wait_ms = next != 0 ? next * 1000 - now_ms : SCHED_MAX_WAIT_MS;
+	if (wait_ms > SCHED_MAX_WAIT_MS)
+		wait_ms = SCHED_MAX_WAIT_MS;
+	if (wait_ms < 0)
+		wait_ms = 0;
+	tv.tv_sec = (time_t)(wait_ms / 1000);
+	tv.tv_usec = (suseconds_t)(wait_ms % 1000) * 1000;
+	evtimer_add(sc->timer, &tv);
+}
+
+static void
+timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct scheduler *sc = arg;
+
+	eval_due(sc, 0);
+	arm(sc);
+}
+
+/* ---- start, idle and the clock ---------------------------------------- */
+
+/* Adds a run of a "start" or "idle" schedule, due now. */
+static void
+run_now(struct scheduler *sc, struct sched_entry *e, int64_t due)
+{
+	struct cerr err;
+
+	if (tstore_begin(sc->t->store, &err) < 0 ||
+	    add_due_run(sc, e, due, NULL, &err) < 0 ||
+	    tstore_commit(sc->t->store, &err) < 0) {
+		tstore_rollback(sc->t->store);
+		log_error("schedule", "job=%s schedule=%s msg=\"%s\"",
+		    e->job->name, e->s->name, err.msg);
+	}
+}
+
+/* The one-minute load average; -1 when it cannot be read. */
+static double
+load_average(void)
+{
+	FILE *f = fopen(LOADAVG_PATH, "re");
+	double load = -1;
+
+	if (f == NULL)
+		return -1;
+	if (fscanf(f, "%lf", &load) != 1)
+		load = -1;
+	fclose(f);
+	return load;
+}
+
+static void
+sample_idle(struct scheduler *sc, int64_t now_ms)
+{
+	double load = -2;
+
+	for (size_t i = 0; i < sc->n; i++) {
+		struct sched_entry *e = &sc->e[i];
+
+		if (e->s->kind != SCHED_IDLE || !e->job->enabled)
+			continue;
+		if (load == -2)
+			load = load_average();
+		if (load >= 0 &&
+		    schedplan_idle_step(&e->idle, load, e->s->idle_load,
+			e->s->idle_for_s, now_ms)) {
+			log_info("idle", "job=%s schedule=%s load=%.2f",
+			    e->job->name, e->s->name, load);
+			run_now(sc, e, now_ms / 1000);
+		}
+	}
+	after_eval(sc);
+}
+
+static void
+tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct scheduler *sc = arg;
+	int64_t wall = timefmt_now_ms(), mono = mono_ms();
+	int64_t skew =
+	    schedplan_clock_skew_ms(sc->wall_ms, sc->mono_ms, wall, mono);
+
+	sc->wall_ms = wall;
+	sc->mono_ms = mono;
+	if (skew > SCHED_JUMP_MS || skew < -SCHED_JUMP_MS) {
+		log_warn("clock_jump",
+		    "skew_ms=%lld msg=\"the wall clock "
+		    "moved %lld ms %s the monotonic clock; schedules are "
+		    "computed again\"",
+		    (long long)skew, (long long)(skew < 0 ? -skew : skew),
+		    skew < 0 ? "behind" : "ahead of");
+		eval_due(sc, 1);
+		arm(sc);
+	}
+	sample_idle(sc, mono);
+}
+
+/* ---- loading ------------------------------------------------------------ */
+
+static int
+add_entry(struct scheduler *sc, struct sched_entry **e, size_t *n,
+    const struct sched_job *sj, const struct schedule *s, struct cerr *err)
+{
+	struct sched_entry *grown = realloc(*e, (*n + 1) * sizeof(**e));
+	struct sched_entry *x;
+
+	if (grown == NULL)
+		return cerr_set(err, CERR_INTERNAL, "out of memory");
+	*e = grown;
+	x = &grown[*n];
+	memset(x, 0, sizeof(*x));
+	x->job = sj->job;
+	x->s = s;
+	x->local = sj->local;
+	if (clock_kind(s)) {
+		if (tz_load(schedule_zone(s, sc->zone), &x->tz, err) < 0)
+			return cerr_wrap(
+			    err, "job %s schedule %s", sj->job->name, s->name);
+		x->def_hash = schedplan_def_hash(s);
+	}
+	(*n)++;
+	return 0;
+}
+
+struct load_ctx {
+	struct scheduler *sc;
+	struct sched_job *jobs;
+	size_t njobs;
+	struct sched_entry *e;
+	size_t n;
+};
+
+static int
+load_cb(void *arg, const char *name, enum job_origin origin, const char *doc)
+{
+	struct load_ctx *lc = arg;
+	struct sched_job *grown, *sj;
+	struct cerr err;
+
+	grown = realloc(lc->jobs, (lc->njobs + 1) * sizeof(*lc->jobs));
+	if (grown == NULL) {
+		log_error("schedule", "msg=\"out of memory\"");
+		return 1;
+	}
+	lc->jobs = grown;
+	sj = &grown[lc->njobs];
+	sj->local = origin == ORIGIN_LOCAL;
+	if (jobdoc_parse(doc, strlen(doc), &sj->job, &err) < 0) {
+		log_error("schedule", "job=%s msg=\"%s\"", name, err.msg);
+		return 0;
+	}
+	lc->njobs++;
+	for (size_t i = 0; i < sj->job->nschedules; i++) {
+		const struct schedule *s = sj->job->schedules[i];
+
+		if (s->enabled &&
+		    add_entry(lc->sc, &lc->e, &lc->n, sj, s, &err) < 0)
+			log_error("schedule", "msg=\"%s\"", err.msg);
+	}
+	return 0;
+}
+
+struct stale {
+	char job[JOB_NAME_MAX + 1];
+	char schedule[JOB_NAME_MAX + 1];
+};
+
+struct stale_list {
+	struct scheduler *sc;
+	struct stale items[64];
+	int n;
+};
+
+static int
+stale_cb(void *arg, const char *job, const char *schedule,
+    const struct tstore_sched *row)
+{
+	struct stale_list *sl = arg;
+	struct sched_entry *e = find_entry(sl->sc->e, sl->sc->n, job, schedule);
+
+	if (e != NULL && clock_kind(e->s))
+		return 0;
+	snprintf(sl->items[sl->n].job, sizeof(sl->items[0].job), "%s", job);
+	snprintf(sl->items[sl->n].schedule, sizeof(sl->items[0].schedule), "%s",
+	    schedule);
+	return ++sl->n == (int)(sizeof(sl->items) / sizeof(sl->items[0]));
+}
+
+/* Forgets the state of schedules that are gone or disabled: one coming
+ * back starts afresh. */
+static int
+drop_stale(struct scheduler *sc, struct cerr *err)
+{
+	struct stale_list sl;
+
+	do {
+		sl.sc = sc;
+		sl.n = 0;
+		if (tstore_sched_list(sc->t->store, stale_cb, &sl, err) < 0)
+			return -1;
+		for (int i = 0; i < sl.n; i++)
+			if (tstore_sched_delete(sc->t->store, sl.items[i].job,
+				sl.items[i].schedule, err) < 0)
+				return -1;
+	} while (sl.n == (int)(sizeof(sl.items) / sizeof(sl.items[0])));
+	return 0;
+}
+
+/* Idle periods survive a reload: a job edit does not restart them. */
+static void
+keep_idle(struct scheduler *sc, struct sched_entry *e, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct sched_entry *old =
+		    find_entry(sc->e, sc->n, e[i].job->name, e[i].s->name);
+
+		if (old != NULL)
+			e[i].idle = old->idle;
+	}
+}
+
+void
+scheduler_reload(struct target *t)
+{
+	struct scheduler *sc = t->sched;
+	struct load_ctx lc = {sc, NULL, 0, NULL, 0};
+	struct cerr err;
+
+	if (sc == NULL)
+		return;
+	if (tstore_job_list(t->store, load_cb, &lc, &err) < 0) {
+		log_error("schedule", "msg=\"%s\"", err.msg);
+		entries_free(lc.e, lc.n, lc.jobs, lc.njobs);
+		return;
+	}
+	keep_idle(sc, lc.e, lc.n);
+	entries_free(sc->e, sc->n, sc->jobs, sc->njobs);
+	sc->e = lc.e;
+	sc->n = lc.n;
+	sc->jobs = lc.jobs;
+	sc->njobs = lc.njobs;
+	if (drop_stale(sc, &err) < 0)
+		log_error("schedule", "msg=\"%s\"", err.msg);
+	eval_due(sc, 1);
+	arm(sc);
+}
+
+void
+scheduler_run_ended(struct target *t, const char *job)
+{
+	struct scheduler *sc = t->sched;
+	struct tstore_sched row;
+	struct cerr err;
+	int found;
+
+	for (size_t i = 0; sc != NULL && i < sc->n; i++) {
+		struct sched_entry *e = &sc->e[i];
+
+		if (!clock_kind(e->s) || strcmp(e->job->name, job) != 0)
+			continue;
+		if (tstore_sched_get(
+			t->store, job, e->s->name, &row, &found, &err) < 0) {
+			log_error(
+			    "schedule", "job=%s msg=\"%s\"", job, err.msg);
+			continue;
+		}
+		if (!found || row.miss_count == 0)
+			continue;
+		if (tstore_begin(t->store, &err) < 0 ||
+		    flush_overlap(sc, e, &row, &err) < 0 ||
+		    tstore_sched_put(t->store, job, e->s->name, &row, &err) <
+			0 ||
+		    tstore_commit(t->store, &err) < 0) {
+			tstore_rollback(t->store);
+			log_error(
+			    "schedule", "job=%s msg=\"%s\"", job, err.msg);
+		}
+	}
+	if (sc != NULL)
+		after_eval(sc);
+}
+
+int64_t
+scheduler_next(const struct target *t, const char *job, const char *schedule)
+{
+	const struct scheduler *sc = t->sched;
+	struct sched_entry *e;
+
+	if (sc == NULL)
+		return 0;
+	e = find_entry(sc->e, sc->n, job, schedule);
+	return e != NULL ? e->next : 0;
+}
+
+static void
+run_start_schedules(struct scheduler *sc)
+{
+	for (size_t i = 0; i < sc->n; i++)
+		if (sc->e[i].s->kind == SCHED_START && sc->e[i].job->enabled)
+			run_now(sc, &sc->e[i], sc->t->started_at);
+	after_eval(sc);
+}
+
+int
+scheduler_start(struct target *t, struct cerr *err)
+{
+	struct scheduler *sc = calloc(1, sizeof(*sc));
+	struct timeval tick = {
+	    SCHED_TICK_MS / 1000, (SCHED_TICK_MS % 1000) * 1000};
+
+	if (sc == NULL)
+		return cerr_set(err, CERR_INTERNAL, "out of memory");
+	t->sched = sc;
+	sc->t = t;
+	tz_system_name(sc->zone, sizeof(sc->zone));
+	sc->wall_ms = timefmt_now_ms();
+	sc->mono_ms = mono_ms();
+	sc->timer = evtimer_new(t->base, timer_cb, sc);
+	sc->tick = event_new(t->base, -1, EV_PERSIST, tick_cb, sc);
+	if (sc->timer == NULL || sc->tick == NULL ||
+	    event_add(sc->tick, &tick) < 0)
+		return cerr_set(err, CERR_INTERNAL,
+		    "scheduler: cannot add "
+		    "timers");
+	if (tz_load("UTC", &sc->utc, err) < 0)
+		return -1;
+	log_info("scheduler", "zone=%s grace_s=%lld", sc->zone,
+	    (long long)t->conf->misfire_grace_s);
+	scheduler_reload(t);
+	run_start_schedules(sc);
+	return 0;
+}
+
+void
+scheduler_stop(struct target *t)
+{
+	struct scheduler *sc = t->sched;
+
+	if (sc == NULL)
+		return;
+	if (sc->timer != NULL)
+		event_free(sc->timer);
+	if (sc->tick != NULL)
+		event_free(sc->tick);
+	entries_free(sc->e, sc->n, sc->jobs, sc->njobs);
+	tz_free(sc->utc);
+	free(sc);
+	t->sched = NULL;
+}

@@ -1,0 +1,322 @@
+"""The job model on real daemons: step flow, retries recorded per attempt,
+timeouts and stops that leave no process behind, output limits, secrets
+kept out of every listing and log, schedules observed running on a target
+(no due instant twice), missed-run records and a single catch-up after
+downtime, overlap refuse vs queue, local jobs over the control socket
+(surviving a defect), next-run previews and history purge."""
+import json
+import os
+import re
+import time
+
+from cohort import wait_for
+
+
+def job_runs(m, job, **kw):
+    rows = m.history("--job", job, "--limit", "1000")
+    return [r for r in rows if all(r.get(k) == v for k, v in kw.items())]
+
+
+def finished_runs(m, job, n=1):
+    """The job's finished runs (step 0 rows), oldest first, once there
+    are at least n."""
+    rows = [r for r in job_runs(m, job, step=0)
+            if r["outcome"] not in ("running",)]
+    return sorted(rows, key=lambda r: r["started_at"]) if len(rows) >= n \
+        else None
+
+
+def steps_of(m, job, run_id):
+    rows = [r for r in job_runs(m, job, run_id=run_id) if r["step"] > 0]
+    return sorted(rows, key=lambda r: (r["step"], r["attempt"]))
+
+
+def pid_gone(pid):
+    """True when pid no longer exists (or is a zombie nobody reaped yet:
+    it runs nothing)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def read_pids(path):
+    try:
+        with open(path) as f:
+            return [int(x) for x in f.read().split()]
+    except FileNotFoundError:
+        return []
+
+
+def one_target(cluster, *flags):
+    m = cluster.master().init().start()
+    t = cluster.target("web-1")
+    t.enlist(m)
+    t.start(*flags)
+    wait_for(lambda: m.targets().get("web-1", {}).get("last_poll"),
+             what="web-1 to poll")
+    return m, t
+
+
+def test_step_flow_and_retries(cluster, tmp_path):
+    m, t = one_target(cluster)
+    counter = tmp_path / "count"
+    m.apply_job({"name": "flow", "targets": ["web-1"], "steps": [
+        {"name": "fails", "command": "exit 4", "on_failure": "step:3"},
+        {"name": "skipped", "command": "echo never"},
+        {"name": "third", "command": "echo three",
+         "on_success": "quit_success"},
+        {"name": "after", "command": "echo never"}]})
+    m.apply_job({"name": "retry", "targets": ["web-1"], "steps": [
+        {"name": "flaky", "retry_attempts": 3, "retry_interval_s": 1,
+         "command": f"n=$(cat {counter} 2>/dev/null || echo 0); "
+                    f"n=$((n+1)); echo $n > {counter}; [ $n -ge 3 ]"}]})
+    m.apply_job({"name": "hopeless", "targets": ["web-1"], "steps": [
+        {"name": "no", "command": "exit 7", "retry_attempts": 1,
+         "retry_interval_s": 1}]})
+    for job in ("flow", "retry", "hopeless"):
+        m.ctl("job", "start", job)
+    flow = wait_for(lambda: finished_runs(m, "flow"))[0]
+    assert flow["outcome"] == "succeeded", flow
+    steps = steps_of(m, "flow", flow["run_id"])
+    assert [(s["step"], s["outcome"]) for s in steps] == \
+        [(1, "failed"), (3, "succeeded")]
+    assert steps[0]["exit_code"] == 4
+    retry = wait_for(lambda: finished_runs(m, "retry"), timeout=30)[0]
+    assert retry["outcome"] == "succeeded"
+    attempts = steps_of(m, "retry", retry["run_id"])
+    assert [(a["attempt"], a["outcome"]) for a in attempts] == \
+        [(1, "retrying"), (2, "retrying"), (3, "succeeded")]
+    hopeless = wait_for(lambda: finished_runs(m, "hopeless"), timeout=30)[0]
+    assert hopeless["outcome"] == "failed"
+    attempts = steps_of(m, "hopeless", hopeless["run_id"])
+    assert [(a["attempt"], a["outcome"], a["exit_code"]) for a in attempts] \
+        == [(1, "retrying", 7), (2, "failed", 7)]
+
+
+def test_timeout_kills_the_tree(cluster, tmp_path):
+    m, t = one_target(cluster)
+    pids = tmp_path / "pids"
+    m.apply_job({"name": "slow", "targets": ["web-1"], "steps": [
+        {"name": "hang", "timeout_s": 1,
+         "command": f"sleep 300 & echo $! >> {pids}; "
+                    f"sleep 300 & echo $! >> {pids}; echo $$ >> {pids}; "
+                    "wait"}]})
+    m.ctl("job", "start", "slow")
+    run = wait_for(lambda: finished_runs(m, "slow"), timeout=30)[0]
+    assert run["outcome"] == "failed"
+    step = steps_of(m, "slow", run["run_id"])[0]
+    assert "timed out after 1 s" in step["message"], step
+    started = read_pids(pids)
+    assert len(started) == 3
+    wait_for(lambda: all(pid_gone(p) for p in started), timeout=10,
+             what="the step's process tree to be gone")
+
+
+def test_stop_cancels_and_kills_the_tree(cluster, tmp_path):
+    m, t = one_target(cluster)
+    pids = tmp_path / "pids"
+    m.apply_job({"name": "long", "targets": ["web-1"], "steps": [
+        {"name": "hang", "command": f"sleep 300 & echo $! >> {pids}; "
+                                    f"echo $$ >> {pids}; wait"}]})
+    m.ctl("job", "start", "long")
+    wait_for(lambda: len(read_pids(pids)) == 2, what="the step to start")
+    r = m.ctl("job", "stop", "long")
+    assert "stop posted" in r.stdout
+    run = wait_for(lambda: finished_runs(m, "long"), timeout=30)[0]
+    assert run["outcome"] == "canceled", run
+    assert "stopped from the master" in run["message"]
+    step = steps_of(m, "long", run["run_id"])[0]
+    assert step["outcome"] == "canceled"
+    wait_for(lambda: all(pid_gone(p) for p in read_pids(pids)), timeout=10,
+             what="the step's process tree to be gone")
+
+
+def test_output_limit_and_secrets(cluster):
+    m, t = one_target(cluster)
+    secret = "s3cr3t-Value-91"
+    m.apply_job({"name": "chatty", "targets": ["web-1"], "steps": [
+        {"name": "lots", "max_output_bytes": 1000,
+         "command": "head -c 5000 /dev/zero | tr '\\0' x"}]})
+    m.apply_job({"name": "secretive", "targets": ["web-1"], "steps": [
+        {"name": "leak", "command": "echo token=$TOKEN; echo $TOKEN >&2",
+         "env": {"TOKEN": {"value": secret, "secret": True}}}]})
+    m.ctl("job", "start", "chatty")
+    m.ctl("job", "start", "secretive")
+    run = wait_for(lambda: finished_runs(m, "chatty"))[0]
+    step = steps_of(m, "chatty", run["run_id"])[0]
+    assert len(step["output"]) <= 1000
+    assert "output truncated: 4000 bytes dropped" in step["message"]
+    run = wait_for(lambda: finished_runs(m, "secretive"))[0]
+    step = steps_of(m, "secretive", run["run_id"])[0]
+    assert "token=********" in step["output"]
+    seen = [json.dumps(m.history("--limit", "1000")),
+            m.ctl("job", "show", "secretive", "--json").stdout,
+            m.ctl("job", "show", "secretive").stdout,
+            m.ctl("job", "list", "--json").stdout,
+            cluster.run("cohortctl", "local", "history", "--state-dir",
+                        t.dir, "--json").stdout,
+            m.proc.log_text(), t.proc.log_text()]
+    for text in seen:
+        assert secret not in text
+
+
+def test_repeating_schedule_runs_on_target(cluster):
+    m, t = one_target(cluster)
+    m.apply_job({"name": "pulse", "targets": ["web-1"],
+                 "steps": [{"name": "beat", "command": "echo beat"}],
+                 "schedules": [{"name": "every2", "cron": "*/2 * * * * *"}]})
+    runs = wait_for(lambda: finished_runs(m, "pulse", 3), timeout=30)
+    assert all(r["outcome"] == "succeeded" for r in runs)
+    assert all(r["instr_id"] == 0 for r in runs)     # scheduled, not START
+    dues = [d for (d,) in t.query("SELECT due_at FROM runs WHERE job = "
+                                  "'pulse' ORDER BY run_id")]
+    assert len(dues) >= 3 and len(set(dues)) == len(dues)
+    assert all(d % 2 == 0 for d in dues)
+    assert all(b > a for a, b in zip(dues, dues[1:]))
+    # the next runs are visible on the master
+    out = m.ctl("job", "show", "pulse").stdout
+    assert "NEXT RUN" in out and "every2" in out
+    nxt = json.loads(m.ctl("job", "next", "pulse", "--count", "3",
+                           "--json").stdout)
+    assert len(nxt["schedules"][0]["runs"]) == 3
+    assert nxt["schedules"][0]["target_zone"] is True
+
+
+def test_missed_runs_recorded_and_one_catch_up(cluster):
+    m, t = one_target(cluster)
+    # queue: a slow start (under ASan) must not add overlap records
+    m.apply_job({"name": "tick", "targets": ["web-1"], "overlap": "queue",
+                 "steps": [{"name": "t", "command": "true"}],
+                 "schedules": [{"name": "two", "cron": "*/2 * * * * *"}]})
+    wait_for(lambda: finished_runs(m, "tick", 1), timeout=20)
+    t.stop()
+    before = max(d for (d,) in t.query("SELECT due_at FROM runs"))
+    down_until = time.time() + 7
+    wait_for(lambda: time.time() > down_until, timeout=10,
+             what="the downtime to pass")
+    t.start()
+    missed = wait_for(lambda: job_runs(m, "tick", step=0,
+                                       outcome="missed"), timeout=20)
+    assert len(missed) == 1, missed
+    msg = missed[0]["message"]
+    assert "the target daemon was not running" in msg, msg
+    assert "reason: daemon down" in msg
+    wait_for(lambda: [d for (d,) in t.query("SELECT due_at FROM runs")
+                      if d > before], timeout=10)
+    after = sorted(d for (d,) in t.query(
+        "SELECT due_at FROM runs WHERE due_at > ?", (before,)))
+    first_after = after[0]
+    # every instant between the last run before the stop and the first
+    # after it was missed: counted in the one record, not run
+    count = (first_after - before) // 2 - 1
+    assert count >= 2
+    want = "the due instant" if count == 1 else f"missed {count} due"
+    assert want in msg, (count, msg)
+    dues = [d for (d,) in t.query("SELECT due_at FROM runs WHERE due_at > 0")]
+    assert len(dues) == len(set(dues))
+    # the record is in the target's local history too
+    local = json.loads(cluster.run(
+        "cohortctl", "local", "history", "--state-dir", t.dir, "--job",
+        "tick", "--json").stdout)
+    assert [r for r in local if r["outcome"] == "missed"]
+
+
+def test_overlap_refuse_and_queue(cluster):
+    m, t = one_target(cluster)
+    m.apply_job({"name": "solo", "targets": ["web-1"],
+                 "steps": [{"name": "s", "command": "sleep 2"}]})
+    m.apply_job({"name": "line", "targets": ["web-1"], "overlap": "queue",
+                 "steps": [{"name": "s", "command": "sleep 1"}]})
+    for job in ("solo", "solo", "line", "line"):
+        m.ctl("job", "start", job)
+    solo = wait_for(lambda: finished_runs(m, "solo", 2), timeout=30)
+    outcomes = sorted(r["outcome"] for r in solo)
+    assert outcomes == ["canceled", "succeeded"], solo
+    refused = [r for r in solo if r["outcome"] == "canceled"][0]
+    assert "already running" in refused["message"]
+    line = wait_for(lambda: finished_runs(m, "line", 2), timeout=30)
+    assert [r["outcome"] for r in line] == ["succeeded", "succeeded"]
+    first_end = parse_ms(line[0]["started_at"]) + line[0]["duration_ms"]
+    assert parse_ms(line[1]["started_at"]) >= first_end - 50
+
+
+def parse_ms(text):
+    from datetime import datetime
+    return int(datetime.fromisoformat(text.replace("Z", "+00:00"))
+               .timestamp() * 1000)
+
+
+def local(cluster, t, *args, check=True):
+    return cluster.run("cohortctl", "local", *args, "--state-dir", t.dir,
+                       check=check)
+
+
+def test_local_jobs_over_the_socket_survive_defect(cluster, tmp_path):
+    m, t = one_target(cluster)
+    sock = os.path.join(t.dir, "cohortd.sock")
+    wait_for(lambda: os.path.exists(sock), what="the control socket")
+    assert os.stat(sock).st_mode & 0o777 == 0o600
+    m.apply_job({"name": "central", "targets": ["web-1"],
+                 "steps": [{"command": "true"}]})
+    wait_for(lambda: t.query("SELECT name FROM jobs") == [("central",)])
+    doc = tmp_path / "mine.json"
+    doc.write_text(json.dumps({"name": "mine", "history_max_rows": 2,
+                               "steps": [{"command": "echo local $USER"}]}))
+    assert "created" in local(cluster, t, "job", "apply", str(doc)).stdout
+    listed = json.loads(local(cluster, t, "job", "list", "--json").stdout)
+    assert [j["name"] for j in listed] == ["mine"]
+    for _ in range(3):                 # each start is a run of its own
+        local(cluster, t, "job", "start", "mine")
+    wait_for(lambda: len([r for r in json.loads(
+        local(cluster, t, "history", "--job", "mine", "--json").stdout)
+        if r["step"] == 0]) >= 2, timeout=20)
+    wait_for(lambda: t.query("SELECT count(*) FROM runs WHERE job='mine' "
+                             "AND state='finished'") == [(3,)], timeout=20)
+    hist = json.loads(local(cluster, t, "history", "--job", "mine",
+                            "--json").stdout)
+    job_rows = [r for r in hist if r["step"] == 0]
+    assert len(job_rows) == 2          # the job's history_max_rows
+    assert all(r["origin"] == "local" and r["outcome"] == "succeeded"
+               for r in job_rows)
+    assert not job_runs(m, "mine")     # local runs stay local
+    # names are shared: a local job cannot shadow a master job
+    doc.write_text(json.dumps({"name": "central",
+                               "steps": [{"command": "true"}]}))
+    r = local(cluster, t, "job", "apply", str(doc), check=False)
+    assert r.returncode != 0 and "comes from the master" in r.stderr
+    r = local(cluster, t, "job", "start", "central", check=False)
+    assert r.returncode != 0 and "comes from the master" in r.stderr
+    r = local(cluster, t, "job", "delete", "nope", check=False)
+    assert r.returncode != 0 and "no local job" in r.stderr
+    cluster.run("cohortctl", "defect", "--state-dir", t.dir)
+    assert t.query("SELECT name, origin FROM jobs") == [("mine", "local")]
+    t.stop()
+    # enlisted again, the local job is still there and still runs
+    t.enlist(m)
+    t.start()
+    wait_for(lambda: os.path.exists(sock), what="the control socket")
+    listed = json.loads(local(cluster, t, "job", "list", "--json").stdout)
+    assert [j["name"] for j in listed] == ["mine"]
+    assert "deleted" in local(cluster, t, "job", "delete", "mine").stdout
+
+
+def test_history_purge(cluster):
+    m, t = one_target(cluster)
+    m.apply_job({"name": "p", "targets": ["web-1"],
+                 "steps": [{"command": "true"}]})
+    m.apply_job({"name": "q", "targets": ["web-1"],
+                 "steps": [{"command": "true"}]})
+    for job in ("p", "q"):
+        m.ctl("job", "start", job)
+    wait_for(lambda: finished_runs(m, "p") and finished_runs(m, "q"))
+    r = m.ctl("history", "purge", "--older-than", "1d")
+    assert "purged 0 job runs" in r.stdout
+    r = m.ctl("history", "purge", "--job", "p")
+    assert "purged 1 job runs" in r.stdout
+    assert not job_runs(m, "p") and job_runs(m, "q")
+    r = m.ctl("history", "purge", "--older-than", "soon", check=False)
+    assert r.returncode != 0 and "--older-than" in r.stderr
+    assert re.search(r"purged 1 job runs", m.ctl("history", "purge").stdout)
+    assert m.history() == []

@@ -1,0 +1,317 @@
+/*
+ * Unit tests for the scheduler wired to a real local store, without a
+ * running daemon (the event loop is never dispatched): what a start-up
+ * after three days down leaves in the run ledger, the local history and
+ * the outbox, for each misfire policy, a local job, a disabled job, an
+ * overlapping run and a "start" schedule; and that starting again changes
+ * nothing (every due instant is handled once).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <event2/event.h>
+
+#include "common/log.h"
+#include "common/timefmt.h"
+#include "target/schedplan.h"
+#include "target/scheduler.h"
+#include "target/target.h"
+#include "target/tstore.h"
+
+#define NCASES(t) (sizeof(t) / sizeof((t)[0]))
+#define DAY 86400
+
+struct fixture {
+	char dir[64];
+	struct conf conf;
+	struct target t;
+};
+
+static struct fixture *
+fixture_new(void)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char path[128];
+	struct cerr err;
+
+	assert_non_null(f);
+	strcpy(f->dir, "/tmp/cohort-sched-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	conf_defaults(&f->conf);
+	strcpy(f->conf.name, "web-1");
+	strcpy(f->conf.state_dir, f->dir);
+	f->conf.misfire_grace_s = 0;
+	f->t.conf = &f->conf;
+	f->t.started_at = timefmt_now_s();
+	f->t.base = event_base_new();
+	snprintf(path, sizeof(path), "%s/target.db", f->dir);
+	assert_non_null(f->t.base);
+	if (tstore_open(path, &f->t.store, &err) < 0 ||
+	    runs_recover(&f->t, &err) < 0)
+		fail_msg("fixture: %s", err.msg);
+	return f;
+}
+
+static void
+fixture_free(struct fixture *f)
+{
+	char cmd[128];
+
+	scheduler_stop(&f->t);
+	runs_shutdown(&f->t);
+	tstore_close(f->t.store);
+	event_base_free(f->t.base);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+}
+
+/* A daily schedule due 12 hours from now's time of day, so three days
+ * back from now hold exactly three due instants, the last 12 h ago. */
+static void
+job_doc(char *buf, size_t size, const char *sched, const char *extra)
+{
+	int64_t tod = (timefmt_now_s() + DAY / 2) % DAY;
+	char daily[256];
+
+	snprintf(daily, sizeof(daily),
+	    "{\"name\":\"d\",\"kind\":\"daily\","
+	    "\"every_days\":1,\"at\":\"%02d:%02d:%02d\",\"time_zone\":"
+	    "\"UTC\"}",
+	    (int)(tod / 3600), (int)(tod / 60 % 60), (int)(tod % 60));
+	snprintf(buf, size,
+	    "{\"name\":\"j\",\"steps\":[{\"command\":"
+	    "\"true\"}],\"schedules\":[%s]%s}",
+	    sched ? sched : daily, extra);
+}
+
+/* Puts the job and, when cursor_ago_s > 0, its schedule state as left by
+ * a daemon that stopped that long ago. */
+static void
+put_job(struct fixture *f, const char *doc, int local, int64_t cursor_ago_s)
+{
+	struct tstore_sched row = {0, 0, 0, 0, 0, 0};
+	struct job *job = NULL;
+	struct cerr err;
+
+	if (jobdoc_parse(doc, strlen(doc), &job, &err) < 0 ||
+	    tstore_job_put(f->t.store, "j",
+		local ? ORIGIN_LOCAL : ORIGIN_MASTER, doc, 1, &err) < 0)
+		fail_msg("put job: %s", err.msg);
+	row.def_hash =
+	    job->nschedules > 0 ? schedplan_def_hash(job->schedules[0]) : 0;
+	row.cursor = timefmt_now_s() - cursor_ago_s;
+	if (cursor_ago_s > 0 &&
+	    tstore_sched_put(f->t.store, "j", "d", &row, &err) < 0)
+		fail_msg("put sched: %s", err.msg);
+	job_free(job);
+}
+
+struct seen {
+	int queued;
+	int64_t due_at;
+	int missed;
+	char message[4][512];
+};
+
+static int
+queued_cb(void *arg, int64_t run_id, const char *job, int64_t instr_id,
+    int64_t created_at)
+{
+	((struct seen *)arg)->queued++;
+	return 0;
+}
+
+static int
+hist_cb(void *arg, const struct tstore_hist_row *r)
+{
+	struct seen *s = arg;
+	json_t *v = json_loads(r->report, 0, NULL);
+
+	assert_non_null(v);
+	assert_string_equal(r->outcome, "missed");
+	snprintf(s->message[s->missed++ % 4], sizeof(s->message[0]), "%s",
+	    json_string_value(json_object_get(v, "message")));
+	json_decref(v);
+	return 0;
+}
+
+static void
+look(struct fixture *f, struct seen *s, int64_t *outbox)
+{
+	int64_t dropped;
+	struct cerr err;
+
+	memset(s, 0, sizeof(*s));
+	if (tstore_run_list_state(f->t.store, TRUN_QUEUED, queued_cb, s, &err) <
+		0 ||
+	    tstore_hist_list(f->t.store, NULL, 100, hist_cb, s, &err) < 0 ||
+	    tstore_outbox_stats(f->t.store, outbox, &dropped, &err) < 0)
+		fail_msg("look: %s", err.msg);
+}
+
+struct case_ {
+	const char *what;
+	const char *sched; /* NULL: the daily schedule */
+	const char *extra; /* more job members */
+	int local;
+	int64_t cursor_ago_s; /* 0: a new job */
+	int busy; /* a run of the job is queued already */
+	int want_queued, want_missed, want_outbox;
+	const char *want_message; /* in the newest record */
+	int restart_missed; /* more records after a restart */
+};
+
+#define START "{\"name\":\"d\",\"kind\":\"start\"}"
+
+static const struct case_ cases[] = {
+    {"run_once", NULL, "", 0, 3 * DAY, 0, 1, 1, 1,
+	"missed 2 due instants from ", 0},
+    {"run_once message", NULL, "", 0, 3 * DAY, 0, 1, 1, 1,
+	"the target daemon was not running; one catch-up run follows "
+	"(misfire run_once) [schedule d, reason: daemon down]",
+	0},
+    {"skip", NULL, ",\"misfire\":\"skip\"", 0, 3 * DAY, 0, 0, 1, 1,
+	"missed 3 due instants", 0},
+    {"local job: not uploaded", NULL, "", 1, 3 * DAY, 0, 1, 1, 0,
+	"missed 2 due instants", 0},
+    {"disabled", NULL, ",\"enabled\":false", 0, 3 * DAY, 0, 0, 1, 1,
+	"the job was disabled", 0},
+    {"new job: nothing was due", NULL, "", 0, 0, 0, 0, 0, 0, NULL, 0},
+    {"nothing due in between", NULL, "", 0, 3600, 0, 0, 0, 0, NULL, 0},
+    /* the catch-up is held back as an overlap refusal (see below) */
+    {"overlap refuse", NULL, "", 0, 3 * DAY, 1, 1, 1, 1, "daemon down", 0},
+    /* a run already waits: the queue holds one */
+    {"overlap queue", NULL, ",\"overlap\":\"queue\"", 0, 3 * DAY, 1, 1, 1, 1,
+	"daemon down", 0},
+    /* the second start finds the first still queued: refused, recorded */
+    {"start schedule", START, "", 0, 0, 0, 1, 0, 0, NULL, 1},
+    {"start schedule, disabled job", START, ",\"enabled\":false", 0, 0, 0, 0, 0,
+	0, NULL, 0},
+};
+
+static void
+run_case(const struct case_ *c)
+{
+	struct fixture *f = fixture_new();
+	int64_t outbox, run_id;
+	char doc[1024];
+	struct seen s, again;
+	struct cerr err;
+	int existed;
+
+	job_doc(doc, sizeof(doc), c->sched, c->extra);
+	put_job(f, doc, c->local, c->cursor_ago_s);
+	if (c->busy &&
+	    tstore_run_add(f->t.store, "j", 99, 0, 1, &run_id, &existed, &err) <
+		0)
+		fail_msg("%s: %s", c->what, err.msg);
+	if (scheduler_start(&f->t, &err) < 0)
+		fail_msg("%s: %s", c->what, err.msg);
+	look(f, &s, &outbox);
+	if (s.queued != c->want_queued || s.missed != c->want_missed ||
+	    outbox != c->want_outbox)
+		fail_msg("%s: queued %d missed %d outbox %lld, want %d %d %d",
+		    c->what, s.queued, s.missed, (long long)outbox,
+		    c->want_queued, c->want_missed, c->want_outbox);
+	if (c->want_message != NULL &&
+	    strstr(s.message[0], c->want_message) == NULL)
+		fail_msg("%s: message '%s' lacks '%s'", c->what, s.message[0],
+		    c->want_message);
+	/* A restart handles nothing twice. */
+	scheduler_stop(&f->t);
+	f->t.started_at++;
+	if (scheduler_start(&f->t, &err) < 0)
+		fail_msg("%s: %s", c->what, err.msg);
+	look(f, &again, &outbox);
+	if (again.queued != s.queued ||
+	    again.missed != s.missed + c->restart_missed)
+		fail_msg("%s: after a restart queued %d missed %d", c->what,
+		    again.queued, again.missed);
+	fixture_free(f);
+}
+
+static void
+test_startup_cases(void **state)
+{
+	log_setup("test", LOG_LVL_ERROR, 0);
+	for (size_t i = 0; i < NCASES(cases); i++)
+		run_case(&cases[i]);
+}
+
+/* Overlap refusals are held while the run goes on and become one record
+ * when it ends. */
+static void
+test_overlap_held_until_run_ends(void **state)
+{
+	struct fixture *f = fixture_new();
+	int64_t outbox, run_id;
+	char doc[1024];
+	struct seen s;
+	struct cerr err;
+	int existed;
+
+	log_setup("test", LOG_LVL_ERROR, 0);
+	job_doc(doc, sizeof(doc), NULL, "");
+	put_job(f, doc, 0, 3 * DAY);
+	assert_int_equal(
+	    tstore_run_add(f->t.store, "j", 99, 0, 1, &run_id, &existed, &err),
+	    0);
+	assert_int_equal(scheduler_start(&f->t, &err), 0);
+	scheduler_run_ended(&f->t, "j");
+	look(f, &s, &outbox);
+	assert_int_equal(s.missed, 2);
+	assert_non_null(strstr(s.message[0], "overlap policy refuses"));
+	assert_non_null(strstr(s.message[0], "missed the due instant"));
+	/* nothing more held */
+	scheduler_run_ended(&f->t, "j");
+	look(f, &s, &outbox);
+	assert_int_equal(s.missed, 2);
+	fixture_free(f);
+}
+
+/* A job that goes away takes its schedule state with it. */
+static void
+test_reload_drops_state(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct tstore_sched row;
+	char doc[1024];
+	struct cerr err;
+	int found;
+
+	job_doc(doc, sizeof(doc), NULL, "");
+	put_job(f, doc, 0, 0);
+	assert_int_equal(scheduler_start(&f->t, &err), 0);
+	assert_int_equal(
+	    tstore_sched_get(f->t.store, "j", "d", &row, &found, &err), 0);
+	assert_int_equal(found, 1);
+	assert_true(scheduler_next(&f->t, "j", "d") > timefmt_now_s());
+	assert_int_equal(
+	    tstore_job_delete(f->t.store, "j", ORIGIN_MASTER, NULL, &err), 0);
+	scheduler_reload(&f->t);
+	assert_int_equal(
+	    tstore_sched_get(f->t.store, "j", "d", &row, &found, &err), 0);
+	assert_int_equal(found, 0);
+	assert_int_equal(scheduler_next(&f->t, "j", "d"), 0);
+	fixture_free(f);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_startup_cases),
+	    cmocka_unit_test(test_overlap_held_until_run_ends),
+	    cmocka_unit_test(test_reload_drops_state),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
