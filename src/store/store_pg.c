@@ -710,6 +710,13 @@ static const struct store_ops pg_ops = {
     .group_remove = store_pg_group_remove,
     .group_list = store_pg_group_list,
     .group_members = store_pg_group_members,
+    .cert_add = store_pg_cert_add,
+    .cert_get = store_pg_cert_get,
+    .cert_list = store_pg_cert_list,
+    .target_set_serial = store_pg_cert_target_serial,
+    .audit_add = store_pg_audit_add,
+    .audit_list = store_pg_audit_list,
+    .audit_trim = store_pg_audit_trim,
 };
 
 /* A URL libpq cannot parse is refused without libpq's message, which may

@@ -372,6 +372,13 @@ static const struct store_ops sqlite_ops = {
     .group_remove = store_sqlite_group_remove,
     .group_list = store_sqlite_group_list,
     .group_members = store_sqlite_group_members,
+    .cert_add = store_sqlite_cert_add,
+    .cert_get = store_sqlite_cert_get,
+    .cert_list = store_sqlite_cert_list,
+    .target_set_serial = store_sqlite_cert_target_serial,
+    .audit_add = store_sqlite_audit_add,
+    .audit_list = store_sqlite_audit_list,
+    .audit_trim = store_sqlite_audit_trim,
 };
 
 int
