@@ -16,6 +16,8 @@
 #include "common/conf.h"
 #include "common/pki.h"
 #include "common/strmap.h"
+#include "master/guard.h"
+#include "master/ratelimit.h"
 
 struct event_base;
 struct event;
@@ -38,6 +40,11 @@ struct master {
 	struct event *sig_int;
 	struct event *tick;		/* housekeeping: trims, metrics */
 	int port;			/* the bound port */
+
+	/* security */
+	struct guard_limits guard;	/* checks before evhttp parses */
+	struct ratelimit ratelimit;	/* per certificate serial / address */
+	struct strmap rotations;	/* target -> struct rotation (api_certs) */
 };
 
 int master_run(const struct conf *conf, struct cerr *err);
