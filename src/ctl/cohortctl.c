@@ -52,6 +52,11 @@ static const struct command commands[] = {
 	{"group", "add", cmd_group_add, "group add G TARGET"},
 	{"group", "remove", cmd_group_remove, "group remove G TARGET"},
 	{"group", "list", cmd_group_list, "group list [--json]"},
+	{"cert", "issue", cmd_cert_issue, "cert issue --role "
+	    "admin|operator|viewer NAME [--out DIR]"},
+	{"cert", "revoke", cmd_cert_revoke, "cert revoke SERIAL | --name NAME"},
+	{"cert", "list", cmd_cert_list, "cert list [--json]"},
+	{"audit", NULL, cmd_audit, "audit [--since TIME] [--limit N] [--json]"},
 	{NULL, NULL, NULL, NULL},
 };
 
