@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "common/cerr.h"
 #include "common/conf.h"
@@ -70,6 +71,12 @@ struct target {
 	struct event *housekeeping;	/* prunes the run ledger */
 	struct event *sig_term;
 	struct event *sig_int;
+
+	/* certificate renewal (renew.c) */
+	struct event *renew_timer;
+	struct event *renew_swap;	/* zero timer: swap files, reconnect */
+	struct hcall *renew_call;
+	EVP_PKEY *renew_key;		/* the new key while its request runs */
 };
 
 int target_run(const struct conf *conf, struct cerr *err);
@@ -79,6 +86,15 @@ void target_url(const struct target *t, const char *path, char *out,
     size_t size);
 /* The current master failed: use the next one in the list. */
 void target_next_master(struct target *t);
+
+/* The client certificate changed: remakes the HTTPS client and starts
+ * polling and uploading again on it. */
+int target_reconnect(struct target *t, struct cerr *err);
+
+/* renew.c: renewing the certificate before it expires */
+int renew_recover(const struct conf *c, struct cerr *err);
+int renew_start(struct target *t, struct cerr *err);
+void renew_stop(struct target *t);
 
 /* poll.c */
 int poll_start(struct target *t, struct cerr *err);
