@@ -26,6 +26,7 @@ enum cerr_code {
 	CERR_UNAVAILABLE,	/* peer unreachable or not active */
 	CERR_GONE,		/* this target was deleted or defected */
 	CERR_RATE_LIMITED,	/* too many requests from one certificate */
+	CERR_TIMEOUT,		/* the request was not sent in time */
 	CERR_CODE_COUNT
 };
 

@@ -111,6 +111,48 @@ set_proxy(struct conf *c, const char *key, const char *v, struct cerr *err)
 	return 0;
 }
 
+/* "map NAME = ROLE": a certificate name from the external CA and the
+ * role it has (security). */
+static int
+set_map(struct conf *c, const char *key, const char *v, struct cerr *err)
+{
+	static const char *const roles[] = {"admin", "operator", "viewer",
+	    "target", NULL};
+	const char *name = key + strlen("map");
+	struct conf_map *m;
+	int ok = 0;
+
+	while (*name == ' ' || *name == '\t')
+		name++;
+	if (*name == '\0' || strlen(name) > CONF_MAP_NAME_MAX ||
+	    strpbrk(name, " \t") != NULL)
+		return cerr_set(err, CERR_INVALID,
+		    "map: expected 'map NAME = admin|operator|viewer|target'");
+	for (int i = 0; roles[i] != NULL; i++)
+		ok |= strcmp(v, roles[i]) == 0;
+	if (!ok)
+		return cerr_set(err, CERR_INVALID, "map %s: '%s' is not admin, "
+		    "operator, viewer or target", name, v);
+	if (conf_map_find(c, name) != NULL)
+		return cerr_set(err, CERR_INVALID, "map %s: defined twice", name);
+	if (c->map_count >= CONF_MAP_MAX)
+		return cerr_set(err, CERR_INVALID, "map %s: more than %d maps",
+		    name, CONF_MAP_MAX);
+	m = &c->maps[c->map_count++];
+	snprintf(m->name, sizeof(m->name), "%s", name);
+	snprintf(m->role, sizeof(m->role), "%s", v);
+	return 0;
+}
+
+const struct conf_map *
+conf_map_find(const struct conf *c, const char *name)
+{
+	for (int i = 0; i < c->map_count; i++)
+		if (strcmp(c->maps[i].name, name) == 0)
+			return &c->maps[i];
+	return NULL;
+}
+
 int
 conf_set(struct conf *c, const char *key, const char *value, struct cerr *err)
 {
@@ -120,6 +162,8 @@ conf_set(struct conf *c, const char *key, const char *value, struct cerr *err)
 
 	if (strncmp(key, "proxy", 5) == 0 && (key[5] == ' ' || key[5] == '\t'))
 		return set_proxy(c, key, value, err);
+	if (strncmp(key, "map", 3) == 0 && (key[3] == ' ' || key[3] == '\t'))
+		return set_map(c, key, value, err);
 	k = key_find(key);
 	if (k == NULL)
 		return cerr_set(err, CERR_INVALID, "%s: unknown key", key);

@@ -19,6 +19,16 @@
 enum conf_role { ROLE_NONE, ROLE_MASTER, ROLE_TARGET };
 enum conf_tls { TLS_VERIFY, TLS_ENCRYPT_ONLY };
 
+/* "map NAME = ROLE": the role a certificate from the external CA
+ * (client_ca) named NAME has. */
+#define CONF_MAP_MAX 128
+#define CONF_MAP_NAME_MAX 128
+
+struct conf_map {
+	char name[CONF_MAP_NAME_MAX + 1];
+	char role[16];			/* admin, operator, viewer, target */
+};
+
 struct conf_proxy {
 	char name[NAME_MAX_LEN + 1];
 	char user[NAME_MAX_LEN + 1];
@@ -56,6 +66,19 @@ struct conf {
 	int64_t misfire_grace_s;
 	struct conf_proxy proxies[CONF_PROXY_MAX];
 	int proxy_count;
+
+	/* security (master): slow clients, request rates, the audit log,
+	 * an external CA for client certificates and its name mapping */
+	int64_t header_timeout_s;
+	int64_t rate_limit_per_s;
+	int64_t rate_limit_burst;
+	int64_t audit_max_rows;
+	char client_ca[CONF_STR_MAX];
+	struct conf_map maps[CONF_MAP_MAX];
+	int map_count;
+	/* security (target): certificate renewal, the unprivileged user */
+	int64_t cert_renew_before_s;
+	char user[NAME_MAX_LEN + 1];
 
 	/* the file the configuration came from, for relative paths */
 	char path[CONF_STR_MAX];
@@ -101,6 +124,9 @@ int conf_validate(const struct conf *c, struct cerr *err);
 /* Resolves p against the state dir when relative; out has size out_size. */
 int conf_state_path(const struct conf *c, const char *p, char *out,
     unsigned long out_size, struct cerr *err);
+
+/* The mapping for a certificate name from the external CA, or NULL. */
+const struct conf_map *conf_map_find(const struct conf *c, const char *name);
 
 /* The proxy of that name, or NULL. */
 const struct conf_proxy *conf_proxy_find(const struct conf *c,

@@ -67,5 +67,24 @@ const struct conf_key conf_keys[] = {
 	INT(misfire_grace_s, "60", 0, 86400, "target: a due instant found "
 	    "at most this late still runs as scheduled; a later one follows "
 	    "the job's misfire policy"),
+
+	/* security */
+	INT(header_timeout_s, "10", 1, 300, "master: time a client may take "
+	    "from connecting (or from the first byte of a request) to the end "
+	    "of the request's headers; slower clients get 408 timeout"),
+	INT(rate_limit_per_s, "50", 0, 1000000, "master: requests per second "
+	    "allowed per client certificate (anonymous calls: per address); "
+	    "0 turns the limit off"),
+	INT(rate_limit_burst, "200", 1, 10000000, "master: requests a client "
+	    "may make at once above rate_limit_per_s"),
+	INT(audit_max_rows, "100000", 100, 100000000,
+	    "master: audit log entries kept"),
+	STR(client_ca, "", "master: a PEM bundle of an external CA whose "
+	    "client certificates are trusted too; their roles come from "
+	    "'map NAME = ROLE' lines"),
+	INT(cert_renew_before_s, "2592000", 0, 315360000, "target: renew the "
+	    "certificate when less than this is left of it (0: never)"),
+	STR(user, "", "target: started as root, the network side drops to this "
+	    "user; steps still run as their proxy users"),
 	{NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, 0},
 };

@@ -102,3 +102,30 @@ tls_peer_identity(SSL *ssl, struct pki_identity *out, struct cerr *err)
 		err->code = CERR_UNAUTHENTICATED;
 	return rc;
 }
+
+int
+tls_server_ctx_trust(SSL_CTX *ctx, const char *ca_path, struct cerr *err)
+{
+	STACK_OF(X509_NAME) *names = SSL_CTX_get_client_CA_list(ctx);
+
+	if (SSL_CTX_load_verify_locations(ctx, ca_path, NULL) != 1)
+		return ssl_fail(err, ca_path);
+	/* Clients choosing a certificate by issuer see both CAs. */
+	if (names != NULL)
+		SSL_add_file_cert_subjects_to_stack(names, ca_path);
+	ERR_clear_error();
+	return 0;
+}
+
+int
+tls_issued_by(X509 *cert, X509 *ca)
+{
+	EVP_PKEY *key = X509_get0_pubkey(ca);
+	int ok;
+
+	if (key == NULL || X509_check_issued(ca, cert) != X509_V_OK)
+		return 0;
+	ok = X509_verify(cert, key) == 1;
+	ERR_clear_error();
+	return ok;
+}

@@ -20,6 +20,14 @@
 SSL_CTX *tls_server_ctx_new(const char *cert_path, const char *key_path,
     const char *ca_path, struct cerr *err);
 
+/* Trusts the CA certificates in the PEM bundle ca_path for client
+ * certificates too (an external CA; security). */
+int tls_server_ctx_trust(SSL_CTX *ctx, const char *ca_path, struct cerr *err);
+
+/* 1 when cert was signed by ca's key (and names ca as its issuer), else
+ * 0: tells the master's own certificates from an external CA's. */
+int tls_issued_by(X509 *cert, X509 *ca);
+
 /* The verified identity of the peer on ssl. CERR_UNAUTHENTICATED when it
  * sent no certificate ("no client certificate") or one that failed
  * verification (the OpenSSL reason: "certificate has expired", "unable to

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/paths.h"
@@ -155,17 +156,45 @@ write_configs(const struct init_opts *o, struct cerr *err)
 	return statedir_write(o->abs_dir, PATH_ADMIN_PROFILE, text, 0600, err);
 }
 
+/* The admin certificate made here is the first one "cert list" shows. */
+static int
+record_admin(const struct init_opts *o, struct store *s, struct cerr *err)
+{
+	char path[PATH_MAX];
+	struct pki_identity id;
+	struct store_cert c;
+	X509 *cert = NULL;
+	int rc = -1;
+
+	if (statedir_path(o->abs_dir, "admin/cert.pem", path, sizeof(path),
+	    err) < 0 || pki_cert_read(path, &cert, err) < 0 ||
+	    pki_cert_identity(cert, &id, err) < 0)
+		goto out;
+	memset(&c, 0, sizeof(c));
+	snprintf(c.serial_hex, sizeof(c.serial_hex), "%s", id.serial_hex);
+	snprintf(c.name, sizeof(c.name), "%s", id.name);
+	snprintf(c.role, sizeof(c.role), "%s", id.role);
+	c.issued_at = time(NULL);
+	c.not_after = id.not_after;
+	rc = store_cert_add(s, &c, err);
+out:
+	X509_free(cert);
+	return rc;
+}
+
 static int
 make_store(const struct init_opts *o, struct cerr *err)
 {
 	char path[PATH_MAX];
 	struct store *s = NULL;
+	int rc;
 
 	if (statedir_path(o->abs_dir, "cohort.db", path, sizeof(path),
 	    err) < 0 || store_open(path, &s, err) < 0)
 		return -1;
+	rc = record_admin(o, s, err);
 	store_close(s);
-	return 0;
+	return rc;
 }
 
 int

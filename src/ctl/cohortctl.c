@@ -71,6 +71,11 @@ static const struct command commands[] = {
 	    "--state-dir T"},
 	{"local", "history", cmd_local_history, "local history --state-dir T "
 	    "[--job NAME] [--limit N] [--json]"},
+	{"cert", "issue", cmd_cert_issue, "cert issue --role "
+	    "admin|operator|viewer NAME [--out DIR]"},
+	{"cert", "revoke", cmd_cert_revoke, "cert revoke SERIAL | --name NAME"},
+	{"cert", "list", cmd_cert_list, "cert list [--json]"},
+	{"audit", NULL, cmd_audit, "audit [--since TIME] [--limit N] [--json]"},
 	{NULL, NULL, NULL, NULL},
 };
 

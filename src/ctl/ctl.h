@@ -95,5 +95,10 @@ int cmd_group_delete(struct ctl *ctl, int argc, char **argv);
 int cmd_group_add(struct ctl *ctl, int argc, char **argv);
 int cmd_group_remove(struct ctl *ctl, int argc, char **argv);
 int cmd_group_list(struct ctl *ctl, int argc, char **argv);
+/* security (cmd_cert.c) */
+int cmd_cert_issue(struct ctl *ctl, int argc, char **argv);
+int cmd_cert_revoke(struct ctl *ctl, int argc, char **argv);
+int cmd_cert_list(struct ctl *ctl, int argc, char **argv);
+int cmd_audit(struct ctl *ctl, int argc, char **argv);
 
 #endif

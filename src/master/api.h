@@ -92,5 +92,24 @@ struct api_enlist_body {
 };
 int api_enlist_read(
     const json_t *body, struct api_enlist_body *e, struct cerr *err);
+/* api_certs.c (security) */
+void api_certs_list(struct http_req *r);
+void api_cert_issue(struct http_req *r);
+void api_cert_revoke(struct http_req *r);
+void api_cert_renew(struct http_req *r);
+/* A target calling with the certificate it renewed to: the one it
+ * renewed from is revoked now. */
+void api_certs_seen(struct master *m, const struct http_caller *c);
+/* Inside the caller's transaction, revokes in the store every valid
+ * target certificate issued to name; their serials (at most max) go to
+ * serials, for the in-memory set after the commit. */
+int api_certs_revoke_target(struct master *m, const char *name,
+    char serials[][PKI_SERIAL_HEX_MAX], int max, int *n, struct cerr *err);
+
+/* api_audit.c (security) */
+void api_audit_list(struct http_req *r);
+/* Records a change request that reached its handler (see api_audit.c). */
+void api_audit_record(const struct http_req *r, const struct http_route *rt,
+    const char *path);
 
 #endif

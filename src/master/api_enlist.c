@@ -86,6 +86,7 @@ enlist_commit(struct master *m, const struct api_enlist_body *e,
     const char *secret, const struct pki_identity *id, struct cerr *err)
 {
 	struct store_target t;
+	struct store_cert c;
 	char hash[PKI_FINGERPRINT_HEX];
 
 	memset(&t, 0, sizeof(t));
@@ -97,8 +98,15 @@ enlist_commit(struct master *m, const struct api_enlist_body *e,
 	token_hash(secret, hash);
 	if (store_begin(m->store, err) < 0)
 		return -1;
+	memset(&c, 0, sizeof(c));
+	snprintf(c.serial_hex, sizeof(c.serial_hex), "%s", id->serial_hex);
+	snprintf(c.name, sizeof(c.name), "%s", e->name);
+	snprintf(c.role, sizeof(c.role), "target");
+	c.issued_at = t.enlisted_at;
+	c.not_after = id->not_after;
 	if (store_token_use(m->store, e->name, hash, t.enlisted_at, err) < 0 ||
 	    store_target_add(m->store, &t, err) < 0 ||
+	    store_cert_add(m->store, &c, err) < 0 ||
 	    store_commit(m->store, err) < 0) {
 		store_rollback(m->store);
 		return -1;

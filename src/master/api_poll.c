@@ -140,6 +140,37 @@ check_enlisted(struct master *m, const char *name, struct store_target *t,
 	return 0;
 }
 
+/* A target with a certificate of the external CA (client_ca, mapped to
+ * the role target) enlists by polling: its row is made on its first poll
+ * and follows its certificate's serial (security). */
+static int
+external_enlist(struct master *m, const struct http_caller *c,
+    const struct api_poll_body *p, struct cerr *err)
+{
+	struct store_target t;
+	int rc = store_target_get(m->store, c->id.name, &t, err);
+
+	if (rc == 0 && !t.defected) {
+		if (strcmp(t.cert_serial, c->id.serial_hex) == 0)
+			return 0;
+		return store_target_set_serial(m->store, c->id.name,
+		    c->id.serial_hex, err);
+	}
+	if (rc < 0 && err->code != CERR_NOT_FOUND)
+		return -1;
+	memset(&t, 0, sizeof(t));
+	snprintf(t.name, sizeof(t.name), "%s", c->id.name);
+	snprintf(t.version, sizeof(t.version), "%s", p->version);
+	snprintf(t.cert_serial, sizeof(t.cert_serial), "%s", c->id.serial_hex);
+	t.enlisted_at = master_now();
+	t.poll_interval_s = (int32_t)p->poll_interval_s;
+	if (store_target_add(m->store, &t, err) < 0)
+		return -1;
+	log_info("enlisted", "target=%s serial=%s by=client_ca_map", t.name,
+	    t.cert_serial);
+	return 0;
+}
+
 void
 api_poll(struct http_req *r)
 {
@@ -160,7 +191,8 @@ api_poll(struct http_req *r)
 		goto fail;
 	}
 	if (version_check_peer(version_string(), p.version, &err) < 0 ||
-	    check_enlisted(r->m, name, &t, &err) < 0 ||
+	    (r->caller.external && external_enlist(r->m, &r->caller, &p,
+	    &err) < 0) || check_enlisted(r->m, name, &t, &err) < 0 ||
 	    poll_record(r->m, name, &p, &err) < 0 ||
 	    longpoll_collect(r->m, name, p.after, &reply, &count, &err) < 0)
 		goto fail;
@@ -339,8 +371,10 @@ void
 api_defect(struct http_req *r)
 {
 	const char *name = r->caller.id.name;
+	char serials[16][PKI_SERIAL_HEX_MAX];
 	struct store_target t;
 	struct cerr err;
+	int n = 0;
 
 	if (store_target_get(r->m->store, name, &t, &err) < 0)
 		goto fail;
@@ -351,11 +385,14 @@ api_defect(struct http_req *r)
 	    &err) < 0 ||
 	    store_revoke(r->m->store, r->caller.id.serial_hex, name,
 	    master_now(), &err) < 0 ||
+	    api_certs_revoke_target(r->m, name, serials, 16, &n, &err) < 0 ||
 	    store_commit(r->m->store, &err) < 0) {
 		store_rollback(r->m->store);
 		goto fail;
 	}
 	strmap_put(&r->m->revoked, r->caller.id.serial_hex, NULL, NULL, &err);
+	for (int i = 0; i < n; i++)
+		strmap_put(&r->m->revoked, serials[i], NULL, NULL, &err);
 	log_info("defected", "target=%s serial=%s", name,
 	    r->caller.id.serial_hex);
 	http_reply_ok(r);

@@ -30,10 +30,14 @@
 #include "common/paths.h"
 #include "common/tls.h"
 #include "common/version.h"
+#include "master/api.h"
+#include "master/caller.h"
 #include "master/master.h"
 
 #define HTTP_MAX_HEADERS_BYTES 16384
+#define HTTP_MAX_HEADER_LINES 100 /* the request line and 99 headers */
 
+/* Every connection: TLS, with the guard in front of evhttp (guard.h). */
 static struct bufferevent *
 tls_bev_cb(struct event_base *base, void *arg)
 {
@@ -52,50 +56,7 @@ tls_bev_cb(struct event_base *base, void *arg)
 	/* Targets and curl may close without close_notify; that is no
 	 * reason to report an error on a finished exchange. */
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	return bev;
-}
-
-static enum http_role
-role_from_name(const char *role)
-{
-	if (strcmp(role, "admin") == 0)
-		return HTTP_ADMIN;
-	if (strcmp(role, "operator") == 0)
-		return HTTP_OPERATOR;
-	if (strcmp(role, "viewer") == 0)
-		return HTTP_VIEWER;
-	if (strcmp(role, "target") == 0)
-		return HTTP_TARGET;
-	return 0;
-}
-
-static void
-identify_caller(struct master *m, struct evhttp_request *req,
-    struct http_caller *c)
-{
-	struct evhttp_connection *conn = evhttp_request_get_connection(req);
-	struct bufferevent *bev = evhttp_connection_get_bufferevent(conn);
-	SSL *ssl = bufferevent_openssl_get_ssl(bev);
-
-	memset(c, 0, sizeof(*c));
-	if (ssl == NULL) {
-		cerr_set(&c->why, CERR_UNAUTHENTICATED, "not a TLS connection");
-		return;
-	}
-	if (tls_peer_identity(ssl, &c->id, &c->why) < 0)
-		return;
-	if (strmap_has(&m->revoked, c->id.serial_hex)) {
-		cerr_set(&c->why, CERR_UNAUTHENTICATED,
-		    "certificate of %s has been revoked", c->id.name);
-		return;
-	}
-	c->role = role_from_name(c->id.role);
-	if (c->role == 0) {
-		cerr_set(&c->why, CERR_UNAUTHENTICATED,
-		    "certificate role '%s' may not call the API", c->id.role);
-		return;
-	}
-	c->authenticated = 1;
+	return guard_wrap(base, bev, &m->guard);
 }
 
 static void
@@ -182,6 +143,7 @@ http_send_json(struct evhttp_request *req, int status, json_t *body)
 	char *text = body ? json_dump_compact(body) : NULL;
 
 	add_common_headers(req);
+	guard_replied(req);
 	if (out != NULL && text != NULL) {
 		evbuffer_add(out, text, strlen(text));
 		evbuffer_add(out, "\n", 1);
@@ -202,6 +164,9 @@ http_reply_json(struct http_req *r, int status, json_t *body)
 	}
 	http_send_json(r->req, status, body);
 	r->req = NULL;
+	r->status = status;
+	if (r->code == NULL)
+		r->code = "ok";
 }
 
 void
@@ -212,6 +177,8 @@ http_reply_error(struct http_req *r, const struct cerr *err)
 	json_t *body = json_pack("{s:{s:s,s:s}}", "error", "code",
 	    cerr_code_name(err->code), "message", err->msg);
 
+	if (r->req != NULL)
+		r->code = cerr_code_name(err->code);
 	http_reply_json(r, cerr_http_status(err->code), body);
 }
 
@@ -311,39 +278,98 @@ check_access(const struct http_route *rt, const struct http_caller *c,
 	return 0;
 }
 
+/* The client's address, the rate limit's key for an anonymous call. */
+static void
+peer_key(struct evhttp_request *req, char *out, size_t size)
+{
+	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+	char *addr = NULL;
+	ev_uint16_t port = 0;
+
+	if (conn != NULL)
+		evhttp_connection_get_peer(conn, &addr, &port);
+	snprintf(out, size, "addr:%s", addr ? addr : "?");
+}
+
+/* Before anything else: the guard's stand-in for a refused request, and
+ * the caller's request budget. Fills err when the request is refused. */
+static int
+admit(struct http_req *r, struct cerr *err)
+{
+	char key[96];
+	int64_t retry_s = 0;
+
+	if (guard_refusal(r->req, err))
+		return -1;
+	caller_identify(r->m, guard_ssl(r->req), &r->caller);
+	if (r->caller.authenticated)
+		snprintf(key, sizeof(key), "cert:%s", r->caller.id.serial_hex);
+	else
+		peer_key(r->req, key, sizeof(key));
+	if (ratelimit_take(&r->m->ratelimit, key, ratelimit_now_ms(),
+	    &retry_s) < 0) {
+		char retry[24];
+
+		snprintf(retry, sizeof(retry), "%lld", (long long)retry_s);
+		evhttp_add_header(evhttp_request_get_output_headers(r->req),
+		    "Retry-After", retry);
+		return cerr_set(err, CERR_RATE_LIMITED, "too many requests "
+		    "from %s: at most %lld per second (retry in %lld s)",
+		    r->caller.authenticated ? r->caller.id.name : "this address",
+		    (long long)r->m->conf->rate_limit_per_s, (long long)retry_s);
+	}
+	if (r->caller.authenticated && r->caller.role == HTTP_TARGET)
+		api_certs_seen(r->m, &r->caller);
+	return 0;
+}
+
+/* A refusal is logged (never with a secret: only codes, names and the
+ * reason), so an operator sees who knocked. */
+static void
+refuse(struct http_req *r, const char *path, const struct cerr *err)
+{
+	log_warn("refused", "path=%.200s caller=%s code=%s msg=\"%s\"", path,
+	    r->caller.authenticated ? r->caller.id.name : "-",
+	    cerr_code_name(err->code), err->msg);
+	http_reply_error(r, err);
+}
+
 static void
 request_cb(struct evhttp_request *req, void *arg)
 {
-	struct master *m = arg;
 	struct http_req r;
-	const struct http_route *rt;
+	const struct http_route *rt = NULL;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
 	struct cerr err;
-	int path_known;
+	int path_known = 0;
 
 	memset(&r, 0, sizeof(r));
-	r.m = m;
+	r.m = arg;
 	r.req = req;
 	TAILQ_INIT(&r.query);
-	identify_caller(m, req, &r.caller);
+	path = path ? path : "";
 	r.peer_version = evhttp_find_header(
 	    evhttp_request_get_input_headers(req), "Cohort-Version");
-	rt = http_find_route(path ? path : "", evhttp_request_get_command(req),
-	    r.args, &r.nargs, &path_known);
+	if (admit(&r, &err) < 0) {
+		refuse(&r, path, &err);
+		goto out;
+	}
+	rt = http_find_route(path, evhttp_request_get_command(req), r.args,
+	    &r.nargs, &path_known);
 	if (rt == NULL) {
 		cerr_set(&err, path_known ? CERR_INVALID : CERR_NOT_FOUND,
 		    path_known ? "method not allowed on %.200s" :
-		    "no such API path: %.200s", path ? path : "");
-		http_reply_error(&r, &err);
+		    "no such API path: %.200s", path);
+		refuse(&r, path, &err);
 		goto out;
 	}
 	if (check_access(rt, &r.caller, &err) < 0 ||
 	    (query != NULL && evhttp_parse_query_str(query, &r.query) < 0 &&
 	    cerr_set(&err, CERR_INVALID, "malformed query string") < 0) ||
 	    read_body(&r, &err) < 0) {
-		http_reply_error(&r, &err);
+		refuse(&r, path, &err);
 		goto out;
 	}
 	rt->handler(&r);
@@ -351,6 +377,7 @@ request_cb(struct evhttp_request *req, void *arg)
 		cerr_set(&err, CERR_INTERNAL, "handler sent no reply");
 		http_reply_error(&r, &err);
 	}
+	api_audit_record(&r, rt, path);
 out:
 	for (int i = 0; i < r.nargs; i++)
 		free(r.args[i]);
@@ -427,8 +454,15 @@ http_apply_limits(struct master *m)
 	    m->conf->longpoll_max_s + 15 ? m->conf->request_timeout_s :
 	    m->conf->longpoll_max_s + 15);
 
+	/* The guard refuses first, as JSON; these are libevent's own
+	 * limits behind it. */
 	evhttp_set_max_headers_size(m->http, HTTP_MAX_HEADERS_BYTES);
 	evhttp_set_max_body_size(m->http, m->conf->max_body_bytes);
+	m->guard.max_head_bytes = HTTP_MAX_HEADERS_BYTES;
+	m->guard.max_head_lines = HTTP_MAX_HEADER_LINES;
+	m->guard.max_body_bytes = m->conf->max_body_bytes;
+	m->guard.header_timeout_ms = m->conf->header_timeout_s * 1000;
+	m->guard.body_timeout_ms = m->conf->request_timeout_s * 1000;
 	evhttp_set_timeout(m->http, timeout_s);
 }
 

@@ -36,6 +36,7 @@ struct http_caller {
 	enum http_role role;
 	struct pki_identity id;
 	struct cerr why;	/* why not authenticated */
+	int external;		/* certificate from client_ca, role mapped */
 };
 
 struct http_req {
@@ -47,6 +48,9 @@ struct http_req {
 	struct evkeyvalq query;
 	json_t *body;			/* NULL when the request had none */
 	const char *peer_version;	/* Cohort-Version header or NULL */
+	/* The answer, for the audit log (0 / NULL until replied). */
+	int status;
+	const char *code;		/* "ok" or the error code's name */
 };
 
 typedef void (*http_handler)(struct http_req *r);
@@ -57,6 +61,9 @@ struct http_route {
 	unsigned roles;		/* enum http_role bits */
 	http_handler handler;
 	const char *summary;	/* one line, for docs/api.md */
+	int quiet;		/* a change not audited: a target's polls and
+				 * uploads, many per minute, are not admin
+				 * actions */
 };
 
 /* The route table (routes.c), ended by a NULL pattern. */

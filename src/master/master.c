@@ -105,7 +105,17 @@ make_tls(struct master *m, struct cerr *err)
 	    state_path(m, PATH_TLS_CA, ca, sizeof(ca), err) < 0)
 		return -1;
 	m->ssl_ctx = tls_server_ctx_new(cert, key, ca, err);
-	return m->ssl_ctx ? 0 : -1;
+	if (m->ssl_ctx == NULL)
+		return -1;
+	/* An external CA for client certificates (security). */
+	if (m->conf->client_ca[0] != '\0') {
+		if (state_path(m, m->conf->client_ca, ca, sizeof(ca), err) < 0 ||
+		    tls_server_ctx_trust(m->ssl_ctx, ca, err) < 0)
+			return -1;
+		log_info("client_ca", "path=%s maps=%d", ca,
+		    m->conf->map_count);
+	}
+	return 0;
 }
 
 static void
@@ -116,8 +126,10 @@ housekeeping_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (retention_run(m, &err) < 0 ||
 	    store_instr_trim(m->store, m->conf->downloadlist_keep_applied,
-	    &err) < 0)
+	    &err) < 0 ||
+	    store_audit_trim(m->store, m->conf->audit_max_rows, &err) < 0)
 		log_warn("housekeeping", "msg=\"%s\"", err.msg);
+	ratelimit_prune(&m->ratelimit, ratelimit_now_ms());
 }
 
 static void
@@ -185,6 +197,13 @@ add_events(struct master *m, struct cerr *err)
 	return 0;
 }
 
+static int
+free_value_cb(void *arg, const char *key, void *value)
+{
+	free(value);
+	return 0;
+}
+
 static void
 master_cleanup(struct master *m)
 {
@@ -205,6 +224,9 @@ master_cleanup(struct master *m)
 	free(m->ca_pem);
 	strmap_cleanup(&m->revoked);
 	strmap_cleanup(&m->waiters);
+	ratelimit_cleanup(&m->ratelimit);
+	strmap_foreach(&m->rotations, free_value_cb, NULL);
+	strmap_cleanup(&m->rotations);
 	if (m->base)
 		event_base_free(m->base);
 	free(m->live);
@@ -219,6 +241,9 @@ master_run(const struct conf *conf, struct cerr *err)
 	memset(&m, 0, sizeof(m));
 	strmap_init(&m.revoked);
 	strmap_init(&m.waiters);
+	strmap_init(&m.rotations);
+	ratelimit_init(&m.ratelimit, conf->rate_limit_per_s,
+	    conf->rate_limit_burst);
 	/* A copy the master owns, so SIGHUP can change its live keys. */
 	m.live = malloc(sizeof(*m.live));
 	if (m.live == NULL) {

@@ -17,6 +17,8 @@
 #include "common/log.h"
 #include "common/pki.h"
 #include "common/strmap.h"
+#include "master/guard.h"
+#include "master/ratelimit.h"
 
 struct event_base;
 struct event;
@@ -44,6 +46,10 @@ struct master {
 	struct conf *live;		/* owned; conf points here */
 	struct event *sig_hup;		/* reloads the configuration */
 	struct log_limit store_log;	/* store failures, once per interval */
+	/* security */
+	struct guard_limits guard;	/* checks before evhttp parses */
+	struct ratelimit ratelimit;	/* per certificate serial / address */
+	struct strmap rotations;	/* target -> struct rotation (api_certs) */
 };
 
 int master_run(const struct conf *conf, struct cerr *err);

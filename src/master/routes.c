@@ -5,9 +5,15 @@
  */
 #include "master/api.h"
 
-#define R(m, p, roles, h, doc) {EVHTTP_REQ_##m, p, roles, h, doc}
+#define R(m, p, roles_, h, doc) \
+	{.method = EVHTTP_REQ_##m, .pattern = p, .roles = roles_, \
+	    .handler = h, .summary = doc}
 #define ANYONE_CERT (HTTP_READERS | HTTP_TARGET)
 #define RUNNERS (HTTP_ADMIN | HTTP_OPERATOR)
+/* A change that is not audited (see api_audit.c). */
+#define RQ(m, p, roles_, h, doc) \
+	{.method = EVHTTP_REQ_##m, .pattern = p, .roles = roles_, \
+	    .handler = h, .summary = doc, .quiet = 1}
 
 const struct http_route http_routes[] = {
 	R(GET, "/v1/whoami", ANYONE_CERT, api_whoami,
@@ -41,9 +47,9 @@ const struct http_route http_routes[] = {
 	    "preview a job's next runs per schedule, marking DST"),
 	R(GET, "/v1/downloadlist", HTTP_READERS, api_downloadlist,
 	    "instructions posted to targets"),
-	R(POST, "/v1/poll", HTTP_TARGET, api_poll,
+	RQ(POST, "/v1/poll", HTTP_TARGET, api_poll,
 	    "target: acknowledge instructions and wait for new ones"),
-	R(POST, "/v1/outbox", HTTP_TARGET, api_outbox,
+	RQ(POST, "/v1/outbox", HTTP_TARGET, api_outbox,
 	    "target: upload run outcomes and events"),
 	R(POST, "/v1/defect", HTTP_TARGET, api_defect,
 	    "target: leave this master"),
@@ -66,5 +72,16 @@ const struct http_route http_routes[] = {
 	R(POST, "/v1/targets/{name}/settings", HTTP_ADMIN,
 	    api_target_settings,
 	    "set a target's location and poll interval"),
-	{0, NULL, 0, NULL, NULL},
+	/* security */
+	R(GET, "/v1/certs", HTTP_READERS, api_certs_list,
+	    "certificates the master issued, with their expiry and revocation"),
+	R(POST, "/v1/certs", HTTP_ADMIN, api_cert_issue,
+	    "issue a person's certificate (admin, operator, viewer) from a CSR"),
+	R(POST, "/v1/certs/revoke", HTTP_ADMIN, api_cert_revoke,
+	    "revoke a certificate by serial, or every one issued to a name"),
+	R(POST, "/v1/renew", HTTP_TARGET, api_cert_renew,
+	    "target: a new certificate for a new key, before the old expires"),
+	R(GET, "/v1/audit", HTTP_ADMIN | HTTP_VIEWER, api_audit_list,
+	    "the audit log of changes made through the API"),
+	{.pattern = NULL},
 };

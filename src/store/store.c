@@ -545,3 +545,99 @@ store_group_members(struct store *s, const char *group, store_name_cb cb,
 		return -1;
 	return s->ops->group_members(s->be, group, cb, arg, err);
 }
+
+/* ---- issued certificates, audit log (security) ------------------------ */
+
+/* A serial: 1..79 hex digits (pki.h's form). */
+static int
+check_serial(const char *what, const char *serial_hex, struct cerr *err)
+{
+	size_t len = serial_hex != NULL ? strlen(serial_hex) : 0;
+
+	if (len == 0 || len >= sizeof(((struct store_cert *)0)->serial_hex))
+		return cerr_set(err, CERR_INVALID,
+		    "%s: serial must be 1..%zu hex digits", what,
+		    sizeof(((struct store_cert *)0)->serial_hex) - 1);
+	for (size_t i = 0; i < len; i++)
+		if (!isxdigit((unsigned char)serial_hex[i]))
+			return cerr_set(err, CERR_INVALID,
+			    "%s: serial is not hexadecimal", what);
+	return 0;
+}
+
+int
+store_cert_add(struct store *s, const struct store_cert *c, struct cerr *err)
+{
+	if (check_serial("record certificate", c->serial_hex, err) < 0 ||
+	    check_name("record certificate", c->name, err) < 0 ||
+	    check_name("record certificate: role", c->role, err) < 0 ||
+	    check_text("record certificate: role", c->role, sizeof(c->role),
+		err) < 0)
+		return -1;
+	return s->ops->cert_add(s->be, c, err);
+}
+
+int
+store_cert_get(struct store *s, const char *serial_hex, struct store_cert *out,
+    struct cerr *err)
+{
+	if (check_serial("get certificate", serial_hex, err) < 0)
+		return -1;
+	return s->ops->cert_get(s->be, serial_hex, out, err);
+}
+
+int
+store_cert_list(struct store *s, const char *name, store_cert_cb cb, void *arg,
+    struct cerr *err)
+{
+	if (name != NULL && check_name("list certificates", name, err) < 0)
+		return -1;
+	return s->ops->cert_list(s->be, name, cb, arg, err);
+}
+
+int
+store_target_set_serial(struct store *s, const char *name,
+    const char *serial_hex, struct cerr *err)
+{
+	if (check_name("set serial", name, err) < 0 ||
+	    check_serial("set serial", serial_hex, err) < 0)
+		return -1;
+	return s->ops->target_set_serial(s->be, name, serial_hex, err);
+}
+
+int
+store_audit_add(struct store *s, const struct store_audit *a, struct cerr *err)
+{
+	if (check_text("audit: who", a->who, sizeof(a->who), err) < 0 ||
+	    check_text("audit: role", a->role, sizeof(a->role), err) < 0 ||
+	    check_text("audit: serial", a->serial_hex, sizeof(a->serial_hex),
+		err) < 0 ||
+	    check_text("audit: method", a->method, sizeof(a->method), err) < 0 ||
+	    check_text("audit: path", a->path, sizeof(a->path), err) < 0 ||
+	    check_text("audit: object", a->object, sizeof(a->object), err) < 0 ||
+	    check_text("audit: code", a->code, sizeof(a->code), err) < 0)
+		return -1;
+	if (a->method[0] == '\0' || a->path[0] == '\0' || a->code[0] == '\0')
+		return cerr_set(err, CERR_INVALID,
+		    "audit: method, path and code are required");
+	return s->ops->audit_add(s->be, a, err);
+}
+
+int
+store_audit_list(struct store *s, const struct store_audit_filter *f,
+    store_audit_cb cb, void *arg, struct cerr *err)
+{
+	if (f->limit < 0 || f->since_ms < 0)
+		return cerr_set(err, CERR_INVALID,
+		    "list audit: negative limit or time");
+	return s->ops->audit_list(s->be, f, cb, arg, err);
+}
+
+int
+store_audit_trim(struct store *s, int64_t max_rows, struct cerr *err)
+{
+	if (max_rows < 1)
+		return cerr_set(err, CERR_INVALID,
+		    "trim audit: keep at least one row");
+	return s->ops->audit_trim(s->be, max_rows, err);
+}

@@ -263,4 +263,60 @@ int store_group_list(struct store *s, store_name_cb cb, void *arg,
 int store_group_members(struct store *s, const char *group, store_name_cb cb,
     void *arg, struct cerr *err);
 
+/* ---- issued certificates (security) ----------------------------------- */
+
+struct store_cert {
+	char serial_hex[80];
+	char name[STORE_NAME_MAX + 1];
+	char role[16];			/* admin, operator, viewer, target */
+	int64_t issued_at;
+	int64_t not_after;		/* 0: unknown (recorded before v2) */
+	/* Filled by store_cert_get/list only, from the revocations: */
+	int64_t revoked_at;		/* 0: not revoked */
+};
+
+/* Records a certificate the master issued. CERR_CONFLICT when that serial
+ * is recorded already. */
+int store_cert_add(struct store *s, const struct store_cert *c,
+    struct cerr *err);
+/* CERR_NOT_FOUND when no issued certificate has that serial. */
+int store_cert_get(struct store *s, const char *serial_hex,
+    struct store_cert *out, struct cerr *err);
+typedef int (*store_cert_cb)(void *arg, const struct store_cert *c);
+/* In issue order (issued_at, then serial); name NULL: every name. */
+int store_cert_list(struct store *s, const char *name, store_cert_cb cb,
+    void *arg, struct cerr *err);
+/* Records the serial of a target's new certificate (rotation).
+ * CERR_NOT_FOUND when the target is absent. */
+int store_target_set_serial(struct store *s, const char *name,
+    const char *serial_hex, struct cerr *err);
+
+/* ---- audit log (security) -------------------------------------------- */
+
+struct store_audit {
+	int64_t id;			/* assigned; 0 when writing */
+	int64_t at_ms;			/* UTC */
+	char who[STORE_NAME_MAX + 1];	/* certificate name ("" anonymous) */
+	char role[16];			/* its role, or "anonymous" */
+	char serial_hex[80];		/* its serial, or "" */
+	char method[8];			/* GET, POST, PUT, DELETE */
+	char path[STORE_TEXT_MAX];
+	char object[STORE_TEXT_MAX];	/* what the call named, or "" */
+	int status;			/* the HTTP status of the answer */
+	char code[32];			/* "ok" or the error code's wire name */
+};
+
+int store_audit_add(struct store *s, const struct store_audit *a,
+    struct cerr *err);
+struct store_audit_filter {
+	int64_t since_ms;		/* 0: unbounded */
+	int64_t limit;			/* 0: no limit */
+};
+typedef int (*store_audit_cb)(void *arg, const struct store_audit *a);
+/* Newest first. */
+int store_audit_list(struct store *s, const struct store_audit_filter *f,
+    store_audit_cb cb, void *arg, struct cerr *err);
+/* Keeps the newest max_rows entries. */
+int store_audit_trim(struct store *s, int64_t max_rows, struct cerr *err);
+
 #endif

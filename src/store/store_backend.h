@@ -94,6 +94,19 @@ struct store_ops {
 	    int64_t *deleted_out, struct cerr *err);
 	int (*history_trim_job)(
 	    void *be, const char *job, int64_t keep, struct cerr *err);
+	/* security: issued certificates and the audit log */
+	int (*cert_add)(void *be, const struct store_cert *c, struct cerr *err);
+	int (*cert_get)(void *be, const char *serial_hex, struct store_cert *out,
+	    struct cerr *err);
+	int (*cert_list)(void *be, const char *name, store_cert_cb cb,
+	    void *arg, struct cerr *err);
+	int (*target_set_serial)(void *be, const char *name,
+	    const char *serial_hex, struct cerr *err);
+	int (*audit_add)(void *be, const struct store_audit *a,
+	    struct cerr *err);
+	int (*audit_list)(void *be, const struct store_audit_filter *f,
+	    store_audit_cb cb, void *arg, struct cerr *err);
+	int (*audit_trim)(void *be, int64_t max_rows, struct cerr *err);
 };
 
 /* What store.c holds: the table and the backend's own state. */

@@ -712,6 +712,13 @@ static const struct store_ops pg_ops = {
     .group_members = store_pg_group_members,
     .history_purge = store_pg_history_purge,
     .history_trim_job = store_pg_history_trim_job,
+    .cert_add = store_pg_cert_add,
+    .cert_get = store_pg_cert_get,
+    .cert_list = store_pg_cert_list,
+    .target_set_serial = store_pg_cert_target_serial,
+    .audit_add = store_pg_audit_add,
+    .audit_list = store_pg_audit_list,
+    .audit_trim = store_pg_audit_trim,
 };
 
 /* A URL libpq cannot parse is refused without libpq's message, which may

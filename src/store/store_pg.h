@@ -31,7 +31,7 @@
 
 /* The schema this code reads and writes (store_pg_schema.c); kept in the
  * table cohort_schema. */
-#define STORE_PG_SCHEMA_VERSION 2
+#define STORE_PG_SCHEMA_VERSION 3
 
 #define STORE_PG_STMT_MAX 96
 #define STORE_PG_PARAMS_MAX 16
@@ -203,5 +203,20 @@ int store_pg_history_purge(void *be, const char *job, int64_t before_ms,
     int64_t *deleted_out, struct cerr *err);
 int store_pg_history_trim_job(
     void *be, const char *job, int64_t keep, struct cerr *err);
+
+/* security: issued certificates (store_pg_cert.c) and the audit log
+ * (store_pg_audit.c). */
+int store_pg_cert_add(void *be, const struct store_cert *c, struct cerr *err);
+int store_pg_cert_get(void *be, const char *serial_hex,
+    struct store_cert *out, struct cerr *err);
+int store_pg_cert_list(void *be, const char *name, store_cert_cb cb,
+    void *arg, struct cerr *err);
+int store_pg_cert_target_serial(void *be, const char *name,
+    const char *serial_hex, struct cerr *err);
+int store_pg_audit_add(void *be, const struct store_audit *a,
+    struct cerr *err);
+int store_pg_audit_list(void *be, const struct store_audit_filter *f,
+    store_audit_cb cb, void *arg, struct cerr *err);
+int store_pg_audit_trim(void *be, int64_t max_rows, struct cerr *err);
 
 #endif

@@ -115,6 +115,31 @@ static const char *const migrations[] = {
     "CREATE INDEX runs_by_target ON runs(target, started_at_ms, run_id);",
     /* 2: the target's outbox overflow count, from its polls. */
     "ALTER TABLE targets ADD COLUMN outbox_dropped BIGINT NOT NULL DEFAULT 0;",
+    /* 3 (security): the certificates the master issued, with the serials
+     * of enlisted targets recorded from before (expiry unknown: 0), and
+     * the audit log of admin API calls. */
+    "CREATE TABLE certs ("
+    "  serial " TXT " PRIMARY KEY,"
+    "  name " TXT ","
+    "  role " TXT ","
+    "  issued_at BIGINT NOT NULL,"
+    "  not_after BIGINT NOT NULL);"
+    "CREATE INDEX certs_by_name ON certs(name, issued_at);"
+    "INSERT INTO certs (serial, name, role, issued_at, not_after)"
+    "  SELECT cert_serial, name, 'target', enlisted_at, 0 FROM targets"
+    "  WHERE cert_serial <> '';"
+    "CREATE TABLE audit ("
+    "  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    "  at_ms BIGINT NOT NULL,"
+    "  who " TXT ","
+    "  role " TXT ","
+    "  serial " TXT ","
+    "  method " TXT ","
+    "  path " TXT ","
+    "  object " TXT ","
+    "  status INTEGER NOT NULL,"
+    "  code " TXT ");"
+    "CREATE INDEX audit_by_time ON audit(at_ms);",
 };
 
 _Static_assert(

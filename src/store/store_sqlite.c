@@ -374,6 +374,13 @@ static const struct store_ops sqlite_ops = {
     .group_members = store_sqlite_group_members,
     .history_purge = store_sqlite_history_purge,
     .history_trim_job = store_sqlite_history_trim_job,
+    .cert_add = store_sqlite_cert_add,
+    .cert_get = store_sqlite_cert_get,
+    .cert_list = store_sqlite_cert_list,
+    .target_set_serial = store_sqlite_cert_target_serial,
+    .audit_add = store_sqlite_audit_add,
+    .audit_list = store_sqlite_audit_list,
+    .audit_trim = store_sqlite_audit_trim,
 };
 
 int

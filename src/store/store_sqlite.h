@@ -24,7 +24,7 @@
 
 /* The schema this code reads and writes (store_sqlite_schema.c); kept in
  * PRAGMA user_version. */
-#define STORE_SQLITE_SCHEMA_VERSION 2
+#define STORE_SQLITE_SCHEMA_VERSION 3
 /* PRAGMA application_id of a cohort store: "Coh1". */
 #define STORE_SQLITE_APP_ID 0x436f6831
 
@@ -166,5 +166,21 @@ int store_sqlite_history_purge(void *be, const char *job, int64_t before_ms,
     int64_t *deleted_out, struct cerr *err);
 int store_sqlite_history_trim_job(
     void *be, const char *job, int64_t keep, struct cerr *err);
+
+/* security: issued certificates (store_sqlite_cert.c) and the audit log
+ * (store_sqlite_audit.c). */
+int store_sqlite_cert_add(void *be, const struct store_cert *c,
+    struct cerr *err);
+int store_sqlite_cert_get(void *be, const char *serial_hex,
+    struct store_cert *out, struct cerr *err);
+int store_sqlite_cert_list(void *be, const char *name, store_cert_cb cb,
+    void *arg, struct cerr *err);
+int store_sqlite_cert_target_serial(void *be, const char *name,
+    const char *serial_hex, struct cerr *err);
+int store_sqlite_audit_add(void *be, const struct store_audit *a,
+    struct cerr *err);
+int store_sqlite_audit_list(void *be, const struct store_audit_filter *f,
+    store_audit_cb cb, void *arg, struct cerr *err);
+int store_sqlite_audit_trim(void *be, int64_t max_rows, struct cerr *err);
 
 #endif

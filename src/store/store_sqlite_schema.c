@@ -113,6 +113,33 @@ static const char *const migrations[] = {
     "CREATE INDEX runs_by_target ON runs(target, started_at_ms);",
     /* 2: the target's outbox overflow count, from its polls. */
     "ALTER TABLE targets ADD COLUMN outbox_dropped INTEGER NOT NULL DEFAULT 0;",
+    /* 3 (security): the certificates the master issued, with the serials
+     * of enlisted targets recorded from before (expiry unknown: 0), and
+     * the audit log of admin API calls. */
+    "CREATE TABLE certs ("
+    "  serial TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  role TEXT NOT NULL,"
+    "  issued_at INTEGER NOT NULL,"
+    "  not_after INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX certs_by_name ON certs(name, issued_at);"
+    "INSERT INTO certs (serial, name, role, issued_at, not_after)"
+    "  SELECT cert_serial, name, 'target', enlisted_at, 0 FROM targets"
+    "  WHERE cert_serial <> '';"
+    "CREATE TABLE audit ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  at_ms INTEGER NOT NULL,"
+    "  who TEXT NOT NULL,"
+    "  role TEXT NOT NULL,"
+    "  serial TEXT NOT NULL,"
+    "  method TEXT NOT NULL,"
+    "  path TEXT NOT NULL,"
+    "  object TEXT NOT NULL,"
+    "  status INTEGER NOT NULL,"
+    "  code TEXT NOT NULL"
+    ");"
+    "CREATE INDEX audit_by_time ON audit(at_ms);",
 };
 
 _Static_assert(

@@ -95,16 +95,28 @@ check_identity(const struct target *t, const char *cert_path,
 }
 
 static int
+make_client(struct target *t, struct cerr *err)
+{
+	char cert[CONF_STR_MAX + 32], key[CONF_STR_MAX + 32];
+	char ca[CONF_STR_MAX + 32];
+	struct hclient_tls tls = {cert, key, ca, t->conf->tls == TLS_VERIFY};
+
+	if (conf_state_path(t->conf, PATH_TLS_CERT, cert, sizeof(cert), err) < 0 ||
+	    conf_state_path(t->conf, PATH_TLS_KEY, key, sizeof(key), err) < 0 ||
+	    conf_state_path(t->conf, PATH_TLS_CA, ca, sizeof(ca), err) < 0)
+		return -1;
+	t->http = hclient_new(t->base, &tls, err);
+	return t->http ? 0 : -1;
+}
+
+static int
 open_parts(struct target *t, struct cerr *err)
 {
 	char db[CONF_STR_MAX + 32], cert[CONF_STR_MAX + 32];
-	char key[CONF_STR_MAX + 32], ca[CONF_STR_MAX + 32];
-	struct hclient_tls tls = {cert, key, ca, t->conf->tls == TLS_VERIFY};
 
 	if (conf_state_path(t->conf, PATH_TARGET_STORE, db, sizeof(db), err) < 0 ||
 	    conf_state_path(t->conf, PATH_TLS_CERT, cert, sizeof(cert), err) < 0 ||
-	    conf_state_path(t->conf, PATH_TLS_KEY, key, sizeof(key), err) < 0 ||
-	    conf_state_path(t->conf, PATH_TLS_CA, ca, sizeof(ca), err) < 0 ||
+	    renew_recover(t->conf, err) < 0 ||
 	    check_identity(t, cert, err) < 0 ||
 	    tstore_open(db, &t->store, err) < 0 ||
 	    tstore_meta_get_int(t->store, "poll_interval_s",
@@ -113,8 +125,24 @@ open_parts(struct target *t, struct cerr *err)
 	t->runner = runner_new(t->base, err);
 	if (t->runner == NULL)
 		return -1;
-	t->http = hclient_new(t->base, &tls, err);
-	return t->http ? 0 : -1;
+	return make_client(t, err);
+}
+
+int
+target_reconnect(struct target *t, struct cerr *err)
+{
+	poll_stop(t);
+	upload_stop(t);
+	if (t->renew_call != NULL)
+		hclient_cancel(t->http, t->renew_call);
+	t->renew_call = NULL;
+	hclient_free(t->http);
+	t->http = NULL;
+	if (make_client(t, err) < 0 || poll_start(t, err) < 0)
+		return -1;
+	upload_kick(t);
+	log_info("reconnected", "msg=\"new client certificate in use\"");
+	return 0;
 }
 
 #define HOUSEKEEPING_S 3600
@@ -208,6 +236,7 @@ target_cleanup(struct target *t)
 	poll_stop(t);
 	upload_stop(t);
 	scheduler_stop(t);
+	renew_stop(t);
 	runs_shutdown(t);
 	runner_free(t->runner);
 	hclient_free(t->http);
@@ -258,7 +287,7 @@ target_run(const struct conf *conf, struct cerr *err)
 	if (split_masters(&t, err) < 0 || open_parts(&t, err) < 0 ||
 	    add_events(&t, err) < 0 || runs_recover(&t, err) < 0 ||
 	    scheduler_start(&t, err) < 0 || lsock_start(&t, err) < 0 ||
-	    poll_start(&t, err) < 0)
+	    poll_start(&t, err) < 0 || renew_start(&t, err) < 0)
 		goto out;
 	upload_kick(&t);
 	log_info("started", "role=target name=%s version=%s master=%s",

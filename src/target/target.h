@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include <jansson.h>
+#include <openssl/types.h> /* EVP_PKEY; evp.h would bring sched.h's SCHED_IDLE */
 
 #include "common/cerr.h"
 #include "common/conf.h"
@@ -91,6 +92,11 @@ struct target {
 	int64_t started_at;		/* Unix seconds */
 	struct scheduler *sched;
 	struct lsock *lsock;
+	/* certificate renewal (renew.c) */
+	struct event *renew_timer;
+	struct event *renew_swap;	/* zero timer: swap files, reconnect */
+	struct hcall *renew_call;
+	EVP_PKEY *renew_key;		/* the new key while its request runs */
 };
 
 int target_run(const struct conf *conf, struct cerr *err);
@@ -106,6 +112,14 @@ void target_next_master(struct target *t);
  * "store_recovered" line. */
 void target_store_failed(struct target *t, const struct cerr *err);
 void target_store_ok(struct target *t);
+/* The client certificate changed: remakes the HTTPS client and starts
+ * polling and uploading again on it. */
+int target_reconnect(struct target *t, struct cerr *err);
+
+/* renew.c: renewing the certificate before it expires */
+int renew_recover(const struct conf *c, struct cerr *err);
+int renew_start(struct target *t, struct cerr *err);
+void renew_stop(struct target *t);
 
 /* poll.c */
 int poll_start(struct target *t, struct cerr *err);

@@ -55,6 +55,14 @@ static const struct {
 	 "proxy backup: expected user[:group]"},
 	{"role = master\nstate_dir=/x\nproxy b = u\nproxy b = v\n", 0,
 	 ":4: proxy b: defined twice"},
+	{"role = master\nstate_dir=/x\nmap alice = operator\n", 1, NULL},
+	{"role = master\nstate_dir=/x\nmap alice = root\n", 0,
+	 ":3: map alice: 'root' is not admin, operator, viewer or target"},
+	{"role = master\nstate_dir=/x\nmap a = viewer\nmap a = admin\n", 0,
+	 ":4: map a: defined twice"},
+	{"role = master\nstate_dir=/x\nmap = admin\n", 0, "map: unknown key"},
+	{"role = master\nstate_dir=/x\nheader_timeout_s = 0\n", 0,
+	 "header_timeout_s: 0 is out of range"},
 	/* every bad line is reported, not only the first */
 	{"role = master\nstate_dir=/x\nx1 = 1\nx2 = 2\n", 0, ":4: x2: unknown"},
 };

@@ -92,6 +92,12 @@ static const struct {
 	{EVHTTP_REQ_POST, "/v1/targets/{name}/settings", HTTP_ADMIN},
 	{EVHTTP_REQ_POST, "/v1/history/purge", HTTP_ADMIN},
 	{EVHTTP_REQ_GET, "/v1/jobs/{name}/next", HTTP_READERS},
+	/* security */
+	{EVHTTP_REQ_GET, "/v1/certs", HTTP_READERS},
+	{EVHTTP_REQ_POST, "/v1/certs", HTTP_ADMIN},
+	{EVHTTP_REQ_POST, "/v1/certs/revoke", HTTP_ADMIN},
+	{EVHTTP_REQ_POST, "/v1/renew", HTTP_TARGET},
+	{EVHTTP_REQ_GET, "/v1/audit", HTTP_ADMIN | HTTP_VIEWER},
 };
 
 static void
@@ -121,6 +127,15 @@ test_route_roles(void **state)
 		if ((rt->roles & HTTP_ANON) && strcmp(rt->pattern, "/v1/ca") &&
 		    strcmp(rt->pattern, "/v1/enlist"))
 			fail_msg("%s is anonymous", rt->pattern);
+		/* every change is audited but a target's polls and uploads */
+		if (rt->quiet != (!strcmp(rt->pattern, "/v1/poll") ||
+		    !strcmp(rt->pattern, "/v1/outbox")))
+			fail_msg("%s: quiet is %d", rt->pattern, rt->quiet);
+		/* no route for a target beyond its own calls and whoami */
+		if ((rt->roles & HTTP_TARGET) && rt->method != EVHTTP_REQ_GET &&
+		    rt->roles != HTTP_TARGET)
+			fail_msg("%s: a target shares a change route",
+			    rt->pattern);
 	}
 	assert_int_equal(n, nexp);
 }

@@ -9,6 +9,20 @@ import subprocess
 import time
 
 
+# Every secret the suite hands out (enlistment tokens, secret environment
+# values) and every cohortctl output, so a test can check that no log and
+# no output but the one that issued a secret ever shows it (test_08).
+SECRETS = set()
+OUTPUTS = []
+
+
+def record_secret_env(doc):
+    for step in doc.get("steps", []):
+        for v in (step.get("env") or {}).values():
+            if isinstance(v, dict) and v.get("secret") and v.get("value"):
+                SECRETS.add(v["value"])
+
+
 def build_dir():
     here = os.path.dirname(os.path.abspath(__file__))
     root = os.path.abspath(os.path.join(here, "..", "..", ".."))
@@ -160,9 +174,12 @@ class Master:
         return self.ctl_json("history", *args)
 
     def token(self, name, *extra):
-        return self.ctl("target", "token", name, *extra).stdout.strip()
+        token = self.ctl("target", "token", name, *extra).stdout.strip()
+        SECRETS.add(token)
+        return token
 
     def apply_job(self, doc, check=True):
+        record_secret_env(doc)
         path = os.path.join(self.cluster.root, f"job-{doc['name']}.json")
         with open(path, "w") as f:
             json.dump(doc, f)
@@ -246,6 +263,7 @@ class Cluster:
         e.update(env or {})
         r = subprocess.run([self.bin(name), *args], capture_output=True,
                            text=True, timeout=timeout, env=e, input=input)
+        OUTPUTS.append((args, r.stdout, r.stderr))
         if check and r.returncode != 0:
             raise AssertionError(
                 f"{name} {' '.join(args)} exited {r.returncode}\n"

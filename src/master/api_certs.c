@@ -1,0 +1,405 @@
+/*
+ * api_certs: the certificates the master's CA issues, other than at
+ * enlistment. People get theirs from "cohortctl cert issue" (admin: the
+ * key is made on the admin's machine and only its request travels);
+ * certificates are listed and revoked by serial or by name; a target
+ * renews its own before it expires, over its current identity.
+ *
+ * Renewal and the old certificate: the new serial is recorded on the
+ * target row at once, and the old certificate is revoked when the target
+ * first calls with the new one (api_certs_seen()). Until then both are valid,
+ * so a target that dies before it has written the new files keeps
+ * working with the old ones and simply renews again (which revokes the
+ * certificate it never used). The pairs in progress live in memory: a
+ * master restarted in between leaves the old certificate valid until it
+ * expires.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/jobdoc.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "common/timefmt.h"
+#include "master/api.h"
+#include "master/master.h"
+#include "store/store.h"
+
+#define CSR_MAX_BYTES 16384
+
+/* A renewal in progress: the certificate the target renewed from, and
+ * the one it was given. */
+struct rotation {
+	char old_serial[PKI_SERIAL_HEX_MAX];
+	char new_serial[PKI_SERIAL_HEX_MAX];
+};
+
+static json_t *
+cert_json(const struct store_cert *c)
+{
+	char issued[TIMEFMT_MAX], until[TIMEFMT_MAX], revoked[TIMEFMT_MAX];
+
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:s}", "name", c->name,
+	    "role", c->role, "serial", c->serial_hex, "issued_at",
+	    timefmt_utc(c->issued_at, issued), "not_after",
+	    c->not_after > 0 ? timefmt_utc(c->not_after, until) : "", "revoked",
+	    c->revoked_at > 0, "revoked_at",
+	    c->revoked_at > 0 ? timefmt_utc(c->revoked_at, revoked) : "");
+}
+
+static int
+list_cb(void *arg, const struct store_cert *c)
+{
+	json_array_append_new(arg, cert_json(c));
+	return 0;
+}
+
+void
+api_certs_list(struct http_req *r)
+{
+	json_t *list = json_array();
+	struct cerr err;
+
+	if (store_cert_list(r->m->store, NULL, list_cb, list, &err) < 0) {
+		json_decref(list);
+		http_reply_error(r, &err);
+		return;
+	}
+	http_reply_json(r, 200, list);
+}
+
+/* Signs csr for name with role; fills the record to store and the PEM
+ * (caller frees *pem_out). */
+static int
+issue_and_record(struct master *m, const char *csr, const char *name,
+    const char *role, struct store_cert *rec, char **pem_out, struct cerr *err)
+{
+	struct pki_identity id;
+	X509 *cert = NULL;
+	int rc = -1;
+
+	if (pki_csr_sign(m->ca_cert, m->ca_key, csr, strlen(csr), name, role,
+		(int)m->conf->cert_days, &cert, err) < 0 ||
+	    pki_cert_identity(cert, &id, err) < 0 ||
+	    pki_cert_to_pem(cert, pem_out, err) < 0)
+		goto out;
+	memset(rec, 0, sizeof(*rec));
+	snprintf(rec->serial_hex, sizeof(rec->serial_hex), "%s", id.serial_hex);
+	snprintf(rec->name, sizeof(rec->name), "%s", name);
+	snprintf(rec->role, sizeof(rec->role), "%s", role);
+	rec->issued_at = master_now();
+	rec->not_after = id.not_after;
+	rc = 0;
+out:
+	X509_free(cert);
+	return rc;
+}
+
+static void
+reply_issued(struct http_req *r, const struct store_cert *rec, const char *pem)
+{
+	char until[TIMEFMT_MAX];
+
+	http_reply_json(r, 200,
+	    json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "name", rec->name, "role",
+		rec->role, "serial", rec->serial_hex, "not_after",
+		timefmt_utc(rec->not_after, until), "cert", pem, "ca",
+		r->m->ca_pem));
+}
+
+void
+api_cert_issue(struct http_req *r)
+{
+	static const char *const keys[] = {"name", "role", "csr", NULL};
+	const char *name = NULL, *role = NULL, *csr = NULL;
+	struct store_cert rec;
+	char *pem = NULL;
+	struct cerr err;
+
+	if (r->body == NULL) {
+		cerr_set(&err, CERR_INVALID, "request body is missing");
+		goto fail;
+	}
+	if (json_check_keys(r->body, keys, "", &err) < 0 ||
+	    json_get_string(
+		r->body, "name", "", STORE_NAME_MAX, 0, &name, &err) < 0 ||
+	    json_get_string(r->body, "role", "", 15, 0, &role, &err) < 0 ||
+	    json_get_string(r->body, "csr", "", CSR_MAX_BYTES, 1, &csr, &err) <
+		0)
+		goto fail;
+	if (name == NULL || role == NULL || csr == NULL) {
+		cerr_set(&err, CERR_INVALID, "name, role and csr are required");
+		goto fail;
+	}
+	if (strcmp(role, "admin") != 0 && strcmp(role, "operator") != 0 &&
+	    strcmp(role, "viewer") != 0) {
+		cerr_set(&err, CERR_INVALID,
+		    "role: '%.20s' is not admin, "
+		    "operator or viewer (targets get theirs by enlisting)",
+		    role);
+		goto fail;
+	}
+	if (jobdoc_check_name(name, STORE_NAME_MAX, "name", &err) < 0 ||
+	    issue_and_record(r->m, csr, name, role, &rec, &pem, &err) < 0 ||
+	    store_cert_add(r->m->store, &rec, &err) < 0)
+		goto fail;
+	log_info("cert_issued", "name=%s role=%s serial=%s by=%s", rec.name,
+	    rec.role, rec.serial_hex, r->caller.id.name);
+	reply_issued(r, &rec, pem);
+	free(pem);
+	return;
+fail:
+	free(pem);
+	http_reply_error(r, &err);
+}
+
+struct revoke_set {
+	const char *name; /* revoke by name, or NULL */
+	const char *role; /* only this role's, or NULL: all */
+	char serials[16][PKI_SERIAL_HEX_MAX];
+	int n;
+	int more; /* more than fit: revoke again */
+};
+
+static int
+collect_cb(void *arg, const struct store_cert *c)
+{
+	struct revoke_set *rs = arg;
+
+	if (c->revoked_at > 0 ||
+	    (rs->role != NULL && strcmp(c->role, rs->role) != 0))
+		return 0;
+	if (rs->n == (int)(sizeof(rs->serials) / sizeof(rs->serials[0]))) {
+		rs->more = 1;
+		return 1;
+	}
+	snprintf(rs->serials[rs->n++], PKI_SERIAL_HEX_MAX, "%s", c->serial_hex);
+	return 0;
+}
+
+/* Revokes every serial in rs in one transaction, then in memory. */
+static int
+revoke_set_apply(struct master *m, const struct revoke_set *rs,
+    const char *name, struct cerr *err)
+{
+	if (store_begin(m->store, err) < 0)
+		return -1;
+	for (int i = 0; i < rs->n; i++) {
+		if (store_revoke(m->store, rs->serials[i], name, master_now(),
+			err) < 0) {
+			store_rollback(m->store);
+			return -1;
+		}
+	}
+	if (store_commit(m->store, err) < 0) {
+		store_rollback(m->store);
+		return -1;
+	}
+	for (int i = 0; i < rs->n; i++)
+		strmap_put(&m->revoked, rs->serials[i], NULL, NULL, NULL);
+	return 0;
+}
+
+/* What a revoke request names: one serial (recorded or not: a
+ * certificate of the external CA can be revoked too) or every
+ * certificate issued to a name. */
+static int
+revoke_read(struct http_req *r, struct revoke_set *rs, char *who,
+    size_t who_size, struct cerr *err)
+{
+	static const char *const keys[] = {"serial", "name", NULL};
+	const char *serial = NULL;
+	struct store_cert c;
+
+	memset(rs, 0, sizeof(*rs));
+	if (r->body == NULL || json_check_keys(r->body, keys, "", err) < 0 ||
+	    json_get_string(r->body, "serial", "", PKI_SERIAL_HEX_MAX - 1, 0,
+		&serial, err) < 0 ||
+	    json_get_string(
+		r->body, "name", "", STORE_NAME_MAX, 0, &rs->name, err) < 0 ||
+	    (serial == NULL) == (rs->name == NULL))
+		return cerr_set(err, CERR_INVALID,
+		    "request body: expected "
+		    "{\"serial\": HEX} or {\"name\": NAME}");
+	if (rs->name != NULL) {
+		snprintf(who, who_size, "%s", rs->name);
+		if (store_cert_list(
+			r->m->store, rs->name, collect_cb, rs, err) < 0)
+			return -1;
+		if (rs->n == 0)
+			return cerr_set(err, CERR_NOT_FOUND,
+			    "no valid "
+			    "certificate was issued to '%s'",
+			    rs->name);
+		return 0;
+	}
+	snprintf(rs->serials[rs->n++], PKI_SERIAL_HEX_MAX, "%s", serial);
+	snprintf(who, who_size, "%s", "unrecorded");
+	if (store_cert_get(r->m->store, serial, &c, err) == 0)
+		snprintf(who, who_size, "%s", c.name);
+	else if (err->code != CERR_NOT_FOUND)
+		return -1;
+	return 0;
+}
+
+void
+api_cert_revoke(struct http_req *r)
+{
+	char who[STORE_NAME_MAX + 1];
+	struct revoke_set rs;
+	json_t *list = NULL;
+	struct cerr err;
+
+	if (revoke_read(r, &rs, who, sizeof(who), &err) < 0)
+		goto fail;
+	for (int i = 0; i < rs.n; i++) {
+		if (strcasecmp(rs.serials[i], r->caller.id.serial_hex) == 0) {
+			cerr_set(&err, CERR_CONFLICT,
+			    "certificate %s is the "
+			    "one this request came with: revoke it from "
+			    "another admin certificate",
+			    rs.serials[i]);
+			goto fail;
+		}
+	}
+	if (revoke_set_apply(r->m, &rs, who, &err) < 0)
+		goto fail;
+	list = json_array();
+	for (int i = 0; i < rs.n; i++) {
+		json_array_append_new(list, json_string(rs.serials[i]));
+		log_info("cert_revoked", "name=%s serial=%s by=%s", who,
+		    rs.serials[i], r->caller.id.name);
+	}
+	http_reply_json(r, 200,
+	    json_pack("{s:s,s:o,s:b}", "name", who, "revoked", list, "more",
+		rs.more));
+	return;
+fail:
+	http_reply_error(r, &err);
+}
+
+/* A renewal: only by an enlisted target of this master's CA, for its own
+ * name. */
+static int
+renew_check(struct http_req *r, struct store_target *t, const char **csr,
+    struct cerr *err)
+{
+	static const char *const keys[] = {"csr", NULL};
+	const char *name = r->caller.id.name;
+
+	*csr = NULL;
+	if (r->caller.external)
+		return cerr_set(err, CERR_FORBIDDEN,
+		    "'%s' has a certificate "
+		    "of the external CA: that CA renews it",
+		    name);
+	if (r->body == NULL || json_check_keys(r->body, keys, "", err) < 0 ||
+	    json_get_string(r->body, "csr", "", CSR_MAX_BYTES, 1, csr, err) <
+		0 ||
+	    *csr == NULL)
+		return cerr_set(err, CERR_INVALID,
+		    "request body: expected "
+		    "{\"csr\": PEM}");
+	if (store_target_get(r->m->store, name, t, err) < 0 || t->defected)
+		return cerr_set(err, CERR_GONE,
+		    "target '%s' is not enlisted "
+		    "with this master",
+		    name);
+	return 0;
+}
+
+/* Remembers the pair; a renewal from the same old certificate again
+ * means the certificate issued the time before was never used (its key
+ * was lost): it is revoked. */
+static void
+rotation_note(struct master *m, const char *name, const char *old_serial,
+    const char *new_serial)
+{
+	struct rotation *rot = strmap_get(&m->rotations, name);
+	struct cerr err;
+
+	if (rot != NULL && strcmp(rot->old_serial, old_serial) == 0 &&
+	    master_revoke(m, rot->new_serial, name, &err) < 0)
+		log_warn(
+		    "cert_revoke_failed", "name=%s msg=\"%s\"", name, err.msg);
+	if (rot == NULL) {
+		rot = calloc(1, sizeof(*rot));
+		if (rot == NULL ||
+		    strmap_put(&m->rotations, name, rot, NULL, NULL) < 0) {
+			free(rot);
+			return;
+		}
+	}
+	snprintf(rot->old_serial, sizeof(rot->old_serial), "%s", old_serial);
+	snprintf(rot->new_serial, sizeof(rot->new_serial), "%s", new_serial);
+}
+
+void
+api_cert_renew(struct http_req *r)
+{
+	const char *name = r->caller.id.name, *csr;
+	struct store_target t;
+	struct store_cert rec;
+	char *pem = NULL;
+	struct cerr err;
+
+	if (renew_check(r, &t, &csr, &err) < 0 ||
+	    issue_and_record(r->m, csr, name, "target", &rec, &pem, &err) < 0 ||
+	    store_begin(r->m->store, &err) < 0)
+		goto fail;
+	if (store_cert_add(r->m->store, &rec, &err) < 0 ||
+	    store_target_set_serial(r->m->store, name, rec.serial_hex, &err) <
+		0 ||
+	    store_commit(r->m->store, &err) < 0) {
+		store_rollback(r->m->store);
+		goto fail;
+	}
+	rotation_note(r->m, name, r->caller.id.serial_hex, rec.serial_hex);
+	log_info("cert_renewed", "target=%s serial=%s old_serial=%s", name,
+	    rec.serial_hex, r->caller.id.serial_hex);
+	reply_issued(r, &rec, pem);
+	free(pem);
+	return;
+fail:
+	free(pem);
+	http_reply_error(r, &err);
+}
+
+void
+api_certs_seen(struct master *m, const struct http_caller *c)
+{
+	struct rotation *rot = strmap_get(&m->rotations, c->id.name);
+	struct cerr err;
+
+	if (rot == NULL || strcmp(rot->new_serial, c->id.serial_hex) != 0)
+		return;
+	if (master_revoke(m, rot->old_serial, c->id.name, &err) < 0) {
+		log_warn("cert_revoke_failed", "name=%s msg=\"%s\"", c->id.name,
+		    err.msg);
+		return;
+	}
+	log_info("cert_rotated", "target=%s serial=%s revoked=%s", c->id.name,
+	    c->id.serial_hex, rot->old_serial);
+	free(strmap_del(&m->rotations, c->id.name));
+}
+
+int
+api_certs_revoke_target(struct master *m, const char *name,
+    char serials[][PKI_SERIAL_HEX_MAX], int max, int *n, struct cerr *err)
+{
+	struct revoke_set rs;
+
+	memset(&rs, 0, sizeof(rs));
+	rs.role = "target";
+	*n = 0;
+	if (store_cert_list(m->store, name, collect_cb, &rs, err) < 0)
+		return -1;
+	for (int i = 0; i < rs.n && *n < max; i++) {
+		if (store_revoke(
+			m->store, rs.serials[i], name, master_now(), err) < 0)
+			return -1;
+		snprintf(
+		    serials[(*n)++], PKI_SERIAL_HEX_MAX, "%s", rs.serials[i]);
+	}
+	return 0;
+}

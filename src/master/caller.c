@@ -1,0 +1,78 @@
+/*
+ * caller: the identity of a request's sender (see caller.h).
+ */
+#include "master/caller.h"
+
+#include <string.h>
+
+#include "common/conf.h"
+#include "common/tls.h"
+#include "master/master.h"
+
+enum http_role
+caller_role(const char *name)
+{
+	static const struct {
+		const char *name;
+		enum http_role role;
+	} roles[] = {{"admin", HTTP_ADMIN}, {"operator", HTTP_OPERATOR},
+	    {"viewer", HTTP_VIEWER}, {"target", HTTP_TARGET}};
+
+	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+		if (strcmp(name, roles[i].name) == 0)
+			return roles[i].role;
+	return 0;
+}
+
+/* An external certificate's role is the mapping's, never its own OU. */
+static int
+external_role(struct master *m, X509 *peer, struct http_caller *c)
+{
+	const struct conf_map *map = conf_map_find(m->conf, c->id.name);
+	char issuer[128] = "?";
+
+	if (map == NULL) {
+		X509_NAME_get_text_by_NID(X509_get_issuer_name(peer),
+		    NID_commonName, issuer, sizeof(issuer));
+		return cerr_set(&c->why, CERR_FORBIDDEN,
+		    "certificate '%s' "
+		    "from the external CA '%s' has no role on this master "
+		    "(the master's configuration needs 'map %s = ROLE')",
+		    c->id.name, issuer, c->id.name);
+	}
+	snprintf(c->id.role, sizeof(c->id.role), "%s", map->role);
+	c->external = 1;
+	return 0;
+}
+
+void
+caller_identify(struct master *m, SSL *ssl, struct http_caller *c)
+{
+	X509 *peer;
+
+	memset(c, 0, sizeof(*c));
+	if (ssl == NULL) {
+		cerr_set(&c->why, CERR_UNAUTHENTICATED, "not a TLS connection");
+		return;
+	}
+	if (tls_peer_identity(ssl, &c->id, &c->why) < 0)
+		return;
+	if (strmap_has(&m->revoked, c->id.serial_hex)) {
+		cerr_set(&c->why, CERR_UNAUTHENTICATED,
+		    "certificate of %s has been revoked", c->id.name);
+		return;
+	}
+	/* Only with client_ca can a verified chain end elsewhere than at
+	 * the master's own CA. */
+	peer = SSL_get0_peer_certificate(ssl);
+	if (m->conf->client_ca[0] != '\0' && peer != NULL &&
+	    !tls_issued_by(peer, m->ca_cert) && external_role(m, peer, c) < 0)
+		return;
+	c->role = caller_role(c->id.role);
+	if (c->role == 0) {
+		cerr_set(&c->why, CERR_UNAUTHENTICATED,
+		    "certificate role '%s' may not call the API", c->id.role);
+		return;
+	}
+	c->authenticated = 1;
+}
