@@ -32,8 +32,8 @@
 
 #include <event2/event.h>
 
+#include "common/runner.h"
 #include "target/jobflow.h"
-#include "target/runner.h"
 
 #define JOBRUN_PATH                                                            \
 	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

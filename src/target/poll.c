@@ -15,11 +15,11 @@
 
 #include <event2/event.h>
 
+#include "common/hclient.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "common/version.h"
-#include "target/hclient.h"
 #include "target/target.h"
 #include "target/tstore.h"
 

@@ -14,10 +14,10 @@
 #include "common/jobdoc.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/runner.h"
 #include "common/runrec.h"
 #include "common/timefmt.h"
 #include "target/jobrun.h"
-#include "target/runner.h"
 #include "target/target.h"
 #include "target/tstore.h"
 

@@ -15,13 +15,13 @@
 #include <curl/curl.h>
 #include <event2/event.h>
 
+#include "common/hclient.h"
 #include "common/log.h"
 #include "common/paths.h"
 #include "common/pki.h"
+#include "common/runner.h"
 #include "common/timefmt.h"
 #include "common/version.h"
-#include "target/hclient.h"
-#include "target/runner.h"
 #include "target/tstore.h"
 
 void
@@ -96,7 +96,7 @@ open_parts(struct target *t, struct cerr *err)
 {
 	char db[CONF_STR_MAX + 32], cert[CONF_STR_MAX + 32];
 	char key[CONF_STR_MAX + 32], ca[CONF_STR_MAX + 32];
-	struct hclient_tls tls = {cert, key, ca, t->conf->tls == TLS_VERIFY};
+	struct hclient_tls tls = {cert, key, ca, t->conf->tls == TLS_VERIFY, 0};
 
 	if (conf_state_path(t->conf, PATH_TARGET_STORE, db, sizeof(db), err) < 0 ||
 	    conf_state_path(t->conf, PATH_TLS_CERT, cert, sizeof(cert), err) < 0 ||
