@@ -20,10 +20,16 @@
 #define TIME_MS_MAX 253402300799999LL /* 9999-12-31T23:59:59.999Z */
 
 static const char *const severity_names[EVENT_SEVERITY_COUNT] = {
-	"info", "warning", "error", "critical",
+    "info",
+    "warning",
+    "error",
+    "critical",
 };
 static const char *const kind_names[EVENT_KIND_COUNT] = {
-	"job_failed", "step_timeout", "daemon_error", "user",
+    "job_failed",
+    "step_timeout",
+    "daemon_error",
+    "user",
 };
 
 static int
@@ -38,8 +44,8 @@ lookup(const char *const *names, int count, const char *name)
 const char *
 eventrec_severity_name(enum event_severity s)
 {
-	return (int)s >= 0 && s < EVENT_SEVERITY_COUNT ? severity_names[s] :
-	    "unknown";
+	return (int)s >= 0 && s < EVENT_SEVERITY_COUNT ? severity_names[s]
+						       : "unknown";
 }
 
 int
@@ -74,8 +80,8 @@ eventrec_kind_parse(const char *name, enum event_kind *out)
 static int
 set_message(struct eventrec *ev, const char *text, struct cerr *err)
 {
-	char *clean = runrec_clean_text(text ? text : "",
-	    text ? strlen(text) : 0, EVENTREC_MESSAGE_MAX);
+	char *clean = runrec_clean_text(
+	    text ? text : "", text ? strlen(text) : 0, EVENTREC_MESSAGE_MAX);
 
 	if (clean == NULL)
 		return cerr_set(err, CERR_INTERNAL, "out of memory");
@@ -89,8 +95,8 @@ set_message(struct eventrec *ev, const char *text, struct cerr *err)
 
 int
 eventrec_init(struct eventrec *ev, enum event_severity severity,
-    enum event_kind kind, const char *job, int64_t run_id,
-    const char *message, struct cerr *err)
+    enum event_kind kind, const char *job, int64_t run_id, const char *message,
+    struct cerr *err)
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char rnd[EVENTREC_ID_LEN / 2];
@@ -98,7 +104,8 @@ eventrec_init(struct eventrec *ev, enum event_severity severity,
 	memset(ev, 0, sizeof(*ev));
 	if ((int)severity < 0 || severity >= EVENT_SEVERITY_COUNT ||
 	    (int)kind < 0 || kind >= EVENT_KIND_COUNT || run_id < 0)
-		return cerr_set(err, CERR_INVALID, "event: bad severity, kind "
+		return cerr_set(err, CERR_INVALID,
+		    "event: bad severity, kind "
 		    "or run id");
 	if (job != NULL && job[0] != '\0' &&
 	    jobdoc_check_name(job, EVENTREC_JOB_MAX, "event: job", err) < 0)
@@ -121,12 +128,12 @@ json_t *
 eventrec_to_json(const struct eventrec *ev)
 {
 	return json_pack("{s:s,s:I,s:s,s:s,s:o,s:o,s:s}", "id", ev->id,
-	    "time_ms", (json_int_t)ev->time_ms,
-	    "severity", eventrec_severity_name(ev->severity),
-	    "kind", eventrec_kind_name(ev->kind),
-	    "job", ev->job[0] ? json_string(ev->job) : json_null(),
-	    "run_id", ev->run_id > 0 ? json_integer(ev->run_id) : json_null(),
-	    "message", ev->message);
+	    "time_ms", (json_int_t)ev->time_ms, "severity",
+	    eventrec_severity_name(ev->severity), "kind",
+	    eventrec_kind_name(ev->kind), "job",
+	    ev->job[0] ? json_string(ev->job) : json_null(), "run_id",
+	    ev->run_id > 0 ? json_integer(ev->run_id) : json_null(), "message",
+	    ev->message);
 }
 
 /* A field reader's result for a required member: absent is an error. */
@@ -143,30 +150,33 @@ read_id(const json_t *v, struct eventrec *out, struct cerr *err)
 {
 	const char *id = NULL;
 
-	if (required(json_get_string(v, "id", "event", EVENTREC_ID_LEN, 0,
-	    &id, err), "id", err) < 0)
+	if (required(
+		json_get_string(v, "id", "event", EVENTREC_ID_LEN, 0, &id, err),
+		"id", err) < 0)
 		return -1;
 	if (strlen(id) != EVENTREC_ID_LEN ||
 	    strspn(id, "0123456789abcdef") != EVENTREC_ID_LEN)
-		return cerr_set(err, CERR_INVALID, "event.id: not %d lowercase "
-		    "hex digits", EVENTREC_ID_LEN);
+		return cerr_set(err, CERR_INVALID,
+		    "event.id: not %d lowercase "
+		    "hex digits",
+		    EVENTREC_ID_LEN);
 	memcpy(out->id, id, EVENTREC_ID_LEN + 1);
 	return 0;
 }
 
 /* A required enum member, by its names. */
 static int
-read_enum(const json_t *v, const char *key, int (*parse)(const char *,
-    int *), int *out, struct cerr *err)
+read_enum(const json_t *v, const char *key, int (*parse)(const char *, int *),
+    int *out, struct cerr *err)
 {
 	const char *name = NULL;
 
 	if (required(json_get_string(v, key, "event", 32, 0, &name, err), key,
-	    err) < 0)
+		err) < 0)
 		return -1;
 	if (parse(name, out) < 0)
-		return cerr_set(err, CERR_INVALID, "event.%s: '%s' is unknown",
-		    key, name);
+		return cerr_set(
+		    err, CERR_INVALID, "event.%s: '%s' is unknown", key, name);
 	return 0;
 }
 
@@ -196,8 +206,8 @@ static int
 read_job(const json_t *v, struct eventrec *out, struct cerr *err)
 {
 	const char *job = NULL;
-	int rc = json_get_string(v, "job", "event", EVENTREC_JOB_MAX, 0, &job,
-	    err);
+	int rc =
+	    json_get_string(v, "job", "event", EVENTREC_JOB_MAX, 0, &job, err);
 
 	if (rc < 0)
 		return -1;
@@ -223,14 +233,16 @@ eventrec_from_json(const json_t *v, struct eventrec *out, struct cerr *err)
 	if (json_check_keys(v, keys, "event", err) < 0 ||
 	    read_id(v, out, err) < 0 ||
 	    required(json_get_int(v, "time_ms", "event", 1, TIME_MS_MAX,
-	    &out->time_ms, err), "time_ms", err) < 0 ||
+			 &out->time_ms, err),
+		"time_ms", err) < 0 ||
 	    read_enum(v, "severity", parse_severity, &severity, err) < 0 ||
 	    read_enum(v, "kind", parse_kind, &kind, err) < 0 ||
 	    read_job(v, out, err) < 0 ||
-	    json_get_int(v, "run_id", "event", 1, INT64_MAX, &out->run_id,
-	    err) < 0 ||
+	    json_get_int(
+		v, "run_id", "event", 1, INT64_MAX, &out->run_id, err) < 0 ||
 	    required(json_get_string(v, "message", "event",
-	    EVENTREC_MESSAGE_MAX, 0, &message, err), "message", err) < 0)
+			 EVENTREC_MESSAGE_MAX, 0, &message, err),
+		"message", err) < 0)
 		return -1;
 	out->severity = (enum event_severity)severity;
 	out->kind = (enum event_kind)kind;

@@ -22,32 +22,35 @@
 
 #include "common/cerr.h"
 
-#define EVENTREC_ID_LEN 32	/* hex digits */
-#define EVENTREC_JOB_MAX 128	/* JOB_NAME_MAX */
+#define EVENTREC_ID_LEN 32 /* hex digits */
+#define EVENTREC_JOB_MAX 128 /* JOB_NAME_MAX */
 #define EVENTREC_MESSAGE_MAX 1024
 
 /* In rising order: "at or above" compares these values. The names are
  * stable wire names (API, stores, configuration). */
 enum event_severity {
-	EVENT_INFO, EVENT_WARNING, EVENT_ERROR, EVENT_CRITICAL,
+	EVENT_INFO,
+	EVENT_WARNING,
+	EVENT_ERROR,
+	EVENT_CRITICAL,
 	EVENT_SEVERITY_COUNT
 };
 
 enum event_kind {
-	EVENT_JOB_FAILED,	/* a job run ended failed */
-	EVENT_STEP_TIMEOUT,	/* a step attempt ran into its timeout */
-	EVENT_DAEMON_ERROR,	/* the target daemon itself failed */
-	EVENT_USER,		/* cohortctl event raise */
+	EVENT_JOB_FAILED, /* a job run ended failed */
+	EVENT_STEP_TIMEOUT, /* a step attempt ran into its timeout */
+	EVENT_DAEMON_ERROR, /* the target daemon itself failed */
+	EVENT_USER, /* cohortctl event raise */
 	EVENT_KIND_COUNT
 };
 
 struct eventrec {
 	char id[EVENTREC_ID_LEN + 1];
-	int64_t time_ms;		/* UTC, the target's clock */
+	int64_t time_ms; /* UTC, the target's clock */
 	enum event_severity severity;
 	enum event_kind kind;
-	char job[EVENTREC_JOB_MAX + 1];	/* "" when none */
-	int64_t run_id;			/* the target's run id, 0 when none */
+	char job[EVENTREC_JOB_MAX + 1]; /* "" when none */
+	int64_t run_id; /* the target's run id, 0 when none */
 	char message[EVENTREC_MESSAGE_MAX + 1];
 };
 
@@ -64,8 +67,8 @@ int eventrec_kind_parse(const char *name, enum event_kind *out);
  * or empty. CERR_INVALID for a bad job name or enum, CERR_INTERNAL when
  * no random id can be made. */
 int eventrec_init(struct eventrec *ev, enum event_severity severity,
-    enum event_kind kind, const char *job, int64_t run_id,
-    const char *message, struct cerr *err);
+    enum event_kind kind, const char *job, int64_t run_id, const char *message,
+    struct cerr *err);
 
 /* {"id", "time_ms", "severity", "kind", "job" (null when none),
  * "run_id" (null when none), "message"}. New reference, NULL on
@@ -74,7 +77,6 @@ json_t *eventrec_to_json(const struct eventrec *ev);
 /* Validates every field (types, ranges, names, lengths, no control
  * characters); unknown or missing fields are refused with the field
  * named. */
-int eventrec_from_json(const json_t *v, struct eventrec *out,
-    struct cerr *err);
+int eventrec_from_json(const json_t *v, struct eventrec *out, struct cerr *err);
 
 #endif
