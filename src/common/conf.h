@@ -45,6 +45,14 @@ struct conf {
 	int64_t downloadlist_keep_applied;
 	int64_t history_max_rows;
 	int64_t history_max_rows_per_job;
+	/* master: events and notifications */
+	int64_t events_max_rows;
+	int64_t notifications_max_rows;
+	int64_t notify_retry_base_s;
+	int64_t notify_retry_max_s;
+	int64_t notify_max_attempts;
+	int64_t notify_timeout_s;
+	char sendmail[CONF_STR_MAX];
 
 	/* target */
 	char name[NAME_MAX_LEN + 1];
@@ -55,6 +63,7 @@ struct conf {
 	char socket[CONF_STR_MAX];
 	struct conf_proxy proxies[CONF_PROXY_MAX];
 	int proxy_count;
+	int event_forward_level;	/* enum event_severity */
 
 	/* the file the configuration came from, for relative paths */
 	char path[CONF_STR_MAX];

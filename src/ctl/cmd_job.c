@@ -124,6 +124,38 @@ cmd_job_list(struct ctl *ctl, int argc, char **argv)
 	    sizeof(cols) / sizeof(cols[0]));
 }
 
+/* A job for people: what it is, whom it notifies, and its last outcome
+ * on each target. */
+static void
+print_job(const json_t *job)
+{
+	static const struct output_col cols[] = {
+		{"TARGET", "target", 0}, {"LAST OUTCOME", "outcome", 0},
+		{"STARTED", "started_at", 0}, {"MS", "duration_ms", 0},
+		{"RUN", "run_id", 0}, {"MESSAGE", "message", 50},
+	};
+	const json_t *notify = json_object_get(json_object_get(job,
+	    "document"), "notify");
+	char a[256], b[256], c[64];
+
+	printf("job %s (%s)\n", output_field(job, "name", a, sizeof(a)),
+	    json_is_true(json_object_get(job, "enabled")) ? "enabled" :
+	    "disabled");
+	printf("  description: %s\n", output_field(job, "description", a,
+	    sizeof(a)));
+	printf("  steps: %s, schedules: %s, updated: %s\n",
+	    output_field(job, "steps", a, sizeof(a)),
+	    output_field(job, "schedules", b, sizeof(b)),
+	    output_field(job, "updated_at", c, sizeof(c)));
+	printf("  notify: on %s, operator %s\n",
+	    output_field(notify, "on", a, sizeof(a)),
+	    json_is_string(json_object_get(notify, "operator")) ?
+	    output_field(notify, "operator", b, sizeof(b)) : "(the default)");
+	printf("\n");
+	output_table(stdout, cols, sizeof(cols) / sizeof(cols[0]),
+	    json_object_get(job, "last_outcomes"));
+}
+
 int
 cmd_job_show(struct ctl *ctl, int argc, char **argv)
 {
@@ -131,12 +163,22 @@ cmd_job_show(struct ctl *ctl, int argc, char **argv)
 	const struct ctl_opt opts[] = {CTL_FLAG("--json", &json), CTL_END};
 	const char *pos[1];
 	char path[JOB_NAME_MAX * 3 + 32];
+	struct client *c;
+	json_t *out = NULL;
 	struct cerr err;
 
 	if (ctl_parse(argc, argv, opts, pos, 1, 1, &npos, &err) < 0)
 		return ctl_fail(&err);
 	job_path(pos[0], "", path, sizeof(path));
-	return get_and_print(ctl, path, 1, NULL, 0);
+	if (ctl_client(ctl, &c, &err) < 0 ||
+	    client_call(c, "GET", path, NULL, &out, &err) < 0)
+		return ctl_fail(&err);
+	if (json)
+		output_json(stdout, out);
+	else
+		print_job(out);
+	json_decref(out);
+	return 0;
 }
 
 int

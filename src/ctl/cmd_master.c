@@ -3,14 +3,16 @@
  * master's server certificate (its names are every --san, or when none is
  * given the listen host, localhost, 127.0.0.1 and this host's name), an
  * admin client certificate with its profile admin.conf, the daemon's
- * cohortd.conf, and the store with its schema. It refuses a dir that has a
- * cohortd.conf already; a failure part-way removes what it wrote.
+ * cohortd.conf, and the store with its schema and the default operator.
+ * It refuses a dir that has a cohortd.conf already; a failure part-way
+ * removes what it wrote.
  */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/paths.h"
@@ -155,17 +157,24 @@ write_configs(const struct init_opts *o, struct cerr *err)
 	return statedir_write(o->abs_dir, PATH_ADMIN_PROFILE, text, 0600, err);
 }
 
+/* The store, with its default operator: "default", of kind log
+ * (notifications go to the master's log until an administrator makes
+ * another operator the default). */
 static int
 make_store(const struct init_opts *o, struct cerr *err)
 {
+	struct store_operator op = {.name = "default", .kind = OPERATOR_LOG,
+	    .address = "", .is_default = 1, .created_at = time(NULL)};
 	char path[PATH_MAX];
 	struct store *s = NULL;
+	int rc;
 
 	if (statedir_path(o->abs_dir, "cohort.db", path, sizeof(path),
 	    err) < 0 || store_open(path, &s, err) < 0)
 		return -1;
+	rc = store_operator_add(s, &op, err);
 	store_close(s);
-	return 0;
+	return rc;
 }
 
 int

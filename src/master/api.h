@@ -52,4 +52,14 @@ void api_downloadlist_clear(struct http_req *r);
 void api_target_resync(struct http_req *r);
 void api_target_settings(struct http_req *r);
 
+/* api_events.c */
+void api_events_list(struct http_req *r);
+
+/* api_operators.c */
+void api_operators_list(struct http_req *r);
+void api_operator_create(struct http_req *r);
+void api_operator_delete(struct http_req *r);
+void api_operator_default(struct http_req *r);
+void api_notifications_list(struct http_req *r);
+
 #endif

@@ -21,6 +21,7 @@ struct event_base;
 struct event;
 struct evhttp;
 struct store;
+struct deliver;
 
 struct master {
 	const struct conf *conf;
@@ -38,6 +39,7 @@ struct master {
 	struct event *sig_int;
 	struct event *tick;		/* housekeeping: trims, metrics */
 	int port;			/* the bound port */
+	struct deliver *deliver;	/* sends notifications (deliver.h) */
 };
 
 int master_run(const struct conf *conf, struct cerr *err);

@@ -176,6 +176,8 @@ record_failure(struct target *t, const struct instr *in,
 		tstore_rollback(t->store);
 		log_error("apply", "id=%lld msg=\"%s\"", (long long)in->id,
 		    err.msg);
+		events_daemon_error(t, "recording a failed instruction",
+		    err.msg);
 	}
 }
 

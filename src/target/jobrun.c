@@ -84,7 +84,7 @@ struct run_as {
 
 /* One attempt's outcome, before it becomes a step row. */
 struct attempt_end {
-	int succeeded, canceled, exit_code;
+	int succeeded, canceled, timed_out, exit_code;
 	int64_t started_ms, duration_ms;
 	char message[RUNREC_MESSAGE_MAX + 1];
 	char *output; /* scrubbed, clean text; owned */
@@ -564,6 +564,7 @@ attempt_record(struct jobrun *jr, struct attempt_end *a)
 	row.duration_ms = a->duration_ms;
 	row.message = a->message;
 	row.output = a->output != NULL ? a->output : "";
+	row.timed_out = a->timed_out;
 	jr->report->exit_code = a->exit_code;
 	jr->last_failed = !a->succeeded;
 	snprintf(jr->last_message, sizeof(jr->last_message), "%s", a->message);
@@ -628,6 +629,7 @@ attempt_done(void *arg, const struct runner_result *res)
 	a.started_ms = res->started_ms;
 	a.duration_ms = res->duration_ms;
 	a.canceled = res->canceled;
+	a.timed_out = res->timed_out;
 	a.exit_code = res->spawned && res->exited ? res->exit_code : -1;
 	a.succeeded = res->spawned && res->exited && res->exit_code == 0 &&
 	    !res->timed_out && !res->canceled;

@@ -103,6 +103,9 @@ poll_done(void *arg, const struct hresp *resp)
 			log_error("poll", "msg=\"%s\"", err.msg);
 		t->poll_backoff_s = 0;
 		handle_instructions(t, resp);
+		/* Records this daemon did not add itself (cohortctl event
+		 * raise writes into the same outbox) go up now too. */
+		upload_kick(t);
 		return;
 	}
 	if (resp->status == 0) {

@@ -64,11 +64,16 @@ finish_unstarted(struct target *t, int64_t run_id, const char *job,
 		return;
 	rep->outcome = outcome;
 	if (run_report_set_message(rep, why, &err) < 0 ||
-	    record_report(t, rep, TRUN_FINISHED, &err) < 0)
+	    record_report(t, rep, TRUN_FINISHED, &err) < 0) {
 		log_error("run", "run=%lld msg=\"%s\"", (long long)run_id,
 		    err.msg);
+		events_daemon_error(t, "recording a run's end", err.msg);
+	}
 	log_warn("run_not_started", "run=%lld job=%s why=\"%s\"",
 	    (long long)run_id, job, why);
+	if (outcome == OUTCOME_FAILED)
+		events_raise(t, EVENT_ERROR, EVENT_JOB_FAILED, job, run_id,
+		    "job %s failed on %s: %s", job, t->conf->name, why);
 	run_report_free(rep);
 	upload_kick(t);
 }
@@ -92,6 +97,26 @@ reap_cb(evutil_socket_t fd, short what, void *arg)
 	t->nfinished = 0;
 }
 
+/* The events a finished run raises: each step attempt that timed out
+ * (warning) and the run's failure (error). */
+static void
+run_events(struct target *t, const struct run_report *rep)
+{
+	for (size_t i = 0; i < rep->nsteps; i++) {
+		const struct run_step_rec *s = &rep->steps[i];
+
+		if (s->timed_out)
+			events_raise(t, EVENT_WARNING, EVENT_STEP_TIMEOUT,
+			    rep->job, rep->target_run_id, "job %s, step %d "
+			    "(%s), attempt %d: %s", rep->job, s->step,
+			    s->step_name, s->attempt, s->message);
+	}
+	if (rep->outcome == OUTCOME_FAILED)
+		events_raise(t, EVENT_ERROR, EVENT_JOB_FAILED, rep->job,
+		    rep->target_run_id, "job %s failed on %s: %s", rep->job,
+		    t->conf->name, rep->message);
+}
+
 static void
 run_done(void *arg, struct jobrun *jr, struct run_report *rep)
 {
@@ -108,12 +133,15 @@ run_done(void *arg, struct jobrun *jr, struct run_report *rep)
 			break;
 		}
 	}
-	if (record_report(t, rep, TRUN_FINISHED, &err) < 0)
+	if (record_report(t, rep, TRUN_FINISHED, &err) < 0) {
 		log_error("run", "run=%lld msg=\"%s\"",
 		    (long long)rep->target_run_id, err.msg);
+		events_daemon_error(t, "recording a run's end", err.msg);
+	}
 	log_info("run_finished", "run=%lld job=%s outcome=%s",
 	    (long long)rep->target_run_id, rep->job,
 	    run_outcome_name(rep->outcome));
+	run_events(t, rep);
 	run_report_free(rep);
 	/* jr may not be freed inside its own callback. */
 	if (t->nfinished == (int)(sizeof(t->finished) /
@@ -163,9 +191,11 @@ start_run(struct target *t, int64_t run_id, const char *name,
 	a->next = t->runs;
 	t->runs = a;
 	rep->outcome = OUTCOME_RUNNING;
-	if (record_report(t, rep, TRUN_RUNNING, err) < 0)
+	if (record_report(t, rep, TRUN_RUNNING, err) < 0) {
 		log_error("run", "run=%lld msg=\"%s\"", (long long)run_id,
 		    err->msg);
+		events_daemon_error(t, "recording a run's start", err->msg);
+	}
 	log_info("run_started", "run=%lld job=%s instr=%lld",
 	    (long long)run_id, name, (long long)instr_id);
 	run_report_free(rep);
@@ -235,6 +265,7 @@ kick_cb(evutil_socket_t fd, short what, void *arg)
 	if (tstore_run_list_state(t->store, TRUN_QUEUED, queued_cb, &q,
 	    &err) < 0) {
 		log_error("runs", "msg=\"%s\"", err.msg);
+		events_daemon_error(t, "listing queued runs", err.msg);
 		return;
 	}
 	for (int i = 0; i < q.n; i++)

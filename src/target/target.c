@@ -124,8 +124,10 @@ housekeeping_cb(evutil_socket_t fd, short what, void *arg)
 	struct cerr err;
 
 	if (tstore_run_prune(t->store, timefmt_now_s() - KEEP_FINISHED_RUNS_S,
-	    &err) < 0)
+	    &err) < 0) {
 		log_warn("housekeeping", "msg=\"%s\"", err.msg);
+		events_daemon_error(t, "pruning the run ledger", err.msg);
+	}
 }
 
 static void

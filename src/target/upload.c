@@ -88,6 +88,9 @@ upload_done(void *arg, const struct hresp *resp)
 	    &err) < 0) {
 		log_error("upload", "msg=\"%s\"", body ? err.msg :
 		    "unreadable answer");
+		if (body != NULL)
+			events_daemon_error(t, "deleting uploaded records",
+			    err.msg);
 		json_decref(body);
 		upload_later(t);
 		return;
@@ -123,6 +126,8 @@ upload_kick(struct target *t)
 	    collect_cb, items, &err) < 0) {
 		log_error("upload", "msg=\"%s\"", items ? err.msg :
 		    "out of memory");
+		if (items != NULL)
+			events_daemon_error(t, "reading the outbox", err.msg);
 		json_decref(items);
 		upload_later(t);
 		return;

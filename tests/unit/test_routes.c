@@ -89,6 +89,12 @@ static const struct {
 	{EVHTTP_REQ_POST, "/v1/downloadlist/{id}/clear", HTTP_ADMIN},
 	{EVHTTP_REQ_POST, "/v1/targets/{name}/resync", HTTP_ADMIN},
 	{EVHTTP_REQ_POST, "/v1/targets/{name}/settings", HTTP_ADMIN},
+	{EVHTTP_REQ_GET, "/v1/events", HTTP_READERS},
+	{EVHTTP_REQ_GET, "/v1/operators", HTTP_READERS},
+	{EVHTTP_REQ_POST, "/v1/operators", HTTP_ADMIN},
+	{EVHTTP_REQ_DELETE, "/v1/operators/{name}", HTTP_ADMIN},
+	{EVHTTP_REQ_POST, "/v1/operators/{name}/default", HTTP_ADMIN},
+	{EVHTTP_REQ_GET, "/v1/notifications", HTTP_READERS},
 };
 
 static void
