@@ -22,19 +22,21 @@
 
 /* The message: the words, joined by spaces (as logger(1) does). */
 static int
-join_words(const char *const *words, int n, char *out, size_t size,
-    struct cerr *err)
+join_words(
+    const char *const *words, int n, char *out, size_t size, struct cerr *err)
 {
 	size_t used = 0;
 
 	out[0] = '\0';
 	for (int i = 0; i < n; i++) {
-		int w = snprintf(out + used, size - used, "%s%s", i ? " " : "",
-		    words[i]);
+		int w = snprintf(
+		    out + used, size - used, "%s%s", i ? " " : "", words[i]);
 
 		if (w < 0 || (size_t)w >= size - used)
-			return cerr_set(err, CERR_TOO_LARGE, "MESSAGE: longer "
-			    "than %d bytes", EVENTREC_MESSAGE_MAX);
+			return cerr_set(err, CERR_TOO_LARGE,
+			    "MESSAGE: longer "
+			    "than %d bytes",
+			    EVENTREC_MESSAGE_MAX);
 		used += (size_t)w;
 	}
 	if (used == 0)
@@ -56,14 +58,17 @@ queue_on_target(const char *dir, const struct eventrec *ev, int *queued,
 	    conf_load(&conf, path, NULL, 0, report, sizeof(report), err) < 0)
 		return -1;
 	if (conf.role != ROLE_TARGET)
-		return cerr_set(err, CERR_INVALID, "%s is not a target's "
-		    "configuration", path);
+		return cerr_set(err, CERR_INVALID,
+		    "%s is not a target's "
+		    "configuration",
+		    path);
 	*conf_out = &conf;
 	if (!events_forwarded(&conf, ev)) {
 		*queued = 0;
 		return 0;
 	}
-	if (conf_state_path(&conf, PATH_TARGET_STORE, db, sizeof(db), err) < 0 ||
+	if (conf_state_path(&conf, PATH_TARGET_STORE, db, sizeof(db), err) <
+		0 ||
 	    tstore_open(db, &s, err) < 0)
 		return -1;
 	rc = events_queue(s, &conf, ev, queued, err);
@@ -91,8 +96,10 @@ cmd_event_raise(struct ctl *ctl, int argc, char **argv)
 		return ctl_fail(&err);
 	}
 	if (eventrec_severity_parse(severity, &sev) < 0) {
-		cerr_set(&err, CERR_INVALID, "--severity: '%s' is not one of "
-		    "info, warning, error, critical", severity);
+		cerr_set(&err, CERR_INVALID,
+		    "--severity: '%s' is not one of "
+		    "info, warning, error, critical",
+		    severity);
 		return ctl_fail(&err);
 	}
 	if (join_words(words, npos, message, sizeof(message), &err) < 0 ||
@@ -100,11 +107,12 @@ cmd_event_raise(struct ctl *ctl, int argc, char **argv)
 	    queue_on_target(dir, &ev, &queued, &conf, &err) < 0)
 		return ctl_fail(&err);
 	if (queued)
-		printf("event %s queued for the master (%s)\n", ev.id,
-		    severity);
+		printf(
+		    "event %s queued for the master (%s)\n", ev.id, severity);
 	else
 		printf("event not forwarded: %s is below this target's "
-		    "event_forward_level (%s)\n", severity,
+		       "event_forward_level (%s)\n",
+		    severity,
 		    eventrec_severity_name(
 			(enum event_severity)conf->event_forward_level));
 	return 0;
@@ -112,8 +120,7 @@ cmd_event_raise(struct ctl *ctl, int argc, char **argv)
 
 /* Appends "&name=value" (escaped) when value is set. */
 static int
-add_param(struct buf *q, const char *name, const char *value,
-    struct cerr *err)
+add_param(struct buf *q, const char *name, const char *value, struct cerr *err)
 {
 	char esc[1024];
 
@@ -127,9 +134,13 @@ int
 cmd_event_list(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct output_col cols[] = {
-		{"ID", "id", 0}, {"TIME", "time", 0}, {"TARGET", "target", 0},
-		{"SEVERITY", "severity", 0}, {"KIND", "kind", 0},
-		{"JOB", "job", 24}, {"MESSAGE", "message", 60},
+	    {"ID", "id", 0},
+	    {"TIME", "time", 0},
+	    {"TARGET", "target", 0},
+	    {"SEVERITY", "severity", 0},
+	    {"KIND", "kind", 0},
+	    {"JOB", "job", 24},
+	    {"MESSAGE", "message", 60},
 	};
 	const char *target = NULL, *severity = NULL, *limit = NULL;
 	int json = 0, npos;
@@ -145,8 +156,8 @@ cmd_event_list(struct ctl *ctl, int argc, char **argv)
 
 	buf_init(&q, 1024);
 	if (ctl_parse(argc, argv, opts, NULL, 0, 0, &npos, &err) < 0 ||
-	    (limit != NULL && ctl_int(limit, "--limit", 1, 100000, &n,
-	    &err) < 0) ||
+	    (limit != NULL &&
+		ctl_int(limit, "--limit", 1, 100000, &n, &err) < 0) ||
 	    add_param(&q, "target", target, &err) < 0 ||
 	    add_param(&q, "severity", severity, &err) < 0 ||
 	    add_param(&q, "limit", limit, &err) < 0) {

@@ -141,8 +141,9 @@ print_job(const json_t *job)
 	printf("job %s (%s)\n", output_field(job, "name", a, sizeof(a)),
 	    json_is_true(json_object_get(job, "enabled")) ? "enabled" :
 	    "disabled");
-	printf("  description: %s\n", output_field(job, "description", a,
-	    sizeof(a)));
+	output_field(job, "description", a, sizeof(a));
+	if (a[0] != '\0' && strcmp(a, "-") != 0)
+		printf("  description: %s\n", a);
 	printf("  steps: %s, schedules: %s, updated: %s\n",
 	    output_field(job, "steps", a, sizeof(a)),
 	    output_field(job, "schedules", b, sizeof(b)),

@@ -22,17 +22,20 @@ operator_path(const char *name, const char *suffix, char *out, size_t size)
 
 /* The kind and address from exactly one of the kind options. */
 static int
-pick_kind(const char *webhook, const char *email, const char *command,
-    int log, const char **kind, const char **address, struct cerr *err)
+pick_kind(const char *webhook, const char *email, const char *command, int log,
+    const char **kind, const char **address, struct cerr *err)
 {
 	int n = (webhook != NULL) + (email != NULL) + (command != NULL) + log;
 
 	if (n != 1)
-		return cerr_set(err, CERR_INVALID, "operator create needs "
+		return cerr_set(err, CERR_INVALID,
+		    "operator create needs "
 		    "exactly one of --webhook URL, --email ADDRESS, --command "
 		    "CMD, --log");
-	*kind = webhook ? "webhook" : email ? "email" : command ? "command" :
-	    "log";
+	*kind = webhook ? "webhook"
+	    : email     ? "email"
+	    : command   ? "command"
+			: "log";
 	*address = webhook ? webhook : email ? email : command ? command : "";
 	return 0;
 }
@@ -52,8 +55,9 @@ cmd_operator_create(struct ctl *ctl, int argc, char **argv)
 	struct cerr err;
 
 	if (ctl_parse(argc, argv, opts, pos, 1, 1, &npos, &err) < 0 ||
-	    pick_kind(webhook, email, command, log, &kind, &address,
-	    &err) < 0 || ctl_client(ctl, &c, &err) < 0)
+	    pick_kind(webhook, email, command, log, &kind, &address, &err) <
+		0 ||
+	    ctl_client(ctl, &c, &err) < 0)
 		return ctl_fail(&err);
 	body = json_pack("{s:s,s:s,s:s,s:b}", "name", pos[0], "kind", kind,
 	    "address", address, "default", is_default);
@@ -136,9 +140,11 @@ int
 cmd_operator_list(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct output_col cols[] = {
-		{"NAME", "name", 0}, {"KIND", "kind", 0},
-		{"DEFAULT", "default", 0}, {"ADDRESS", "address", 60},
-		{"CREATED", "created_at", 0},
+	    {"NAME", "name", 0},
+	    {"KIND", "kind", 0},
+	    {"DEFAULT", "default", 0},
+	    {"ADDRESS", "address", 60},
+	    {"CREATED", "created_at", 0},
 	};
 	int json = 0, npos;
 	const struct ctl_opt opts[] = {CTL_FLAG("--json", &json), CTL_END};
@@ -146,14 +152,13 @@ cmd_operator_list(struct ctl *ctl, int argc, char **argv)
 
 	if (ctl_parse(argc, argv, opts, NULL, 0, 0, &npos, &err) < 0)
 		return ctl_fail(&err);
-	return show_list(ctl, "/v1/operators", json, cols,
-	    sizeof(cols) / sizeof(cols[0]));
+	return show_list(
+	    ctl, "/v1/operators", json, cols, sizeof(cols) / sizeof(cols[0]));
 }
 
 /* Appends "&name=value" (escaped) when value is set. */
 static int
-add_param(struct buf *q, const char *name, const char *value,
-    struct cerr *err)
+add_param(struct buf *q, const char *name, const char *value, struct cerr *err)
 {
 	char esc[1024];
 
@@ -167,10 +172,13 @@ int
 cmd_operator_deliveries(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct output_col cols[] = {
-		{"ID", "id", 0}, {"OPERATOR", "operator", 0},
-		{"STATUS", "status", 0}, {"TRIES", "attempts", 0},
-		{"SUBJECT", "subject", 50}, {"LAST ERROR", "last_error", 40},
-		{"UPDATED", "updated_at", 0},
+	    {"ID", "id", 0},
+	    {"OPERATOR", "operator", 0},
+	    {"STATUS", "status", 0},
+	    {"TRIES", "attempts", 0},
+	    {"SUBJECT", "subject", 50},
+	    {"LAST ERROR", "last_error", 40},
+	    {"UPDATED", "updated_at", 0},
 	};
 	const char *op = NULL, *status = NULL, *limit = NULL;
 	int json = 0, npos, rc;
@@ -184,8 +192,8 @@ cmd_operator_deliveries(struct ctl *ctl, int argc, char **argv)
 
 	buf_init(&q, 1024);
 	if (ctl_parse(argc, argv, opts, NULL, 0, 0, &npos, &err) < 0 ||
-	    (limit != NULL && ctl_int(limit, "--limit", 1, 100000, &n,
-	    &err) < 0) ||
+	    (limit != NULL &&
+		ctl_int(limit, "--limit", 1, 100000, &n, &err) < 0) ||
 	    add_param(&q, "operator", op, &err) < 0 ||
 	    add_param(&q, "status", status, &err) < 0 ||
 	    add_param(&q, "limit", limit, &err) < 0) {

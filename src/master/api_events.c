@@ -21,23 +21,23 @@ event_cb(void *arg, const struct store_event *e)
 
 	snprintf(run_id, sizeof(run_id), "%s:%lld", e->target,
 	    (long long)e->target_run_id);
-	return json_array_append_new(arg, json_pack(
-	    "{s:I,s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:s}",
-	    "id", (json_int_t)e->id, "target", e->target,
-	    "time", timefmt_utc_ms(e->time_ms, at),
-	    "severity", eventrec_severity_name(e->severity),
-	    "kind", eventrec_kind_name(e->kind),
-	    "job", e->job[0] ? json_string(e->job) : json_null(),
-	    "run_id", e->target_run_id > 0 ? json_string(run_id) : json_null(),
-	    "message", e->message,
-	    "received_at", timefmt_utc(e->received_at, received)));
+	return json_array_append_new(arg,
+	    json_pack("{s:I,s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:s}", "id",
+		(json_int_t)e->id, "target", e->target, "time",
+		timefmt_utc_ms(e->time_ms, at), "severity",
+		eventrec_severity_name(e->severity), "kind",
+		eventrec_kind_name(e->kind), "job",
+		e->job[0] ? json_string(e->job) : json_null(), "run_id",
+		e->target_run_id > 0 ? json_string(run_id) : json_null(),
+		"message", e->message, "received_at",
+		timefmt_utc(e->received_at, received)));
 }
 
 void
 api_events_list(struct http_req *r)
 {
-	struct store_event_filter f = {http_query(r, "target"), -1,
-	    DEFAULT_LIMIT};
+	struct store_event_filter f = {
+	    http_query(r, "target"), -1, DEFAULT_LIMIT};
 	const char *severity = http_query(r, "severity");
 	json_t *list = json_array();
 	enum event_severity sev;
@@ -45,9 +45,11 @@ api_events_list(struct http_req *r)
 
 	if (severity != NULL) {
 		if (eventrec_severity_parse(severity, &sev) < 0) {
-			cerr_set(&err, CERR_INVALID, "query parameter severity: "
+			cerr_set(&err, CERR_INVALID,
+			    "query parameter severity: "
 			    "'%.40s' is not one of info, warning, error, "
-			    "critical", severity);
+			    "critical",
+			    severity);
 			goto fail;
 		}
 		f.min_severity = (int)sev;

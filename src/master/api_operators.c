@@ -31,10 +31,11 @@ time_or_null(int64_t unix_s)
 static int
 operator_cb(void *arg, const struct store_operator *op)
 {
-	return json_array_append_new(arg, json_pack("{s:s,s:s,s:s,s:b,s:o}",
-	    "name", op->name, "kind", store_operator_kind_name(op->kind),
-	    "address", op->address, "default", op->is_default,
-	    "created_at", time_or_null(op->created_at)));
+	return json_array_append_new(arg,
+	    json_pack("{s:s,s:s,s:s,s:b,s:o}", "name", op->name, "kind",
+		store_operator_kind_name(op->kind), "address", op->address,
+		"default", op->is_default, "created_at",
+		time_or_null(op->created_at)));
 }
 
 void
@@ -53,33 +54,36 @@ api_operators_list(struct http_req *r)
 
 /* Reads {"name", "kind", "address", "default"} into op. */
 static int
-operator_read(const json_t *body, struct store_operator *op,
-    struct cerr *err)
+operator_read(const json_t *body, struct store_operator *op, struct cerr *err)
 {
-	static const char *const keys[] = {"name", "kind", "address",
-	    "default", NULL};
+	static const char *const keys[] = {
+	    "name", "kind", "address", "default", NULL};
 	const char *name = NULL, *kind = NULL;
 
 	memset(op, 0, sizeof(*op));
 	if (body == NULL)
-		return cerr_set(err, CERR_INVALID, "request body: expected "
+		return cerr_set(err, CERR_INVALID,
+		    "request body: expected "
 		    "{\"name\", \"kind\", \"address\", \"default\"}");
 	if (json_check_keys(body, keys, "", err) < 0 ||
-	    json_get_string(body, "name", "", STORE_NAME_MAX, 0, &name,
-	    err) < 0 ||
+	    json_get_string(body, "name", "", STORE_NAME_MAX, 0, &name, err) <
+		0 ||
 	    json_get_string(body, "kind", "", 16, 0, &kind, err) < 0 ||
 	    json_get_string(body, "address", "", STORE_ADDRESS_MAX, 0,
-	    &op->address, err) < 0 ||
+		&op->address, err) < 0 ||
 	    json_get_bool(body, "default", "", &op->is_default, err) < 0)
 		return -1;
 	if (name == NULL || kind == NULL)
-		return cerr_set(err, CERR_INVALID, "name and kind are "
+		return cerr_set(err, CERR_INVALID,
+		    "name and kind are "
 		    "required");
 	if (jobdoc_check_name(name, STORE_NAME_MAX, "name", err) < 0)
 		return -1;
 	if (store_operator_kind_parse(kind, &op->kind) < 0)
-		return cerr_set(err, CERR_INVALID, "kind: '%.20s' is not one of "
-		    "log, webhook, email, command", kind);
+		return cerr_set(err, CERR_INVALID,
+		    "kind: '%.20s' is not one of "
+		    "log, webhook, email, command",
+		    kind);
 	snprintf(op->name, sizeof(op->name), "%s", name);
 	return deliver_check_address(op->kind, op->address, err);
 }
@@ -98,9 +102,9 @@ api_operator_create(struct http_req *r)
 	log_info("operator_created", "operator=%s kind=%s default=%d by=%s",
 	    op.name, store_operator_kind_name(op.kind), op.is_default,
 	    r->caller.id.name);
-	http_reply_json(r, 200, json_pack("{s:s,s:s,s:b}", "name", op.name,
-	    "kind", store_operator_kind_name(op.kind), "default",
-	    op.is_default));
+	http_reply_json(r, 200,
+	    json_pack("{s:s,s:s,s:b}", "name", op.name, "kind",
+		store_operator_kind_name(op.kind), "default", op.is_default));
 	return;
 fail:
 	http_reply_error(r, &err);
@@ -111,15 +115,16 @@ api_operator_delete(struct http_req *r)
 {
 	char job[STORE_NAME_MAX + 1];
 	struct cerr err;
-	int named = notify_jobs_naming(r->m->store, r->args[0], job,
-	    sizeof(job), &err);
+	int named =
+	    notify_jobs_naming(r->m->store, r->args[0], job, sizeof(job), &err);
 
 	if (named < 0)
 		goto fail;
 	if (named) {
-		cerr_set(&err, CERR_CONFLICT, "operator '%s' is used by job "
-		    "'%s' (notify.operator); change the job first", r->args[0],
-		    job);
+		cerr_set(&err, CERR_CONFLICT,
+		    "operator '%s' is used by job "
+		    "'%s' (notify.operator); change the job first",
+		    r->args[0], job);
 		goto fail;
 	}
 	if (store_operator_delete(r->m->store, r->args[0], &err) < 0)
@@ -143,30 +148,29 @@ api_operator_default(struct http_req *r)
 	}
 	log_info("operator_default", "operator=%s by=%s", r->args[0],
 	    r->caller.id.name);
-	http_reply_json(r, 200, json_pack("{s:s,s:b}", "name", r->args[0],
-	    "default", 1));
+	http_reply_json(
+	    r, 200, json_pack("{s:s,s:b}", "name", r->args[0], "default", 1));
 }
 
 static int
 notification_cb(void *arg, const struct store_notification *n)
 {
-	return json_array_append_new(arg, json_pack(
-	    "{s:I,s:s,s:s,s:s,s:i,s:s,s:o,s:o,s:o}",
-	    "id", (json_int_t)n->id, "operator", n->operator_name,
-	    "subject", n->subject, "status",
-	    store_delivery_status_name(n->status), "attempts", n->attempts,
-	    "last_error", n->last_error, "created_at",
-	    time_or_null(n->created_at), "updated_at",
-	    time_or_null(n->updated_at), "next_attempt_at",
-	    n->status == DELIVERY_PENDING ? time_or_null(n->next_at) :
-	    json_null()));
+	return json_array_append_new(arg,
+	    json_pack("{s:I,s:s,s:s,s:s,s:i,s:s,s:o,s:o,s:o}", "id",
+		(json_int_t)n->id, "operator", n->operator_name, "subject",
+		n->subject, "status", store_delivery_status_name(n->status),
+		"attempts", n->attempts, "last_error", n->last_error,
+		"created_at", time_or_null(n->created_at), "updated_at",
+		time_or_null(n->updated_at), "next_attempt_at",
+		n->status == DELIVERY_PENDING ? time_or_null(n->next_at)
+					      : json_null()));
 }
 
 void
 api_notifications_list(struct http_req *r)
 {
-	struct store_notification_filter f = {http_query(r, "operator"), -1,
-	    DEFAULT_LIMIT};
+	struct store_notification_filter f = {
+	    http_query(r, "operator"), -1, DEFAULT_LIMIT};
 	const char *status = http_query(r, "status");
 	json_t *list = json_array();
 	enum delivery_status st;
@@ -174,7 +178,8 @@ api_notifications_list(struct http_req *r)
 
 	if (status != NULL) {
 		if (store_delivery_status_parse(status, &st) < 0) {
-			cerr_set(&err, CERR_INVALID, "query parameter status: "
+			cerr_set(&err, CERR_INVALID,
+			    "query parameter status: "
 			    "'%.40s' is not one of pending, delivered, failed",
 			    status);
 			goto fail;
@@ -182,8 +187,8 @@ api_notifications_list(struct http_req *r)
 		f.status = (int)st;
 	}
 	if (http_query_int(r, "limit", 1, MAX_LIMIT, &f.limit, &err) < 0 ||
-	    store_notification_list(r->m->store, &f, notification_cb, list,
-	    &err) < 0)
+	    store_notification_list(
+		r->m->store, &f, notification_cb, list, &err) < 0)
 		goto fail;
 	http_reply_json(r, 200, list);
 	return;

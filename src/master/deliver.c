@@ -108,25 +108,26 @@ check_email(const char *a, struct cerr *err)
 {
 	const char *at = strchr(a, '@');
 
-	if (strlen(a) > EMAIL_MAX || at == NULL || at == a ||
-	    at[1] == '\0' || strchr(at + 1, '@') != NULL ||
-	    strpbrk(a, " <>()[],;:\"\\") != NULL)
-		return cerr_set(err, CERR_INVALID, "--email: '%.80s' is not "
-		    "one plain address (user@host)", a);
+	if (strlen(a) > EMAIL_MAX || at == NULL || at == a || at[1] == '\0' ||
+	    strchr(at + 1, '@') != NULL || strpbrk(a, " <>()[],;:\"\\") != NULL)
+		return cerr_set(err, CERR_INVALID,
+		    "--email: '%.80s' is not "
+		    "one plain address (user@host)",
+		    a);
 	return 0;
 }
 
 int
-deliver_check_address(enum operator_kind kind, const char *address,
-    struct cerr *err)
+deliver_check_address(
+    enum operator_kind kind, const char *address, struct cerr *err)
 {
 	const char *a = address != NULL ? address : "";
 
 	if (kind != OPERATOR_LOG && a[0] == '\0')
 		return cerr_set(err, CERR_INVALID, "address: empty");
 	if (has_control(a))
-		return cerr_set(err, CERR_INVALID,
-		    "address: holds a control character");
+		return cerr_set(
+		    err, CERR_INVALID, "address: holds a control character");
 	switch (kind) {
 	case OPERATOR_LOG:
 		if (a[0] != '\0')
@@ -137,16 +138,20 @@ deliver_check_address(enum operator_kind kind, const char *address,
 		if ((strncmp(a, "http://", 7) != 0 &&
 			strncmp(a, "https://", 8) != 0) ||
 		    strlen(a) > URL_MAX || strchr(a, ' ') != NULL)
-			return cerr_set(err, CERR_INVALID, "--webhook: '%.80s' "
+			return cerr_set(err, CERR_INVALID,
+			    "--webhook: '%.80s' "
 			    "is not an http:// or https:// URL of at most %d "
-			    "bytes", a, URL_MAX);
+			    "bytes",
+			    a, URL_MAX);
 		return 0;
 	case OPERATOR_EMAIL:
 		return check_email(a, err);
 	case OPERATOR_COMMAND:
 		if (strlen(a) > STORE_ADDRESS_MAX)
-			return cerr_set(err, CERR_INVALID, "--command: longer "
-			    "than %d bytes", STORE_ADDRESS_MAX);
+			return cerr_set(err, CERR_INVALID,
+			    "--command: longer "
+			    "than %d bytes",
+			    STORE_ADDRESS_MAX);
 		return 0;
 	default:
 		return cerr_set(err, CERR_INVALID, "unknown operator kind");
@@ -169,24 +174,32 @@ record(struct deliver *d, const struct attempt *a, int ok, int permanent,
 	char q[STORE_TEXT_MAX + 8];
 	struct cerr err;
 
+	/* One line: a command's output may end in newlines or hold more. */
+	for (char *p = msg; p != NULL && *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	for (size_t n = msg ? strlen(msg) : 0; n > 0 && msg[n - 1] == ' '; n--)
+		msg[n - 1] = '\0';
 	if (ok)
 		st = DELIVERY_DELIVERED;
 	else if (permanent || attempts >= d->conf->notify_max_attempts)
 		st = DELIVERY_FAILED;
 	else
-		next = now_up + deliver_backoff_s(attempts,
-		    d->conf->notify_retry_base_s, d->conf->notify_retry_max_s);
+		next = now_up +
+		    deliver_backoff_s(attempts, d->conf->notify_retry_base_s,
+			d->conf->notify_retry_max_s);
 	if (store_notification_update(d->store, a->id, st, attempts, next,
 		msg != NULL ? msg : "", now, &err) < 0)
-		log_error("notify", "id=%lld msg=\"%s\"", (long long)a->id,
-		    err.msg);
+		log_error(
+		    "notify", "id=%lld msg=\"%s\"", (long long)a->id, err.msg);
 	if (ok)
 		log_info("notified", "id=%lld operator=%s attempt=%d",
 		    (long long)a->id, a->operator_name, attempts);
 	else
-		log_warn(st == DELIVERY_FAILED ? "notify_failed" :
-		    "notify_retry", "id=%lld operator=%s attempt=%d error=%s",
-		    (long long)a->id, a->operator_name, attempts,
+		log_warn(
+		    st == DELIVERY_FAILED ? "notify_failed" : "notify_retry",
+		    "id=%lld operator=%s attempt=%d error=%s", (long long)a->id,
+		    a->operator_name, attempts,
 		    log_quote(q, sizeof(q), msg != NULL ? msg : ""));
 	free(msg);
 }
@@ -227,8 +240,8 @@ webhook_done(void *arg, const struct hresp *resp)
 		return;
 	}
 	if (resp->status == 0)
-		snprintf(msg, sizeof(msg), "webhook: %s", resp->error ?
-		    resp->error : "no answer");
+		snprintf(msg, sizeof(msg), "webhook: %s",
+		    resp->error ? resp->error : "no answer");
 	else
 		snprintf(msg, sizeof(msg), "webhook: HTTP %ld", resp->status);
 	attempt_end(a, 0, 0, msg);
@@ -256,8 +269,8 @@ child_done(void *arg, const struct runner_result *res)
 		    res->output_len > 0 ? ": " : "", (int)res->output_len,
 		    res->output);
 	else
-		snprintf(msg, sizeof(msg), "killed by signal %d",
-		    res->term_signal);
+		snprintf(
+		    msg, sizeof(msg), "killed by signal %d", res->term_signal);
 	attempt_end(a, 0, 0, msg);
 }
 
@@ -299,9 +312,10 @@ child_env(const struct deliver *d, const struct due *n, const char *mail)
 	    env_add(env, &i, "COHORT_NOTIFY_OPERATOR", n->operator_name) < 0 ||
 	    env_add(env, &i, "COHORT_NOTIFY_SUBJECT", n->subject) < 0 ||
 	    env_add(env, &i, "COHORT_NOTIFY_JSON", n->payload) < 0 ||
-	    (mail != NULL && (env_add(env, &i, "COHORT_NOTIFY_MAIL", mail) <
-		0 || env_add(env, &i, "COHORT_SENDMAIL",
-		d->conf->sendmail) < 0))) {
+	    (mail != NULL &&
+		(env_add(env, &i, "COHORT_NOTIFY_MAIL", mail) < 0 ||
+		    env_add(env, &i, "COHORT_SENDMAIL", d->conf->sendmail) <
+			0))) {
 		env_free(env);
 		return NULL;
 	}
@@ -313,7 +327,8 @@ static int
 mail_line(struct buf *b, const char *key, const json_t *v, struct cerr *err)
 {
 	if (json_is_string(v))
-		return buf_printf(b, err, "%s: %s\n", key, json_string_value(v));
+		return buf_printf(
+		    b, err, "%s: %s\n", key, json_string_value(v));
 	if (json_is_integer(v))
 		return buf_printf(b, err, "%s: %lld\n", key,
 		    (long long)json_integer_value(v));
@@ -338,11 +353,13 @@ mail_text(const struct due *n, const char *to)
 		if ((unsigned char)*p < 0x20)
 			*p = ' ';
 	buf_init(&b, MAIL_MAX);
-	if (buf_printf(&b, &err, "To: %s\nSubject: %s\nAuto-Submitted: "
+	if (buf_printf(&b, &err,
+		"To: %s\nSubject: %s\nAuto-Submitted: "
 		"auto-generated\nContent-Type: text/plain; charset=utf-8\n\n",
 		to, subject) < 0)
 		goto out;
-	json_object_foreach(payload, key, v) {
+	json_object_foreach(payload, key, v)
+	{
 		if (strcmp(key, "subject") != 0 &&
 		    mail_line(&b, key, v, &err) < 0)
 			goto out;
@@ -442,22 +459,22 @@ start(struct deliver *d, const struct due *n)
 	a->d = d;
 	a->id = n->id;
 	a->made = n->attempts;
-	snprintf(a->operator_name, sizeof(a->operator_name), "%s",
-	    n->operator_name);
+	snprintf(
+	    a->operator_name, sizeof(a->operator_name), "%s", n->operator_name);
 	a->next = d->inflight;
 	d->inflight = a;
 	d->ninflight++;
 	if (store_notification_update(d->store, n->id, DELIVERY_PENDING,
 		n->attempts, now + d->conf->notify_timeout_s + CLAIM_MARGIN_S,
 		n->last_error, now, &err) < 0) {
-		log_error("notify", "id=%lld msg=\"%s\"", (long long)n->id,
-		    err.msg);
+		log_error(
+		    "notify", "id=%lld msg=\"%s\"", (long long)n->id, err.msg);
 		attempt_unlink(d, a);
 		free(a);
 		return;
 	}
-	gone = store_operator_get(d->store, n->operator_name, op_cb, &op,
-	    &err) < 0;
+	gone = store_operator_get(
+		   d->store, n->operator_name, op_cb, &op, &err) < 0;
 	if (gone)
 		attempt_end(a, 0, err.code == CERR_NOT_FOUND, err.msg);
 	else if (op.address == NULL)
@@ -475,8 +492,8 @@ due_cb(void *arg, const struct store_notification *n)
 
 	e->id = n->id;
 	e->attempts = n->attempts;
-	snprintf(e->operator_name, sizeof(e->operator_name), "%s",
-	    n->operator_name);
+	snprintf(
+	    e->operator_name, sizeof(e->operator_name), "%s", n->operator_name);
 	snprintf(e->subject, sizeof(e->subject), "%s", n->subject);
 	e->payload = strdup(n->payload);
 	e->last_error = strdup(n->last_error);
@@ -521,8 +538,8 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	memset(&dl, 0, sizeof(dl));
 	dl.max = DELIVER_MAX_IN_FLIGHT - d->ninflight;
-	if (store_notification_due(d->store, timefmt_now_s(), dl.max, due_cb,
-		&dl, &err) < 0)
+	if (store_notification_due(
+		d->store, timefmt_now_s(), dl.max, due_cb, &dl, &err) < 0)
 		log_error("notify", "msg=\"%s\"", err.msg);
 	for (int i = 0; i < dl.n; i++) {
 		if (dl.v[i].payload != NULL && dl.v[i].last_error != NULL)

@@ -49,7 +49,7 @@ int64_t deliver_backoff_s(int attempts, int64_t base_s, int64_t max_s);
 /* Checks an operator's address for its kind: an http(s) URL for a
  * webhook, one plain address for e-mail, a command for a command, none
  * for log. CERR_INVALID names what is wrong. */
-int deliver_check_address(enum operator_kind kind, const char *address,
-    struct cerr *err);
+int deliver_check_address(
+    enum operator_kind kind, const char *address, struct cerr *err);
 
 #endif

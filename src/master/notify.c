@@ -27,8 +27,8 @@ struct job_notify {
 int
 notify_wanted(enum notify_on on, enum run_outcome outcome)
 {
-	int failed = outcome == OUTCOME_FAILED ||
-	    outcome == OUTCOME_INTERRUPTED;
+	int failed =
+	    outcome == OUTCOME_FAILED || outcome == OUTCOME_INTERRUPTED;
 	int ended = failed || outcome == OUTCOME_SUCCEEDED ||
 	    outcome == OUTCOME_CANCELED;
 
@@ -66,8 +66,8 @@ settings_cb(void *arg, const struct store_job *j)
 }
 
 static int
-job_settings(struct store *s, const char *job, struct job_notify *out,
-    struct cerr *err)
+job_settings(
+    struct store *s, const char *job, struct job_notify *out, struct cerr *err)
 {
 	memset(out, 0, sizeof(*out));
 	out->on = NOTIFY_FAILURE;
@@ -89,8 +89,8 @@ name_cb(void *arg, const struct store_operator *op)
 /* The operator to notify: wanted if it exists, else the default; ""
  * when there is neither. */
 static int
-resolve_operator(struct store *s, const char *wanted, char *out,
-    struct cerr *err)
+resolve_operator(
+    struct store *s, const char *wanted, char *out, struct cerr *err)
 {
 	out[0] = '\0';
 	if (wanted[0] != '\0') {
@@ -98,8 +98,10 @@ resolve_operator(struct store *s, const char *wanted, char *out,
 			return 0;
 		if (err->code != CERR_NOT_FOUND)
 			return -1;
-		log_warn("notify", "operator=%s msg=\"no such operator; the "
-		    "default operator is notified instead\"", wanted);
+		log_warn("notify",
+		    "operator=%s msg=\"no such operator; the "
+		    "default operator is notified instead\"",
+		    wanted);
 	}
 	if (store_operator_get_default(s, name_cb, out, err) < 0 &&
 	    err->code != CERR_NOT_FOUND)
@@ -110,9 +112,8 @@ resolve_operator(struct store *s, const char *wanted, char *out,
 /* Adds the operator and subject to payload and queues it under key.
  * Takes ownership of payload. */
 static int
-queue(struct store *s, const char *key, const char *wanted,
-    const char *subject, json_t *payload, int64_t now, int *queued_out,
-    struct cerr *err)
+queue(struct store *s, const char *key, const char *wanted, const char *subject,
+    json_t *payload, int64_t now, int *queued_out, struct cerr *err)
 {
 	struct store_notification n = {.next_at = now, .created_at = now};
 	char *text = NULL;
@@ -123,8 +124,10 @@ queue(struct store *s, const char *key, const char *wanted,
 	if (resolve_operator(s, wanted, n.operator_name, err) < 0)
 		goto out;
 	if (n.operator_name[0] == '\0') {
-		log_warn("notify", "key=%s msg=\"no operator to notify (no "
-		    "default operator)\"", key);
+		log_warn("notify",
+		    "key=%s msg=\"no operator to notify (no "
+		    "default operator)\"",
+		    key);
 		rc = 0;
 		goto out;
 	}
@@ -169,17 +172,16 @@ notify_run(struct store *s, const char *target, const struct run_report *rep,
 	snprintf(run_id, sizeof(run_id), "%s:%lld", target,
 	    (long long)rep->target_run_id);
 	snprintf(key, sizeof(key), "run:%s", run_id);
-	snprintf(subject, sizeof(subject), "cohort: job %s %s on %s",
-	    rep->job, run_outcome_name(rep->outcome), target);
+	snprintf(subject, sizeof(subject), "cohort: job %s %s on %s", rep->job,
+	    run_outcome_name(rep->outcome), target);
 	return queue(s, key, jn.operator_name, subject,
-	    json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:i,s:s,s:s}",
-		"kind", "job_outcome", "job", rep->job, "target", target,
-		"outcome", run_outcome_name(rep->outcome), "run_id", run_id,
-		"started_at", timefmt_utc_ms(rep->started_ms, started),
-		"duration_ms", (json_int_t)rep->duration_ms,
-		"exit_code", rep->exit_code,
-		"message", rep->message ? rep->message : "",
-		"time", timefmt_utc(now, at)),
+	    json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:i,s:s,s:s}", "kind",
+		"job_outcome", "job", rep->job, "target", target, "outcome",
+		run_outcome_name(rep->outcome), "run_id", run_id, "started_at",
+		timefmt_utc_ms(rep->started_ms, started), "duration_ms",
+		(json_int_t)rep->duration_ms, "exit_code", rep->exit_code,
+		"message", rep->message ? rep->message : "", "time",
+		timefmt_utc(now, at)),
 	    now, queued_out, err);
 }
 
@@ -190,6 +192,7 @@ notify_event(struct store *s, const char *target, const struct eventrec *ev,
 	char key[STORE_KEY_MAX + 1], subject[STORE_TEXT_MAX];
 	char run_id[STORE_NAME_MAX + 24], at[TIMEFMT_MAX];
 	struct job_notify jn;
+	char *quote;
 
 	if (queued_out != NULL)
 		*queued_out = 0;
@@ -199,21 +202,26 @@ notify_event(struct store *s, const char *target, const struct eventrec *ev,
 		return -1;
 	if (ev->job[0] != '\0' && jn.on == NOTIFY_NEVER)
 		return 0;
-	snprintf(run_id, sizeof(run_id), "%s:%lld", target,
-	    (long long)ev->run_id);
+	/* Cut on a character boundary: the subject must stay UTF-8. */
+	quote = runrec_clean_text(
+	    ev->message, strlen(ev->message), SUBJECT_MESSAGE_MAX);
+	if (quote == NULL)
+		return cerr_set(err, CERR_INTERNAL, "out of memory");
+	snprintf(
+	    run_id, sizeof(run_id), "%s:%lld", target, (long long)ev->run_id);
 	snprintf(key, sizeof(key), "event:%s:%s", target, ev->id);
-	snprintf(subject, sizeof(subject), "cohort: [%s] %s on %s: %.*s",
-	    eventrec_severity_name(ev->severity), eventrec_kind_name(ev->kind),
-	    target, SUBJECT_MESSAGE_MAX, ev->message);
+	snprintf(subject, sizeof(subject), "cohort: [%s] %s on %s: %s",
+	    eventrec_severity_name(ev->severity),
+	    ev->kind == EVENT_USER ? "event" : eventrec_kind_name(ev->kind),
+	    target, quote);
+	free(quote);
 	return queue(s, key, jn.operator_name, subject,
 	    json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:s}", "kind", "event",
-		"event", eventrec_kind_name(ev->kind),
-		"severity", eventrec_severity_name(ev->severity),
-		"target", target,
-		"job", ev->job[0] ? json_string(ev->job) : json_null(),
-		"run_id", ev->run_id > 0 ? json_string(run_id) : json_null(),
-		"message", ev->message,
-		"time", timefmt_utc_ms(ev->time_ms, at)),
+		"event", eventrec_kind_name(ev->kind), "severity",
+		eventrec_severity_name(ev->severity), "target", target, "job",
+		ev->job[0] ? json_string(ev->job) : json_null(), "run_id",
+		ev->run_id > 0 ? json_string(run_id) : json_null(), "message",
+		ev->message, "time", timefmt_utc_ms(ev->time_ms, at)),
 	    now, queued_out, err);
 }
 
@@ -232,8 +240,10 @@ notify_check_operator(struct store *s, const char *name, struct cerr *err)
 		return 0;
 	if (err->code != CERR_NOT_FOUND)
 		return -1;
-	return cerr_set(err, CERR_INVALID, "notify.operator: '%s' is not an "
-	    "operator (cohortctl operator list)", name);
+	return cerr_set(err, CERR_INVALID,
+	    "notify.operator: '%s' is not an "
+	    "operator (cohortctl operator list)",
+	    name);
 }
 
 struct naming {

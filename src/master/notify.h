@@ -37,17 +37,15 @@ int notify_run(struct store *s, const char *target,
     const struct run_report *rep, int64_t now, int *queued_out,
     struct cerr *err);
 /* The same for an event stored for the first time. */
-int notify_event(struct store *s, const char *target,
-    const struct eventrec *ev, int64_t now, int *queued_out,
-    struct cerr *err);
+int notify_event(struct store *s, const char *target, const struct eventrec *ev,
+    int64_t now, int *queued_out, struct cerr *err);
 
 /* For a job document: CERR_INVALID ("notify.operator: ...") when name
  * (may be NULL: none) is not an operator. */
-int notify_check_operator(struct store *s, const char *name,
-    struct cerr *err);
+int notify_check_operator(struct store *s, const char *name, struct cerr *err);
 /* 1 when a job names the operator (its name in first), 0 when none, -1
  * on a store error. */
-int notify_jobs_naming(struct store *s, const char *operator_name,
-    char *first, size_t size, struct cerr *err);
+int notify_jobs_naming(struct store *s, const char *operator_name, char *first,
+    size_t size, struct cerr *err);
 
 #endif

@@ -41,8 +41,8 @@ events_queue(struct tstore *s, const struct conf *conf,
 	json_decref(v);
 	if (text == NULL)
 		return cerr_set(err, CERR_INTERNAL, "out of memory");
-	rc = tstore_outbox_add(s, "event", text, conf->outbox_max_items,
-	    timefmt_now_s(), err);
+	rc = tstore_outbox_add(
+	    s, "event", text, conf->outbox_max_items, timefmt_now_s(), err);
 	free(text);
 	if (rc == 0 && queued_out != NULL)
 		*queued_out = 1;
@@ -51,8 +51,7 @@ events_queue(struct tstore *s, const struct conf *conf,
 
 void
 events_raise(struct target *t, enum event_severity severity,
-    enum event_kind kind, const char *job, int64_t run_id, const char *fmt,
-    ...)
+    enum event_kind kind, const char *job, int64_t run_id, const char *fmt, ...)
 {
 	char msg[EVENTREC_MESSAGE_MAX + 1], q[EVENTREC_MESSAGE_MAX + 8];
 	struct eventrec ev;
@@ -92,7 +91,8 @@ events_daemon_error(struct target *t, const char *what, const char *msg)
 	if (t->daemon_errors_held > 0)
 		events_raise(t, EVENT_ERROR, EVENT_DAEMON_ERROR, NULL, 0,
 		    "%s: %s (and %d more daemon errors since the last "
-		    "report)", what, msg, t->daemon_errors_held);
+		    "report)",
+		    what, msg, t->daemon_errors_held);
 	else
 		events_raise(t, EVENT_ERROR, EVENT_DAEMON_ERROR, NULL, 0,
 		    "%s: %s", what, msg);
