@@ -53,7 +53,7 @@ static void
 read_outbox(const json_t *body)
 {
 	const json_t *items = json_object_get(body, "items");
-	struct run_report *rep;
+	struct api_outbox_item it;
 	struct cerr err;
 	size_t i;
 	json_t *item;
@@ -62,8 +62,8 @@ read_outbox(const json_t *body)
 		return;
 	json_array_foreach(items, i, item)
 	{
-		if (api_outbox_read_item(item, &rep, &err) == 0)
-			run_report_free(rep);
+		if (api_outbox_read_item(item, &it, &err) == 0)
+			run_report_free(it.rep);
 		else if (err.msg[0] == '\0')
 			abort(); /* refused without a reason */
 	}

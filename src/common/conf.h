@@ -55,6 +55,14 @@ struct conf {
 	int64_t downloadlist_keep_applied;
 	int64_t history_max_rows;
 	int64_t history_max_rows_per_job;
+	/* master: events and notifications */
+	int64_t events_max_rows;
+	int64_t notifications_max_rows;
+	int64_t notify_retry_base_s;
+	int64_t notify_retry_max_s;
+	int64_t notify_max_attempts;
+	int64_t notify_timeout_s;
+	char sendmail[CONF_STR_MAX];
 
 	/* target */
 	char name[NAME_MAX_LEN + 1];
@@ -66,6 +74,7 @@ struct conf {
 	int64_t misfire_grace_s;
 	struct conf_proxy proxies[CONF_PROXY_MAX];
 	int proxy_count;
+	int event_forward_level;	/* enum event_severity */
 
 	/* security (master): slow clients, request rates, the audit log,
 	 * an external CA for client certificates and its name mapping */

@@ -9,6 +9,9 @@
 
 static const char *const role_choices[] = {"master", "target", NULL};
 static const char *const tls_choices[] = {"verify", "encrypt-only", NULL};
+/* The order of enum event_severity (eventrec.h). */
+static const char *const severity_choices[] = {"info", "warning", "error",
+    "critical", NULL};
 
 #define STR(field, def, doc) \
 	{#field, CONF_T_STRING, def, 0, 0, NULL, 0, doc, \
@@ -53,6 +56,21 @@ const struct conf_key conf_keys[] = {
 	    "local history)"),
 	INT(history_max_rows_per_job, "100", 1, 100000000,
 	    "job runs kept per job unless the job sets history_max_rows"),
+	INT(events_max_rows, "10000", 10, 100000000,
+	    "master: forwarded events kept"),
+	INT(notifications_max_rows, "10000", 10, 100000000,
+	    "master: delivered or failed notifications kept"),
+	INT(notify_retry_base_s, "5", 1, 3600,
+	    "master: wait before a failed notification is tried again; "
+	    "doubles after each attempt"),
+	INT(notify_retry_max_s, "3600", 1, 86400,
+	    "master: longest wait between attempts of a notification"),
+	INT(notify_max_attempts, "10", 1, 1000,
+	    "master: attempts before a notification is recorded failed"),
+	INT(notify_timeout_s, "30", 1, 3600,
+	    "master: time a webhook, e-mail or command may take per attempt"),
+	STR(sendmail, "/usr/sbin/sendmail", "master: the program e-mail "
+	    "operators use (run as PROGRAM -t, the message on stdin)"),
 
 	STR(name, "", "target: this target's name (fixed by its certificate)"),
 	STR(master, "", "target: master URL(s), space separated"),
@@ -86,5 +104,8 @@ const struct conf_key conf_keys[] = {
 	    "certificate when less than this is left of it (0: never)"),
 	STR(user, "", "target: started as root, the network side drops to this "
 	    "user; steps still run as their proxy users"),
+	ENUM(event_forward_level, "warning", severity_choices, 0,
+	    "target: events at or above this severity (info, warning, error, "
+	    "critical) are forwarded to the master"),
 	{NULL, 0, NULL, 0, 0, NULL, 0, NULL, 0, 0},
 };

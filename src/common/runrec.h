@@ -33,6 +33,9 @@ struct run_step_rec {
 	int64_t duration_ms;
 	char *message;			/* why, for people ("" when none) */
 	char *output;			/* captured output ("" when none) */
+	/* The attempt ran into its step's timeout: for the target's own
+	 * events only, not part of the JSON form. */
+	int timed_out;
 };
 
 struct run_report {

@@ -172,35 +172,56 @@ print_list(const char *name, const json_t *list)
 	printf("%s\n", json_array_size(list) == 0 ? " -" : "");
 }
 
+/* A job for people: what it is, whom it notifies, where it goes, its
+ * schedules with their next runs, and its last outcome on each target
+ * (SQL Server Agent's job-server table). */
 static void
-print_job(const json_t *v)
+print_job(const json_t *job)
 {
-	static const char *const fields[] = {"name", "enabled", "description",
-	    "category", "owner", "steps", "targets", "updated_at", NULL};
-	static const struct output_col cols[] = {
+	static const struct output_col sched_cols[] = {
 	    {"SCHEDULE", "schedule", 24},
 	    {"KIND", "kind", 0},
 	    {"ZONE", "zone", 0},
 	    {"NEXT RUN", "next", 0},
 	    {"NOTE", "note", 60},
 	};
-	json_t *rows = schedule_rows(json_object_get(v, "next_runs"));
-	char buf[512];
+	static const struct output_col last_cols[] = {
+	    {"TARGET", "target", 0},
+	    {"LAST OUTCOME", "outcome", 0},
+	    {"STARTED", "started_at", 0},
+	    {"MS", "duration_ms", 0},
+	    {"RUN", "run_id", 0},
+	    {"MESSAGE", "message", 50},
+	};
+	const json_t *notify = json_object_get(json_object_get(job,
+	    "document"), "notify");
+	json_t *rows = schedule_rows(json_object_get(job, "next_runs"));
+	char a[256], b[256], c[64];
 
-	for (int i = 0; fields[i] != NULL; i++) {
-		const json_t *f = json_object_get(v, fields[i]);
-
-		if (json_is_array(f))
-			print_list(fields[i], f);
-		else
-			printf("%-12s %s\n", fields[i],
-			    output_field(v, fields[i], buf, sizeof(buf)));
-	}
+	printf("job %s (%s)\n", output_field(job, "name", a, sizeof(a)),
+	    json_is_true(json_object_get(job, "enabled")) ? "enabled" :
+	    "disabled");
+	output_field(job, "description", a, sizeof(a));
+	if (a[0] != '\0' && strcmp(a, "-") != 0)
+		printf("  description: %s\n", a);
+	printf("  steps: %s, schedules: %s, updated: %s\n",
+	    output_field(job, "steps", a, sizeof(a)),
+	    output_field(job, "schedules", b, sizeof(b)),
+	    output_field(job, "updated_at", c, sizeof(c)));
+	printf("  notify: on %s, operator %s\n",
+	    output_field(notify, "on", a, sizeof(a)),
+	    json_is_string(json_object_get(notify, "operator")) ?
+	    output_field(notify, "operator", b, sizeof(b)) : "(the default)");
+	print_list("  targets:", json_object_get(job, "targets"));
 	if (json_array_size(rows) > 0) {
 		printf("\n");
-		output_table(stdout, cols, sizeof(cols) / sizeof(cols[0]), rows);
+		output_table(stdout, sched_cols,
+		    sizeof(sched_cols) / sizeof(sched_cols[0]), rows);
 	}
 	json_decref(rows);
+	printf("\n");
+	output_table(stdout, last_cols, sizeof(last_cols) / sizeof(last_cols[0]),
+	    json_object_get(job, "last_outcomes"));
 }
 
 int

@@ -3,8 +3,9 @@
  * master's server certificate (its names are every --san, or when none is
  * given the listen host, localhost, 127.0.0.1 and this host's name), an
  * admin client certificate with its profile admin.conf, the daemon's
- * cohortd.conf, and the store with its schema. It refuses a dir that has a
- * cohortd.conf already; a failure part-way removes what it wrote.
+ * cohortd.conf, and the store with its schema and the default operator.
+ * It refuses a dir that has a cohortd.conf already; a failure part-way
+ * removes what it wrote.
  */
 #include <errno.h>
 #include <limits.h>
@@ -182,9 +183,14 @@ out:
 	return rc;
 }
 
+/* The store, with the admin certificate recorded and the default
+ * operator: "default", of kind log (notifications go to the master's log
+ * until an administrator makes another operator the default). */
 static int
 make_store(const struct init_opts *o, struct cerr *err)
 {
+	struct store_operator op = {.name = "default", .kind = OPERATOR_LOG,
+	    .address = "", .is_default = 1, .created_at = time(NULL)};
 	char path[PATH_MAX];
 	struct store *s = NULL;
 	int rc;
@@ -193,6 +199,8 @@ make_store(const struct init_opts *o, struct cerr *err)
 	    err) < 0 || store_open(path, &s, err) < 0)
 		return -1;
 	rc = record_admin(o, s, err);
+	if (rc == 0)
+		rc = store_operator_add(s, &op, err);
 	store_close(s);
 	return rc;
 }

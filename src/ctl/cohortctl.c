@@ -76,6 +76,20 @@ static const struct command commands[] = {
 	{"cert", "revoke", cmd_cert_revoke, "cert revoke SERIAL | --name NAME"},
 	{"cert", "list", cmd_cert_list, "cert list [--json]"},
 	{"audit", NULL, cmd_audit, "audit [--since TIME] [--limit N] [--json]"},
+	{"event", "raise", cmd_event_raise, "event raise --state-dir T "
+	    "[--severity info|warning|error|critical] MESSAGE"},
+	{"event", "list", cmd_event_list, "event list [--target T] "
+	    "[--severity S] [--limit N] [--json]"},
+	{"operator", "create", cmd_operator_create, "operator create NAME "
+	    "--webhook URL | --email ADDRESS | --command CMD | --log "
+	    "[--default]"},
+	{"operator", "list", cmd_operator_list, "operator list [--json]"},
+	{"operator", "delete", cmd_operator_delete, "operator delete NAME"},
+	{"operator", "default", cmd_operator_default,
+	    "operator default NAME"},
+	{"operator", "deliveries", cmd_operator_deliveries,
+	    "operator deliveries [--operator O] [--status S] [--limit N] "
+	    "[--json]"},
 	{NULL, NULL, NULL, NULL},
 };
 

@@ -101,4 +101,13 @@ int cmd_cert_revoke(struct ctl *ctl, int argc, char **argv);
 int cmd_cert_list(struct ctl *ctl, int argc, char **argv);
 int cmd_audit(struct ctl *ctl, int argc, char **argv);
 
+/* cmd_event.c, cmd_operator.c */
+int cmd_event_raise(struct ctl *ctl, int argc, char **argv);
+int cmd_event_list(struct ctl *ctl, int argc, char **argv);
+int cmd_operator_create(struct ctl *ctl, int argc, char **argv);
+int cmd_operator_list(struct ctl *ctl, int argc, char **argv);
+int cmd_operator_delete(struct ctl *ctl, int argc, char **argv);
+int cmd_operator_default(struct ctl *ctl, int argc, char **argv);
+int cmd_operator_deliveries(struct ctl *ctl, int argc, char **argv);
+
 #endif

@@ -8,6 +8,7 @@
 #ifndef COHORT_API_H
 #define COHORT_API_H
 
+#include "common/eventrec.h"
 #include "common/runrec.h"
 #include "master/http.h"
 
@@ -78,10 +79,15 @@ int api_poll_read(
 /* One element of acks; *error is "" when the target sent none. */
 int api_poll_read_ack(const json_t *a, size_t i, int64_t *id, int *ok,
     const char **error, struct cerr *err);
-/* One uploaded outbox item: 0 with *rep (caller frees) for a run record,
- * -1 with the reason when it must be refused. */
+/* One uploaded outbox item: a run record (rep, the caller frees it) or a
+ * forwarded event; -1 with the reason when it must be refused. */
+struct api_outbox_item {
+	enum { API_ITEM_RUN, API_ITEM_EVENT } kind;
+	struct run_report *rep;
+	struct eventrec ev;
+};
 int api_outbox_read_item(
-    const json_t *item, struct run_report **rep, struct cerr *err);
+    const json_t *item, struct api_outbox_item *out, struct cerr *err);
 
 struct api_enlist_body {
 	const char *name; /* borrowed from the body */
@@ -111,5 +117,14 @@ void api_audit_list(struct http_req *r);
 /* Records a change request that reached its handler (see api_audit.c). */
 void api_audit_record(const struct http_req *r, const struct http_route *rt,
     const char *path);
+/* api_events.c */
+void api_events_list(struct http_req *r);
+
+/* api_operators.c */
+void api_operators_list(struct http_req *r);
+void api_operator_create(struct http_req *r);
+void api_operator_delete(struct http_req *r);
+void api_operator_default(struct http_req *r);
+void api_notifications_list(struct http_req *r);
 
 #endif

@@ -1,8 +1,10 @@
 /*
  * api_jobs: job documents (apply, read, delete), on-demand runs (start,
  * stop) and previews of the next scheduled runs. Listings show documents
- * with secret values redacted.
+ * with secret values redacted; one job's view also shows its last outcome
+ * on each target (SQL Server Agent's job-server table).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +36,73 @@ collect_targets(void *arg, const char *name)
 	return json_array_append_new(arg, json_string(name));
 }
 
+static int
+last_cb(void *arg, const struct store_run *h)
+{
+	char started[TIMEFMT_MAX], run_id[STORE_NAME_MAX + 24];
+
+	snprintf(run_id, sizeof(run_id), "%s:%lld", h->target,
+	    (long long)h->target_run_id);
+	return json_object_set_new(arg, h->target, json_pack(
+	    "{s:s,s:s,s:s,s:I,s:s,s:s}", "target", h->target,
+	    "outcome", run_outcome_name(h->outcome),
+	    "started_at", timefmt_utc_ms(h->started_at_ms, started),
+	    "duration_ms", (json_int_t)h->duration_ms, "run_id", run_id,
+	    "message", h->message ? h->message : ""));
+}
+
+static int
+by_target(const void *a, const void *b)
+{
+	const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+
+	return strcmp(json_string_value(json_object_get(x, "target")),
+	    json_string_value(json_object_get(y, "target")));
+}
+
+/* The job-server view: per target (aimed at now, or with a finished run
+ * in history), its last finished run, in target order; an aimed target
+ * that never finished one has outcome null. */
+static json_t *
+last_outcomes(struct jobs_ctx *jc, const char *job, const json_t *targets)
+{
+	json_t *by = json_object(), *list = json_array(), **rows = NULL, *v;
+	const char *key;
+	size_t i = 0, n;
+
+	if (by == NULL || list == NULL) {
+		cerr_set(jc->err, CERR_INTERNAL, "out of memory");
+		goto fail;
+	}
+	if (store_run_last_per_target(jc->m->store, job, last_cb, by,
+	    jc->err) < 0)
+		goto fail;
+	json_array_foreach(targets, i, v)
+		if (json_object_get(by, json_string_value(v)) == NULL)
+			json_object_set_new(by, json_string_value(v), json_pack(
+			    "{s:O,s:n,s:n,s:n,s:n,s:n}", "target", v, "outcome",
+			    "started_at", "duration_ms", "run_id", "message"));
+	n = json_object_size(by);
+	rows = calloc(n + 1, sizeof(*rows));
+	if (rows == NULL) {
+		cerr_set(jc->err, CERR_INTERNAL, "out of memory");
+		goto fail;
+	}
+	i = 0;
+	json_object_foreach(by, key, v)
+		rows[i++] = v;
+	qsort(rows, n, sizeof(*rows), by_target);
+	for (i = 0; i < n; i++)
+		json_array_append(list, rows[i]);
+	free(rows);
+	json_decref(by);
+	return list;
+fail:
+	json_decref(by);
+	json_decref(list);
+	return NULL;
+}
+
 /* The API view of a stored job; NULL (err set) if the stored document no
  * longer parses, which would be a bug. */
 static json_t *
@@ -58,7 +127,16 @@ job_view(struct jobs_ctx *jc, const struct store_job *j)
 	    "created_at", timefmt_utc(j->created_at, created),
 	    "updated_at", timefmt_utc(j->updated_at, updated));
 	if (view != NULL && jc->full) {
+		json_t *last = last_outcomes(jc, job->name,
+		    json_object_get(view, "targets"));
+
+		if (last == NULL) {
+			json_decref(view);
+			job_free(job);
+			return NULL;
+		}
 		json_object_set_new(view, "document", jobdoc_to_json(job, 1));
+		json_object_set_new(view, "last_outcomes", last);
 		/* null when a zone file vanished since the job was applied */
 		json_object_set_new(view, "next_runs",
 		    json_nullify(nextrun_json(job, NULL, master_now(), 1,

@@ -7,16 +7,24 @@
  * last poll and its status (clock, UTC offset, poll interval, version);
  * the answer is its next instructions, at once if there are any, else when
  * one is posted or the hold time ends.
+ *
+ * An upload carries outbox records: run reports (kind "run") and events
+ * (kind "event"), each read strictly before anything is stored; in the
+ * same transaction the notifications they call for are queued
+ * (notify.c), and the sender is woken after the commit.
  */
 #include <string.h>
 
+#include "common/eventrec.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "common/runrec.h"
 #include "common/version.h"
 #include "master/api.h"
+#include "master/deliver.h"
 #include "master/longpoll.h"
 #include "master/master.h"
+#include "master/notify.h"
 #include "store/store.h"
 
 #define MAX_ACKS 1000
@@ -262,43 +270,100 @@ store_report(struct master *m, const char *target,
 }
 
 int
-api_outbox_read_item(const json_t *item, struct run_report **rep,
+api_outbox_read_item(const json_t *item, struct api_outbox_item *out,
     struct cerr *err)
 {
 	static const char *const keys[] = {"seq", "kind", "body", NULL};
+	const json_t *body = json_object_get(item, "body");
 	const char *kind = NULL;
 
-	*rep = NULL;
+	memset(out, 0, sizeof(*out));
 	if (json_check_keys(item, keys, "items[]", err) < 0 ||
 	    json_get_string(item, "kind", "items[]", 32, 0, &kind, err) < 0)
 		return -1;
 	/* Absent: json_get_string() said 1 and left err alone. */
 	if (kind == NULL)
 		return cerr_set(err, CERR_INVALID, "items[].kind: missing");
-	if (strcmp(kind, "run") != 0)
-		return cerr_set(err, CERR_INVALID, "items[].kind: '%s' is "
-		    "unknown", kind);
-	return run_report_from_json(json_object_get(item, "body"), rep, err);
+	if (strcmp(kind, "run") == 0) {
+		out->kind = API_ITEM_RUN;
+		return run_report_from_json(body, &out->rep, err);
+	}
+	if (strcmp(kind, "event") == 0) {
+		out->kind = API_ITEM_EVENT;
+		return eventrec_from_json(body, &out->ev, err);
+	}
+	return cerr_set(err, CERR_INVALID, "items[].kind: '%s' is unknown",
+	    kind);
 }
 
-/* One uploaded item: 0 stored, 1 refused (reason in err), -1 store error. */
+/* A run report: its rows, and the notification its end may call for.
+ * 0 stored, 1 refused (reason in err), -1 store error. Takes rep. */
 static int
-upload_item(struct master *m, const char *target, const json_t *item,
-    struct cerr *err)
+upload_run(struct master *m, const char *target, struct run_report *rep,
+    int *queued, struct cerr *err)
 {
-	struct run_report *rep = NULL;
-	int rc;
+	int rc, q = 0;
 
-	if (api_outbox_read_item(item, &rep, err) < 0)
-		return 1;
 	rc = store_report(m, target, rep, err);
+	if (rc == 0)
+		rc = notify_run(m->store, target, rep, master_now(), &q, err);
+	*queued |= q;
 	run_report_free(rep);
 	return rc;
 }
 
+/* An event: stored once per (target, id); the first time it may call
+ * for a notification. Returns as upload_run(). */
+static int
+upload_event(struct master *m, const char *target, const struct eventrec *e,
+    int *queued, struct cerr *err)
+{
+	const struct eventrec ev = *e;
+	struct store_event se;
+	char q[EVENTREC_MESSAGE_MAX + 8];
+	int added = 0, nq = 0;
+
+	memset(&se, 0, sizeof(se));
+	snprintf(se.target, sizeof(se.target), "%s", target);
+	memcpy(se.event_id, ev.id, sizeof(se.event_id));
+	se.time_ms = ev.time_ms;
+	se.severity = ev.severity;
+	se.kind = ev.kind;
+	snprintf(se.job, sizeof(se.job), "%s", ev.job);
+	se.target_run_id = ev.run_id;
+	se.message = ev.message;
+	se.received_at = master_now();
+	if (store_event_add(m->store, &se, &added, err) < 0)
+		return -1;
+	if (!added)
+		return 0;
+	log_info("event", "target=%s severity=%s kind=%s msg=%s", target,
+	    eventrec_severity_name(ev.severity), eventrec_kind_name(ev.kind),
+	    log_quote(q, sizeof(q), ev.message));
+	if (notify_event(m->store, target, &ev, master_now(), &nq, err) < 0)
+		return -1;
+	*queued |= nq;
+	return 0;
+}
+
+/* One uploaded item: 0 stored, 1 refused (reason in err), -1 store error.
+ * *queued becomes 1 when a notification was queued. */
+static int
+upload_item(struct master *m, const char *target, const json_t *item,
+    int *queued, struct cerr *err)
+{
+	struct api_outbox_item it;
+
+	if (api_outbox_read_item(item, &it, err) < 0)
+		return 1;
+	if (it.kind == API_ITEM_EVENT)
+		return upload_event(m, target, &it.ev, queued, err);
+	return upload_run(m, target, it.rep, queued, err);
+}
+
 static int
 upload_all(struct master *m, const char *target, const json_t *items,
-    json_t *acked, json_t *rejected, struct cerr *err)
+    json_t *acked, json_t *rejected, int *queued, struct cerr *err)
 {
 	size_t i;
 	json_t *item;
@@ -313,7 +378,7 @@ upload_all(struct master *m, const char *target, const json_t *items,
 			return cerr_set(err, CERR_INVALID, "items[%zu].seq: "
 			    "must be a positive integer", i + 1);
 		}
-		rc = upload_item(m, target, item, &why);
+		rc = upload_item(m, target, item, queued, &why);
 		if (rc < 0) {
 			*err = why;
 			return -1;
@@ -342,6 +407,7 @@ api_outbox(struct http_req *r)
 	json_t *acked = json_array(), *rejected = json_array();
 	struct store_target t;
 	struct cerr err;
+	int queued = 0;
 
 	if (!json_is_array(items) || json_array_size(items) >
 	    MAX_UPLOAD_ITEMS) {
@@ -352,12 +418,14 @@ api_outbox(struct http_req *r)
 	if (check_enlisted(r->m, name, &t, &err) < 0 ||
 	    store_begin(r->m->store, &err) < 0)
 		goto fail;
-	if (upload_all(r->m, name, items, acked, rejected, &err) < 0 ||
-	    store_commit(r->m->store, &err) < 0) {
+	if (upload_all(r->m, name, items, acked, rejected, &queued,
+	    &err) < 0 || store_commit(r->m->store, &err) < 0) {
 		store_rollback(r->m->store);
 		goto fail;
 	}
 	master_store_ok(r->m);
+	if (queued)
+		deliver_kick(r->m->deliver);
 	http_reply_json(r, 200, json_pack("{s:o,s:o}", "acked", acked,
 	    "rejected", rejected));
 	return;

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "master/longpoll.h"
 #include "master/master.h"
+#include "master/notify.h"
 #include "store/store.h"
 
 /* A list of target names; owns the strings. */
@@ -209,8 +210,9 @@ jobs_apply(struct master *m, const json_t *doc, const char *url_name,
 		cerr_set(err, CERR_INTERNAL, "out of memory");
 		goto out;
 	}
-	if (aim_resolve(m, job, &aim, err) < 0 || store_begin(m->store,
-	    err) < 0)
+	if (aim_resolve(m, job, &aim, err) < 0 ||
+	    notify_check_operator(m->store, job->notify_operator, err) < 0 ||
+	    store_begin(m->store, err) < 0)
 		goto out;
 	if (apply_in_tx(m, job, canonical, &aim, res, err) < 0 ||
 	    store_commit(m->store, err) < 0) {

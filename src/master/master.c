@@ -1,7 +1,8 @@
 /*
  * master: wiring of the master role (see master.h). Start-up loads the CA,
- * opens the store, loads revoked serials and starts the HTTPS server; a
- * housekeeping timer trims history and the download lists; SIGTERM/SIGINT
+ * opens the store, loads revoked serials and starts the HTTPS server and
+ * the notification sender (deliver.c); a housekeeping timer trims
+ * history, the download lists, events and notifications; SIGTERM/SIGINT
  * answer held polls and stop the loop.
  */
 #include "master/master.h"
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <curl/curl.h>
 #include <event2/event.h>
 
 #include "common/log.h"
@@ -19,6 +21,7 @@
 #include "common/timefmt.h"
 #include "common/tls.h"
 #include "common/version.h"
+#include "master/deliver.h"
 #include "master/http.h"
 #include "master/longpoll.h"
 #include "master/retention.h"
@@ -129,6 +132,10 @@ housekeeping_cb(evutil_socket_t fd, short what, void *arg)
 	    &err) < 0 ||
 	    store_audit_trim(m->store, m->conf->audit_max_rows, &err) < 0)
 		log_warn("housekeeping", "msg=\"%s\"", err.msg);
+	if (store_event_trim(m->store, m->conf->events_max_rows, &err) < 0 ||
+	    store_notification_trim(m->store, m->conf->notifications_max_rows,
+	    &err) < 0)
+		log_warn("housekeeping", "msg=\"%s\"", err.msg);
 	ratelimit_prune(&m->ratelimit, ratelimit_now_ms());
 }
 
@@ -209,6 +216,7 @@ master_cleanup(struct master *m)
 {
 	longpoll_release_all(m);
 	http_stop(m);
+	deliver_free(m->deliver);
 	if (m->sig_term)
 		event_free(m->sig_term);
 	if (m->sig_int)
@@ -253,6 +261,11 @@ master_run(const struct conf *conf, struct cerr *err)
 	*m.live = *conf;
 	m.conf = m.live;
 	signal(SIGPIPE, SIG_IGN);
+	/* Webhooks (deliver.c) use libcurl. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		cerr_set(err, CERR_INTERNAL, "curl_global_init failed");
+		goto out;
+	}
 	if (m.conf->tls == TLS_ENCRYPT_ONLY)
 		log_warn("tls", "msg=\"tls = encrypt-only has no effect on a "
 		    "master; clients are always verified\"");
@@ -265,11 +278,15 @@ master_run(const struct conf *conf, struct cerr *err)
 	    make_tls(&m, err) < 0 || http_start(&m, err) < 0 ||
 	    add_events(&m, err) < 0)
 		goto out;
+	m.deliver = deliver_new(m.base, m.store, m.conf, err);
+	if (m.deliver == NULL)
+		goto out;
 	log_info("started", "role=master version=%s state_dir=%s",
 	    version_string(), m.conf->state_dir);
 	event_base_dispatch(m.base);
 	rc = 0;
 out:
 	master_cleanup(&m);
+	curl_global_cleanup();
 	return rc;
 }

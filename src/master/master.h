@@ -24,6 +24,7 @@ struct event_base;
 struct event;
 struct evhttp;
 struct store;
+struct deliver;
 
 struct master {
 	const struct conf *conf;
@@ -50,6 +51,7 @@ struct master {
 	struct guard_limits guard;	/* checks before evhttp parses */
 	struct ratelimit ratelimit;	/* per certificate serial / address */
 	struct strmap rotations;	/* target -> struct rotation (api_certs) */
+	struct deliver *deliver;	/* sends notifications (deliver.h) */
 };
 
 int master_run(const struct conf *conf, struct cerr *err);

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "common/cerr.h"
+#include "common/eventrec.h"
 #include "common/wire.h"
 
 #define STORE_NAME_MAX 128
@@ -318,5 +319,149 @@ int store_audit_list(struct store *s, const struct store_audit_filter *f,
     store_audit_cb cb, void *arg, struct cerr *err);
 /* Keeps the newest max_rows entries. */
 int store_audit_trim(struct store *s, int64_t max_rows, struct cerr *err);
+/* ---- job view: the last outcome per target ------------------------------ */
+
+/* For job: the newest finished job row (step 0, outcome not running) of
+ * each target that has one, in target order. */
+int store_run_last_per_target(struct store *s, const char *job,
+    store_run_cb cb, void *arg, struct cerr *err);
+
+/* ---- forwarded events ---------------------------------------------------- */
+
+struct store_event {
+	int64_t id;			/* the master's id; 0 when adding */
+	char target[STORE_NAME_MAX + 1];
+	char event_id[EVENTREC_ID_LEN + 1];	/* the target's id of it */
+	int64_t time_ms;		/* UTC, on the target's clock */
+	enum event_severity severity;
+	enum event_kind kind;
+	char job[STORE_NAME_MAX + 1];	/* "" when none */
+	int64_t target_run_id;		/* 0 when none */
+	const char *message;		/* at most EVENTREC_MESSAGE_MAX bytes */
+	int64_t received_at;
+};
+
+/* Stores an event. The same (target, event_id) again keeps the first;
+ * *added_out (may be NULL) says whether this call added it. */
+int store_event_add(struct store *s, const struct store_event *e,
+    int *added_out, struct cerr *err);
+
+struct store_event_filter {
+	const char *target;		/* NULL: all */
+	int min_severity;		/* -1: all, else at or above */
+	int64_t limit;			/* 0: no limit */
+};
+typedef int (*store_event_cb)(void *arg, const struct store_event *e);
+/* Newest first (in the order they arrived). */
+int store_event_list(struct store *s, const struct store_event_filter *f,
+    store_event_cb cb, void *arg, struct cerr *err);
+/* Keeps the newest `keep` events. */
+int store_event_trim(struct store *s, int64_t keep, struct cerr *err);
+
+/* ---- operators (who is notified, and how) -------------------------------- */
+
+#define STORE_ADDRESS_MAX 4096
+
+enum operator_kind {
+	OPERATOR_LOG,		/* a line in the master's log */
+	OPERATOR_WEBHOOK,	/* POST of the JSON to a URL */
+	OPERATOR_EMAIL,		/* through the local sendmail */
+	OPERATOR_COMMAND,	/* a command run by /bin/sh -c */
+	OPERATOR_KIND_COUNT
+};
+
+/* "log", "webhook", "email", "command". */
+const char *store_operator_kind_name(enum operator_kind k);
+int store_operator_kind_parse(const char *name, enum operator_kind *out);
+
+struct store_operator {
+	char name[STORE_NAME_MAX + 1];
+	enum operator_kind kind;
+	const char *address;		/* URL, address or command; "" for log */
+	int is_default;			/* the one default operator */
+	int64_t created_at;
+};
+
+/* CERR_CONFLICT when the name exists. With is_default the new operator
+ * becomes the only default. */
+int store_operator_add(struct store *s, const struct store_operator *op,
+    struct cerr *err);
+typedef int (*store_operator_cb)(void *arg, const struct store_operator *op);
+/* Calls cb once; CERR_NOT_FOUND when absent. */
+int store_operator_get(struct store *s, const char *name, store_operator_cb cb,
+    void *arg, struct cerr *err);
+/* Calls cb with the default operator; CERR_NOT_FOUND when there is none. */
+int store_operator_get_default(struct store *s, store_operator_cb cb,
+    void *arg, struct cerr *err);
+/* In name order. */
+int store_operator_list(struct store *s, store_operator_cb cb, void *arg,
+    struct cerr *err);
+/* Makes name the only default; CERR_NOT_FOUND when absent. */
+int store_operator_set_default(struct store *s, const char *name,
+    struct cerr *err);
+/* CERR_NOT_FOUND when absent, CERR_CONFLICT when it is the default
+ * (another must become the default first). Its notifications stay. */
+int store_operator_delete(struct store *s, const char *name,
+    struct cerr *err);
+
+/* ---- notifications and their delivery ------------------------------------ */
+
+#define STORE_KEY_MAX 200
+
+enum delivery_status { DELIVERY_PENDING, DELIVERY_DELIVERED, DELIVERY_FAILED,
+	DELIVERY_STATUS_COUNT };
+
+/* "pending", "delivered", "failed". */
+const char *store_delivery_status_name(enum delivery_status st);
+int store_delivery_status_parse(const char *name, enum delivery_status *out);
+
+struct store_notification {
+	int64_t id;			/* the master's id; 0 when adding */
+	/* What it is about, once: "run:<target>:<run>", "event:<target>:<id>".
+	 * A second notification with the same key is not added. */
+	char key[STORE_KEY_MAX + 1];
+	char operator_name[STORE_NAME_MAX + 1];
+	char subject[STORE_TEXT_MAX];
+	const char *payload;		/* JSON text */
+	enum delivery_status status;
+	int attempts;			/* made so far */
+	int64_t next_at;		/* pending: when the next attempt is due */
+	const char *last_error;		/* of the last failed attempt, or "" */
+	int64_t created_at;
+	int64_t updated_at;		/* last attempt (or creation) */
+};
+
+/* Adds a pending notification due at n->next_at. The same key again keeps
+ * the first; *added_out (may be NULL) says whether this call added it. */
+int store_notification_add(struct store *s, const struct store_notification *n,
+    int *added_out, struct cerr *err);
+typedef int (*store_notification_cb)(void *arg,
+    const struct store_notification *n);
+/* Pending notifications due at now or earlier, earliest first, at most
+ * limit. */
+int store_notification_due(struct store *s, int64_t now, int limit,
+    store_notification_cb cb, void *arg, struct cerr *err);
+/* The earliest next_at of any pending notification; *found_out 0 when
+ * there is none. */
+int store_notification_next_due(struct store *s, int64_t *next_at_out,
+    int *found_out, struct cerr *err);
+/* Records an attempt (or a claim on one: a pending row with a later
+ * next_at). CERR_NOT_FOUND when absent. */
+int store_notification_update(struct store *s, int64_t id,
+    enum delivery_status status, int attempts, int64_t next_at,
+    const char *last_error, int64_t now, struct cerr *err);
+
+struct store_notification_filter {
+	const char *operator_name;	/* NULL: all */
+	int status;			/* -1: all, else enum delivery_status */
+	int64_t limit;			/* 0: no limit */
+};
+/* Newest first. */
+int store_notification_list(struct store *s,
+    const struct store_notification_filter *f, store_notification_cb cb,
+    void *arg, struct cerr *err);
+/* Keeps the newest `keep` delivered or failed notifications; pending ones
+ * always stay. */
+int store_notification_trim(struct store *s, int64_t keep, struct cerr *err);
 
 #endif

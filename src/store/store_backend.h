@@ -5,8 +5,9 @@
  * s->ops, so a backend may assume its inputs are well-formed: strings are
  * non-NULL and within the sizes of the store.h structs, except two
  * documented NULLs: store_poll.version (keep the stored version) and
- * store_run.message/output (store ""). Each entry has the contract of the
- * store_*() call of the same name.
+ * store_run.message/output (store ""). (store.c passes "" for a NULL
+ * event message, operator address and notification payload or error.)
+ * Each entry has the contract of the store_*() call of the same name.
  */
 #ifndef COHORT_STORE_BACKEND_H
 #define COHORT_STORE_BACKEND_H
@@ -107,6 +108,38 @@ struct store_ops {
 	int (*audit_list)(void *be, const struct store_audit_filter *f,
 	    store_audit_cb cb, void *arg, struct cerr *err);
 	int (*audit_trim)(void *be, int64_t max_rows, struct cerr *err);
+	/* events, operators, notifications */
+	int (*run_last_per_target)(void *be, const char *job, store_run_cb cb,
+	    void *arg, struct cerr *err);
+	int (*event_add)(void *be, const struct store_event *e, int *added_out,
+	    struct cerr *err);
+	int (*event_list)(void *be, const struct store_event_filter *f,
+	    store_event_cb cb, void *arg, struct cerr *err);
+	int (*event_trim)(void *be, int64_t keep, struct cerr *err);
+	int (*operator_add)(
+	    void *be, const struct store_operator *op, struct cerr *err);
+	int (*operator_get)(void *be, const char *name, store_operator_cb cb,
+	    void *arg, struct cerr *err);
+	int (*operator_get_default)(
+	    void *be, store_operator_cb cb, void *arg, struct cerr *err);
+	int (*operator_list)(
+	    void *be, store_operator_cb cb, void *arg, struct cerr *err);
+	int (*operator_set_default)(void *be, const char *name,
+	    struct cerr *err);
+	int (*operator_delete)(void *be, const char *name, struct cerr *err);
+	int (*notification_add)(void *be, const struct store_notification *n,
+	    int *added_out, struct cerr *err);
+	int (*notification_due)(void *be, int64_t now, int limit,
+	    store_notification_cb cb, void *arg, struct cerr *err);
+	int (*notification_next_due)(void *be, int64_t *next_at_out,
+	    int *found_out, struct cerr *err);
+	int (*notification_update)(void *be, int64_t id,
+	    enum delivery_status status, int attempts, int64_t next_at,
+	    const char *last_error, int64_t now, struct cerr *err);
+	int (*notification_list)(void *be,
+	    const struct store_notification_filter *f,
+	    store_notification_cb cb, void *arg, struct cerr *err);
+	int (*notification_trim)(void *be, int64_t keep, struct cerr *err);
 };
 
 /* What store.c holds: the table and the backend's own state. */

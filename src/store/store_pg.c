@@ -719,6 +719,22 @@ static const struct store_ops pg_ops = {
     .audit_add = store_pg_audit_add,
     .audit_list = store_pg_audit_list,
     .audit_trim = store_pg_audit_trim,
+    .run_last_per_target = store_pg_run_last_per_target,
+    .event_add = store_pg_event_add,
+    .event_list = store_pg_event_list,
+    .event_trim = store_pg_event_trim,
+    .operator_add = store_pg_operator_add,
+    .operator_get = store_pg_operator_get,
+    .operator_get_default = store_pg_operator_get_default,
+    .operator_list = store_pg_operator_list,
+    .operator_set_default = store_pg_operator_set_default,
+    .operator_delete = store_pg_operator_delete,
+    .notification_add = store_pg_notification_add,
+    .notification_due = store_pg_notification_due,
+    .notification_next_due = store_pg_notification_next_due,
+    .notification_update = store_pg_notification_update,
+    .notification_list = store_pg_notification_list,
+    .notification_trim = store_pg_notification_trim,
 };
 
 /* A URL libpq cannot parse is refused without libpq's message, which may

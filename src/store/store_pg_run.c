@@ -51,6 +51,11 @@ static const char sql_job_trim[] =
     " (SELECT r.target, r.target_run_id FROM cut"
     "  JOIN runs r ON r.job = cut.job AND r.step = 0"
     "   AND (r.started_at_ms, r.run_id) <= (cut.started_at_ms, cut.run_id))";
+/* The job view: per target, its newest finished job row. */
+static const char sql_last_per_target[] =
+    "SELECT DISTINCT ON (target) " RUN_COLS " FROM runs"
+    " WHERE job = $1 AND step = 0 AND outcome <> 'running'"
+    " ORDER BY target, started_at_ms DESC, run_id DESC";
 /* Retention in all: everything from the ($1 + 1)th newest row back. */
 static const char sql_all_cutoff[] =
     "SELECT started_at_ms, run_id FROM runs"
@@ -168,6 +173,31 @@ store_pg_run_list(void *be, const struct store_run_filter *f, store_run_cb cb,
 
 	list_build(f, sql, sizeof(sql), &p);
 	if (store_pg_query_once(be, sql, &p, &res, "list runs", err) < 0)
+		goto out;
+	for (int i = 0; i < PQntuples(res); i++) {
+		if (run_row(res, i, &r, err) < 0)
+			goto out;
+		if (cb(arg, &r) != 0)
+			break;
+	}
+	rc = 0;
+out:
+	PQclear(res);
+	return rc;
+}
+
+int
+store_pg_run_last_per_target(void *be, const char *job, store_run_cb cb,
+    void *arg, struct cerr *err)
+{
+	struct store_pg_params p = {0};
+	struct store_run r;
+	PGresult *res = NULL;
+	int rc = -1;
+
+	store_pg_param_text(&p, job);
+	if (store_pg_query(be, sql_last_per_target, &p, &res,
+		"last runs per target", err) < 0)
 		goto out;
 	for (int i = 0; i < PQntuples(res); i++) {
 		if (run_row(res, i, &r, err) < 0)

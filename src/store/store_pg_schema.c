@@ -115,7 +115,7 @@ static const char *const migrations[] = {
     "CREATE INDEX runs_by_target ON runs(target, started_at_ms, run_id);",
     /* 2: the target's outbox overflow count, from its polls. */
     "ALTER TABLE targets ADD COLUMN outbox_dropped BIGINT NOT NULL DEFAULT 0;",
-    /* 3 (security): the certificates the master issued, with the serials
+    /* 3: the certificates the master issued, with the serials
      * of enlisted targets recorded from before (expiry unknown: 0), and
      * the audit log of admin API calls. */
     "CREATE TABLE certs ("
@@ -140,6 +140,44 @@ static const char *const migrations[] = {
     "  status INTEGER NOT NULL,"
     "  code " TXT ");"
     "CREATE INDEX audit_by_time ON audit(at_ms);",
+    /* 4: forwarded events, operators and notifications. Events and
+     * notifications outlive targets and operators (history). */
+    "CREATE TABLE events ("
+    "  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    "  target " TXT ","
+    "  event_id " TXT ","
+    "  time_ms BIGINT NOT NULL,"
+    "  severity " TXT ","
+    "  kind " TXT ","
+    "  job " TXT " DEFAULT '',"
+    "  target_run_id BIGINT NOT NULL DEFAULT 0,"
+    "  message " TXT " DEFAULT '',"
+    "  received_at BIGINT NOT NULL,"
+    "  UNIQUE (target, event_id));"
+    "CREATE INDEX events_by_target ON events(target, id);"
+    "CREATE TABLE operators ("
+    "  name " TXT " PRIMARY KEY,"
+    "  kind " TXT ","
+    "  address " TXT " DEFAULT '',"
+    "  is_default INTEGER NOT NULL DEFAULT 0,"
+    "  created_at BIGINT NOT NULL);"
+    /* At most one default operator, whatever the callers do. */
+    "CREATE UNIQUE INDEX operators_one_default ON operators(is_default)"
+    "  WHERE is_default = 1;"
+    "CREATE TABLE notifications ("
+    "  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    "  dedupe_key " TXT " UNIQUE,"
+    "  operator " TXT ","
+    "  subject " TXT ","
+    "  payload " TXT ","
+    "  status " TXT " DEFAULT 'pending',"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_at BIGINT NOT NULL,"
+    "  last_error " TXT " DEFAULT '',"
+    "  created_at BIGINT NOT NULL,"
+    "  updated_at BIGINT NOT NULL);"
+    /* Serves the due scan (pending, next_at) and trimming by status. */
+    "CREATE INDEX notifications_due ON notifications(status, next_at);",
 };
 
 _Static_assert(

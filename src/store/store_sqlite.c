@@ -381,6 +381,22 @@ static const struct store_ops sqlite_ops = {
     .audit_add = store_sqlite_audit_add,
     .audit_list = store_sqlite_audit_list,
     .audit_trim = store_sqlite_audit_trim,
+    .run_last_per_target = store_sqlite_run_last_per_target,
+    .event_add = store_sqlite_event_add,
+    .event_list = store_sqlite_event_list,
+    .event_trim = store_sqlite_event_trim,
+    .operator_add = store_sqlite_operator_add,
+    .operator_get = store_sqlite_operator_get,
+    .operator_get_default = store_sqlite_operator_get_default,
+    .operator_list = store_sqlite_operator_list,
+    .operator_set_default = store_sqlite_operator_set_default,
+    .operator_delete = store_sqlite_operator_delete,
+    .notification_add = store_sqlite_notification_add,
+    .notification_due = store_sqlite_notification_due,
+    .notification_next_due = store_sqlite_notification_next_due,
+    .notification_update = store_sqlite_notification_update,
+    .notification_list = store_sqlite_notification_list,
+    .notification_trim = store_sqlite_notification_trim,
 };
 
 int

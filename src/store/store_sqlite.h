@@ -24,7 +24,7 @@
 
 /* The schema this code reads and writes (store_sqlite_schema.c); kept in
  * PRAGMA user_version. */
-#define STORE_SQLITE_SCHEMA_VERSION 3
+#define STORE_SQLITE_SCHEMA_VERSION 4
 /* PRAGMA application_id of a cohort store: "Coh1". */
 #define STORE_SQLITE_APP_ID 0x436f6831
 
@@ -182,5 +182,41 @@ int store_sqlite_audit_add(void *be, const struct store_audit *a,
 int store_sqlite_audit_list(void *be, const struct store_audit_filter *f,
     store_audit_cb cb, void *arg, struct cerr *err);
 int store_sqlite_audit_trim(void *be, int64_t max_rows, struct cerr *err);
+int store_sqlite_run_last_per_target(void *be, const char *job,
+    store_run_cb cb, void *arg, struct cerr *err);
+
+int store_sqlite_event_add(void *be, const struct store_event *e,
+    int *added_out, struct cerr *err);
+int store_sqlite_event_list(void *be, const struct store_event_filter *f,
+    store_event_cb cb, void *arg, struct cerr *err);
+int store_sqlite_event_trim(void *be, int64_t keep, struct cerr *err);
+
+int store_sqlite_operator_add(
+    void *be, const struct store_operator *op, struct cerr *err);
+int store_sqlite_operator_get(void *be, const char *name,
+    store_operator_cb cb, void *arg, struct cerr *err);
+int store_sqlite_operator_get_default(
+    void *be, store_operator_cb cb, void *arg, struct cerr *err);
+int store_sqlite_operator_list(
+    void *be, store_operator_cb cb, void *arg, struct cerr *err);
+int store_sqlite_operator_set_default(
+    void *be, const char *name, struct cerr *err);
+int store_sqlite_operator_delete(void *be, const char *name,
+    struct cerr *err);
+
+int store_sqlite_notification_add(void *be,
+    const struct store_notification *n, int *added_out, struct cerr *err);
+int store_sqlite_notification_due(void *be, int64_t now, int limit,
+    store_notification_cb cb, void *arg, struct cerr *err);
+int store_sqlite_notification_next_due(
+    void *be, int64_t *next_at_out, int *found_out, struct cerr *err);
+int store_sqlite_notification_update(void *be, int64_t id,
+    enum delivery_status status, int attempts, int64_t next_at,
+    const char *last_error, int64_t now, struct cerr *err);
+int store_sqlite_notification_list(void *be,
+    const struct store_notification_filter *f, store_notification_cb cb,
+    void *arg, struct cerr *err);
+int store_sqlite_notification_trim(void *be, int64_t keep,
+    struct cerr *err);
 
 #endif

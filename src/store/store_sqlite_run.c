@@ -54,6 +54,14 @@ static const char sql_job_trim[] =
     "  CROSS JOIN runs r ON r.job = cut.job AND r.step = 0"
     "   AND (r.started_at_ms < e.started_at_ms"
     "    OR (r.started_at_ms = e.started_at_ms AND r.run_id <= e.run_id)))";
+/* The job view: per target, its newest finished job row. The window
+ * reads only the job's step-0 rows (runs_by_job), which retention keeps
+ * few. */
+static const char sql_last_per_target[] =
+    "SELECT " RUN_COLS " FROM (SELECT " RUN_COLS ", row_number() OVER"
+    " (PARTITION BY target ORDER BY started_at_ms DESC, run_id DESC) AS rn"
+    " FROM runs WHERE job = ?1 AND step = 0 AND outcome <> 'running')"
+    " WHERE rn = 1 ORDER BY target";
 /* Retention in all: everything from the (?1 + 1)th newest row back. */
 static const char sql_all_cutoff[] =
     "SELECT started_at_ms, run_id FROM runs"
@@ -186,6 +194,36 @@ store_sqlite_run_list(void *be, const struct store_run_filter *f,
 	rc = 0;
 out:
 	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+store_sqlite_run_last_per_target(void *be, const char *job, store_run_cb cb,
+    void *arg, struct cerr *err)
+{
+	struct store_sqlite *sq = be;
+	struct store_run r;
+	sqlite3_stmt *st = NULL;
+	int rc = -1, step;
+
+	if (store_sqlite_stmt(sq, sql_last_per_target, &st, err) < 0)
+		goto out;
+	sqlite3_bind_text(st, 1, job, -1, SQLITE_STATIC);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if (run_row(st, &r, err) < 0)
+			goto out;
+		if (cb(arg, &r) != 0) {
+			step = SQLITE_DONE;
+			break;
+		}
+	}
+	if (step != SQLITE_DONE) {
+		store_sqlite_fail(sq, step, "last runs per target", err);
+		goto out;
+	}
+	rc = 0;
+out:
+	store_sqlite_done(sq, st);
 	return rc;
 }
 

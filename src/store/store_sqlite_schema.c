@@ -113,7 +113,7 @@ static const char *const migrations[] = {
     "CREATE INDEX runs_by_target ON runs(target, started_at_ms);",
     /* 2: the target's outbox overflow count, from its polls. */
     "ALTER TABLE targets ADD COLUMN outbox_dropped INTEGER NOT NULL DEFAULT 0;",
-    /* 3 (security): the certificates the master issued, with the serials
+    /* 3: the certificates the master issued, with the serials
      * of enlisted targets recorded from before (expiry unknown: 0), and
      * the audit log of admin API calls. */
     "CREATE TABLE certs ("
@@ -140,6 +140,47 @@ static const char *const migrations[] = {
     "  code TEXT NOT NULL"
     ");"
     "CREATE INDEX audit_by_time ON audit(at_ms);",
+    /* 4: forwarded events, operators and notifications. Events and
+     * notifications outlive targets and operators (history). */
+    "CREATE TABLE events ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  target TEXT NOT NULL,"
+    "  event_id TEXT NOT NULL,"
+    "  time_ms INTEGER NOT NULL,"
+    "  severity TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  job TEXT NOT NULL DEFAULT '',"
+    "  target_run_id INTEGER NOT NULL DEFAULT 0,"
+    "  message TEXT NOT NULL DEFAULT '',"
+    "  received_at INTEGER NOT NULL,"
+    "  UNIQUE (target, event_id)"
+    ");"
+    "CREATE INDEX events_by_target ON events(target, id);"
+    "CREATE TABLE operators ("
+    "  name TEXT PRIMARY KEY,"
+    "  kind TEXT NOT NULL,"
+    "  address TEXT NOT NULL DEFAULT '',"
+    "  is_default INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    /* At most one default operator, whatever the callers do. */
+    "CREATE UNIQUE INDEX operators_one_default ON operators(is_default)"
+    "  WHERE is_default = 1;"
+    "CREATE TABLE notifications ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  dedupe_key TEXT NOT NULL UNIQUE,"
+    "  operator TEXT NOT NULL,"
+    "  subject TEXT NOT NULL,"
+    "  payload TEXT NOT NULL,"
+    "  status TEXT NOT NULL DEFAULT 'pending',"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_at INTEGER NOT NULL,"
+    "  last_error TEXT NOT NULL DEFAULT '',"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL"
+    ");"
+    /* Serves the due scan (pending, next_at) and trimming by status. */
+    "CREATE INDEX notifications_due ON notifications(status, next_at);",
 };
 
 _Static_assert(

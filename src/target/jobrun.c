@@ -32,8 +32,8 @@
 
 #include <event2/event.h>
 
+#include "common/runner.h"
 #include "target/jobflow.h"
-#include "target/runner.h"
 
 #define JOBRUN_PATH                                                            \
 	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -86,7 +86,7 @@ struct run_as {
 
 /* One attempt's outcome, before it becomes a step row. */
 struct attempt_end {
-	int succeeded, canceled, exit_code;
+	int succeeded, canceled, timed_out, exit_code;
 	int64_t started_ms, duration_ms;
 	char message[RUNREC_MESSAGE_MAX + 1];
 	char *output; /* scrubbed, clean text; owned */
@@ -566,6 +566,7 @@ attempt_record(struct jobrun *jr, struct attempt_end *a)
 	row.duration_ms = a->duration_ms;
 	row.message = a->message;
 	row.output = a->output != NULL ? a->output : "";
+	row.timed_out = a->timed_out;
 	jr->report->exit_code = a->exit_code;
 	jr->last_failed = !a->succeeded;
 	snprintf(jr->last_message, sizeof(jr->last_message), "%s", a->message);
@@ -630,6 +631,7 @@ attempt_done(void *arg, const struct runner_result *res)
 	a.started_ms = res->started_ms;
 	a.duration_ms = res->duration_ms;
 	a.canceled = res->canceled;
+	a.timed_out = res->timed_out;
 	a.exit_code = res->spawned && res->exited ? res->exit_code : -1;
 	a.succeeded = res->spawned && res->exited && res->exit_code == 0 &&
 	    !res->timed_out && !res->canceled;

@@ -16,11 +16,11 @@
 
 #include <event2/event.h>
 
+#include "common/hclient.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "common/version.h"
-#include "target/hclient.h"
 #include "target/target.h"
 #include "target/tstore.h"
 
@@ -111,6 +111,9 @@ poll_done(void *arg, const struct hresp *resp)
 		if (!t->apply_stalled)
 			t->poll_backoff_s = 0;
 		handle_instructions(t, resp);
+		/* Records this daemon did not add itself (cohortctl event
+		 * raise writes into the same outbox) go up now too. */
+		upload_kick(t);
 		return;
 	}
 	if (resp->status == 0) {

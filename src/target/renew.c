@@ -31,7 +31,7 @@
 #include "common/paths.h"
 #include "common/pki.h"
 #include "common/timefmt.h"
-#include "target/hclient.h"
+#include "common/hclient.h"
 #include "target/target.h"
 
 #define RENEW_CHECK_S 3600

@@ -23,12 +23,13 @@
 #include "common/jobdoc.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/runner.h"
 #include "common/runrec.h"
 #include "common/timefmt.h"
 #include "target/jobrun.h"
+#include "target/events.h"
 #include "target/orphan.h"
 #include "target/runlog.h"
-#include "target/runner.h"
 #include "target/scheduler.h"
 #include "target/target.h"
 #include "target/tstore.h"
@@ -126,6 +127,9 @@ finish_unstarted(struct target *t, int64_t run_id, const char *job,
 		    err.msg);
 	log_warn("run_not_started", "run=%lld job=%s why=\"%s\"",
 	    (long long)run_id, job, why);
+	if (outcome == OUTCOME_FAILED)
+		events_raise(t, EVENT_ERROR, EVENT_JOB_FAILED, job, run_id,
+		    "job %s failed on %s: %s", job, t->conf->name, why);
 	record_finished(t, rep, runlog_is_local(t, job), NULL);
 }
 
@@ -148,6 +152,26 @@ reap_cb(evutil_socket_t fd, short what, void *arg)
 	t->nfinished = 0;
 }
 
+/* The events a finished run raises: each step attempt that timed out
+ * (warning) and the run's failure (error). */
+static void
+run_events(struct target *t, const struct run_report *rep)
+{
+	for (size_t i = 0; i < rep->nsteps; i++) {
+		const struct run_step_rec *s = &rep->steps[i];
+
+		if (s->timed_out)
+			events_raise(t, EVENT_WARNING, EVENT_STEP_TIMEOUT,
+			    rep->job, rep->target_run_id, "job %s, step %d "
+			    "(%s), attempt %d: %s", rep->job, s->step,
+			    s->step_name, s->attempt, s->message);
+	}
+	if (rep->outcome == OUTCOME_FAILED)
+		events_raise(t, EVENT_ERROR, EVENT_JOB_FAILED, rep->job,
+		    rep->target_run_id, "job %s failed on %s: %s", rep->job,
+		    t->conf->name, rep->message);
+}
+
 static void
 run_done(void *arg, struct jobrun *jr, struct run_report *rep)
 {
@@ -168,6 +192,7 @@ run_done(void *arg, struct jobrun *jr, struct run_report *rep)
 	log_info("run_finished", "run=%lld job=%s outcome=%s",
 	    (long long)rep->target_run_id, rep->job,
 	    run_outcome_name(rep->outcome));
+	run_events(t, rep);
 	record_finished(t, rep, local, jobrun_job(jr));
 	/* jr may not be freed inside its own callback. */
 	if (t->nfinished == (int)(sizeof(t->finished) /

@@ -15,15 +15,15 @@
 #include <curl/curl.h>
 #include <event2/event.h>
 
+#include "common/hclient.h"
 #include "common/log.h"
 #include "common/paths.h"
 #include "common/pki.h"
+#include "common/runner.h"
 #include "common/timefmt.h"
 #include "common/version.h"
-#include "target/hclient.h"
 #include "target/lsock.h"
 #include "target/runlog.h"
-#include "target/runner.h"
 #include "target/scheduler.h"
 #include "target/tstore.h"
 
@@ -99,7 +99,7 @@ make_client(struct target *t, struct cerr *err)
 {
 	char cert[CONF_STR_MAX + 32], key[CONF_STR_MAX + 32];
 	char ca[CONF_STR_MAX + 32];
-	struct hclient_tls tls = {cert, key, ca, t->conf->tls == TLS_VERIFY};
+	struct hclient_tls tls = {cert, key, ca, t->conf->tls == TLS_VERIFY, 0};
 
 	if (conf_state_path(t->conf, PATH_TLS_CERT, cert, sizeof(cert), err) < 0 ||
 	    conf_state_path(t->conf, PATH_TLS_KEY, key, sizeof(key), err) < 0 ||
@@ -155,8 +155,10 @@ housekeeping_cb(evutil_socket_t fd, short what, void *arg)
 	struct cerr err;
 
 	if (tstore_run_prune(t->store, timefmt_now_s() - KEEP_FINISHED_RUNS_S,
-	    &err) < 0)
+	    &err) < 0) {
 		log_warn("housekeeping", "msg=\"%s\"", err.msg);
+		events_daemon_error(t, "pruning the run ledger", err.msg);
+	}
 	runlog_housekeeping(t);
 }
 
@@ -174,6 +176,9 @@ target_store_failed(struct target *t, const struct cerr *err)
 {
 	log_limited(&t->store_log, LOG_LVL_ERROR, "store_failing",
 	    "code=%s msg=\"%s\"", cerr_code_name(err->code), err->msg);
+	/* Rate-limited too; it may not reach the outbox while the store
+	 * fails, but the first failure after a recovery usually does. */
+	events_daemon_error(t, "local store", err->msg);
 }
 
 void

@@ -15,6 +15,7 @@
 
 #include "common/cerr.h"
 #include "common/conf.h"
+#include "common/eventrec.h"
 #include "common/log.h"
 
 struct event_base;
@@ -73,6 +74,10 @@ struct target {
 	struct event *reap;		/* zero timer: free finished jobruns */
 	struct jobrun *finished[64];
 	int nfinished;
+
+	/* events.c: daemon errors are forwarded at most once a minute */
+	int64_t daemon_error_at;
+	int daemon_errors_held;
 
 	struct event *housekeeping;	/* prunes the run ledger */
 	struct event *sig_term;
@@ -140,5 +145,16 @@ void runs_shutdown(struct target *t);
 /* upload.c */
 void upload_kick(struct target *t);
 void upload_stop(struct target *t);
+
+/* events.c: the daemon's own events, written to the outbox when at or
+ * above event_forward_level (then the upload is kicked); failures are
+ * logged. */
+void events_raise(struct target *t, enum event_severity severity,
+    enum event_kind kind, const char *job, int64_t run_id, const char *fmt,
+    ...) __attribute__((format(printf, 6, 7)));
+/* A daemon error (what failed, and the message) as an error event, at
+ * most one a minute; the ones held back are counted in the next. */
+void events_daemon_error(struct target *t, const char *what,
+    const char *msg);
 
 #endif

@@ -10,9 +10,9 @@
 
 #include <event2/event.h>
 
+#include "common/hclient.h"
 #include "common/json.h"
 #include "common/log.h"
-#include "target/hclient.h"
 #include "target/target.h"
 #include "target/tstore.h"
 

@@ -26,7 +26,7 @@
 
 #include "common/conf.h"
 #include "target/jobrun.h"
-#include "target/runner.h"
+#include "common/runner.h"
 
 #define SAFETY_S 20
 

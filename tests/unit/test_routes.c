@@ -98,6 +98,12 @@ static const struct {
 	{EVHTTP_REQ_POST, "/v1/certs/revoke", HTTP_ADMIN},
 	{EVHTTP_REQ_POST, "/v1/renew", HTTP_TARGET},
 	{EVHTTP_REQ_GET, "/v1/audit", HTTP_ADMIN | HTTP_VIEWER},
+	{EVHTTP_REQ_GET, "/v1/events", HTTP_READERS},
+	{EVHTTP_REQ_GET, "/v1/operators", HTTP_READERS},
+	{EVHTTP_REQ_POST, "/v1/operators", HTTP_ADMIN},
+	{EVHTTP_REQ_DELETE, "/v1/operators/{name}", HTTP_ADMIN},
+	{EVHTTP_REQ_POST, "/v1/operators/{name}/default", HTTP_ADMIN},
+	{EVHTTP_REQ_GET, "/v1/notifications", HTTP_READERS},
 };
 
 static void

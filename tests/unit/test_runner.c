@@ -24,7 +24,7 @@
 #include <cmocka.h>
 #include <event2/event.h>
 
-#include "target/runner.h"
+#include "common/runner.h"
 
 #define SAFETY_S 20
 

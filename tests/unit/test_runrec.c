@@ -22,7 +22,7 @@ sample(void)
 	struct run_report *r =
 	    run_report_new(42, "rotate-logs", 7, 1700000000000, 3600);
 	struct run_step_rec s = {1, 1, "compress", OUTCOME_RETRYING, 1,
-	    1700000000001, 12, "exit code 1", "gzip: x\n"};
+	    1700000000001, 12, "exit code 1", "gzip: x\n", 0};
 	struct cerr err;
 
 	assert_non_null(r);
@@ -147,7 +147,7 @@ test_runrec_add_cleans(void **state)
 	struct run_report *r = run_report_new(1, "j", 0, 0, 0);
 	char longmsg[RUNREC_MESSAGE_MAX + 50];
 	struct run_step_rec s = {
-	    1, 1, "s", OUTCOME_FAILED, 1, 0, 0, longmsg, "bad \xff byte"};
+	    1, 1, "s", OUTCOME_FAILED, 1, 0, 0, longmsg, "bad \xff byte", 0};
 	struct cerr err;
 	json_t *v;
 
@@ -168,7 +168,8 @@ static void
 test_runrec_row_limit(void **state)
 {
 	struct run_report *r = run_report_new(1, "j", 0, 0, 0);
-	struct run_step_rec s = {1, 1, "s", OUTCOME_RETRYING, 1, 0, 0, "", ""};
+	struct run_step_rec s = {
+	    1, 1, "s", OUTCOME_RETRYING, 1, 0, 0, "", "", 0};
 	struct cerr err;
 
 	for (int i = 0; i < RUNREC_MAX_STEP_ROWS; i++) {

@@ -4,7 +4,7 @@
  * libevent event per socket curl wants watched, and a timer callback that
  * keeps one libevent timer for curl's timeouts.
  */
-#include "target/hclient.h"
+#include "common/hclient.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -31,10 +31,11 @@ struct hclient {
 	struct event_base *base;
 	CURLM *multi;
 	struct event *timer;
-	char *cert;		/* owned copies of struct hclient_tls */
-	char *key;
+	char *cert;		/* owned copies of struct hclient_tls; */
+	char *key;		/* NULL where the caller gave none */
 	char *ca;
 	int verify;
+	int allow_http;
 	char version_header[64];
 	struct hcall *calls;
 };
@@ -161,6 +162,17 @@ write_cb(char *data, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+/* *out: a copy of path, or NULL when path is NULL. */
+static int
+copy_path(const char *path, char **out)
+{
+	*out = NULL;
+	if (path == NULL)
+		return 0;
+	*out = strdup(path);
+	return *out != NULL ? 0 : -1;
+}
+
 struct hclient *
 hclient_new(struct event_base *base, const struct hclient_tls *tls,
     struct cerr *err)
@@ -173,15 +185,15 @@ hclient_new(struct event_base *base, const struct hclient_tls *tls,
 	}
 	c->base = base;
 	c->verify = tls->verify;
-	c->cert = strdup(tls->cert);
-	c->key = strdup(tls->key);
-	c->ca = strdup(tls->ca);
+	c->allow_http = tls->allow_http;
 	snprintf(c->version_header, sizeof(c->version_header),
 	    "Cohort-Version: %s", version_string());
 	c->multi = curl_multi_init();
 	c->timer = evtimer_new(base, timer_event_cb, c);
-	if (c->multi == NULL || c->timer == NULL || c->cert == NULL ||
-	    c->key == NULL || c->ca == NULL) {
+	if (c->multi == NULL || c->timer == NULL ||
+	    copy_path(tls->cert, &c->cert) < 0 ||
+	    copy_path(tls->key, &c->key) < 0 ||
+	    copy_path(tls->ca, &c->ca) < 0) {
 		cerr_set(err, CERR_INTERNAL, "cannot set up the HTTP client");
 		hclient_free(c);
 		return NULL;
@@ -232,11 +244,15 @@ setup_easy(struct hclient *c, struct hcall *call, const char *method,
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR,
+	    c->allow_http ? "http,https" : "https");
 	curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	curl_easy_setopt(e, CURLOPT_SSLCERT, c->cert);
-	curl_easy_setopt(e, CURLOPT_SSLKEY, c->key);
-	curl_easy_setopt(e, CURLOPT_CAINFO, c->ca);
+	if (c->cert != NULL) {
+		curl_easy_setopt(e, CURLOPT_SSLCERT, c->cert);
+		curl_easy_setopt(e, CURLOPT_SSLKEY, c->key);
+	}
+	if (c->ca != NULL)
+		curl_easy_setopt(e, CURLOPT_CAINFO, c->ca);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, c->verify ? 1L : 0L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, c->verify ? 2L : 0L);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);

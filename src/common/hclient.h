@@ -1,10 +1,14 @@
 /*
- * hclient: the target's HTTPS client: libcurl's multi interface driven by
- * the target's libevent loop (curl tells which sockets and timeouts to
- * watch; libevent tells curl when they fire). Requests are asynchronous and
- * share connections, so the long-poll and uploads coexist in one thread.
- * Every request presents the target's certificate and checks the master's
- * (chain and name) unless the channel is encrypt-only.
+ * hclient: an asynchronous HTTP(S) client: libcurl's multi interface
+ * driven by a daemon's libevent loop (curl tells which sockets and
+ * timeouts to watch; libevent tells curl when they fire). Requests share
+ * connections and never block the loop, so a target's long-poll and
+ * uploads, or a master's webhook deliveries, coexist in one thread.
+ *
+ * A target's client presents its certificate and checks the master's
+ * (chain and name) unless the channel is encrypt-only. The master's
+ * webhook client presents none, checks servers against the system's CAs
+ * and may also speak plain http (a webhook on a local network).
  */
 #ifndef COHORT_HCLIENT_H
 #define COHORT_HCLIENT_H
@@ -19,10 +23,11 @@ struct hcall;
 
 /* Paths; hclient_new() copies them. */
 struct hclient_tls {
-	const char *cert;
-	const char *key;
-	const char *ca;
+	const char *cert;	/* NULL: present no client certificate */
+	const char *key;	/* NULL with cert */
+	const char *ca;		/* NULL: the system's CAs */
 	int verify;		/* 0: encrypt-only */
+	int allow_http;		/* 1: http:// URLs too, not only https:// */
 };
 
 struct hresp {

@@ -11,7 +11,7 @@
  * EOF there, after a failure a {stage, errno} record. The parent reads it
  * only once the child is reaped, when it can no longer block.
  */
-#include "target/runner.h"
+#include "common/runner.h"
 
 #include <sys/queue.h>
 #include <sys/wait.h>
