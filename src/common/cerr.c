@@ -26,6 +26,7 @@ static const struct {
 	[CERR_UNAVAILABLE] = {"unavailable", 503},
 	[CERR_GONE] = {"gone", 410},
 	[CERR_RATE_LIMITED] = {"rate_limited", 429},
+	[CERR_NOT_ACTIVE] = {"not_active", 503},
 };
 
 int

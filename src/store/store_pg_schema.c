@@ -113,6 +113,8 @@ static const char *const migrations[] = {
     "CREATE INDEX runs_by_time ON runs(started_at_ms, run_id);"
     "CREATE INDEX runs_by_job ON runs(job, step, started_at_ms, run_id);"
     "CREATE INDEX runs_by_target ON runs(target, started_at_ms, run_id);",
+    /* 2: the active master's lease and the write fence (HA). */
+    store_pg_lease_schema,
 };
 
 _Static_assert(

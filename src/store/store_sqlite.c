@@ -372,6 +372,13 @@ static const struct store_ops sqlite_ops = {
     .group_remove = store_sqlite_group_remove,
     .group_list = store_sqlite_group_list,
     .group_members = store_sqlite_group_members,
+    .lease_shared = 0,
+    .lease_acquire = store_sqlite_lease_acquire,
+    .lease_renew = store_sqlite_lease_renew,
+    .lease_release = store_sqlite_lease_release,
+    .lease_get = store_sqlite_lease_get,
+    .lease_fence = store_sqlite_lease_fence,
+    .lease_fenced = store_sqlite_lease_fenced,
 };
 
 int

@@ -111,6 +111,9 @@ static const char *const migrations[] = {
     "CREATE INDEX runs_by_time ON runs(started_at_ms);"
     "CREATE INDEX runs_by_job ON runs(job, step, started_at_ms);"
     "CREATE INDEX runs_by_target ON runs(target, started_at_ms);",
+    /* 2: the active master's lease (HA; kept for parity, see
+     * store_sqlite_lease.c). */
+    store_sqlite_lease_schema,
 };
 
 _Static_assert(
