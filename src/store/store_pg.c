@@ -115,7 +115,8 @@ set_idle_tx(struct store_pg *pg, const char *what, struct cerr *err)
 		return 0;
 	snprintf(ms, sizeof(ms), "%lldms", (long long)pg->idle_tx_ms);
 	store_pg_param_text(&p, ms);
-	res = PQexecParams(pg->conn, sql_idle_tx, p.n, NULL, p.v, NULL, NULL, 0);
+	res =
+	    PQexecParams(pg->conn, sql_idle_tx, p.n, NULL, p.v, NULL, NULL, 0);
 	if (!result_ok(res))
 		rc = store_pg_fail(pg, res, what, err);
 	PQclear(res);
@@ -274,7 +275,7 @@ pipe_result(PGconn *c)
 struct pipe {
 	const struct stmt *st;
 	const struct stmt *fence; /* NULL: none */
-	int guarded;		  /* under its own savepoint */
+	int guarded; /* under its own savepoint */
 	int nq, at_sp, at_exec;
 	PGresult *r[5];
 };
@@ -305,8 +306,9 @@ pipe_send(PGconn *c, const struct pipe *pp)
 		PQsendQueryParams(c, sql_stmt, 0, NULL, NULL, NULL, NULL, 0)) &&
 	    (!st->prepare || PQsendPrepare(c, st->name, st->sql, 0, NULL)) &&
 	    send_stmt(c, st) &&
-	    (!pp->guarded || PQsendQueryParams(c, sql_stmt_release, 0, NULL,
-				 NULL, NULL, NULL, 0));
+	    (!pp->guarded ||
+		PQsendQueryParams(
+		    c, sql_stmt_release, 0, NULL, NULL, NULL, NULL, 0));
 }
 
 /* Sends the planned queries and their sync; reads their results into
@@ -348,8 +350,8 @@ pipe_run(struct store_pg *pg, struct pipe *pp)
  * failed statement. A failed fence is not undone: the whole transaction
  * is lost, as it must be for a deposed master. */
 static PGresult *
-exec_piped(struct store_pg *pg, struct pipe *pp, const char *what,
-    struct cerr *err)
+exec_piped(
+    struct store_pg *pg, struct pipe *pp, const char *what, struct cerr *err)
 {
 	PGresult *res = NULL;
 	int bad = -1;
@@ -390,8 +392,7 @@ out:
 /* Whether a write needs the fence (*need), refusing it at once when this
  * master may not write at all. */
 static int
-fence_needed(
-    struct store_pg *pg, int *need, const char *what, struct cerr *err)
+fence_needed(struct store_pg *pg, int *need, const char *what, struct cerr *err)
 {
 	*need = 0;
 	if (pg->fence_epoch == 0)
@@ -527,8 +528,8 @@ store_pg_run_script(
 		return -1;
 	if (!need)
 		return run_fixed(pg, sql, what, err);
-	hlen = (size_t)snprintf(head, sizeof(head), "SELECT cohort_fence(%lld);",
-	    (long long)pg->fence_epoch);
+	hlen = (size_t)snprintf(head, sizeof(head),
+	    "SELECT cohort_fence(%lld);", (long long)pg->fence_epoch);
 	text = malloc(hlen + len + 1);
 	if (text == NULL)
 		return cerr_set(err, CERR_INTERNAL, "store: out of memory");
