@@ -45,6 +45,10 @@ struct conf {
 	int64_t downloadlist_keep_applied;
 	int64_t history_max_rows;
 	int64_t history_max_rows_per_job;
+	/* master, high availability (docs/ha.md) */
+	int64_t lease_ttl_s;
+	int64_t lease_renew_ms;
+	char advertise_url[CONF_STR_MAX];
 
 	/* target */
 	char name[NAME_MAX_LEN + 1];

@@ -52,6 +52,15 @@ const struct conf_key conf_keys[] = {
 	    "history rows kept in all"),
 	INT(history_max_rows_per_job, "100", 1, 100000000,
 	    "history rows kept per job"),
+	INT(lease_ttl_s, "3", 1, 600,
+	    "master (PostgreSQL store): how long the active master's lease "
+	    "lasts unless renewed; a standby takes over after it runs out"),
+	INT(lease_renew_ms, "1000", 100, 60000,
+	    "master: how often the active master renews its lease and a "
+	    "standby checks it (less than lease_ttl_s)"),
+	STR(advertise_url, "", "master: the https:// URL targets and "
+	    "clients reach this master by, named to them by a standby; "
+	    "default https://HOST:PORT of listen"),
 
 	STR(name, "", "target: this target's name (fixed by its certificate)"),
 	STR(master, "", "target: master URL(s), space separated"),

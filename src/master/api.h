@@ -52,4 +52,8 @@ void api_downloadlist_clear(struct http_req *r);
 void api_target_resync(struct http_req *r);
 void api_target_settings(struct http_req *r);
 
+/* api_ha.c: high availability */
+void api_health(struct http_req *r);
+void api_lease_release(struct http_req *r);
+
 #endif

@@ -29,6 +29,8 @@
 #include "common/paths.h"
 #include "common/tls.h"
 #include "common/version.h"
+#include "master/api.h"
+#include "master/lease.h"
 #include "master/master.h"
 
 #define HTTP_MAX_HEADERS_BYTES 16384
@@ -337,6 +339,12 @@ request_cb(struct evhttp_request *req, void *arg)
 		http_reply_error(&r, &err);
 		goto out;
 	}
+	/* A standby serves nothing but its health: every other call, of
+	 * any caller, is sent on to the active master (lease.h). */
+	if (!lease_is_active(m) && rt->handler != api_health) {
+		lease_reply_not_active(&r);
+		goto out;
+	}
 	if (check_access(rt, &r.caller, &err) < 0 ||
 	    (query != NULL && evhttp_parse_query_str(query, &r.query) < 0 &&
 	    cerr_set(&err, CERR_INVALID, "malformed query string") < 0) ||
@@ -349,6 +357,7 @@ request_cb(struct evhttp_request *req, void *arg)
 		cerr_set(&err, CERR_INTERNAL, "handler sent no reply");
 		http_reply_error(&r, &err);
 	}
+	lease_check_fenced(m);
 out:
 	for (int i = 0; i < r.nargs; i++)
 		free(r.args[i]);

@@ -1,7 +1,8 @@
 /*
  * master: wiring of the master role (see master.h). Start-up loads the CA,
- * opens the store, loads revoked serials and starts the HTTPS server; a
- * housekeeping timer trims history and the download lists; SIGTERM/SIGINT
+ * opens the store, loads revoked serials, starts the HTTPS server and the
+ * lease (active or standby, lease.h); a housekeeping timer trims history
+ * and the download lists while active; SIGTERM/SIGINT give up the lease,
  * answer held polls and stop the loop.
  */
 #include "master/master.h"
@@ -20,6 +21,7 @@
 #include "common/tls.h"
 #include "common/version.h"
 #include "master/http.h"
+#include "master/lease.h"
 #include "master/longpoll.h"
 #include "store/store.h"
 
@@ -78,19 +80,27 @@ revoked_cb(void *arg, const char *serial)
 	return strmap_put(&m->revoked, serial, NULL, NULL, NULL);
 }
 
-static int
-open_store(struct master *m, struct cerr *err)
+int
+master_reload_caches(struct master *m, struct cerr *err)
 {
-	char spec[CONF_STR_MAX + 32];
+	strmap_cleanup(&m->revoked);
+	strmap_init(&m->revoked);
+	return store_revoked_list(m->store, revoked_cb, m, err);
+}
+
+/* Opens the store conf names; spec gets its full name. */
+static int
+open_store(struct master *m, char *spec, size_t size, struct cerr *err)
+{
 	const char *s = m->conf->store;
 
 	if (strncmp(s, "postgres", 8) == 0)
-		snprintf(spec, sizeof(spec), "%s", s);
-	else if (state_path(m, s, spec, sizeof(spec), err) < 0)
+		snprintf(spec, size, "%s", s);
+	else if (state_path(m, s, spec, size, err) < 0)
 		return -1;
 	if (store_open(spec, &m->store, err) < 0)
 		return -1;
-	return store_revoked_list(m->store, revoked_cb, m, err);
+	return master_reload_caches(m, err);
 }
 
 static int
@@ -113,6 +123,8 @@ housekeeping_cb(evutil_socket_t fd, short what, void *arg)
 	struct master *m = arg;
 	struct cerr err;
 
+	if (!lease_is_active(m))
+		return;
 	if (store_history_trim(m->store, m->conf->history_max_rows,
 	    m->conf->history_max_rows_per_job, &err) < 0 ||
 	    store_instr_trim(m->store, m->conf->downloadlist_keep_applied,
@@ -148,6 +160,7 @@ add_events(struct master *m, struct cerr *err)
 static void
 master_cleanup(struct master *m)
 {
+	lease_stop(m);
 	longpoll_release_all(m);
 	http_stop(m);
 	if (m->sig_term)
@@ -171,6 +184,7 @@ int
 master_run(const struct conf *conf, struct cerr *err)
 {
 	struct master m;
+	char spec[CONF_STR_MAX + 32];
 	int rc = -1;
 
 	memset(&m, 0, sizeof(m));
@@ -186,9 +200,10 @@ master_run(const struct conf *conf, struct cerr *err)
 		cerr_set(err, CERR_INTERNAL, "event_base_new failed");
 		goto out;
 	}
-	if (load_ca(&m, err) < 0 || open_store(&m, err) < 0 ||
+	if (load_ca(&m, err) < 0 ||
+	    open_store(&m, spec, sizeof(spec), err) < 0 ||
 	    make_tls(&m, err) < 0 || http_start(&m, err) < 0 ||
-	    add_events(&m, err) < 0)
+	    lease_start(&m, spec, err) < 0 || add_events(&m, err) < 0)
 		goto out;
 	log_info("started", "role=master version=%s state_dir=%s",
 	    version_string(), conf->state_dir);

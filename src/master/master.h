@@ -38,9 +38,15 @@ struct master {
 	struct event *sig_int;
 	struct event *tick;		/* housekeeping: trims, metrics */
 	int port;			/* the bound port */
+	struct lease *lease;		/* active or standby (lease.h) */
 };
 
 int master_run(const struct conf *conf, struct cerr *err);
+
+/* Loads again what the master caches from the store (the revoked
+ * serials): at start and when a standby becomes active, since the store
+ * changed while another master was active. */
+int master_reload_caches(struct master *m, struct cerr *err);
 
 /* Unix seconds, UTC. */
 int64_t master_now(void);

@@ -62,5 +62,11 @@ const struct http_route http_routes[] = {
 	R(POST, "/v1/targets/{name}/settings", HTTP_ADMIN,
 	    api_target_settings,
 	    "set a target's location and poll interval"),
+	R(GET, "/v1/health", HTTP_ANON, api_health,
+	    "active or standby, and the active master's URL (200 when "
+	    "active, 503 on a standby; answered by a standby too)"),
+	R(POST, "/v1/lease/release", HTTP_ADMIN, api_lease_release,
+	    "the active master gives up its lease to a standby (the "
+	    "failover drill)"),
 	{0, NULL, 0, NULL, NULL},
 };
