@@ -21,7 +21,8 @@ struct command {
 
 static const struct command commands[] = {
 	{"master", "init", cmd_master_init, "master init --state-dir D "
-	    "--listen HOST:PORT [--san NAME_OR_IP ...]"},
+	    "--listen HOST:PORT [--san NAME_OR_IP ...] [--store URL] "
+	    "[--join FIRST_MASTER_STATE_DIR]"},
 	{"master", "dismantle", cmd_master_dismantle,
 	    "master dismantle --state-dir D"},
 	{"enlist", NULL, cmd_enlist, "enlist --state-dir T --name NAME "
@@ -52,6 +53,8 @@ static const struct command commands[] = {
 	{"group", "add", cmd_group_add, "group add G TARGET"},
 	{"group", "remove", cmd_group_remove, "group remove G TARGET"},
 	{"group", "list", cmd_group_list, "group list [--json]"},
+	{"drill", "failover", cmd_drill_failover, "drill failover [--json]   "
+	    "(a profile listing every master of a PostgreSQL pair)"},
 	{NULL, NULL, NULL, NULL},
 };
 

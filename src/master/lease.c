@@ -194,8 +194,8 @@ try_take(struct lease *l)
 	if (!taken &&
 	    (seen.epoch != l->seen.epoch ||
 		strcmp(seen.holder, l->seen.holder) != 0))
-		log_info("lease_standby", "active_url=%s epoch=%lld",
-		    seen.url[0] != '\0' ? seen.url : "(none)",
+		log_info("lease_standby", "url=%s active_url=%s epoch=%lld",
+		    l->url, seen.url[0] != '\0' ? seen.url : "(none)",
 		    (long long)seen.epoch);
 	l->seen = seen;
 	l->seen_ms = start;
@@ -243,11 +243,9 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 int
-lease_start(struct master *m, const char *store_path, struct cerr *err)
+lease_open(struct master *m, const char *store_path, struct cerr *err)
 {
 	struct lease *l = calloc(1, sizeof(*l));
-	int64_t renew_ms = m->conf->lease_renew_ms;
-	struct timeval tv = {renew_ms / 1000, (renew_ms % 1000) * 1000};
 
 	if (l == NULL)
 		return cerr_set(err, CERR_INTERNAL, "out of memory");
@@ -256,22 +254,29 @@ lease_start(struct master *m, const char *store_path, struct cerr *err)
 	l->lock_fd = -1;
 	l->shared = store_lease_shared(m->store);
 	make_holder(l);
+	if (!l->shared)
+		return lock_store(l, store_path, err);
+	store_lease_fence(m->store, STORE_LEASE_STANDBY);
+	return 0;
+}
+
+int
+lease_start(struct master *m, struct cerr *err)
+{
+	struct lease *l = m->lease;
+	int64_t renew_ms = m->conf->lease_renew_ms;
+	struct timeval tv = {renew_ms / 1000, (renew_ms % 1000) * 1000};
+
 	make_url(l);
 	if (!l->shared) {
-		if (lock_store(l, store_path, err) < 0)
-			return -1;
 		l->active = 1;
 		return 0;
 	}
-	store_lease_fence(m->store, STORE_LEASE_STANDBY);
 	l->timer = event_new(m->base, -1, EV_PERSIST, tick_cb, l);
 	if (l->timer == NULL || event_add(l->timer, &tv) < 0)
 		return cerr_set(
 		    err, CERR_INTERNAL, "cannot add the lease timer");
 	try_take(l);
-	if (!l->active)
-		log_info("lease_standby", "url=%s active_url=%s", l->url,
-		    l->seen.url[0] != '\0' ? l->seen.url : "(none)");
 	return 0;
 }
 

@@ -27,10 +27,14 @@
 struct master;
 struct http_req;
 
-/* Starts the lease for m (after the store is open and the port bound):
- * on PostgreSQL takes it at once when it is free; on SQLite locks
- * store_path. */
-int lease_start(struct master *m, const char *store_path, struct cerr *err);
+/* Sets up m->lease once the store is open: on SQLite locks the store at
+ * store_path (before the port is bound, so a second master fails before
+ * it touches anything); on PostgreSQL starts as a standby. */
+int lease_open(struct master *m, const char *store_path, struct cerr *err);
+/* Starts it once the port is bound (the advertised URL names it): on
+ * PostgreSQL takes the lease at once when it is free, and starts the
+ * timer. */
+int lease_start(struct master *m, struct cerr *err);
 /* Gives the lease up when held (a clean stop lets a standby take over at
  * once) and frees it. */
 void lease_stop(struct master *m);

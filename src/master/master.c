@@ -202,8 +202,9 @@ master_run(const struct conf *conf, struct cerr *err)
 	}
 	if (load_ca(&m, err) < 0 ||
 	    open_store(&m, spec, sizeof(spec), err) < 0 ||
-	    make_tls(&m, err) < 0 || http_start(&m, err) < 0 ||
-	    lease_start(&m, spec, err) < 0 || add_events(&m, err) < 0)
+	    lease_open(&m, spec, err) < 0 || make_tls(&m, err) < 0 ||
+	    http_start(&m, err) < 0 || lease_start(&m, err) < 0 ||
+	    add_events(&m, err) < 0)
 		goto out;
 	log_info("started", "role=master version=%s state_dir=%s",
 	    version_string(), conf->state_dir);

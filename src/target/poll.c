@@ -8,7 +8,8 @@
  * once or holds the poll until there are some; either way the next poll
  * follows immediately. When the master cannot be reached the target waits
  * 1, 2, 4 ... seconds, never longer than its poll interval, moving to the
- * next master URL each time.
+ * next master URL each time. A standby master's not_active answer names
+ * the active one: the target goes there (docs/ha.md).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 #define POLL_MAX_WAIT_S 300
 #define POLL_MAX_RESPONSE (16 * 1024 * 1024)
 #define POLL_MAX_ACKS 1000 /* the master's limit per poll */
+#define POLL_MARGIN_MS 10000L
 
 static void poll_send(struct target *t);
 
@@ -94,6 +96,7 @@ poll_done(void *arg, const struct hresp *resp)
 	struct target *t = arg;
 	struct cerr err;
 	char msg[512];
+	int follow;
 
 	t->poll_call = NULL;
 	if (resp->status == 200) {
@@ -109,6 +112,18 @@ poll_done(void *arg, const struct hresp *resp)
 		log_warn("poll", "master=%s msg=\"%s\"",
 		    t->masters[t->master_index], resp->error);
 		target_next_master(t);
+		poll_backoff(t);
+		return;
+	}
+	/* A standby: on to the active master, at once when it was named
+	 * (a second standby answer in a row waits like any failure). */
+	follow = target_follow(t, resp, 1);
+	if (follow == 2 && t->poll_backoff_s == 0) {
+		t->poll_backoff_s = 1;
+		poll_retry_later(t, 0);
+		return;
+	}
+	if (follow) {
 		poll_backoff(t);
 		return;
 	}
@@ -191,8 +206,11 @@ poll_send(struct target *t)
 		return;
 	}
 	target_url(t, "/v1/poll", url, sizeof(url));
+	/* The master answers within the wait; the margin is the network's.
+	 * A master frozen with the poll held (a paused VM) costs no more
+	 * than this before the target tries the next master. */
 	timeout_ms = (t->poll_interval_s < POLL_MAX_WAIT_S ?
-	    t->poll_interval_s : POLL_MAX_WAIT_S) * 1000L + 30000L;
+	    t->poll_interval_s : POLL_MAX_WAIT_S) * 1000L + POLL_MARGIN_MS;
 	t->poll_call = hclient_request(t->http, "POST", url, body, timeout_ms,
 	    POLL_MAX_RESPONSE, poll_done, t, &err);
 	free(body);
