@@ -27,6 +27,7 @@ static const struct {
 	[CERR_GONE] = {"gone", 410},
 	[CERR_RATE_LIMITED] = {"rate_limited", 429},
 	[CERR_TIMEOUT] = {"timeout", 408},
+	[CERR_NOT_ACTIVE] = {"not_active", 503},
 };
 
 int

@@ -27,6 +27,7 @@ enum cerr_code {
 	CERR_GONE,		/* this target was deleted or defected */
 	CERR_RATE_LIMITED,	/* too many requests from one certificate */
 	CERR_TIMEOUT,		/* the request was not sent in time */
+	CERR_NOT_ACTIVE,	/* a standby master, or a deposed one (fenced) */
 	CERR_CODE_COUNT
 };
 

@@ -227,6 +227,14 @@ conf_validate(const struct conf *c, struct cerr *err)
 		return cerr_set(err, CERR_INVALID, "master: not set (role = target)");
 	if (c->role == ROLE_MASTER && c->listen[0] == '\0')
 		return cerr_set(err, CERR_INVALID, "listen: not set (role = master)");
+	if (c->lease_renew_ms >= c->lease_ttl_s * 1000)
+		return cerr_set(err, CERR_INVALID, "lease_renew_ms: %lld is not "
+		    "less than lease_ttl_s (%lld s)", (long long)c->lease_renew_ms,
+		    (long long)c->lease_ttl_s);
+	if (c->advertise_url[0] != '\0' &&
+	    strncmp(c->advertise_url, "https://", 8) != 0)
+		return cerr_set(err, CERR_INVALID, "advertise_url: '%s' is not "
+		    "an https:// URL", c->advertise_url);
 	return 0;
 }
 

@@ -63,6 +63,10 @@ struct conf {
 	int64_t notify_max_attempts;
 	int64_t notify_timeout_s;
 	char sendmail[CONF_STR_MAX];
+	/* master, high availability (docs/ha.md) */
+	int64_t lease_ttl_s;
+	int64_t lease_renew_ms;
+	char advertise_url[CONF_STR_MAX];
 
 	/* target */
 	char name[NAME_MAX_LEN + 1];

@@ -71,6 +71,15 @@ const struct conf_key conf_keys[] = {
 	    "master: time a webhook, e-mail or command may take per attempt"),
 	STR(sendmail, "/usr/sbin/sendmail", "master: the program e-mail "
 	    "operators use (run as PROGRAM -t, the message on stdin)"),
+	INT(lease_ttl_s, "3", 1, 600,
+	    "master (PostgreSQL store): how long the active master's lease "
+	    "lasts unless renewed; a standby takes over after it runs out"),
+	INT(lease_renew_ms, "1000", 100, 60000,
+	    "master: how often the active master renews its lease and a "
+	    "standby checks it (less than lease_ttl_s)"),
+	STR(advertise_url, "", "master: the https:// URL targets and "
+	    "clients reach this master by, named to them by a standby; "
+	    "default https://HOST:PORT of listen"),
 
 	STR(name, "", "target: this target's name (fixed by its certificate)"),
 	STR(master, "", "target: master URL(s), space separated"),

@@ -41,9 +41,8 @@ profile_key(void *arg, const char *key, const char *value, struct cerr *err)
 	struct profile_ctx *pc = arg;
 
 	if (strcmp(key, "master") == 0) {
-		if (strncmp(value, "https://", 8) != 0)
-			return cerr_set(err, CERR_INVALID, "master: '%s' is "
-			    "not an https:// URL", value);
+		if (client_check_urls(value, "master", err) < 0)
+			return -1;
 		snprintf(pc->c->url, sizeof(pc->c->url), "%s", value);
 		return 0;
 	}
@@ -57,7 +56,44 @@ profile_key(void *arg, const char *key, const char *value, struct cerr *err)
 	    "master, ca, cert, key)", key);
 }
 
-/* "https://host:0" -> "https://host:<port from the port file>". */
+/* Splits a URL list (copy, modified) into urls; returns how many URLs
+ * it holds, of which the first CLIENT_MAX_URLS are stored. */
+static int
+split_urls(char *copy, char **urls)
+{
+	char *save = NULL;
+	int n = 0;
+
+	for (char *u = strtok_r(copy, " ,", &save); u != NULL;
+	    u = strtok_r(NULL, " ,", &save), n++)
+		if (n < CLIENT_MAX_URLS)
+			urls[n] = u;
+	return n;
+}
+
+int
+client_check_urls(const char *list, const char *what, struct cerr *err)
+{
+	char copy[CONF_STR_MAX];
+	char *urls[CLIENT_MAX_URLS];
+	int n;
+
+	snprintf(copy, sizeof(copy), "%s", list);
+	n = split_urls(copy, urls);
+	if (n == 0)
+		return cerr_set(err, CERR_INVALID, "%s: no URL", what);
+	if (n > CLIENT_MAX_URLS)
+		return cerr_set(err, CERR_INVALID, "%s: more than %d URLs",
+		    what, CLIENT_MAX_URLS);
+	for (int i = 0; i < n; i++)
+		if (strncmp(urls[i], "https://", 8) != 0)
+			return cerr_set(err, CERR_INVALID, "%s: '%s' is not an "
+			    "https:// URL", what, urls[i]);
+	return 0;
+}
+
+/* "https://host:0" -> "https://host:<port from the port file>" (a lone
+ * URL: the port file is one master's). */
 static int
 resolve_port_zero(struct client *c, const char *dir, struct cerr *err)
 {
@@ -66,6 +102,8 @@ resolve_port_zero(struct client *c, const char *dir, struct cerr *err)
 	int port = 0;
 	FILE *f;
 
+	if (strchr(c->url, ' ') != NULL || strchr(c->url, ',') != NULL)
+		return 0;
 	while (n > 0 && c->url[n - 1] == '/')
 		c->url[--n] = '\0';
 	if (n < 2 || strcmp(c->url + n - 2, ":0") != 0)
@@ -121,8 +159,11 @@ write_cb(char *data, size_t size, size_t n, void *arg)
 	return buf_append(arg, data, size * n, NULL) < 0 ? 0 : size * n;
 }
 
+/* Fills err from an error reply; a standby's names the active master,
+ * copied to active (size CONF_STR_MAX; "" when none). */
 static int
-error_from_reply(long status, const struct buf *b, struct cerr *err)
+error_from_reply(long status, const struct buf *b, char *active,
+    struct cerr *err)
 {
 	json_t *v = json_loadb(buf_str(b), b->len, 0, NULL);
 	json_t *e = v ? json_object_get(v, "error") : NULL;
@@ -130,11 +171,14 @@ error_from_reply(long status, const struct buf *b, struct cerr *err)
 	    NULL;
 	const char *msg = e ? json_string_value(json_object_get(e,
 	    "message")) : NULL;
+	const char *url = e ? json_string_value(json_object_get(e,
+	    "active_url")) : NULL;
 
 	if (code != NULL && msg != NULL)
 		cerr_set(err, cerr_code_from_name(code), "%s", msg);
 	else
 		cerr_set(err, CERR_INTERNAL, "master answered HTTP %ld", status);
+	snprintf(active, CONF_STR_MAX, "%s", url != NULL ? url : "");
 	json_decref(v);
 	return -1;
 }
@@ -153,9 +197,15 @@ setup_tls(CURL *e, const struct client *c)
 	}
 }
 
-int
-client_call(const struct client *c, const char *method, const char *path,
-    const json_t *body, json_t **out, struct cerr *err)
+/* One call to the master at base (no trailing slash); active as for
+ * error_from_reply(). *resend says whether, after a failure, the call
+ * may go to another master: always for a read, and for a change only
+ * when nothing was sent (a master that died after its commit would have
+ * the change made twice). */
+static int
+call_one(const struct client *c, const char *base, const char *method,
+    const char *path, const json_t *body, json_t **out, char *active,
+    int *resend, long *status_out, struct cerr *err)
 {
 	char url[CONF_STR_MAX * 2], errbuf[CURL_ERROR_SIZE] = "";
 	char version[64];
@@ -174,7 +224,8 @@ client_call(const struct client *c, const char *method, const char *path,
 		cerr_set(err, CERR_INTERNAL, "out of memory");
 		goto out;
 	}
-	snprintf(url, sizeof(url), "%s%s", c->url, path);
+	active[0] = '\0';
+	snprintf(url, sizeof(url), "%s%s", base, path);
 	snprintf(version, sizeof(version), "Cohort-Version: %s",
 	    version_string());
 	h = curl_slist_append(h, "Content-Type: application/json");
@@ -196,20 +247,27 @@ client_call(const struct client *c, const char *method, const char *path,
 	else
 		setup_tls(e, c);
 	rc = curl_easy_perform(e);
+	*resend = strcmp(method, "GET") == 0;
 	if (rc != CURLE_OK) {
+		long sent = 0;
+
+		curl_easy_getinfo(e, CURLINFO_REQUEST_SIZE, &sent);
+		*resend = *resend || sent == 0;
 		if (c->unix_socket[0] != '\0')
 			cerr_set(err, CERR_UNAVAILABLE, "cannot reach cohortd "
 			    "at %s (is it running?): %s", c->unix_socket,
 			    errbuf[0] ? errbuf : curl_easy_strerror(rc));
 		else
 			cerr_set(err, CERR_UNAVAILABLE, "cannot reach master "
-			    "at %s: %s", c->url,
+			    "at %s: %s", base,
 			    errbuf[0] ? errbuf : curl_easy_strerror(rc));
 		goto out;
 	}
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-	if (status < 200 || status > 299) {
-		error_from_reply(status, &b, err);
+	if (status_out != NULL)
+		*status_out = status;
+	if (status_out == NULL && (status < 200 || status > 299)) {
+		error_from_reply(status, &b, active, err);
 		goto out;
 	}
 	if (out != NULL && b.len > 0) {
@@ -228,4 +286,69 @@ out:
 	free(text);
 	buf_cleanup(&b);
 	return ret;
+}
+
+/* The URL to try after a failure at urls[at]: the active master a
+ * standby named when it is listed and untried, else the next untried. */
+static int
+next_url(char **urls, int n, const int *tried, int at, const char *active)
+{
+	for (int i = 0; active[0] != '\0' && i < n; i++)
+		if (!tried[i] && strcmp(urls[i], active) == 0)
+			return i;
+	for (int k = 1; k <= n; k++)
+		if (!tried[(at + k) % n])
+			return (at + k) % n;
+	return -1;
+}
+
+int
+client_call(const struct client *c, const char *method, const char *path,
+    const json_t *body, json_t **out, struct cerr *err)
+{
+	char copy[CONF_STR_MAX], active[CONF_STR_MAX];
+	char *urls[CLIENT_MAX_URLS];
+	int tried[CLIENT_MAX_URLS] = {0};
+	struct cerr standby;
+	int n, at = 0, resend = 0;
+
+	snprintf(copy, sizeof(copy), "%s", c->url);
+	n = split_urls(copy, urls);
+	if (n > CLIENT_MAX_URLS)
+		n = CLIENT_MAX_URLS;
+	for (int i = 0; i < n; i++) {
+		size_t len = strlen(urls[i]);
+
+		while (len > 0 && urls[i][len - 1] == '/')
+			urls[i][--len] = '\0';
+	}
+	if (n == 0)
+		return cerr_set(err, CERR_INVALID, "no master URL");
+	standby.code = CERR_OK;
+	while (at >= 0) {
+		tried[at] = 1;
+		if (call_one(c, urls[at], method, path, body, out, active,
+			&resend, NULL, err) == 0)
+			return 0;
+		if (err->code == CERR_NOT_ACTIVE && standby.code == CERR_OK)
+			standby = *err;
+		else if (err->code != CERR_NOT_ACTIVE &&
+		    (err->code != CERR_UNAVAILABLE || !resend))
+			return -1;
+		at = next_url(urls, n, tried, at, active);
+	}
+	if (standby.code != CERR_OK)
+		*err = standby;
+	return -1;
+}
+
+int
+client_get_status(const struct client *c, const char *path, long *status,
+    json_t **out, struct cerr *err)
+{
+	char active[CONF_STR_MAX];
+	int resend;
+
+	return call_one(c, c->url, "GET", path, NULL, out, active, &resend,
+	    status, err);
 }

@@ -13,8 +13,12 @@
 #include "common/cerr.h"
 #include "common/conf.h"
 
+#define CLIENT_MAX_URLS 8
+
 struct client {
-	char url[CONF_STR_MAX];		/* base URL, no trailing slash */
+	/* base URL(s), space separated: the masters of a pair, tried in
+	 * order (client_call) */
+	char url[CONF_STR_MAX];
 	char ca[CONF_STR_MAX];		/* "" with verify = 0 */
 	char cert[CONF_STR_MAX];	/* "" for anonymous */
 	char key[CONF_STR_MAX];
@@ -25,17 +29,33 @@ struct client {
 };
 
 /* Reads a profile: keys master, ca, cert, key (paths relative to the
- * profile's folder). A master URL with port 0 takes its port from the file
- * "port" beside the profile (a master listening on port 0 writes it). */
+ * profile's folder). master may list several URLs, space separated (the
+ * masters of an active/standby pair). A lone master URL with port 0 takes
+ * its port from the file "port" beside the profile (a master listening on
+ * port 0 writes it). */
 int client_from_profile(const char *path, struct client *out,
     struct cerr *err);
+
+/* Checks a list of master URLs (space separated, 1..CLIENT_MAX_URLS,
+ * each https://); what names it in the message. */
+int client_check_urls(const char *list, const char *what, struct cerr *err);
 
 /* Calls method on path (e.g. "/v1/targets") with an optional JSON body.
  * On 2xx, *out (may be NULL) gets the parsed reply (new reference, NULL for
  * an empty body). Otherwise err carries the master's error code and
- * message, or CERR_UNAVAILABLE when the master could not be reached. */
+ * message, or CERR_UNAVAILABLE when the master could not be reached.
+ * With several URLs, one that cannot be reached or is a standby (503
+ * not_active) passes the call on: to the active master the standby names
+ * when it is listed, else to the next URL; the error, when all fail, is
+ * a standby's (it names the active master) or else the last one. */
 int client_call(const struct client *c, const char *method, const char *path,
     const json_t *body, json_t **out, struct cerr *err);
+
+/* GET path on the one master c->url names, whatever the HTTP status
+ * (*status); *out as for client_call(). CERR_UNAVAILABLE when it cannot
+ * be reached. */
+int client_get_status(const struct client *c, const char *path,
+    long *status, json_t **out, struct cerr *err);
 
 /* Escapes a path segment (a name) for a URL; out has size out_size. */
 void client_escape(const char *s, char *out, size_t out_size);

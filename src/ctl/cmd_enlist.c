@@ -72,10 +72,8 @@ check_opts(struct enlist_opts *o, struct cerr *err)
 	    token_parse(o->token, &tp, err) < 0)
 		return -1;
 	OPENSSL_cleanse(&tp, sizeof(tp));
-	if (strncmp(o->master, "https://", 8) != 0)
-		return cerr_set(err, CERR_INVALID, "--master: '%s' is not an "
-		    "https:// URL", o->master);
-	return 0;
+	/* Several URLs (the masters of a pair) are tried in turn. */
+	return client_check_urls(o->master, "--master", err);
 }
 
 /* Fetches the CA without verification and accepts it only if its
@@ -211,11 +209,8 @@ static int
 defect_remote(const struct conf *conf, struct cerr *err)
 {
 	struct client c;
-	char *sp = NULL, first[CONF_STR_MAX];
 
-	snprintf(first, sizeof(first), "%s", conf->master);
-	strtok_r(first, " ,", &sp);
-	master_client(first, NULL, &c);
+	master_client(conf->master, NULL, &c);
 	c.verify = conf->tls == TLS_VERIFY;
 	if (conf_state_path(conf, PATH_TLS_CA, c.ca, sizeof(c.ca), err) < 0 ||
 	    conf_state_path(conf, PATH_TLS_CERT, c.cert, sizeof(c.cert),

@@ -3,9 +3,11 @@
  * master's server certificate (its names are every --san, or when none is
  * given the listen host, localhost, 127.0.0.1 and this host's name), an
  * admin client certificate with its profile admin.conf, the daemon's
- * cohortd.conf, and the store with its schema and the default operator.
- * It refuses a dir that has a cohortd.conf already; a failure part-way
- * removes what it wrote.
+ * cohortd.conf, and the store with its schema and the default operator
+ * (STATE_DIR/cohort.db, or the PostgreSQL database --store names). It
+ * refuses a dir that has a cohortd.conf already; a failure part-way
+ * removes what it wrote. With --join, the second master of a pair is made
+ * from the first one's state dir instead (master_join.c).
  */
 #include <errno.h>
 #include <limits.h>
@@ -33,6 +35,8 @@ static const char *const written_files[] = {PATH_CONF, PATH_CA_KEY,
 struct init_opts {
 	const char *dir;
 	const char *listen;
+	const char *store; /* a postgresql:// URL, or NULL: cohort.db */
+	const char *join;  /* the state dir of the pair's first master */
 	const char *sans[MAX_SANS + 4];
 	int nsans;
 	char abs_dir[PATH_MAX];
@@ -141,8 +145,8 @@ write_configs(const struct init_opts *o, struct cerr *err)
 
 	snprintf(text, sizeof(text),
 	    "# cohortd master, made by cohortctl master init\n"
-	    "role = master\nstate_dir = %s\nlisten = %s\nstore = cohort.db\n",
-	    o->abs_dir, o->listen);
+	    "role = master\nstate_dir = %s\nlisten = %s\nstore = %s\n",
+	    o->abs_dir, o->listen, o->store != NULL ? o->store : "cohort.db");
 	if (statedir_write(o->abs_dir, PATH_CONF, text, 0600, err) < 0)
 		return -1;
 	if (strcmp(url_host, "0.0.0.0") == 0 || strcmp(url_host, "::") == 0)
@@ -195,8 +199,12 @@ make_store(const struct init_opts *o, struct cerr *err)
 	struct store *s = NULL;
 	int rc;
 
-	if (statedir_path(o->abs_dir, "cohort.db", path, sizeof(path),
-	    err) < 0 || store_open(path, &s, err) < 0)
+	if (o->store != NULL)
+		snprintf(path, sizeof(path), "%s", o->store);
+	else if (statedir_path(o->abs_dir, "cohort.db", path, sizeof(path),
+	    err) < 0)
+		return -1;
+	if (store_open(path, &s, err) < 0)
 		return -1;
 	rc = record_admin(o, s, err);
 	if (rc == 0)
@@ -205,13 +213,32 @@ make_store(const struct init_opts *o, struct cerr *err)
 	return rc;
 }
 
+/* A second master joins the first one's certificates and store: names
+ * and store are the first master's, so --san and --store do not go with
+ * --join. */
+static int
+check_join(const struct init_opts *o, struct cerr *err)
+{
+	if (o->nsans > 0)
+		return cerr_set(err, CERR_INVALID, "--san: with --join the "
+		    "server certificate is the first master's; give every "
+		    "name of every master with --san when initialising the "
+		    "first one");
+	if (o->store != NULL)
+		return cerr_set(err, CERR_INVALID, "--store: with --join the "
+		    "store is the first master's");
+	return 0;
+}
+
 int
 cmd_master_init(struct ctl *ctl, int argc, char **argv)
 {
 	struct init_opts o;
 	struct ctl_opt opts[] = {CTL_VALUE("--state-dir", &o.dir),
 	    CTL_VALUE("--listen", &o.listen),
-	    CTL_LIST("--san", o.sans, &o.nsans, MAX_SANS), CTL_END};
+	    CTL_LIST("--san", o.sans, &o.nsans, MAX_SANS),
+	    CTL_VALUE("--store", &o.store), CTL_VALUE("--join", &o.join),
+	    CTL_END};
 	char conf_path[PATH_MAX];
 	struct cerr err;
 	struct stat st;
@@ -223,6 +250,18 @@ cmd_master_init(struct ctl *ctl, int argc, char **argv)
 	if (o.dir == NULL || o.listen == NULL) {
 		cerr_set(&err, CERR_INVALID, "master init needs --state-dir "
 		    "and --listen");
+		return ctl_fail(&err);
+	}
+	if (o.join != NULL) {
+		if (check_join(&o, &err) < 0 ||
+		    master_join(o.dir, o.listen, o.join, &err) < 0)
+			return ctl_fail(&err);
+		return 0;
+	}
+	if (o.store != NULL && strncmp(o.store, "postgresql://", 13) != 0 &&
+	    strncmp(o.store, "postgres://", 11) != 0) {
+		cerr_set(&err, CERR_INVALID, "--store: not a postgresql:// URL "
+		    "(without --store the store is STATE_DIR/cohort.db)");
 		return ctl_fail(&err);
 	}
 	if (parse_listen(&o, &err) < 0 || statedir_mkdir(o.dir, &err) < 0 ||

@@ -22,7 +22,8 @@ struct command {
 
 static const struct command commands[] = {
 	{"master", "init", cmd_master_init, "master init --state-dir D "
-	    "--listen HOST:PORT [--san NAME_OR_IP ...]"},
+	    "--listen HOST:PORT [--san NAME_OR_IP ...] [--store URL] "
+	    "[--join FIRST_MASTER_STATE_DIR]"},
 	{"master", "dismantle", cmd_master_dismantle,
 	    "master dismantle --state-dir D"},
 	{"enlist", NULL, cmd_enlist, "enlist --state-dir T --name NAME "
@@ -90,6 +91,8 @@ static const struct command commands[] = {
 	{"operator", "deliveries", cmd_operator_deliveries,
 	    "operator deliveries [--operator O] [--status S] [--limit N] "
 	    "[--json]"},
+	{"drill", "failover", cmd_drill_failover, "drill failover [--json]   "
+	    "(a profile listing every master of a PostgreSQL pair)"},
 	{NULL, NULL, NULL, NULL},
 };
 

@@ -109,5 +109,11 @@ int cmd_operator_list(struct ctl *ctl, int argc, char **argv);
 int cmd_operator_delete(struct ctl *ctl, int argc, char **argv);
 int cmd_operator_default(struct ctl *ctl, int argc, char **argv);
 int cmd_operator_deliveries(struct ctl *ctl, int argc, char **argv);
+int cmd_drill_failover(struct ctl *ctl, int argc, char **argv);
+
+/* master_join.c: "master init --join FIRST_DIR": the second master of a
+ * pair, with the first one's CA, certificates and PostgreSQL store. */
+int master_join(const char *dir, const char *listen, const char *first,
+    struct cerr *err);
 
 #endif

@@ -126,5 +126,8 @@ void api_operator_create(struct http_req *r);
 void api_operator_delete(struct http_req *r);
 void api_operator_default(struct http_req *r);
 void api_notifications_list(struct http_req *r);
+/* api_ha.c: high availability */
+void api_health(struct http_req *r);
+void api_lease_release(struct http_req *r);
 
 #endif

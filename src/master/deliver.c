@@ -55,6 +55,8 @@ struct deliver {
 	struct hclient *http;
 	struct runner *runner;
 	struct event *timer;
+	deliver_gate_fn gate;
+	const void *gate_arg;
 	struct attempt *inflight;
 	int ninflight;
 };
@@ -533,8 +535,9 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 	struct due_list dl;
 	struct cerr err;
 
-	/* Full: the attempt that ends next kicks the timer again. */
-	if (d->ninflight >= DELIVER_MAX_IN_FLIGHT)
+	/* Full: the attempt that ends next kicks the timer again. A
+	 * standby waits for the kick of its takeover. */
+	if (d->ninflight >= DELIVER_MAX_IN_FLIGHT || !d->gate(d->gate_arg))
 		return;
 	memset(&dl, 0, sizeof(dl));
 	dl.max = DELIVER_MAX_IN_FLIGHT - d->ninflight;
@@ -562,7 +565,7 @@ deliver_kick(struct deliver *d)
 
 struct deliver *
 deliver_new(struct event_base *base, struct store *s, const struct conf *conf,
-    struct cerr *err)
+    deliver_gate_fn gate, const void *gate_arg, struct cerr *err)
 {
 	struct hclient_tls tls = {NULL, NULL, NULL, 1, 1};
 	struct deliver *d = calloc(1, sizeof(*d));
@@ -574,6 +577,8 @@ deliver_new(struct event_base *base, struct store *s, const struct conf *conf,
 	d->base = base;
 	d->store = s;
 	d->conf = conf;
+	d->gate = gate;
+	d->gate_arg = gate_arg;
 	d->timer = evtimer_new(base, timer_cb, d);
 	if (d->timer == NULL) {
 		cerr_set(err, CERR_INTERNAL, "cannot make the notify timer");

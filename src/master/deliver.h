@@ -32,9 +32,14 @@
 struct event_base;
 struct deliver;
 
-/* Borrows base, s and conf, which must outlive it. */
+/* Says whether this master may send now: only the active master of a
+ * pair delivers (a standby's writes would be fenced anyway). */
+typedef int (*deliver_gate_fn)(const void *arg);
+
+/* Borrows base, s, conf and gate_arg, which must outlive it. */
 struct deliver *deliver_new(struct event_base *base, struct store *s,
-    const struct conf *conf, struct cerr *err);
+    const struct conf *conf, deliver_gate_fn gate, const void *gate_arg,
+    struct cerr *err);
 /* Cancels attempts in flight (their rows stay claimed and are tried again
  * after the claim runs out) and kills their children. */
 void deliver_free(struct deliver *d);

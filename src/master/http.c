@@ -32,6 +32,7 @@
 #include "common/version.h"
 #include "master/api.h"
 #include "master/caller.h"
+#include "master/lease.h"
 #include "master/master.h"
 
 #define HTTP_MAX_HEADERS_BYTES 16384
@@ -365,6 +366,12 @@ request_cb(struct evhttp_request *req, void *arg)
 		refuse(&r, path, &err);
 		goto out;
 	}
+	/* A standby serves nothing but its health: every other call, of
+	 * any caller, is sent on to the active master (lease.h). */
+	if (!lease_is_active(r.m) && rt->handler != api_health) {
+		lease_reply_not_active(&r);
+		goto out;
+	}
 	if (check_access(rt, &r.caller, &err) < 0 ||
 	    (query != NULL && evhttp_parse_query_str(query, &r.query) < 0 &&
 	    cerr_set(&err, CERR_INVALID, "malformed query string") < 0) ||
@@ -378,6 +385,7 @@ request_cb(struct evhttp_request *req, void *arg)
 		http_reply_error(&r, &err);
 	}
 	api_audit_record(&r, rt, path);
+	lease_check_fenced(r.m);
 out:
 	for (int i = 0; i < r.nargs; i++)
 		free(r.args[i]);

@@ -185,6 +185,15 @@ collect_waiter(void *arg, const char *key, void *value)
 void
 longpoll_release_all(struct master *m)
 {
+	json_t *empty = json_pack("{s:[]}", "instructions");
+
+	longpoll_refuse_all(m, 200, empty);
+	json_decref(empty);
+}
+
+void
+longpoll_refuse_all(struct master *m, int status, const json_t *body)
+{
 	size_t n = m->waiters.count;
 	struct poll_waiter **all = calloc(n + 1, sizeof(*all));
 	struct poll_waiter **cursor = all;
@@ -193,6 +202,6 @@ longpoll_release_all(struct master *m)
 		return;
 	strmap_foreach(&m->waiters, collect_waiter, &cursor);
 	for (size_t i = 0; i < n; i++)
-		waiter_answer(all[i], 200, json_pack("{s:[]}", "instructions"));
+		waiter_answer(all[i], status, json_deep_copy(body));
 	free(all);
 }

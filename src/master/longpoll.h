@@ -45,4 +45,9 @@ int longpoll_is_waiting(struct master *m, const char *target);
 /* Answers every waiting poll empty and frees them (shutdown). */
 void longpoll_release_all(struct master *m);
 
+/* Answers every waiting poll with status and a copy of body (borrowed)
+ * and frees them: a master that became a standby sends its targets on
+ * to the active one. */
+void longpoll_refuse_all(struct master *m, int status, const json_t *body);
+
 #endif

@@ -1,8 +1,9 @@
 /*
  * master: wiring of the master role (see master.h). Start-up loads the CA,
- * opens the store, loads revoked serials and starts the HTTPS server and
- * the notification sender (deliver.c); a housekeeping timer trims
- * history, the download lists, events and notifications; SIGTERM/SIGINT
+ * opens the store, loads revoked serials, starts the HTTPS server, the
+ * notification sender (deliver.c) and the lease (active or standby,
+ * lease.h); a housekeeping timer trims history, the download lists,
+ * events and notifications while active; SIGTERM/SIGINT give up the lease,
  * answer held polls and stop the loop.
  */
 #include "master/master.h"
@@ -23,6 +24,7 @@
 #include "common/version.h"
 #include "master/deliver.h"
 #include "master/http.h"
+#include "master/lease.h"
 #include "master/longpoll.h"
 #include "master/retention.h"
 #include "store/store.h"
@@ -82,19 +84,27 @@ revoked_cb(void *arg, const char *serial)
 	return strmap_put(&m->revoked, serial, NULL, NULL, NULL);
 }
 
-static int
-open_store(struct master *m, struct cerr *err)
+int
+master_reload_caches(struct master *m, struct cerr *err)
 {
-	char spec[CONF_STR_MAX + 32];
+	strmap_cleanup(&m->revoked);
+	strmap_init(&m->revoked);
+	return store_revoked_list(m->store, revoked_cb, m, err);
+}
+
+/* Opens the store conf names; spec gets its full name. */
+static int
+open_store(struct master *m, char *spec, size_t size, struct cerr *err)
+{
 	const char *s = m->conf->store;
 
 	if (strncmp(s, "postgres", 8) == 0)
-		snprintf(spec, sizeof(spec), "%s", s);
-	else if (state_path(m, s, spec, sizeof(spec), err) < 0)
+		snprintf(spec, size, "%s", s);
+	else if (state_path(m, s, spec, size, err) < 0)
 		return -1;
 	if (store_open(spec, &m->store, err) < 0)
 		return -1;
-	return store_revoked_list(m->store, revoked_cb, m, err);
+	return master_reload_caches(m, err);
 }
 
 static int
@@ -121,12 +131,21 @@ make_tls(struct master *m, struct cerr *err)
 	return 0;
 }
 
+static int
+deliver_gate(const void *arg)
+{
+	return lease_is_active(arg);
+}
+
 static void
 housekeeping_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct master *m = arg;
 	struct cerr err;
 
+	ratelimit_prune(&m->ratelimit, ratelimit_now_ms());
+	if (!lease_is_active(m))
+		return;
 	if (retention_run(m, &err) < 0 ||
 	    store_instr_trim(m->store, m->conf->downloadlist_keep_applied,
 	    &err) < 0 ||
@@ -136,7 +155,6 @@ housekeeping_cb(evutil_socket_t fd, short what, void *arg)
 	    store_notification_trim(m->store, m->conf->notifications_max_rows,
 	    &err) < 0)
 		log_warn("housekeeping", "msg=\"%s\"", err.msg);
-	ratelimit_prune(&m->ratelimit, ratelimit_now_ms());
 }
 
 static void
@@ -214,6 +232,7 @@ free_value_cb(void *arg, const char *key, void *value)
 static void
 master_cleanup(struct master *m)
 {
+	lease_stop(m);
 	longpoll_release_all(m);
 	http_stop(m);
 	deliver_free(m->deliver);
@@ -244,6 +263,7 @@ int
 master_run(const struct conf *conf, struct cerr *err)
 {
 	struct master m;
+	char spec[CONF_STR_MAX + 32];
 	int rc = -1;
 
 	memset(&m, 0, sizeof(m));
@@ -274,11 +294,14 @@ master_run(const struct conf *conf, struct cerr *err)
 		cerr_set(err, CERR_INTERNAL, "event_base_new failed");
 		goto out;
 	}
-	if (load_ca(&m, err) < 0 || open_store(&m, err) < 0 ||
-	    make_tls(&m, err) < 0 || http_start(&m, err) < 0 ||
+	if (load_ca(&m, err) < 0 ||
+	    open_store(&m, spec, sizeof(spec), err) < 0 ||
+	    lease_open(&m, spec, err) < 0 || make_tls(&m, err) < 0 ||
+	    http_start(&m, err) < 0 || lease_start(&m, err) < 0 ||
 	    add_events(&m, err) < 0)
 		goto out;
-	m.deliver = deliver_new(m.base, m.store, m.conf, err);
+	m.deliver = deliver_new(m.base, m.store, m.conf, deliver_gate, &m,
+	    err);
 	if (m.deliver == NULL)
 		goto out;
 	log_info("started", "role=master version=%s state_dir=%s",

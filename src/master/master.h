@@ -52,9 +52,15 @@ struct master {
 	struct ratelimit ratelimit;	/* per certificate serial / address */
 	struct strmap rotations;	/* target -> struct rotation (api_certs) */
 	struct deliver *deliver;	/* sends notifications (deliver.h) */
+	struct lease *lease;		/* active or standby (lease.h) */
 };
 
 int master_run(const struct conf *conf, struct cerr *err);
+
+/* Loads again what the master caches from the store (the revoked
+ * serials): at start and when a standby becomes active, since the store
+ * changed while another master was active. */
+int master_reload_caches(struct master *m, struct cerr *err);
 
 /* Unix seconds, UTC. */
 int64_t master_now(void);

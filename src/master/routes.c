@@ -95,5 +95,11 @@ const struct http_route http_routes[] = {
 	    api_operator_default, "make an operator the default one"),
 	R(GET, "/v1/notifications", HTTP_READERS, api_notifications_list,
 	    "notifications and their delivery (filters: operator, status)"),
+	R(GET, "/v1/health", HTTP_ANON, api_health,
+	    "active or standby, and the active master's URL (200 when "
+	    "active, 503 on a standby; answered by a standby too)"),
+	R(POST, "/v1/lease/release", HTTP_ADMIN, api_lease_release,
+	    "the active master gives up its lease to a standby (the "
+	    "failover drill)"),
 	{.pattern = NULL},
 };

@@ -13,6 +13,7 @@
 #define COHORT_STORE_BACKEND_H
 
 #include "store/store.h"
+#include "store/store_lease.h"
 
 struct store_ops {
 	const char *name; /* "sqlite", "postgresql": for messages */
@@ -140,6 +141,17 @@ struct store_ops {
 	    const struct store_notification_filter *f,
 	    store_notification_cb cb, void *arg, struct cerr *err);
 	int (*notification_trim)(void *be, int64_t keep, struct cerr *err);
+	/* The lease (store_lease.h). */
+	int lease_shared; /* several masters may share the store */
+	int (*lease_acquire)(void *be, const char *holder, const char *url,
+	    int64_t ttl_ms, struct store_lease *out, int *taken,
+	    struct cerr *err);
+	int (*lease_renew)(void *be, const char *holder, int64_t epoch,
+	    int64_t ttl_ms, struct cerr *err);
+	int (*lease_release)(void *be, int64_t epoch, struct cerr *err);
+	int (*lease_get)(void *be, struct store_lease *out, struct cerr *err);
+	void (*lease_fence)(void *be, int64_t epoch);
+	int (*lease_fenced)(void *be);
 };
 
 /* What store.c holds: the table and the backend's own state. */

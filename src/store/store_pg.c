@@ -49,6 +49,12 @@ static const char sql_session[] =
 
 static const char msg_tx_lost[] =
     "the transaction was rolled back after an earlier error";
+/* The fence (store_pg.h): fails with STORE_PG_FENCED when the lease has
+ * moved on from the epoch, and holds a share lock on the lease row until
+ * the transaction ends. */
+static const char sql_fence[] = "SELECT cohort_fence($1)";
+static const char sql_idle_tx[] =
+    "SELECT set_config('idle_in_transaction_session_timeout', $1, false)";
 
 /* A statement about to run: the static SQL and where it is cached. */
 struct stmt {
@@ -58,100 +64,6 @@ struct stmt {
 	int prepare; /* not yet prepared on this connection */
 	char name[16];
 };
-
-void
-store_pg_param_text(struct store_pg_params *p, const char *s)
-{
-	if (p->n >= STORE_PG_PARAMS_MAX) {
-		p->overflow = 1;
-		return;
-	}
-	p->v[p->n++] = s;
-}
-
-void
-store_pg_param_int(struct store_pg_params *p, int64_t v)
-{
-	if (p->n >= STORE_PG_PARAMS_MAX) {
-		p->overflow = 1;
-		return;
-	}
-	snprintf(p->num[p->n], sizeof(p->num[0]), "%" PRId64, v);
-	p->v[p->n] = p->num[p->n];
-	p->n++;
-}
-
-/* Whether a SQLSTATE is a failure of the server, its storage, the
- * connection or the environment, not of our SQL. None at all means libpq
- * itself failed: the connection. */
-static int
-server_failure(const char *state)
-{
-	static const char *const classes[] = {"08", "25", "28", "3D", "40",
-	    "53", "54", "55", "57", "58", "F0", "XX"};
-
-	if (state == NULL || state[0] == '\0')
-		return 1;
-	if (strcmp(state, "42501") == 0) /* insufficient privilege */
-		return 1;
-	if (strcmp(state, "08P01") == 0) /* protocol violation: ours */
-		return 0;
-	for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
-		if (strncmp(state, classes[i], 2) == 0)
-			return 1;
-	return 0;
-}
-
-/* Copies a libpq message as one line: line breaks and tabs become
- * single spaces, trailing white space goes. */
-static void
-one_line(const char *msg, char *out, size_t size)
-{
-	size_t n = 0;
-	int space = 0;
-
-	for (; *msg != '\0' && n + 1 < size; msg++) {
-		if (*msg == '\n' || *msg == '\t' || *msg == '\r' ||
-		    *msg == ' ') {
-			space = n > 0;
-			continue;
-		}
-		if (space && n + 2 < size)
-			out[n++] = ' ';
-		space = 0;
-		out[n++] = *msg;
-	}
-	out[n] = '\0';
-}
-
-int
-store_pg_fail(struct store_pg *pg, const PGresult *res, const char *what,
-    struct cerr *err)
-{
-	const char *state = NULL, *msg = NULL;
-	enum cerr_code code = CERR_INTERNAL;
-	char text[CERR_MSG_MAX];
-
-	if (res != NULL) {
-		state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-		msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-		if (msg == NULL && PQresultErrorMessage(res)[0] != '\0')
-			msg = PQresultErrorMessage(res);
-	}
-	if (msg == NULL)
-		msg = PQerrorMessage(pg->conn);
-	one_line(msg, text, sizeof(text));
-	if (text[0] == '\0')
-		snprintf(text, sizeof(text), "no answer from the server");
-	snprintf(pg->sqlstate, sizeof(pg->sqlstate), "%s",
-	    state != NULL ? state : "");
-	if (state != NULL &&
-	    (strcmp(state, "22021") == 0 || strcmp(state, "22P05") == 0))
-		code = CERR_INVALID; /* text that is not UTF-8 */
-	else if (server_failure(state))
-		code = CERR_STORE;
-	return cerr_set(err, code, "store: %s: %s", what, text);
-}
 
 static int
 result_ok(const PGresult *res)
@@ -190,6 +102,27 @@ monotonic_s(void)
 	return (int64_t)ts.tv_sec;
 }
 
+/* Applies pg->idle_tx_ms to the session (none set: nothing to do). */
+static int
+set_idle_tx(struct store_pg *pg, const char *what, struct cerr *err)
+{
+	struct store_pg_params p = {0};
+	PGresult *res;
+	char ms[32];
+	int rc = 0;
+
+	if (pg->idle_tx_ms <= 0)
+		return 0;
+	snprintf(ms, sizeof(ms), "%lldms", (long long)pg->idle_tx_ms);
+	store_pg_param_text(&p, ms);
+	res =
+	    PQexecParams(pg->conn, sql_idle_tx, p.n, NULL, p.v, NULL, NULL, 0);
+	if (!result_ok(res))
+		rc = store_pg_fail(pg, res, what, err);
+	PQclear(res);
+	return rc;
+}
+
 /* Opens the connection again after it was lost. Statements prepared on
  * the old one are gone with it. */
 static int
@@ -205,12 +138,15 @@ reconnect(struct store_pg *pg, const char *what, struct cerr *err)
 	log_warn("store_reconnect", "store=%s",
 	    log_quote(label, sizeof(label), pg->label));
 	pg->nstmts = 0;
+	pg->tx_fenced = 0;
 	PQreset(pg->conn);
 	if (PQstatus(pg->conn) != CONNECTION_OK ||
-	    run_fixed(pg, sql_session, what, err) < 0) {
+	    run_fixed(pg, sql_session, what, err) < 0 ||
+	    set_idle_tx(pg, what, err) < 0) {
 		if (PQstatus(pg->conn) != CONNECTION_OK)
 			store_pg_fail(pg, NULL, what, err);
-		one_line(PQerrorMessage(pg->conn), pg->down, sizeof(pg->down));
+		store_pg_one_line(
+		    PQerrorMessage(pg->conn), pg->down, sizeof(pg->down));
 		pg->retry_at = monotonic_s() + RETRY_S;
 		return -1;
 	}
@@ -333,21 +269,53 @@ pipe_result(PGconn *c)
 	return res;
 }
 
-static int
-pipe_send(PGconn *c, const struct stmt *st)
+/* The queries of one statement in a pipeline, in order: [the fence],
+ * [SAVEPOINT stmt], [Parse], Execute, [RELEASE stmt]; and their results
+ * (at_*: the index of that query's result, -1 when it is not sent). */
+struct pipe {
+	const struct stmt *st;
+	const struct stmt *fence; /* NULL: none */
+	int guarded; /* under its own savepoint */
+	int nq, at_sp, at_exec;
+	PGresult *r[5];
+};
+
+static void
+pipe_plan(struct pipe *pp)
 {
-	return PQsendQueryParams(c, sql_stmt, 0, NULL, NULL, NULL, NULL, 0) &&
-	    (!st->prepare || PQsendPrepare(c, st->name, st->sql, 0, NULL)) &&
-	    send_stmt(c, st) &&
-	    PQsendQueryParams(
-		c, sql_stmt_release, 0, NULL, NULL, NULL, NULL, 0);
+	pp->nq = 0;
+	pp->at_sp = -1;
+	if (pp->fence != NULL)
+		pp->nq++;
+	if (pp->guarded)
+		pp->at_sp = pp->nq++;
+	if (pp->st->prepare)
+		pp->nq++;
+	pp->at_exec = pp->nq++;
+	if (pp->guarded)
+		pp->nq++;
 }
 
-/* Sends the queries of one guarded statement and its sync; reads their
- * nq results into r. Returns -1 when the pipeline broke on the way (the
- * connection was lost): then the transaction is gone. */
 static int
-pipe_run(struct store_pg *pg, const struct stmt *st, PGresult **r, int nq)
+pipe_send(PGconn *c, const struct pipe *pp)
+{
+	const struct stmt *st = pp->st;
+
+	return (pp->fence == NULL || send_stmt(c, pp->fence)) &&
+	    (!pp->guarded ||
+		PQsendQueryParams(c, sql_stmt, 0, NULL, NULL, NULL, NULL, 0)) &&
+	    (!st->prepare || PQsendPrepare(c, st->name, st->sql, 0, NULL)) &&
+	    send_stmt(c, st) &&
+	    (!pp->guarded ||
+		PQsendQueryParams(
+		    c, sql_stmt_release, 0, NULL, NULL, NULL, NULL, 0));
+}
+
+/* Sends the planned queries and their sync; reads their results into
+ * pp->r. Returns -1 when the pipeline broke on the way (the connection
+ * was lost): then the transaction is gone. */
+static int
+pipe_run(struct store_pg *pg, struct pipe *pp)
 {
 	PGconn *c = pg->conn;
 	struct cerr ignored;
@@ -356,10 +324,10 @@ pipe_run(struct store_pg *pg, const struct stmt *st, PGresult **r, int nq)
 	if (!PQenterPipelineMode(c))
 		return -1;
 	/* A send that fails shows as a missing or failed result below. */
-	pipe_send(c, st);
+	pipe_send(c, pp);
 	synced = PQpipelineSync(c);
-	for (int i = 0; synced && i < nq; i++)
-		r[i] = pipe_result(c);
+	for (int i = 0; synced && i < pp->nq; i++)
+		pp->r[i] = pipe_result(c);
 	if (synced)
 		PQclear(pipe_result(c)); /* the sync, unless read above */
 	if (PQexitPipelineMode(c))
@@ -374,54 +342,112 @@ pipe_run(struct store_pg *pg, const struct stmt *st, PGresult **r, int nq)
 	return -1;
 }
 
-/* Inside store_begin(): the statement under its own savepoint, in one
- * round trip (SAVEPOINT, [Parse,] Execute, RELEASE, Sync). When it fails
- * the savepoint is rolled back, so the transaction goes on without it,
- * as SQLite's does after a failed statement. */
+/* Runs a statement in one round trip: after the fence when there is one
+ * (the pipeline's implicit transaction, or the open one, then holds the
+ * fence's lock until the write commits), and inside store_begin() under
+ * its own savepoint: when the statement fails the savepoint is rolled
+ * back, so the transaction goes on without it, as SQLite's does after a
+ * failed statement. A failed fence is not undone: the whole transaction
+ * is lost, as it must be for a deposed master. */
 static PGresult *
-exec_guarded(struct store_pg *pg, const struct stmt *st, const char *what,
-    struct cerr *err)
+exec_piped(
+    struct store_pg *pg, struct pipe *pp, const char *what, struct cerr *err)
 {
-	PGresult *r[4] = {NULL, NULL, NULL, NULL}, *res = NULL;
-	int nq = st->prepare ? 4 : 3, bad = -1;
+	PGresult *res = NULL;
+	int bad = -1;
 	struct cerr ignored;
 	char state[sizeof(pg->sqlstate)];
 
-	if (pipe_run(pg, st, r, nq) < 0) {
+	pipe_plan(pp);
+	if (pipe_run(pg, pp) < 0) {
 		store_pg_fail(pg, NULL, what, err);
 		goto out;
 	}
-	for (int i = 0; i < nq && bad < 0; i++)
-		if (!result_ok(r[i]))
+	for (int i = 0; i < pp->nq && bad < 0; i++)
+		if (!result_ok(pp->r[i]))
 			bad = i;
-	if (st->prepare && result_ok(r[1]))
-		remember(pg, st);
+	if (pp->st->prepare && result_ok(pp->r[pp->at_exec - 1]))
+		remember(pg, pp->st);
+	if (pp->fence != NULL && bad != 0 && (pg->in_tx || pg->depth > 0))
+		pg->tx_fenced = 1;
 	if (bad < 0) {
-		res = r[nq - 2];
-		r[nq - 2] = NULL;
+		res = pp->r[pp->at_exec];
+		pp->r[pp->at_exec] = NULL;
 		goto out;
 	}
-	store_pg_fail(pg, r[bad], what, err);
+	store_pg_fail(pg, pp->r[bad], what, err);
 	memcpy(state, pg->sqlstate, sizeof(state));
-	if (PQtransactionStatus(pg->conn) == PQTRANS_INERROR &&
+	if (pp->guarded && bad > pp->at_sp &&
+	    PQtransactionStatus(pg->conn) == PQTRANS_INERROR &&
 	    run_fixed(pg, sql_stmt_undo, what, &ignored) < 0)
 		log_warn(
 		    "store_rollback", "call=%s error=%s", what, ignored.msg);
 	memcpy(pg->sqlstate, state, sizeof(state));
 out:
-	for (int i = 0; i < nq; i++)
-		PQclear(r[i]);
+	for (int i = 0; i < pp->nq; i++)
+		PQclear(pp->r[i]);
 	return res;
 }
 
+/* Whether a write needs the fence (*need), refusing it at once when this
+ * master may not write at all. */
 static int
-exec_stmt(struct store_pg *pg, const char *sql, int cache,
+fence_needed(struct store_pg *pg, int *need, const char *what, struct cerr *err)
+{
+	*need = 0;
+	if (pg->fence_epoch == 0)
+		return 0;
+	if (pg->fence_epoch < 0)
+		return cerr_set(err, CERR_NOT_ACTIVE,
+		    "store: %s: this master is a standby and does not write",
+		    what);
+	if (pg->fenced)
+		return cerr_set(err, CERR_NOT_ACTIVE,
+		    "store: %s: another master has taken over the lease "
+		    "(this master held epoch %lld)",
+		    what, (long long)pg->fence_epoch);
+	*need = !((pg->in_tx || pg->depth > 0) && pg->tx_fenced);
+	return 0;
+}
+
+/* Fills f with the fence for pg's epoch, prepared on this connection
+ * (the first time, on its own: so it never shares a pipeline's slot
+ * with a statement prepared there). */
+static int
+fence_stmt(struct store_pg *pg, struct stmt *f, struct store_pg_params *fp,
+    const char *what, struct cerr *err)
+{
+	PGresult *res;
+	int prepared = 0, rc = 0;
+
+	memset(fp, 0, sizeof(*fp));
+	store_pg_param_int(fp, pg->fence_epoch);
+	memset(f, 0, sizeof(*f));
+	f->sql = sql_fence;
+	f->p = fp;
+	f->slot = stmt_slot(pg, sql_fence, &prepared);
+	snprintf(f->name, sizeof(f->name), "s%d", f->slot);
+	if (f->slot < 0 || prepared)
+		return 0;
+	res = PQprepare(pg->conn, f->name, sql_fence, 0, NULL);
+	if (result_ok(res))
+		remember(pg, f);
+	else
+		rc = store_pg_fail(pg, res, what, err);
+	PQclear(res);
+	return rc;
+}
+
+static int
+exec_stmt(struct store_pg *pg, const char *sql, int cache, int write,
     const struct store_pg_params *p, PGresult **out, const char *what,
     struct cerr *err)
 {
-	struct stmt st = {.sql = sql, .p = p, .slot = -1};
+	struct stmt st = {.sql = sql, .p = p, .slot = -1}, fence;
+	struct store_pg_params fp;
+	struct pipe pp = {.st = &st};
 	PGresult *res;
-	int prepared = 0;
+	int prepared = 0, need = 0;
 
 	if (out != NULL)
 		*out = NULL;
@@ -429,15 +455,19 @@ exec_stmt(struct store_pg *pg, const char *sql, int cache,
 	if (p != NULL && p->overflow)
 		return cerr_set(
 		    err, CERR_INTERNAL, "store: %s: too many parameters", what);
-	if (ready(pg, what, err) < 0)
+	if ((write && fence_needed(pg, &need, what, err) < 0) ||
+	    ready(pg, what, err) < 0 ||
+	    (need && fence_stmt(pg, &fence, &fp, what, err) < 0))
 		return -1;
 	if (cache) {
 		st.slot = stmt_slot(pg, sql, &prepared);
 		st.prepare = st.slot >= 0 && !prepared;
 		snprintf(st.name, sizeof(st.name), "s%d", st.slot);
 	}
-	if (pg->in_tx && pg->depth == 0)
-		res = exec_guarded(pg, &st, what, err);
+	pp.fence = need ? &fence : NULL;
+	pp.guarded = pg->in_tx && pg->depth == 0;
+	if (pp.fence != NULL || pp.guarded)
+		res = exec_piped(pg, &pp, what, err);
 	else
 		res = exec_plain(pg, &st, what, err);
 	if (res == NULL)
@@ -454,17 +484,24 @@ store_pg_query(struct store_pg *pg, const char *sql,
     const struct store_pg_params *p, PGresult **out, const char *what,
     struct cerr *err)
 {
-	return exec_stmt(pg, sql, 1, p, out, what, err);
+	return exec_stmt(pg, sql, 1, 0, p, out, what, err);
 }
 
-/* The one door every change goes through. A later lease (HA) checks the
- * master's epoch here, in the same round trip as the write. */
+/* The one door every change goes through: fenced (store_pg.h). */
 int
 store_pg_write(struct store_pg *pg, const char *sql,
     const struct store_pg_params *p, PGresult **out, const char *what,
     struct cerr *err)
 {
-	return exec_stmt(pg, sql, 1, p, out, what, err);
+	return exec_stmt(pg, sql, 1, 1, p, out, what, err);
+}
+
+int
+store_pg_write_unfenced(struct store_pg *pg, const char *sql,
+    const struct store_pg_params *p, PGresult **out, const char *what,
+    struct cerr *err)
+{
+	return exec_stmt(pg, sql, 1, 0, p, out, what, err);
 }
 
 int
@@ -472,17 +509,53 @@ store_pg_query_once(struct store_pg *pg, const char *sql,
     const struct store_pg_params *p, PGresult **out, const char *what,
     struct cerr *err)
 {
-	return exec_stmt(pg, sql, 0, p, out, what, err);
+	return exec_stmt(pg, sql, 0, 0, p, out, what, err);
 }
 
+/* A script is one simple-protocol query: the fence goes in front of it,
+ * in the same implicit (or the open) transaction. */
 int
 store_pg_run_script(
     struct store_pg *pg, const char *sql, const char *what, struct cerr *err)
 {
+	char head[64];
+	char *text = NULL;
+	size_t hlen, len = strlen(sql);
+	int need = 0, rc;
+
 	pg->sqlstate[0] = '\0';
+	if (fence_needed(pg, &need, what, err) < 0 || ready(pg, what, err) < 0)
+		return -1;
+	if (!need)
+		return run_fixed(pg, sql, what, err);
+	hlen = (size_t)snprintf(head, sizeof(head),
+	    "SELECT cohort_fence(%lld);", (long long)pg->fence_epoch);
+	text = malloc(hlen + len + 1);
+	if (text == NULL)
+		return cerr_set(err, CERR_INTERNAL, "store: out of memory");
+	memcpy(text, head, hlen);
+	memcpy(text + hlen, sql, len + 1);
+	rc = run_fixed(pg, text, what, err);
+	free(text);
+	if (rc == 0 && (pg->in_tx || pg->depth > 0))
+		pg->tx_fenced = 1;
+	return rc;
+}
+
+int
+store_pg_idle_tx_timeout(struct store_pg *pg, int64_t ms, struct cerr *err)
+{
+	char what[] = "set idle_in_transaction_session_timeout";
+
+	pg->idle_tx_ms = ms;
 	if (ready(pg, what, err) < 0)
 		return -1;
-	return run_fixed(pg, sql, what, err);
+	if (ms > 0)
+		return set_idle_tx(pg, what, err);
+	return run_fixed(pg,
+	    "SELECT set_config('idle_in_transaction_session_timeout', '0',"
+	    " false)",
+	    what, err);
 }
 
 int
@@ -493,6 +566,8 @@ store_pg_tx_enter(struct store_pg *pg, const char *what, struct cerr *err)
 	if (ready(pg, what, err) < 0 ||
 	    run_fixed(pg, nested ? sql_call : sql_begin, what, err) < 0)
 		return -1;
+	if (!nested)
+		pg->tx_fenced = 0;
 	pg->depth++;
 	return 0;
 }
@@ -511,48 +586,19 @@ store_pg_tx_leave(
 	if (pg->in_tx || pg->depth > 0) {
 		if (ok && run_fixed(pg, sql_call_release, what, err) == 0)
 			return 0;
+		/* A fence taken inside the savepoint goes with it. */
+		pg->tx_fenced = 0;
 		if (PQtransactionStatus(pg->conn) != PQTRANS_UNKNOWN &&
 		    run_fixed(pg, sql_call_undo, what, &ignored) < 0)
 			log_warn("store_rollback", "call=%s error=%s", what,
 			    ignored.msg);
 		return -1;
 	}
+	pg->tx_fenced = 0;
 	if (ok && run_fixed(pg, sql_commit, what, err) == 0)
 		return 0;
 	abandon(pg, what);
 	return -1;
-}
-
-int64_t
-store_pg_changes(const PGresult *res)
-{
-	return strtoll(PQcmdTuples((PGresult *)res), NULL, 10);
-}
-
-int64_t
-store_pg_int(const PGresult *res, int row, int col)
-{
-	if (PQgetisnull(res, row, col))
-		return 0;
-	return strtoll(PQgetvalue(res, row, col), NULL, 10);
-}
-
-const char *
-store_pg_text(const PGresult *res, int row, int col)
-{
-	return PQgetvalue(res, row, col); /* "" for NULL */
-}
-
-void
-store_pg_copy(const PGresult *res, int row, int col, char *dst, size_t size)
-{
-	const char *t = store_pg_text(res, row, col);
-	size_t len = strlen(t);
-
-	if (len >= size)
-		len = size - 1;
-	memcpy(dst, t, len);
-	dst[len] = '\0';
 }
 
 /* ---- the explicit transaction ---------------------------------------- */
@@ -569,6 +615,7 @@ pg_begin(void *be, struct cerr *err)
 	    run_fixed(pg, sql_begin, "begin", err) < 0)
 		return -1;
 	pg->in_tx = 1;
+	pg->tx_fenced = 0;
 	return 0;
 }
 
@@ -582,6 +629,7 @@ pg_commit(void *be, struct cerr *err)
 		return cerr_set(err, CERR_INTERNAL,
 		    "store: commit: no transaction is open");
 	pg->in_tx = 0;
+	pg->tx_fenced = 0;
 	if (PQtransactionStatus(pg->conn) != PQTRANS_INTRANS) {
 		abandon(pg, "rollback");
 		return cerr_set(
@@ -601,6 +649,7 @@ pg_rollback(void *be)
 	if (!pg->in_tx)
 		return;
 	pg->in_tx = 0;
+	pg->tx_fenced = 0;
 	abandon(pg, "rollback");
 }
 
@@ -735,6 +784,13 @@ static const struct store_ops pg_ops = {
     .notification_update = store_pg_notification_update,
     .notification_list = store_pg_notification_list,
     .notification_trim = store_pg_notification_trim,
+    .lease_shared = 1,
+    .lease_acquire = store_pg_lease_acquire,
+    .lease_renew = store_pg_lease_renew,
+    .lease_release = store_pg_lease_release,
+    .lease_get = store_pg_lease_get,
+    .lease_fence = store_pg_lease_fence,
+    .lease_fenced = store_pg_lease_fenced,
 };
 
 /* A URL libpq cannot parse is refused without libpq's message, which may

@@ -19,8 +19,17 @@
  * outside store_begin(), a savepoint inside.
  *
  * Writes: every statement that changes a row goes through
- * store_pg_write(), the one place a later lease check (fencing a master
- * that lost its lease) has to hook into.
+ * store_pg_write() (or store_pg_run_script(), or a tx_enter/tx_leave
+ * bracket of such statements). Once a master holds the lease
+ * (store_lease.h) and set fence_epoch, store_pg_write() sends the fence,
+ * SELECT cohort_fence(epoch), in the same pipeline as the statement:
+ * once per transaction (tx_fenced, cleared when the transaction or the
+ * savepoint that took the fence ends) and once per write outside one.
+ * The fence takes a share lock on the lease row, held until the write
+ * commits, and fails with STORE_PG_FENCED when the epoch moved on; then
+ * the store is marked fenced and refuses every later write at once. Only
+ * the lease's own statements (store_pg_lease.c) bypass the fence, through
+ * store_pg_write_unfenced().
  */
 #ifndef COHORT_STORE_PG_H
 #define COHORT_STORE_PG_H
@@ -28,10 +37,11 @@
 #include <libpq-fe.h>
 
 #include "store/store.h"
+#include "store/store_lease.h"
 
 /* The schema this code reads and writes (store_pg_schema.c); kept in the
  * table cohort_schema. */
-#define STORE_PG_SCHEMA_VERSION 4
+#define STORE_PG_SCHEMA_VERSION 5
 
 #define STORE_PG_STMT_MAX 96
 #define STORE_PG_PARAMS_MAX 16
@@ -39,6 +49,8 @@
 /* SQLSTATEs the calls map to their own errors. */
 #define STORE_PG_UNIQUE_VIOLATION "23505"
 #define STORE_PG_FOREIGN_KEY_VIOLATION "23503"
+/* Raised by cohort_fence(): the lease has moved on to another epoch. */
+#define STORE_PG_FENCED "CO001"
 
 struct store_pg {
 	PGconn *conn;
@@ -55,6 +67,17 @@ struct store_pg {
 	 * a connect timeout. */
 	int64_t retry_at;
 	char down[200];
+	/* Fencing (store_lease.h): the epoch every write checks (0: none,
+	 * STORE_LEASE_STANDBY: refuse all); fenced once a write found the
+	 * epoch moved on; tx_fenced while the open transaction holds the
+	 * fence's lock; idle_tx_ms, when set, is the session's
+	 * idle_in_transaction_session_timeout (kept across reconnects), so
+	 * a master paused inside a transaction cannot hold a takeover
+	 * up for longer than its lease. */
+	int64_t fence_epoch;
+	int fenced;
+	int tx_fenced;
+	int64_t idle_tx_ms;
 };
 
 /* A statement's parameters, all sent as text. Text is borrowed until the
@@ -80,6 +103,10 @@ void store_pg_param_int(struct store_pg_params *p, int64_t v);
 int store_pg_fail(struct store_pg *pg, const PGresult *res, const char *what,
     struct cerr *err);
 
+/* Copies a libpq message as one line: line breaks and tabs become
+ * single spaces, trailing white space goes. */
+void store_pg_one_line(const char *msg, char *out, size_t size);
+
 /* Runs the static statement sql (a read) with p (may be NULL). On success
  * *out (may be NULL) takes the result, which the caller PQclear()s; on
  * failure *out is NULL, err is filled and pg->sqlstate says why. */
@@ -88,6 +115,10 @@ int store_pg_query(struct store_pg *pg, const char *sql,
     struct cerr *err);
 /* The same for a statement that changes rows. */
 int store_pg_write(struct store_pg *pg, const char *sql,
+    const struct store_pg_params *p, PGresult **out, const char *what,
+    struct cerr *err);
+/* The same without the fence: only for the lease row itself. */
+int store_pg_write_unfenced(struct store_pg *pg, const char *sql,
     const struct store_pg_params *p, PGresult **out, const char *what,
     struct cerr *err);
 /* The same for a read built at run time: not prepared, not cached. */
@@ -137,6 +168,22 @@ int store_pg_group_list(void *be, store_name_cb cb, void *arg,
     struct cerr *err);
 int store_pg_group_members(void *be, const char *group, store_name_cb cb,
     void *arg, struct cerr *err);
+
+/* Sets the session's idle_in_transaction_session_timeout to ms (0:
+ * off) now and after every reconnect. */
+int store_pg_idle_tx_timeout(struct store_pg *pg, int64_t ms, struct cerr *err);
+
+/* The lease (store_pg_lease.c): the schema step that adds it, and the
+ * calls with the contract of store_lease_*(). */
+extern const char store_pg_lease_schema[];
+int store_pg_lease_acquire(void *be, const char *holder, const char *url,
+    int64_t ttl_ms, struct store_lease *out, int *taken, struct cerr *err);
+int store_pg_lease_renew(void *be, const char *holder, int64_t epoch,
+    int64_t ttl_ms, struct cerr *err);
+int store_pg_lease_release(void *be, int64_t epoch, struct cerr *err);
+int store_pg_lease_get(void *be, struct store_lease *out, struct cerr *err);
+void store_pg_lease_fence(void *be, int64_t epoch);
+int store_pg_lease_fenced(void *be);
 
 /* Schema (store_pg_schema.c): creates or migrates to
  * STORE_PG_SCHEMA_VERSION under an advisory lock, so masters starting

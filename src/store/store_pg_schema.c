@@ -178,6 +178,8 @@ static const char *const migrations[] = {
     "  updated_at BIGINT NOT NULL);"
     /* Serves the due scan (pending, next_at) and trimming by status. */
     "CREATE INDEX notifications_due ON notifications(status, next_at);",
+    /* 5: the active master's lease and the write fence (HA). */
+    store_pg_lease_schema,
 };
 
 _Static_assert(

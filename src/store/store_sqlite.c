@@ -397,6 +397,13 @@ static const struct store_ops sqlite_ops = {
     .notification_update = store_sqlite_notification_update,
     .notification_list = store_sqlite_notification_list,
     .notification_trim = store_sqlite_notification_trim,
+    .lease_shared = 0,
+    .lease_acquire = store_sqlite_lease_acquire,
+    .lease_renew = store_sqlite_lease_renew,
+    .lease_release = store_sqlite_lease_release,
+    .lease_get = store_sqlite_lease_get,
+    .lease_fence = store_sqlite_lease_fence,
+    .lease_fenced = store_sqlite_lease_fenced,
 };
 
 int

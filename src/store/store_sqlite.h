@@ -21,10 +21,11 @@
 #include <sqlite3.h>
 
 #include "store/store.h"
+#include "store/store_lease.h"
 
 /* The schema this code reads and writes (store_sqlite_schema.c); kept in
  * PRAGMA user_version. */
-#define STORE_SQLITE_SCHEMA_VERSION 4
+#define STORE_SQLITE_SCHEMA_VERSION 5
 /* PRAGMA application_id of a cohort store: "Coh1". */
 #define STORE_SQLITE_APP_ID 0x436f6831
 
@@ -156,6 +157,18 @@ int store_sqlite_group_list(
     void *be, store_name_cb cb, void *arg, struct cerr *err);
 int store_sqlite_group_members(void *be, const char *group, store_name_cb cb,
     void *arg, struct cerr *err);
+
+/* The lease (store_sqlite_lease.c): the schema step that adds it, and
+ * the calls with the contract of store_lease_*(). */
+extern const char store_sqlite_lease_schema[];
+int store_sqlite_lease_acquire(void *be, const char *holder, const char *url,
+    int64_t ttl_ms, struct store_lease *out, int *taken, struct cerr *err);
+int store_sqlite_lease_renew(void *be, const char *holder, int64_t epoch,
+    int64_t ttl_ms, struct cerr *err);
+int store_sqlite_lease_release(void *be, int64_t epoch, struct cerr *err);
+int store_sqlite_lease_get(void *be, struct store_lease *out, struct cerr *err);
+void store_sqlite_lease_fence(void *be, int64_t epoch);
+int store_sqlite_lease_fenced(void *be);
 
 int store_sqlite_run_put(void *be, const struct store_run *r, struct cerr *err);
 int store_sqlite_run_list(void *be, const struct store_run_filter *f,

@@ -181,6 +181,9 @@ static const char *const migrations[] = {
     ");"
     /* Serves the due scan (pending, next_at) and trimming by status. */
     "CREATE INDEX notifications_due ON notifications(status, next_at);",
+    /* 5: the active master's lease (HA; kept for parity, see
+     * store_sqlite_lease.c). */
+    store_sqlite_lease_schema,
 };
 
 _Static_assert(

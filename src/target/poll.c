@@ -8,8 +8,10 @@
  * once or holds the poll until there are some; either way the next poll
  * follows immediately. When the master cannot be reached the target waits
  * 1, 2, 4 ... seconds, never longer than its poll interval, moving to the
- * next master URL each time. A failing master is logged once per interval
- * (poll_failing), and the first answer after it says so (poll_recovered).
+ * next master URL each time. A standby master's not_active answer names
+ * the active one: the target goes there (docs/ha.md). A failing master is
+ * logged once per interval (poll_failing), and the first answer after it
+ * says so (poll_recovered).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,7 @@
 #define POLL_MAX_WAIT_S 300
 #define POLL_MAX_RESPONSE (16 * 1024 * 1024)
 #define POLL_MAX_ACKS 1000 /* the master's limit per poll */
+#define POLL_MARGIN_MS 10000L
 
 static void poll_send(struct target *t);
 
@@ -100,6 +103,7 @@ poll_done(void *arg, const struct hresp *resp)
 	struct target *t = arg;
 	struct cerr err;
 	char msg[512];
+	int follow;
 
 	t->poll_call = NULL;
 	if (resp->status == 200) {
@@ -121,6 +125,18 @@ poll_done(void *arg, const struct hresp *resp)
 		    "master=%s msg=\"%s\"", t->masters[t->master_index],
 		    resp->error);
 		target_next_master(t);
+		poll_backoff(t);
+		return;
+	}
+	/* A standby: on to the active master, at once when it was named
+	 * (a second standby answer in a row waits like any failure). */
+	follow = target_follow(t, resp, 1);
+	if (follow == 2 && t->poll_backoff_s == 0) {
+		t->poll_backoff_s = 1;
+		poll_retry_later(t, 0);
+		return;
+	}
+	if (follow) {
 		poll_backoff(t);
 		return;
 	}
@@ -206,8 +222,11 @@ poll_send(struct target *t)
 		return;
 	}
 	target_url(t, "/v1/poll", url, sizeof(url));
+	/* The master answers within the wait; the margin is the network's.
+	 * A master frozen with the poll held (a paused VM) costs no more
+	 * than this before the target tries the next master. */
 	timeout_ms = (t->poll_interval_s < POLL_MAX_WAIT_S ?
-	    t->poll_interval_s : POLL_MAX_WAIT_S) * 1000L + 30000L;
+	    t->poll_interval_s : POLL_MAX_WAIT_S) * 1000L + POLL_MARGIN_MS;
 	t->poll_call = hclient_request(t->http, "POST", url, body, timeout_ms,
 	    POLL_MAX_RESPONSE, poll_done, t, &err);
 	free(body);

@@ -46,6 +46,58 @@ target_next_master(struct target *t)
 		t->master_index = (t->master_index + 1) % t->nmasters;
 }
 
+/* Whether two master URLs are the same, a trailing slash aside. */
+static int
+same_url(const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b);
+
+	if (na > 0 && a[na - 1] == '/')
+		na--;
+	if (nb > 0 && b[nb - 1] == '/')
+		nb--;
+	return na == nb && strncmp(a, b, na) == 0;
+}
+
+/* The index of url in the master list, or -1. */
+static int
+master_listed(const struct target *t, const char *url)
+{
+	for (int i = 0; url != NULL && i < t->nmasters; i++)
+		if (same_url(t->masters[i], url))
+			return i;
+	return -1;
+}
+
+int
+target_follow(struct target *t, const struct hresp *resp, int rotate)
+{
+	json_t *body, *e;
+	const char *code, *url;
+	int at, rc = 0;
+
+	if (resp->status != 503)
+		return 0;
+	body = json_loadb(resp->body, resp->len, 0, NULL);
+	e = json_object_get(body, "error");
+	code = json_string_value(json_object_get(e, "code"));
+	url = json_string_value(json_object_get(e, "active_url"));
+	if (code != NULL && strcmp(code, "not_active") == 0) {
+		at = master_listed(t, url);
+		if (at >= 0)
+			t->master_index = at;
+		else if (rotate)
+			target_next_master(t);
+		rc = at >= 0 ? 2 : 1;
+		log_info("master_standby", "next=%s active_url=%s%s",
+		    t->masters[t->master_index], url ? url : "(none)",
+		    url != NULL && at < 0 ? " (not in this target's list)" :
+		    "");
+	}
+	json_decref(body);
+	return rc;
+}
+
 static int
 split_masters(struct target *t, struct cerr *err)
 {

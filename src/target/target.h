@@ -111,6 +111,11 @@ void target_url(const struct target *t, const char *path, char *out,
     size_t size);
 /* The current master failed: use the next one in the list. */
 void target_next_master(struct target *t);
+/* When resp is a master's not_active answer (a standby): moves to the
+ * active master it names when that one is in the list (returns 2), else,
+ * with rotate, to the next one (returns 1); 0 for any other answer. */
+struct hresp;
+int target_follow(struct target *t, const struct hresp *resp, int rotate);
 
 /* A local store call failed (disk full, I/O): logged once per interval.
  * target_store_ok() after a successful write ends the streak with one

@@ -76,9 +76,13 @@ upload_done(void *arg, const struct hresp *resp)
 
 	t->upload_call = NULL;
 	if (resp->status != 200) {
-		log_limited(&t->upload_log, LOG_LVL_WARN, "upload_failing",
-		    "status=%ld msg=\"%s\"", resp->status,
-		    resp->status ? "master refused the upload" : resp->error);
+		/* A standby names the active master; the poller moves on
+		 * to the next master otherwise. */
+		if (target_follow(t, resp, 0) == 0)
+			log_limited(&t->upload_log, LOG_LVL_WARN,
+			    "upload_failing", "status=%ld msg=\"%s\"",
+			    resp->status, resp->status ?
+			    "master refused the upload" : resp->error);
 		upload_later(t);
 		return;
 	}

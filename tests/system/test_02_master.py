@@ -12,7 +12,7 @@ def mode(path):
 
 def test_master_init_makes_state_dir(cluster):
     m = cluster.master().init()
-    for rel in ("cohortd.conf", "admin.conf", "cohort.db", "tls/ca.crt",
+    for rel in ("cohortd.conf", "admin.conf", "tls/ca.crt",
                 "tls/ca.key", "tls/cert.pem", "tls/key.pem",
                 "admin/cert.pem", "admin/key.pem"):
         assert os.path.exists(os.path.join(m.dir, rel)), rel
@@ -24,6 +24,12 @@ def test_master_init_makes_state_dir(cluster):
     profile = open(m.profile).read()
     for key in ("master = https://", "ca = ", "cert = ", "key = "):
         assert key in profile
+    if m.store_url is not None:
+        # --store: the PostgreSQL store, created and migrated
+        assert f"store = {m.store_url}" in conf
+        assert not os.path.exists(os.path.join(m.dir, "cohort.db"))
+        assert m.sql("SELECT version FROM cohort_schema")[0][0] != "0"
+        return
     # the store is SQLite in WAL mode
     import sqlite3
     con = sqlite3.connect(os.path.join(m.dir, "cohort.db"))

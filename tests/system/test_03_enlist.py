@@ -59,12 +59,8 @@ def test_token_reuse_after_delete_refused(cluster):
 def test_token_expires(cluster):
     m = cluster.master().init().start()
     token = m.token("web-1", "--ttl", "10")
-    import sqlite3
     # age the token in the store instead of waiting ten seconds
-    con = sqlite3.connect(os.path.join(m.dir, "cohort.db"), timeout=10)
-    con.execute("UPDATE tokens SET expires_at = expires_at - 3600")
-    con.commit()
-    con.close()
+    m.sql("UPDATE tokens SET expires_at = expires_at - 3600")
     r = cluster.target("web-1").enlist(m, token=token, check=False)
     assert r.returncode != 0 and "expired" in r.stderr
 

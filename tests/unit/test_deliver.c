@@ -13,6 +13,14 @@
 #include "master/deliver.h"
 #include "test_store.h"
 
+/* The master in these tests is always the active one. */
+static int
+always_open(const void *arg)
+{
+	(void)arg;
+	return 1;
+}
+
 static const struct {
 	int attempts;
 	int64_t base, max, want;
@@ -135,7 +143,7 @@ run_until_settled(struct store *s)
 	struct cerr err;
 
 	assert_non_null(l.base);
-	d = deliver_new(l.base, s, &conf, &err);
+	d = deliver_new(l.base, s, &conf, always_open, NULL, &err);
 	if (d == NULL)
 		fail_msg("deliver_new: %s", err.msg);
 	check = event_new(l.base, -1, EV_PERSIST, check_cb, &l);

@@ -104,6 +104,8 @@ static const struct {
 	{EVHTTP_REQ_DELETE, "/v1/operators/{name}", HTTP_ADMIN},
 	{EVHTTP_REQ_POST, "/v1/operators/{name}/default", HTTP_ADMIN},
 	{EVHTTP_REQ_GET, "/v1/notifications", HTTP_READERS},
+	{EVHTTP_REQ_GET, "/v1/health", HTTP_ANON},
+	{EVHTTP_REQ_POST, "/v1/lease/release", HTTP_ADMIN},
 };
 
 static void
@@ -129,9 +131,11 @@ test_route_roles(void **state)
 			fail_msg("route %s is not in the security table",
 			    rt->pattern);
 		/* no target may reach admin-only routes and no anonymous
-		 * route beyond enlisting */
+		 * route beyond enlisting and the health check (which says
+		 * no more than a standby's not_active answer does) */
 		if ((rt->roles & HTTP_ANON) && strcmp(rt->pattern, "/v1/ca") &&
-		    strcmp(rt->pattern, "/v1/enlist"))
+		    strcmp(rt->pattern, "/v1/enlist") &&
+		    strcmp(rt->pattern, "/v1/health"))
 			fail_msg("%s is anonymous", rt->pattern);
 		/* every change is audited but a target's polls and uploads */
 		if (rt->quiet != (!strcmp(rt->pattern, "/v1/poll") ||

@@ -100,6 +100,8 @@ class Master:
         self.extra_conf = extra_conf
         self.host = host
         self.prefix = tuple(prefix)  # e.g. ("valgrind", ...)
+        self.store_url = None  # PostgreSQL: the store's URL
+        self.schema = None     # PostgreSQL: the store's schema
 
     @property
     def profile(self):
@@ -109,7 +111,16 @@ class Master:
     def conf(self):
         return os.path.join(self.dir, "cohortd.conf")
 
-    def init(self, *extra):
+    def init(self, *extra, join=None):
+        """master init; on the PostgreSQL store (cluster.pg) a fresh
+        schema of its own, or with join the store and certificates of
+        that master (the second master of a pair)."""
+        if join is not None:
+            extra = extra + ("--join", join.dir)
+            self.store_url, self.schema = join.store_url, join.schema
+        elif self.cluster.pg is not None:
+            self.store_url, self.schema = self.cluster.pg.new_store(self.name)
+            extra = extra + ("--store", self.store_url)
         self.cluster.run("cohortctl", "master", "init", "--state-dir",
                          self.dir, "--listen", f"{self.host}:0", *extra)
         if self.extra_conf:
@@ -137,14 +148,15 @@ class Master:
     def url(self):
         return f"https://{self.host}:{self.port}"
 
-    def restart(self, crash=False):
-        """Stops (SIGKILL when crash) and starts again on the same port."""
+    def restart(self, *flags, crash=False):
+        """Stops the master if it runs (SIGKILL when crash) and starts it
+        again on the port it had (targets and profiles keep their URLs)."""
         port = self.port
         if crash:
             self.kill()
         else:
             self.stop()
-        return self.start(f"--listen={self.host}:{port}")
+        return self.start(f"--listen={self.host}:{port}", *flags)
 
     def stop(self, timeout=10.0):
         if self.proc is not None:
@@ -159,6 +171,35 @@ class Master:
             self.proc.kill()
             self.cluster.procs.remove(self.proc)
             self.proc = None
+
+
+    def sql(self, statement):
+        """Runs SQL on this master's store, SQLite or PostgreSQL (a
+        second connection beside the running daemon)."""
+        if self.store_url is None:
+            import sqlite3
+            con = sqlite3.connect(os.path.join(self.dir, "cohort.db"),
+                                  timeout=10)
+            try:
+                rows = con.execute(statement).fetchall()
+                con.commit()
+                return rows
+            finally:
+                con.close()
+        out = self.cluster.pg.psql(
+            f"SET search_path TO {self.schema}; {statement}")
+        return [tuple(line.split("|")) for line in out.splitlines() if line]
+
+    def health(self):
+        """GET /v1/health (anonymous): (status, body), (0, None) when
+        the master does not answer."""
+        try:
+            return api(self, "GET", "/v1/health", timeout=2)
+        except OSError:
+            return 0, None
+
+    def is_active(self):
+        return self.health()[0] == 200
 
     def ctl(self, *args, check=True, env=None):
         return self.cluster.run("cohortctl", "-c", self.profile, *args,
@@ -205,11 +246,15 @@ class Target:
         return os.path.join(self.dir, "target.db")
 
     def enlist(self, master, token=None, poll_interval=1, check=True,
-               env=None):
+               env=None, masters=None):
+        """Enlists with master; masters (a list) puts all their URLs in
+        the target's master setting (a pair: the target follows the
+        active one)."""
         token = token or master.token(self.name)
+        urls = " ".join(m.url for m in masters) if masters else master.url
         return self.cluster.run(
             "cohortctl", "enlist", "--state-dir", self.dir, "--name",
-            self.name, "--master", master.url, "--token", token,
+            self.name, "--master", urls, "--token", token,
             "--poll-interval", str(poll_interval), check=check, env=env)
 
     def start(self, *flags, env=None):
@@ -244,11 +289,14 @@ class Target:
 
 
 class Cluster:
-    """One master and its targets under a temporary directory."""
+    """One master (or a pair) and its targets under a temporary
+    directory. With pg (a harness.pg.PgServer) masters get PostgreSQL
+    stores."""
 
-    def __init__(self, root, bins):
+    def __init__(self, root, bins, pg=None):
         self.root = str(root)
         self.bins = bins
+        self.pg = pg
         self.procs = []
         self.masters = []
         self.targets = []
@@ -289,12 +337,42 @@ class Cluster:
         self.targets.append(t)
         return t
 
-    def enlisted(self, master, names, poll_interval=1):
+    def pair(self, extra_conf="", extra_conf_m1=None):
+        """Two masters on one PostgreSQL store, the second joined to
+        the first; both started, the first one active."""
+        m1 = self.master(name="m1", extra_conf=extra_conf if
+                         extra_conf_m1 is None else extra_conf_m1)
+        m1.init().start()
+        wait_for(m1.is_active, what="m1 to be active")
+        m2 = self.master(name="m2", extra_conf=extra_conf)
+        m2.init(join=m1).start()
+        wait_for(lambda: m2.health()[0] == 503, what="m2 to stand by")
+        return m1, m2
+
+    def profile(self, masters, name="pair.conf"):
+        """An admin profile listing masters' URLs in that order."""
+        first = masters[0]
+        path = os.path.join(self.root, name)
+        with open(path, "w") as f:
+            f.write("master = " + " ".join(m.url for m in masters) + "\n"
+                    f"ca = {first.dir}/tls/ca.crt\n"
+                    f"cert = {first.dir}/admin/cert.pem\n"
+                    f"key = {first.dir}/admin/key.pem\n")
+        return path
+
+    def ctl(self, profile, *args, check=True, timeout=60):
+        return self.run("cohortctl", "-c", profile, *args, check=check,
+                        timeout=timeout)
+
+    def ctl_json_rows(self, profile, *args):
+        return json.loads(self.ctl(profile, *args, "--json").stdout)
+
+    def enlisted(self, master, names, poll_interval=1, masters=None):
         """Enlists and starts targets; waits until each has polled."""
         out = []
         for n in names:
             t = self.target(n)
-            t.enlist(master, poll_interval=poll_interval)
+            t.enlist(master, poll_interval=poll_interval, masters=masters)
             t.start()
             out.append(t)
         wait_for(lambda: all(master.targets().get(n, {}).get("last_poll")
@@ -318,7 +396,7 @@ def load_json(text):
 
 
 def api(master, method, path, body=None, cert=None, key=None, ca=True,
-        headers=None):
+        headers=None, timeout=30):
     """One raw HTTPS request to a master (for what cohortctl cannot send:
     no certificate, a foreign one, malformed bodies). Returns (status,
     parsed JSON or raw text)."""
@@ -333,7 +411,7 @@ def api(master, method, path, body=None, cert=None, key=None, ca=True,
     if cert:
         ctx.load_cert_chain(cert, key)
     conn = http.client.HTTPSConnection("127.0.0.1", master.port,
-                                       context=ctx, timeout=30)
+                                       context=ctx, timeout=timeout)
     data = body if isinstance(body, (bytes, str)) or body is None \
         else json.dumps(body)
     try:

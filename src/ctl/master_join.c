@@ -1,0 +1,194 @@
+/*
+ * master_join: "cohortctl master init --join FIRST --state-dir D --listen
+ * HOST:PORT" makes the second (third, ...) master of an active/standby
+ * pair (docs/ha.md). Every master of a pair must present the same server
+ * certificate (targets trust one CA and check one set of names), sign
+ * with the same CA (either may enlist a target), and share the one
+ * PostgreSQL store; so D gets copies of FIRST's CA, CA key, server and
+ * admin certificates and keys, and a cohortd.conf naming FIRST's store.
+ * A SQLite store cannot be shared and is refused. The admin profile lists
+ * this master first and then FIRST's, so cohortctl finds whichever is
+ * active. Copy D to the second machine as it is (mode 0700: it holds the
+ * CA key).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/crypto.h>
+
+#include "common/conf.h"
+#include "common/ini.h"
+#include "common/paths.h"
+#include "ctl/ctl.h"
+#include "ctl/statedir.h"
+#include "store/store.h"
+
+#define PEM_MAX (64 * 1024)
+
+static const struct {
+	const char *rel;
+	int mode;
+} copied[] = {
+    {PATH_TLS_CA, 0644},
+    {PATH_CA_KEY, 0600},
+    {PATH_TLS_CERT, 0644},
+    {PATH_TLS_KEY, 0600},
+    {"admin/cert.pem", 0644},
+    {"admin/key.pem", 0600},
+};
+
+static const char *const written[] = {PATH_CONF, PATH_TLS_CA, PATH_CA_KEY,
+    PATH_TLS_CERT, PATH_TLS_KEY, "admin/cert.pem", "admin/key.pem",
+    PATH_ADMIN_PROFILE, NULL};
+
+/* Copies FIRST/rel to dir/rel with mode; the copy in memory is wiped (it
+ * may be a key). */
+static int
+copy_file(const char *first, const char *dir, const char *rel, int mode,
+    struct cerr *err)
+{
+	char path[PATH_MAX], text[PEM_MAX + 1];
+	size_t len;
+	FILE *f;
+	int rc = -1;
+
+	if (statedir_path(first, rel, path, sizeof(path), err) < 0)
+		return -1;
+	f = fopen(path, "r");
+	if (f == NULL)
+		return cerr_set(err, CERR_IO, "%s: %s", path, strerror(errno));
+	len = fread(text, 1, PEM_MAX + 1, f);
+	if (ferror(f) || len > PEM_MAX || memchr(text, '\0', len) != NULL)
+		cerr_set(
+		    err, CERR_IO, "%s: unreadable or not a PEM file", path);
+	else {
+		text[len] = '\0';
+		rc = statedir_write(dir, rel, text, mode, err);
+	}
+	fclose(f);
+	OPENSSL_cleanse(text, sizeof(text));
+	return rc;
+}
+
+static int
+profile_master_cb(
+    void *arg, const char *key, const char *value, struct cerr *err)
+{
+	if (strcmp(key, "master") == 0)
+		snprintf(arg, CONF_STR_MAX, "%s", value);
+	return 0;
+}
+
+/* FIRST's configuration: a master with a PostgreSQL store. */
+static int
+load_first(const char *first, struct conf *conf, struct cerr *err)
+{
+	char path[PATH_MAX], report[4096];
+
+	if (statedir_path(first, PATH_CONF, path, sizeof(path), err) < 0 ||
+	    conf_load(conf, path, NULL, 0, report, sizeof(report), err) < 0)
+		return -1;
+	if (conf->role != ROLE_MASTER)
+		return cerr_set(err, CERR_INVALID,
+		    "--join: %s is not a "
+		    "master's configuration",
+		    path);
+	if (strncmp(conf->store, "postgres", 8) != 0)
+		return cerr_set(err, CERR_INVALID,
+		    "--join: %s has the SQLite "
+		    "store (%s), which masters cannot share; a pair needs the "
+		    "PostgreSQL store (master init --store postgresql://...)",
+		    first, conf->store);
+	return 0;
+}
+
+/* cohortd.conf with FIRST's store, and the admin profile listing this
+ * master and then FIRST's master URL(s). */
+static int
+write_configs(const char *dir, const char *listen, const char *first,
+    const struct conf *conf, struct cerr *err)
+{
+	char text[PATH_MAX + 3 * CONF_STR_MAX + 256], path[PATH_MAX];
+	char others[CONF_STR_MAX] = "", host[256], report[1024];
+	const char *colon = strrchr(listen, ':');
+	struct cerr ignored;
+
+	snprintf(text, sizeof(text),
+	    "# cohortd master, made by cohortctl master init --join %s\n"
+	    "role = master\nstate_dir = %s\nlisten = %s\nstore = %s\n",
+	    first, dir, listen, conf->store);
+	if (statedir_write(dir, PATH_CONF, text, 0600, err) < 0)
+		return -1;
+	snprintf(host, sizeof(host), "%.*s",
+	    (int)(colon != NULL ? colon - listen : 0), listen);
+	if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "[::]") == 0)
+		snprintf(host, sizeof(host), "127.0.0.1");
+	if (statedir_path(first, PATH_ADMIN_PROFILE, path, sizeof(path), err) ==
+	    0)
+		ini_parse_file(path, profile_master_cb, others, report,
+		    sizeof(report), &ignored);
+	snprintf(text, sizeof(text),
+	    "# admin client profile: cohortctl -c %s/%s ...\n"
+	    "# the masters of the pair, tried in turn\n"
+	    "master = https://%s%s %s\nca = %s\ncert = admin/cert.pem\n"
+	    "key = admin/key.pem\n",
+	    dir, PATH_ADMIN_PROFILE, host, colon != NULL ? colon : "", others,
+	    PATH_TLS_CA);
+	return statedir_write(dir, PATH_ADMIN_PROFILE, text, 0600, err);
+}
+
+static int
+make_dirs(const char *dir, char *abs_dir, size_t size, struct cerr *err)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (statedir_mkdir(dir, err) < 0 ||
+	    statedir_absolute(dir, abs_dir, size, err) < 0 ||
+	    statedir_path(abs_dir, PATH_CONF, path, sizeof(path), err) < 0)
+		return -1;
+	if (stat(path, &st) == 0)
+		return cerr_set(err, CERR_CONFLICT,
+		    "%s exists: %s is "
+		    "initialised already",
+		    path, abs_dir);
+	if (statedir_path(abs_dir, PATH_TLS_DIR, path, sizeof(path), err) < 0 ||
+	    statedir_mkdir(path, err) < 0 ||
+	    statedir_path(abs_dir, PATH_ADMIN_DIR, path, sizeof(path), err) < 0)
+		return -1;
+	return statedir_mkdir(path, err);
+}
+
+int
+master_join(
+    const char *dir, const char *listen, const char *first, struct cerr *err)
+{
+	static struct conf conf;
+	char abs_dir[PATH_MAX];
+	struct store *s = NULL;
+
+	if (load_first(first, &conf, err) < 0 ||
+	    make_dirs(dir, abs_dir, sizeof(abs_dir), err) < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(copied) / sizeof(copied[0]); i++)
+		if (copy_file(conf.state_dir, abs_dir, copied[i].rel,
+			copied[i].mode, err) < 0)
+			goto fail;
+	/* The store must be reachable from here, and migrated. */
+	if (store_open(conf.store, &s, err) < 0 ||
+	    write_configs(abs_dir, listen, conf.state_dir, &conf, err) < 0)
+		goto fail;
+	store_close(s);
+	printf("master initialised in %s, joining %s (same CA, certificate "
+	       "and store)\n  start it:  cohortd -c %s/%s\n  targets and "
+	       "profiles list both masters: master = URL1 URL2\n",
+	    abs_dir, conf.state_dir, abs_dir, PATH_CONF);
+	return 0;
+fail:
+	store_close(s);
+	statedir_remove(abs_dir, written);
+	return -1;
+}

@@ -1,0 +1,327 @@
+"""High availability: two masters on one PostgreSQL store. A standby sends
+every caller to the active master, and targets and cohortctl follow it;
+the active master killed, a standby takes over within 5 s with nothing
+lost; a paused old active cannot write once it wakes and steps down;
+under load across failovers every posted START runs exactly once per
+target; the failover drill measures a takeover and checks the ledger.
+(docs/ha.md. The lease settings are the defaults: lease_ttl_s = 3,
+lease_renew_ms = 1000.)"""
+import os
+import signal
+import threading
+import time
+from datetime import datetime, timezone
+
+import pytest
+
+from cohort import admin_cert, api, wait_for
+
+TAKEOVER_BOUND_S = 5.0
+POLL_S = 1
+
+
+def jobs_on(t):
+    return sorted(n for (n,) in t.query("SELECT name FROM jobs"))
+
+
+def last_poll(m, profile, name):
+    rows = m.cluster.ctl(profile, "target", "list", "--json").stdout
+    import json
+    for t in json.loads(rows):
+        if t["name"] == name and t["last_poll"]:
+            return datetime.fromisoformat(
+                t["last_poll"].replace("Z", "+00:00")).timestamp()
+    return 0
+
+
+def takeover(standby, timeout=10.0):
+    """Waits for standby to become active; returns the seconds taken."""
+    t0 = time.monotonic()
+    wait_for(standby.is_active, timeout=timeout,
+             what=f"{standby.name} to take over")
+    return time.monotonic() - t0
+
+
+def ledger(cluster, profile):
+    """Per applied START instruction: the number of job rows in the
+    history carrying its id; plus the STARTs not yet applied."""
+    import json
+    instrs = json.loads(cluster.ctl(profile, "downloadlist", "--limit",
+                                    "100000", "--json").stdout)
+    runs = json.loads(cluster.ctl(profile, "history", "--limit", "100000",
+                                  "--json").stdout)
+    starts = [i for i in instrs if i["operation"] == "start"]
+    counts = {i["id"]: 0 for i in starts if i["status"] == "applied"}
+    for r in runs:
+        if r["step"] == 0 and r.get("instr_id") in counts:
+            counts[r["instr_id"]] += 1
+    pending = [i["id"] for i in starts if i["status"] != "applied"]
+    return counts, pending
+
+
+@pytest.mark.pg_only
+def test_standby_sends_callers_to_the_active_master(pg_cluster):
+    c = pg_cluster
+    m1, m2 = c.pair()
+    status, body = m1.health()
+    assert status == 200 and body["state"] == "active"
+    assert body["epoch"] >= 1 and body["url"] == m1.url
+    status, body = m2.health()
+    assert status == 503 and body["state"] == "standby"
+    assert body["active_url"] == m1.url
+    # every other call on the standby, with a certificate or none
+    cert, key = admin_cert(m1)
+    for path, kw in (("/v1/targets", {"cert": cert, "key": key}),
+                     ("/v1/ca", {})):
+        status, body = api(m2, "GET", path, **kw)
+        assert status == 503, body
+        assert body["error"]["code"] == "not_active"
+        assert body["error"]["active_url"] == m1.url
+        assert m1.url in body["error"]["message"]
+    # cohortctl: a profile with the standby only says where to go ...
+    alone = c.profile([m2], "standby.conf")
+    r = c.ctl(alone, "target", "list", check=False)
+    assert r.returncode != 0
+    assert "standby" in r.stderr and m1.url in r.stderr
+    # ... and one listing both follows, standby first or not
+    both = c.profile([m2, m1])
+    c.ctl(both, "group", "create", "web")
+    assert "web" in c.ctl(both, "group", "list").stdout
+    # the joined master's state dir: the same CA and certificate
+    for rel in ("tls/ca.crt", "tls/cert.pem", "tls/ca.key"):
+        assert open(os.path.join(m1.dir, rel)).read() == \
+            open(os.path.join(m2.dir, rel)).read()
+    assert os.stat(os.path.join(m2.dir, "tls/ca.key")).st_mode & 0o077 == 0
+    profile = open(m2.profile).read()
+    assert profile.count("https://") == 2
+    # a target given the standby first enlists and polls the active one
+    (t,) = c.enlisted(m1, ["web-1"], masters=[m2, m1])
+    assert "master = " + m2.url + " " + m1.url in open(t.conf).read()
+    assert "master_standby" in t.proc.log_text()
+
+
+@pytest.mark.pg_only
+def test_kill_active_standby_takes_over_nothing_lost(pg_cluster):
+    c = pg_cluster
+    m1, m2 = c.pair()
+    prof = c.profile([m1, m2])
+    t1, t2 = c.enlisted(m1, ["web-1", "web-2"], masters=[m1, m2])
+    m1.apply_job({"name": "slow", "targets": ["web-1"],
+                  "steps": [{"command": "sleep 2; echo done"}]})
+    wait_for(lambda: jobs_on(t1) == ["slow"], what="slow on web-1")
+    # web-2 is away: an instruction for it waits in the store
+    t2.stop()
+    m1.apply_job({"name": "later", "targets": ["web-2"],
+                  "steps": [{"command": "true"}]})
+    # web-1 is running a job when the active master dies
+    m1.ctl("job", "start", "slow")
+    wait_for(lambda: t1.query("SELECT state FROM runs") == [("running",)],
+             what="slow running on web-1")
+    m1.kill()
+    took = takeover(m2)
+    assert took < TAKEOVER_BOUND_S, f"takeover took {took:.2f} s"
+    active_at = time.time()
+    # the target reconnects within one poll interval (+ request slack)
+    wait_for(lambda: last_poll(m2, prof, "web-1") >= int(active_at),
+             timeout=POLL_S + 3, what="web-1 to poll the new master")
+    # the run went on; its outcome, kept in the outbox, is uploaded once
+    wait_for(lambda: [(r["outcome"], r["output"].strip()) for r in
+                      c.ctl_json_rows(prof, "history", "--job", "slow")
+                      if r["step"] == 1] == [("succeeded", "done")],
+             what="slow's outcome on the new master")
+    rows = [r for r in c.ctl_json_rows(prof, "history", "--job", "slow")
+            if r["step"] == 0]
+    assert len(rows) == 1 and rows[0]["outcome"] == "succeeded"
+    # the instruction posted before the crash is delivered
+    t2.start()
+    wait_for(lambda: jobs_on(t2) == ["later"], what="later on web-2")
+    # the old master comes back as a standby
+    m1.restart()
+    wait_for(lambda: m1.health()[0] == 503, what="m1 to stand by")
+    assert m1.health()[1]["active_url"] == m2.url
+
+
+@pytest.mark.pg_only
+def test_paused_old_active_is_fenced_and_steps_down(pg_cluster):
+    c = pg_cluster
+    m1, m2 = c.pair()
+    prof = c.profile([m1, m2])
+    (t,) = c.enlisted(m1, ["web-1"], masters=[m1, m2])
+    m1.apply_job({"name": "j", "targets": ["web-1"],
+                  "steps": [{"command": "echo ran"}]})
+    wait_for(lambda: jobs_on(t) == ["j"], what="j on web-1")
+    m1.proc.signal(signal.SIGSTOP)
+    try:
+        # an administrator's START reaches the paused master and waits
+        # in its socket
+        cert, key = admin_cert(m1)
+        result = {}
+        call = threading.Thread(target=lambda: result.update(
+            r=api(m1, "POST", "/v1/jobs/j/start", body={}, cert=cert,
+                  key=key, timeout=60)))
+        call.start()
+        took = takeover(m2)
+        assert took < TAKEOVER_BOUND_S, f"takeover took {took:.2f} s"
+    finally:
+        m1.proc.signal(signal.SIGCONT)
+    call.join(60)
+    status, body = result["r"]
+    assert status == 503 and body["error"]["code"] == "not_active", body
+    wait_for(lambda: m1.health()[0] == 503, what="m1 to step down")
+    assert "lease_lost" in m1.proc.log_text()
+    # nothing the paused master had in flight was applied
+    assert not [i for i in c.ctl_json_rows(prof, "downloadlist")
+                if i["operation"] == "start"]
+    # the target is with the new master; a START through the pair runs
+    # once
+    c.ctl(prof, "job", "start", "j")
+    wait_for(lambda: [r["outcome"] for r in
+                      c.ctl_json_rows(prof, "history", "--job", "j")
+                      if r["step"] == 0] == ["succeeded"],
+             what="one run of j")
+    counts, pending = ledger(c, prof)
+    assert pending == [] and list(counts.values()) == [1]
+
+
+@pytest.mark.pg_only
+def test_deposed_master_that_has_not_noticed_cannot_write(pg_cluster):
+    # m1 renews rarely, so it has not noticed when its lease is gone and
+    # m2 has taken over: its first write is what finds out (the fence)
+    c = pg_cluster
+    m1, m2 = c.pair(extra_conf_m1="lease_ttl_s = 60\n"
+                    "lease_renew_ms = 59000\n")
+    prof = c.profile([m1, m2])
+    (t,) = c.enlisted(m1, ["web-1"], masters=[m1, m2])
+    m1.apply_job({"name": "j", "targets": ["web-1"],
+                  "steps": [{"command": "true"}]})
+    wait_for(lambda: jobs_on(t) == ["j"], what="j on web-1")
+    m1.sql("UPDATE lease SET expires_at = 'epoch'")
+    takeover(m2)
+    assert m1.health()[0] == 200  # it still believes it is active
+    r = m1.ctl("job", "start", "j", check=False)
+    assert r.returncode != 0 and "another master is active" in r.stderr
+    wait_for(lambda: m1.health()[0] == 503, what="m1 to step down")
+    assert "a write was fenced" in m1.proc.log_text()
+    assert not [i for i in c.ctl_json_rows(prof, "downloadlist")
+                if i["operation"] == "start"]
+    # its held poll was answered: the target went on to m2
+    active_at = time.time()
+    wait_for(lambda: last_poll(m2, prof, "web-1") >= int(active_at),
+             timeout=POLL_S + 3, what="web-1 to poll m2")
+
+
+@pytest.mark.pg_only
+def test_failover_under_load_every_start_runs_once(pg_cluster):
+    c = pg_cluster
+    m1, m2 = c.pair()
+    prof = c.profile([m1, m2])
+    names = ["web-1", "web-2", "web-3"]
+    targets = c.enlisted(m1, names, masters=[m1, m2])
+    m1.apply_job({"name": "tick", "targets": names,
+                  "steps": [{"command": "true"}]})
+    wait_for(lambda: all(jobs_on(t) == ["tick"] for t in targets),
+             what="tick on every target")
+    ok = failed = 0
+    for i in range(36):
+        r = c.ctl(prof, "job", "start", "tick", check=False)
+        if r.returncode == 0:
+            ok += 1
+        else:
+            failed += 1
+        if i == 10:
+            m1.kill()          # failover 1: the active master dies
+            # m1's session ended with it, so m2 takes over at its next
+            # check; m1 restarted before that would win the lease back
+            wait_for(lambda: m2.health()[0] == 200, what="m2 active")
+        if i == 20:
+            m1.restart()
+        if i == 26:            # failover 2: the drill, back to m1
+            wait_for(lambda: m1.health()[0] == 503, what="m1 standby")
+            r = c.ctl(prof, "drill", "failover", check=False)
+            assert r.returncode == 0, r.stdout + r.stderr
+            assert "0 lost, 0 doubled" in r.stdout
+    assert ok >= 30, f"{ok} starts posted, {failed} refused"
+
+    def settled():
+        counts, pending = ledger(c, prof)
+        return not pending and counts and \
+            all(n >= 1 for n in counts.values()) and counts
+
+    counts = wait_for(settled, timeout=60, what="every START to run")
+    assert len(counts) >= ok * len(names)
+    doubled = {i: n for i, n in counts.items() if n != 1}
+    assert doubled == {}, f"STARTs not run exactly once: {doubled}"
+    per_target = {}
+    for r in c.ctl_json_rows(prof, "history", "--job", "tick",
+                             "--limit", "100000"):
+        if r["step"] == 0:
+            per_target[r["target"]] = per_target.get(r["target"], 0) + 1
+    assert set(per_target) == set(names)
+    assert sum(per_target.values()) == len(counts)
+
+
+@pytest.mark.pg_only
+def test_drill_failover(pg_cluster):
+    c = pg_cluster
+    m1, m2 = c.pair()
+    prof = c.profile([m1, m2])
+    (t,) = c.enlisted(m1, ["web-1"], masters=[m1, m2])
+    m1.apply_job({"name": "j", "targets": ["web-1"],
+                  "steps": [{"command": "true"}]})
+    wait_for(lambda: jobs_on(t) == ["j"], what="j on web-1")
+    for _ in range(3):
+        c.ctl(prof, "job", "start", "j")
+    r = c.ctl(prof, "drill", "failover", "--json")
+    import json
+    out = json.loads(r.stdout)
+    assert out["from"] == m1.url and out["to"] == m2.url
+    assert out["epoch"] > out["released_epoch"]
+    assert out["takeover_ms"] < TAKEOVER_BOUND_S * 1000
+    assert out["lost"] == 0 and out["doubled"] == 0
+    assert out["starts"] == 3
+    assert m2.health()[0] == 200 and m1.health()[0] == 503
+    # and back
+    r = c.ctl(prof, "drill", "failover")
+    assert f"{m2.url} -> {m1.url}" in r.stdout and "takeover:" in r.stdout
+    # a profile naming one master cannot drill
+    r = c.ctl(c.profile([m1], "one.conf"), "drill", "failover", check=False)
+    assert r.returncode != 0 and "every master of the pair" in r.stderr
+
+
+def test_one_master_per_sqlite_store(cluster):
+    m = cluster.master().init()
+    if m.store_url is not None:
+        pytest.skip("the SQLite store's rule")
+    m.start()
+    port = m.port
+    second = cluster.start("second", "-c", m.conf, "--listen=127.0.0.1:0")
+    wait_for(lambda: not second.alive(), what="the second master to exit")
+    assert second.p.returncode != 0
+    assert "another master uses this SQLite store" in second.log_text()
+    assert m.port == port and m.is_active()
+    # the drill says why it cannot run here
+    r = m.ctl("drill", "failover", check=False)
+    assert r.returncode != 0 and "every master of the pair" in r.stderr
+    cert, key = admin_cert(m)
+    status, body = api(m, "POST", "/v1/lease/release", cert=cert, key=key)
+    assert status == 409 and "SQLite store" in body["error"]["message"]
+
+
+def test_join_needs_postgresql_and_the_first_masters_names(cluster):
+    first = os.path.join(cluster.root, "first")
+    cluster.run("cohortctl", "master", "init", "--state-dir", first,
+                "--listen", "127.0.0.1:0")
+    second = os.path.join(cluster.root, "second")
+    r = cluster.run("cohortctl", "master", "init", "--state-dir", second,
+                    "--listen", "127.0.0.1:0", "--join", first, check=False)
+    assert r.returncode != 0 and "PostgreSQL store" in r.stderr
+    assert not os.path.exists(os.path.join(second, "cohortd.conf"))
+    assert not os.path.exists(os.path.join(second, "tls", "ca.key"))
+    r = cluster.run("cohortctl", "master", "init", "--state-dir", second,
+                    "--listen", "127.0.0.1:0", "--join", first, "--san",
+                    "m2.example", check=False)
+    assert r.returncode != 0 and "--san" in r.stderr
+    r = cluster.run("cohortctl", "master", "init", "--state-dir", second,
+                    "--listen", "127.0.0.1:0", "--store", "nope",
+                    check=False)
+    assert r.returncode != 0 and "--store" in r.stderr
