@@ -14,6 +14,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 
@@ -69,19 +70,53 @@ role_from_name(const char *role)
 }
 
 static void
+conn_free_cb(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+    void *argp)
+{
+	free(ptr);
+}
+
+/* The connection's verified identity: parsed from the certificate on
+ * the first request, kept with the SSL object after that. A client that
+ * failed verification is not cached (it is refused anyway). */
+static struct http_conn *
+conn_identity(struct master *m, SSL *ssl, struct http_caller *c)
+{
+	struct http_conn *hc = SSL_get_ex_data(ssl, m->conn_idx);
+
+	if (hc != NULL) {
+		c->id = hc->id;
+		return hc;
+	}
+	if (tls_peer_identity(ssl, &c->id, &c->why) < 0)
+		return NULL;
+	hc = calloc(1, sizeof(*hc));
+	if (hc != NULL) {
+		hc->id = c->id;
+		if (SSL_set_ex_data(ssl, m->conn_idx, hc) != 1) {
+			free(hc);
+			hc = NULL;
+		}
+	}
+	return hc;
+}
+
+static void
 identify_caller(struct master *m, struct evhttp_request *req,
-    struct http_caller *c)
+    struct http_caller *c, struct http_conn **hc)
 {
 	struct evhttp_connection *conn = evhttp_request_get_connection(req);
 	struct bufferevent *bev = evhttp_connection_get_bufferevent(conn);
 	SSL *ssl = bufferevent_openssl_get_ssl(bev);
 
 	memset(c, 0, sizeof(*c));
+	*hc = NULL;
 	if (ssl == NULL) {
 		cerr_set(&c->why, CERR_UNAUTHENTICATED, "not a TLS connection");
 		return;
 	}
-	if (tls_peer_identity(ssl, &c->id, &c->why) < 0)
+	*hc = conn_identity(m, ssl, c);
+	if (*hc == NULL && c->why.code != CERR_OK)
 		return;
 	if (strmap_has(&m->revoked, c->id.serial_hex)) {
 		cerr_set(&c->why, CERR_UNAUTHENTICATED,
@@ -176,19 +211,36 @@ add_common_headers(struct evhttp_request *req)
 }
 
 void
-http_send_json(struct evhttp_request *req, int status, json_t *body)
+http_send_text(struct evhttp_request *req, int status, const char *text,
+    size_t len)
 {
 	struct evbuffer *out = evbuffer_new();
-	char *text = body ? json_dump_compact(body) : NULL;
 
 	add_common_headers(req);
-	if (out != NULL && text != NULL) {
-		evbuffer_add(out, text, strlen(text));
-		evbuffer_add(out, "\n", 1);
-	}
+	if (out != NULL && text != NULL)
+		evbuffer_add(out, text, len);
 	evhttp_send_reply(req, status, status < 400 ? "OK" : "Error", out);
 	if (out != NULL)
 		evbuffer_free(out);
+}
+
+void
+http_send_json(struct evhttp_request *req, int status, json_t *body)
+{
+	char *text = body ? json_dump_compact(body) : NULL;
+	size_t len = text ? strlen(text) : 0;
+
+	/* The text ends in a newline, as every reply does. */
+	if (text != NULL) {
+		char *grown = realloc(text, len + 2);
+
+		if (grown != NULL) {
+			text = grown;
+			text[len++] = '\n';
+			text[len] = '\0';
+		}
+	}
+	http_send_text(req, status, text, len);
 	free(text);
 	json_decref(body);
 }
@@ -287,6 +339,9 @@ read_body(struct http_req *r, struct cerr *err)
 	r->body = json_parse_limited(text, len,
 	    (size_t)r->m->conf->max_body_bytes,
 	    (int)r->m->conf->max_json_depth, err);
+	/* A held poll keeps its request for up to a minute: drop the text,
+	 * the parsed body is all that is used. */
+	evbuffer_drain(in, len);
 	if (r->body == NULL)
 		return cerr_wrap(err, "request body");
 	return 0;
@@ -325,7 +380,7 @@ request_cb(struct evhttp_request *req, void *arg)
 	r.m = m;
 	r.req = req;
 	TAILQ_INIT(&r.query);
-	identify_caller(m, req, &r.caller);
+	identify_caller(m, req, &r.caller, &r.conn);
 	r.peer_version = evhttp_find_header(
 	    evhttp_request_get_input_headers(req), "Cohort-Version");
 	rt = find_route(path ? path : "", evhttp_request_get_command(req),
@@ -403,6 +458,19 @@ write_port_file(struct master *m, struct cerr *err)
 	return 0;
 }
 
+/* A reply leaves as two TLS records (headers, body); with Nagle's
+ * algorithm the second waits for the peer's delayed ACK of the first, up
+ * to 40 ms per reply. Accepted sockets inherit the option on Linux. */
+static void
+set_nodelay(struct evhttp_bound_socket *bound)
+{
+	int one = 1;
+
+	if (setsockopt(evhttp_bound_socket_get_fd(bound), IPPROTO_TCP,
+	    TCP_NODELAY, &one, sizeof(one)) != 0)
+		log_warn("listen", "msg=\"TCP_NODELAY: %s\"", strerror(errno));
+}
+
 static int
 bound_port(struct evhttp_bound_socket *bound)
 {
@@ -430,6 +498,9 @@ http_start(struct master *m, struct cerr *err)
 
 	if (split_listen(m->conf->listen, host, sizeof(host), &port, err) < 0)
 		return -1;
+	m->conn_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, conn_free_cb);
+	if (m->conn_idx < 0)
+		return cerr_set(err, CERR_INTERNAL, "SSL_get_ex_new_index failed");
 	m->http = evhttp_new(m->base);
 	if (m->http == NULL)
 		return cerr_set(err, CERR_INTERNAL, "evhttp_new failed");
@@ -444,6 +515,7 @@ http_start(struct master *m, struct cerr *err)
 	if (bound == NULL)
 		return cerr_set(err, CERR_IO, "listen on %s: %s",
 		    m->conf->listen, strerror(errno));
+	set_nodelay(bound);
 	m->port = bound_port(bound);
 	if (m->port < 0)
 		return cerr_set(err, CERR_IO, "getsockname: %s",

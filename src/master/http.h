@@ -31,6 +31,15 @@ enum http_role {
 
 #define HTTP_MAX_ARGS 4
 
+/* What the master keeps per TLS connection, freed with it: the client's
+ * verified identity, parsed once (a connection never changes client:
+ * renegotiation is off), and whether api_poll has checked that this
+ * target is enlisted. Revocation is still checked on every request. */
+struct http_conn {
+	struct pki_identity id;
+	int target_checked;
+};
+
 struct http_caller {
 	int authenticated;
 	enum http_role role;
@@ -47,6 +56,7 @@ struct http_req {
 	struct evkeyvalq query;
 	json_t *body;			/* NULL when the request had none */
 	const char *peer_version;	/* Cohort-Version header or NULL */
+	struct http_conn *conn;		/* NULL without a verified client */
 };
 
 typedef void (*http_handler)(struct http_req *r);
@@ -74,6 +84,9 @@ void http_reply_ok(struct http_req *r);
 
 /* For deferred replies (long-polls): sends on a bare request. */
 void http_send_json(struct evhttp_request *req, int status, json_t *body);
+/* The same with a body that is JSON text already (len bytes, borrowed). */
+void http_send_text(struct evhttp_request *req, int status, const char *text,
+    size_t len);
 
 /* Takes the evhttp request away from r so the handler can answer later;
  * r->req becomes NULL. */

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <event2/event.h>
@@ -145,6 +146,21 @@ add_events(struct master *m, struct cerr *err)
 	return 0;
 }
 
+/* Every connected target holds a descriptor: lift the soft limit to the
+ * hard one (often 1024 against 1048576), or 10,000 targets cannot
+ * connect. */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		log_warn("nofile", "msg=\"setrlimit: %s\"", strerror(errno));
+}
+
 static void
 master_cleanup(struct master *m)
 {
@@ -178,6 +194,7 @@ master_run(const struct conf *conf, struct cerr *err)
 	strmap_init(&m.revoked);
 	strmap_init(&m.waiters);
 	signal(SIGPIPE, SIG_IGN);
+	raise_nofile();
 	if (conf->tls == TLS_ENCRYPT_ONLY)
 		log_warn("tls", "msg=\"tls = encrypt-only has no effect on a "
 		    "master; clients are always verified\"");
@@ -187,8 +204,8 @@ master_run(const struct conf *conf, struct cerr *err)
 		goto out;
 	}
 	if (load_ca(&m, err) < 0 || open_store(&m, err) < 0 ||
-	    make_tls(&m, err) < 0 || http_start(&m, err) < 0 ||
-	    add_events(&m, err) < 0)
+	    make_tls(&m, err) < 0 || longpoll_init(&m, err) < 0 ||
+	    http_start(&m, err) < 0 || add_events(&m, err) < 0)
 		goto out;
 	log_info("started", "role=master version=%s state_dir=%s",
 	    version_string(), conf->state_dir);

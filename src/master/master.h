@@ -21,6 +21,7 @@ struct event_base;
 struct event;
 struct evhttp;
 struct store;
+struct longpoll;
 
 struct master {
 	const struct conf *conf;
@@ -38,6 +39,8 @@ struct master {
 	struct event *sig_int;
 	struct event *tick;		/* housekeeping: trims, metrics */
 	int port;			/* the bound port */
+	struct longpoll *lp;		/* the per-turn poll batch */
+	int conn_idx;			/* SSL ex_data: struct http_conn */
 };
 
 int master_run(const struct conf *conf, struct cerr *err);
