@@ -54,6 +54,7 @@ tls_server_ctx_new(const char *cert_path, const char *key_path,
 	    SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
 	/* Idle long-polls hold no read/write buffers this way. */
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	SSL_CTX_set_num_tickets(ctx, 0);
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert_path) != 1) {
 		ssl_fail(err, cert_path);
 		goto fail;

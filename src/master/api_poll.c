@@ -13,6 +13,7 @@
  * same transaction the notifications they call for are queued
  * (notify.c), and the sender is woken after the commit.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/eventrec.h"
@@ -85,49 +86,34 @@ api_poll_read_ack(const json_t *a, size_t i, int64_t *id, int *ok,
 	return 0;
 }
 
+/* Reads and checks every acknowledgement before anything is recorded,
+ * so a malformed one changes nothing. *out is new (longpoll_acks_free). */
 static int
-apply_acks(struct master *m, const char *target, const json_t *acks,
+read_acks(const json_t *acks, struct longpoll_ack **out, size_t *nout,
     struct cerr *err)
 {
-	size_t i;
+	size_t n = json_array_size(acks), i;
+	struct longpoll_ack *list = calloc(n + 1, sizeof(*list));
 	json_t *a;
 
+	if (list == NULL)
+		return cerr_set(err, CERR_INTERNAL, "out of memory");
 	json_array_foreach(acks, i, a) {
 		const char *error;
-		int64_t id;
-		int ok;
 
-		if (api_poll_read_ack(a, i, &id, &ok, &error, err) < 0)
+		if (api_poll_read_ack(a, i, &list[i].id, &list[i].ok, &error,
+		    err) < 0) {
+			longpoll_acks_free(list, i);
 			return -1;
-		/* An id the master no longer has (trimmed, or the target
-		 * was reset) is nothing to record. */
-		if (store_instr_ack(m->store, target, id, ok, error,
-		    master_now(), err) < 0 && err->code != CERR_NOT_FOUND)
-			return -1;
-		if (!ok)
-			log_warn("instruction_failed", "target=%s id=%lld",
-			    target, (long long)id);
+		}
+		if (error[0] != '\0' &&
+		    (list[i].error = strdup(error)) == NULL) {
+			longpoll_acks_free(list, i);
+			return cerr_set(err, CERR_INTERNAL, "out of memory");
+		}
 	}
-	return 0;
-}
-
-static int
-poll_record(struct master *m, const char *target,
-    const struct api_poll_body *p, struct cerr *err)
-{
-	struct store_poll sp = {master_now(), p->local_time,
-	    (int32_t)p->tz_offset_s, (int32_t)p->poll_interval_s, p->version,
-	    p->outbox_dropped};
-
-	if (store_begin(m->store, err) < 0)
-		return -1;
-	if ((p->acks != NULL && apply_acks(m, target, p->acks, err) < 0) ||
-	    store_target_polled(m->store, target, &sp, err) < 0 ||
-	    store_commit(m->store, err) < 0) {
-		store_rollback(m->store);
-		return -1;
-	}
-	master_store_ok(m);
+	*out = list;
+	*nout = n;
 	return 0;
 }
 
@@ -179,48 +165,66 @@ external_enlist(struct master *m, const struct http_caller *c,
 	return 0;
 }
 
+/* Name, version and enlistment. The enlistment is checked on the first
+ * poll of each connection only: later, deleting or defecting a target
+ * revokes its certificate, which every request is checked against, and
+ * recording the poll finds a deleted row gone. */
+static int
+check_poll(struct http_req *r, const struct api_poll_body *p,
+    struct cerr *err)
+{
+	const char *name = r->caller.id.name;
+	struct store_target t;
+
+	if (strcmp(p->name, name) != 0)
+		return cerr_set(err, CERR_CONFLICT, "configured name '%s' does "
+		    "not match certificate name '%s': defect, rename, enlist "
+		    "again", p->name, name);
+	if (version_check_peer(version_string(), p->version, err) < 0)
+		return -1;
+	if (r->conn != NULL && r->conn->target_checked)
+		return 0;
+	if ((r->caller.external && external_enlist(r->m, &r->caller, p,
+	    err) < 0) || check_enlisted(r->m, name, &t, err) < 0)
+		return -1;
+	if (r->conn != NULL)
+		r->conn->target_checked = 1;
+	return 0;
+}
+
+/* The poll is recorded and answered (or held) by the long-poll batch at
+ * the end of this turn of the event loop (longpoll.h). */
 void
 api_poll(struct http_req *r)
 {
 	const char *name = r->caller.id.name;
+	struct longpoll_req lr;
 	struct evhttp_request *req;
 	struct api_poll_body p;
-	struct store_target t;
-	json_t *reply = NULL;
 	struct cerr err;
-	int count = 0;
 
-	if (api_poll_read(r->body, &p, &err) < 0)
+	memset(&lr, 0, sizeof(lr));
+	if (api_poll_read(r->body, &p, &err) < 0 ||
+	    check_poll(r, &p, &err) < 0 ||
+	    (p.acks != NULL && read_acks(p.acks, &lr.acks, &lr.nacks,
+	    &err) < 0))
 		goto fail;
-	if (strcmp(p.name, name) != 0) {
-		cerr_set(&err, CERR_CONFLICT, "configured name '%s' does not "
-		    "match certificate name '%s': defect, rename, enlist again",
-		    p.name, name);
-		goto fail;
-	}
-	if (version_check_peer(version_string(), p.version, &err) < 0 ||
-	    (r->caller.external && external_enlist(r->m, &r->caller, &p,
-	    &err) < 0) || check_enlisted(r->m, name, &t, &err) < 0 ||
-	    poll_record(r->m, name, &p, &err) < 0 ||
-	    longpoll_collect(r->m, name, p.after, &reply, &count, &err) < 0)
-		goto fail;
-	/* Never silent: the overflow is in the target's status too. */
-	if (p.outbox_dropped > t.outbox_dropped)
-		log_warn("outbox_overflow", "target=%s dropped=%lld total=%lld",
-		    name, (long long)(p.outbox_dropped - t.outbox_dropped),
-		    (long long)p.outbox_dropped);
-	if (count > 0 || p.wait_s == 0) {
-		http_reply_json(r, 200, reply);
-		return;
-	}
-	json_decref(reply);
+	lr.target = name;
+	lr.after = p.after;
+	lr.wait_s = (int)(p.wait_s < r->m->conf->longpoll_max_s ? p.wait_s :
+	    r->m->conf->longpoll_max_s);
+	lr.local_time = p.local_time;
+	lr.tz_offset_s = (int32_t)p.tz_offset_s;
+	lr.poll_interval_s = (int32_t)p.poll_interval_s;
+	lr.version = p.version;
+	lr.outbox_dropped = p.outbox_dropped;
 	req = http_defer(r);
-	if (longpoll_hold(r->m, req, name, p.after, (int)(p.wait_s <
-	    r->m->conf->longpoll_max_s ? p.wait_s :
-	    r->m->conf->longpoll_max_s), &err) < 0)
+	if (longpoll_queue(r->m, req, &lr, &err) < 0) {
+		longpoll_acks_free(lr.acks, lr.nacks);
 		http_send_json(req, cerr_http_status(err.code),
 		    json_pack("{s:{s:s,s:s}}", "error", "code",
 		    cerr_code_name(err.code), "message", err.msg));
+	}
 	return;
 fail:
 	/* Store failures are logged once per interval by the reply. */

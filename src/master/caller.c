@@ -3,6 +3,7 @@
  */
 #include "master/caller.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/conf.h"
@@ -45,29 +46,61 @@ external_role(struct master *m, X509 *peer, struct http_caller *c)
 	return 0;
 }
 
-void
-caller_identify(struct master *m, SSL *ssl, struct http_caller *c)
+/* The identity on a connection's first request: verified, mapped when
+ * external, then kept with the SSL object. Refusals are not kept (the
+ * connection is refused anyway). */
+static struct http_conn *
+first_identity(struct master *m, SSL *ssl, struct http_caller *c)
 {
-	X509 *peer;
+	X509 *peer = SSL_get0_peer_certificate(ssl);
+	struct http_conn *hc;
+
+	if (tls_peer_identity(ssl, &c->id, &c->why) < 0)
+		return NULL;
+	/* Only with client_ca can a verified chain end elsewhere than at
+	 * the master's own CA. */
+	if (m->conf->client_ca[0] != '\0' && peer != NULL &&
+	    !tls_issued_by(peer, m->ca_cert) && external_role(m, peer, c) < 0)
+		return NULL;
+	hc = calloc(1, sizeof(*hc));
+	if (hc == NULL)
+		return NULL;	/* served uncached */
+	hc->id = c->id;
+	hc->external = c->external;
+	if (SSL_set_ex_data(ssl, m->conn_idx, hc) != 1) {
+		free(hc);
+		return NULL;
+	}
+	return hc;
+}
+
+void
+caller_identify(struct master *m, SSL *ssl, struct http_caller *c,
+    struct http_conn **conn)
+{
+	struct http_conn *hc;
 
 	memset(c, 0, sizeof(*c));
+	*conn = NULL;
 	if (ssl == NULL) {
 		cerr_set(&c->why, CERR_UNAUTHENTICATED, "not a TLS connection");
 		return;
 	}
-	if (tls_peer_identity(ssl, &c->id, &c->why) < 0)
-		return;
+	hc = SSL_get_ex_data(ssl, m->conn_idx);
+	if (hc != NULL) {
+		c->id = hc->id;
+		c->external = hc->external;
+	} else {
+		hc = first_identity(m, ssl, c);
+		if (c->why.code != CERR_OK)
+			return;
+	}
+	*conn = hc;
 	if (strmap_has(&m->revoked, c->id.serial_hex)) {
 		cerr_set(&c->why, CERR_UNAUTHENTICATED,
 		    "certificate of %s has been revoked", c->id.name);
 		return;
 	}
-	/* Only with client_ca can a verified chain end elsewhere than at
-	 * the master's own CA. */
-	peer = SSL_get0_peer_certificate(ssl);
-	if (m->conf->client_ca[0] != '\0' && peer != NULL &&
-	    !tls_issued_by(peer, m->ca_cert) && external_role(m, peer, c) < 0)
-		return;
 	c->role = caller_role(c->id.role);
 	if (c->role == 0) {
 		cerr_set(&c->why, CERR_UNAUTHENTICATED,

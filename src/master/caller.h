@@ -19,8 +19,12 @@ struct master;
 /* Fills c from the session on ssl (NULL: not TLS). When the caller may
  * not use the API at all, c->authenticated is 0 and c->why says why:
  * CERR_UNAUTHENTICATED (no, foreign, expired or revoked certificate) or
- * CERR_FORBIDDEN (an external certificate without a mapping). */
-void caller_identify(struct master *m, SSL *ssl, struct http_caller *c);
+ * CERR_FORBIDDEN (an external certificate without a mapping). The
+ * identity is parsed on a connection's first request and kept with its
+ * SSL object (*conn, NULL when there is none); revocation is checked
+ * every time. */
+void caller_identify(struct master *m, SSL *ssl, struct http_caller *c,
+    struct http_conn **conn);
 
 /* The role bit of a role name, 0 for none. */
 enum http_role caller_role(const char *name);

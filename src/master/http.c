@@ -60,6 +60,14 @@ tls_bev_cb(struct event_base *base, void *arg)
 	return guard_wrap(base, bev, &m->guard);
 }
 
+/* Frees a connection's struct http_conn with its SSL object. */
+static void
+conn_free_cb(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+    void *argp)
+{
+	free(ptr);
+}
+
 static void
 decode_segment(const char *seg, size_t len, char **out)
 {
@@ -138,20 +146,37 @@ add_common_headers(struct evhttp_request *req)
 }
 
 void
-http_send_json(struct evhttp_request *req, int status, json_t *body)
+http_send_text(struct evhttp_request *req, int status, const char *text,
+    size_t len)
 {
 	struct evbuffer *out = evbuffer_new();
-	char *text = body ? json_dump_compact(body) : NULL;
 
 	add_common_headers(req);
 	guard_replied(req);
-	if (out != NULL && text != NULL) {
-		evbuffer_add(out, text, strlen(text));
-		evbuffer_add(out, "\n", 1);
-	}
+	if (out != NULL && text != NULL)
+		evbuffer_add(out, text, len);
 	evhttp_send_reply(req, status, status < 400 ? "OK" : "Error", out);
 	if (out != NULL)
 		evbuffer_free(out);
+}
+
+void
+http_send_json(struct evhttp_request *req, int status, json_t *body)
+{
+	char *text = body ? json_dump_compact(body) : NULL;
+	size_t len = text ? strlen(text) : 0;
+
+	/* The text ends in a newline, as every reply does. */
+	if (text != NULL) {
+		char *grown = realloc(text, len + 2);
+
+		if (grown != NULL) {
+			text = grown;
+			text[len++] = '\n';
+			text[len] = '\0';
+		}
+	}
+	http_send_text(req, status, text, len);
 	free(text);
 	json_decref(body);
 }
@@ -257,6 +282,9 @@ read_body(struct http_req *r, struct cerr *err)
 	r->body = json_parse_limited(text, len,
 	    (size_t)r->m->conf->max_body_bytes,
 	    (int)r->m->conf->max_json_depth, err);
+	/* A held poll keeps its request for up to a minute: drop the text,
+	 * the parsed body is all that is used. */
+	evbuffer_drain(in, len);
 	if (r->body == NULL)
 		return cerr_wrap(err, "request body");
 	return 0;
@@ -302,7 +330,7 @@ admit(struct http_req *r, struct cerr *err)
 
 	if (guard_refusal(r->req, err))
 		return -1;
-	caller_identify(r->m, guard_ssl(r->req), &r->caller);
+	caller_identify(r->m, guard_ssl(r->req), &r->caller, &r->conn);
 	if (r->caller.authenticated)
 		snprintf(key, sizeof(key), "cert:%s", r->caller.id.serial_hex);
 	else
@@ -440,6 +468,19 @@ write_port_file(struct master *m, struct cerr *err)
 	return 0;
 }
 
+/* A reply leaves as two TLS records (headers, body); with Nagle's
+ * algorithm the second waits for the peer's delayed ACK of the first, up
+ * to 40 ms per reply. Accepted sockets inherit the option on Linux. */
+static void
+set_nodelay(struct evhttp_bound_socket *bound)
+{
+	int one = 1;
+
+	if (setsockopt(evhttp_bound_socket_get_fd(bound), IPPROTO_TCP,
+	    TCP_NODELAY, &one, sizeof(one)) != 0)
+		log_warn("listen", "msg=\"TCP_NODELAY: %s\"", strerror(errno));
+}
+
 static int
 bound_port(struct evhttp_bound_socket *bound)
 {
@@ -483,6 +524,9 @@ http_start(struct master *m, struct cerr *err)
 
 	if (split_listen(m->conf->listen, host, sizeof(host), &port, err) < 0)
 		return -1;
+	m->conn_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, conn_free_cb);
+	if (m->conn_idx < 0)
+		return cerr_set(err, CERR_INTERNAL, "SSL_get_ex_new_index failed");
 	m->http = evhttp_new(m->base);
 	if (m->http == NULL)
 		return cerr_set(err, CERR_INTERNAL, "evhttp_new failed");
@@ -495,13 +539,7 @@ http_start(struct master *m, struct cerr *err)
 	if (bound == NULL)
 		return cerr_set(err, CERR_IO, "listen on %s: %s",
 		    m->conf->listen, strerror(errno));
-	/* Small replies (a poll's instructions) must leave at once: without
-	 * TCP_NODELAY, Nagle's algorithm and the client's delayed ACK hold
-	 * a reply's second segment back by ~40 ms. Linux hands the option
-	 * on to every accepted socket. */
-	if (setsockopt(evhttp_bound_socket_get_fd(bound), IPPROTO_TCP,
-	    TCP_NODELAY, &(int){1}, sizeof(int)) != 0)
-		log_warn("listen", "msg=\"TCP_NODELAY: %s\"", strerror(errno));
+	set_nodelay(bound);
 	m->port = bound_port(bound);
 	if (m->port < 0)
 		return cerr_set(err, CERR_IO, "getsockname: %s",

@@ -31,6 +31,17 @@ enum http_role {
 
 #define HTTP_MAX_ARGS 4
 
+/* What the master keeps per TLS connection, freed with it: the client's
+ * verified identity, parsed once (a connection never changes client:
+ * renegotiation is off), with the role an external certificate was mapped
+ * to when the connection began, and whether api_poll has checked that this
+ * target is enlisted. Revocation is still checked on every request. */
+struct http_conn {
+	struct pki_identity id;
+	int external;
+	int target_checked;
+};
+
 struct http_caller {
 	int authenticated;
 	enum http_role role;
@@ -51,6 +62,7 @@ struct http_req {
 	/* The answer, for the audit log (0 / NULL until replied). */
 	int status;
 	const char *code;		/* "ok" or the error code's name */
+	struct http_conn *conn;		/* NULL without a verified client */
 };
 
 typedef void (*http_handler)(struct http_req *r);
@@ -84,6 +96,9 @@ void http_reply_ok(struct http_req *r);
 
 /* For deferred replies (long-polls): sends on a bare request. */
 void http_send_json(struct evhttp_request *req, int status, json_t *body);
+/* The same with a body that is JSON text already (len bytes, borrowed). */
+void http_send_text(struct evhttp_request *req, int status, const char *text,
+    size_t len);
 
 /* Takes the evhttp request away from r so the handler can answer later;
  * r->req becomes NULL. */

@@ -9,31 +9,67 @@
  * reply is lost, the target polls again with the same `after` and gets the
  * same instructions: delivery is at-least-once, and applying is idempotent
  * on the target, so the effect is exactly once.
+ *
+ * Batching: polls that arrive and waiters that are woken (or whose hold
+ * time ends) during one turn of the event loop are served together at the
+ * end of that turn, in one store transaction: each new poll's status and
+ * acknowledgements are recorded, each poll's instructions are fetched (and
+ * marked downloaded), the transaction commits, and only then are the
+ * replies sent. A job started on 10,000 targets is thus one transaction
+ * for its posting and one for its delivery, and 1,000 polls arriving
+ * together cost one commit, not 1,000. A store failure fails the whole
+ * batch: new polls get the error, woken waiters keep waiting.
  */
 #ifndef COHORT_LONGPOLL_H
 #define COHORT_LONGPOLL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <event2/http.h>
 #include <jansson.h>
 
 #include "common/cerr.h"
+#include "store/store.h"
 
 #define LONGPOLL_BATCH 100
 
 struct master;
 
-/* The reply for target: {"instructions": [...]}, new reference; *count
- * says how many. Marks them downloaded. */
-int longpoll_collect(struct master *m, const char *target, int64_t after,
-    json_t **out, int *count, struct cerr *err);
+struct longpoll_ack {
+	int64_t id;
+	int ok;
+	char *error;		/* owned; NULL when ok */
+};
 
-/* Holds req (taken over) for up to wait_s seconds. */
-int longpoll_hold(struct master *m, struct evhttp_request *req,
-    const char *target, int64_t after, int wait_s, struct cerr *err);
+/* A poll as api_poll read and checked it. */
+struct longpoll_req {
+	const char *target;		/* the certificate's name */
+	int64_t after;
+	int wait_s;			/* already capped by longpoll_max_s */
+	int64_t local_time;
+	int32_t tz_offset_s;
+	int32_t poll_interval_s;
+	const char *version;
+	int64_t outbox_dropped;		/* the target's outbox overflow count */
+	struct longpoll_ack *acks;	/* owned by the caller until queued */
+	size_t nacks;
+};
 
-/* Answers target's waiting poll if there is something to deliver. */
+/* Creates the batch machinery on m->base; longpoll_release_all undoes it. */
+int longpoll_init(struct master *m, struct cerr *err);
+
+/* Takes over req and p->acks (p->acks becomes NULL): the poll is recorded
+ * and answered (or held) at the end of this turn of the loop. On failure
+ * nothing is taken over. */
+int longpoll_queue(struct master *m, struct evhttp_request *req,
+    struct longpoll_req *p, struct cerr *err);
+
+/* Frees an ack array (the caller's, when it was not queued). */
+void longpoll_acks_free(struct longpoll_ack *acks, size_t n);
+
+/* Answers target's waiting poll if there is something to deliver (at the
+ * end of this turn of the loop). */
 void longpoll_wake(struct master *m, const char *target);
 
 /* Answers target's waiting poll with an error (the target was deleted). */
@@ -42,7 +78,8 @@ void longpoll_refuse(struct master *m, const char *target,
 
 int longpoll_is_waiting(struct master *m, const char *target);
 
-/* Answers every waiting poll empty and frees them (shutdown). */
+/* Answers every waiting and queued poll empty and frees them and the
+ * batch machinery (shutdown). */
 void longpoll_release_all(struct master *m);
 
 /* Answers every waiting poll with status and a copy of body (borrowed)

@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <curl/curl.h>
@@ -229,6 +230,21 @@ free_value_cb(void *arg, const char *key, void *value)
 	return 0;
 }
 
+/* Every connected target holds a descriptor: lift the soft limit to the
+ * hard one (often 1024 against 1048576), or 10,000 targets cannot
+ * connect. */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		log_warn("nofile", "msg=\"setrlimit: %s\"", strerror(errno));
+}
+
 static void
 master_cleanup(struct master *m)
 {
@@ -281,6 +297,7 @@ master_run(const struct conf *conf, struct cerr *err)
 	*m.live = *conf;
 	m.conf = m.live;
 	signal(SIGPIPE, SIG_IGN);
+	raise_nofile();
 	/* Webhooks (deliver.c) use libcurl. */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		cerr_set(err, CERR_INTERNAL, "curl_global_init failed");
@@ -297,8 +314,8 @@ master_run(const struct conf *conf, struct cerr *err)
 	if (load_ca(&m, err) < 0 ||
 	    open_store(&m, spec, sizeof(spec), err) < 0 ||
 	    lease_open(&m, spec, err) < 0 || make_tls(&m, err) < 0 ||
-	    http_start(&m, err) < 0 || lease_start(&m, err) < 0 ||
-	    add_events(&m, err) < 0)
+	    longpoll_init(&m, err) < 0 || http_start(&m, err) < 0 ||
+	    lease_start(&m, err) < 0 || add_events(&m, err) < 0)
 		goto out;
 	m.deliver = deliver_new(m.base, m.store, m.conf, deliver_gate, &m,
 	    err);

@@ -25,6 +25,7 @@ struct event;
 struct evhttp;
 struct store;
 struct deliver;
+struct longpoll;
 
 struct master {
 	const struct conf *conf;
@@ -53,6 +54,9 @@ struct master {
 	struct strmap rotations;	/* target -> struct rotation (api_certs) */
 	struct deliver *deliver;	/* sends notifications (deliver.h) */
 	struct lease *lease;		/* active or standby (lease.h) */
+	/* performance */
+	struct longpoll *lp;		/* the per-turn poll batch */
+	int conn_idx;			/* SSL ex_data: struct http_conn */
 };
 
 int master_run(const struct conf *conf, struct cerr *err);

@@ -17,3 +17,5 @@ _spec.loader.exec_module(_mod)
 bins = _mod.bins
 cluster = _mod.cluster
 pytest_runtest_makereport = _mod.pytest_runtest_makereport
+pytest_addoption = _mod.pytest_addoption
+pytest_configure = _mod.pytest_configure
