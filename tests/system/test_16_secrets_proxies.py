@@ -1,0 +1,78 @@
+"""The last of the hostile cases: a step naming a proxy its target does not
+define fails with a message naming both, and no daemon log or cohortctl
+output of the whole session shows a secret (enlistment tokens, secret
+environment values) except the `target token` output that issued it.
+
+Runs last (file order), so the scan covers every test of the session that
+ran before it; it makes secrets of its own as well, so it can fail alone."""
+import glob
+import os
+
+from cohort import OUTPUTS, SECRETS, wait_for
+
+
+def one_target(cluster):
+    m = cluster.master().init().start()
+    t = cluster.target("web-1")
+    t.enlist(m)
+    t.start()
+    wait_for(lambda: m.targets().get("web-1", {}).get("last_poll"),
+             what="web-1 to poll")
+    return m, t
+
+
+def finished_run(m, job):
+    rows = [r for r in m.history("--job", job, "--limit", "100")
+            if r["outcome"] != "running"]
+    run = [r for r in rows if r["step"] == 0]
+    steps = [r for r in rows if r["step"] > 0]
+    return (run[0], steps) if run and steps else None
+
+
+def test_missing_proxy_fails_the_step_and_names_it(cluster):
+    m, _ = one_target(cluster)
+    m.apply_job({"name": "as-ghost", "targets": ["web-1"], "steps": [
+        {"name": "s", "command": "id -un", "proxy": "ghost"}]})
+    m.ctl("job", "start", "as-ghost")
+    run, steps = wait_for(lambda: finished_run(m, "as-ghost"),
+                          what="the as-ghost run")
+    assert run["outcome"] == "failed"
+    assert steps[0]["outcome"] == "failed"
+    assert "proxy 'ghost' is not defined on target web-1" in \
+        steps[0]["message"], steps[0]
+    assert steps[0]["output"] == ""
+
+
+def issued_it(args):
+    """The cohortctl call whose output is the secret itself."""
+    return "token" in args and "target" in args
+
+
+def test_no_log_or_output_shows_a_secret(cluster, tmp_path_factory):
+    m, t = one_target(cluster)
+    secret = "Zq7-never-shown-4411"
+    m.apply_job({"name": "keeps-quiet", "targets": ["web-1"], "steps": [
+        {"name": "s", "command": "echo have:$PASS; echo $PASS >&2",
+         "env": {"PASS": {"value": secret, "secret": True}}}]})
+    m.ctl("job", "start", "keeps-quiet")
+    wait_for(lambda: finished_run(m, "keeps-quiet"), what="keeps-quiet")
+    m.ctl("history", "--job", "keeps-quiet", "--json")
+    m.ctl("job", "show", "keeps-quiet", "--json")
+    m.stop()
+    t.stop()
+    assert secret in SECRETS and len(SECRETS) >= 2, SECRETS
+
+    root = str(tmp_path_factory.getbasetemp())
+    logs = glob.glob(os.path.join(root, "**", "*.log"), recursive=True)
+    assert any(os.path.getsize(p) > 0 for p in logs), root
+    found = []
+    for path in logs:
+        with open(path, "rb") as f:
+            text = f.read().decode("utf-8", "replace")
+        found += [(path, s) for s in SECRETS if s in text]
+    for args, out, err in OUTPUTS:
+        if issued_it(args):
+            continue
+        found += [(" ".join(args), s) for s in SECRETS
+                  if s in out or s in err]
+    assert not found, f"secrets shown in: {sorted(set(p for p, _ in found))}"
