@@ -8,8 +8,8 @@ JOBS       ?= $(shell nproc)
 PYTEST     := /usr/bin/python3 -m pytest
 PYTEST_ARGS ?= -q -x --durations=10
 
-.PHONY: all deps build check unit system asan demo bench clean format \
-	fuzz fuzz-build fuzz-check valgrind soak
+.PHONY: all deps build check unit system system-pg asan demo bench clean \
+	format fuzz fuzz-build fuzz-check valgrind soak
 
 all: build
 
@@ -25,13 +25,15 @@ $(ASAN_BUILD)/cohortd: FORCE
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 FORCE:
 
-# check: unit + system tests on the normal build, valgrind memcheck of one
-# master + target scenario, both test passes again under AddressSanitizer +
-# UndefinedBehaviorSanitizer, then every fuzz target for 30 s on its seeds.
+# check: unit + system tests on the normal build (the system tests once on
+# the SQLite store and once on PostgreSQL), valgrind memcheck of one
+# master + target scenario, unit and system tests again under
+# AddressSanitizer + UndefinedBehaviorSanitizer, then every fuzz target for
+# 30 s on its seeds.
 check:
 	@scripts/deps.sh test
 	@$(MAKE) --no-print-directory build
-	@$(MAKE) --no-print-directory unit system BUILD=$(BUILD)
+	@$(MAKE) --no-print-directory unit system system-pg BUILD=$(BUILD)
 	@$(MAKE) --no-print-directory valgrind BUILD=$(BUILD)
 	@$(MAKE) --no-print-directory $(ASAN_BUILD)/cohortd
 	@$(MAKE) --no-print-directory unit system BUILD=$(ASAN_BUILD)
@@ -51,6 +53,13 @@ system:
 		COHORT_FAULT_REPORT=$(abspath $(BUILD))/fault-report.txt \
 		$(PYTEST) $(PYTEST_ARGS) tests/system
 	@cat $(BUILD)/fault-report.txt 2>/dev/null || true
+
+# The system tests with every master on a private PostgreSQL server
+# (tests/system/harness/pg.py starts and stops it).
+system-pg:
+	@echo "== system tests on PostgreSQL ($(BUILD))"
+	@COHORT_BUILD=$(abspath $(BUILD)) $(PYTEST) $(PYTEST_ARGS) \
+		--store=postgresql tests/system
 
 # valgrind memcheck: one master + target scenario, 0 errors, 0 definite
 # leaks (needs the normal build, not the sanitizer one).
