@@ -8,7 +8,6 @@ import glob
 import json
 import os
 import socket
-import sqlite3
 import ssl
 import subprocess
 import time
@@ -175,11 +174,8 @@ def world(cluster):
     used = m.token("web-3")
     cluster.target("web-3").enlist(m, token=used)
     expired = m.token("web-4", "--ttl", "10")
-    con = sqlite3.connect(os.path.join(m.dir, "cohort.db"), timeout=10)
-    con.execute("UPDATE tokens SET expires_at = expires_at - 3600 "
-                "WHERE used_at = 0")
-    con.commit()
-    con.close()
+    m.sql("UPDATE tokens SET expires_at = expires_at - 3600 "
+          "WHERE used_at = 0")
     return {"m": m, "a": a, "b": b, "only_b": pending[0]["id"],
             "used_token": used, "expired_token": expired, "dir": d}
 
