@@ -121,6 +121,7 @@ log_limited(struct log_limit *l, enum log_level level, const char *event,
 		    (long long)l->repeats);
 	l->last_ms = now;
 	l->repeats = 0;
+	l->logged = 1;
 	va_start(ap, fmt);
 	log_vevent(level, event, suffix, fmt, ap);
 	va_end(ap);
@@ -131,9 +132,14 @@ log_limit_ok(struct log_limit *l, const char *event_ok)
 {
 	if (l->streak == 0)
 		return;
-	log_event(LOG_LVL_INFO, event_ok, "failures=%lld",
-	    (long long)l->streak);
-	memset(l, 0, sizeof(*l));
+	/* The recovery line accounts for the repeats held back so far. */
+	if (l->logged) {
+		log_event(LOG_LVL_INFO, event_ok, "failures=%lld",
+		    (long long)l->streak);
+		l->repeats = 0;
+	}
+	l->streak = 0;
+	l->logged = 0;
 }
 
 static void

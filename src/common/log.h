@@ -30,11 +30,15 @@ void log_event(enum log_level level, const char *event, const char *fmt, ...)
  * repeats counted and reported as "repeats=N" on the next line the
  * interval lets through. Owned by whoever reports the failure, zeroed to
  * start; log_limit_ok() ends a failure streak with one line (event_ok),
- * so the log shows when the condition went away. */
+ * so the log shows when the condition went away. A condition that flaps
+ * (a nearly full disk lets some writes through) is still one failure line
+ * and one recovery line per interval: the interval runs on across a
+ * success. */
 struct log_limit {
 	int64_t last_ms; /* monotonic time of the last line, 0: none */
 	int64_t repeats; /* occurrences not logged since then */
 	int64_t streak; /* occurrences since the last success */
+	int logged; /* this streak's failure line was written */
 };
 
 #define LOG_LIMIT_INTERVAL_S 60

@@ -78,7 +78,13 @@ api_audit_record(
 	audit_object(r, a.object, sizeof(a.object));
 	a.status = r->status;
 	snprintf(a.code, sizeof(a.code), "%s", r->code ? r->code : "deferred");
-	if (store_audit_add(r->m->store, &a, &err) < 0)
+	if (store_audit_add(r->m->store, &a, &err) == 0)
+		return;
+	/* A failing store (a full disk) is logged once per interval, like
+	 * every other store failure; anything else at once. */
+	if (err.code == CERR_STORE)
+		master_store_failed(r->m, &err);
+	else
 		log_error("audit_failed", "path=%s by=%s msg=\"%s\"", a.path,
 		    a.who, err.msg);
 }
