@@ -1,5 +1,6 @@
 """The documentation keeps up with the code: every configuration key is in
-cohortd.conf(5) and every cohortctl command in cohortctl(8)."""
+cohortd.conf(5), every cohortctl command in cohortctl(8) and every API
+route in docs/api.md."""
 import os
 import re
 import subprocess
@@ -35,3 +36,14 @@ def test_every_command_documented(bins):
         if words not in page:
             missing.append(words)
     assert not missing, f"not in cohortctl.8: {missing}"
+
+
+def test_every_route_documented():
+    """docs/api.md lists every route of the one table, with its method."""
+    text = open(os.path.join(ROOT, "src/master/routes.c")).read()
+    routes = re.findall(r"RQ?\((GET|POST|PUT|DELETE), \"([^\"]+)\"", text)
+    assert len(routes) > 30
+    page = open(os.path.join(ROOT, "docs/api.md")).read()
+    missing = [f"{m} {p}" for m, p in routes
+               if f"| {m} | `{p}` |" not in page]
+    assert not missing, f"not in docs/api.md: {missing}"
