@@ -265,7 +265,9 @@ def test_local_jobs_over_the_socket_survive_defect(cluster, tmp_path):
                  "steps": [{"command": "true"}]})
     wait_for(lambda: t.query("SELECT name FROM jobs") == [("central",)])
     doc = tmp_path / "mine.json"
+    # queue: on a loaded machine a start may come while the last one runs
     doc.write_text(json.dumps({"name": "mine", "history_max_rows": 2,
+                               "overlap": "queue",
                                "steps": [{"command": "echo local $USER"}]}))
     assert "created" in local(cluster, t, "job", "apply", str(doc)).stdout
     listed = json.loads(local(cluster, t, "job", "list", "--json").stdout)
