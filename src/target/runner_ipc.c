@@ -436,8 +436,11 @@ runner_ipc_free(struct runner_ipc *ipc)
 
 	if (ipc == NULL)
 		return;
-	if (ipc->bev != NULL)
+	/* EOF now, even if libevent defers the close of the bev's fd */
+	if (ipc->bev != NULL) {
+		shutdown(bufferevent_getfd(ipc->bev), SHUT_RDWR);
 		bufferevent_free(ipc->bev);
+	}
 	if (ipc->sock >= 0)
 		close(ipc->sock);
 	close(ipc->fdsock);
