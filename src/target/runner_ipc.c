@@ -64,6 +64,7 @@ ident_resolve(const char *user, const char *group, struct runner_ipc_ident *out)
 		return -1;
 	out->uid = pw->pw_uid;
 	out->gid = pw->pw_gid;
+	snprintf(out->user, sizeof(out->user), "%s", pw->pw_name);
 	if (group[0] == '\0')
 		return 0;
 	gr = getgrnam(group);

@@ -34,10 +34,13 @@
 struct event_base;
 struct runner_ipc;
 
-/* A user and group the runner process may run steps as. */
+/* A user and group the runner process may run steps as; the user's name
+ * picks the supplementary groups, so it is the configured one, never the
+ * one a spec names. */
 struct runner_ipc_ident {
 	uid_t uid;
 	gid_t gid;
+	char user[NAME_MAX_LEN + 1];
 };
 
 /* Resolves conf's proxies and "user" (which must exist and not be root)

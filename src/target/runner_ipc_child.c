@@ -170,10 +170,13 @@ check_ident(
 		spec->set_user = 0;
 		return 0;
 	}
-	for (size_t i = 0; i < srv->nallowed; i++)
+	for (size_t i = 0; i < srv->nallowed; i++) {
 		if (srv->allowed[i].uid == spec->uid &&
-		    srv->allowed[i].gid == spec->gid)
+		    srv->allowed[i].gid == spec->gid) {
+			spec->user = srv->allowed[i].user;
 			return 0;
+		}
+	}
 	return cerr_set(err, CERR_FORBIDDEN,
 	    "user %u group %u is neither a proxy nor the daemon's user",
 	    (unsigned)spec->uid, (unsigned)spec->gid);

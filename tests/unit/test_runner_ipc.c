@@ -4,7 +4,9 @@
  * (this test's own user, or nobody when the test runs as root). A table
  * of steps checks results, the process group reported before exec, a
  * refusal by on_spawn (the step never runs), specs for root or for a user
- * outside the configuration (refused), and the output file's descriptor
+ * outside the configuration (refused), supplementary groups taken from
+ * the configured user whatever name a spec gives, and the output file's
+ * descriptor
  * coming back. Then: freeing the runner (EOF) kills a running step, and
  * a runner process that dies fails its waiting steps. Every loop has a
  * 20 s safety timer that fails the test instead of hanging it.
@@ -19,6 +21,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <dirent.h>
 #include <pwd.h>
 #include <signal.h>
@@ -77,6 +80,7 @@ loop_setup(void **state)
 			return -1;
 		l->ident.uid = pw->pw_uid;
 		l->ident.gid = pw->pw_gid;
+		snprintf(l->ident.user, sizeof(l->ident.user), "nobody");
 	}
 	snprintf(l->dir, sizeof(l->dir), "/tmp/test_runner_ipc_XXXXXX");
 	if (mkdtemp(l->dir) == NULL || chmod(l->dir, 0777) < 0)
@@ -189,7 +193,7 @@ test_ipc_steps(void **state)
 		spec.set_user = cases[i].who != AS_ROOT;
 		spec.uid = cases[i].who == AS_STRANGER ? 54321 : l->ident.uid;
 		spec.gid = cases[i].who == AS_STRANGER ? 54321 : l->ident.gid;
-		spec.user = getuid() == 0 ? "nobody" : NULL;
+		spec.user = "root"; /* a lie: the configured name wins */
 		spec.on_spawn = spawned_cb;
 		spec.on_spawn_arg = l;
 		spec.output_file = cases[i].output_file ? out_path : NULL;
@@ -224,6 +228,48 @@ test_ipc_steps(void **state)
 	}
 	snprintf(marker, sizeof(marker), "%s/ran", l->dir);
 	assert_int_equal(access(marker, F_OK), -1);
+}
+
+/* A spec that names another user (one listed in a group) still gets the
+ * configured user's supplementary groups: the name picks them, so a
+ * lying network side must not choose it. Needs root to switch users. */
+static void
+test_ipc_groups_configured(void **state)
+{
+	const char *argv[] = {"/bin/sh", "-c", "id -G", NULL};
+	struct loop *l = *state;
+	struct runner_spec spec;
+	struct group *gr;
+	char gid[32], lie[64] = "";
+	struct cerr err;
+	uint64_t id;
+
+	if (getuid() != 0)
+		skip();
+	setgrent();
+	while (lie[0] == '\0' && (gr = getgrent()) != NULL)
+		if (gr->gr_mem[0] != NULL && gr->gr_gid != l->ident.gid) {
+			snprintf(lie, sizeof(lie), "%s", gr->gr_mem[0]);
+			snprintf(gid, sizeof(gid), "%u", (unsigned)gr->gr_gid);
+		}
+	endgrent();
+	if (lie[0] == '\0')
+		skip(); /* no group lists a member here */
+	memset(&spec, 0, sizeof(spec));
+	spec.argv = argv;
+	spec.max_output_bytes = 1024;
+	spec.set_user = 1;
+	spec.uid = l->ident.uid;
+	spec.gid = l->ident.gid;
+	spec.user = lie;
+	assert_int_equal(
+	    runner_start(l->runner, &spec, done_cb, l, &id, &err), 0);
+	loop_until(l, &l->done);
+	assert_true(l->res.spawned && l->res.exited);
+	for (char *t = strtok(l->output, " \n"); t != NULL;
+	     t = strtok(NULL, " \n"))
+		if (strcmp(t, gid) == 0)
+			fail_msg("step has group %s of '%s'", gid, lie);
 }
 
 /* Whether a live (not zombie) process is in group pgid. */
@@ -285,7 +331,7 @@ start_sleeper(struct loop *l)
 	spec.set_user = 1;
 	spec.uid = l->ident.uid;
 	spec.gid = l->ident.gid;
-	spec.user = getuid() == 0 ? "nobody" : NULL;
+	spec.user = "root";
 	spec.on_spawn = spawned_cb;
 	spec.on_spawn_arg = l;
 	l->done = 0;
@@ -349,6 +395,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(
 		test_ipc_steps, loop_setup, loop_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_ipc_groups_configured, loop_setup, loop_teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_ipc_eof_kills_steps, loop_setup, loop_teardown),
 	    cmocka_unit_test_setup_teardown(
