@@ -60,6 +60,12 @@ privdrop_to_user(const struct conf *conf, struct cerr *err)
 	if (setuid(0) == 0 || seteuid(0) == 0)
 		return cerr_set(err, CERR_INTERNAL,
 		    "dropping to user %s: root could be regained", conf->user);
+	/* chown cannot help with the directories above it */
+	if (access(conf->state_dir, R_OK | W_OK | X_OK) < 0)
+		return cerr_set(err, CERR_IO,
+		    "user %s cannot use state_dir %s: %s (check the "
+		    "directories above it)",
+		    conf->user, conf->state_dir, strerror(errno));
 	log_info("privsep", "network_user=%s uid=%u gid=%u", conf->user,
 	    (unsigned)pw->pw_uid, (unsigned)pw->pw_gid);
 	return 0;

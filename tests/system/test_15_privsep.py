@@ -5,6 +5,7 @@ output file opened as that user), a step without one as nobody, and
 killing the network side ends the runner process and its steps."""
 import os
 import pwd
+import re
 import shutil
 import signal
 import subprocess
@@ -145,4 +146,27 @@ def test_privilege_separation(cluster, proxy_user):
     finally:
         if pgid and group_members(pgid):
             os.killpg(pgid, signal.SIGKILL)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_privsep_unreachable_state_dir(cluster):
+    """A state dir under a directory the user cannot enter: chown cannot
+    fix that, so the daemon refuses to start and says why."""
+    need_root("privilege separation")
+    m = cluster.master().init().start()
+    root = tempfile.mkdtemp(prefix="cohort-t15-")   # 0700, root's
+    try:
+        t = cluster.target("priv-2", state_dir=os.path.join(root, "t"))
+        t.enlist(m)
+        with open(t.conf, "a") as f:
+            f.write("user = nobody\n")
+        t.start()
+        wait_for(lambda: not t.proc.alive(), what="the daemon to refuse")
+        assert t.proc.p.returncode != 0
+        log = t.proc.log_text()
+        assert "user nobody cannot use state_dir" in log, log
+        # the runner process it had forked sees EOF and ends too
+        runner = int(re.search(r"runner_pid=(\d+)", log).group(1))
+        wait_for(lambda: not alive(runner), what="the runner process to end")
+    finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -153,35 +153,36 @@ spawned_cb(void *arg, pid_t pid, struct cerr *err)
 
 enum who { AS_ALLOWED, AS_ROOT, AS_STRANGER };
 
+static const struct step_case {
+	const char *name;
+	const char *script;
+	enum who who;
+	int refuse, output_file;
+	int spawned, exit_code;
+	const char *output, *error;
+} step_cases[] = {
+    {"runs and reports", "echo hi; exit 3", AS_ALLOWED, 0, 0, 1, 3, "hi\n", ""},
+    {"refused by on_spawn", "touch ran", AS_ALLOWED, 1, 0, 0, -1, "",
+	"disk full"},
+    {"never as root", "touch ran", AS_ROOT, 0, 0, 0, -1, "",
+	"runs nothing as root"},
+    {"not configured", "touch ran", AS_STRANGER, 0, 0, 0, -1, "",
+	"neither a proxy nor the daemon's user"},
+    {"output file opened", "echo out", AS_ALLOWED, 0, 1, 1, 0, "out\n", ""},
+};
+
 static void
 test_ipc_steps(void **state)
 {
-	static const struct {
-		const char *name;
-		const char *script;
-		enum who who;
-		int refuse, output_file;
-		int spawned, exit_code;
-		const char *output, *error;
-	} cases[] = {
-	    {"runs and reports", "echo hi; exit 3", AS_ALLOWED, 0, 0, 1, 3,
-		"hi\n", ""},
-	    {"refused by on_spawn", "touch ran", AS_ALLOWED, 1, 0, 0, -1, "",
-		"disk full"},
-	    {"never as root", "touch ran", AS_ROOT, 0, 0, 0, -1, "",
-		"runs nothing as root"},
-	    {"not configured", "touch ran", AS_STRANGER, 0, 0, 0, -1, "",
-		"neither a proxy nor the daemon's user"},
-	    {"output file opened", "echo out", AS_ALLOWED, 0, 1, 1, 0, "out\n",
-		""},
-	};
 	struct loop *l = *state;
 	char out_path[128], marker[128];
 	struct stat st;
 
 	snprintf(out_path, sizeof(out_path), "%s/out", l->dir);
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const char *argv[] = {"/bin/sh", "-c", cases[i].script, NULL};
+	for (size_t i = 0; i < sizeof(step_cases) / sizeof(step_cases[0]);
+	     i++) {
+		const char *argv[] = {
+		    "/bin/sh", "-c", step_cases[i].script, NULL};
 		struct runner_spec spec;
 		struct cerr err;
 		uint64_t id;
@@ -190,32 +191,35 @@ test_ipc_steps(void **state)
 		spec.argv = argv;
 		spec.cwd = l->dir;
 		spec.max_output_bytes = 1024;
-		spec.set_user = cases[i].who != AS_ROOT;
-		spec.uid = cases[i].who == AS_STRANGER ? 54321 : l->ident.uid;
-		spec.gid = cases[i].who == AS_STRANGER ? 54321 : l->ident.gid;
+		spec.set_user = step_cases[i].who != AS_ROOT;
+		spec.uid =
+		    step_cases[i].who == AS_STRANGER ? 54321 : l->ident.uid;
+		spec.gid =
+		    step_cases[i].who == AS_STRANGER ? 54321 : l->ident.gid;
 		spec.user = "root"; /* a lie: the configured name wins */
 		spec.on_spawn = spawned_cb;
 		spec.on_spawn_arg = l;
-		spec.output_file = cases[i].output_file ? out_path : NULL;
+		spec.output_file = step_cases[i].output_file ? out_path : NULL;
 		l->done = 0;
 		l->spawned_pid = 0;
-		l->refuse = cases[i].refuse;
+		l->refuse = step_cases[i].refuse;
 		assert_int_equal(
 		    runner_start(l->runner, &spec, done_cb, l, &id, &err), 0);
 		assert_int_equal(runner_active(l->runner), 1);
 		loop_until(l, &l->done);
-		if (l->res.spawned != cases[i].spawned ||
-		    strstr(l->res.error, cases[i].error) == NULL ||
-		    strcmp(l->output, cases[i].output) != 0)
+		if (l->res.spawned != step_cases[i].spawned ||
+		    strstr(l->res.error, step_cases[i].error) == NULL ||
+		    strcmp(l->output, step_cases[i].output) != 0)
 			fail_msg("%s: spawned %d error '%s' output '%s'",
-			    cases[i].name, l->res.spawned, l->res.error,
+			    step_cases[i].name, l->res.spawned, l->res.error,
 			    l->output);
 		assert_int_equal(runner_active(l->runner), 0);
-		if (cases[i].spawned) {
-			assert_int_equal(l->res.exit_code, cases[i].exit_code);
+		if (step_cases[i].spawned) {
+			assert_int_equal(
+			    l->res.exit_code, step_cases[i].exit_code);
 			assert_int_equal(l->res.pid, l->spawned_pid);
 		}
-		if (!cases[i].output_file) {
+		if (!step_cases[i].output_file) {
 			assert_int_equal(l->res.output_fd, -1);
 			continue;
 		}

@@ -344,29 +344,29 @@ test_bad_specs(void **state)
 	buf_cleanup(&b);
 }
 
+static const struct small_case {
+	const char *name;
+	int kind; /* 0: id, 1: spawned, 2: result */
+	size_t cut; /* bytes of the valid payload kept */
+	const char *tail; /* then these bytes */
+	size_t tail_len;
+	const char *want;
+} small_cases[] = {
+    {"id short", 0, 7, "", 0, "malformed id frame: bad id"},
+    {"id trailing", 0, 8, "x", 1, "bad trailing bytes"},
+    {"spawned short", 1, 10, "", 0, "bad pid"},
+    {"spawned pid 0", 1, 8, "\0\0\0\0", 4, "bad pid"},
+    {"spawned pid negative", 1, 8, "\377\377\377\377", 4, "bad pid"},
+    {"result without flags", 2, 8, "", 0,
+	"malformed done frame: bad "
+	"flags"},
+    {"result output lies", 2, 59, "\377\0\0\0\0\0\0\0", 8, "bad output"},
+    {"result output unterminated", 2, 69, "x", 1, "bad output"},
+};
+
 static void
 test_bad_small_frames(void **state)
 {
-	static const struct {
-		const char *name;
-		int kind; /* 0: id, 1: spawned, 2: result */
-		size_t cut; /* bytes of the valid payload kept */
-		const char *tail; /* then these bytes */
-		size_t tail_len;
-		const char *want;
-	} cases[] = {
-	    {"id short", 0, 7, "", 0, "malformed id frame: bad id"},
-	    {"id trailing", 0, 8, "x", 1, "bad trailing bytes"},
-	    {"spawned short", 1, 10, "", 0, "bad pid"},
-	    {"spawned pid 0", 1, 8, "\0\0\0\0", 4, "bad pid"},
-	    {"spawned pid negative", 1, 8, "\377\377\377\377", 4, "bad pid"},
-	    {"result without flags", 2, 8, "", 0,
-		"malformed done frame: bad "
-		"flags"},
-	    {"result output lies", 2, 59, "\377\0\0\0\0\0\0\0", 8,
-		"bad output"},
-	    {"result output unterminated", 2, 69, "x", 1, "bad output"},
-	};
 	struct runner_result in, res, before;
 	struct cerr err;
 	struct buf b;
@@ -378,36 +378,38 @@ test_bad_small_frames(void **state)
 	in.output = "ok";
 	in.output_len = 2;
 	buf_init(&b, 1024);
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < sizeof(small_cases) / sizeof(small_cases[0]);
+	     i++) {
 		buf_reset(&b);
-		if (cases[i].kind == 0)
+		if (small_cases[i].kind == 0)
 			runner_ipc_put_id(&b, RUNNER_IPC_CANCEL, 5, &err);
-		else if (cases[i].kind == 1)
+		else if (small_cases[i].kind == 1)
 			runner_ipc_put_spawned(&b, 5, 99, &err);
 		else
 			runner_ipc_put_result(&b, 5, &in, 0, &err);
 		/* the payload after the 5-byte head, cut, plus the tail */
-		assert_true(b.len >= 5 + cases[i].cut);
-		memmove(b.data, b.data + 5, cases[i].cut);
-		b.len = cases[i].cut;
-		p_bytes(&b, cases[i].tail, cases[i].tail_len);
+		assert_true(b.len >= 5 + small_cases[i].cut);
+		memmove(b.data, b.data + 5, small_cases[i].cut);
+		b.len = small_cases[i].cut;
+		p_bytes(&b, small_cases[i].tail, small_cases[i].tail_len);
 		id = 77;
 		pid = 77;
 		memset(&res, 0x5a, sizeof(res));
 		before = res;
 		memset(&err, 0, sizeof(err));
-		if (cases[i].kind == 0)
+		if (small_cases[i].kind == 0)
 			rc = runner_ipc_get_id(
 			    (unsigned char *)b.data, b.len, &id, &err);
-		else if (cases[i].kind == 1)
+		else if (small_cases[i].kind == 1)
 			rc = runner_ipc_get_spawned(
 			    (unsigned char *)b.data, b.len, &id, &pid, &err);
 		else
 			rc = runner_ipc_get_result((unsigned char *)b.data,
 			    b.len, &id, &res, &has_fd, &err);
-		if (rc != -1 || strstr(err.msg, cases[i].want) == NULL)
+		if (rc != -1 || strstr(err.msg, small_cases[i].want) == NULL)
 			fail_msg("%s: rc %d, error '%s', want '%s'",
-			    cases[i].name, rc, err.msg, cases[i].want);
+			    small_cases[i].name, rc, err.msg,
+			    small_cases[i].want);
 		assert_int_equal(id, 77);
 		assert_int_equal(pid, 77);
 		assert_memory_equal(&res, &before, sizeof(res));
