@@ -13,7 +13,9 @@
  */
 #include "common/runner.h"
 
+#include <sys/fsuid.h>
 #include <sys/queue.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -71,6 +73,11 @@ struct runner_child {
 	int64_t started_ms, started_mono_ms;
 	runner_done_cb cb; /* NULL once abandoned */
 	void *arg;
+	/* the output file and who opens it */
+	char *output_file;
+	int set_user;
+	uid_t uid;
+	gid_t gid;
 	/* copies for error messages, cut short if long */
 	char argv0[128];
 	char cwd[96];
@@ -80,6 +87,8 @@ struct runner_child {
 TAILQ_HEAD(runner_children, runner_child);
 
 struct runner {
+	const struct runner_remote *remote; /* forwarding: ops and their ctx */
+	void *remote_ctx;
 	struct event_base *base;
 	struct event *sigchld_ev;
 	struct runner_children children;
@@ -122,6 +131,7 @@ child_free(struct runner_child *c)
 	if (c->status_fd >= 0)
 		close(c->status_fd);
 	buf_cleanup(&c->out);
+	free(c->output_file);
 	free(c);
 }
 
@@ -197,6 +207,41 @@ child_read_status(struct runner_child *c, struct runner_result *res)
 	}
 }
 
+/* Opens the step's output file for appending, as the step's user when it
+ * ran as another one, so a step cannot write where its user could not.
+ * Refuses symbolic links and anything but a regular file. */
+static int
+child_output_open(const struct runner_child *c, char *why, size_t size)
+{
+	struct stat st;
+	int fd, saved;
+
+	if (c->set_user) {
+		setfsgid(c->gid);
+		setfsuid(c->uid);
+	}
+	fd = open(c->output_file,
+	    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
+		O_NONBLOCK | O_NOCTTY,
+	    0640);
+	saved = errno;
+	if (c->set_user) {
+		setfsuid(geteuid());
+		setfsgid(getegid());
+	}
+	if (fd < 0) {
+		snprintf(why, size, "%s",
+		    saved == ELOOP ? "is a symbolic link" : strerror(saved));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(why, size, "not a regular file");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* Delivers the result once both the exit status and EOF are in. The child
  * leaves the table before the callback, which may start other children. */
 static void
@@ -225,6 +270,10 @@ child_maybe_finish(struct runner_child *c)
 	res.output_dropped = c->dropped;
 	res.started_ms = c->started_ms;
 	res.duration_ms = clock_ms(CLOCK_MONOTONIC) - c->started_mono_ms;
+	res.output_fd = -1;
+	if (c->output_file != NULL && c->cb != NULL)
+		res.output_fd = child_output_open(
+		    c, res.output_error, sizeof(res.output_error));
 	TAILQ_REMOVE(&r->children, c, entry);
 	r->nchildren--;
 	if (c->cb != NULL)
@@ -352,6 +401,28 @@ runner_new(struct event_base *base, struct cerr *err)
 	return r;
 }
 
+struct runner *
+runner_new_remote(const struct runner_remote *ops, void *ctx, struct cerr *err)
+{
+	struct runner *r = calloc(1, sizeof(*r));
+
+	if (r == NULL) {
+		ops->free(ctx);
+		cerr_set(err, CERR_INTERNAL, "runner: out of memory");
+		return NULL;
+	}
+	r->remote = ops;
+	r->remote_ctx = ctx;
+	TAILQ_INIT(&r->children);
+	return r;
+}
+
+int
+runner_privileged(const struct runner *r)
+{
+	return r->remote != NULL || geteuid() == 0;
+}
+
 void
 runner_free(struct runner *r)
 {
@@ -359,6 +430,8 @@ runner_free(struct runner *r)
 
 	if (r == NULL)
 		return;
+	if (r->remote != NULL)
+		r->remote->free(r->remote_ctx);
 	while ((c = TAILQ_FIRST(&r->children)) != NULL) {
 		TAILQ_REMOVE(&r->children, c, entry);
 		if (!c->have_eof || !c->have_status)
@@ -376,14 +449,21 @@ runner_free(struct runner *r)
 size_t
 runner_active(const struct runner *r)
 {
+	if (r->remote != NULL)
+		return r->remote->active(r->remote_ctx);
 	return r->nchildren;
 }
 
 void
 runner_cancel(struct runner *r, uint64_t id)
 {
-	struct runner_child *c = child_find_id(r, id);
+	struct runner_child *c;
 
+	if (r->remote != NULL) {
+		r->remote->cancel(r->remote_ctx, id, 0);
+		return;
+	}
+	c = child_find_id(r, id);
 	if (c == NULL || c->canceled)
 		return;
 	c->canceled = 1;
@@ -395,8 +475,13 @@ runner_cancel(struct runner *r, uint64_t id)
 void
 runner_abandon(struct runner *r, uint64_t id)
 {
-	struct runner_child *c = child_find_id(r, id);
+	struct runner_child *c;
 
+	if (r->remote != NULL) {
+		r->remote->cancel(r->remote_ctx, id, 1);
+		return;
+	}
+	c = child_find_id(r, id);
 	if (c == NULL)
 		return;
 	c->cb = NULL;
@@ -554,6 +639,17 @@ child_new(struct runner *r, const struct runner_spec *spec, struct cerr *err)
 	snprintf(c->argv0, sizeof(c->argv0), "%s", spec->argv[0]);
 	snprintf(c->cwd, sizeof(c->cwd), "%s", spec->cwd ? spec->cwd : "/");
 	snprintf(c->user, sizeof(c->user), "%s", spec->user ? spec->user : "");
+	c->set_user = spec->set_user;
+	c->uid = spec->uid;
+	c->gid = spec->gid;
+	if (spec->output_file != NULL) {
+		c->output_file = strdup(spec->output_file);
+		if (c->output_file == NULL) {
+			cerr_set(err, CERR_INTERNAL, "runner: out of memory");
+			child_free(c);
+			return NULL;
+		}
+	}
 	c->timeout_ev = evtimer_new(r->base, child_timeout_cb, c);
 	c->kill_ev = evtimer_new(r->base, child_kill_cb, c);
 	if (c->timeout_ev == NULL || c->kill_ev == NULL) {
@@ -647,6 +743,9 @@ runner_start(struct runner *r, const struct runner_spec *spec,
 
 	if (spec->argv == NULL || spec->argv[0] == NULL || !*spec->argv[0])
 		return cerr_set(err, CERR_INVALID, "runner: empty command");
+	if (r->remote != NULL)
+		return r->remote->start(
+		    r->remote_ctx, spec, cb, arg, id_out, err);
 	if (spec->set_user && runner_groups(spec, &groups, &ngroups, err) < 0)
 		return -1;
 	c = child_new(r, spec, err);

@@ -8,8 +8,10 @@
  * (SIGTERM to the group, SIGKILL after a grace period).
  *
  * This is the seam for privilege separation: nothing here touches the
- * network or the stores, and a spec is plain data, so the runner can move
- * into a small privileged process that receives specs over a socketpair.
+ * network or the stores, and a spec is plain data. A target started as
+ * root with "user = NAME" forks a small privileged runner process at start
+ * (src/target/runner_ipc.h) and drops to NAME; its runner is then made
+ * with runner_new_remote() and forwards every call below to that process.
  */
 #ifndef COHORT_RUNNER_H
 #define COHORT_RUNNER_H
@@ -46,6 +48,10 @@ struct runner_spec {
 	 * child and fails runner_start() with its error. NULL: no wait. */
 	int (*on_spawn)(void *arg, pid_t pid, struct cerr *err);
 	void *on_spawn_arg;
+	/* A file opened for appending as the step's user when it ends
+	 * (O_NOFOLLOW, regular files only), or NULL: the result carries the
+	 * descriptor, so only the runner ever acts as another user. */
+	const char *output_file;
 };
 
 struct runner_result {
@@ -62,6 +68,9 @@ struct runner_result {
 	int64_t started_ms;	/* wall clock, UTC ms */
 	int64_t duration_ms;
 	char error[256];	/* why it could not run, or "" */
+	int output_fd;		/* spec->output_file opened for appending,
+				 * owned by the callback (close it), or -1 */
+	char output_error[128];	/* why it could not be opened, or "" */
 };
 
 /* Called exactly once per successful runner_start(), from the event loop. */
@@ -72,6 +81,22 @@ struct runner *runner_new(struct event_base *base, struct cerr *err);
 /* Kills every live process group (SIGKILL), reaps them, frees. The done
  * callbacks of those children are not called. */
 void runner_free(struct runner *r);
+
+/* A runner whose calls are forwarded elsewhere (the privileged runner
+ * process, src/target/runner_ipc.c): the calls below go to ops with ctx.
+ * Takes ownership of ctx (ops->free releases it), also on failure. */
+struct runner_remote {
+	int (*start)(void *ctx, const struct runner_spec *spec,
+	    runner_done_cb cb, void *arg, uint64_t *id_out, struct cerr *err);
+	void (*cancel)(void *ctx, uint64_t id, int abandon);
+	size_t (*active)(const void *ctx);
+	void (*free)(void *ctx);
+};
+struct runner *runner_new_remote(
+    const struct runner_remote *ops, void *ctx, struct cerr *err);
+/* 1 when this runner can run steps as other users: it is root, or it
+ * forwards to the privileged runner process. */
+int runner_privileged(const struct runner *r);
 
 /* Starts a child. A failed exec (no such file, not executable, bad cwd)
  * still counts as started: the callback reports spawned = 0 and the

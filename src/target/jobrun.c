@@ -16,7 +16,6 @@
  */
 #include "target/jobrun.h"
 
-#include <sys/fsuid.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -66,9 +65,6 @@ struct jobrun {
 	int child_live;
 	int step, attempt; /* the attempt running or last run */
 	int64_t attempt_started_ms;
-	int set_user; /* the attempt ran as a proxy user */
-	uid_t uid;
-	gid_t gid;
 	int last_failed; /* the last attempt failed */
 	char last_message[RUNREC_MESSAGE_MAX + 1];
 	int canceling, finished;
@@ -280,60 +276,27 @@ write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
-/* Opens the output file for appending, as the proxy user when the step ran
- * as one, so a step cannot write where its user could not. Refuses
- * symbolic links and anything but a regular file. */
-static int
-output_open(struct jobrun *jr, const char *path, char *why, size_t size)
-{
-	struct stat st;
-	int fd, saved;
-
-	if (jr->set_user) {
-		setfsgid(jr->gid);
-		setfsuid(jr->uid);
-	}
-	fd = open(path,
-	    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
-		O_NONBLOCK | O_NOCTTY,
-	    0640);
-	saved = errno;
-	if (jr->set_user) {
-		setfsuid(geteuid());
-		setfsgid(getegid());
-	}
-	if (fd < 0) {
-		snprintf(why, size, "%s",
-		    saved == ELOOP ? "is a symbolic link" : strerror(saved));
-		return -1;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		snprintf(why, size, "not a regular file");
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* Appends a header line and the (scrubbed) output of the attempt. A
  * failure is a note in the step's message, never a change of outcome. */
 static void
 output_append(struct jobrun *jr, const struct job_step *s, const char *data,
-    size_t len, struct attempt_end *a)
+    size_t len, const struct runner_result *res, struct attempt_end *a)
 {
 	char head[512], when[32], why[128] = "";
 	time_t t = (time_t)(a->started_ms / 1000);
 	struct tm tm;
-	int fd = -1;
+	int fd = res->output_fd; /* opened by the runner, as the step's user */
 
 	if (!output_path_ok(s->output_file)) {
 		snprintf(
 		    why, sizeof(why), "must be an absolute path without '..'");
 		goto out;
 	}
-	fd = output_open(jr, s->output_file, why, sizeof(why));
-	if (fd < 0)
+	if (fd < 0) {
+		snprintf(why, sizeof(why), "%s",
+		    res->output_error[0] ? res->output_error : "not opened");
 		goto out;
+	}
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	snprintf(head, sizeof(head),
@@ -374,7 +337,7 @@ attempt_output(struct jobrun *jr, const struct job_step *s,
 		    "output withheld: out of memory");
 	}
 	if (s->output_file != NULL)
-		output_append(jr, s, data ? data : "", len, a);
+		output_append(jr, s, data ? data : "", len, res, a);
 	a->output = runrec_clean_text(data ? data : "", len, RUNREC_OUTPUT_MAX);
 	free(data);
 }
@@ -409,13 +372,19 @@ group_gid(const char *name, gid_t *out)
 	return res != NULL ? 0 : -1;
 }
 
+/* A step without a proxy runs as the daemon's own user. After privilege
+ * separation that is the network side's user, which the runner process
+ * must be told explicitly: it runs nothing as root. */
 static void
-run_as_self(struct run_as *ra)
+run_as_self(struct jobrun *jr, struct run_as *ra)
 {
 	struct passwd pw, *res = NULL;
 	char buf[JOBRUN_PW_BUF];
 
 	memset(ra, 0, sizeof(*ra));
+	ra->uid = geteuid();
+	ra->gid = getegid();
+	ra->set_user = ra->uid != 0 && runner_privileged(jr->runner);
 	snprintf(ra->home, sizeof(ra->home), "/");
 	if (getpwuid_r(geteuid(), &pw, buf, sizeof(buf), &res) == 0 &&
 	    res != NULL) {
@@ -461,7 +430,7 @@ run_as_proxy(struct jobrun *jr, const char *name, struct run_as *ra, char *msg,
 		    jr->target_name);
 		return -1;
 	}
-	ra->set_user = geteuid() == 0;
+	ra->set_user = runner_privileged(jr->runner);
 	if (!ra->set_user && (ra->uid != geteuid() || ra->gid != getegid())) {
 		snprintf(msg, size,
 		    "target %s runs unprivileged; proxy '%s' (user %s) needs "
@@ -661,6 +630,8 @@ attempt_spec(struct jobrun *jr, const struct job_step *s,
 	spec->uid = ra->uid;
 	spec->gid = ra->gid;
 	spec->user = ra->user;
+	if (s->output_file != NULL && output_path_ok(s->output_file))
+		spec->output_file = s->output_file;
 }
 
 static int
@@ -687,7 +658,7 @@ attempt_start(struct jobrun *jr)
 	s = &jr->job->steps[jr->step - 1];
 	jr->attempt_started_ms = clock_ms(CLOCK_REALTIME);
 	if (s->proxy == NULL)
-		run_as_self(&ra);
+		run_as_self(jr, &ra);
 	else if (run_as_proxy(jr, s->proxy, &ra, msg, sizeof(msg)) < 0)
 		goto fail;
 	env = env_build(jr, s, &ra);
@@ -700,9 +671,6 @@ attempt_start(struct jobrun *jr)
 		sh_argv[2] = s->command != NULL ? s->command : "";
 		spec.argv = sh_argv;
 	}
-	jr->set_user = ra.set_user;
-	jr->uid = ra.uid;
-	jr->gid = ra.gid;
 	if (jr->on_step_spawn != NULL) {
 		spec.on_spawn = attempt_spawned;
 		spec.on_spawn_arg = jr;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <event2/event.h>
@@ -23,7 +24,9 @@
 #include "common/timefmt.h"
 #include "common/version.h"
 #include "target/lsock.h"
+#include "target/privdrop.h"
 #include "target/runlog.h"
+#include "target/runner_ipc.h"
 #include "target/scheduler.h"
 #include "target/tstore.h"
 
@@ -174,7 +177,11 @@ open_parts(struct target *t, struct cerr *err)
 	    tstore_meta_get_int(t->store, "poll_interval_s",
 	    t->conf->poll_interval_s, &t->poll_interval_s, err) < 0)
 		return -1;
-	t->runner = runner_new(t->base, err);
+	if (t->runner_ipc != NULL)
+		t->runner = runner_ipc_runner(t->runner_ipc, t->base, err);
+	else
+		t->runner = runner_new(t->base, err);
+	t->runner_ipc = NULL; /* the runner took it over, also on failure */
 	if (t->runner == NULL)
 		return -1;
 	return make_client(t, err);
@@ -296,6 +303,7 @@ target_cleanup(struct target *t)
 	renew_stop(t);
 	runs_shutdown(t);
 	runner_free(t->runner);
+	runner_ipc_free(t->runner_ipc);
 	hclient_free(t->http);
 	tstore_close(t->store);
 	if (t->sig_term)
@@ -313,6 +321,30 @@ target_cleanup(struct target *t)
 	free(t->live);
 }
 
+/* Started as root with "user": the runner process keeps root, the rest
+ * of the daemon gives it up (runner_ipc.h, privdrop.h). First thing at
+ * start, before any connection, store or key is opened. */
+static int
+separate(struct target *t, struct cerr *err)
+{
+	if (geteuid() != 0) {
+		if (t->conf->user[0] != '\0')
+			log_warn("privsep",
+			    "msg=\"user = %s ignored: cohortd was not started "
+			    "as root\"",
+			    t->conf->user);
+		return 0;
+	}
+	if (t->conf->user[0] == '\0') {
+		log_warn("privsep", "msg=\"running as root without privilege "
+				    "separation: set user = NAME\"");
+		return 0;
+	}
+	if (runner_ipc_fork(t->conf, &t->runner_ipc, err) < 0)
+		return -1;
+	return privdrop_to_user(t->conf, err);
+}
+
 int
 target_run(const struct conf *conf, struct cerr *err)
 {
@@ -328,7 +360,13 @@ target_run(const struct conf *conf, struct cerr *err)
 		return cerr_set(err, CERR_INTERNAL, "out of memory");
 	*t.live = *conf;
 	t.conf = t.live;
+	if (separate(&t, err) < 0) {
+		runner_ipc_free(t.runner_ipc);
+		free(t.live);
+		return -1;
+	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		runner_ipc_free(t.runner_ipc);
 		free(t.live);
 		return cerr_set(err, CERR_INTERNAL, "curl_global_init failed");
 	}

@@ -22,6 +22,7 @@ struct event_base;
 struct event;
 struct tstore;
 struct runner;
+struct runner_ipc;
 struct hclient;
 struct hcall;
 struct jobrun;
@@ -45,6 +46,9 @@ struct target {
 	struct event_base *base;
 	struct tstore *store;
 	struct runner *runner;
+	/* privilege separation: the runner process until the runner takes
+	 * it over (runner_ipc.h) */
+	struct runner_ipc *runner_ipc;
 	struct hclient *http;
 
 	/* master URLs (conf->master split); the current one is used until
