@@ -23,11 +23,12 @@
 #include "common/jobdoc.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/paths.h"
 #include "common/runner.h"
 #include "common/runrec.h"
 #include "common/timefmt.h"
-#include "target/jobrun.h"
 #include "target/events.h"
+#include "target/jobrun.h"
 #include "target/orphan.h"
 #include "target/runlog.h"
 #include "target/scheduler.h"
@@ -410,13 +411,13 @@ runs_stop_job(struct target *t, const char *job, const char *why)
 /* The step a dead daemon left running is killed with its process group
  * (orphan.h checks it is still the recorded process). */
 static void
-kill_orphan(struct target *t, int64_t run_id)
+kill_orphan(struct tstore *store, int64_t run_id)
 {
 	int64_t pgid = 0, start = 0;
 	struct cerr err;
 	int rc;
 
-	if (tstore_run_get_pgid(t->store, run_id, &pgid, &start, &err) < 0) {
+	if (tstore_run_get_pgid(store, run_id, &pgid, &start, &err) < 0) {
 		log_error("orphan", "run=%lld msg=\"%s\"", (long long)run_id,
 		    err.msg);
 		return;
@@ -436,11 +437,36 @@ static int
 interrupted_cb(void *arg, int64_t run_id, const char *job, int64_t instr_id,
     int64_t created_at)
 {
-	kill_orphan(arg, run_id);
-	finish_unstarted(arg, run_id, job, instr_id, OUTCOME_INTERRUPTED,
+	struct target *t = arg;
+
+	kill_orphan(t->store, run_id);
+	finish_unstarted(t, run_id, job, instr_id, OUTCOME_INTERRUPTED,
 	    "interrupted: the target daemon stopped while the run was in "
 	    "progress");
 	return 0;
+}
+
+static int
+orphan_cb(void *arg, int64_t run_id, const char *job, int64_t instr_id,
+    int64_t created_at)
+{
+	kill_orphan(arg, run_id);
+	return 0;
+}
+
+int
+runs_kill_orphans(const struct conf *conf, struct cerr *err)
+{
+	char db[CONF_STR_MAX + 32];
+	struct tstore *store = NULL;
+	int rc;
+
+	if (conf_state_path(conf, PATH_TARGET_STORE, db, sizeof(db), err) < 0 ||
+	    tstore_open(db, &store, err) < 0)
+		return -1;
+	rc = tstore_run_list_state(store, TRUN_RUNNING, orphan_cb, store, err);
+	tstore_close(store);
+	return rc;
 }
 
 int

@@ -340,7 +340,8 @@ separate(struct target *t, struct cerr *err)
 				    "separation: set user = NAME\"");
 		return 0;
 	}
-	if (runner_ipc_fork(t->conf, &t->runner_ipc, err) < 0)
+	if (runs_kill_orphans(t->conf, err) < 0 ||
+	    runner_ipc_fork(t->conf, &t->runner_ipc, err) < 0)
 		return -1;
 	return privdrop_to_user(t->conf, err);
 }

@@ -149,6 +149,11 @@ void runs_stop_job(struct target *t, const char *job, const char *why);
 /* Whether a run of job is in progress (started, not ended). */
 int runs_running(struct target *t, const char *job);
 int runs_recover(struct target *t, struct cerr *err);
+/* Kills what a crashed daemon left running (orphan.h), from the store in
+ * conf's state dir: done by a root target before it drops to `user`, since
+ * steps that ran as proxy users can only be killed as root. runs_recover()
+ * records those runs interrupted later. */
+int runs_kill_orphans(const struct conf *conf, struct cerr *err);
 void runs_shutdown(struct target *t);
 
 /* upload.c */

@@ -170,3 +170,50 @@ def test_privsep_unreachable_state_dir(cluster):
         wait_for(lambda: not alive(runner), what="the runner process to end")
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def test_proxy_orphans_killed_at_restart(cluster, proxy_user):
+    """Both processes die (the runner first, so it cannot kill its steps):
+    a step left running as the proxy user can only be killed as root, so
+    the restarted target kills it before it drops to `user`, and records
+    the run interrupted."""
+    m = cluster.master().init().start()
+    root = tempfile.mkdtemp(prefix="cohort-t15-")
+    os.chmod(root, 0o755)
+    pgid = None
+    try:
+        t = cluster.target("priv-3", state_dir=os.path.join(root, "t"))
+        t.enlist(m)
+        with open(t.conf, "a") as f:
+            f.write(f"user = nobody\nproxy p15 = {PROXY_USER}\n")
+        t.start()
+        net = t.proc.pid
+        runner = wait_for(lambda: [p for p in children(net)
+                                   if comm(p) == "cohortd-runner"],
+                          what="the runner process")[0]
+        m.apply_job({"name": "nap", "targets": ["priv-3"], "steps": [
+            {"name": "s", "command": "sleep 120 & sleep 120; wait",
+             "proxy": "p15"}]})
+        m.ctl("job", "start", "nap")
+        pgid = wait_for(lambda: (t.query(
+            "SELECT pgid FROM runs WHERE job = 'nap'") or [(0,)])[0][0],
+            what="nap's process group recorded")
+        assert status_ids(pgid, "Uid") == [proxy_user.pw_uid] * 4
+        os.kill(runner, signal.SIGKILL)
+        wait_for(lambda: not t.proc.alive(),
+                 what="the network side to stop without its runner")
+        t.kill()
+        assert group_members(pgid), "the step outlived both processes"
+        t.start()
+        wait_for(lambda: not group_members(pgid),
+                 what="the orphaned proxy step killed at restart")
+        run = wait_for(lambda: [r for r in m.history("--job", "nap")
+                                if r["step"] == 0 and
+                                r["outcome"] == "interrupted"],
+                       what="nap recorded interrupted")
+        assert "interrupted" in run[0]["message"]
+        assert "orphan_killed" in t.proc.log_text()
+    finally:
+        if pgid and group_members(pgid):
+            os.killpg(pgid, signal.SIGKILL)
+        shutil.rmtree(root, ignore_errors=True)
