@@ -434,8 +434,8 @@ api_outbox(struct http_req *r)
 	if (check_enlisted(r->m, name, &t, &err) < 0 ||
 	    store_begin(r->m->store, &err) < 0)
 		goto fail;
-	if (upload_all(r->m, name, items, acked, rejected, &tally,
-	    &err) < 0 || store_commit(r->m->store, &err) < 0) {
+	if (upload_all(r->m, name, items, acked, rejected, &tally, &err) < 0 ||
+	    store_commit(r->m->store, &err) < 0) {
 		store_rollback(r->m->store);
 		goto fail;
 	}

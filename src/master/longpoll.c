@@ -283,8 +283,8 @@ record_poll(struct master *m, struct poll_waiter *w, int64_t now,
 			continue;
 		}
 		w->failed++;
-		log_warn("instruction_failed", "target=%s id=%lld",
-			    w->target, (long long)a->id);
+		log_warn("instruction_failed", "target=%s id=%lld", w->target,
+		    (long long)a->id);
 	}
 	return 0;
 }
