@@ -2,11 +2,14 @@
 0.0.4 (a scraper gets a viewer certificate); the counts follow what the
 master did: targets by status, polls, instructions, runs by outcome, HTTP
 replies and their latency, and each target's outbox drops. A target's
-certificate and a caller without one are refused."""
+certificate and a caller without one are refused. A standby answers
+too, with cohort_lease_active 0."""
 import http.client
 import os
 import re
 import ssl
+
+import pytest
 
 from cohort import admin_cert, api, wait_for
 
@@ -125,3 +128,16 @@ def test_outbox_drops_reported(cluster):
     assert mx["cohort_target_outbox_dropped_total"] == {"web-1": 0,
                                                         "web-2": 5}
     assert m.targets()["web-2"]["outbox_dropped"] == 5
+
+
+@pytest.mark.pg_only
+def test_standby_answers_metrics(pg_cluster):
+    m1, m2 = pg_cluster.pair()
+    cert = admin_cert(m1)
+    assert metrics(m1, cert)["cohort_lease_active"][None] == 1
+    mx = metrics(m2, cert)
+    assert mx["cohort_lease_active"][None] == 0
+    assert sum(mx["cohort_targets"].values()) == 0
+    # everything else on the standby still goes to the active master
+    status, body = api(m2, "GET", "/v1/targets", cert=cert[0], key=cert[1])
+    assert status == 503 and body["error"]["code"] == "not_active"
