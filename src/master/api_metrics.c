@@ -38,6 +38,7 @@ target_cb(void *arg, const struct store_target *t)
 
 	if (i >= 0)
 		s->g.targets[i]++;
+	s->g.unread += t->unread;
 	if (metrics_write_sample(&s->dropped,
 		"cohort_target_outbox_dropped_total", "target", t->name,
 		(uint64_t)t->outbox_dropped, &s->err) < 0) {

@@ -205,6 +205,10 @@ metrics_write(const struct metrics *mx, const struct metrics_gauges *g,
 	    write_one(b, "cohort_polls_held", "gauge",
 		"Polls held open now, waiting for an instruction.",
 		(uint64_t)g->polls_held, err) < 0 ||
+	    write_one(b, "cohort_instructions_unread", "gauge",
+		"Instructions posted and not yet acknowledged (pending or "
+		"downloaded), over all targets: the download lists' depth.",
+		(uint64_t)g->unread, err) < 0 ||
 	    write_one(b, "cohort_instructions_posted_total", "counter",
 		"Instructions posted to download lists.", mx->posted,
 		err) < 0 ||

@@ -52,6 +52,7 @@ struct metrics {
 struct metrics_gauges {
 	int64_t targets[METRICS_STATUS_COUNT];
 	int64_t polls_held;
+	int64_t unread; /* instructions not yet acknowledged */
 	int lease_active;
 	const char *version;
 };

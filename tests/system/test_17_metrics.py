@@ -76,6 +76,9 @@ def test_metrics(cluster):
     out = os.path.join(cluster.root, "prometheus")
     m.ctl("cert", "issue", "--role", "viewer", "prometheus", "--out", out)
     viewer = (os.path.join(out, "cert.pem"), os.path.join(out, "key.pem"))
+    # the acks of the starts may follow the uploads of the runs
+    wait_for(lambda: metrics(m, viewer)["cohort_instructions_unread"][None]
+             == 0, what="every instruction acknowledged")
     mx = metrics(m, viewer)
     assert sum(mx["cohort_targets"].values()) == 2
     assert set(mx["cohort_targets"]) == {"normal", "blocked",

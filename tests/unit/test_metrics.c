@@ -142,6 +142,7 @@ static const char *const families[] = {
     "cohort_targets",
     "cohort_polls_total",
     "cohort_polls_held",
+    "cohort_instructions_unread",
     "cohort_instructions_posted_total",
     "cohort_instructions_applied_total",
     "cohort_instructions_failed_total",
@@ -156,7 +157,7 @@ static void
 test_write(void **state)
 {
 	struct metrics mx;
-	struct metrics_gauges g = {{3, 1, 0, 2}, 4, 1, "1.2.3"};
+	struct metrics_gauges g = {{3, 1, 0, 2}, 4, 6, 1, "1.2.3"};
 	struct buf b;
 	struct cerr err;
 	char line[128];
@@ -182,6 +183,8 @@ test_write(void **state)
 	    strstr(buf_str(&b), "\ncohort_targets{status=\"defected\"} 2\n"));
 	assert_non_null(strstr(buf_str(&b), "\ncohort_polls_total 9\n"));
 	assert_non_null(strstr(buf_str(&b), "\ncohort_polls_held 4\n"));
+	assert_non_null(
+	    strstr(buf_str(&b), "\ncohort_instructions_unread 6\n"));
 	assert_non_null(strstr(buf_str(&b), "\ncohort_lease_active 1\n"));
 	assert_non_null(
 	    strstr(buf_str(&b), "cohort_build_info{version=\"1.2.3\"} 1\n"));
@@ -224,7 +227,7 @@ static void
 test_too_large(void **state)
 {
 	struct metrics mx;
-	struct metrics_gauges g = {{0, 0, 0, 0}, 0, 0, "1.0.0"};
+	struct metrics_gauges g = {{0, 0, 0, 0}, 0, 0, 0, "1.0.0"};
 	struct buf b;
 	struct cerr err;
 
