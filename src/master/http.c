@@ -162,8 +162,8 @@ send_typed(struct evhttp_request *req, int status, const char *content_type,
 }
 
 void
-http_send_text(
-    struct evhttp_request *req, int status, const char *text, size_t len)
+http_send_text(struct evhttp_request *req, int status, const char *text,
+    size_t len)
 {
 	send_typed(req, status, "application/json", text, len);
 }
