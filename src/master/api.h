@@ -129,5 +129,7 @@ void api_notifications_list(struct http_req *r);
 /* api_ha.c: high availability */
 void api_health(struct http_req *r);
 void api_lease_release(struct http_req *r);
+/* api_metrics.c: GET /metrics, Prometheus text */
+void api_metrics(struct http_req *r);
 
 #endif

@@ -114,6 +114,7 @@ api_target_resync(struct http_req *r)
 	}
 	log_info("target_resync", "target=%s jobs=%zu by=%s", r->args[0],
 	    json_array_size(rs.posted) - 1, r->caller.id.name);
+	r->m->metrics.posted += json_array_size(rs.posted);
 	longpoll_wake(r->m, r->args[0]);
 	http_reply_json(r, 200, json_pack("{s:s,s:o}", "target", r->args[0],
 	    "posted", rs.posted));
@@ -175,6 +176,7 @@ api_target_settings(struct http_req *r)
 	}
 	log_info("target_settings", "target=%s by=%s", r->args[0],
 	    r->caller.id.name);
+	r->m->metrics.posted += json_array_size(posted);
 	longpoll_wake(r->m, r->args[0]);
 	http_reply_json(r, 200, json_pack("{s:s,s:o}", "target", r->args[0],
 	    "posted", posted));

@@ -224,6 +224,7 @@ api_poll(struct http_req *r)
 		http_send_json(req, cerr_http_status(err.code),
 		    json_pack("{s:{s:s,s:s}}", "error", "code",
 		    cerr_code_name(err.code), "message", err.msg));
+		metrics_http(&r->m->metrics, cerr_http_status(err.code), -1);
 	}
 	return;
 fail:
@@ -300,18 +301,27 @@ api_outbox_read_item(const json_t *item, struct api_outbox_item *out,
 	    kind);
 }
 
+/* What an upload did, told after its commit: whether a notification
+ * was queued, and the run reports stored by outcome (the metrics). */
+struct upload_tally {
+	int queued;
+	uint64_t runs[OUTCOME_COUNT];
+};
+
 /* A run report: its rows, and the notification its end may call for.
  * 0 stored, 1 refused (reason in err), -1 store error. Takes rep. */
 static int
 upload_run(struct master *m, const char *target, struct run_report *rep,
-    int *queued, struct cerr *err)
+    struct upload_tally *tally, struct cerr *err)
 {
 	int rc, q = 0;
 
 	rc = store_report(m, target, rep, err);
 	if (rc == 0)
 		rc = notify_run(m->store, target, rep, master_now(), &q, err);
-	*queued |= q;
+	tally->queued |= q;
+	if (rc == 0 && rep->outcome >= 0 && rep->outcome < OUTCOME_COUNT)
+		tally->runs[rep->outcome]++;
 	run_report_free(rep);
 	return rc;
 }
@@ -320,7 +330,7 @@ upload_run(struct master *m, const char *target, struct run_report *rep,
  * for a notification. Returns as upload_run(). */
 static int
 upload_event(struct master *m, const char *target, const struct eventrec *e,
-    int *queued, struct cerr *err)
+    struct upload_tally *tally, struct cerr *err)
 {
 	const struct eventrec ev = *e;
 	struct store_event se;
@@ -346,28 +356,29 @@ upload_event(struct master *m, const char *target, const struct eventrec *e,
 	    log_quote(q, sizeof(q), ev.message));
 	if (notify_event(m->store, target, &ev, master_now(), &nq, err) < 0)
 		return -1;
-	*queued |= nq;
+	tally->queued |= nq;
 	return 0;
 }
 
 /* One uploaded item: 0 stored, 1 refused (reason in err), -1 store error.
- * *queued becomes 1 when a notification was queued. */
+ * tally counts what was stored. */
 static int
 upload_item(struct master *m, const char *target, const json_t *item,
-    int *queued, struct cerr *err)
+    struct upload_tally *tally, struct cerr *err)
 {
 	struct api_outbox_item it;
 
 	if (api_outbox_read_item(item, &it, err) < 0)
 		return 1;
 	if (it.kind == API_ITEM_EVENT)
-		return upload_event(m, target, &it.ev, queued, err);
-	return upload_run(m, target, it.rep, queued, err);
+		return upload_event(m, target, &it.ev, tally, err);
+	return upload_run(m, target, it.rep, tally, err);
 }
 
 static int
 upload_all(struct master *m, const char *target, const json_t *items,
-    json_t *acked, json_t *rejected, int *queued, struct cerr *err)
+    json_t *acked, json_t *rejected, struct upload_tally *tally,
+    struct cerr *err)
 {
 	size_t i;
 	json_t *item;
@@ -382,7 +393,7 @@ upload_all(struct master *m, const char *target, const json_t *items,
 			return cerr_set(err, CERR_INVALID, "items[%zu].seq: "
 			    "must be a positive integer", i + 1);
 		}
-		rc = upload_item(m, target, item, queued, &why);
+		rc = upload_item(m, target, item, tally, &why);
 		if (rc < 0) {
 			*err = why;
 			return -1;
@@ -411,8 +422,9 @@ api_outbox(struct http_req *r)
 	json_t *acked = json_array(), *rejected = json_array();
 	struct store_target t;
 	struct cerr err;
-	int queued = 0;
+	struct upload_tally tally;
 
+	memset(&tally, 0, sizeof(tally));
 	if (!json_is_array(items) || json_array_size(items) >
 	    MAX_UPLOAD_ITEMS) {
 		cerr_set(&err, CERR_INVALID, "items: must be an array of at "
@@ -422,13 +434,15 @@ api_outbox(struct http_req *r)
 	if (check_enlisted(r->m, name, &t, &err) < 0 ||
 	    store_begin(r->m->store, &err) < 0)
 		goto fail;
-	if (upload_all(r->m, name, items, acked, rejected, &queued,
-	    &err) < 0 || store_commit(r->m->store, &err) < 0) {
+	if (upload_all(r->m, name, items, acked, rejected, &tally, &err) < 0 ||
+	    store_commit(r->m->store, &err) < 0) {
 		store_rollback(r->m->store);
 		goto fail;
 	}
 	master_store_ok(r->m);
-	if (queued)
+	for (int o = 0; o < OUTCOME_COUNT; o++)
+		r->m->metrics.runs[o] += tally.runs[o];
+	if (tally.queued)
 		deliver_kick(r->m->deliver);
 	http_reply_json(r, 200, json_pack("{s:o,s:o}", "acked", acked,
 	    "rejected", rejected));

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -136,28 +137,35 @@ http_find_route(const char *path, enum evhttp_cmd_type method, char **args,
 }
 
 static void
-add_common_headers(struct evhttp_request *req)
+add_common_headers(struct evhttp_request *req, const char *content_type)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 
-	evhttp_add_header(h, "Content-Type", "application/json");
+	evhttp_add_header(h, "Content-Type", content_type);
 	evhttp_add_header(h, "Cache-Control", "no-store");
 	evhttp_add_header(h, "Cohort-Version", version_string());
 }
 
-void
-http_send_text(struct evhttp_request *req, int status, const char *text,
-    size_t len)
+static void
+send_typed(struct evhttp_request *req, int status, const char *content_type,
+    const char *text, size_t len)
 {
 	struct evbuffer *out = evbuffer_new();
 
-	add_common_headers(req);
+	add_common_headers(req, content_type);
 	guard_replied(req);
 	if (out != NULL && text != NULL)
 		evbuffer_add(out, text, len);
 	evhttp_send_reply(req, status, status < 400 ? "OK" : "Error", out);
 	if (out != NULL)
 		evbuffer_free(out);
+}
+
+void
+http_send_text(struct evhttp_request *req, int status, const char *text,
+    size_t len)
+{
+	send_typed(req, status, "application/json", text, len);
 }
 
 void
@@ -212,6 +220,19 @@ void
 http_reply_ok(struct http_req *r)
 {
 	http_reply_json(r, 200, json_pack("{s:b}", "ok", 1));
+}
+
+void
+http_reply_text(struct http_req *r, int status, const char *content_type,
+    const char *text, size_t len)
+{
+	if (r->req == NULL)
+		return;
+	send_typed(r->req, status, content_type, text, len);
+	r->req = NULL;
+	r->status = status;
+	if (r->code == NULL)
+		r->code = "ok";
 }
 
 struct evhttp_request *
@@ -363,8 +384,10 @@ refuse(struct http_req *r, const char *path, const struct cerr *err)
 	http_reply_error(r, err);
 }
 
-static void
-request_cb(struct evhttp_request *req, void *arg)
+/* Serves one request; returns the status it was answered with, 0 when
+ * the handler kept it (a held poll). */
+static int
+serve(struct master *m, struct evhttp_request *req)
 {
 	struct http_req r;
 	const struct http_route *rt = NULL;
@@ -375,7 +398,7 @@ request_cb(struct evhttp_request *req, void *arg)
 	int path_known = 0;
 
 	memset(&r, 0, sizeof(r));
-	r.m = arg;
+	r.m = m;
 	r.req = req;
 	TAILQ_INIT(&r.query);
 	path = path ? path : "";
@@ -394,9 +417,11 @@ request_cb(struct evhttp_request *req, void *arg)
 		refuse(&r, path, &err);
 		goto out;
 	}
-	/* A standby serves nothing but its health: every other call, of
-	 * any caller, is sent on to the active master (lease.h). */
-	if (!lease_is_active(r.m) && rt->handler != api_health) {
+	/* A standby serves nothing but its health and its metrics: every
+	 * other call, of any caller, is sent on to the active master
+	 * (lease.h). */
+	if (!lease_is_active(r.m) && rt->handler != api_health &&
+	    rt->handler != api_metrics) {
 		lease_reply_not_active(&r);
 		goto out;
 	}
@@ -419,6 +444,30 @@ out:
 		free(r.args[i]);
 	evhttp_clear_headers(&r.query);
 	json_decref(r.body);
+	return r.status;
+}
+
+static int64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Every request, timed from its arrival in evhttp to its reply (which
+ * includes identifying the caller and reading the body). A held poll is
+ * counted when it is answered (longpoll.c), never timed. */
+static void
+request_cb(struct evhttp_request *req, void *arg)
+{
+	struct master *m = arg;
+	int64_t start_us = mono_us();
+	int status = serve(m, req);
+
+	if (status != 0)
+		metrics_http(&m->metrics, status, mono_us() - start_us);
 }
 
 /* "HOST:PORT" or "[V6]:PORT" into host and port. */

@@ -93,6 +93,10 @@ void http_apply_limits(struct master *m);
 void http_reply_json(struct http_req *r, int status, json_t *body);
 void http_reply_error(struct http_req *r, const struct cerr *err);
 void http_reply_ok(struct http_req *r);
+/* Replies with a body that is not JSON (len bytes of text, borrowed) in
+ * content_type: the metrics. */
+void http_reply_text(struct http_req *r, int status, const char *content_type,
+    const char *text, size_t len);
 
 /* For deferred replies (long-polls): sends on a bare request. */
 void http_send_json(struct evhttp_request *req, int status, json_t *body);

@@ -115,12 +115,15 @@ post(struct master *m, json_t *posted, const char *target, enum instr_op op,
 	return 0;
 }
 
+/* After the commit: wakes the targets' held polls and counts the
+ * instructions for the metrics. */
 static void
 wake_posted(struct master *m, const json_t *posted)
 {
 	size_t i;
 	json_t *p;
 
+	m->metrics.posted += json_array_size(posted);
 	json_array_foreach(posted, i, p)
 		longpoll_wake(m, json_string_value(json_object_get(p,
 		    "target")));

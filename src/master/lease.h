@@ -2,8 +2,8 @@
  * lease: whether this master is the active one (docs/ha.md). With the
  * PostgreSQL store several masters share one database; the one holding
  * the store's lease (store_lease.h) is active, the others stand by and
- * answer every request but GET /v1/health with 503 not_active naming the
- * active master. A timer renews the lease every lease_renew_ms (active)
+ * answer every request but GET /v1/health and GET /metrics with 503
+ * not_active naming the active master. A timer renews the lease every lease_renew_ms (active)
  * or tries to take it (standby). Becoming active fences every write with
  * the new epoch and reloads what the master caches from the store;
  * losing the lease (renewal refused, a write fenced, no renewal for

@@ -54,6 +54,7 @@ struct poll_waiter {
 	char *reply;			/* during a batch: the answer */
 	size_t reply_len;
 	int count;			/* instructions in reply */
+	uint64_t applied, failed;	/* acks recorded, for the metrics */
 	char version[32];
 	char target[STORE_NAME_MAX + 1];
 };
@@ -100,6 +101,7 @@ waiter_answer(struct poll_waiter *w, int status, json_t *body)
 {
 	evhttp_connection_set_closecb(w->conn, NULL, NULL);
 	http_send_json(w->req, status, body);
+	metrics_http(&w->m->metrics, status, -1);
 	waiter_free(w);
 }
 
@@ -116,6 +118,7 @@ waiter_answer_reply(struct poll_waiter *w)
 {
 	evhttp_connection_set_closecb(w->conn, NULL, NULL);
 	http_send_text(w->req, 200, w->reply, w->reply_len);
+	metrics_http(&w->m->metrics, 200, -1);
 	waiter_free(w);
 }
 
@@ -270,12 +273,18 @@ record_poll(struct master *m, struct poll_waiter *w, int64_t now,
 		/* An id the master no longer has (trimmed, or the target
 		 * was reset) is nothing to record. */
 		if (store_instr_ack(m->store, w->target, a->id, a->ok,
-		    a->error ? a->error : "", now, err) < 0 &&
-		    err->code != CERR_NOT_FOUND)
-			return -1;
-		if (!a->ok)
-			log_warn("instruction_failed", "target=%s id=%lld",
-			    w->target, (long long)a->id);
+		    a->error ? a->error : "", now, err) < 0) {
+			if (err->code != CERR_NOT_FOUND)
+				return -1;
+			continue;
+		}
+		if (a->ok) {
+			w->applied++;
+			continue;
+		}
+		w->failed++;
+		log_warn("instruction_failed", "target=%s id=%lld", w->target,
+		    (long long)a->id);
 	}
 	return 0;
 }
@@ -327,6 +336,11 @@ static void
 batch_answer(struct master *m, struct poll_waiter *w)
 {
 	struct cerr err;
+
+	/* The acks are counted once committed. */
+	m->metrics.applied += w->applied;
+	m->metrics.failed += w->failed;
+	w->applied = w->failed = 0;
 
 	if (w->gone) {
 		cerr_set(&err, CERR_GONE, "target '%s' is not enlisted with "
@@ -431,6 +445,7 @@ longpoll_queue(struct master *m, struct evhttp_request *req,
 	p->nacks = 0;
 	evhttp_connection_set_closecb(w->conn, closed_cb, w);
 	schedule(m, w);
+	m->metrics.polls++;
 	return 0;
 }
 

@@ -18,6 +18,7 @@
 #include "common/pki.h"
 #include "common/strmap.h"
 #include "master/guard.h"
+#include "master/metrics.h"
 #include "master/ratelimit.h"
 
 struct event_base;
@@ -57,6 +58,8 @@ struct master {
 	/* performance */
 	struct longpoll *lp;		/* the per-turn poll batch */
 	int conn_idx;			/* SSL ex_data: struct http_conn */
+	/* metrics: the counters GET /metrics reports (metrics.h) */
+	struct metrics metrics;
 };
 
 int master_run(const struct conf *conf, struct cerr *err);

@@ -101,5 +101,9 @@ const struct http_route http_routes[] = {
 	R(POST, "/v1/lease/release", HTTP_ADMIN, api_lease_release,
 	    "the active master gives up its lease to a standby (the "
 	    "failover drill)"),
+	/* metrics: a scraper gets a viewer certificate */
+	R(GET, "/metrics", HTTP_READERS, api_metrics,
+	    "Prometheus text metrics (format 0.0.4; answered by a standby "
+	    "too)"),
 	{.pattern = NULL},
 };

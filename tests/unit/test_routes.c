@@ -106,6 +106,8 @@ static const struct {
 	{EVHTTP_REQ_GET, "/v1/notifications", HTTP_READERS},
 	{EVHTTP_REQ_GET, "/v1/health", HTTP_ANON},
 	{EVHTTP_REQ_POST, "/v1/lease/release", HTTP_ADMIN},
+	/* metrics */
+	{EVHTTP_REQ_GET, "/metrics", HTTP_READERS},
 };
 
 static void
