@@ -141,7 +141,9 @@ def peer_rows(res):
     cw, pw = why(t) or why(c), why(sl)
     out.append(row(f"{j} trivial jobs, submit -> all done: jobs/s",
                    cw or f"{num(c['jobs_per_s'])}/s (job start x{j})",
-                   pw or f"Slurm {num(p['jobs_per_s'])}/s (sbatch x{j})",
+                   pw or f"Slurm {num(p['jobs_per_s'])}/s (sbatch x{j}"
+                   + (f", {p['held']} held after a failed launch)"
+                      if p.get("held") else ")"),
                    None if cw or pw else c["jobs_per_s"] / p["jobs_per_s"]))
     c = get(t, "start_to_outcome")
     p = get(sl, "srun_true")
