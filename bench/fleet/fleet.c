@@ -59,9 +59,12 @@ fleet_now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* Ends the loop turn: with fast peers the active queue never drains, so
+ * EVLOOP_ONCE alone could keep running callbacks past every deadline. */
 static void
 tick_cb(evutil_socket_t fd, short what, void *arg)
 {
+	event_base_loopbreak(arg);
 }
 
 int
@@ -69,7 +72,7 @@ fleet_wait(struct fleet *f, int (*done)(void *arg), void *arg, int timeout_ms,
     const char *what, struct cerr *err)
 {
 	int64_t deadline = fleet_now_ns() + (int64_t)timeout_ms * 1000000;
-	struct event *tick = evtimer_new(f->base, tick_cb, NULL);
+	struct event *tick = evtimer_new(f->base, tick_cb, f->base);
 	struct timeval tv = {0, 20000};
 	int rc = 0;
 
