@@ -19,8 +19,9 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: cohortd -c FILE [-n] [--key=value ...]\n"
-			"       cohortd --version\n");
+	fprintf(stderr,
+	    "usage: cohortd -c FILE [-n] [--key=value ...]\n"
+	    "       cohortd --version\n");
 }
 
 int
@@ -55,8 +56,8 @@ main(int argc, char **argv)
 		usage();
 		return 2;
 	}
-	if (conf_load(&conf, path, flags, nflags, report, sizeof(report),
-	    &err) < 0) {
+	if (conf_load(
+		&conf, path, flags, nflags, report, sizeof(report), &err) < 0) {
 		fputs(report, stderr);
 		return 1;
 	}
@@ -65,12 +66,13 @@ main(int argc, char **argv)
 		return 0;
 	}
 	log_level_parse(conf.log_level, &level);
-	log_setup(conf.role == ROLE_MASTER ? "cohortd-master" :
-	    "cohortd-target", level, conf.log_syslog);
-	if ((conf.role == ROLE_MASTER ? master_run(&conf, &err) :
-	    target_run(&conf, &err)) < 0) {
-		log_error("exit", "code=%s msg=\"%s\"", cerr_code_name(err.code),
-		    err.msg);
+	log_setup(
+	    conf.role == ROLE_MASTER ? "cohortd-master" : "cohortd-target",
+	    level, conf.log_syslog);
+	if ((conf.role == ROLE_MASTER ? master_run(&conf, &err)
+				      : target_run(&conf, &err)) < 0) {
+		log_error("exit", "code=%s msg=\"%s\"",
+		    cerr_code_name(err.code), err.msg);
 		fprintf(stderr, "cohortd: %s\n", err.msg);
 		return 1;
 	}

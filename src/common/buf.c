@@ -53,8 +53,8 @@ buf_reserve(struct buf *b, size_t extra, struct cerr *err)
 		cap = b->max + 1;
 	p = realloc(b->data, cap);
 	if (p == NULL)
-		return cerr_set(err, CERR_INTERNAL, "out of memory (%zu bytes)",
-		    cap);
+		return cerr_set(
+		    err, CERR_INTERNAL, "out of memory (%zu bytes)", cap);
 	b->data = p;
 	b->cap = cap;
 	return 0;

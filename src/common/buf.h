@@ -12,10 +12,10 @@
 #include "common/cerr.h"
 
 struct buf {
-	char *data;	/* owned; NULL until the first append */
+	char *data; /* owned; NULL until the first append */
 	size_t len;
 	size_t cap;
-	size_t max;	/* the most len may reach */
+	size_t max; /* the most len may reach */
 };
 
 void buf_init(struct buf *b, size_t max);

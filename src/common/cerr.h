@@ -11,23 +11,23 @@
 
 enum cerr_code {
 	CERR_OK = 0,
-	CERR_INTERNAL,		/* broken invariant or unexpected library error */
-	CERR_INVALID,		/* malformed request, document or argument */
-	CERR_NOT_FOUND,		/* the named object does not exist */
-	CERR_CONFLICT,		/* exists already, or state forbids the change */
-	CERR_UNAUTHENTICATED,	/* no, foreign, expired or revoked certificate */
-	CERR_FORBIDDEN,		/* authenticated but the role may not do this */
-	CERR_TOKEN,		/* enlistment token unknown, used or expired */
-	CERR_TOO_LARGE,		/* body, document or field over its limit */
-	CERR_VERSION,		/* peer's version is not accepted */
-	CERR_IO,		/* file or socket error */
-	CERR_STORE,		/* the store failed (disk full, I/O, locked) */
-	CERR_TLS,		/* TLS or certificate handling failed */
-	CERR_UNAVAILABLE,	/* peer unreachable or not active */
-	CERR_GONE,		/* this target was deleted or defected */
-	CERR_RATE_LIMITED,	/* too many requests from one certificate */
-	CERR_TIMEOUT,		/* the request was not sent in time */
-	CERR_NOT_ACTIVE,	/* a standby master, or a deposed one (fenced) */
+	CERR_INTERNAL, /* broken invariant or unexpected library error */
+	CERR_INVALID, /* malformed request, document or argument */
+	CERR_NOT_FOUND, /* the named object does not exist */
+	CERR_CONFLICT, /* exists already, or state forbids the change */
+	CERR_UNAUTHENTICATED, /* no, foreign, expired or revoked certificate */
+	CERR_FORBIDDEN, /* authenticated but the role may not do this */
+	CERR_TOKEN, /* enlistment token unknown, used or expired */
+	CERR_TOO_LARGE, /* body, document or field over its limit */
+	CERR_VERSION, /* peer's version is not accepted */
+	CERR_IO, /* file or socket error */
+	CERR_STORE, /* the store failed (disk full, I/O, locked) */
+	CERR_TLS, /* TLS or certificate handling failed */
+	CERR_UNAVAILABLE, /* peer unreachable or not active */
+	CERR_GONE, /* this target was deleted or defected */
+	CERR_RATE_LIMITED, /* too many requests from one certificate */
+	CERR_TIMEOUT, /* the request was not sent in time */
+	CERR_NOT_ACTIVE, /* a standby master, or a deposed one (fenced) */
 	CERR_CODE_COUNT
 };
 

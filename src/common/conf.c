@@ -42,8 +42,7 @@ parse_bool(const char *v, int *out)
 }
 
 static int
-set_int(const struct conf_key *k, void *field, const char *v,
-    struct cerr *err)
+set_int(const struct conf_key *k, void *field, const char *v, struct cerr *err)
 {
 	char *end = NULL;
 	long long n;
@@ -51,8 +50,8 @@ set_int(const struct conf_key *k, void *field, const char *v,
 	errno = 0;
 	n = strtoll(v, &end, 10);
 	if (*v == '\0' || *end != '\0' || errno != 0)
-		return cerr_set(err, CERR_INVALID, "%s: '%s' is not a number",
-		    k->name, v);
+		return cerr_set(
+		    err, CERR_INVALID, "%s: '%s' is not a number", k->name, v);
 	if (n < k->min || n > k->max)
 		return cerr_set(err, CERR_INVALID,
 		    "%s: %lld is out of range %" PRId64 "..%" PRId64, k->name,
@@ -62,8 +61,7 @@ set_int(const struct conf_key *k, void *field, const char *v,
 }
 
 static int
-set_enum(const struct conf_key *k, void *field, const char *v,
-    struct cerr *err)
+set_enum(const struct conf_key *k, void *field, const char *v, struct cerr *err)
 {
 	for (int i = 0; k->choices[i] != NULL; i++) {
 		if (strcmp(k->choices[i], v) == 0) {
@@ -90,17 +88,17 @@ set_proxy(struct conf *c, const char *key, const char *v, struct cerr *err)
 		return cerr_set(err, CERR_INVALID,
 		    "proxy: expected 'proxy NAME = user[:group]'");
 	if (conf_proxy_find(c, name) != NULL)
-		return cerr_set(err, CERR_INVALID, "proxy %s: defined twice",
-		    name);
+		return cerr_set(
+		    err, CERR_INVALID, "proxy %s: defined twice", name);
 	if (c->proxy_count >= CONF_PROXY_MAX)
-		return cerr_set(err, CERR_INVALID, "proxy %s: more than %d proxies",
-		    name, CONF_PROXY_MAX);
+		return cerr_set(err, CERR_INVALID,
+		    "proxy %s: more than %d proxies", name, CONF_PROXY_MAX);
 	colon = strchr(v, ':');
 	if (*v == '\0' || colon == v ||
 	    (colon ? (size_t)(colon - v) : strlen(v)) > NAME_MAX_LEN ||
 	    (colon && (colon[1] == '\0' || strlen(colon + 1) > NAME_MAX_LEN)))
-		return cerr_set(err, CERR_INVALID, "proxy %s: expected user[:group]",
-		    name);
+		return cerr_set(
+		    err, CERR_INVALID, "proxy %s: expected user[:group]", name);
 	p = &c->proxies[c->proxy_count++];
 	memset(p, 0, sizeof(*p));
 	snprintf(p->name, sizeof(p->name), "%s", name);
@@ -116,8 +114,8 @@ set_proxy(struct conf *c, const char *key, const char *v, struct cerr *err)
 static int
 set_map(struct conf *c, const char *key, const char *v, struct cerr *err)
 {
-	static const char *const roles[] = {"admin", "operator", "viewer",
-	    "target", NULL};
+	static const char *const roles[] = {
+	    "admin", "operator", "viewer", "target", NULL};
 	const char *name = key + strlen("map");
 	struct conf_map *m;
 	int ok = 0;
@@ -131,10 +129,13 @@ set_map(struct conf *c, const char *key, const char *v, struct cerr *err)
 	for (int i = 0; roles[i] != NULL; i++)
 		ok |= strcmp(v, roles[i]) == 0;
 	if (!ok)
-		return cerr_set(err, CERR_INVALID, "map %s: '%s' is not admin, "
-		    "operator, viewer or target", name, v);
+		return cerr_set(err, CERR_INVALID,
+		    "map %s: '%s' is not admin, "
+		    "operator, viewer or target",
+		    name, v);
 	if (conf_map_find(c, name) != NULL)
-		return cerr_set(err, CERR_INVALID, "map %s: defined twice", name);
+		return cerr_set(
+		    err, CERR_INVALID, "map %s: defined twice", name);
 	if (c->map_count >= CONF_MAP_MAX)
 		return cerr_set(err, CERR_INVALID, "map %s: more than %d maps",
 		    name, CONF_MAP_MAX);
@@ -214,7 +215,8 @@ conf_validate(const struct conf *c, struct cerr *err)
 	enum log_level level;
 
 	if (c->role == ROLE_NONE)
-		return cerr_set(err, CERR_INVALID, "role: not set (master or target)");
+		return cerr_set(
+		    err, CERR_INVALID, "role: not set (master or target)");
 	if (c->state_dir[0] == '\0')
 		return cerr_set(err, CERR_INVALID, "state_dir: not set");
 	if (log_level_parse(c->log_level, &level) < 0)
@@ -222,19 +224,25 @@ conf_validate(const struct conf *c, struct cerr *err)
 		    "log_level: '%s' is not debug, info, warn or error",
 		    c->log_level);
 	if (c->role == ROLE_TARGET && c->name[0] == '\0')
-		return cerr_set(err, CERR_INVALID, "name: not set (role = target)");
+		return cerr_set(
+		    err, CERR_INVALID, "name: not set (role = target)");
 	if (c->role == ROLE_TARGET && c->master[0] == '\0')
-		return cerr_set(err, CERR_INVALID, "master: not set (role = target)");
+		return cerr_set(
+		    err, CERR_INVALID, "master: not set (role = target)");
 	if (c->role == ROLE_MASTER && c->listen[0] == '\0')
-		return cerr_set(err, CERR_INVALID, "listen: not set (role = master)");
+		return cerr_set(
+		    err, CERR_INVALID, "listen: not set (role = master)");
 	if (c->lease_renew_ms >= c->lease_ttl_s * 1000)
-		return cerr_set(err, CERR_INVALID, "lease_renew_ms: %lld is not "
-		    "less than lease_ttl_s (%lld s)", (long long)c->lease_renew_ms,
-		    (long long)c->lease_ttl_s);
+		return cerr_set(err, CERR_INVALID,
+		    "lease_renew_ms: %lld is not "
+		    "less than lease_ttl_s (%lld s)",
+		    (long long)c->lease_renew_ms, (long long)c->lease_ttl_s);
 	if (c->advertise_url[0] != '\0' &&
 	    strncmp(c->advertise_url, "https://", 8) != 0)
-		return cerr_set(err, CERR_INVALID, "advertise_url: '%s' is not "
-		    "an https:// URL", c->advertise_url);
+		return cerr_set(err, CERR_INVALID,
+		    "advertise_url: '%s' is not "
+		    "an https:// URL",
+		    c->advertise_url);
 	return 0;
 }
 
@@ -333,8 +341,7 @@ key_size(const struct conf_key *k)
 }
 
 static void
-report_line(char *report, unsigned long size, const char *key,
-    const char *what)
+report_line(char *report, unsigned long size, const char *key, const char *what)
 {
 	size_t used = strlen(report);
 
@@ -354,11 +361,12 @@ reload_keys(struct conf *live, const struct conf *fresh, char *report,
 		const char *src = (const char *)fresh + k->offset;
 		size_t n = key_size(k);
 
-		if (k->type == CONF_T_STRING ? strcmp(dst, src) == 0 :
-		    memcmp(dst, src, n) == 0)
+		if (k->type == CONF_T_STRING ? strcmp(dst, src) == 0
+					     : memcmp(dst, src, n) == 0)
 			continue;
 		if (!conf_key_is_live(k->name)) {
-			report_line(report, report_size, k->name, "changed; "
+			report_line(report, report_size, k->name,
+			    "changed; "
 			    "takes effect at the next start");
 			continue;
 		}
@@ -388,10 +396,11 @@ conf_reload(struct conf *live, char *report, unsigned long report_size,
 	if (fresh == NULL)
 		return cerr_set(err, CERR_INTERNAL, "reload: out of memory");
 	if (conf_load(fresh, live->path, live->flags, live->nflags, report,
-	    report_size, err) < 0)
+		report_size, err) < 0)
 		goto out;
 	if (fresh->role != live->role) {
-		cerr_set(err, CERR_INVALID, "role: changed; a daemon cannot "
+		cerr_set(err, CERR_INVALID,
+		    "role: changed; a daemon cannot "
 		    "change its role without a restart");
 		snprintf(report, report_size, "%s: %s\n", live->path, err->msg);
 		goto out;

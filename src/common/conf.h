@@ -26,22 +26,22 @@ enum conf_tls { TLS_VERIFY, TLS_ENCRYPT_ONLY };
 
 struct conf_map {
 	char name[CONF_MAP_NAME_MAX + 1];
-	char role[16];			/* admin, operator, viewer, target */
+	char role[16]; /* admin, operator, viewer, target */
 };
 
 struct conf_proxy {
 	char name[NAME_MAX_LEN + 1];
 	char user[NAME_MAX_LEN + 1];
-	char group[NAME_MAX_LEN + 1];	/* "" = the user's primary group */
+	char group[NAME_MAX_LEN + 1]; /* "" = the user's primary group */
 };
 
 struct conf {
 	/* both roles */
-	int role;			/* enum conf_role */
+	int role; /* enum conf_role */
 	char state_dir[CONF_STR_MAX];
 	char log_level[16];
 	int log_syslog;
-	int tls;			/* enum conf_tls */
+	int tls; /* enum conf_tls */
 
 	/* master */
 	char listen[CONF_STR_MAX];
@@ -70,7 +70,7 @@ struct conf {
 
 	/* target */
 	char name[NAME_MAX_LEN + 1];
-	char master[CONF_STR_MAX];	/* one or more URLs, space separated */
+	char master[CONF_STR_MAX]; /* one or more URLs, space separated */
 	int64_t poll_interval_s;
 	int64_t outbox_max_items;
 	int64_t max_output_bytes;
@@ -78,7 +78,7 @@ struct conf {
 	int64_t misfire_grace_s;
 	struct conf_proxy proxies[CONF_PROXY_MAX];
 	int proxy_count;
-	int event_forward_level;	/* enum event_severity */
+	int event_forward_level; /* enum event_severity */
 
 	/* security (master): slow clients, request rates, the audit log,
 	 * an external CA for client certificates and its name mapping */
@@ -106,13 +106,13 @@ enum conf_type { CONF_T_STRING, CONF_T_INT, CONF_T_BOOL, CONF_T_ENUM };
 struct conf_key {
 	const char *name;
 	enum conf_type type;
-	const char *default_value;	/* parsed like a config line */
-	int64_t min, max;		/* CONF_T_INT bounds */
-	const char *const *choices;	/* CONF_T_ENUM values, NULL-ended */
-	int enum_first;			/* CONF_T_ENUM: value of choices[0] */
+	const char *default_value; /* parsed like a config line */
+	int64_t min, max; /* CONF_T_INT bounds */
+	const char *const *choices; /* CONF_T_ENUM values, NULL-ended */
+	int enum_first; /* CONF_T_ENUM: value of choices[0] */
 	const char *doc;
-	size_t offset;			/* into struct conf */
-	size_t size;			/* of the field, for strings */
+	size_t offset; /* into struct conf */
+	size_t size; /* of the field, for strings */
 };
 
 /* The key table, ended by a zero entry. */
@@ -122,14 +122,14 @@ extern const struct conf_key conf_keys[];
 void conf_defaults(struct conf *c);
 
 /* Sets one key from its text form; fails with a message naming the key. */
-int conf_set(struct conf *c, const char *key, const char *value,
-    struct cerr *err);
+int conf_set(
+    struct conf *c, const char *key, const char *value, struct cerr *err);
 
 /* Defaults, then the file, then each "--key=value" in flags (may be
  * NULL). Every problem is reported in report ("file:line: key: message"
  * lines); then checks what the role requires. */
-int conf_load(struct conf *c, const char *path, char *const *flags,
-    int nflags, char *report, unsigned long report_size, struct cerr *err);
+int conf_load(struct conf *c, const char *path, char *const *flags, int nflags,
+    char *report, unsigned long report_size, struct cerr *err);
 
 /* Checks cross-key rules (role set, role's required keys). */
 int conf_validate(const struct conf *c, struct cerr *err);
@@ -142,8 +142,8 @@ int conf_state_path(const struct conf *c, const char *p, char *out,
 const struct conf_map *conf_map_find(const struct conf *c, const char *name);
 
 /* The proxy of that name, or NULL. */
-const struct conf_proxy *conf_proxy_find(const struct conf *c,
-    const char *name);
+const struct conf_proxy *conf_proxy_find(
+    const struct conf *c, const char *name);
 
 /* ---- reloading (SIGHUP) ----
  * Reads the file (and the flags of the first load) again into a new

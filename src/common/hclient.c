@@ -24,15 +24,15 @@ struct hcall {
 	char errbuf[CURL_ERROR_SIZE];
 	hclient_cb cb;
 	void *arg;
-	struct hcall *next;	/* the client's list of calls in flight */
+	struct hcall *next; /* the client's list of calls in flight */
 };
 
 struct hclient {
 	struct event_base *base;
 	CURLM *multi;
 	struct event *timer;
-	char *cert;		/* owned copies of struct hclient_tls; */
-	char *key;		/* NULL where the caller gave none */
+	char *cert; /* owned copies of struct hclient_tls; */
+	char *key; /* NULL where the caller gave none */
 	char *ca;
 	int verify;
 	int allow_http;
@@ -76,15 +76,16 @@ check_done(struct hclient *c)
 
 		if (msg->msg != CURLMSG_DONE)
 			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
-		    (char **)&call);
+		curl_easy_getinfo(
+		    msg->easy_handle, CURLINFO_PRIVATE, (char **)&call);
 		memset(&resp, 0, sizeof(resp));
 		if (msg->data.result == CURLE_OK) {
-			curl_easy_getinfo(call->easy, CURLINFO_RESPONSE_CODE,
-			    &resp.status);
+			curl_easy_getinfo(
+			    call->easy, CURLINFO_RESPONSE_CODE, &resp.status);
 		} else {
-			resp.error = call->errbuf[0] ? call->errbuf :
-			    curl_easy_strerror(msg->data.result);
+			resp.error = call->errbuf[0]
+			    ? call->errbuf
+			    : curl_easy_strerror(msg->data.result);
 		}
 		resp.body = buf_str(&call->response);
 		resp.len = call->response.len;
@@ -174,8 +175,8 @@ copy_path(const char *path, char **out)
 }
 
 struct hclient *
-hclient_new(struct event_base *base, const struct hclient_tls *tls,
-    struct cerr *err)
+hclient_new(
+    struct event_base *base, const struct hclient_tls *tls, struct cerr *err)
 {
 	struct hclient *c = calloc(1, sizeof(*c));
 
@@ -228,7 +229,8 @@ setup_easy(struct hclient *c, struct hcall *call, const char *method,
 {
 	CURL *e = call->easy;
 
-	call->headers = curl_slist_append(NULL, "Content-Type: "
+	call->headers = curl_slist_append(NULL,
+	    "Content-Type: "
 	    "application/json");
 	call->headers = curl_slist_append(call->headers, c->version_header);
 	call->headers = curl_slist_append(call->headers, "Expect:");
@@ -244,8 +246,8 @@ setup_easy(struct hclient *c, struct hcall *call, const char *method,
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR,
-	    c->allow_http ? "http,https" : "https");
+	curl_easy_setopt(
+	    e, CURLOPT_PROTOCOLS_STR, c->allow_http ? "http,https" : "https");
 	curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	if (c->cert != NULL) {
 		curl_easy_setopt(e, CURLOPT_SSLCERT, c->cert);
@@ -258,8 +260,8 @@ setup_easy(struct hclient *c, struct hcall *call, const char *method,
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	if (call->body != NULL) {
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, call->body);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE,
-		    (long)strlen(call->body));
+		curl_easy_setopt(
+		    e, CURLOPT_POSTFIELDSIZE, (long)strlen(call->body));
 	}
 	return 0;
 }
@@ -278,8 +280,8 @@ hclient_request(struct hclient *c, const char *method, const char *url,
 	call->arg = arg;
 	buf_init(&call->response, max_response);
 	call->easy = curl_easy_init();
-	if (call->easy == NULL || (body != NULL &&
-	    (call->body = strdup(body)) == NULL) ||
+	if (call->easy == NULL ||
+	    (body != NULL && (call->body = strdup(body)) == NULL) ||
 	    setup_easy(c, call, method, url, timeout_ms) < 0)
 		goto oom;
 	if (curl_multi_add_handle(c->multi, call->easy) != CURLM_OK) {

@@ -23,25 +23,25 @@ struct hcall;
 
 /* Paths; hclient_new() copies them. */
 struct hclient_tls {
-	const char *cert;	/* NULL: present no client certificate */
-	const char *key;	/* NULL with cert */
-	const char *ca;		/* NULL: the system's CAs */
-	int verify;		/* 0: encrypt-only */
-	int allow_http;		/* 1: http:// URLs too, not only https:// */
+	const char *cert; /* NULL: present no client certificate */
+	const char *key; /* NULL with cert */
+	const char *ca; /* NULL: the system's CAs */
+	int verify; /* 0: encrypt-only */
+	int allow_http; /* 1: http:// URLs too, not only https:// */
 };
 
 struct hresp {
-	long status;		/* HTTP status; 0 when the exchange failed */
-	const char *body;	/* borrowed for the callback; NUL-terminated */
+	long status; /* HTTP status; 0 when the exchange failed */
+	const char *body; /* borrowed for the callback; NUL-terminated */
 	size_t len;
-	const char *error;	/* transport error text when status is 0 */
+	const char *error; /* transport error text when status is 0 */
 };
 
 /* Called once per request unless it was canceled. */
 typedef void (*hclient_cb)(void *arg, const struct hresp *resp);
 
-struct hclient *hclient_new(struct event_base *base,
-    const struct hclient_tls *tls, struct cerr *err);
+struct hclient *hclient_new(
+    struct event_base *base, const struct hclient_tls *tls, struct cerr *err);
 /* Cancels every request in flight (their callbacks are not called). */
 void hclient_free(struct hclient *c);
 

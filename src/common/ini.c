@@ -15,8 +15,9 @@ trim(char *s)
 	while (*s == ' ' || *s == '\t')
 		s++;
 	end = s + strlen(s);
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t' ||
-	    end[-1] == '\n' || end[-1] == '\r'))
+	while (end > s &&
+	    (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' ||
+		end[-1] == '\r'))
 		*--end = '\0';
 	return s;
 }
@@ -56,8 +57,8 @@ ini_parse_line(const char *line, ini_key_cb cb, void *arg, struct cerr *err)
 	char *key, *value;
 
 	if (strlen(line) >= sizeof(copy))
-		return cerr_set(err, CERR_TOO_LARGE, "line longer than %d bytes",
-		    INI_LINE_MAX - 1);
+		return cerr_set(err, CERR_TOO_LARGE,
+		    "line longer than %d bytes", INI_LINE_MAX - 1);
 	strcpy(copy, line);
 	if (split_line(copy, &key, &value, err) < 0)
 		return -1;

@@ -13,8 +13,8 @@
 
 /* Called once per key. Returns 0, or -1 with err filled to report the line
  * (parsing goes on so every bad line is reported). */
-typedef int (*ini_key_cb)(void *arg, const char *key, const char *value,
-    struct cerr *err);
+typedef int (*ini_key_cb)(
+    void *arg, const char *key, const char *value, struct cerr *err);
 
 /* Parses the file at path, calling cb per key. Every problem is written to
  * report (one "path:line: message" per line, as many as fit) and the call
@@ -24,7 +24,7 @@ int ini_parse_file(const char *path, ini_key_cb cb, void *arg, char *report,
 
 /* Parses one "key=value" text (a --key=value flag without the dashes),
  * using the same trimming and quoting rules. */
-int ini_parse_line(const char *line, ini_key_cb cb, void *arg,
-    struct cerr *err);
+int ini_parse_line(
+    const char *line, ini_key_cb cb, void *arg, struct cerr *err);
 
 #endif

@@ -51,8 +51,8 @@ json_parse_limited(const char *text, size_t len, size_t max_bytes,
 		return NULL;
 	}
 	if (json_text_depth(text, len, max_depth) > max_depth) {
-		cerr_set(err, CERR_INVALID, "JSON nesting deeper than %d levels",
-		    max_depth);
+		cerr_set(err, CERR_INVALID,
+		    "JSON nesting deeper than %d levels", max_depth);
 		return NULL;
 	}
 	v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -63,8 +63,8 @@ json_parse_limited(const char *text, size_t len, size_t max_bytes,
 }
 
 int
-json_check_keys(const json_t *obj, const char *const *allowed,
-    const char *path, struct cerr *err)
+json_check_keys(const json_t *obj, const char *const *allowed, const char *path,
+    struct cerr *err)
 {
 	const char *key;
 	json_t *value;
@@ -72,15 +72,17 @@ json_check_keys(const json_t *obj, const char *const *allowed,
 	if (!json_is_object(obj))
 		return cerr_set(err, CERR_INVALID, "%s: must be an object",
 		    *path ? path : "document");
-	json_object_foreach((json_t *)obj, key, value) {
+	json_object_foreach((json_t *)obj, key, value)
+	{
 		int known = 0;
 
 		(void)value;
 		for (int i = 0; allowed[i] != NULL && !known; i++)
 			known = strcmp(allowed[i], key) == 0;
 		if (!known)
-			return cerr_set(err, CERR_INVALID, "%s%s%.64s: unknown field",
-			    path, *path ? "." : "", key);
+			return cerr_set(err, CERR_INVALID,
+			    "%s%s%.64s: unknown field", path, *path ? "." : "",
+			    key);
 	}
 	return 0;
 }
@@ -102,11 +104,11 @@ json_get_string(const json_t *obj, const char *key, const char *path,
 	len = json_string_length(v);
 	if (len > max_len)
 		return cerr_set(err, CERR_INVALID,
-		    "%s%s%s: longer than %zu bytes", path, *path ? "." : "", key,
-		    max_len);
+		    "%s%s%s: longer than %zu bytes", path, *path ? "." : "",
+		    key, max_len);
 	if (strlen(s) != len)
-		return cerr_set(err, CERR_INVALID, "%s%s%s: contains a NUL byte",
-		    path, *path ? "." : "", key);
+		return cerr_set(err, CERR_INVALID,
+		    "%s%s%s: contains a NUL byte", path, *path ? "." : "", key);
 	for (size_t i = 0; i < len && !allow_ctl; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
 			return cerr_set(err, CERR_INVALID,
@@ -117,8 +119,8 @@ json_get_string(const json_t *obj, const char *key, const char *path,
 }
 
 int
-json_get_int(const json_t *obj, const char *key, const char *path,
-    int64_t min, int64_t max, int64_t *out, struct cerr *err)
+json_get_int(const json_t *obj, const char *key, const char *path, int64_t min,
+    int64_t max, int64_t *out, struct cerr *err)
 {
 	json_t *v = json_object_get(obj, key);
 	json_int_t n;
@@ -146,8 +148,9 @@ json_get_bool(const json_t *obj, const char *key, const char *path, int *out,
 	if (v == NULL || json_is_null(v))
 		return 1;
 	if (!json_is_boolean(v))
-		return cerr_set(err, CERR_INVALID, "%s%s%s: must be true or false",
-		    path, *path ? "." : "", key);
+		return cerr_set(err, CERR_INVALID,
+		    "%s%s%s: must be true or false", path, *path ? "." : "",
+		    key);
 	*out = json_is_true(v);
 	return 0;
 }

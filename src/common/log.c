@@ -79,9 +79,9 @@ syslog_priority(enum log_level level)
 	}
 }
 
-static void
-log_vevent(enum log_level level, const char *event, const char *suffix,
-    const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+static void log_vevent(enum log_level level, const char *event,
+    const char *suffix, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 
 void
 log_event(enum log_level level, const char *event, const char *fmt, ...)
@@ -158,8 +158,9 @@ log_vevent(enum log_level level, const char *event, const char *suffix,
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	n = snprintf(line, sizeof(line), "ts=%s.%03ldZ level=%s prog=%s event=%s ",
-	    ts, now.tv_nsec / 1000000, level_names[level], log_cfg.prog, event);
+	n = snprintf(line, sizeof(line),
+	    "ts=%s.%03ldZ level=%s prog=%s event=%s ", ts,
+	    now.tv_nsec / 1000000, level_names[level], log_cfg.prog, event);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		n = 0;
 	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);

@@ -252,8 +252,8 @@ pki_ca_new(EVP_PKEY *key, const char *common_name, int days, X509 **out,
 	if (x == NULL ||
 	    exts_add(x, x, ca_exts, sizeof(ca_exts) / sizeof(ca_exts[0])) < 0 ||
 	    X509_sign(x, key, EVP_sha256()) <= 0) {
-		cerr_set(
-		    err, CERR_TLS, "make CA certificate: %s", pki_ossl_reason());
+		cerr_set(err, CERR_TLS, "make CA certificate: %s",
+		    pki_ossl_reason());
 		goto out;
 	}
 	*out = x;
@@ -391,14 +391,15 @@ pki_cert_issue(X509 *ca_cert, EVP_PKEY *ca_key, EVP_PKEY *pubkey,
 	    exts_add(x, ca_cert, leaf_exts,
 		sizeof(leaf_exts) / sizeof(leaf_exts[0])) < 0 ||
 	    exts_add(x, ca_cert, &eku, 1) < 0) {
-		cerr_set(err, CERR_TLS, "issue %s: %s", name, pki_ossl_reason());
+		cerr_set(
+		    err, CERR_TLS, "issue %s: %s", name, pki_ossl_reason());
 		goto out;
 	}
 	if (sans_add(x, sans, nsans, err) < 0)
 		goto out;
 	if (X509_sign(x, ca_key, EVP_sha256()) <= 0) {
-		cerr_set(
-		    err, CERR_TLS, "issue %s: sign: %s", name, pki_ossl_reason());
+		cerr_set(err, CERR_TLS, "issue %s: sign: %s", name,
+		    pki_ossl_reason());
 		goto out;
 	}
 	*out = x;

@@ -23,16 +23,16 @@
 
 #include "common/cerr.h"
 
-#define PKI_SERIAL_HEX_MAX 80	/* a 159-bit serial in hex, plus NUL */
-#define PKI_FINGERPRINT_HEX 65	/* SHA-256 in hex, plus NUL */
+#define PKI_SERIAL_HEX_MAX 80 /* a 159-bit serial in hex, plus NUL */
+#define PKI_FINGERPRINT_HEX 65 /* SHA-256 in hex, plus NUL */
 
 enum pki_usage { PKI_USAGE_CLIENT, PKI_USAGE_SERVER };
 
 struct pki_identity {
-	char name[129];			/* CN */
-	char role[16];			/* OU */
+	char name[129]; /* CN */
+	char role[16]; /* OU */
 	char serial_hex[PKI_SERIAL_HEX_MAX];
-	long long not_after;		/* Unix seconds */
+	long long not_after; /* Unix seconds */
 };
 
 /* A new ECDSA P-256 key. */
@@ -52,8 +52,8 @@ int pki_cert_issue(X509 *ca_cert, EVP_PKEY *ca_key, EVP_PKEY *pubkey,
     struct cerr *err);
 
 /* A PEM certificate request for key with CN=name. Caller frees *pem_out. */
-int pki_csr_new(EVP_PKEY *key, const char *name, char **pem_out,
-    struct cerr *err);
+int pki_csr_new(
+    EVP_PKEY *key, const char *name, char **pem_out, struct cerr *err);
 
 /* Checks a PEM CSR (at most max_len bytes, signature valid, an EC P-256 or
  * RSA >= 2048 key, CN equal to expected_name) and issues a client
@@ -73,22 +73,22 @@ int pki_cert_read(const char *path, X509 **out, struct cerr *err);
 /* PEM text of a certificate; caller frees. */
 int pki_cert_to_pem(X509 *cert, char **pem_out, struct cerr *err);
 /* Parses a PEM certificate of at most len bytes. */
-int pki_cert_from_pem(const char *pem, size_t len, X509 **out,
-    struct cerr *err);
+int pki_cert_from_pem(
+    const char *pem, size_t len, X509 **out, struct cerr *err);
 
 /* Name, role, serial and expiry of a certificate. */
 int pki_cert_identity(X509 *cert, struct pki_identity *out, struct cerr *err);
 
 /* SHA-256 of the certificate's DER encoding, lowercase hex. */
-int pki_cert_fingerprint(X509 *cert, char out[PKI_FINGERPRINT_HEX],
-    struct cerr *err);
+int pki_cert_fingerprint(
+    X509 *cert, char out[PKI_FINGERPRINT_HEX], struct cerr *err);
 
 /* nbytes of cryptographic randomness as lowercase hex (out holds
  * 2*nbytes+1). */
 int pki_random_hex(char *out, size_t nbytes, struct cerr *err);
 /* SHA-256 of data, lowercase hex. */
-void pki_sha256_hex(const void *data, size_t len,
-    char out[PKI_FINGERPRINT_HEX]);
+void pki_sha256_hex(
+    const void *data, size_t len, char out[PKI_FINGERPRINT_HEX]);
 
 /* The reason of the newest queued OpenSSL error, emptying the queue; a
  * static string (shared by the pki files; reporting never allocates). */

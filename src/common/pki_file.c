@@ -241,7 +241,7 @@ pki_cert_from_pem(const char *pem, size_t len, X509 **out, struct cerr *err)
 	BIO_free(bio);
 	if (*out == NULL)
 		return cerr_set(err, CERR_INVALID,
-		    "certificate: not a PEM certificate (%s)", pki_ossl_reason());
+		    "certificate: not a PEM certificate (%s)",
+		    pki_ossl_reason());
 	return 0;
 }
-

@@ -26,12 +26,12 @@ struct event_base;
 struct runner;
 
 struct runner_spec {
-	const char *const *argv;	/* argv[0]: absolute path or PATH name */
-	const char *const *envp;	/* the whole environment */
-	const char *cwd;		/* NULL: "/" */
-	int64_t timeout_ms;		/* 0: none */
-	int64_t kill_grace_ms;		/* SIGTERM -> SIGKILL; 0: 5000 */
-	size_t max_output_bytes;	/* captured; the rest is read and dropped */
+	const char *const *argv; /* argv[0]: absolute path or PATH name */
+	const char *const *envp; /* the whole environment */
+	const char *cwd; /* NULL: "/" */
+	int64_t timeout_ms; /* 0: none */
+	int64_t kill_grace_ms; /* SIGTERM -> SIGKILL; 0: 5000 */
+	size_t max_output_bytes; /* captured; the rest is read and dropped */
 	/* Run as another user (a proxy; needs root). With set_user the child
 	 * calls setgid(gid), takes user's supplementary groups (as
 	 * initgroups(user, gid) would) and setuid(uid), in that order, before
@@ -56,21 +56,21 @@ struct runner_spec {
 
 struct runner_result {
 	pid_t pid;
-	int spawned;		/* 0: fork/exec failed, see error */
-	int exited;		/* exited normally: exit_code is valid */
+	int spawned; /* 0: fork/exec failed, see error */
+	int exited; /* exited normally: exit_code is valid */
 	int exit_code;
-	int term_signal;	/* killed by this signal, 0 if none */
+	int term_signal; /* killed by this signal, 0 if none */
 	int timed_out;
 	int canceled;
-	const char *output;	/* borrowed for the callback; NUL-terminated */
+	const char *output; /* borrowed for the callback; NUL-terminated */
 	size_t output_len;
-	size_t output_dropped;	/* bytes beyond max_output_bytes */
-	int64_t started_ms;	/* wall clock, UTC ms */
+	size_t output_dropped; /* bytes beyond max_output_bytes */
+	int64_t started_ms; /* wall clock, UTC ms */
 	int64_t duration_ms;
-	char error[256];	/* why it could not run, or "" */
-	int output_fd;		/* spec->output_file opened for appending,
+	char error[256]; /* why it could not run, or "" */
+	int output_fd; /* spec->output_file opened for appending,
 				 * owned by the callback (close it), or -1 */
-	char output_error[128];	/* why it could not be opened, or "" */
+	char output_error[128]; /* why it could not be opened, or "" */
 };
 
 /* Called exactly once per successful runner_start(), from the event loop. */

@@ -19,31 +19,31 @@
 #include "common/wire.h"
 
 #define RUNREC_MESSAGE_MAX 1024
-#define RUNREC_MAX_STEP_ROWS 10000	/* steps x attempts in one report */
-#define RUNREC_OUTPUT_MAX (64 * 1024 * 1024)	/* one step row's output */
+#define RUNREC_MAX_STEP_ROWS 10000 /* steps x attempts in one report */
+#define RUNREC_OUTPUT_MAX (64 * 1024 * 1024) /* one step row's output */
 
 struct run_step_rec {
-	int step;			/* 1-based */
-	int attempt;			/* 1-based */
+	int step; /* 1-based */
+	int attempt; /* 1-based */
 	char *step_name;
-	enum run_outcome outcome;	/* succeeded, failed, retrying, canceled,
+	enum run_outcome outcome; /* succeeded, failed, retrying, canceled,
 					   interrupted */
-	int exit_code;			/* -1: none (signal, spawn failure) */
+	int exit_code; /* -1: none (signal, spawn failure) */
 	int64_t started_ms;
 	int64_t duration_ms;
-	char *message;			/* why, for people ("" when none) */
-	char *output;			/* captured output ("" when none) */
+	char *message; /* why, for people ("" when none) */
+	char *output; /* captured output ("" when none) */
 	/* The attempt ran into its step's timeout: for the target's own
 	 * events only, not part of the JSON form. */
 	int timed_out;
 };
 
 struct run_report {
-	int64_t target_run_id;		/* the target's id of this run */
+	int64_t target_run_id; /* the target's id of this run */
 	char *job;
-	int64_t instr_id;		/* START instruction, 0 for scheduled */
-	enum run_outcome outcome;	/* running while in progress */
-	int exit_code;			/* of the last step run, -1 if none */
+	int64_t instr_id; /* START instruction, 0 for scheduled */
+	enum run_outcome outcome; /* running while in progress */
+	int exit_code; /* of the last step run, -1 if none */
 	int64_t started_ms;
 	int64_t duration_ms;
 	int32_t tz_offset_s;
@@ -58,12 +58,12 @@ struct run_report *run_report_new(int64_t target_run_id, const char *job,
 /* Appends a step row (copies the strings); -1 on out-of-memory or when
  * RUNREC_MAX_STEP_ROWS is reached. The copies are made valid UTF-8 (see
  * runrec_clean_text) and cut to RUNREC_MESSAGE_MAX / RUNREC_OUTPUT_MAX. */
-int run_report_add_step(struct run_report *r, const struct run_step_rec *s,
-    struct cerr *err);
+int run_report_add_step(
+    struct run_report *r, const struct run_step_rec *s, struct cerr *err);
 /* Replaces r->message with a copy of msg (made valid UTF-8, cut to
  * RUNREC_MESSAGE_MAX). */
-int run_report_set_message(struct run_report *r, const char *msg,
-    struct cerr *err);
+int run_report_set_message(
+    struct run_report *r, const char *msg, struct cerr *err);
 void run_report_free(struct run_report *r);
 
 /* A copy of len bytes of data as text JSON can carry: NUL bytes and
@@ -78,7 +78,7 @@ char *runrec_clean_text(const char *data, size_t len, size_t max);
 json_t *run_report_to_json(const struct run_report *r);
 /* Validates every field (types, ranges, names, lengths); unknown fields
  * are refused. *out is new on success. */
-int run_report_from_json(const json_t *v, struct run_report **out,
-    struct cerr *err);
+int run_report_from_json(
+    const json_t *v, struct run_report **out, struct cerr *err);
 
 #endif

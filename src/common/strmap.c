@@ -82,7 +82,7 @@ grow(struct strmap *m, struct cerr *err)
 		if (old[i].key == NULL || old[i].key == STRMAP_TOMBSTONE)
 			continue;
 		for (j = hash_key(old[i].key) & (cap - 1); m->slots[j].key;
-		    j = (j + 1) & (cap - 1))
+		     j = (j + 1) & (cap - 1))
 			;
 		m->slots[j] = old[i];
 	}
@@ -112,8 +112,9 @@ strmap_put(struct strmap *m, const char *key, void *value, void **old_out,
 	if (copy == NULL)
 		return cerr_set(err, CERR_INTERNAL, "strmap: out of memory");
 	mask = m->cap - 1;
-	for (i = hash_key(key) & mask; m->slots[i].key != NULL &&
-	    m->slots[i].key != STRMAP_TOMBSTONE; i = (i + 1) & mask)
+	for (i = hash_key(key) & mask;
+	     m->slots[i].key != NULL && m->slots[i].key != STRMAP_TOMBSTONE;
+	     i = (i + 1) & mask)
 		;
 	if (m->slots[i].key == NULL)
 		m->used++;

@@ -12,15 +12,15 @@
 #include "common/cerr.h"
 
 struct strmap_slot {
-	char *key;		/* NULL: empty; STRMAP_TOMBSTONE: deleted */
+	char *key; /* NULL: empty; STRMAP_TOMBSTONE: deleted */
 	void *value;
 };
 
 struct strmap {
 	struct strmap_slot *slots;
-	size_t cap;		/* a power of two, or 0 */
-	size_t count;		/* live keys */
-	size_t used;		/* live keys + tombstones */
+	size_t cap; /* a power of two, or 0 */
+	size_t count; /* live keys */
+	size_t used; /* live keys + tombstones */
 };
 
 void strmap_init(struct strmap *m);

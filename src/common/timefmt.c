@@ -74,7 +74,8 @@ timefmt_parse(const char *text, int64_t *unix_ms_out)
 
 	memset(&tm, 0, sizeof(tm));
 	if (sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s,
-	    &n) != 6 || n != 19)
+		&n) != 6 ||
+	    n != 19)
 		return -1;
 	p = text + n;
 	if (*p == '.') {
@@ -106,8 +107,8 @@ timefmt_parse(const char *text, int64_t *unix_ms_out)
 	tm.tm_hour = h;
 	tm.tm_min = mi;
 	tm.tm_sec = s;
-	*unix_ms_out = ((int64_t)timegm(&tm) - sign * (oh * 3600 + om * 60)) *
-	    1000 + ms;
+	*unix_ms_out =
+	    ((int64_t)timegm(&tm) - sign * (oh * 3600 + om * 60)) * 1000 + ms;
 	return 0;
 }
 

@@ -8,9 +8,9 @@
 
 /* Modern suites only: ECDHE with AES-GCM or ChaCha20 for TLS 1.2; the TLS
  * 1.3 defaults are all AEAD already. */
-#define TLS12_CIPHERS \
-	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:" \
-	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256:" \
+#define TLS12_CIPHERS                                                          \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"         \
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256:"           \
 	"ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305"
 
 /* Accept every chain at handshake time: the result stays available through
@@ -50,8 +50,9 @@ tls_server_ctx_new(const char *cert_path, const char *key_path,
 		ssl_fail(err, "TLS settings");
 		goto fail;
 	}
-	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
-	    SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
+	SSL_CTX_set_options(ctx,
+	    SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
+		SSL_OP_NO_COMPRESSION);
 	/* Idle long-polls hold no read/write buffers this way. */
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_num_tickets(ctx, 0);
@@ -89,7 +90,8 @@ tls_peer_identity(SSL *ssl, struct pki_identity *out, struct cerr *err)
 	int rc;
 
 	if (peer == NULL)
-		return cerr_set(err, CERR_UNAUTHENTICATED, "no client certificate");
+		return cerr_set(
+		    err, CERR_UNAUTHENTICATED, "no client certificate");
 	verdict = SSL_get_verify_result(ssl);
 	if (verdict != X509_V_OK) {
 		X509_free(peer);

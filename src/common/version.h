@@ -21,7 +21,7 @@ int version_parse(const char *s, struct version *out);
 
 /* 0 when a master at master_version accepts a peer at peer_version; else
  * -1 with CERR_VERSION and a message naming both versions. */
-int version_check_peer(const char *master_version, const char *peer_version,
-    struct cerr *err);
+int version_check_peer(
+    const char *master_version, const char *peer_version, struct cerr *err);
 
 #endif

@@ -6,15 +6,29 @@
 #include <string.h>
 
 static const char *const op_names[INSTR_OP_COUNT] = {
-	"insert", "update", "delete", "start", "stop", "resync",
-	"set_poll_interval", "defect",
+    "insert",
+    "update",
+    "delete",
+    "start",
+    "stop",
+    "resync",
+    "set_poll_interval",
+    "defect",
 };
 static const char *const status_names[INSTR_STATUS_COUNT] = {
-	"pending", "downloaded", "applied", "failed",
+    "pending",
+    "downloaded",
+    "applied",
+    "failed",
 };
 static const char *const outcome_names[OUTCOME_COUNT] = {
-	"running", "succeeded", "failed", "retrying", "canceled", "interrupted",
-	"missed",
+    "running",
+    "succeeded",
+    "failed",
+    "retrying",
+    "canceled",
+    "interrupted",
+    "missed",
 };
 
 static int
@@ -46,8 +60,8 @@ instr_op_parse(const char *name, enum instr_op *out)
 const char *
 instr_status_name(enum instr_status st)
 {
-	return (int)st >= 0 && st < INSTR_STATUS_COUNT ? status_names[st] :
-	    "unknown";
+	return (int)st >= 0 && st < INSTR_STATUS_COUNT ? status_names[st]
+						       : "unknown";
 }
 
 int

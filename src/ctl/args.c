@@ -33,8 +33,8 @@ take_value(const struct ctl_opt *o, const char *v, struct cerr *err)
 }
 
 int
-ctl_parse(int argc, char **argv, const struct ctl_opt *opts,
-    const char **pos, int min_pos, int max_pos, int *npos, struct cerr *err)
+ctl_parse(int argc, char **argv, const struct ctl_opt *opts, const char **pos,
+    int min_pos, int max_pos, int *npos, struct cerr *err)
 {
 	*npos = 0;
 	for (int i = 0; i < argc; i++) {
@@ -51,7 +51,8 @@ ctl_parse(int argc, char **argv, const struct ctl_opt *opts,
 		}
 		o = find_opt(opts, a, eq ? (size_t)(eq - a) : strlen(a));
 		if (o == NULL)
-			return cerr_set(err, CERR_INVALID, "unknown option %.*s",
+			return cerr_set(err, CERR_INVALID,
+			    "unknown option %.*s",
 			    (int)(eq ? eq - a : (long)strlen(a)), a);
 		if (o->kind == OPT_FLAG) {
 			if (eq != NULL)
@@ -61,13 +62,14 @@ ctl_parse(int argc, char **argv, const struct ctl_opt *opts,
 			continue;
 		}
 		if (eq == NULL && i + 1 >= argc)
-			return cerr_set(err, CERR_INVALID, "%s needs a value",
-			    o->name);
+			return cerr_set(
+			    err, CERR_INVALID, "%s needs a value", o->name);
 		if (take_value(o, eq ? eq + 1 : argv[++i], err) < 0)
 			return -1;
 	}
 	if (*npos < min_pos)
-		return cerr_set(err, CERR_INVALID, "missing argument (see "
+		return cerr_set(err, CERR_INVALID,
+		    "missing argument (see "
 		    "cohortctl help)");
 	return 0;
 }
@@ -82,8 +84,10 @@ ctl_int(const char *text, const char *what, long long min, long long max,
 	errno = 0;
 	n = strtoll(text, &end, 10);
 	if (*text == '\0' || *end != '\0' || errno != 0 || n < min || n > max)
-		return cerr_set(err, CERR_INVALID, "%s: '%s' is not a number "
-		    "in %lld..%lld", what, text, min, max);
+		return cerr_set(err, CERR_INVALID,
+		    "%s: '%s' is not a number "
+		    "in %lld..%lld",
+		    what, text, min, max);
 	*out = n;
 	return 0;
 }
@@ -95,8 +99,8 @@ ctl_duration(const char *text, const char *what, long long *seconds_out,
 	static const struct {
 		char unit;
 		long long seconds;
-	} units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400},
-	    {'w', 604800}};
+	} units[] = {
+	    {'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 604800}};
 	char *end = NULL;
 	long long n, mult = 0;
 
@@ -105,13 +109,15 @@ ctl_duration(const char *text, const char *what, long long *seconds_out,
 	if (end != text && *end == '\0')
 		mult = 1;
 	for (size_t i = 0; end != text && end[0] != '\0' && end[1] == '\0' &&
-	    i < sizeof(units) / sizeof(units[0]); i++)
+	     i < sizeof(units) / sizeof(units[0]);
+	     i++)
 		if (end[0] == units[i].unit)
 			mult = units[i].seconds;
 	if (mult == 0 || errno != 0 || n < 1 || n > CTL_DURATION_MAX / mult)
-		return cerr_set(err, CERR_INVALID, "%s: '%s' is not a duration "
-		    "(a positive number with s, m, h, d or w, e.g. 30d)", what,
-		    text);
+		return cerr_set(err, CERR_INVALID,
+		    "%s: '%s' is not a duration "
+		    "(a positive number with s, m, h, d or w, e.g. 30d)",
+		    what, text);
 	*seconds_out = n * mult;
 	return 0;
 }
@@ -121,7 +127,8 @@ ctl_client(struct ctl *ctl, struct client **out, struct cerr *err)
 {
 	if (!ctl->have_client) {
 		if (ctl->profile == NULL)
-			return cerr_set(err, CERR_INVALID, "no profile: use -c "
+			return cerr_set(err, CERR_INVALID,
+			    "no profile: use -c "
 			    "PROFILE or set COHORT_PROFILE");
 		if (client_from_profile(ctl->profile, &ctl->client, err) < 0)
 			return -1;

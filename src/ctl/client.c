@@ -27,8 +27,9 @@ struct profile_ctx {
 static int
 set_path(char *out, const char *dir, const char *value, struct cerr *err)
 {
-	int n = value[0] == '/' ? snprintf(out, CONF_STR_MAX, "%s", value) :
-	    snprintf(out, CONF_STR_MAX, "%s/%s", dir, value);
+	int n = value[0] == '/'
+	    ? snprintf(out, CONF_STR_MAX, "%s", value)
+	    : snprintf(out, CONF_STR_MAX, "%s/%s", dir, value);
 
 	if (n < 0 || n >= CONF_STR_MAX)
 		return cerr_set(err, CERR_INVALID, "path too long");
@@ -52,8 +53,10 @@ profile_key(void *arg, const char *key, const char *value, struct cerr *err)
 		return set_path(pc->c->cert, pc->dir, value, err);
 	if (strcmp(key, "key") == 0)
 		return set_path(pc->c->key, pc->dir, value, err);
-	return cerr_set(err, CERR_INVALID, "%s: unknown key (profiles have "
-	    "master, ca, cert, key)", key);
+	return cerr_set(err, CERR_INVALID,
+	    "%s: unknown key (profiles have "
+	    "master, ca, cert, key)",
+	    key);
 }
 
 /* Splits a URL list (copy, modified) into urls; returns how many URLs
@@ -65,7 +68,7 @@ split_urls(char *copy, char **urls)
 	int n = 0;
 
 	for (char *u = strtok_r(copy, " ,", &save); u != NULL;
-	    u = strtok_r(NULL, " ,", &save), n++)
+	     u = strtok_r(NULL, " ,", &save), n++)
 		if (n < CLIENT_MAX_URLS)
 			urls[n] = u;
 	return n;
@@ -87,8 +90,10 @@ client_check_urls(const char *list, const char *what, struct cerr *err)
 		    what, CLIENT_MAX_URLS);
 	for (int i = 0; i < n; i++)
 		if (strncmp(urls[i], "https://", 8) != 0)
-			return cerr_set(err, CERR_INVALID, "%s: '%s' is not an "
-			    "https:// URL", what, urls[i]);
+			return cerr_set(err, CERR_INVALID,
+			    "%s: '%s' is not an "
+			    "https:// URL",
+			    what, urls[i]);
 	return 0;
 }
 
@@ -114,8 +119,10 @@ resolve_port_zero(struct client *c, const char *dir, struct cerr *err)
 	    port > 65535) {
 		if (f != NULL)
 			fclose(f);
-		return cerr_set(err, CERR_UNAVAILABLE, "profile names port 0 "
-		    "and %s has no port: is the master running?", path);
+		return cerr_set(err, CERR_UNAVAILABLE,
+		    "profile names port 0 "
+		    "and %s has no port: is the master running?",
+		    path);
 	}
 	fclose(f);
 	snprintf(c->url + n - 1, sizeof(c->url) - (n - 1), "%d", port);
@@ -134,13 +141,15 @@ client_from_profile(const char *path, struct client *out, struct cerr *err)
 	pc.c = out;
 	snprintf(copy, sizeof(copy), "%s", path);
 	snprintf(pc.dir, sizeof(pc.dir), "%s", dirname(copy));
-	if (ini_parse_file(path, profile_key, &pc, report, sizeof(report),
-	    err) < 0)
+	if (ini_parse_file(
+		path, profile_key, &pc, report, sizeof(report), err) < 0)
 		return -1;
 	if (out->url[0] == '\0' || out->ca[0] == '\0' || out->cert[0] == '\0' ||
 	    out->key[0] == '\0')
-		return cerr_set(err, CERR_INVALID, "%s: a profile needs master, "
-		    "ca, cert and key", path);
+		return cerr_set(err, CERR_INVALID,
+		    "%s: a profile needs master, "
+		    "ca, cert and key",
+		    path);
 	return resolve_port_zero(out, pc.dir, err);
 }
 
@@ -162,22 +171,23 @@ write_cb(char *data, size_t size, size_t n, void *arg)
 /* Fills err from an error reply; a standby's names the active master,
  * copied to active (size CONF_STR_MAX; "" when none). */
 static int
-error_from_reply(long status, const struct buf *b, char *active,
-    struct cerr *err)
+error_from_reply(
+    long status, const struct buf *b, char *active, struct cerr *err)
 {
 	json_t *v = json_loadb(buf_str(b), b->len, 0, NULL);
 	json_t *e = v ? json_object_get(v, "error") : NULL;
-	const char *code = e ? json_string_value(json_object_get(e, "code")) :
-	    NULL;
-	const char *msg = e ? json_string_value(json_object_get(e,
-	    "message")) : NULL;
-	const char *url = e ? json_string_value(json_object_get(e,
-	    "active_url")) : NULL;
+	const char *code =
+	    e ? json_string_value(json_object_get(e, "code")) : NULL;
+	const char *msg =
+	    e ? json_string_value(json_object_get(e, "message")) : NULL;
+	const char *url =
+	    e ? json_string_value(json_object_get(e, "active_url")) : NULL;
 
 	if (code != NULL && msg != NULL)
 		cerr_set(err, cerr_code_from_name(code), "%s", msg);
 	else
-		cerr_set(err, CERR_INTERNAL, "master answered HTTP %ld", status);
+		cerr_set(
+		    err, CERR_INTERNAL, "master answered HTTP %ld", status);
 	snprintf(active, CONF_STR_MAX, "%s", url != NULL ? url : "");
 	json_decref(v);
 	return -1;
@@ -226,8 +236,8 @@ call_one(const struct client *c, const char *base, const char *method,
 	}
 	active[0] = '\0';
 	snprintf(url, sizeof(url), "%s%s", base, path);
-	snprintf(version, sizeof(version), "Cohort-Version: %s",
-	    version_string());
+	snprintf(
+	    version, sizeof(version), "Cohort-Version: %s", version_string());
 	h = curl_slist_append(h, "Content-Type: application/json");
 	h = curl_slist_append(h, version);
 	curl_easy_setopt(e, CURLOPT_URL, url);
@@ -254,13 +264,16 @@ call_one(const struct client *c, const char *base, const char *method,
 		curl_easy_getinfo(e, CURLINFO_REQUEST_SIZE, &sent);
 		*resend = *resend || sent == 0;
 		if (c->unix_socket[0] != '\0')
-			cerr_set(err, CERR_UNAVAILABLE, "cannot reach cohortd "
-			    "at %s (is it running?): %s", c->unix_socket,
+			cerr_set(err, CERR_UNAVAILABLE,
+			    "cannot reach cohortd "
+			    "at %s (is it running?): %s",
+			    c->unix_socket,
 			    errbuf[0] ? errbuf : curl_easy_strerror(rc));
 		else
-			cerr_set(err, CERR_UNAVAILABLE, "cannot reach master "
-			    "at %s: %s", base,
-			    errbuf[0] ? errbuf : curl_easy_strerror(rc));
+			cerr_set(err, CERR_UNAVAILABLE,
+			    "cannot reach master "
+			    "at %s: %s",
+			    base, errbuf[0] ? errbuf : curl_easy_strerror(rc));
 		goto out;
 	}
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
@@ -273,7 +286,8 @@ call_one(const struct client *c, const char *base, const char *method,
 	if (out != NULL && b.len > 0) {
 		*out = json_loadb(buf_str(&b), b.len, 0, NULL);
 		if (*out == NULL) {
-			cerr_set(err, CERR_INTERNAL, "master sent unreadable "
+			cerr_set(err, CERR_INTERNAL,
+			    "master sent unreadable "
 			    "JSON");
 			goto out;
 		}
@@ -349,6 +363,6 @@ client_get_status(const struct client *c, const char *path, long *status,
 	char active[CONF_STR_MAX];
 	int resend;
 
-	return call_one(c, c->url, "GET", path, NULL, out, active, &resend,
-	    status, err);
+	return call_one(
+	    c, c->url, "GET", path, NULL, out, active, &resend, status, err);
 }

@@ -19,8 +19,8 @@ struct client {
 	/* base URL(s), space separated: the masters of a pair, tried in
 	 * order (client_call) */
 	char url[CONF_STR_MAX];
-	char ca[CONF_STR_MAX];		/* "" with verify = 0 */
-	char cert[CONF_STR_MAX];	/* "" for anonymous */
+	char ca[CONF_STR_MAX]; /* "" with verify = 0 */
+	char cert[CONF_STR_MAX]; /* "" for anonymous */
 	char key[CONF_STR_MAX];
 	int verify;
 	/* Set: plain HTTP to a target's local control socket at this path
@@ -33,8 +33,7 @@ struct client {
  * masters of an active/standby pair). A lone master URL with port 0 takes
  * its port from the file "port" beside the profile (a master listening on
  * port 0 writes it). */
-int client_from_profile(const char *path, struct client *out,
-    struct cerr *err);
+int client_from_profile(const char *path, struct client *out, struct cerr *err);
 
 /* Checks a list of master URLs (space separated, 1..CLIENT_MAX_URLS,
  * each https://); what names it in the message. */
@@ -54,8 +53,8 @@ int client_call(const struct client *c, const char *method, const char *path,
 /* GET path on the one master c->url names, whatever the HTTP status
  * (*status); *out as for client_call(). CERR_UNAVAILABLE when it cannot
  * be reached. */
-int client_get_status(const struct client *c, const char *path,
-    long *status, json_t **out, struct cerr *err);
+int client_get_status(const struct client *c, const char *path, long *status,
+    json_t **out, struct cerr *err);
 
 /* Escapes a path segment (a name) for a URL; out has size out_size. */
 void client_escape(const char *s, char *out, size_t out_size);

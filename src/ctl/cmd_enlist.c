@@ -26,8 +26,8 @@
 #include "master/token.h"
 #include "target/tstore.h"
 
-static const char *const enlist_files[] = {PATH_CONF, PATH_TLS_CA,
-    PATH_TLS_CERT, PATH_TLS_KEY, NULL};
+static const char *const enlist_files[] = {
+    PATH_CONF, PATH_TLS_CA, PATH_TLS_CERT, PATH_TLS_KEY, NULL};
 
 struct enlist_opts {
 	const char *dir;
@@ -63,11 +63,13 @@ check_opts(struct enlist_opts *o, struct cerr *err)
 
 	if (o->dir == NULL || o->name == NULL || o->master == NULL ||
 	    o->token == NULL)
-		return cerr_set(err, CERR_INVALID, "enlist needs --state-dir, "
+		return cerr_set(err, CERR_INVALID,
+		    "enlist needs --state-dir, "
 		    "--name, --master and --token");
 	o->poll_interval_s = 60;
-	if ((o->poll != NULL && ctl_int(o->poll, "--poll-interval", 1, 28800,
-	    &o->poll_interval_s, err) < 0) ||
+	if ((o->poll != NULL &&
+		ctl_int(o->poll, "--poll-interval", 1, 28800,
+		    &o->poll_interval_s, err) < 0) ||
 	    jobdoc_check_name(o->name, JOB_NAME_MAX, "--name", err) < 0 ||
 	    token_parse(o->token, &tp, err) < 0)
 		return -1;
@@ -96,12 +98,14 @@ fetch_ca(const struct enlist_opts *o, struct cerr *err)
 	pem = json_string_value(json_object_get(out, "ca"));
 	if (pem == NULL || pki_cert_from_pem(pem, strlen(pem), &ca, err) < 0 ||
 	    pki_cert_fingerprint(ca, fp, err) < 0) {
-		cerr_set(err, CERR_TLS, "the master sent no usable CA "
+		cerr_set(err, CERR_TLS,
+		    "the master sent no usable CA "
 		    "certificate");
 		goto out;
 	}
 	if (strcmp(fp, tp.ca_fingerprint) != 0) {
-		cerr_set(err, CERR_TLS, "the master's CA does not match the "
+		cerr_set(err, CERR_TLS,
+		    "the master's CA does not match the "
 		    "token: wrong master URL, or someone in between");
 		goto out;
 	}
@@ -124,20 +128,21 @@ request_cert(const struct enlist_opts *o, struct cerr *err)
 	const char *cert;
 	int rc = -1;
 
-	if (statedir_path(o->abs_dir, PATH_TLS_CA, ca_path, sizeof(ca_path),
-	    err) < 0)
+	if (statedir_path(
+		o->abs_dir, PATH_TLS_CA, ca_path, sizeof(ca_path), err) < 0)
 		return -1;
 	master_client(o->master, ca_path, &c);
-	if (statedir_path(o->abs_dir, PATH_TLS_KEY, key_path,
-	    sizeof(key_path), err) < 0 || pki_key_new(&key, err) < 0 ||
+	if (statedir_path(o->abs_dir, PATH_TLS_KEY, key_path, sizeof(key_path),
+		err) < 0 ||
+	    pki_key_new(&key, err) < 0 ||
 	    pki_key_write(key_path, key, err) < 0 ||
 	    pki_csr_new(key, o->name, &csr, err) < 0)
 		goto out;
 	body = json_pack("{s:s,s:s,s:s,s:s,s:I}", "name", o->name, "token",
 	    o->token, "csr", csr, "version", version_string(),
 	    "poll_interval_s", (json_int_t)o->poll_interval_s);
-	if (body == NULL || client_call(&c, "POST", "/v1/enlist", body, &out,
-	    err) < 0)
+	if (body == NULL ||
+	    client_call(&c, "POST", "/v1/enlist", body, &out, err) < 0)
 		goto out;
 	cert = json_string_value(json_object_get(out, "cert"));
 	if (cert == NULL) {
@@ -161,8 +166,8 @@ write_target_conf(const struct enlist_opts *o, struct cerr *err)
 	snprintf(text, sizeof(text),
 	    "# cohortd target, made by cohortctl enlist\n"
 	    "role = target\nstate_dir = %s\nname = %s\nmaster = %s\n"
-	    "poll_interval_s = %lld\n", o->abs_dir, o->name, o->master,
-	    o->poll_interval_s);
+	    "poll_interval_s = %lld\n",
+	    o->abs_dir, o->name, o->master, o->poll_interval_s);
 	return statedir_write(o->abs_dir, PATH_CONF, text, 0600, err);
 }
 
@@ -186,16 +191,17 @@ cmd_enlist(struct ctl *ctl, int argc, char **argv)
 	    statedir_path(o.abs_dir, PATH_CONF, path, sizeof(path), &err) < 0)
 		return ctl_fail(&err);
 	if (stat(path, &st) == 0) {
-		cerr_set(&err, CERR_CONFLICT, "%s is enlisted already (%s "
+		cerr_set(&err, CERR_CONFLICT,
+		    "%s is enlisted already (%s "
 		    "exists): a target reports to one master; defect first "
-		    "(cohortctl defect --state-dir %s)", o.abs_dir, path,
-		    o.dir);
+		    "(cohortctl defect --state-dir %s)",
+		    o.abs_dir, path, o.dir);
 		return ctl_fail(&err);
 	}
-	if (statedir_path(o.abs_dir, PATH_TLS_DIR, path, sizeof(path),
-	    &err) < 0 || statedir_mkdir(path, &err) < 0 ||
-	    fetch_ca(&o, &err) < 0 || request_cert(&o, &err) < 0 ||
-	    write_target_conf(&o, &err) < 0) {
+	if (statedir_path(o.abs_dir, PATH_TLS_DIR, path, sizeof(path), &err) <
+		0 ||
+	    statedir_mkdir(path, &err) < 0 || fetch_ca(&o, &err) < 0 ||
+	    request_cert(&o, &err) < 0 || write_target_conf(&o, &err) < 0) {
 		statedir_remove(o.abs_dir, enlist_files);
 		return ctl_fail(&err);
 	}
@@ -213,9 +219,9 @@ defect_remote(const struct conf *conf, struct cerr *err)
 	master_client(conf->master, NULL, &c);
 	c.verify = conf->tls == TLS_VERIFY;
 	if (conf_state_path(conf, PATH_TLS_CA, c.ca, sizeof(c.ca), err) < 0 ||
-	    conf_state_path(conf, PATH_TLS_CERT, c.cert, sizeof(c.cert),
-	    err) < 0 || conf_state_path(conf, PATH_TLS_KEY, c.key,
-	    sizeof(c.key), err) < 0)
+	    conf_state_path(conf, PATH_TLS_CERT, c.cert, sizeof(c.cert), err) <
+		0 ||
+	    conf_state_path(conf, PATH_TLS_KEY, c.key, sizeof(c.key), err) < 0)
 		return -1;
 	return client_call(&c, "POST", "/v1/defect", NULL, NULL, err);
 }
@@ -225,8 +231,8 @@ defect_remote(const struct conf *conf, struct cerr *err)
 static int
 defect_local(const struct conf *conf, struct cerr *err)
 {
-	static const char *const tls_files[] = {PATH_TLS_CERT, PATH_TLS_KEY,
-	    PATH_TLS_CA, NULL};
+	static const char *const tls_files[] = {
+	    PATH_TLS_CERT, PATH_TLS_KEY, PATH_TLS_CA, NULL};
 	char db[PATH_MAX], from[PATH_MAX], to[PATH_MAX + 16];
 	struct tstore *s = NULL;
 	struct stat st;
@@ -271,19 +277,22 @@ cmd_defect(struct ctl *ctl, int argc, char **argv)
 	    conf_load(&conf, path, NULL, 0, report, sizeof(report), &err) < 0)
 		return ctl_fail(&err);
 	if (conf.role != ROLE_TARGET) {
-		cerr_set(&err, CERR_INVALID, "%s is not a target's "
-		    "configuration", path);
+		cerr_set(&err, CERR_INVALID,
+		    "%s is not a target's "
+		    "configuration",
+		    path);
 		return ctl_fail(&err);
 	}
 	if (!force && defect_remote(&conf, &err) < 0) {
-		cerr_wrap(&err, "cannot tell the master (use --force to defect "
+		cerr_wrap(&err,
+		    "cannot tell the master (use --force to defect "
 		    "locally anyway)");
 		return ctl_fail(&err);
 	}
 	if (defect_local(&conf, &err) < 0)
 		return ctl_fail(&err);
 	printf("%s defected%s; its multiserver jobs are removed, local jobs "
-	    "kept\n", conf.name, force ? " locally (the master was not told)" :
-	    "");
+	       "kept\n",
+	    conf.name, force ? " locally (the master was not told)" : "");
 	return 0;
 }

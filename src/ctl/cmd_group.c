@@ -28,10 +28,10 @@ print_posted(const json_t *out)
 	json_t *p;
 
 	json_array_foreach(json_object_get(out, "posted"), i, p)
-		printf("  posted %s to %s (instruction %lld)\n",
-		    json_string_value(json_object_get(p, "op")),
-		    json_string_value(json_object_get(p, "target")),
-		    (long long)json_integer_value(json_object_get(p, "id")));
+	    printf("  posted %s to %s (instruction %lld)\n",
+		json_string_value(json_object_get(p, "op")),
+		json_string_value(json_object_get(p, "target")),
+		(long long)json_integer_value(json_object_get(p, "id")));
 }
 
 /* Parses exactly npos words and gets the client. */
@@ -133,7 +133,8 @@ int
 cmd_group_list(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct output_col cols[] = {
-		{"GROUP", "name", 0}, {"MEMBERS", "members", 80},
+	    {"GROUP", "name", 0},
+	    {"MEMBERS", "members", 80},
 	};
 	int json = 0, n;
 	const struct ctl_opt opts[] = {CTL_FLAG("--json", &json), CTL_END};

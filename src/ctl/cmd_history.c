@@ -13,8 +13,7 @@
 
 /* Appends "&name=value" (escaped) when value is set. */
 static int
-add_param(struct buf *q, const char *name, const char *value,
-    struct cerr *err)
+add_param(struct buf *q, const char *name, const char *value, struct cerr *err)
 {
 	char esc[1024];
 
@@ -29,10 +28,10 @@ add_param(struct buf *q, const char *name, const char *value,
  * rows stay together, runs in the order their newest row came. */
 struct row_key {
 	json_t *row;
-	size_t run_rank;	/* index of the run's first row */
+	size_t run_rank; /* index of the run's first row */
 	json_int_t step;
 	json_int_t attempt;
-	size_t index;		/* keeps the sort stable */
+	size_t index; /* keeps the sort stable */
 };
 
 static int
@@ -64,18 +63,18 @@ group_by_run(json_t *rows)
 	}
 	for (size_t i = 0; i < n; i++) {
 		json_t *r = json_array_get(rows, i);
-		const char *run = json_string_value(json_object_get(r,
-		    "run_id"));
+		const char *run =
+		    json_string_value(json_object_get(r, "run_id"));
 		json_t *seen = json_object_get(first, run ? run : "");
 
 		if (seen == NULL)
-			json_object_set_new(first, run ? run : "",
-			    json_integer((json_int_t)i));
+			json_object_set_new(
+			    first, run ? run : "", json_integer((json_int_t)i));
 		k[i].row = r;
 		k[i].run_rank = seen ? (size_t)json_integer_value(seen) : i;
 		k[i].step = json_integer_value(json_object_get(r, "step"));
-		k[i].attempt = json_integer_value(json_object_get(r,
-		    "attempt"));
+		k[i].attempt =
+		    json_integer_value(json_object_get(r, "attempt"));
 		k[i].index = i;
 	}
 	qsort(k, n, sizeof(*k), compare_keys);
@@ -118,12 +117,17 @@ int
 cmd_history(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct output_col cols[] = {
-		{"RUN", "run_id", 0}, {"JOB", "job", 24},
-		{"TARGET", "target", 0}, {"STEP", "step", 0},
-		{"NAME", "step_name", 16}, {"TRY", "attempt", 0},
-		{"OUTCOME", "outcome", 0}, {"EXIT", "exit_code", 0},
-		{"STARTED", "started_at", 0}, {"MS", "duration_ms", 0},
-		{"MESSAGE", "message", 50},
+	    {"RUN", "run_id", 0},
+	    {"JOB", "job", 24},
+	    {"TARGET", "target", 0},
+	    {"STEP", "step", 0},
+	    {"NAME", "step_name", 16},
+	    {"TRY", "attempt", 0},
+	    {"OUTCOME", "outcome", 0},
+	    {"EXIT", "exit_code", 0},
+	    {"STARTED", "started_at", 0},
+	    {"MS", "duration_ms", 0},
+	    {"MESSAGE", "message", 50},
 	};
 	const char *job = NULL, *target = NULL, *limit = NULL;
 	const char *outcome = NULL, *since = NULL, *until = NULL;
@@ -138,8 +142,8 @@ cmd_history(struct ctl *ctl, int argc, char **argv)
 
 	buf_init(&q, 4096);
 	if (ctl_parse(argc, argv, opts, NULL, 0, 0, &npos, &err) < 0 ||
-	    (limit != NULL && ctl_int(limit, "--limit", 1, 100000, &n,
-	    &err) < 0) ||
+	    (limit != NULL &&
+		ctl_int(limit, "--limit", 1, 100000, &n, &err) < 0) ||
 	    add_param(&q, "job", job, &err) < 0 ||
 	    add_param(&q, "target", target, &err) < 0 ||
 	    add_param(&q, "limit", limit, &err) < 0 ||
@@ -149,18 +153,22 @@ cmd_history(struct ctl *ctl, int argc, char **argv)
 		buf_cleanup(&q);
 		return ctl_fail(&err);
 	}
-	return list_call(ctl, "/v1/history", &q, json, cols,
-	    sizeof(cols) / sizeof(cols[0]));
+	return list_call(
+	    ctl, "/v1/history", &q, json, cols, sizeof(cols) / sizeof(cols[0]));
 }
 
 int
 cmd_downloadlist(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct output_col cols[] = {
-		{"ID", "id", 0}, {"TARGET", "target", 0},
-		{"OPERATION", "operation", 0}, {"OBJECT", "object", 24},
-		{"STATUS", "status", 0}, {"POSTED", "posted_at", 0},
-		{"DOWNLOADED", "downloaded_at", 0}, {"ERROR", "error", 50},
+	    {"ID", "id", 0},
+	    {"TARGET", "target", 0},
+	    {"OPERATION", "operation", 0},
+	    {"OBJECT", "object", 24},
+	    {"STATUS", "status", 0},
+	    {"POSTED", "posted_at", 0},
+	    {"DOWNLOADED", "downloaded_at", 0},
+	    {"ERROR", "error", 50},
 	};
 	const char *target = NULL, *status = NULL, *limit = NULL;
 	int json = 0, npos;
@@ -173,8 +181,8 @@ cmd_downloadlist(struct ctl *ctl, int argc, char **argv)
 
 	buf_init(&q, 4096);
 	if (ctl_parse(argc, argv, opts, NULL, 0, 0, &npos, &err) < 0 ||
-	    (limit != NULL && ctl_int(limit, "--limit", 1, 100000, &n,
-	    &err) < 0) ||
+	    (limit != NULL &&
+		ctl_int(limit, "--limit", 1, 100000, &n, &err) < 0) ||
 	    add_param(&q, "target", target, &err) < 0 ||
 	    add_param(&q, "status", status, &err) < 0 ||
 	    add_param(&q, "limit", limit, &err) < 0) {
@@ -228,7 +236,8 @@ cmd_history_purge(struct ctl *ctl, int argc, char **argv)
 	if (job != NULL)
 		json_object_set_new(body, "job", json_string(job));
 	if (seconds > 0)
-		json_object_set_new(body, "older_than_s", json_integer(seconds));
+		json_object_set_new(
+		    body, "older_than_s", json_integer(seconds));
 	if (client_call(c, "POST", "/v1/history/purge", body, &out, &err) < 0)
 		goto out;
 	printf("purged %lld job runs\n",

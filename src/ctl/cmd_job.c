@@ -27,17 +27,17 @@ print_posted(const json_t *out, const char *what)
 	json_t *p;
 
 	json_array_foreach(posted, i, p)
-		printf("  %s %s to %s (instruction %lld)\n", what,
-		    json_string_value(json_object_get(p, "op")),
-		    json_string_value(json_object_get(p, "target")),
-		    (long long)json_integer_value(json_object_get(p, "id")));
+	    printf("  %s %s to %s (instruction %lld)\n", what,
+		json_string_value(json_object_get(p, "op")),
+		json_string_value(json_object_get(p, "target")),
+		(long long)json_integer_value(json_object_get(p, "id")));
 }
 
 /* Reads and checks the document locally first, so a bad file is refused
  * with the field named before anything is sent. */
 static int
-read_document(const char *path, json_t **doc_out, const char **name_out,
-    struct cerr *err)
+read_document(
+    const char *path, json_t **doc_out, const char **name_out, struct cerr *err)
 {
 	struct job *job = NULL;
 	json_error_t jerr;
@@ -78,9 +78,9 @@ cmd_job_apply(struct ctl *ctl, int argc, char **argv)
 	if (rc < 0)
 		return ctl_fail(&err);
 	printf("job %s %s\n", json_string_value(json_object_get(out, "name")),
-	    json_is_true(json_object_get(out, "created")) ? "created" :
-	    json_is_true(json_object_get(out, "changed")) ? "updated" :
-	    "unchanged");
+	    json_is_true(json_object_get(out, "created"))       ? "created"
+		: json_is_true(json_object_get(out, "changed")) ? "updated"
+								: "unchanged");
 	print_posted(out, "posted");
 	json_decref(out);
 	return 0;
@@ -109,10 +109,13 @@ int
 cmd_job_list(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct output_col cols[] = {
-		{"NAME", "name", 0}, {"ENABLED", "enabled", 0},
-		{"STEPS", "steps", 0}, {"SCHEDULES", "schedules", 0},
-		{"TARGETS", "targets", 40}, {"CATEGORY", "category", 20},
-		{"UPDATED", "updated_at", 0},
+	    {"NAME", "name", 0},
+	    {"ENABLED", "enabled", 0},
+	    {"STEPS", "steps", 0},
+	    {"SCHEDULES", "schedules", 0},
+	    {"TARGETS", "targets", 40},
+	    {"CATEGORY", "category", 20},
+	    {"UPDATED", "updated_at", 0},
 	};
 	int json = 0, npos;
 	const struct ctl_opt opts[] = {CTL_FLAG("--json", &json), CTL_END};
@@ -120,8 +123,8 @@ cmd_job_list(struct ctl *ctl, int argc, char **argv)
 
 	if (ctl_parse(argc, argv, opts, NULL, 0, 0, &npos, &err) < 0)
 		return ctl_fail(&err);
-	return get_and_print(ctl, "/v1/jobs", json, cols,
-	    sizeof(cols) / sizeof(cols[0]));
+	return get_and_print(
+	    ctl, "/v1/jobs", json, cols, sizeof(cols) / sizeof(cols[0]));
 }
 
 /* The zone column: a schedule without its own zone runs in each target's
@@ -141,14 +144,18 @@ schedule_rows(const json_t *next_runs)
 	json_t *rows = json_array(), *s, *first;
 	size_t i;
 
-	json_array_foreach(next_runs, i, s) {
+	json_array_foreach(next_runs, i, s)
+	{
 		first = json_array_get(json_object_get(s, "runs"), 0);
-		json_array_append_new(rows, json_pack("{s:O,s:O,s:o,s:O?,s:O?}",
-		    "schedule", json_object_get(s, "schedule"), "kind",
-		    json_object_get(s, "kind"), "zone", zone_cell(s), "next",
-		    first != NULL ? json_object_get(first, "at") : NULL, "note",
-		    first != NULL ? json_object_get(first, "note") :
-				    json_object_get(s, "note")));
+		json_array_append_new(rows,
+		    json_pack("{s:O,s:O,s:o,s:O?,s:O?}", "schedule",
+			json_object_get(s, "schedule"), "kind",
+			json_object_get(s, "kind"), "zone", zone_cell(s),
+			"next",
+			first != NULL ? json_object_get(first, "at") : NULL,
+			"note",
+			first != NULL ? json_object_get(first, "note")
+				      : json_object_get(s, "note")));
 	}
 	return rows;
 }
@@ -163,7 +170,8 @@ print_list(const char *name, const json_t *list)
 	json_t *item;
 
 	printf("%-12s", name);
-	json_array_foreach(list, i, item) {
+	json_array_foreach(list, i, item)
+	{
 		wrap = json_pack("{s:O}", "v", item);
 		printf("%s%s", i > 0 ? ", " : " ",
 		    output_field(wrap, "v", buf, sizeof(buf)));
@@ -193,14 +201,14 @@ print_job(const json_t *job)
 	    {"RUN", "run_id", 0},
 	    {"MESSAGE", "message", 50},
 	};
-	const json_t *notify = json_object_get(json_object_get(job,
-	    "document"), "notify");
+	const json_t *notify =
+	    json_object_get(json_object_get(job, "document"), "notify");
 	json_t *rows = schedule_rows(json_object_get(job, "next_runs"));
 	char a[256], b[256], c[64];
 
 	printf("job %s (%s)\n", output_field(job, "name", a, sizeof(a)),
-	    json_is_true(json_object_get(job, "enabled")) ? "enabled" :
-	    "disabled");
+	    json_is_true(json_object_get(job, "enabled")) ? "enabled"
+							  : "disabled");
 	output_field(job, "description", a, sizeof(a));
 	if (a[0] != '\0' && strcmp(a, "-") != 0)
 		printf("  description: %s\n", a);
@@ -210,8 +218,9 @@ print_job(const json_t *job)
 	    output_field(job, "updated_at", c, sizeof(c)));
 	printf("  notify: on %s, operator %s\n",
 	    output_field(notify, "on", a, sizeof(a)),
-	    json_is_string(json_object_get(notify, "operator")) ?
-	    output_field(notify, "operator", b, sizeof(b)) : "(the default)");
+	    json_is_string(json_object_get(notify, "operator"))
+		? output_field(notify, "operator", b, sizeof(b))
+		: "(the default)");
 	print_list("  targets:", json_object_get(job, "targets"));
 	if (json_array_size(rows) > 0) {
 		printf("\n");
@@ -220,7 +229,8 @@ print_job(const json_t *job)
 	}
 	json_decref(rows);
 	printf("\n");
-	output_table(stdout, last_cols, sizeof(last_cols) / sizeof(last_cols[0]),
+	output_table(stdout, last_cols,
+	    sizeof(last_cols) / sizeof(last_cols[0]),
 	    json_object_get(job, "last_outcomes"));
 }
 
@@ -257,20 +267,22 @@ next_rows(const json_t *schedules)
 	json_t *rows = json_array(), *s, *run;
 	size_t i, k;
 
-	json_array_foreach(schedules, i, s) {
+	json_array_foreach(schedules, i, s)
+	{
 		const json_t *runs = json_object_get(s, "runs");
 
 		if (json_array_size(runs) == 0)
-			json_array_append_new(rows, json_pack("{s:O,s:o,s:O?}",
-			    "schedule", json_object_get(s, "schedule"), "zone",
-			    zone_cell(s), "note", json_object_get(s, "note")));
-		json_array_foreach(runs, k, run)
 			json_array_append_new(rows,
-			    json_pack("{s:O,s:o,s:O,s:O,s:O?}", "schedule",
+			    json_pack("{s:O,s:o,s:O?}", "schedule",
 				json_object_get(s, "schedule"), "zone",
-				zone_cell(s), "at", json_object_get(run, "at"),
-				"utc", json_object_get(run, "utc"), "note",
-				json_object_get(run, "note")));
+				zone_cell(s), "note",
+				json_object_get(s, "note")));
+		json_array_foreach(runs, k, run) json_array_append_new(rows,
+		    json_pack("{s:O,s:o,s:O,s:O,s:O?}", "schedule",
+			json_object_get(s, "schedule"), "zone", zone_cell(s),
+			"at", json_object_get(run, "at"), "utc",
+			json_object_get(run, "utc"), "note",
+			json_object_get(run, "note")));
 	}
 	return rows;
 }
@@ -287,8 +299,8 @@ cmd_job_next(struct ctl *ctl, int argc, char **argv)
 	};
 	const char *count = NULL, *pos[1];
 	int json = 0, npos;
-	const struct ctl_opt opts[] = {CTL_VALUE("--count", &count),
-	    CTL_FLAG("--json", &json), CTL_END};
+	const struct ctl_opt opts[] = {
+	    CTL_VALUE("--count", &count), CTL_FLAG("--json", &json), CTL_END};
 	char path[JOB_NAME_MAX * 3 + 64];
 	struct client *c;
 	json_t *out = NULL, *rows;
@@ -296,19 +308,21 @@ cmd_job_next(struct ctl *ctl, int argc, char **argv)
 	struct cerr err;
 
 	if (ctl_parse(argc, argv, opts, pos, 1, 1, &npos, &err) < 0 ||
-	    (count != NULL && ctl_int(count, "--count", 1, 1000, &n, &err) < 0) ||
+	    (count != NULL &&
+		ctl_int(count, "--count", 1, 1000, &n, &err) < 0) ||
 	    ctl_client(ctl, &c, &err) < 0)
 		return ctl_fail(&err);
 	job_path(pos[0], "/next", path, sizeof(path));
-	snprintf(path + strlen(path), sizeof(path) - strlen(path), "?count=%lld",
-	    n);
+	snprintf(
+	    path + strlen(path), sizeof(path) - strlen(path), "?count=%lld", n);
 	if (client_call(c, "GET", path, NULL, &out, &err) < 0)
 		return ctl_fail(&err);
 	if (json) {
 		output_json(stdout, out);
 	} else {
 		rows = next_rows(json_object_get(out, "schedules"));
-		output_table(stdout, cols, sizeof(cols) / sizeof(cols[0]), rows);
+		output_table(
+		    stdout, cols, sizeof(cols) / sizeof(cols[0]), rows);
 		json_decref(rows);
 	}
 	json_decref(out);
@@ -342,8 +356,7 @@ static int
 run_op(struct ctl *ctl, int argc, char **argv, const char *op)
 {
 	const char *target = NULL, *pos[1];
-	const struct ctl_opt opts[] = {CTL_VALUE("--target", &target),
-	    CTL_END};
+	const struct ctl_opt opts[] = {CTL_VALUE("--target", &target), CTL_END};
 	char path[JOB_NAME_MAX * 3 + 32];
 	json_t *body = NULL, *out = NULL;
 	struct client *c;

@@ -27,16 +27,15 @@
 #define CA_DAYS 3650
 #define CERT_DAYS 825
 
-static const char *const written_files[] = {PATH_CONF, PATH_CA_KEY,
-    PATH_TLS_CA, PATH_TLS_CERT, PATH_TLS_KEY, "admin/cert.pem",
-    "admin/key.pem", PATH_ADMIN_PROFILE, "cohort.db", "cohort.db-wal",
-    "cohort.db-shm", NULL};
+static const char *const written_files[] = {PATH_CONF, PATH_CA_KEY, PATH_TLS_CA,
+    PATH_TLS_CERT, PATH_TLS_KEY, "admin/cert.pem", "admin/key.pem",
+    PATH_ADMIN_PROFILE, "cohort.db", "cohort.db-wal", "cohort.db-shm", NULL};
 
 struct init_opts {
 	const char *dir;
 	const char *listen;
 	const char *store; /* a postgresql:// URL, or NULL: cohort.db */
-	const char *join;  /* the state dir of the pair's first master */
+	const char *join; /* the state dir of the pair's first master */
 	const char *sans[MAX_SANS + 4];
 	int nsans;
 	char abs_dir[PATH_MAX];
@@ -52,14 +51,15 @@ parse_listen(struct init_opts *o, struct cerr *err)
 	size_t hlen;
 
 	if (colon == NULL || colon == o->listen)
-		return cerr_set(err, CERR_INVALID, "--listen: expected HOST:PORT");
+		return cerr_set(
+		    err, CERR_INVALID, "--listen: expected HOST:PORT");
 	hlen = (size_t)(colon - o->listen);
 	if (o->listen[0] == '[' && colon[-1] == ']') {
 		snprintf(o->host, sizeof(o->host), "%.*s", (int)hlen - 2,
 		    o->listen + 1);
 	} else {
-		snprintf(o->host, sizeof(o->host), "%.*s", (int)hlen,
-		    o->listen);
+		snprintf(
+		    o->host, sizeof(o->host), "%.*s", (int)hlen, o->listen);
 	}
 	if (ctl_int(colon + 1, "--listen port", 0, 65535, &port, err) < 0)
 		return -1;
@@ -95,13 +95,15 @@ issue_pair(const char *dir, X509 *ca, EVP_PKEY *ca_key, const char *name,
 	X509 *cert = NULL;
 	int rc = -1;
 
-	if (statedir_path(dir, cert_rel, cert_path, sizeof(cert_path),
-	    err) < 0 || statedir_path(dir, key_rel, key_path,
-	    sizeof(key_path), err) < 0 || pki_key_new(&key, err) < 0 ||
+	if (statedir_path(dir, cert_rel, cert_path, sizeof(cert_path), err) <
+		0 ||
+	    statedir_path(dir, key_rel, key_path, sizeof(key_path), err) < 0 ||
+	    pki_key_new(&key, err) < 0 ||
 	    pki_cert_issue(ca, ca_key, key, name, role, usage,
-	    usage == PKI_USAGE_SERVER ? o->sans : NULL,
-	    usage == PKI_USAGE_SERVER ? (size_t)o->nsans : 0, CERT_DAYS,
-	    &cert, err) < 0 || pki_key_write(key_path, key, err) < 0 ||
+		usage == PKI_USAGE_SERVER ? o->sans : NULL,
+		usage == PKI_USAGE_SERVER ? (size_t)o->nsans : 0, CERT_DAYS,
+		&cert, err) < 0 ||
+	    pki_key_write(key_path, key, err) < 0 ||
 	    pki_cert_write(cert_path, cert, err) < 0)
 		goto out;
 	rc = 0;
@@ -119,16 +121,19 @@ make_pki(const struct init_opts *o, struct cerr *err)
 	X509 *ca = NULL;
 	int rc = -1;
 
-	if (statedir_path(o->abs_dir, PATH_TLS_CA, ca_cert, sizeof(ca_cert),
-	    err) < 0 || statedir_path(o->abs_dir, PATH_CA_KEY, ca_key_path,
-	    sizeof(ca_key_path), err) < 0 || pki_key_new(&ca_key, err) < 0 ||
+	if (statedir_path(
+		o->abs_dir, PATH_TLS_CA, ca_cert, sizeof(ca_cert), err) < 0 ||
+	    statedir_path(o->abs_dir, PATH_CA_KEY, ca_key_path,
+		sizeof(ca_key_path), err) < 0 ||
+	    pki_key_new(&ca_key, err) < 0 ||
 	    pki_ca_new(ca_key, "cohort CA", CA_DAYS, &ca, err) < 0 ||
 	    pki_key_write(ca_key_path, ca_key, err) < 0 ||
 	    pki_cert_write(ca_cert, ca, err) < 0 ||
 	    issue_pair(o->abs_dir, ca, ca_key, "master", "master",
-	    PKI_USAGE_SERVER, o, PATH_TLS_CERT, PATH_TLS_KEY, err) < 0 ||
+		PKI_USAGE_SERVER, o, PATH_TLS_CERT, PATH_TLS_KEY, err) < 0 ||
 	    issue_pair(o->abs_dir, ca, ca_key, "admin", "admin",
-	    PKI_USAGE_CLIENT, o, "admin/cert.pem", "admin/key.pem", err) < 0)
+		PKI_USAGE_CLIENT, o, "admin/cert.pem", "admin/key.pem",
+		err) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -155,9 +160,9 @@ write_configs(const struct init_opts *o, struct cerr *err)
 	    "# admin client profile: cohortctl -c %s/%s ...\n"
 	    "# (port 0: the port is read from the file 'port' beside this)\n"
 	    "master = https://%s%s%s:%d\nca = %s\ncert = admin/cert.pem\n"
-	    "key = admin/key.pem\n", o->abs_dir, PATH_ADMIN_PROFILE,
-	    strchr(url_host, ':') ? "[" : "", url_host,
-	    strchr(url_host, ':') ? "]" : "", o->port, PATH_TLS_CA);
+	    "key = admin/key.pem\n",
+	    o->abs_dir, PATH_ADMIN_PROFILE, strchr(url_host, ':') ? "[" : "",
+	    url_host, strchr(url_host, ':') ? "]" : "", o->port, PATH_TLS_CA);
 	return statedir_write(o->abs_dir, PATH_ADMIN_PROFILE, text, 0600, err);
 }
 
@@ -171,8 +176,9 @@ record_admin(const struct init_opts *o, struct store *s, struct cerr *err)
 	X509 *cert = NULL;
 	int rc = -1;
 
-	if (statedir_path(o->abs_dir, "admin/cert.pem", path, sizeof(path),
-	    err) < 0 || pki_cert_read(path, &cert, err) < 0 ||
+	if (statedir_path(
+		o->abs_dir, "admin/cert.pem", path, sizeof(path), err) < 0 ||
+	    pki_cert_read(path, &cert, err) < 0 ||
 	    pki_cert_identity(cert, &id, err) < 0)
 		goto out;
 	memset(&c, 0, sizeof(c));
@@ -193,16 +199,19 @@ out:
 static int
 make_store(const struct init_opts *o, struct cerr *err)
 {
-	struct store_operator op = {.name = "default", .kind = OPERATOR_LOG,
-	    .address = "", .is_default = 1, .created_at = time(NULL)};
+	struct store_operator op = {.name = "default",
+	    .kind = OPERATOR_LOG,
+	    .address = "",
+	    .is_default = 1,
+	    .created_at = time(NULL)};
 	char path[PATH_MAX];
 	struct store *s = NULL;
 	int rc;
 
 	if (o->store != NULL)
 		snprintf(path, sizeof(path), "%s", o->store);
-	else if (statedir_path(o->abs_dir, "cohort.db", path, sizeof(path),
-	    err) < 0)
+	else if (statedir_path(
+		     o->abs_dir, "cohort.db", path, sizeof(path), err) < 0)
 		return -1;
 	if (store_open(path, &s, err) < 0)
 		return -1;
@@ -220,12 +229,14 @@ static int
 check_join(const struct init_opts *o, struct cerr *err)
 {
 	if (o->nsans > 0)
-		return cerr_set(err, CERR_INVALID, "--san: with --join the "
+		return cerr_set(err, CERR_INVALID,
+		    "--san: with --join the "
 		    "server certificate is the first master's; give every "
 		    "name of every master with --san when initialising the "
 		    "first one");
 	if (o->store != NULL)
-		return cerr_set(err, CERR_INVALID, "--store: with --join the "
+		return cerr_set(err, CERR_INVALID,
+		    "--store: with --join the "
 		    "store is the first master's");
 	return 0;
 }
@@ -248,7 +259,8 @@ cmd_master_init(struct ctl *ctl, int argc, char **argv)
 	if (ctl_parse(argc, argv, opts, NULL, 0, 0, &npos, &err) < 0)
 		return ctl_fail(&err);
 	if (o.dir == NULL || o.listen == NULL) {
-		cerr_set(&err, CERR_INVALID, "master init needs --state-dir "
+		cerr_set(&err, CERR_INVALID,
+		    "master init needs --state-dir "
 		    "and --listen");
 		return ctl_fail(&err);
 	}
@@ -260,34 +272,38 @@ cmd_master_init(struct ctl *ctl, int argc, char **argv)
 	}
 	if (o.store != NULL && strncmp(o.store, "postgresql://", 13) != 0 &&
 	    strncmp(o.store, "postgres://", 11) != 0) {
-		cerr_set(&err, CERR_INVALID, "--store: not a postgresql:// URL "
+		cerr_set(&err, CERR_INVALID,
+		    "--store: not a postgresql:// URL "
 		    "(without --store the store is STATE_DIR/cohort.db)");
 		return ctl_fail(&err);
 	}
 	if (parse_listen(&o, &err) < 0 || statedir_mkdir(o.dir, &err) < 0 ||
 	    statedir_absolute(o.dir, o.abs_dir, sizeof(o.abs_dir), &err) < 0 ||
-	    statedir_path(o.abs_dir, PATH_CONF, conf_path, sizeof(conf_path),
-	    &err) < 0)
+	    statedir_path(
+		o.abs_dir, PATH_CONF, conf_path, sizeof(conf_path), &err) < 0)
 		return ctl_fail(&err);
 	if (stat(conf_path, &st) == 0) {
-		cerr_set(&err, CERR_CONFLICT, "%s exists: %s is initialised "
-		    "already", conf_path, o.abs_dir);
+		cerr_set(&err, CERR_CONFLICT,
+		    "%s exists: %s is initialised "
+		    "already",
+		    conf_path, o.abs_dir);
 		return ctl_fail(&err);
 	}
 	default_sans(&o);
 	if (statedir_mkdir(o.dir, &err) < 0 ||
-	    statedir_path(o.abs_dir, PATH_TLS_DIR, conf_path,
-	    sizeof(conf_path), &err) < 0 || statedir_mkdir(conf_path,
-	    &err) < 0 || statedir_path(o.abs_dir, PATH_ADMIN_DIR, conf_path,
-	    sizeof(conf_path), &err) < 0 || statedir_mkdir(conf_path,
-	    &err) < 0 || make_pki(&o, &err) < 0 || make_store(&o, &err) < 0 ||
-	    write_configs(&o, &err) < 0) {
+	    statedir_path(o.abs_dir, PATH_TLS_DIR, conf_path, sizeof(conf_path),
+		&err) < 0 ||
+	    statedir_mkdir(conf_path, &err) < 0 ||
+	    statedir_path(o.abs_dir, PATH_ADMIN_DIR, conf_path,
+		sizeof(conf_path), &err) < 0 ||
+	    statedir_mkdir(conf_path, &err) < 0 || make_pki(&o, &err) < 0 ||
+	    make_store(&o, &err) < 0 || write_configs(&o, &err) < 0) {
 		statedir_remove(o.abs_dir, written_files);
 		return ctl_fail(&err);
 	}
 	printf("master initialised in %s\n  start it:  cohortd -c %s/%s\n"
-	    "  use it:    cohortctl -c %s/%s target list\n", o.abs_dir,
-	    o.abs_dir, PATH_CONF, o.abs_dir, PATH_ADMIN_PROFILE);
+	       "  use it:    cohortctl -c %s/%s target list\n",
+	    o.abs_dir, o.abs_dir, PATH_CONF, o.abs_dir, PATH_ADMIN_PROFILE);
 	return 0;
 }
 
@@ -319,8 +335,7 @@ cmd_master_dismantle(struct ctl *ctl, int argc, char **argv)
 {
 	static struct conf conf;
 	const char *dir = NULL;
-	const struct ctl_opt opts[] = {CTL_VALUE("--state-dir", &dir),
-	    CTL_END};
+	const struct ctl_opt opts[] = {CTL_VALUE("--state-dir", &dir), CTL_END};
 	char path[PATH_MAX], db[PATH_MAX + 32], to[PATH_MAX + 16];
 	char report[4096];
 	struct enlisted e = {"", 0};
@@ -331,15 +346,18 @@ cmd_master_dismantle(struct ctl *ctl, int argc, char **argv)
 	if (ctl_parse(argc, argv, opts, NULL, 0, 0, &npos, &err) < 0)
 		return ctl_fail(&err);
 	if (dir == NULL) {
-		cerr_set(&err, CERR_INVALID, "master dismantle needs --state-dir");
+		cerr_set(
+		    &err, CERR_INVALID, "master dismantle needs --state-dir");
 		return ctl_fail(&err);
 	}
 	if (statedir_path(dir, PATH_CONF, path, sizeof(path), &err) < 0 ||
 	    conf_load(&conf, path, NULL, 0, report, sizeof(report), &err) < 0)
 		return ctl_fail(&err);
 	if (conf.role != ROLE_MASTER) {
-		cerr_set(&err, CERR_INVALID, "%s is not a master's "
-		    "configuration", path);
+		cerr_set(&err, CERR_INVALID,
+		    "%s is not a master's "
+		    "configuration",
+		    path);
 		return ctl_fail(&err);
 	}
 	if (strncmp(conf.store, "postgres", 8) == 0)
@@ -353,19 +371,22 @@ cmd_master_dismantle(struct ctl *ctl, int argc, char **argv)
 	if (rc < 0)
 		return ctl_fail(&err);
 	if (e.n > 0) {
-		cerr_set(&err, CERR_CONFLICT, "%d target(s) are enlisted (%s%s): "
+		cerr_set(&err, CERR_CONFLICT,
+		    "%d target(s) are enlisted (%s%s): "
 		    "each must defect or be deleted before the master is "
-		    "dismantled", e.n, e.names, e.n > 8 ? ", ..." : "");
+		    "dismantled",
+		    e.n, e.names, e.n > 8 ? ", ..." : "");
 		return ctl_fail(&err);
 	}
-	statedir_remove(conf.state_dir, (const char *const[]){PATH_CA_KEY,
-	    NULL});
+	statedir_remove(
+	    conf.state_dir, (const char *const[]){PATH_CA_KEY, NULL});
 	snprintf(to, sizeof(to), "%s.dismantled", path);
 	if (rename(path, to) != 0) {
 		cerr_set(&err, CERR_IO, "rename %s: %s", path, strerror(errno));
 		return ctl_fail(&err);
 	}
 	printf("master in %s dismantled (CA key removed, configuration kept "
-	    "as %s)\n", conf.state_dir, to);
+	       "as %s)\n",
+	    conf.state_dir, to);
 	return 0;
 }

@@ -11,8 +11,7 @@ int
 cmd_whoami(struct ctl *ctl, int argc, char **argv)
 {
 	int json = 0, npos;
-	const struct ctl_opt opts[] = {CTL_FLAG("--json", &json),
-	    CTL_END};
+	const struct ctl_opt opts[] = {CTL_FLAG("--json", &json), CTL_END};
 	struct client *c;
 	json_t *out = NULL;
 	struct cerr err;
@@ -44,8 +43,9 @@ cmd_target_token(struct ctl *ctl, int argc, char **argv)
 	int npos, rc;
 
 	if (ctl_parse(argc, argv, opts, pos, 1, 1, &npos, &err) < 0 ||
-	    (ttl != NULL && ctl_int(ttl, "--ttl", 10, 604800, &ttl_s,
-	    &err) < 0) || ctl_client(ctl, &c, &err) < 0)
+	    (ttl != NULL &&
+		ctl_int(ttl, "--ttl", 10, 604800, &ttl_s, &err) < 0) ||
+	    ctl_client(ctl, &c, &err) < 0)
 		return ctl_fail(&err);
 	client_escape(pos[0], name, sizeof(name));
 	snprintf(path, sizeof(path), "/v1/targets/%s/token", name);
@@ -64,18 +64,20 @@ int
 cmd_target_list(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct output_col cols[] = {
-		{"NAME", "name", 0}, {"STATUS", "status", 0},
-		{"LAST POLL", "last_poll", 0},
-		{"UNREAD", "unread_instructions", 0},
-		{"LOCAL TIME", "local_time", 0},
-		{"OFFSET", "time_zone_offset_s", 0},
-		{"VERSION", "version", 0}, {"POLL S", "poll_interval_s", 0},
-		{"LOCATION", "location", 30}, {"ENLISTED", "enlisted_at", 0},
-		{"DROPPED", "outbox_dropped", 0},
+	    {"NAME", "name", 0},
+	    {"STATUS", "status", 0},
+	    {"LAST POLL", "last_poll", 0},
+	    {"UNREAD", "unread_instructions", 0},
+	    {"LOCAL TIME", "local_time", 0},
+	    {"OFFSET", "time_zone_offset_s", 0},
+	    {"VERSION", "version", 0},
+	    {"POLL S", "poll_interval_s", 0},
+	    {"LOCATION", "location", 30},
+	    {"ENLISTED", "enlisted_at", 0},
+	    {"DROPPED", "outbox_dropped", 0},
 	};
 	int json = 0, npos;
-	const struct ctl_opt opts[] = {CTL_FLAG("--json", &json),
-	    CTL_END};
+	const struct ctl_opt opts[] = {CTL_FLAG("--json", &json), CTL_END};
 	struct client *c;
 	json_t *out = NULL;
 	struct cerr err;
@@ -120,10 +122,10 @@ print_posted(const json_t *out)
 	json_t *p;
 
 	json_array_foreach(json_object_get(out, "posted"), i, p)
-		printf("  posted %s to %s (instruction %lld)\n",
-		    json_string_value(json_object_get(p, "op")),
-		    json_string_value(json_object_get(p, "target")),
-		    (long long)json_integer_value(json_object_get(p, "id")));
+	    printf("  posted %s to %s (instruction %lld)\n",
+		json_string_value(json_object_get(p, "op")),
+		json_string_value(json_object_get(p, "target")),
+		(long long)json_integer_value(json_object_get(p, "id")));
 }
 
 int
@@ -164,11 +166,12 @@ cmd_target_set(struct ctl *ctl, int argc, char **argv)
 	int npos, rc;
 
 	if (ctl_parse(argc, argv, opts, pos, 1, 1, &npos, &err) < 0 ||
-	    (poll != NULL && ctl_int(poll, "--poll-interval", 1, 28800,
-	    &poll_s, &err) < 0))
+	    (poll != NULL &&
+		ctl_int(poll, "--poll-interval", 1, 28800, &poll_s, &err) < 0))
 		return ctl_fail(&err);
 	if (location == NULL && poll == NULL) {
-		cerr_set(&err, CERR_INVALID, "target set needs --location or "
+		cerr_set(&err, CERR_INVALID,
+		    "target set needs --location or "
 		    "--poll-interval");
 		return ctl_fail(&err);
 	}
@@ -178,8 +181,8 @@ cmd_target_set(struct ctl *ctl, int argc, char **argv)
 	if (location != NULL)
 		json_object_set_new(body, "location", json_string(location));
 	if (poll != NULL)
-		json_object_set_new(body, "poll_interval_s",
-		    json_integer(poll_s));
+		json_object_set_new(
+		    body, "poll_interval_s", json_integer(poll_s));
 	client_escape(pos[0], name, sizeof(name));
 	snprintf(path, sizeof(path), "/v1/targets/%s/settings", name);
 	rc = client_call(c, "POST", path, body, &out, &err);

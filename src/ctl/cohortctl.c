@@ -14,86 +14,103 @@
 
 struct command {
 	const char *noun;
-	const char *verb;	/* NULL: the noun alone is the command; may be
+	const char *verb; /* NULL: the noun alone is the command; may be
 				   two words ("job list") */
 	int (*run)(struct ctl *ctl, int argc, char **argv);
 	const char *usage;
 };
 
 static const struct command commands[] = {
-	{"master", "init", cmd_master_init, "master init --state-dir D "
-	    "--listen HOST:PORT [--san NAME_OR_IP ...] [--store URL] "
-	    "[--join FIRST_MASTER_STATE_DIR]"},
-	{"master", "dismantle", cmd_master_dismantle,
-	    "master dismantle --state-dir D"},
-	{"enlist", NULL, cmd_enlist, "enlist --state-dir T --name NAME "
-	    "--master URL --token TOKEN [--poll-interval S]"},
-	{"defect", NULL, cmd_defect, "defect --state-dir T [--force]"},
-	{"whoami", NULL, cmd_whoami, "whoami [--json]"},
-	{"target", "token", cmd_target_token, "target token NAME "
-	    "[--ttl SECONDS]"},
-	{"target", "list", cmd_target_list, "target list [--json]"},
-	{"target", "delete", cmd_target_delete, "target delete NAME"},
-	{"target", "resync", cmd_target_resync, "target resync NAME"},
-	{"target", "set", cmd_target_set, "target set NAME [--location TEXT] "
-	    "[--poll-interval S]"},
-	{"job", "apply", cmd_job_apply, "job apply FILE.json"},
-	{"job", "list", cmd_job_list, "job list [--json]"},
-	{"job", "show", cmd_job_show, "job show NAME [--json]"},
-	{"job", "delete", cmd_job_delete, "job delete NAME"},
-	{"job", "start", cmd_job_start, "job start NAME [--target T]"},
-	{"job", "stop", cmd_job_stop, "job stop NAME [--target T]"},
-	{"job", "next", cmd_job_next, "job next NAME [--count N] [--json]"},
-	{"history", "purge", cmd_history_purge, "history purge [--job NAME] "
-	    "[--older-than DURATION]"},
-	{"history", NULL, cmd_history, "history [--job NAME] [--target T] "
-	    "[--outcome O] [--since TIME] [--until TIME] [--limit N] [--json]"},
-	{"downloadlist", "clear", cmd_downloadlist_clear,
-	    "downloadlist clear ID"},
-	{"downloadlist", NULL, cmd_downloadlist, "downloadlist [--target T] "
-	    "[--status S] [--limit N] [--json]"},
-	{"group", "create", cmd_group_create, "group create G"},
-	{"group", "delete", cmd_group_delete, "group delete G"},
-	{"group", "add", cmd_group_add, "group add G TARGET"},
-	{"group", "remove", cmd_group_remove, "group remove G TARGET"},
-	{"group", "list", cmd_group_list, "group list [--json]"},
-	/* the target's local control socket */
-	{"local", "job apply", cmd_local_job_apply, "local job apply "
-	    "FILE.json --state-dir T"},
-	{"local", "job list", cmd_local_job_list, "local job list "
-	    "--state-dir T [--json]"},
-	{"local", "job show", cmd_local_job_show, "local job show NAME "
-	    "--state-dir T"},
-	{"local", "job delete", cmd_local_job_delete, "local job delete NAME "
-	    "--state-dir T"},
-	{"local", "job start", cmd_local_job_start, "local job start NAME "
-	    "--state-dir T"},
-	{"local", "job stop", cmd_local_job_stop, "local job stop NAME "
-	    "--state-dir T"},
-	{"local", "history", cmd_local_history, "local history --state-dir T "
-	    "[--job NAME] [--limit N] [--json]"},
-	{"cert", "issue", cmd_cert_issue, "cert issue --role "
-	    "admin|operator|viewer NAME [--out DIR]"},
-	{"cert", "revoke", cmd_cert_revoke, "cert revoke SERIAL | --name NAME"},
-	{"cert", "list", cmd_cert_list, "cert list [--json]"},
-	{"audit", NULL, cmd_audit, "audit [--since TIME] [--limit N] [--json]"},
-	{"event", "raise", cmd_event_raise, "event raise --state-dir T "
-	    "[--severity info|warning|error|critical] MESSAGE"},
-	{"event", "list", cmd_event_list, "event list [--target T] "
-	    "[--severity S] [--limit N] [--json]"},
-	{"operator", "create", cmd_operator_create, "operator create NAME "
-	    "--webhook URL | --email ADDRESS | --command CMD | --log "
-	    "[--default]"},
-	{"operator", "list", cmd_operator_list, "operator list [--json]"},
-	{"operator", "delete", cmd_operator_delete, "operator delete NAME"},
-	{"operator", "default", cmd_operator_default,
-	    "operator default NAME"},
-	{"operator", "deliveries", cmd_operator_deliveries,
-	    "operator deliveries [--operator O] [--status S] [--limit N] "
-	    "[--json]"},
-	{"drill", "failover", cmd_drill_failover, "drill failover [--json]   "
-	    "(a profile listing every master of a PostgreSQL pair)"},
-	{NULL, NULL, NULL, NULL},
+    {"master", "init", cmd_master_init,
+	"master init --state-dir D "
+	"--listen HOST:PORT [--san NAME_OR_IP ...] [--store URL] "
+	"[--join FIRST_MASTER_STATE_DIR]"},
+    {"master", "dismantle", cmd_master_dismantle,
+	"master dismantle --state-dir D"},
+    {"enlist", NULL, cmd_enlist,
+	"enlist --state-dir T --name NAME "
+	"--master URL --token TOKEN [--poll-interval S]"},
+    {"defect", NULL, cmd_defect, "defect --state-dir T [--force]"},
+    {"whoami", NULL, cmd_whoami, "whoami [--json]"},
+    {"target", "token", cmd_target_token,
+	"target token NAME "
+	"[--ttl SECONDS]"},
+    {"target", "list", cmd_target_list, "target list [--json]"},
+    {"target", "delete", cmd_target_delete, "target delete NAME"},
+    {"target", "resync", cmd_target_resync, "target resync NAME"},
+    {"target", "set", cmd_target_set,
+	"target set NAME [--location TEXT] "
+	"[--poll-interval S]"},
+    {"job", "apply", cmd_job_apply, "job apply FILE.json"},
+    {"job", "list", cmd_job_list, "job list [--json]"},
+    {"job", "show", cmd_job_show, "job show NAME [--json]"},
+    {"job", "delete", cmd_job_delete, "job delete NAME"},
+    {"job", "start", cmd_job_start, "job start NAME [--target T]"},
+    {"job", "stop", cmd_job_stop, "job stop NAME [--target T]"},
+    {"job", "next", cmd_job_next, "job next NAME [--count N] [--json]"},
+    {"history", "purge", cmd_history_purge,
+	"history purge [--job NAME] "
+	"[--older-than DURATION]"},
+    {"history", NULL, cmd_history,
+	"history [--job NAME] [--target T] "
+	"[--outcome O] [--since TIME] [--until TIME] [--limit N] [--json]"},
+    {"downloadlist", "clear", cmd_downloadlist_clear, "downloadlist clear ID"},
+    {"downloadlist", NULL, cmd_downloadlist,
+	"downloadlist [--target T] "
+	"[--status S] [--limit N] [--json]"},
+    {"group", "create", cmd_group_create, "group create G"},
+    {"group", "delete", cmd_group_delete, "group delete G"},
+    {"group", "add", cmd_group_add, "group add G TARGET"},
+    {"group", "remove", cmd_group_remove, "group remove G TARGET"},
+    {"group", "list", cmd_group_list, "group list [--json]"},
+    /* the target's local control socket */
+    {"local", "job apply", cmd_local_job_apply,
+	"local job apply "
+	"FILE.json --state-dir T"},
+    {"local", "job list", cmd_local_job_list,
+	"local job list "
+	"--state-dir T [--json]"},
+    {"local", "job show", cmd_local_job_show,
+	"local job show NAME "
+	"--state-dir T"},
+    {"local", "job delete", cmd_local_job_delete,
+	"local job delete NAME "
+	"--state-dir T"},
+    {"local", "job start", cmd_local_job_start,
+	"local job start NAME "
+	"--state-dir T"},
+    {"local", "job stop", cmd_local_job_stop,
+	"local job stop NAME "
+	"--state-dir T"},
+    {"local", "history", cmd_local_history,
+	"local history --state-dir T "
+	"[--job NAME] [--limit N] [--json]"},
+    {"cert", "issue", cmd_cert_issue,
+	"cert issue --role "
+	"admin|operator|viewer NAME [--out DIR]"},
+    {"cert", "revoke", cmd_cert_revoke, "cert revoke SERIAL | --name NAME"},
+    {"cert", "list", cmd_cert_list, "cert list [--json]"},
+    {"audit", NULL, cmd_audit, "audit [--since TIME] [--limit N] [--json]"},
+    {"event", "raise", cmd_event_raise,
+	"event raise --state-dir T "
+	"[--severity info|warning|error|critical] MESSAGE"},
+    {"event", "list", cmd_event_list,
+	"event list [--target T] "
+	"[--severity S] [--limit N] [--json]"},
+    {"operator", "create", cmd_operator_create,
+	"operator create NAME "
+	"--webhook URL | --email ADDRESS | --command CMD | --log "
+	"[--default]"},
+    {"operator", "list", cmd_operator_list, "operator list [--json]"},
+    {"operator", "delete", cmd_operator_delete, "operator delete NAME"},
+    {"operator", "default", cmd_operator_default, "operator default NAME"},
+    {"operator", "deliveries", cmd_operator_deliveries,
+	"operator deliveries [--operator O] [--status S] [--limit N] "
+	"[--json]"},
+    {"drill", "failover", cmd_drill_failover,
+	"drill failover [--json]   "
+	"(a profile listing every master of a PostgreSQL pair)"},
+    {NULL, NULL, NULL, NULL},
 };
 
 static void
@@ -102,7 +119,8 @@ usage(FILE *f)
 	fprintf(f, "usage: cohortctl [-c PROFILE] COMMAND ...\n\ncommands:\n");
 	for (const struct command *c = commands; c->noun != NULL; c++)
 		fprintf(f, "  cohortctl %s\n", c->usage);
-	fprintf(f, "\nPROFILE (or $COHORT_PROFILE) is a client profile such "
+	fprintf(f,
+	    "\nPROFILE (or $COHORT_PROFILE) is a client profile such "
 	    "as STATE_DIR/admin.conf.\n");
 }
 
@@ -156,13 +174,15 @@ main(int argc, char **argv)
 	ctl.profile = getenv("COHORT_PROFILE");
 	if (ctl.profile != NULL && ctl.profile[0] == '\0')
 		ctl.profile = NULL;
-	if (argc > 1 && (strcmp(argv[1], "--version") == 0 ||
-	    strcmp(argv[1], "version") == 0)) {
+	if (argc > 1 &&
+	    (strcmp(argv[1], "--version") == 0 ||
+		strcmp(argv[1], "version") == 0)) {
 		printf("cohortctl %s\n", version_string());
 		return 0;
 	}
-	if (argc > 1 && (strcmp(argv[1], "help") == 0 ||
-	    strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+	if (argc > 1 &&
+	    (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+		strcmp(argv[1], "-h") == 0)) {
 		usage(stdout);
 		return 0;
 	}

@@ -14,7 +14,7 @@
 #include "ctl/client.h"
 
 struct ctl {
-	const char *profile;	/* -c or $COHORT_PROFILE, may be NULL */
+	const char *profile; /* -c or $COHORT_PROFILE, may be NULL */
 	struct client client;
 	int have_client;
 };
@@ -29,26 +29,37 @@ int ctl_fail(const struct cerr *err);
 enum ctl_opt_kind { OPT_FLAG, OPT_VALUE, OPT_LIST };
 
 struct ctl_opt {
-	const char *name;	/* "--target" */
+	const char *name; /* "--target" */
 	enum ctl_opt_kind kind;
-	int *flag;		/* OPT_FLAG */
-	const char **value;	/* OPT_VALUE */
-	const char **list;	/* OPT_LIST: up to list_max values */
+	int *flag; /* OPT_FLAG */
+	const char **value; /* OPT_VALUE */
+	const char **list; /* OPT_LIST: up to list_max values */
 	int *nlist;
 	int list_max;
 };
 
-#define CTL_FLAG(n, p) {n, OPT_FLAG, p, NULL, NULL, NULL, 0}
-#define CTL_VALUE(n, p) {n, OPT_VALUE, NULL, p, NULL, NULL, 0}
-#define CTL_LIST(n, arr, cnt, max) {n, OPT_LIST, NULL, NULL, arr, cnt, max}
-#define CTL_END {NULL, 0, NULL, NULL, NULL, NULL, 0}
+#define CTL_FLAG(n, p)                                                         \
+	{                                                                      \
+		n, OPT_FLAG, p, NULL, NULL, NULL, 0                            \
+	}
+#define CTL_VALUE(n, p)                                                        \
+	{                                                                      \
+		n, OPT_VALUE, NULL, p, NULL, NULL, 0                           \
+	}
+#define CTL_LIST(n, arr, cnt, max)                                             \
+	{                                                                      \
+		n, OPT_LIST, NULL, NULL, arr, cnt, max                         \
+	}
+#define CTL_END                                                                \
+	{                                                                      \
+		NULL, 0, NULL, NULL, NULL, NULL, 0                             \
+	}
 
 /* Parses argv (after the command words) against opts; the remaining words
  * go to pos (at most max_pos). Unknown options, missing values and extra
  * words are errors naming them. */
 int ctl_parse(int argc, char **argv, const struct ctl_opt *opts,
-    const char **pos, int min_pos, int max_pos, int *npos,
-    struct cerr *err);
+    const char **pos, int min_pos, int max_pos, int *npos, struct cerr *err);
 
 /* A duration: seconds, or a number with s, m, h, d or w ("30d"), at
  * most CTL_DURATION_MAX seconds. */
@@ -113,7 +124,7 @@ int cmd_drill_failover(struct ctl *ctl, int argc, char **argv);
 
 /* master_join.c: "master init --join FIRST_DIR": the second master of a
  * pair, with the first one's CA, certificates and PostgreSQL store. */
-int master_join(const char *dir, const char *listen, const char *first,
-    struct cerr *err);
+int master_join(
+    const char *dir, const char *listen, const char *first, struct cerr *err);
 
 #endif

@@ -47,8 +47,8 @@ cell(const json_t *row, const struct output_col *c, char *buf)
 }
 
 void
-output_table(FILE *f, const struct output_col *cols, size_t ncols,
-    const json_t *rows)
+output_table(
+    FILE *f, const struct output_col *cols, size_t ncols, const json_t *rows)
 {
 	size_t *width = calloc(ncols, sizeof(*width));
 	char buf[CELL_MAX];
@@ -59,21 +59,21 @@ output_table(FILE *f, const struct output_col *cols, size_t ncols,
 		return;
 	for (c = 0; c < ncols; c++)
 		width[c] = strlen(cols[c].header);
-	json_array_foreach(rows, i, row)
-		for (c = 0; c < ncols; c++) {
-			cell(row, &cols[c], buf);
-			if (strlen(buf) > width[c])
-				width[c] = strlen(buf);
-		}
+	json_array_foreach(rows, i, row) for (c = 0; c < ncols; c++)
+	{
+		cell(row, &cols[c], buf);
+		if (strlen(buf) > width[c])
+			width[c] = strlen(buf);
+	}
 	for (c = 0; c < ncols; c++)
 		fprintf(f, "%-*s%s", c + 1 < ncols ? (int)width[c] : 0,
 		    cols[c].header, c + 1 < ncols ? "  " : "\n");
-	json_array_foreach(rows, i, row)
-		for (c = 0; c < ncols; c++) {
-			cell(row, &cols[c], buf);
-			fprintf(f, "%-*s%s", c + 1 < ncols ? (int)width[c] : 0,
-			    buf, c + 1 < ncols ? "  " : "\n");
-		}
+	json_array_foreach(rows, i, row) for (c = 0; c < ncols; c++)
+	{
+		cell(row, &cols[c], buf);
+		fprintf(f, "%-*s%s", c + 1 < ncols ? (int)width[c] : 0, buf,
+		    c + 1 < ncols ? "  " : "\n");
+	}
 	free(width);
 }
 

@@ -13,20 +13,20 @@
 
 struct output_col {
 	const char *header;
-	const char *field;	/* member of each row object */
-	int max_width;		/* longer values are cut with "..."; 0 = none */
+	const char *field; /* member of each row object */
+	int max_width; /* longer values are cut with "..."; 0 = none */
 };
 
 /* Prints rows (an array of objects) as a table; a missing or null field
  * prints as "-". */
-void output_table(FILE *f, const struct output_col *cols, size_t ncols,
-    const json_t *rows);
+void output_table(
+    FILE *f, const struct output_col *cols, size_t ncols, const json_t *rows);
 
 /* Pretty JSON with a trailing newline. */
 void output_json(FILE *f, const json_t *v);
 
 /* A member as text ("-" when absent or null); buf holds size bytes. */
-const char *output_field(const json_t *row, const char *field, char *buf,
-    size_t size);
+const char *output_field(
+    const json_t *row, const char *field, char *buf, size_t size);
 
 #endif

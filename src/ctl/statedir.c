@@ -31,8 +31,8 @@ statedir_mkdir(const char *dir, struct cerr *err)
 		*p = '/';
 	}
 	if (mkdir(path, 0700) != 0 && errno != EEXIST)
-		return cerr_set(err, CERR_IO, "mkdir %s: %s", path,
-		    strerror(errno));
+		return cerr_set(
+		    err, CERR_IO, "mkdir %s: %s", path, strerror(errno));
 	return 0;
 }
 
@@ -43,8 +43,8 @@ statedir_path(const char *dir, const char *rel, char *out, size_t out_size,
 	int n = snprintf(out, out_size, "%s/%s", dir, rel);
 
 	if (n < 0 || (size_t)n >= out_size)
-		return cerr_set(err, CERR_INVALID, "path too long: %s/%s", dir,
-		    rel);
+		return cerr_set(
+		    err, CERR_INVALID, "path too long: %s/%s", dir, rel);
 	return 0;
 }
 
@@ -78,8 +78,7 @@ statedir_write(const char *dir, const char *rel, const char *text, int mode,
 }
 
 int
-statedir_absolute(const char *dir, char *out, size_t out_size,
-    struct cerr *err)
+statedir_absolute(const char *dir, char *out, size_t out_size, struct cerr *err)
 {
 	char *real = realpath(dir, NULL);
 

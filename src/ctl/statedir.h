@@ -16,16 +16,16 @@
 int statedir_mkdir(const char *dir, struct cerr *err);
 
 /* dir/rel into out (size out_size). */
-int statedir_path(const char *dir, const char *rel, char *out,
-    size_t out_size, struct cerr *err);
+int statedir_path(const char *dir, const char *rel, char *out, size_t out_size,
+    struct cerr *err);
 
 /* Writes text to dir/rel with mode, atomically. */
-int statedir_write(const char *dir, const char *rel, const char *text,
-    int mode, struct cerr *err);
+int statedir_write(const char *dir, const char *rel, const char *text, int mode,
+    struct cerr *err);
 
 /* Makes dir absolute (realpath of the parent + name) into out. */
-int statedir_absolute(const char *dir, char *out, size_t out_size,
-    struct cerr *err);
+int statedir_absolute(
+    const char *dir, char *out, size_t out_size, struct cerr *err);
 
 /* Removes the files named in rels (NULL-ended) from dir, ignoring absent
  * ones: the undo of a failed init or enlist. */

@@ -115,8 +115,8 @@ int api_certs_revoke_target(struct master *m, const char *name,
 /* api_audit.c (security) */
 void api_audit_list(struct http_req *r);
 /* Records a change request that reached its handler (see api_audit.c). */
-void api_audit_record(const struct http_req *r, const struct http_route *rt,
-    const char *path);
+void api_audit_record(
+    const struct http_req *r, const struct http_route *rt, const char *path);
 /* api_events.c */
 void api_events_list(struct http_req *r);
 

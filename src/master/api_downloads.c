@@ -24,14 +24,15 @@ api_downloadlist_clear(struct http_req *r)
 	long long id = strtoll(r->args[0], &end, 10);
 
 	if (*r->args[0] == '\0' || *end != '\0' || id <= 0) {
-		cerr_set(&err, CERR_INVALID, "instruction id: '%.40s' is not "
-		    "a positive integer", r->args[0]);
+		cerr_set(&err, CERR_INVALID,
+		    "instruction id: '%.40s' is not "
+		    "a positive integer",
+		    r->args[0]);
 		goto fail;
 	}
 	if (store_instr_clear(r->m->store, id, &err) < 0)
 		goto fail;
-	log_info("instruction_cleared", "id=%lld by=%s", id,
-	    r->caller.id.name);
+	log_info("instruction_cleared", "id=%lld by=%s", id, r->caller.id.name);
 	http_reply_ok(r);
 	return;
 fail:
@@ -52,11 +53,11 @@ post_one(struct resync *rs, enum instr_op op, const char *object,
 	int64_t id;
 
 	if (store_instr_post(rs->m->store, rs->target, op, object, payload,
-	    master_now(), &id, rs->err) < 0)
+		master_now(), &id, rs->err) < 0)
 		return -1;
-	return json_array_append_new(rs->posted, json_pack("{s:s,s:s,s:I}",
-	    "target", rs->target, "op", instr_op_name(op), "id",
-	    (json_int_t)id));
+	return json_array_append_new(rs->posted,
+	    json_pack("{s:s,s:s,s:I}", "target", rs->target, "op",
+		instr_op_name(op), "id", (json_int_t)id));
 }
 
 static int
@@ -85,13 +86,12 @@ resync_in_tx(struct resync *rs)
 
 	if (store_instr_drop_pending(rs->m->store, rs->target, rs->err) < 0 ||
 	    post_one(rs, INSTR_RESYNC, "", "") < 0 ||
-	    store_target_jobs_list(rs->m->store, rs->target, collect_cb, jobs,
-	    rs->err) < 0)
+	    store_target_jobs_list(
+		rs->m->store, rs->target, collect_cb, jobs, rs->err) < 0)
 		goto out;
-	json_array_foreach(jobs, i, name)
-		if (store_job_get(rs->m->store, json_string_value(name),
-		    insert_job_cb, rs, rs->err) < 0)
-			goto out;
+	json_array_foreach(jobs, i,
+	    name) if (store_job_get(rs->m->store, json_string_value(name),
+			  insert_job_cb, rs, rs->err) < 0) goto out;
 	rc = 0;
 out:
 	json_decref(jobs);
@@ -116,8 +116,8 @@ api_target_resync(struct http_req *r)
 	    json_array_size(rs.posted) - 1, r->caller.id.name);
 	r->m->metrics.posted += json_array_size(rs.posted);
 	longpoll_wake(r->m, r->args[0]);
-	http_reply_json(r, 200, json_pack("{s:s,s:o}", "target", r->args[0],
-	    "posted", rs.posted));
+	http_reply_json(r, 200,
+	    json_pack("{s:s,s:o}", "target", r->args[0], "posted", rs.posted));
 	return;
 fail:
 	json_decref(rs.posted);
@@ -131,26 +131,26 @@ settings_in_tx(struct http_req *r, const char *location, int64_t poll_s,
 	char payload[64];
 	int64_t id;
 
-	if (location != NULL && store_target_set_location(r->m->store,
-	    r->args[0], location, err) < 0)
+	if (location != NULL &&
+	    store_target_set_location(r->m->store, r->args[0], location, err) <
+		0)
 		return -1;
 	if (poll_s <= 0)
 		return 0;
 	snprintf(payload, sizeof(payload), "{\"poll_interval_s\":%lld}",
 	    (long long)poll_s);
-	if (store_instr_post(r->m->store, r->args[0],
-	    INSTR_SET_POLL_INTERVAL, "", payload, master_now(), &id, err) < 0)
+	if (store_instr_post(r->m->store, r->args[0], INSTR_SET_POLL_INTERVAL,
+		"", payload, master_now(), &id, err) < 0)
 		return -1;
-	return json_array_append_new(posted, json_pack("{s:s,s:s,s:I}",
-	    "target", r->args[0], "op", "set_poll_interval", "id",
-	    (json_int_t)id));
+	return json_array_append_new(posted,
+	    json_pack("{s:s,s:s,s:I}", "target", r->args[0], "op",
+		"set_poll_interval", "id", (json_int_t)id));
 }
 
 void
 api_target_settings(struct http_req *r)
 {
-	static const char *const keys[] = {"location", "poll_interval_s",
-	    NULL};
+	static const char *const keys[] = {"location", "poll_interval_s", NULL};
 	const char *location = NULL;
 	int64_t poll_s = 0;
 	json_t *posted = json_array();
@@ -158,14 +158,16 @@ api_target_settings(struct http_req *r)
 	struct cerr err;
 
 	if (r->body == NULL) {
-		cerr_set(&err, CERR_INVALID, "request body: expected "
+		cerr_set(&err, CERR_INVALID,
+		    "request body: expected "
 		    "{\"location\": ..., \"poll_interval_s\": ...}");
 		goto fail;
 	}
 	if (json_check_keys(r->body, keys, "", &err) < 0 ||
 	    json_get_string(r->body, "location", "", STORE_TEXT_MAX - 1, 0,
-	    &location, &err) < 0 || json_get_int(r->body, "poll_interval_s",
-	    "", 1, 28800, &poll_s, &err) < 0 ||
+		&location, &err) < 0 ||
+	    json_get_int(
+		r->body, "poll_interval_s", "", 1, 28800, &poll_s, &err) < 0 ||
 	    store_target_get(r->m->store, r->args[0], &t, &err) < 0 ||
 	    store_begin(r->m->store, &err) < 0)
 		goto fail;
@@ -178,8 +180,8 @@ api_target_settings(struct http_req *r)
 	    r->caller.id.name);
 	r->m->metrics.posted += json_array_size(posted);
 	longpoll_wake(r->m, r->args[0]);
-	http_reply_json(r, 200, json_pack("{s:s,s:o}", "target", r->args[0],
-	    "posted", posted));
+	http_reply_json(r, 200,
+	    json_pack("{s:s,s:o}", "target", r->args[0], "posted", posted));
 	return;
 fail:
 	json_decref(posted);

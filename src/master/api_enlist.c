@@ -29,13 +29,14 @@ api_token_create(struct http_req *r)
 	struct cerr err;
 
 	if (jobdoc_check_name(name, STORE_NAME_MAX, "name", &err) < 0 ||
-	    (r->body != NULL && json_get_int(r->body, "ttl_s", "", 10, 604800,
-	    &ttl, &err) < 0))
+	    (r->body != NULL &&
+		json_get_int(r->body, "ttl_s", "", 10, 604800, &ttl, &err) < 0))
 		goto fail;
-	if (store_target_get(r->m->store, name, &t, &err) == 0 &&
-	    !t.defected) {
-		cerr_set(&err, CERR_CONFLICT, "target '%s' is enlisted already; "
-		    "it must defect (or be deleted) first", name);
+	if (store_target_get(r->m->store, name, &t, &err) == 0 && !t.defected) {
+		cerr_set(&err, CERR_CONFLICT,
+		    "target '%s' is enlisted already; "
+		    "it must defect (or be deleted) first",
+		    name);
 		goto fail;
 	}
 	if (token_new(r->m->ca_fingerprint, token, hash, &err) < 0 ||
@@ -43,8 +44,9 @@ api_token_create(struct http_req *r)
 		goto fail;
 	log_info("token_issued", "target=%s by=%s expires_in_s=%lld", name,
 	    r->caller.id.name, (long long)ttl);
-	http_reply_json(r, 200, json_pack("{s:s,s:s,s:s}", "name", name,
-	    "token", token, "expires_at", timefmt_utc(now + ttl, when)));
+	http_reply_json(r, 200,
+	    json_pack("{s:s,s:s,s:s}", "name", name, "token", token,
+		"expires_at", timefmt_utc(now + ttl, when)));
 	OPENSSL_cleanse(token, sizeof(token));
 	return;
 fail:
@@ -52,26 +54,25 @@ fail:
 }
 
 int
-api_enlist_read(const json_t *body, struct api_enlist_body *e,
-    struct cerr *err)
+api_enlist_read(const json_t *body, struct api_enlist_body *e, struct cerr *err)
 {
-	static const char *const keys[] = {"name", "token", "csr", "version",
-	    "poll_interval_s", NULL};
+	static const char *const keys[] = {
+	    "name", "token", "csr", "version", "poll_interval_s", NULL};
 
 	memset(e, 0, sizeof(*e));
 	e->poll_interval_s = 60;
 	if (body == NULL)
 		return cerr_set(err, CERR_INVALID, "request body is missing");
 	if (json_check_keys(body, keys, "", err) < 0 ||
-	    json_get_string(body, "name", "", STORE_NAME_MAX, 0, &e->name,
-	    err) < 0 ||
-	    json_get_string(body, "token", "", TOKEN_MAX, 0, &e->token,
-	    err) < 0 ||
-	    json_get_string(body, "csr", "", API_CSR_MAX_BYTES, 1, &e->csr,
-	    err) < 0 ||
+	    json_get_string(
+		body, "name", "", STORE_NAME_MAX, 0, &e->name, err) < 0 ||
+	    json_get_string(body, "token", "", TOKEN_MAX, 0, &e->token, err) <
+		0 ||
+	    json_get_string(
+		body, "csr", "", API_CSR_MAX_BYTES, 1, &e->csr, err) < 0 ||
 	    json_get_string(body, "version", "", 31, 0, &e->version, err) < 0 ||
 	    json_get_int(body, "poll_interval_s", "", 1, 28800,
-	    &e->poll_interval_s, err) < 0)
+		&e->poll_interval_s, err) < 0)
 		return -1;
 	if (e->name == NULL || e->token == NULL || e->csr == NULL ||
 	    e->version == NULL)
@@ -130,21 +131,24 @@ api_enlist(struct http_req *r)
 	    token_parse(e.token, &tp, &err) < 0)
 		goto fail;
 	if (strcmp(tp.ca_fingerprint, r->m->ca_fingerprint) != 0) {
-		cerr_set(&err, CERR_TOKEN, "token: issued by another master "
+		cerr_set(&err, CERR_TOKEN,
+		    "token: issued by another master "
 		    "(CA fingerprint differs)");
 		goto fail;
 	}
 	if (pki_csr_sign(r->m->ca_cert, r->m->ca_key, e.csr, strlen(e.csr),
-	    e.name, "target", (int)r->m->conf->cert_days, &cert, &err) < 0 ||
+		e.name, "target", (int)r->m->conf->cert_days, &cert,
+		&err) < 0 ||
 	    pki_cert_identity(cert, &id, &err) < 0 ||
 	    pki_cert_to_pem(cert, &cert_pem, &err) < 0 ||
 	    enlist_commit(r->m, &e, tp.secret, &id, &err) < 0)
 		goto fail;
 	log_info("enlisted", "target=%s serial=%s version=%s", e.name,
 	    id.serial_hex, e.version);
-	http_reply_json(r, 200, json_pack("{s:s,s:s,s:s,s:I}", "name", e.name,
-	    "cert", cert_pem, "ca", r->m->ca_pem, "poll_interval_s",
-	    (json_int_t)e.poll_interval_s));
+	http_reply_json(r, 200,
+	    json_pack("{s:s,s:s,s:s,s:I}", "name", e.name, "cert", cert_pem,
+		"ca", r->m->ca_pem, "poll_interval_s",
+		(json_int_t)e.poll_interval_s));
 	goto out;
 fail:
 	log_warn("enlist_refused", "code=%s msg=\"%s\"",

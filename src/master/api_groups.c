@@ -31,13 +31,13 @@ group_cb(void *arg, const char *name)
 	struct group_list *gl = arg;
 	json_t *members = json_array();
 
-	if (store_group_members(gl->m->store, name, member_cb, members,
-	    gl->err) < 0) {
+	if (store_group_members(
+		gl->m->store, name, member_cb, members, gl->err) < 0) {
 		json_decref(members);
 		return -1;
 	}
-	return json_array_append_new(gl->list, json_pack("{s:s,s:o}", "name",
-	    name, "members", members));
+	return json_array_append_new(
+	    gl->list, json_pack("{s:s,s:o}", "name", name, "members", members));
 }
 
 void
@@ -76,26 +76,26 @@ api_group_delete(struct http_req *r)
 {
 	char job[STORE_NAME_MAX + 1];
 	struct cerr err;
-	int named = jobs_naming_group(r->m, r->args[0], job, sizeof(job),
-	    &err);
+	int named = jobs_naming_group(r->m, r->args[0], job, sizeof(job), &err);
 
 	if (named > 0)
-		cerr_set(&err, CERR_CONFLICT, "group '%s' is used by job '%s'; "
-		    "remove it from the job first", r->args[0], job);
-	if (named != 0 || store_group_delete(r->m->store, r->args[0],
-	    &err) < 0) {
+		cerr_set(&err, CERR_CONFLICT,
+		    "group '%s' is used by job '%s'; "
+		    "remove it from the job first",
+		    r->args[0], job);
+	if (named != 0 ||
+	    store_group_delete(r->m->store, r->args[0], &err) < 0) {
 		http_reply_error(r, &err);
 		return;
 	}
-	log_info("group_deleted", "group=%s by=%s", r->args[0],
-	    r->caller.id.name);
+	log_info(
+	    "group_deleted", "group=%s by=%s", r->args[0], r->caller.id.name);
 	http_reply_ok(r);
 }
 
 /* Changes a membership and moves jobs, in one transaction. */
 static void
-membership(struct http_req *r, const char *group, const char *target,
-    int add)
+membership(struct http_req *r, const char *group, const char *target, int add)
 {
 	json_t *posted = json_array();
 	struct cerr err;
@@ -103,8 +103,8 @@ membership(struct http_req *r, const char *group, const char *target,
 
 	if (store_begin(r->m->store, &err) < 0)
 		goto fail;
-	rc = add ? store_group_add(r->m->store, group, target, NULL, &err) :
-	    store_group_remove(r->m->store, group, target, &err);
+	rc = add ? store_group_add(r->m->store, group, target, NULL, &err)
+		 : store_group_remove(r->m->store, group, target, &err);
 	if (rc < 0 || jobs_reaim_group(r->m, group, posted, &err) < 0 ||
 	    store_commit(r->m->store, &err) < 0) {
 		store_rollback(r->m->store);
@@ -114,8 +114,9 @@ membership(struct http_req *r, const char *group, const char *target,
 	    "group=%s target=%s posted=%zu by=%s", group, target,
 	    json_array_size(posted), r->caller.id.name);
 	jobs_wake(r->m, posted);
-	http_reply_json(r, 200, json_pack("{s:s,s:s,s:o}", "group", group,
-	    "target", target, "posted", posted));
+	http_reply_json(r, 200,
+	    json_pack("{s:s,s:s,s:o}", "group", group, "target", target,
+		"posted", posted));
 	return;
 fail:
 	json_decref(posted);

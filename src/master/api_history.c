@@ -25,32 +25,34 @@ history_cb(void *arg, const struct store_run *h)
 	 * number: stable across uploads, unique across the fleet. */
 	snprintf(run_id, sizeof(run_id), "%s:%lld", h->target,
 	    (long long)h->target_run_id);
-	json_array_append_new(arg, json_pack(
-	    "{s:s,s:s,s:s,s:i,s:s,s:i,s:s,s:i,s:s,s:i,s:I,s:s,s:s,s:I}",
-	    "run_id", run_id, "job", h->job, "target", h->target,
-	    "step", h->step, "step_name", h->step_name,
-	    "attempt", h->attempt, "outcome", run_outcome_name(h->outcome),
-	    "exit_code", h->exit_code,
-	    "started_at", timefmt_utc_ms(h->started_at_ms, started),
-	    "tz_offset_s", (int)h->tz_offset_s,
-	    "duration_ms", (json_int_t)h->duration_ms,
-	    "message", h->message ? h->message : "",
-	    "output", h->output ? h->output : "",
-	    "instr_id", (json_int_t)h->instr_id));
+	json_array_append_new(arg,
+	    json_pack(
+		"{s:s,s:s,s:s,s:i,s:s,s:i,s:s,s:i,s:s,s:i,s:I,s:s,s:s,s:I}",
+		"run_id", run_id, "job", h->job, "target", h->target, "step",
+		h->step, "step_name", h->step_name, "attempt", h->attempt,
+		"outcome", run_outcome_name(h->outcome), "exit_code",
+		h->exit_code, "started_at",
+		timefmt_utc_ms(h->started_at_ms, started), "tz_offset_s",
+		(int)h->tz_offset_s, "duration_ms", (json_int_t)h->duration_ms,
+		"message", h->message ? h->message : "", "output",
+		h->output ? h->output : "", "instr_id",
+		(json_int_t)h->instr_id));
 	return 0;
 }
 
 static int
-time_param(struct http_req *r, const char *name, int64_t *out_ms,
-    struct cerr *err)
+time_param(
+    struct http_req *r, const char *name, int64_t *out_ms, struct cerr *err)
 {
 	const char *v = http_query(r, name);
 
 	if (v == NULL)
 		return 0;
 	if (timefmt_parse(v, out_ms) < 0)
-		return cerr_set(err, CERR_INVALID, "query parameter %s: '%.40s' "
-		    "is not an RFC 3339 time", name, v);
+		return cerr_set(err, CERR_INVALID,
+		    "query parameter %s: '%.40s' "
+		    "is not an RFC 3339 time",
+		    name, v);
 	return 0;
 }
 
@@ -71,8 +73,10 @@ api_history(struct http_req *r)
 	f.limit = DEFAULT_LIMIT;
 	if (outcome != NULL) {
 		if (run_outcome_parse(outcome, &o) < 0) {
-			cerr_set(&err, CERR_INVALID, "query parameter outcome: "
-			    "'%.40s' is not an outcome", outcome);
+			cerr_set(&err, CERR_INVALID,
+			    "query parameter outcome: "
+			    "'%.40s' is not an outcome",
+			    outcome);
 			goto fail;
 		}
 		f.outcome = (int)o;
@@ -103,23 +107,23 @@ time_or_null(int64_t unix_s)
 static int
 instr_cb(void *arg, const struct store_instr *in)
 {
-	json_array_append_new(arg, json_pack(
-	    "{s:I,s:s,s:s,s:s,s:s,s:b,s:o,s:o,s:o,s:s}",
-	    "id", (json_int_t)in->id, "target", in->target,
-	    "operation", instr_op_name(in->op), "object", in->object,
-	    "status", instr_status_name(in->status), "cleared", in->cleared,
-	    "posted_at", time_or_null(in->posted_at),
-	    "downloaded_at", time_or_null(in->downloaded_at),
-	    "applied_at", time_or_null(in->applied_at),
-	    "error", in->error ? in->error : ""));
+	json_array_append_new(arg,
+	    json_pack("{s:I,s:s,s:s,s:s,s:s,s:b,s:o,s:o,s:o,s:s}", "id",
+		(json_int_t)in->id, "target", in->target, "operation",
+		instr_op_name(in->op), "object", in->object, "status",
+		instr_status_name(in->status), "cleared", in->cleared,
+		"posted_at", time_or_null(in->posted_at), "downloaded_at",
+		time_or_null(in->downloaded_at), "applied_at",
+		time_or_null(in->applied_at), "error",
+		in->error ? in->error : ""));
 	return 0;
 }
 
 void
 api_downloadlist(struct http_req *r)
 {
-	struct store_instr_filter f = {http_query(r, "target"), -1,
-	    DEFAULT_LIMIT};
+	struct store_instr_filter f = {
+	    http_query(r, "target"), -1, DEFAULT_LIMIT};
 	const char *status = http_query(r, "status");
 	json_t *list = json_array();
 	enum instr_status st;
@@ -127,8 +131,10 @@ api_downloadlist(struct http_req *r)
 
 	if (status != NULL) {
 		if (instr_status_parse(status, &st) < 0) {
-			cerr_set(&err, CERR_INVALID, "query parameter status: "
-			    "'%.40s' is not a status", status);
+			cerr_set(&err, CERR_INVALID,
+			    "query parameter status: "
+			    "'%.40s' is not a status",
+			    status);
 			goto fail;
 		}
 		f.status = (int)st;
@@ -155,21 +161,21 @@ api_history_purge(struct http_req *r)
 
 	if (r->body != NULL &&
 	    (json_check_keys(r->body, keys, "", &err) < 0 ||
-		json_get_string(r->body, "job", "", STORE_NAME_MAX, 0, &job,
-		    &err) < 0 ||
+		json_get_string(
+		    r->body, "job", "", STORE_NAME_MAX, 0, &job, &err) < 0 ||
 		json_get_int(r->body, "older_than_s", "", 1,
 		    (int64_t)100 * 365 * 86400, &older_than_s, &err) < 0))
 		goto fail;
 	if (older_than_s > 0)
 		before_ms = timefmt_now_ms() - older_than_s * 1000;
-	if (store_history_purge(r->m->store, job, before_ms, &deleted,
-	    &err) < 0)
+	if (store_history_purge(r->m->store, job, before_ms, &deleted, &err) <
+	    0)
 		goto fail;
 	log_info("history_purged", "job=%s older_than_s=%lld runs=%lld",
 	    job != NULL ? job : "*", (long long)older_than_s,
 	    (long long)deleted);
-	http_reply_json(r, 200, json_pack("{s:I}", "deleted",
-	    (json_int_t)deleted));
+	http_reply_json(
+	    r, 200, json_pack("{s:I}", "deleted", (json_int_t)deleted));
 	return;
 fail:
 	http_reply_error(r, &err);

@@ -19,8 +19,8 @@
 
 struct jobs_ctx {
 	struct master *m;
-	json_t *out;		/* array (list) or object (get) */
-	int full;		/* include the document */
+	json_t *out; /* array (list) or object (get) */
+	int full; /* include the document */
 	struct cerr *err;
 };
 
@@ -43,12 +43,12 @@ last_cb(void *arg, const struct store_run *h)
 
 	snprintf(run_id, sizeof(run_id), "%s:%lld", h->target,
 	    (long long)h->target_run_id);
-	return json_object_set_new(arg, h->target, json_pack(
-	    "{s:s,s:s,s:s,s:I,s:s,s:s}", "target", h->target,
-	    "outcome", run_outcome_name(h->outcome),
-	    "started_at", timefmt_utc_ms(h->started_at_ms, started),
-	    "duration_ms", (json_int_t)h->duration_ms, "run_id", run_id,
-	    "message", h->message ? h->message : ""));
+	return json_object_set_new(arg, h->target,
+	    json_pack("{s:s,s:s,s:s,s:I,s:s,s:s}", "target", h->target,
+		"outcome", run_outcome_name(h->outcome), "started_at",
+		timefmt_utc_ms(h->started_at_ms, started), "duration_ms",
+		(json_int_t)h->duration_ms, "run_id", run_id, "message",
+		h->message ? h->message : ""));
 }
 
 static int
@@ -74,14 +74,14 @@ last_outcomes(struct jobs_ctx *jc, const char *job, const json_t *targets)
 		cerr_set(jc->err, CERR_INTERNAL, "out of memory");
 		goto fail;
 	}
-	if (store_run_last_per_target(jc->m->store, job, last_cb, by,
-	    jc->err) < 0)
+	if (store_run_last_per_target(jc->m->store, job, last_cb, by, jc->err) <
+	    0)
 		goto fail;
-	json_array_foreach(targets, i, v)
-		if (json_object_get(by, json_string_value(v)) == NULL)
-			json_object_set_new(by, json_string_value(v), json_pack(
-			    "{s:O,s:n,s:n,s:n,s:n,s:n}", "target", v, "outcome",
-			    "started_at", "duration_ms", "run_id", "message"));
+	json_array_foreach(targets, i,
+	    v) if (json_object_get(by, json_string_value(v)) == NULL)
+	    json_object_set_new(by, json_string_value(v),
+		json_pack("{s:O,s:n,s:n,s:n,s:n,s:n}", "target", v, "outcome",
+		    "started_at", "duration_ms", "run_id", "message"));
 	n = json_object_size(by);
 	rows = calloc(n + 1, sizeof(*rows));
 	if (rows == NULL) {
@@ -89,8 +89,7 @@ last_outcomes(struct jobs_ctx *jc, const char *job, const json_t *targets)
 		goto fail;
 	}
 	i = 0;
-	json_object_foreach(by, key, v)
-		rows[i++] = v;
+	json_object_foreach(by, key, v) rows[i++] = v;
 	qsort(rows, n, sizeof(*rows), by_target);
 	for (i = 0; i < n; i++)
 		json_array_append(list, rows[i]);
@@ -113,22 +112,21 @@ job_view(struct jobs_ctx *jc, const struct store_job *j)
 	json_t *view, *targets = json_array();
 
 	if (jobdoc_parse(j->doc, strlen(j->doc), &job, jc->err) < 0 ||
-	    store_job_targets_list(jc->m->store, j->name, collect_targets,
-	    targets, jc->err) < 0) {
+	    store_job_targets_list(
+		jc->m->store, j->name, collect_targets, targets, jc->err) < 0) {
 		json_decref(targets);
 		job_free(job);
 		return NULL;
 	}
-	view = json_pack("{s:s,s:b,s:s,s:s,s:s,s:i,s:i,s:o,s:s,s:s}",
-	    "name", job->name, "enabled", job->enabled,
-	    "description", job->description, "category", job->category,
-	    "owner", job->owner, "steps", (int)job->nsteps,
-	    "schedules", (int)job->nschedules, "targets", targets,
-	    "created_at", timefmt_utc(j->created_at, created),
+	view = json_pack("{s:s,s:b,s:s,s:s,s:s,s:i,s:i,s:o,s:s,s:s}", "name",
+	    job->name, "enabled", job->enabled, "description", job->description,
+	    "category", job->category, "owner", job->owner, "steps",
+	    (int)job->nsteps, "schedules", (int)job->nschedules, "targets",
+	    targets, "created_at", timefmt_utc(j->created_at, created),
 	    "updated_at", timefmt_utc(j->updated_at, updated));
 	if (view != NULL && jc->full) {
-		json_t *last = last_outcomes(jc, job->name,
-		    json_object_get(view, "targets"));
+		json_t *last = last_outcomes(
+		    jc, job->name, json_object_get(view, "targets"));
 
 		if (last == NULL) {
 			json_decref(view);
@@ -139,8 +137,8 @@ job_view(struct jobs_ctx *jc, const struct store_job *j)
 		json_object_set_new(view, "last_outcomes", last);
 		/* null when a zone file vanished since the job was applied */
 		json_object_set_new(view, "next_runs",
-		    json_nullify(nextrun_json(job, NULL, master_now(), 1,
-			jc->err)));
+		    json_nullify(
+			nextrun_json(job, NULL, master_now(), 1, jc->err)));
 		cerr_clear(jc->err);
 	}
 	job_free(job);
@@ -197,8 +195,7 @@ api_job_get(struct http_req *r)
 }
 
 static void
-reply_result(struct http_req *r, int rc, json_t *result,
-    const struct cerr *err)
+reply_result(struct http_req *r, int rc, json_t *result, const struct cerr *err)
 {
 	if (rc < 0)
 		http_reply_error(r, err);
@@ -235,13 +232,14 @@ run_op(struct http_req *r, int stop)
 	struct cerr err;
 	int rc = 0;
 
-	if (r->body != NULL && (json_check_keys(r->body, keys, "", &err) < 0 ||
-	    json_get_string(r->body, "target", "", STORE_NAME_MAX, 0, &target,
-	    &err) < 0))
+	if (r->body != NULL &&
+	    (json_check_keys(r->body, keys, "", &err) < 0 ||
+		json_get_string(r->body, "target", "", STORE_NAME_MAX, 0,
+		    &target, &err) < 0))
 		rc = -1;
 	if (rc == 0)
-		rc = jobs_post_run_op(r->m, r->args[0], target, stop, &result,
-		    &err);
+		rc = jobs_post_run_op(
+		    r->m, r->args[0], target, stop, &result, &err);
 	reply_result(r, rc, result, &err);
 }
 
@@ -276,8 +274,8 @@ next_cb(void *arg, const struct store_job *j)
 		return -1;
 	list = nextrun_json(job, NULL, master_now(), (int)nc->count, nc->err);
 	if (list != NULL)
-		nc->out = json_pack("{s:s,s:o}", "job", job->name,
-		    "schedules", list);
+		nc->out =
+		    json_pack("{s:s,s:o}", "job", job->name, "schedules", list);
 	job_free(job);
 	return nc->out != NULL ? 0 : -1;
 }
@@ -292,8 +290,8 @@ api_job_next(struct http_req *r)
 	struct next_ctx nc = {NEXT_DEFAULT, NULL, &err};
 
 	cerr_clear(&err);
-	if (http_query_int(r, "count", 1, NEXTRUN_MAX_COUNT, &nc.count,
-	    &err) < 0 ||
+	if (http_query_int(r, "count", 1, NEXTRUN_MAX_COUNT, &nc.count, &err) <
+		0 ||
 	    store_job_get(r->m->store, r->args[0], next_cb, &nc, &err) < 0 ||
 	    nc.out == NULL) {
 		if (err.code == CERR_OK)

@@ -34,8 +34,8 @@
 int
 api_poll_read(const json_t *body, struct api_poll_body *p, struct cerr *err)
 {
-	static const char *const keys[] = {"name", "version", "after",
-	    "wait_s", "local_time", "tz_offset_s", "poll_interval_s", "acks",
+	static const char *const keys[] = {"name", "version", "after", "wait_s",
+	    "local_time", "tz_offset_s", "poll_interval_s", "acks",
 	    "outbox_dropped", NULL};
 
 	memset(p, 0, sizeof(*p));
@@ -43,28 +43,31 @@ api_poll_read(const json_t *body, struct api_poll_body *p, struct cerr *err)
 	if (body == NULL)
 		return cerr_set(err, CERR_INVALID, "request body is missing");
 	if (json_check_keys(body, keys, "", err) < 0 ||
-	    json_get_string(body, "name", "", STORE_NAME_MAX, 0, &p->name,
-	    err) < 0 ||
+	    json_get_string(
+		body, "name", "", STORE_NAME_MAX, 0, &p->name, err) < 0 ||
 	    json_get_string(body, "version", "", 31, 0, &p->version, err) < 0 ||
 	    json_get_int(body, "after", "", 0, INT64_MAX, &p->after, err) < 0 ||
 	    json_get_int(body, "wait_s", "", 0, 3600, &p->wait_s, err) < 0 ||
 	    json_get_int(body, "local_time", "", 0, INT64_MAX / 2,
-	    &p->local_time, err) < 0 ||
+		&p->local_time, err) < 0 ||
 	    json_get_int(body, "tz_offset_s", "", -86400, 86400,
-	    &p->tz_offset_s, err) < 0 ||
+		&p->tz_offset_s, err) < 0 ||
 	    json_get_int(body, "poll_interval_s", "", 1, 28800,
-	    &p->poll_interval_s, err) < 0 ||
+		&p->poll_interval_s, err) < 0 ||
 	    json_get_int(body, "outbox_dropped", "", 0, INT64_MAX / 2,
-	    &p->outbox_dropped, err) < 0)
+		&p->outbox_dropped, err) < 0)
 		return -1;
 	if (p->name == NULL || p->version == NULL)
-		return cerr_set(err, CERR_INVALID, "name and version are "
+		return cerr_set(err, CERR_INVALID,
+		    "name and version are "
 		    "required");
 	p->acks = json_object_get(body, "acks");
-	if (p->acks != NULL && (!json_is_array(p->acks) ||
-	    json_array_size(p->acks) > MAX_ACKS))
-		return cerr_set(err, CERR_INVALID, "acks: must be an array of "
-		    "at most %d", MAX_ACKS);
+	if (p->acks != NULL &&
+	    (!json_is_array(p->acks) || json_array_size(p->acks) > MAX_ACKS))
+		return cerr_set(err, CERR_INVALID,
+		    "acks: must be an array of "
+		    "at most %d",
+		    MAX_ACKS);
 	return 0;
 }
 
@@ -81,8 +84,10 @@ api_poll_read_ack(const json_t *a, size_t i, int64_t *id, int *ok,
 	    json_get_int(a, "id", "acks[]", 1, INT64_MAX, id, err) != 0 ||
 	    json_get_bool(a, "ok", "acks[]", ok, err) < 0 ||
 	    json_get_string(a, "error", "acks[]", 1000, 1, error, err) < 0)
-		return cerr_set(err, CERR_INVALID, "acks[%zu]: needs an id, ok "
-		    "and optional error", i + 1);
+		return cerr_set(err, CERR_INVALID,
+		    "acks[%zu]: needs an id, ok "
+		    "and optional error",
+		    i + 1);
 	return 0;
 }
 
@@ -98,11 +103,12 @@ read_acks(const json_t *acks, struct longpoll_ack **out, size_t *nout,
 
 	if (list == NULL)
 		return cerr_set(err, CERR_INTERNAL, "out of memory");
-	json_array_foreach(acks, i, a) {
+	json_array_foreach(acks, i, a)
+	{
 		const char *error;
 
-		if (api_poll_read_ack(a, i, &list[i].id, &list[i].ok, &error,
-		    err) < 0) {
+		if (api_poll_read_ack(
+			a, i, &list[i].id, &list[i].ok, &error, err) < 0) {
 			longpoll_acks_free(list, i);
 			return -1;
 		}
@@ -124,13 +130,15 @@ check_enlisted(struct master *m, const char *name, struct store_target *t,
 {
 	if (store_target_get(m->store, name, t, err) < 0) {
 		if (err->code == CERR_NOT_FOUND)
-			cerr_set(err, CERR_GONE, "target '%s' is not enlisted "
-			    "with this master (deleted?)", name);
+			cerr_set(err, CERR_GONE,
+			    "target '%s' is not enlisted "
+			    "with this master (deleted?)",
+			    name);
 		return -1;
 	}
 	if (t->defected)
-		return cerr_set(err, CERR_GONE, "target '%s' has defected",
-		    name);
+		return cerr_set(
+		    err, CERR_GONE, "target '%s' has defected", name);
 	return 0;
 }
 
@@ -147,8 +155,8 @@ external_enlist(struct master *m, const struct http_caller *c,
 	if (rc == 0 && !t.defected) {
 		if (strcmp(t.cert_serial, c->id.serial_hex) == 0)
 			return 0;
-		return store_target_set_serial(m->store, c->id.name,
-		    c->id.serial_hex, err);
+		return store_target_set_serial(
+		    m->store, c->id.name, c->id.serial_hex, err);
 	}
 	if (rc < 0 && err->code != CERR_NOT_FOUND)
 		return -1;
@@ -170,22 +178,24 @@ external_enlist(struct master *m, const struct http_caller *c,
  * revokes its certificate, which every request is checked against, and
  * recording the poll finds a deleted row gone. */
 static int
-check_poll(struct http_req *r, const struct api_poll_body *p,
-    struct cerr *err)
+check_poll(struct http_req *r, const struct api_poll_body *p, struct cerr *err)
 {
 	const char *name = r->caller.id.name;
 	struct store_target t;
 
 	if (strcmp(p->name, name) != 0)
-		return cerr_set(err, CERR_CONFLICT, "configured name '%s' does "
+		return cerr_set(err, CERR_CONFLICT,
+		    "configured name '%s' does "
 		    "not match certificate name '%s': defect, rename, enlist "
-		    "again", p->name, name);
+		    "again",
+		    p->name, name);
 	if (version_check_peer(version_string(), p->version, err) < 0)
 		return -1;
 	if (r->conn != NULL && r->conn->target_checked)
 		return 0;
-	if ((r->caller.external && external_enlist(r->m, &r->caller, p,
-	    err) < 0) || check_enlisted(r->m, name, &t, err) < 0)
+	if ((r->caller.external &&
+		external_enlist(r->m, &r->caller, p, err) < 0) ||
+	    check_enlisted(r->m, name, &t, err) < 0)
 		return -1;
 	if (r->conn != NULL)
 		r->conn->target_checked = 1;
@@ -206,13 +216,14 @@ api_poll(struct http_req *r)
 	memset(&lr, 0, sizeof(lr));
 	if (api_poll_read(r->body, &p, &err) < 0 ||
 	    check_poll(r, &p, &err) < 0 ||
-	    (p.acks != NULL && read_acks(p.acks, &lr.acks, &lr.nacks,
-	    &err) < 0))
+	    (p.acks != NULL &&
+		read_acks(p.acks, &lr.acks, &lr.nacks, &err) < 0))
 		goto fail;
 	lr.target = name;
 	lr.after = p.after;
-	lr.wait_s = (int)(p.wait_s < r->m->conf->longpoll_max_s ? p.wait_s :
-	    r->m->conf->longpoll_max_s);
+	lr.wait_s = (int)(p.wait_s < r->m->conf->longpoll_max_s
+		? p.wait_s
+		: r->m->conf->longpoll_max_s);
 	lr.local_time = p.local_time;
 	lr.tz_offset_s = (int32_t)p.tz_offset_s;
 	lr.poll_interval_s = (int32_t)p.poll_interval_s;
@@ -223,7 +234,7 @@ api_poll(struct http_req *r)
 		longpoll_acks_free(lr.acks, lr.nacks);
 		http_send_json(req, cerr_http_status(err.code),
 		    json_pack("{s:{s:s,s:s}}", "error", "code",
-		    cerr_code_name(err.code), "message", err.msg));
+			cerr_code_name(err.code), "message", err.msg));
 		metrics_http(&r->m->metrics, cerr_http_status(err.code), -1);
 	}
 	return;
@@ -236,8 +247,8 @@ fail:
 }
 
 static int
-store_report(struct master *m, const char *target,
-    const struct run_report *rep, struct cerr *err)
+store_report(struct master *m, const char *target, const struct run_report *rep,
+    struct cerr *err)
 {
 	struct store_run row;
 
@@ -260,8 +271,8 @@ store_report(struct master *m, const char *target,
 
 		row.step = s->step;
 		row.attempt = s->attempt;
-		snprintf(row.step_name, sizeof(row.step_name), "%s",
-		    s->step_name);
+		snprintf(
+		    row.step_name, sizeof(row.step_name), "%s", s->step_name);
 		row.outcome = s->outcome;
 		row.exit_code = s->exit_code;
 		row.started_at_ms = s->started_ms;
@@ -275,8 +286,8 @@ store_report(struct master *m, const char *target,
 }
 
 int
-api_outbox_read_item(const json_t *item, struct api_outbox_item *out,
-    struct cerr *err)
+api_outbox_read_item(
+    const json_t *item, struct api_outbox_item *out, struct cerr *err)
 {
 	static const char *const keys[] = {"seq", "kind", "body", NULL};
 	const json_t *body = json_object_get(item, "body");
@@ -297,8 +308,8 @@ api_outbox_read_item(const json_t *item, struct api_outbox_item *out,
 		out->kind = API_ITEM_EVENT;
 		return eventrec_from_json(body, &out->ev, err);
 	}
-	return cerr_set(err, CERR_INVALID, "items[].kind: '%s' is unknown",
-	    kind);
+	return cerr_set(
+	    err, CERR_INVALID, "items[].kind: '%s' is unknown", kind);
 }
 
 /* What an upload did, told after its commit: whether a notification
@@ -383,15 +394,18 @@ upload_all(struct master *m, const char *target, const json_t *items,
 	size_t i;
 	json_t *item;
 
-	json_array_foreach(items, i, item) {
-		json_int_t seq = json_integer_value(json_object_get(item,
-		    "seq"));
+	json_array_foreach(items, i, item)
+	{
+		json_int_t seq =
+		    json_integer_value(json_object_get(item, "seq"));
 		struct cerr why;
 		int rc;
 
 		if (seq <= 0) {
-			return cerr_set(err, CERR_INVALID, "items[%zu].seq: "
-			    "must be a positive integer", i + 1);
+			return cerr_set(err, CERR_INVALID,
+			    "items[%zu].seq: "
+			    "must be a positive integer",
+			    i + 1);
 		}
 		rc = upload_item(m, target, item, tally, &why);
 		if (rc < 0) {
@@ -407,8 +421,8 @@ upload_all(struct master *m, const char *target, const json_t *items,
 		 * logged and returned. */
 		log_warn("upload_refused", "target=%s seq=%lld msg=\"%s\"",
 		    target, (long long)seq, why.msg);
-		json_array_append_new(rejected, json_pack("{s:I,s:s}", "seq",
-		    seq, "error", why.msg));
+		json_array_append_new(rejected,
+		    json_pack("{s:I,s:s}", "seq", seq, "error", why.msg));
 	}
 	return 0;
 }
@@ -417,18 +431,20 @@ void
 api_outbox(struct http_req *r)
 {
 	const char *name = r->caller.id.name;
-	const json_t *items = r->body ? json_object_get(r->body, "items") :
-	    NULL;
+	const json_t *items =
+	    r->body ? json_object_get(r->body, "items") : NULL;
 	json_t *acked = json_array(), *rejected = json_array();
 	struct store_target t;
 	struct cerr err;
 	struct upload_tally tally;
 
 	memset(&tally, 0, sizeof(tally));
-	if (!json_is_array(items) || json_array_size(items) >
-	    MAX_UPLOAD_ITEMS) {
-		cerr_set(&err, CERR_INVALID, "items: must be an array of at "
-		    "most %d records", MAX_UPLOAD_ITEMS);
+	if (!json_is_array(items) ||
+	    json_array_size(items) > MAX_UPLOAD_ITEMS) {
+		cerr_set(&err, CERR_INVALID,
+		    "items: must be an array of at "
+		    "most %d records",
+		    MAX_UPLOAD_ITEMS);
 		goto fail;
 	}
 	if (check_enlisted(r->m, name, &t, &err) < 0 ||
@@ -444,8 +460,8 @@ api_outbox(struct http_req *r)
 		r->m->metrics.runs[o] += tally.runs[o];
 	if (tally.queued)
 		deliver_kick(r->m->deliver);
-	http_reply_json(r, 200, json_pack("{s:o,s:o}", "acked", acked,
-	    "rejected", rejected));
+	http_reply_json(r, 200,
+	    json_pack("{s:o,s:o}", "acked", acked, "rejected", rejected));
 	return;
 fail:
 	json_decref(acked);
@@ -467,10 +483,10 @@ api_defect(struct http_req *r)
 	if (store_begin(r->m->store, &err) < 0)
 		goto fail;
 	if (store_instr_drop_pending(r->m->store, name, &err) < 0 ||
-	    store_target_set_defected(r->m->store, name, master_now(),
-	    &err) < 0 ||
+	    store_target_set_defected(r->m->store, name, master_now(), &err) <
+		0 ||
 	    store_revoke(r->m->store, r->caller.id.serial_hex, name,
-	    master_now(), &err) < 0 ||
+		master_now(), &err) < 0 ||
 	    api_certs_revoke_target(r->m, name, serials, 16, &n, &err) < 0 ||
 	    store_commit(r->m->store, &err) < 0) {
 		store_rollback(r->m->store);
@@ -479,8 +495,8 @@ api_defect(struct http_req *r)
 	strmap_put(&r->m->revoked, r->caller.id.serial_hex, NULL, NULL, &err);
 	for (int i = 0; i < n; i++)
 		strmap_put(&r->m->revoked, serials[i], NULL, NULL, &err);
-	log_info("defected", "target=%s serial=%s", name,
-	    r->caller.id.serial_hex);
+	log_info(
+	    "defected", "target=%s serial=%s", name, r->caller.id.serial_hex);
 	http_reply_ok(r);
 	return;
 fail:

@@ -8,14 +8,15 @@
 void
 api_whoami(struct http_req *r)
 {
-	http_reply_json(r, 200, json_pack("{s:s,s:s,s:s}", "name",
-	    r->caller.id.name, "role", r->caller.id.role, "serial",
-	    r->caller.id.serial_hex));
+	http_reply_json(r, 200,
+	    json_pack("{s:s,s:s,s:s}", "name", r->caller.id.name, "role",
+		r->caller.id.role, "serial", r->caller.id.serial_hex));
 }
 
 void
 api_ca(struct http_req *r)
 {
-	http_reply_json(r, 200, json_pack("{s:s,s:s}", "ca", r->m->ca_pem,
-	    "fingerprint", r->m->ca_fingerprint));
+	http_reply_json(r, 200,
+	    json_pack("{s:s,s:s}", "ca", r->m->ca_pem, "fingerprint",
+		r->m->ca_fingerprint));
 }

@@ -57,8 +57,8 @@ api_target_get(struct http_req *r)
 /* Revokes a serial in the store and in the in-memory set checked on
  * every request. */
 int
-master_revoke(struct master *m, const char *serial, const char *name,
-    struct cerr *err)
+master_revoke(
+    struct master *m, const char *serial, const char *name, struct cerr *err)
 {
 	if (serial[0] == '\0')
 		return 0;
@@ -81,8 +81,9 @@ api_target_delete(struct http_req *r)
 		goto fail;
 	/* Every certificate it holds: the current one, and one it renewed
 	 * from and has not yet stopped using. */
-	if ((t.cert_serial[0] != '\0' && store_revoke(r->m->store,
-	    t.cert_serial, t.name, master_now(), &err) < 0) ||
+	if ((t.cert_serial[0] != '\0' &&
+		store_revoke(r->m->store, t.cert_serial, t.name, master_now(),
+		    &err) < 0) ||
 	    api_certs_revoke_target(r->m, t.name, serials, 16, &n, &err) < 0 ||
 	    store_target_delete(r->m->store, t.name, &err) < 0 ||
 	    store_commit(r->m->store, &err) < 0) {
@@ -96,8 +97,8 @@ api_target_delete(struct http_req *r)
 		strmap_put(&r->m->revoked, serials[i], NULL, NULL, &err);
 	log_info("target_deleted", "target=%s by=%s serial=%s", t.name,
 	    r->caller.id.name, t.cert_serial);
-	cerr_set(&gone, CERR_GONE, "target '%s' was deleted on the master",
-	    t.name);
+	cerr_set(
+	    &gone, CERR_GONE, "target '%s' was deleted on the master", t.name);
 	longpoll_refuse(r->m, t.name, &gone);
 	http_reply_ok(r);
 	return;

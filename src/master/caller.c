@@ -64,7 +64,7 @@ first_identity(struct master *m, SSL *ssl, struct http_caller *c)
 		return NULL;
 	hc = calloc(1, sizeof(*hc));
 	if (hc == NULL)
-		return NULL;	/* served uncached */
+		return NULL; /* served uncached */
 	hc->id = c->id;
 	hc->external = c->external;
 	if (SSL_set_ex_data(ssl, m->conn_idx, hc) != 1) {
@@ -75,8 +75,8 @@ first_identity(struct master *m, SSL *ssl, struct http_caller *c)
 }
 
 void
-caller_identify(struct master *m, SSL *ssl, struct http_caller *c,
-    struct http_conn **conn)
+caller_identify(
+    struct master *m, SSL *ssl, struct http_caller *c, struct http_conn **conn)
 {
 	struct http_conn *hc;
 

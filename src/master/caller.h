@@ -23,8 +23,8 @@ struct master;
  * identity is parsed on a connection's first request and kept with its
  * SSL object (*conn, NULL when there is none); revocation is checked
  * every time. */
-void caller_identify(struct master *m, SSL *ssl, struct http_caller *c,
-    struct http_conn **conn);
+void caller_identify(
+    struct master *m, SSL *ssl, struct http_caller *c, struct http_conn **conn);
 
 /* The role bit of a role name, 0 for none. */
 enum http_role caller_role(const char *name);

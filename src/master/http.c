@@ -49,8 +49,8 @@ tls_bev_cb(struct event_base *base, void *arg)
 
 	if (ssl == NULL)
 		return NULL;
-	bev = bufferevent_openssl_socket_new(base, -1, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	bev = bufferevent_openssl_socket_new(
+	    base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL) {
 		SSL_free(ssl);
 		return NULL;
@@ -63,8 +63,8 @@ tls_bev_cb(struct event_base *base, void *arg)
 
 /* Frees a connection's struct http_conn with its SSL object. */
 static void
-conn_free_cb(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
-    void *argp)
+conn_free_cb(
+    void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
 {
 	free(ptr);
 }
@@ -162,8 +162,8 @@ send_typed(struct evhttp_request *req, int status, const char *content_type,
 }
 
 void
-http_send_text(struct evhttp_request *req, int status, const char *text,
-    size_t len)
+http_send_text(
+    struct evhttp_request *req, int status, const char *text, size_t len)
 {
 	send_typed(req, status, "application/json", text, len);
 }
@@ -278,8 +278,10 @@ http_body_name(const struct http_req *r, const char *key, const char **out,
 	int rc;
 
 	if (r->body == NULL)
-		return cerr_set(err, CERR_INVALID, "request body: expected "
-		    "{\"%s\": NAME}", key);
+		return cerr_set(err, CERR_INVALID,
+		    "request body: expected "
+		    "{\"%s\": NAME}",
+		    key);
 	if (json_check_keys(r->body, keys, "", err) < 0)
 		return -1;
 	rc = json_get_string(r->body, key, "", 128, 0, out, err);
@@ -300,9 +302,9 @@ read_body(struct http_req *r, struct cerr *err)
 	if (len == 0)
 		return 0;
 	text = (const char *)evbuffer_pullup(in, -1);
-	r->body = json_parse_limited(text, len,
-	    (size_t)r->m->conf->max_body_bytes,
-	    (int)r->m->conf->max_json_depth, err);
+	r->body =
+	    json_parse_limited(text, len, (size_t)r->m->conf->max_body_bytes,
+		(int)r->m->conf->max_json_depth, err);
 	/* A held poll keeps its request for up to a minute: drop the text,
 	 * the parsed body is all that is used. */
 	evbuffer_drain(in, len);
@@ -313,8 +315,8 @@ read_body(struct http_req *r, struct cerr *err)
 
 /* Checks the route's roles; fills err when the caller may not call it. */
 static int
-check_access(const struct http_route *rt, const struct http_caller *c,
-    struct cerr *err)
+check_access(
+    const struct http_route *rt, const struct http_caller *c, struct cerr *err)
 {
 	if (rt->roles & HTTP_ANON)
 		return 0;
@@ -356,17 +358,20 @@ admit(struct http_req *r, struct cerr *err)
 		snprintf(key, sizeof(key), "cert:%s", r->caller.id.serial_hex);
 	else
 		peer_key(r->req, key, sizeof(key));
-	if (ratelimit_take(&r->m->ratelimit, key, ratelimit_now_ms(),
-	    &retry_s) < 0) {
+	if (ratelimit_take(
+		&r->m->ratelimit, key, ratelimit_now_ms(), &retry_s) < 0) {
 		char retry[24];
 
 		snprintf(retry, sizeof(retry), "%lld", (long long)retry_s);
 		evhttp_add_header(evhttp_request_get_output_headers(r->req),
 		    "Retry-After", retry);
-		return cerr_set(err, CERR_RATE_LIMITED, "too many requests "
+		return cerr_set(err, CERR_RATE_LIMITED,
+		    "too many requests "
 		    "from %s: at most %lld per second (retry in %lld s)",
-		    r->caller.authenticated ? r->caller.id.name : "this address",
-		    (long long)r->m->conf->rate_limit_per_s, (long long)retry_s);
+		    r->caller.authenticated ? r->caller.id.name
+					    : "this address",
+		    (long long)r->m->conf->rate_limit_per_s,
+		    (long long)retry_s);
 	}
 	if (r->caller.authenticated && r->caller.role == HTTP_TARGET)
 		api_certs_seen(r->m, &r->caller);
@@ -412,8 +417,9 @@ serve(struct master *m, struct evhttp_request *req)
 	    &r.nargs, &path_known);
 	if (rt == NULL) {
 		cerr_set(&err, path_known ? CERR_INVALID : CERR_NOT_FOUND,
-		    path_known ? "method not allowed on %.200s" :
-		    "no such API path: %.200s", path);
+		    path_known ? "method not allowed on %.200s"
+			       : "no such API path: %.200s",
+		    path);
 		refuse(&r, path, &err);
 		goto out;
 	}
@@ -427,7 +433,7 @@ serve(struct master *m, struct evhttp_request *req)
 	}
 	if (check_access(rt, &r.caller, &err) < 0 ||
 	    (query != NULL && evhttp_parse_query_str(query, &r.query) < 0 &&
-	    cerr_set(&err, CERR_INVALID, "malformed query string") < 0) ||
+		cerr_set(&err, CERR_INVALID, "malformed query string") < 0) ||
 	    read_body(&r, &err) < 0) {
 		refuse(&r, path, &err);
 		goto out;
@@ -472,8 +478,8 @@ request_cb(struct evhttp_request *req, void *arg)
 
 /* "HOST:PORT" or "[V6]:PORT" into host and port. */
 static int
-split_listen(const char *listen, char *host, size_t hsize, int *port,
-    struct cerr *err)
+split_listen(
+    const char *listen, char *host, size_t hsize, int *port, struct cerr *err)
 {
 	const char *colon = strrchr(listen, ':');
 	const char *h = listen;
@@ -482,7 +488,8 @@ split_listen(const char *listen, char *host, size_t hsize, int *port,
 	long p;
 
 	if (colon == NULL)
-		return cerr_set(err, CERR_INVALID, "listen: expected HOST:PORT");
+		return cerr_set(
+		    err, CERR_INVALID, "listen: expected HOST:PORT");
 	hlen = (size_t)(colon - listen);
 	if (hlen >= 2 && h[0] == '[' && h[hlen - 1] == ']') {
 		h++;
@@ -491,8 +498,8 @@ split_listen(const char *listen, char *host, size_t hsize, int *port,
 	p = strtol(colon + 1, &end, 10);
 	if (hlen == 0 || hlen >= hsize || *end != '\0' || colon[1] == '\0' ||
 	    p < 0 || p > 65535)
-		return cerr_set(err, CERR_INVALID,
-		    "listen: '%s' is not HOST:PORT", listen);
+		return cerr_set(
+		    err, CERR_INVALID, "listen: '%s' is not HOST:PORT", listen);
 	memcpy(host, h, hlen);
 	host[hlen] = '\0';
 	*port = (int)p;
@@ -526,7 +533,7 @@ set_nodelay(struct evhttp_bound_socket *bound)
 	int one = 1;
 
 	if (setsockopt(evhttp_bound_socket_get_fd(bound), IPPROTO_TCP,
-	    TCP_NODELAY, &one, sizeof(one)) != 0)
+		TCP_NODELAY, &one, sizeof(one)) != 0)
 		log_warn("listen", "msg=\"TCP_NODELAY: %s\"", strerror(errno));
 }
 
@@ -548,9 +555,10 @@ void
 http_apply_limits(struct master *m)
 {
 	/* A held poll must outlive the connection timeout. */
-	int timeout_s = (int)(m->conf->request_timeout_s >
-	    m->conf->longpoll_max_s + 15 ? m->conf->request_timeout_s :
-	    m->conf->longpoll_max_s + 15);
+	int timeout_s =
+	    (int)(m->conf->request_timeout_s > m->conf->longpoll_max_s + 15
+		    ? m->conf->request_timeout_s
+		    : m->conf->longpoll_max_s + 15);
 
 	/* The guard refuses first, as JSON; these are libevent's own
 	 * limits behind it. */
@@ -575,14 +583,16 @@ http_start(struct master *m, struct cerr *err)
 		return -1;
 	m->conn_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, conn_free_cb);
 	if (m->conn_idx < 0)
-		return cerr_set(err, CERR_INTERNAL, "SSL_get_ex_new_index failed");
+		return cerr_set(
+		    err, CERR_INTERNAL, "SSL_get_ex_new_index failed");
 	m->http = evhttp_new(m->base);
 	if (m->http == NULL)
 		return cerr_set(err, CERR_INTERNAL, "evhttp_new failed");
 	evhttp_set_bevcb(m->http, tls_bev_cb, m);
 	evhttp_set_gencb(m->http, request_cb, m);
-	evhttp_set_allowed_methods(m->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-	    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
+	evhttp_set_allowed_methods(m->http,
+	    EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+		EVHTTP_REQ_DELETE);
 	http_apply_limits(m);
 	bound = evhttp_bind_socket_with_handle(m->http, host, (uint16_t)port);
 	if (bound == NULL)
@@ -591,8 +601,8 @@ http_start(struct master *m, struct cerr *err)
 	set_nodelay(bound);
 	m->port = bound_port(bound);
 	if (m->port < 0)
-		return cerr_set(err, CERR_IO, "getsockname: %s",
-		    strerror(errno));
+		return cerr_set(
+		    err, CERR_IO, "getsockname: %s", strerror(errno));
 	if (write_port_file(m, err) < 0)
 		return -1;
 	log_info("listening", "addr=%s port=%d", host, m->port);

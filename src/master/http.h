@@ -21,7 +21,7 @@
 struct master;
 
 enum http_role {
-	HTTP_ANON = 1 << 0,	/* no (valid) certificate needed */
+	HTTP_ANON = 1 << 0, /* no (valid) certificate needed */
 	HTTP_ADMIN = 1 << 1,
 	HTTP_OPERATOR = 1 << 2,
 	HTTP_VIEWER = 1 << 3,
@@ -46,34 +46,34 @@ struct http_caller {
 	int authenticated;
 	enum http_role role;
 	struct pki_identity id;
-	struct cerr why;	/* why not authenticated */
-	int external;		/* certificate from client_ca, role mapped */
+	struct cerr why; /* why not authenticated */
+	int external; /* certificate from client_ca, role mapped */
 };
 
 struct http_req {
 	struct master *m;
-	struct evhttp_request *req;	/* NULL once replied or handed off */
+	struct evhttp_request *req; /* NULL once replied or handed off */
 	struct http_caller caller;
-	char *args[HTTP_MAX_ARGS];	/* {name} path segments, decoded */
+	char *args[HTTP_MAX_ARGS]; /* {name} path segments, decoded */
 	int nargs;
 	struct evkeyvalq query;
-	json_t *body;			/* NULL when the request had none */
-	const char *peer_version;	/* Cohort-Version header or NULL */
+	json_t *body; /* NULL when the request had none */
+	const char *peer_version; /* Cohort-Version header or NULL */
 	/* The answer, for the audit log (0 / NULL until replied). */
 	int status;
-	const char *code;		/* "ok" or the error code's name */
-	struct http_conn *conn;		/* NULL without a verified client */
+	const char *code; /* "ok" or the error code's name */
+	struct http_conn *conn; /* NULL without a verified client */
 };
 
 typedef void (*http_handler)(struct http_req *r);
 
 struct http_route {
 	enum evhttp_cmd_type method;
-	const char *pattern;	/* "/v1/jobs/{name}/start" */
-	unsigned roles;		/* enum http_role bits */
+	const char *pattern; /* "/v1/jobs/{name}/start" */
+	unsigned roles; /* enum http_role bits */
 	http_handler handler;
-	const char *summary;	/* one line, for docs/api.md */
-	int quiet;		/* a change not audited: a target's polls and
+	const char *summary; /* one line, for docs/api.md */
+	int quiet; /* a change not audited: a target's polls and
 				 * uploads, many per minute, are not admin
 				 * actions */
 };
@@ -101,8 +101,8 @@ void http_reply_text(struct http_req *r, int status, const char *content_type,
 /* For deferred replies (long-polls): sends on a bare request. */
 void http_send_json(struct evhttp_request *req, int status, json_t *body);
 /* The same with a body that is JSON text already (len bytes, borrowed). */
-void http_send_text(struct evhttp_request *req, int status, const char *text,
-    size_t len);
+void http_send_text(
+    struct evhttp_request *req, int status, const char *text, size_t len);
 
 /* Takes the evhttp request away from r so the handler can answer later;
  * r->req becomes NULL. */
@@ -117,13 +117,12 @@ int http_query_int(const struct http_req *r, const char *name, int64_t min,
 
 /* Reads a body that is an object with exactly one member, key, holding a
  * valid name (jobdoc_check_name rules); *out is borrowed from r->body. */
-int http_body_name(const struct http_req *r, const char *key,
-    const char **out, struct cerr *err);
+int http_body_name(const struct http_req *r, const char *key, const char **out,
+    struct cerr *err);
 
 /* Matches path against pattern; fills args (caller frees each). Returns 1
  * on a match. Exposed for the route unit test. */
-int http_match(const char *pattern, const char *path, char **args,
-    int *nargs);
+int http_match(const char *pattern, const char *path, char **args, int *nargs);
 
 /* The route for method and path, its {name} segments in args (caller
  * frees each); NULL when none matches, *path_known then says whether

@@ -21,7 +21,7 @@ struct aim {
 	char **names;
 	size_t n;
 	size_t cap;
-	struct strmap set;	/* names -> (unused) */
+	struct strmap set; /* names -> (unused) */
 };
 
 static void
@@ -71,8 +71,8 @@ aim_add(void *arg, const char *name)
 /* The targets a job reaches: its named targets (each must be enlisted)
  * and the members of its groups (each group must exist). */
 static int
-aim_resolve(struct master *m, const struct job *job, struct aim *out,
-    struct cerr *err)
+aim_resolve(
+    struct master *m, const struct job *job, struct aim *out, struct cerr *err)
 {
 	struct store_target t;
 
@@ -86,11 +86,14 @@ aim_resolve(struct master *m, const struct job *job, struct aim *out,
 			return cerr_set(err, CERR_INTERNAL, "out of memory");
 	}
 	for (size_t i = 0; i < job->ngroups; i++) {
-		if (store_group_members(m->store, job->groups[i], aim_add, out,
-		    err) < 0)
-			return err->code == CERR_NOT_FOUND ?
-			    cerr_set(err, CERR_INVALID, "groups: '%s' is not "
-			    "a target group", job->groups[i]) : -1;
+		if (store_group_members(
+			m->store, job->groups[i], aim_add, out, err) < 0)
+			return err->code == CERR_NOT_FOUND
+			    ? cerr_set(err, CERR_INVALID,
+				  "groups: '%s' is not "
+				  "a target group",
+				  job->groups[i])
+			    : -1;
 	}
 	return 0;
 }
@@ -98,8 +101,9 @@ aim_resolve(struct master *m, const struct job *job, struct aim *out,
 static int
 posted_add(json_t *posted, const char *target, enum instr_op op, int64_t id)
 {
-	return json_array_append_new(posted, json_pack("{s:s,s:s,s:I}",
-	    "target", target, "op", instr_op_name(op), "id", (json_int_t)id));
+	return json_array_append_new(posted,
+	    json_pack("{s:s,s:s,s:I}", "target", target, "op",
+		instr_op_name(op), "id", (json_int_t)id));
 }
 
 static int
@@ -109,7 +113,7 @@ post(struct master *m, json_t *posted, const char *target, enum instr_op op,
 	int64_t id;
 
 	if (store_instr_post(m->store, target, op, object, payload,
-	    master_now(), &id, err) < 0)
+		master_now(), &id, err) < 0)
 		return -1;
 	posted_add(posted, target, op, id);
 	return 0;
@@ -125,8 +129,7 @@ wake_posted(struct master *m, const json_t *posted)
 
 	m->metrics.posted += json_array_size(posted);
 	json_array_foreach(posted, i, p)
-		longpoll_wake(m, json_string_value(json_object_get(p,
-		    "target")));
+	    longpoll_wake(m, json_string_value(json_object_get(p, "target")));
 }
 
 struct stored_doc {
@@ -158,26 +161,30 @@ apply_in_tx(struct master *m, const struct job *job, const char *canonical,
 	if (store_job_get(m->store, job->name, stored_doc_cb, &old, err) < 0 &&
 	    err->code != CERR_NOT_FOUND)
 		goto out;
-	if (old.found && store_job_targets_list(m->store, job->name, aim_add,
-	    &old_aim, err) < 0)
+	if (old.found &&
+	    store_job_targets_list(
+		m->store, job->name, aim_add, &old_aim, err) < 0)
 		goto out;
 	changed = !old.found || strcmp(old.doc, canonical) != 0;
-	if ((changed && store_job_put(m->store, job->name, canonical,
-	    master_now(), &created, err) < 0) ||
+	if ((changed &&
+		store_job_put(m->store, job->name, canonical, master_now(),
+		    &created, err) < 0) ||
 	    store_job_targets_set(m->store, job->name,
-	    (const char *const *)aim->names, aim->n, err) < 0)
+		(const char *const *)aim->names, aim->n, err) < 0)
 		goto out;
 	for (size_t i = 0; i < aim->n; i++) {
 		int had = aim_has(&old_aim, aim->names[i]);
 
-		if ((!had || changed) && post(m, posted, aim->names[i],
-		    had ? INSTR_UPDATE : INSTR_INSERT, job->name, canonical,
-		    err) < 0)
+		if ((!had || changed) &&
+		    post(m, posted, aim->names[i],
+			had ? INSTR_UPDATE : INSTR_INSERT, job->name, canonical,
+			err) < 0)
 			goto out;
 	}
 	for (size_t i = 0; i < old_aim.n; i++)
-		if (!aim_has(aim, old_aim.names[i]) && post(m, posted,
-		    old_aim.names[i], INSTR_DELETE, job->name, "", err) < 0)
+		if (!aim_has(aim, old_aim.names[i]) &&
+		    post(m, posted, old_aim.names[i], INSTR_DELETE, job->name,
+			"", err) < 0)
 			goto out;
 	json_object_set_new(result, "created", json_boolean(created));
 	json_object_set_new(result, "changed",
@@ -200,15 +207,18 @@ jobs_apply(struct master *m, const json_t *doc, const char *url_name,
 	int rc = -1;
 
 	if (doc == NULL) {
-		cerr_set(err, CERR_INVALID, "request body: the job document "
+		cerr_set(err, CERR_INVALID,
+		    "request body: the job document "
 		    "is missing");
 		goto out;
 	}
 	if (jobdoc_from_json(doc, &job, err) < 0)
 		goto out;
 	if (strcmp(job->name, url_name) != 0) {
-		cerr_set(err, CERR_INVALID, "name: '%s' does not match the "
-		    "name in the URL ('%s')", job->name, url_name);
+		cerr_set(err, CERR_INVALID,
+		    "name: '%s' does not match the "
+		    "name in the URL ('%s')",
+		    job->name, url_name);
 		goto out;
 	}
 	canon_json = jobdoc_to_json(job, 0);
@@ -243,8 +253,8 @@ out:
 }
 
 int
-jobs_delete(struct master *m, const char *name, json_t **result,
-    struct cerr *err)
+jobs_delete(
+    struct master *m, const char *name, json_t **result, struct cerr *err)
 {
 	struct aim aim = {0};
 	json_t *res = json_pack("{s:s,s:[]}", "name", name, "posted");
@@ -259,7 +269,7 @@ jobs_delete(struct master *m, const char *name, json_t **result,
 		goto fail;
 	for (size_t i = 0; i < aim.n; i++)
 		if (post(m, json_object_get(res, "posted"), aim.names[i],
-		    INSTR_DELETE, name, "", err) < 0)
+			INSTR_DELETE, name, "", err) < 0)
 			goto fail;
 	if (store_commit(m->store, err) < 0)
 		goto fail;
@@ -302,8 +312,10 @@ jobs_post_run_op(struct master *m, const char *name, const char *target,
 	    store_job_targets_list(m->store, name, aim_add, &aim, err) < 0)
 		goto out;
 	if (target != NULL && !aim_has(&aim, target)) {
-		cerr_set(err, CERR_INVALID, "target: job '%s' is not aimed "
-		    "at target '%s'", name, target);
+		cerr_set(err, CERR_INVALID,
+		    "target: job '%s' is not aimed "
+		    "at target '%s'",
+		    name, target);
 		goto out;
 	}
 	if (aim.n == 0) {
@@ -316,7 +328,7 @@ jobs_post_run_op(struct master *m, const char *name, const char *target,
 		if (target != NULL && strcmp(target, aim.names[i]) != 0)
 			continue;
 		if (post(m, json_object_get(res, "posted"), aim.names[i], op,
-		    name, payload, err) < 0) {
+			name, payload, err) < 0) {
 			store_rollback(m->store);
 			goto out;
 		}
@@ -396,8 +408,8 @@ collect_job_name(void *arg, const struct store_job *j)
 }
 
 int
-jobs_reaim_group(struct master *m, const char *group, json_t *posted,
-    struct cerr *err)
+jobs_reaim_group(
+    struct master *m, const char *group, json_t *posted, struct cerr *err)
 {
 	struct group_jobs gj = {m, group, posted, err, 0};
 	struct aim names = {0};
@@ -406,8 +418,9 @@ jobs_reaim_group(struct master *m, const char *group, json_t *posted,
 	if (store_job_list(m->store, collect_job_name, &names, err) < 0)
 		goto out;
 	for (size_t i = 0; i < names.n; i++) {
-		if (store_job_get(m->store, names.names[i], reaim_cb, &gj,
-		    err) < 0 && err->code != CERR_NOT_FOUND)
+		if (store_job_get(
+			m->store, names.names[i], reaim_cb, &gj, err) < 0 &&
+		    err->code != CERR_NOT_FOUND)
 			goto out;
 		if (gj.failed)
 			goto out;
@@ -419,8 +432,8 @@ out:
 }
 
 int
-jobs_naming_group(struct master *m, const char *group, char *first,
-    size_t size, struct cerr *err)
+jobs_naming_group(struct master *m, const char *group, char *first, size_t size,
+    struct cerr *err)
 {
 	struct aim names = {0};
 	int found = 0;
@@ -435,8 +448,9 @@ jobs_naming_group(struct master *m, const char *group, char *first,
 		struct job *job = NULL;
 
 		if (store_job_get(m->store, names.names[i], stored_doc_cb, &sd,
-		    err) == 0 && jobdoc_parse(sd.doc, strlen(sd.doc), &job,
-		    err) == 0 && job_names_group(job, group)) {
+			err) == 0 &&
+		    jobdoc_parse(sd.doc, strlen(sd.doc), &job, err) == 0 &&
+		    job_names_group(job, group)) {
 			found = 1;
 			snprintf(first, size, "%s", job->name);
 		}

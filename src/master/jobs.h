@@ -20,8 +20,8 @@ struct master;
  * "op", "id"}]}, new reference. */
 int jobs_apply(struct master *m, const json_t *doc, const char *url_name,
     json_t **result, struct cerr *err);
-int jobs_delete(struct master *m, const char *name, json_t **result,
-    struct cerr *err);
+int jobs_delete(
+    struct master *m, const char *name, json_t **result, struct cerr *err);
 /* Posts START (or STOP) to the job's targets, or to target only (which
  * must be one of them). *result: {"name", "posted": [...]}. */
 int jobs_post_run_op(struct master *m, const char *name, const char *target,
@@ -30,8 +30,8 @@ int jobs_post_run_op(struct master *m, const char *name, const char *target,
 /* Inside the caller's transaction: recomputes the aim of every job that
  * names group and posts insert/delete instructions for the targets that
  * joined or left it (appended to posted). */
-int jobs_reaim_group(struct master *m, const char *group, json_t *posted,
-    struct cerr *err);
+int jobs_reaim_group(
+    struct master *m, const char *group, json_t *posted, struct cerr *err);
 /* 1 when a job names group (its name in first), 0 when none, -1 error. */
 int jobs_naming_group(struct master *m, const char *group, char *first,
     size_t size, struct cerr *err);

@@ -37,12 +37,12 @@ struct poll_waiter {
 	struct master *m;
 	struct evhttp_request *req;
 	struct evhttp_connection *conn;
-	struct event *timer;		/* while held */
-	struct waiter_list *in;		/* the list it is queued on, or NULL */
+	struct event *timer; /* while held */
+	struct waiter_list *in; /* the list it is queued on, or NULL */
 	TAILQ_ENTRY(poll_waiter) q;
 	enum waiter_state state;
-	int expired;			/* its hold time ended */
-	int gone;			/* its target row is gone */
+	int expired; /* its hold time ended */
+	int gone; /* its target row is gone */
 	int wait_s;
 	int64_t after;
 	int64_t local_time;
@@ -51,10 +51,10 @@ struct poll_waiter {
 	int64_t outbox_dropped;
 	struct longpoll_ack *acks;
 	size_t nacks;
-	char *reply;			/* during a batch: the answer */
+	char *reply; /* during a batch: the answer */
 	size_t reply_len;
-	int count;			/* instructions in reply */
-	uint64_t applied, failed;	/* acks recorded, for the metrics */
+	int count; /* instructions in reply */
+	uint64_t applied, failed; /* acks recorded, for the metrics */
 	char version[32];
 	char target[STORE_NAME_MAX + 1];
 };
@@ -108,9 +108,9 @@ waiter_answer(struct poll_waiter *w, int status, json_t *body)
 static void
 waiter_answer_error(struct poll_waiter *w, const struct cerr *err)
 {
-	waiter_answer(w, cerr_http_status(err->code), json_pack(
-	    "{s:{s:s,s:s}}", "error", "code", cerr_code_name(err->code),
-	    "message", err->msg));
+	waiter_answer(w, cerr_http_status(err->code),
+	    json_pack("{s:{s:s,s:s}}", "error", "code",
+		cerr_code_name(err->code), "message", err->msg));
 }
 
 static void
@@ -164,9 +164,9 @@ put_string(struct buf *b, const char *s, struct cerr *err)
 		return -1;
 	for (; *s != '\0'; s++) {
 		unsigned char c = (unsigned char)*s;
-		int rc = c < 0x20 ? buf_printf(b, err, "\\u%04x", c) :
-		    c == '"' || c == '\\' ? buf_printf(b, err, "\\%c", c) :
-		    buf_append(b, s, 1, err);
+		int rc = c < 0x20           ? buf_printf(b, err, "\\u%04x", c)
+		    : c == '"' || c == '\\' ? buf_printf(b, err, "\\%c", c)
+					    : buf_append(b, s, 1, err);
 
 		if (rc < 0)
 			return -1;
@@ -191,9 +191,11 @@ reply_cb(void *arg, const struct store_instr *in)
 	int object = in->payload[0] == '{' || in->payload[0] == '[';
 	size_t len = r->b.len;
 
-	if (buf_printf(&r->b, &err, "%s{\"id\":%lld,\"op\":\"%s\","
-	    "\"object\":", r->count ? "," : "", (long long)in->id,
-	    instr_op_name(in->op)) < 0 ||
+	if (buf_printf(&r->b, &err,
+		"%s{\"id\":%lld,\"op\":\"%s\","
+		"\"object\":",
+		r->count ? "," : "", (long long)in->id,
+		instr_op_name(in->op)) < 0 ||
 	    put_string(&r->b, in->object, &err) < 0 ||
 	    buf_puts(&r->b, ",\"payload\":", &err) < 0 ||
 	    buf_puts(&r->b, object ? in->payload : "null", &err) < 0 ||
@@ -210,8 +212,8 @@ reply_cb(void *arg, const struct store_instr *in)
 /* Fetches w's instructions into w->reply (inside the batch's
  * transaction). */
 static int
-fetch_reply(struct master *m, struct poll_waiter *w, int64_t now,
-    struct cerr *err)
+fetch_reply(
+    struct master *m, struct poll_waiter *w, int64_t now, struct cerr *err)
 {
 	struct reply r = {{NULL, 0, 0, 0}, 0};
 	int rc = -1;
@@ -219,7 +221,7 @@ fetch_reply(struct master *m, struct poll_waiter *w, int64_t now,
 	buf_init(&r.b, REPLY_MAX_BYTES);
 	if (buf_puts(&r.b, "{\"instructions\":[", err) < 0 ||
 	    store_instr_fetch(m->store, w->target, w->after, LONGPOLL_BATCH,
-	    now, reply_cb, &r, err) < 0 ||
+		now, reply_cb, &r, err) < 0 ||
 	    buf_puts(&r.b, "]}\n", err) < 0)
 		goto out;
 	free(w->reply);
@@ -235,8 +237,7 @@ out:
 /* A target that dropped outbox records says so in every poll: never
  * silent, the count is in its status too. Read only when it is not 0. */
 static int
-note_overflow(struct master *m, const struct poll_waiter *w,
-    struct cerr *err)
+note_overflow(struct master *m, const struct poll_waiter *w, struct cerr *err)
 {
 	struct store_target t;
 
@@ -246,15 +247,16 @@ note_overflow(struct master *m, const struct poll_waiter *w,
 		return err->code == CERR_NOT_FOUND ? 0 : -1;
 	if (w->outbox_dropped > t.outbox_dropped)
 		log_warn("outbox_overflow", "target=%s dropped=%lld total=%lld",
-		    w->target, (long long)(w->outbox_dropped -
-		    t.outbox_dropped), (long long)w->outbox_dropped);
+		    w->target,
+		    (long long)(w->outbox_dropped - t.outbox_dropped),
+		    (long long)w->outbox_dropped);
 	return 0;
 }
 
 /* Records a new poll's status and acknowledgements. */
 static int
-record_poll(struct master *m, struct poll_waiter *w, int64_t now,
-    struct cerr *err)
+record_poll(
+    struct master *m, struct poll_waiter *w, int64_t now, struct cerr *err)
 {
 	struct store_poll sp = {now, w->local_time, w->tz_offset_s,
 	    w->poll_interval_s, w->version, w->outbox_dropped};
@@ -273,7 +275,7 @@ record_poll(struct master *m, struct poll_waiter *w, int64_t now,
 		/* An id the master no longer has (trimmed, or the target
 		 * was reset) is nothing to record. */
 		if (store_instr_ack(m->store, w->target, a->id, a->ok,
-		    a->error ? a->error : "", now, err) < 0) {
+			a->error ? a->error : "", now, err) < 0) {
 			if (err->code != CERR_NOT_FOUND)
 				return -1;
 			continue;
@@ -297,7 +299,8 @@ batch_store(struct master *m, struct waiter_list *batch, struct cerr *err)
 
 	if (store_begin(m->store, err) < 0)
 		return -1;
-	TAILQ_FOREACH(w, batch, q) {
+	TAILQ_FOREACH(w, batch, q)
+	{
 		if ((w->state == W_NEW && record_poll(m, w, now, err) < 0) ||
 		    (!w->gone && fetch_reply(m, w, now, err) < 0))
 			goto fail;
@@ -343,8 +346,10 @@ batch_answer(struct master *m, struct poll_waiter *w)
 	w->applied = w->failed = 0;
 
 	if (w->gone) {
-		cerr_set(&err, CERR_GONE, "target '%s' is not enlisted with "
-		    "this master (deleted?)", w->target);
+		cerr_set(&err, CERR_GONE,
+		    "target '%s' is not enlisted with "
+		    "this master (deleted?)",
+		    w->target);
 		waiter_answer_error(w, &err);
 	} else if (w->count > 0 || w->expired ||
 	    (w->state == W_NEW && w->wait_s == 0)) {
@@ -352,7 +357,7 @@ batch_answer(struct master *m, struct poll_waiter *w)
 	} else if (w->state == W_NEW) {
 		hold(m, w);
 	} else {
-		w->state = W_HELD;	/* woken for nothing new */
+		w->state = W_HELD; /* woken for nothing new */
 		free(w->reply);
 		w->reply = NULL;
 	}
@@ -391,7 +396,7 @@ flush_cb(evutil_socket_t fd, short what, void *arg)
 	if (rc == 0)
 		master_store_ok(m);
 	else if (err.code == CERR_STORE)
-		master_store_failed(m, &err);	/* once per interval */
+		master_store_failed(m, &err); /* once per interval */
 	else
 		log_warn("poll_batch", "msg=\"%s\"", err.msg);
 	while ((w = TAILQ_FIRST(&batch)) != NULL) {

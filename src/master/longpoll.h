@@ -39,20 +39,20 @@ struct master;
 struct longpoll_ack {
 	int64_t id;
 	int ok;
-	char *error;		/* owned; NULL when ok */
+	char *error; /* owned; NULL when ok */
 };
 
 /* A poll as api_poll read and checked it. */
 struct longpoll_req {
-	const char *target;		/* the certificate's name */
+	const char *target; /* the certificate's name */
 	int64_t after;
-	int wait_s;			/* already capped by longpoll_max_s */
+	int wait_s; /* already capped by longpoll_max_s */
 	int64_t local_time;
 	int32_t tz_offset_s;
 	int32_t poll_interval_s;
 	const char *version;
-	int64_t outbox_dropped;		/* the target's outbox overflow count */
-	struct longpoll_ack *acks;	/* owned by the caller until queued */
+	int64_t outbox_dropped; /* the target's outbox overflow count */
+	struct longpoll_ack *acks; /* owned by the caller until queued */
 	size_t nacks;
 };
 
@@ -73,8 +73,8 @@ void longpoll_acks_free(struct longpoll_ack *acks, size_t n);
 void longpoll_wake(struct master *m, const char *target);
 
 /* Answers target's waiting poll with an error (the target was deleted). */
-void longpoll_refuse(struct master *m, const char *target,
-    const struct cerr *why);
+void longpoll_refuse(
+    struct master *m, const char *target, const struct cerr *why);
 
 int longpoll_is_waiting(struct master *m, const char *target);
 

@@ -39,8 +39,8 @@ master_now(void)
 }
 
 static int
-state_path(struct master *m, const char *rel, char *out, size_t size,
-    struct cerr *err)
+state_path(
+    struct master *m, const char *rel, char *out, size_t size, struct cerr *err)
 {
 	return conf_state_path(m->conf, rel, out, size, err);
 }
@@ -55,9 +55,10 @@ check_key_mode(const char *path, struct cerr *err)
 	if (stat(path, &st) != 0)
 		return cerr_set(err, CERR_IO, "%s: %s", path, strerror(errno));
 	if ((st.st_mode & 077) != 0)
-		return cerr_set(err, CERR_IO, "%s: mode %03o lets others read "
-		    "the CA key; chmod 600 it", path,
-		    (unsigned)(st.st_mode & 0777));
+		return cerr_set(err, CERR_IO,
+		    "%s: mode %03o lets others read "
+		    "the CA key; chmod 600 it",
+		    path, (unsigned)(st.st_mode & 0777));
 	return 0;
 }
 
@@ -123,11 +124,12 @@ make_tls(struct master *m, struct cerr *err)
 		return -1;
 	/* An external CA for client certificates (security). */
 	if (m->conf->client_ca[0] != '\0') {
-		if (state_path(m, m->conf->client_ca, ca, sizeof(ca), err) < 0 ||
+		if (state_path(m, m->conf->client_ca, ca, sizeof(ca), err) <
+			0 ||
 		    tls_server_ctx_trust(m->ssl_ctx, ca, err) < 0)
 			return -1;
-		log_info("client_ca", "path=%s maps=%d", ca,
-		    m->conf->map_count);
+		log_info(
+		    "client_ca", "path=%s maps=%d", ca, m->conf->map_count);
 	}
 	return 0;
 }
@@ -148,13 +150,13 @@ housekeeping_cb(evutil_socket_t fd, short what, void *arg)
 	if (!lease_is_active(m))
 		return;
 	if (retention_run(m, &err) < 0 ||
-	    store_instr_trim(m->store, m->conf->downloadlist_keep_applied,
-	    &err) < 0 ||
+	    store_instr_trim(
+		m->store, m->conf->downloadlist_keep_applied, &err) < 0 ||
 	    store_audit_trim(m->store, m->conf->audit_max_rows, &err) < 0)
 		log_warn("housekeeping", "msg=\"%s\"", err.msg);
 	if (store_event_trim(m->store, m->conf->events_max_rows, &err) < 0 ||
-	    store_notification_trim(m->store, m->conf->notifications_max_rows,
-	    &err) < 0)
+	    store_notification_trim(
+		m->store, m->conf->notifications_max_rows, &err) < 0)
 		log_warn("housekeeping", "msg=\"%s\"", err.msg);
 }
 
@@ -193,8 +195,8 @@ reload_cb(evutil_socket_t sig, short what, void *arg)
 	int applied;
 
 	if (conf_reload(m->live, report, sizeof(report), &applied, &err) < 0) {
-		log_error("reload_failed", "msg=\"%s\" detail=\"%s\"",
-		    err.msg, report);
+		log_error("reload_failed", "msg=\"%s\" detail=\"%s\"", err.msg,
+		    report);
 		return;
 	}
 	log_level_parse(m->live->log_level, &level);
@@ -217,8 +219,7 @@ add_events(struct master *m, struct cerr *err)
 	if (m->sig_term == NULL || m->sig_int == NULL || m->tick == NULL ||
 	    m->sig_hup == NULL || evsignal_add(m->sig_term, NULL) < 0 ||
 	    evsignal_add(m->sig_int, NULL) < 0 ||
-	    evsignal_add(m->sig_hup, NULL) < 0 ||
-	    event_add(m->tick, &tick) < 0)
+	    evsignal_add(m->sig_hup, NULL) < 0 || event_add(m->tick, &tick) < 0)
 		return cerr_set(err, CERR_INTERNAL, "cannot add events");
 	return 0;
 }
@@ -286,8 +287,8 @@ master_run(const struct conf *conf, struct cerr *err)
 	strmap_init(&m.revoked);
 	strmap_init(&m.waiters);
 	strmap_init(&m.rotations);
-	ratelimit_init(&m.ratelimit, conf->rate_limit_per_s,
-	    conf->rate_limit_burst);
+	ratelimit_init(
+	    &m.ratelimit, conf->rate_limit_per_s, conf->rate_limit_burst);
 	/* A copy the master owns, so SIGHUP can change its live keys. */
 	m.live = malloc(sizeof(*m.live));
 	if (m.live == NULL) {
@@ -304,7 +305,8 @@ master_run(const struct conf *conf, struct cerr *err)
 		goto out;
 	}
 	if (m.conf->tls == TLS_ENCRYPT_ONLY)
-		log_warn("tls", "msg=\"tls = encrypt-only has no effect on a "
+		log_warn("tls",
+		    "msg=\"tls = encrypt-only has no effect on a "
 		    "master; clients are always verified\"");
 	m.base = event_base_new();
 	if (m.base == NULL) {
@@ -317,8 +319,7 @@ master_run(const struct conf *conf, struct cerr *err)
 	    longpoll_init(&m, err) < 0 || http_start(&m, err) < 0 ||
 	    lease_start(&m, err) < 0 || add_events(&m, err) < 0)
 		goto out;
-	m.deliver = deliver_new(m.base, m.store, m.conf, deliver_gate, &m,
-	    err);
+	m.deliver = deliver_new(m.base, m.store, m.conf, deliver_gate, &m, err);
 	if (m.deliver == NULL)
 		goto out;
 	log_info("started", "role=master version=%s state_dir=%s",

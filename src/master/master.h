@@ -37,27 +37,27 @@ struct master {
 	X509 *ca_cert;
 	EVP_PKEY *ca_key;
 	char ca_fingerprint[PKI_FINGERPRINT_HEX];
-	char *ca_pem;			/* served to enlisting targets */
-	struct strmap revoked;		/* serial hex -> (unused) */
-	struct strmap waiters;		/* target name -> struct poll_waiter */
+	char *ca_pem; /* served to enlisting targets */
+	struct strmap revoked; /* serial hex -> (unused) */
+	struct strmap waiters; /* target name -> struct poll_waiter */
 	struct event *sig_term;
 	struct event *sig_int;
-	struct event *tick;		/* housekeeping: trims, metrics */
-	int port;			/* the bound port */
+	struct event *tick; /* housekeeping: trims, metrics */
+	int port; /* the bound port */
 
 	/* reliability (SIGHUP reload, store failures) */
-	struct conf *live;		/* owned; conf points here */
-	struct event *sig_hup;		/* reloads the configuration */
-	struct log_limit store_log;	/* store failures, once per interval */
+	struct conf *live; /* owned; conf points here */
+	struct event *sig_hup; /* reloads the configuration */
+	struct log_limit store_log; /* store failures, once per interval */
 	/* security */
-	struct guard_limits guard;	/* checks before evhttp parses */
-	struct ratelimit ratelimit;	/* per certificate serial / address */
-	struct strmap rotations;	/* target -> struct rotation (api_certs) */
-	struct deliver *deliver;	/* sends notifications (deliver.h) */
-	struct lease *lease;		/* active or standby (lease.h) */
+	struct guard_limits guard; /* checks before evhttp parses */
+	struct ratelimit ratelimit; /* per certificate serial / address */
+	struct strmap rotations; /* target -> struct rotation (api_certs) */
+	struct deliver *deliver; /* sends notifications (deliver.h) */
+	struct lease *lease; /* active or standby (lease.h) */
 	/* performance */
-	struct longpoll *lp;		/* the per-turn poll batch */
-	int conn_idx;			/* SSL ex_data: struct http_conn */
+	struct longpoll *lp; /* the per-turn poll batch */
+	int conn_idx; /* SSL ex_data: struct http_conn */
 	/* metrics: the counters GET /metrics reports (metrics.h) */
 	struct metrics metrics;
 };
@@ -74,8 +74,8 @@ int64_t master_now(void);
 
 /* Revokes a certificate serial: in the store and in the set every request
  * is checked against (api_targets.c). An empty serial is a no-op. */
-int master_revoke(struct master *m, const char *serial, const char *name,
-    struct cerr *err);
+int master_revoke(
+    struct master *m, const char *serial, const char *name, struct cerr *err);
 
 /* A request failed in the store (disk full, I/O): logged once per
  * interval (see log_limited). master_store_ok() after a successful write

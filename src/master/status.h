@@ -14,11 +14,11 @@
 struct master;
 struct store_target;
 
-const char *status_of_target(struct master *m, const struct store_target *t,
-    int64_t now);
+const char *status_of_target(
+    struct master *m, const struct store_target *t, int64_t now);
 
 /* The target as the API shows it (PRODUCT.md section 9 fields). */
-json_t *status_target_json(struct master *m, const struct store_target *t,
-    int64_t now);
+json_t *status_target_json(
+    struct master *m, const struct store_target *t, int64_t now);
 
 #endif

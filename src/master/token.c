@@ -15,7 +15,7 @@ is_hex(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
 		if (!((s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'f')))
+			(s[i] >= 'a' && s[i] <= 'f')))
 			return 0;
 	return 1;
 }
@@ -46,14 +46,18 @@ token_parse(const char *token, struct token_parts *out, struct cerr *err)
 	size_t plen = strlen(TOKEN_PREFIX);
 	const char *secret, *fp;
 
-	if (token == NULL || strlen(token) != plen + TOKEN_SECRET_HEX + 1 +
-	    PKI_FINGERPRINT_HEX - 1 || strncmp(token, TOKEN_PREFIX, plen) != 0)
-		return cerr_set(err, CERR_TOKEN, "token: malformed (expected "
+	if (token == NULL ||
+	    strlen(token) !=
+		plen + TOKEN_SECRET_HEX + 1 + PKI_FINGERPRINT_HEX - 1 ||
+	    strncmp(token, TOKEN_PREFIX, plen) != 0)
+		return cerr_set(err, CERR_TOKEN,
+		    "token: malformed (expected "
 		    "the whole text printed by 'cohortctl target token')");
 	secret = token + plen;
 	fp = secret + TOKEN_SECRET_HEX + 1;
-	if (secret[TOKEN_SECRET_HEX] != '.' || !is_hex(secret,
-	    TOKEN_SECRET_HEX) || !is_hex(fp, PKI_FINGERPRINT_HEX - 1))
+	if (secret[TOKEN_SECRET_HEX] != '.' ||
+	    !is_hex(secret, TOKEN_SECRET_HEX) ||
+	    !is_hex(fp, PKI_FINGERPRINT_HEX - 1))
 		return cerr_set(err, CERR_TOKEN, "token: malformed");
 	memcpy(out->secret, secret, TOKEN_SECRET_HEX);
 	out->secret[TOKEN_SECRET_HEX] = '\0';

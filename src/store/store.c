@@ -491,8 +491,8 @@ store_history_trim_job(
 /* ---- target groups ----------------------------------------------------- */
 
 int
-store_group_create(struct store *s, const char *name, int64_t now,
-    struct cerr *err)
+store_group_create(
+    struct store *s, const char *name, int64_t now, struct cerr *err)
 {
 	if (check_name("create group", name, err) < 0)
 		return -1;
@@ -516,13 +516,13 @@ store_group_add(struct store *s, const char *group, const char *target,
 	if (check_name("add to group", group, err) < 0 ||
 	    check_name("add to group: target", target, err) < 0)
 		return -1;
-	return s->ops->group_add(s->be, group, target,
-	    added_out ? added_out : &added, err);
+	return s->ops->group_add(
+	    s->be, group, target, added_out ? added_out : &added, err);
 }
 
 int
-store_group_remove(struct store *s, const char *group, const char *target,
-    struct cerr *err)
+store_group_remove(
+    struct store *s, const char *group, const char *target, struct cerr *err)
 {
 	if (check_name("remove from group", group, err) < 0 ||
 	    check_name("remove from group: target", target, err) < 0)
@@ -531,8 +531,7 @@ store_group_remove(struct store *s, const char *group, const char *target,
 }
 
 int
-store_group_list(struct store *s, store_name_cb cb, void *arg,
-    struct cerr *err)
+store_group_list(struct store *s, store_name_cb cb, void *arg, struct cerr *err)
 {
 	return s->ops->group_list(s->be, cb, arg, err);
 }
@@ -571,8 +570,8 @@ store_cert_add(struct store *s, const struct store_cert *c, struct cerr *err)
 	if (check_serial("record certificate", c->serial_hex, err) < 0 ||
 	    check_name("record certificate", c->name, err) < 0 ||
 	    check_name("record certificate: role", c->role, err) < 0 ||
-	    check_text("record certificate: role", c->role, sizeof(c->role),
-		err) < 0)
+	    check_text(
+		"record certificate: role", c->role, sizeof(c->role), err) < 0)
 		return -1;
 	return s->ops->cert_add(s->be, c, err);
 }
@@ -596,8 +595,8 @@ store_cert_list(struct store *s, const char *name, store_cert_cb cb, void *arg,
 }
 
 int
-store_target_set_serial(struct store *s, const char *name,
-    const char *serial_hex, struct cerr *err)
+store_target_set_serial(
+    struct store *s, const char *name, const char *serial_hex, struct cerr *err)
 {
 	if (check_name("set serial", name, err) < 0 ||
 	    check_serial("set serial", serial_hex, err) < 0)
@@ -612,9 +611,11 @@ store_audit_add(struct store *s, const struct store_audit *a, struct cerr *err)
 	    check_text("audit: role", a->role, sizeof(a->role), err) < 0 ||
 	    check_text("audit: serial", a->serial_hex, sizeof(a->serial_hex),
 		err) < 0 ||
-	    check_text("audit: method", a->method, sizeof(a->method), err) < 0 ||
+	    check_text("audit: method", a->method, sizeof(a->method), err) <
+		0 ||
 	    check_text("audit: path", a->path, sizeof(a->path), err) < 0 ||
-	    check_text("audit: object", a->object, sizeof(a->object), err) < 0 ||
+	    check_text("audit: object", a->object, sizeof(a->object), err) <
+		0 ||
 	    check_text("audit: code", a->code, sizeof(a->code), err) < 0)
 		return -1;
 	if (a->method[0] == '\0' || a->path[0] == '\0' || a->code[0] == '\0')
@@ -628,8 +629,8 @@ store_audit_list(struct store *s, const struct store_audit_filter *f,
     store_audit_cb cb, void *arg, struct cerr *err)
 {
 	if (f->limit < 0 || f->since_ms < 0)
-		return cerr_set(err, CERR_INVALID,
-		    "list audit: negative limit or time");
+		return cerr_set(
+		    err, CERR_INVALID, "list audit: negative limit or time");
 	return s->ops->audit_list(s->be, f, cb, arg, err);
 }
 
@@ -637,8 +638,8 @@ int
 store_audit_trim(struct store *s, int64_t max_rows, struct cerr *err)
 {
 	if (max_rows < 1)
-		return cerr_set(err, CERR_INVALID,
-		    "trim audit: keep at least one row");
+		return cerr_set(
+		    err, CERR_INVALID, "trim audit: keep at least one row");
 	return s->ops->audit_trim(s->be, max_rows, err);
 }
 
@@ -665,9 +666,9 @@ store_event_add(struct store *s, const struct store_event *e, int *added_out,
 		EVENTREC_MESSAGE_MAX + 1, err) < 0 ||
 	    check_text("add event: job", e->job, STORE_NAME_MAX + 1, err) < 0)
 		return -1;
-	if (strlen(e->event_id) != EVENTREC_ID_LEN ||
-	    (int)e->severity < 0 || e->severity >= EVENT_SEVERITY_COUNT ||
-	    (int)e->kind < 0 || e->kind >= EVENT_KIND_COUNT)
+	if (strlen(e->event_id) != EVENTREC_ID_LEN || (int)e->severity < 0 ||
+	    e->severity >= EVENT_SEVERITY_COUNT || (int)e->kind < 0 ||
+	    e->kind >= EVENT_KIND_COUNT)
 		return cerr_set(err, CERR_INVALID,
 		    "add event from %s: bad id, severity or kind", e->target);
 	copy.message = or_empty(e->message);
@@ -689,7 +690,8 @@ store_event_list(struct store *s, const struct store_event_filter *f,
 		return cerr_set(err, CERR_INVALID,
 		    "list events: unknown severity %d", f->min_severity);
 	if (f->limit < 0)
-		return cerr_set(err, CERR_INVALID, "list events: negative limit");
+		return cerr_set(
+		    err, CERR_INVALID, "list events: negative limit");
 	return s->ops->event_list(s->be, f, cb, arg, err);
 }
 
@@ -697,18 +699,23 @@ int
 store_event_trim(struct store *s, int64_t keep, struct cerr *err)
 {
 	if (keep < 0)
-		return cerr_set(err, CERR_INVALID,
-		    "trim events: negative count to keep");
+		return cerr_set(
+		    err, CERR_INVALID, "trim events: negative count to keep");
 	return s->ops->event_trim(s->be, keep, err);
 }
 
 /* ---- operators ------------------------------------------------------------ */
 
 static const char *const operator_kind_names[OPERATOR_KIND_COUNT] = {
-	"log", "webhook", "email", "command",
+    "log",
+    "webhook",
+    "email",
+    "command",
 };
 static const char *const delivery_status_names[DELIVERY_STATUS_COUNT] = {
-	"pending", "delivered", "failed",
+    "pending",
+    "delivered",
+    "failed",
 };
 
 static int
@@ -723,8 +730,8 @@ name_index(const char *const *names, int count, const char *name)
 const char *
 store_operator_kind_name(enum operator_kind k)
 {
-	return (int)k >= 0 && k < OPERATOR_KIND_COUNT ?
-	    operator_kind_names[k] : "unknown";
+	return (int)k >= 0 && k < OPERATOR_KIND_COUNT ? operator_kind_names[k]
+						      : "unknown";
 }
 
 int
@@ -741,8 +748,9 @@ store_operator_kind_parse(const char *name, enum operator_kind *out)
 const char *
 store_delivery_status_name(enum delivery_status st)
 {
-	return (int)st >= 0 && st < DELIVERY_STATUS_COUNT ?
-	    delivery_status_names[st] : "unknown";
+	return (int)st >= 0 && st < DELIVERY_STATUS_COUNT
+	    ? delivery_status_names[st]
+	    : "unknown";
 }
 
 int
@@ -757,8 +765,8 @@ store_delivery_status_parse(const char *name, enum delivery_status *out)
 }
 
 int
-store_operator_add(struct store *s, const struct store_operator *op,
-    struct cerr *err)
+store_operator_add(
+    struct store *s, const struct store_operator *op, struct cerr *err)
 {
 	struct store_operator copy = *op;
 
@@ -768,7 +776,8 @@ store_operator_add(struct store *s, const struct store_operator *op,
 		return -1;
 	if ((int)op->kind < 0 || op->kind >= OPERATOR_KIND_COUNT)
 		return cerr_set(err, CERR_INVALID,
-		    "add operator %s: unknown kind %d", op->name, (int)op->kind);
+		    "add operator %s: unknown kind %d", op->name,
+		    (int)op->kind);
 	copy.address = or_empty(op->address);
 	copy.is_default = op->is_default != 0;
 	return s->ops->operator_add(s->be, &copy, err);
@@ -823,10 +832,12 @@ store_notification_add(struct store *s, const struct store_notification *n,
 	int added = 0;
 
 	if (n->key[0] == '\0')
-		return cerr_set(err, CERR_INVALID, "add notification: empty key");
-	if (check_text("add notification: key", n->key, STORE_KEY_MAX + 1,
-		err) < 0 ||
-	    check_name("add notification: operator", n->operator_name, err) < 0 ||
+		return cerr_set(
+		    err, CERR_INVALID, "add notification: empty key");
+	if (check_text(
+		"add notification: key", n->key, STORE_KEY_MAX + 1, err) < 0 ||
+	    check_name("add notification: operator", n->operator_name, err) <
+		0 ||
 	    check_text("add notification: subject", n->subject, STORE_TEXT_MAX,
 		err) < 0)
 		return -1;
@@ -852,13 +863,13 @@ store_notification_due(struct store *s, int64_t now, int limit,
 }
 
 int
-store_notification_next_due(struct store *s, int64_t *next_at_out,
-    int *found_out, struct cerr *err)
+store_notification_next_due(
+    struct store *s, int64_t *next_at_out, int *found_out, struct cerr *err)
 {
 	*next_at_out = 0;
 	*found_out = 0;
-	return s->ops->notification_next_due(s->be, next_at_out, found_out,
-	    err);
+	return s->ops->notification_next_due(
+	    s->be, next_at_out, found_out, err);
 }
 
 int
@@ -870,11 +881,11 @@ store_notification_update(struct store *s, int64_t id,
 		return cerr_set(err, CERR_INVALID,
 		    "update notification %lld: bad status or attempts",
 		    (long long)id);
-	if (check_text("update notification: error", last_error,
-		STORE_TEXT_MAX, err) < 0)
+	if (check_text("update notification: error", last_error, STORE_TEXT_MAX,
+		err) < 0)
 		return -1;
-	return s->ops->notification_update(s->be, id, status, attempts,
-	    next_at, or_empty(last_error), now, err);
+	return s->ops->notification_update(s->be, id, status, attempts, next_at,
+	    or_empty(last_error), now, err);
 }
 
 int
@@ -883,15 +894,15 @@ store_notification_list(struct store *s,
     void *arg, struct cerr *err)
 {
 	if (f->operator_name != NULL &&
-	    check_name("list notifications: operator", f->operator_name,
-		err) < 0)
+	    check_name("list notifications: operator", f->operator_name, err) <
+		0)
 		return -1;
 	if (f->status < -1 || f->status >= DELIVERY_STATUS_COUNT)
 		return cerr_set(err, CERR_INVALID,
 		    "list notifications: unknown status %d", f->status);
 	if (f->limit < 0)
-		return cerr_set(err, CERR_INVALID,
-		    "list notifications: negative limit");
+		return cerr_set(
+		    err, CERR_INVALID, "list notifications: negative limit");
 	return s->ops->notification_list(s->be, f, cb, arg, err);
 }
 

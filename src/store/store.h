@@ -48,31 +48,31 @@ struct store_target {
 	char name[STORE_NAME_MAX + 1];
 	char location[STORE_TEXT_MAX];
 	char version[32];
-	char cert_serial[80];		/* hex, of the current certificate */
+	char cert_serial[80]; /* hex, of the current certificate */
 	int64_t enlisted_at;
-	int64_t last_poll;		/* 0: never polled */
-	int64_t local_time;		/* target's clock at last_poll */
-	int32_t tz_offset_s;		/* target's UTC offset at last_poll */
+	int64_t last_poll; /* 0: never polled */
+	int64_t local_time; /* target's clock at last_poll */
+	int32_t tz_offset_s; /* target's UTC offset at last_poll */
 	int32_t poll_interval_s;
-	int defected;			/* 1 once defected (row kept) */
+	int defected; /* 1 once defected (row kept) */
 	/* Filled by store_target_get/list only: */
-	int64_t unread;			/* instructions pending or downloaded */
-	int64_t failed;			/* failed and not cleared */
-	int64_t outbox_dropped;		/* target's outbox overflow count,
+	int64_t unread; /* instructions pending or downloaded */
+	int64_t failed; /* failed and not cleared */
+	int64_t outbox_dropped; /* target's outbox overflow count,
 					 * as of its last poll */
 };
 
 /* CERR_CONFLICT when a target of that name exists and is not defected;
  * a defected row of that name is replaced (enlisting again after defect). */
-int store_target_add(struct store *s, const struct store_target *t,
-    struct cerr *err);
+int store_target_add(
+    struct store *s, const struct store_target *t, struct cerr *err);
 /* CERR_NOT_FOUND when absent. */
 int store_target_get(struct store *s, const char *name,
     struct store_target *out, struct cerr *err);
 typedef int (*store_target_cb)(void *arg, const struct store_target *t);
 /* In name order. */
-int store_target_list(struct store *s, store_target_cb cb, void *arg,
-    struct cerr *err);
+int store_target_list(
+    struct store *s, store_target_cb cb, void *arg, struct cerr *err);
 
 struct store_poll {
 	int64_t now;
@@ -80,15 +80,15 @@ struct store_poll {
 	int32_t tz_offset_s;
 	int32_t poll_interval_s;
 	const char *version;
-	int64_t outbox_dropped;		/* records the target had to drop */
+	int64_t outbox_dropped; /* records the target had to drop */
 };
 /* Records a poll. CERR_NOT_FOUND when the target row is gone. */
 int store_target_polled(struct store *s, const char *name,
     const struct store_poll *p, struct cerr *err);
-int store_target_set_defected(struct store *s, const char *name, int64_t now,
-    struct cerr *err);
-int store_target_set_location(struct store *s, const char *name,
-    const char *location, struct cerr *err);
+int store_target_set_defected(
+    struct store *s, const char *name, int64_t now, struct cerr *err);
+int store_target_set_location(
+    struct store *s, const char *name, const char *location, struct cerr *err);
 /* Removes the target, its job aims, its group memberships and its
  * instructions; history rows stay. CERR_NOT_FOUND when absent. */
 int store_target_delete(struct store *s, const char *name, struct cerr *err);
@@ -107,14 +107,14 @@ int store_token_use(struct store *s, const char *target, const char *hash_hex,
 int store_revoke(struct store *s, const char *serial_hex, const char *name,
     int64_t now, struct cerr *err);
 typedef int (*store_serial_cb)(void *arg, const char *serial_hex);
-int store_revoked_list(struct store *s, store_serial_cb cb, void *arg,
-    struct cerr *err);
+int store_revoked_list(
+    struct store *s, store_serial_cb cb, void *arg, struct cerr *err);
 
 /* ---- jobs ------------------------------------------------------------ */
 
 struct store_job {
 	char name[STORE_NAME_MAX + 1];
-	const char *doc;		/* canonical JSON document */
+	const char *doc; /* canonical JSON document */
 	int64_t created_at;
 	int64_t updated_at;
 };
@@ -124,10 +124,10 @@ int store_job_put(struct store *s, const char *name, const char *doc,
     int64_t now, int *created_out, struct cerr *err);
 typedef int (*store_job_cb)(void *arg, const struct store_job *j);
 /* Calls cb once with the job; CERR_NOT_FOUND when absent. */
-int store_job_get(struct store *s, const char *name, store_job_cb cb,
-    void *arg, struct cerr *err);
-int store_job_list(struct store *s, store_job_cb cb, void *arg,
+int store_job_get(struct store *s, const char *name, store_job_cb cb, void *arg,
     struct cerr *err);
+int store_job_list(
+    struct store *s, store_job_cb cb, void *arg, struct cerr *err);
 /* Removes the job and its aims; CERR_NOT_FOUND when absent. */
 int store_job_delete(struct store *s, const char *name, struct cerr *err);
 
@@ -144,17 +144,17 @@ int store_target_jobs_list(struct store *s, const char *target,
 /* ---- the download list ------------------------------------------------ */
 
 struct store_instr {
-	int64_t id;			/* monotonic per target (and overall) */
+	int64_t id; /* monotonic per target (and overall) */
 	char target[STORE_NAME_MAX + 1];
 	enum instr_op op;
-	char object[STORE_NAME_MAX + 1];	/* job name, or "" */
-	const char *payload;		/* JSON text, or "" */
+	char object[STORE_NAME_MAX + 1]; /* job name, or "" */
+	const char *payload; /* JSON text, or "" */
 	enum instr_status status;
-	int cleared;			/* a failed one an admin cleared */
+	int cleared; /* a failed one an admin cleared */
 	int64_t posted_at;
-	int64_t downloaded_at;		/* 0: not yet */
-	int64_t applied_at;		/* 0: not yet (set for failed too) */
-	const char *error;		/* the target's error, or "" */
+	int64_t downloaded_at; /* 0: not yet */
+	int64_t applied_at; /* 0: not yet (set for failed too) */
+	const char *error; /* the target's error, or "" */
 };
 
 int store_instr_post(struct store *s, const char *target, enum instr_op op,
@@ -174,9 +174,9 @@ int store_instr_ack(struct store *s, const char *target, int64_t id, int ok,
     const char *error, int64_t now, struct cerr *err);
 
 struct store_instr_filter {
-	const char *target;		/* NULL: all */
-	int status;			/* -1: all, else enum instr_status */
-	int64_t limit;			/* 0: no limit */
+	const char *target; /* NULL: all */
+	int status; /* -1: all, else enum instr_status */
+	int64_t limit; /* 0: no limit */
 };
 /* Newest first. */
 int store_instr_list(struct store *s, const struct store_instr_filter *f,
@@ -186,8 +186,8 @@ int store_instr_list(struct store *s, const struct store_instr_filter *f,
 int store_instr_clear(struct store *s, int64_t id, struct cerr *err);
 /* Marks every pending/downloaded instruction of target cleared-away
  * (deleted) and every failed one cleared: the first half of a resync. */
-int store_instr_drop_pending(struct store *s, const char *target,
-    struct cerr *err);
+int store_instr_drop_pending(
+    struct store *s, const char *target, struct cerr *err);
 /* Keeps the newest `keep` applied instructions per target; older applied
  * ones are deleted. */
 int store_instr_trim(struct store *s, int64_t keep, struct cerr *err);
@@ -195,35 +195,34 @@ int store_instr_trim(struct store *s, int64_t keep, struct cerr *err);
 /* ---- history ---------------------------------------------------------- */
 
 struct store_run {
-	int64_t run_id;			/* the master's id; 0 when writing */
+	int64_t run_id; /* the master's id; 0 when writing */
 	char target[STORE_NAME_MAX + 1];
-	int64_t target_run_id;		/* the target's id of the job run */
+	int64_t target_run_id; /* the target's id of the job run */
 	char job[STORE_NAME_MAX + 1];
-	int step;			/* 0: the job's own row; else 1-based */
-	int attempt;			/* 1-based; 0 for the job row */
+	int step; /* 0: the job's own row; else 1-based */
+	int attempt; /* 1-based; 0 for the job row */
 	char step_name[STORE_NAME_MAX + 1];
 	enum run_outcome outcome;
-	int exit_code;			/* -1 when there is none */
-	int64_t started_at_ms;		/* UTC */
-	int32_t tz_offset_s;		/* target's offset at start */
+	int exit_code; /* -1 when there is none */
+	int64_t started_at_ms; /* UTC */
+	int32_t tz_offset_s; /* target's offset at start */
 	int64_t duration_ms;
-	int64_t instr_id;		/* the START instruction, 0: scheduled */
+	int64_t instr_id; /* the START instruction, 0: scheduled */
 	const char *message;
-	const char *output;		/* captured output ("" for none) */
+	const char *output; /* captured output ("" for none) */
 };
 
 /* Creates or updates the row keyed by (target, target_run_id, step,
  * attempt): uploading the same outcome twice leaves one row. */
-int store_run_put(struct store *s, const struct store_run *r,
-    struct cerr *err);
+int store_run_put(struct store *s, const struct store_run *r, struct cerr *err);
 
 struct store_run_filter {
-	const char *job;		/* NULL: all */
-	const char *target;		/* NULL: all */
-	int outcome;			/* -1: all */
-	int64_t since_ms, until_ms;	/* 0: unbounded */
-	int job_rows_only;		/* only step 0 rows */
-	int64_t limit;			/* 0: no limit */
+	const char *job; /* NULL: all */
+	const char *target; /* NULL: all */
+	int outcome; /* -1: all */
+	int64_t since_ms, until_ms; /* 0: unbounded */
+	int job_rows_only; /* only step 0 rows */
+	int64_t limit; /* 0: no limit */
 };
 typedef int (*store_run_cb)(void *arg, const struct store_run *r);
 /* Newest first (started_at_ms, then run_id). */
@@ -231,8 +230,8 @@ int store_run_list(struct store *s, const struct store_run_filter *f,
     store_run_cb cb, void *arg, struct cerr *err);
 /* Retention: at most max_per_job job runs per job (their step rows go with
  * them) and max_rows rows in all, oldest removed first. */
-int store_history_trim(struct store *s, int64_t max_rows, int64_t max_per_job,
-    struct cerr *err);
+int store_history_trim(
+    struct store *s, int64_t max_rows, int64_t max_per_job, struct cerr *err);
 /* Removes the job runs (the step-0 row and all its step rows) of job
  * (NULL: every job) that started before before_ms (0: at any time);
  * *deleted_out (may be NULL) counts the job runs removed. */
@@ -240,14 +239,14 @@ int store_history_purge(struct store *s, const char *job, int64_t before_ms,
     int64_t *deleted_out, struct cerr *err);
 /* Keeps the newest keep job runs of job (a job's own limit); older ones
  * go with their step rows. */
-int store_history_trim_job(struct store *s, const char *job, int64_t keep,
-    struct cerr *err);
+int store_history_trim_job(
+    struct store *s, const char *job, int64_t keep, struct cerr *err);
 
 /* ---- target groups ----------------------------------------------------- */
 
 /* CERR_CONFLICT when the group exists. */
-int store_group_create(struct store *s, const char *name, int64_t now,
-    struct cerr *err);
+int store_group_create(
+    struct store *s, const char *name, int64_t now, struct cerr *err);
 /* Removes the group and its memberships; CERR_NOT_FOUND when absent. */
 int store_group_delete(struct store *s, const char *name, struct cerr *err);
 /* Adds target to group. CERR_NOT_FOUND when either is absent; adding a
@@ -255,11 +254,11 @@ int store_group_delete(struct store *s, const char *name, struct cerr *err);
 int store_group_add(struct store *s, const char *group, const char *target,
     int *added_out, struct cerr *err);
 /* CERR_NOT_FOUND when target is not a member. */
-int store_group_remove(struct store *s, const char *group, const char *target,
-    struct cerr *err);
+int store_group_remove(
+    struct store *s, const char *group, const char *target, struct cerr *err);
 /* Groups in name order. */
-int store_group_list(struct store *s, store_name_cb cb, void *arg,
-    struct cerr *err);
+int store_group_list(
+    struct store *s, store_name_cb cb, void *arg, struct cerr *err);
 /* Members in name order; CERR_NOT_FOUND when the group is absent. */
 int store_group_members(struct store *s, const char *group, store_name_cb cb,
     void *arg, struct cerr *err);
@@ -269,17 +268,17 @@ int store_group_members(struct store *s, const char *group, store_name_cb cb,
 struct store_cert {
 	char serial_hex[80];
 	char name[STORE_NAME_MAX + 1];
-	char role[16];			/* admin, operator, viewer, target */
+	char role[16]; /* admin, operator, viewer, target */
 	int64_t issued_at;
-	int64_t not_after;		/* 0: unknown (recorded before v2) */
+	int64_t not_after; /* 0: unknown (recorded before v2) */
 	/* Filled by store_cert_get/list only, from the revocations: */
-	int64_t revoked_at;		/* 0: not revoked */
+	int64_t revoked_at; /* 0: not revoked */
 };
 
 /* Records a certificate the master issued. CERR_CONFLICT when that serial
  * is recorded already. */
-int store_cert_add(struct store *s, const struct store_cert *c,
-    struct cerr *err);
+int store_cert_add(
+    struct store *s, const struct store_cert *c, struct cerr *err);
 /* CERR_NOT_FOUND when no issued certificate has that serial. */
 int store_cert_get(struct store *s, const char *serial_hex,
     struct store_cert *out, struct cerr *err);
@@ -295,23 +294,23 @@ int store_target_set_serial(struct store *s, const char *name,
 /* ---- audit log (security) -------------------------------------------- */
 
 struct store_audit {
-	int64_t id;			/* assigned; 0 when writing */
-	int64_t at_ms;			/* UTC */
-	char who[STORE_NAME_MAX + 1];	/* certificate name ("" anonymous) */
-	char role[16];			/* its role, or "anonymous" */
-	char serial_hex[80];		/* its serial, or "" */
-	char method[8];			/* GET, POST, PUT, DELETE */
+	int64_t id; /* assigned; 0 when writing */
+	int64_t at_ms; /* UTC */
+	char who[STORE_NAME_MAX + 1]; /* certificate name ("" anonymous) */
+	char role[16]; /* its role, or "anonymous" */
+	char serial_hex[80]; /* its serial, or "" */
+	char method[8]; /* GET, POST, PUT, DELETE */
 	char path[STORE_TEXT_MAX];
-	char object[STORE_TEXT_MAX];	/* what the call named, or "" */
-	int status;			/* the HTTP status of the answer */
-	char code[32];			/* "ok" or the error code's wire name */
+	char object[STORE_TEXT_MAX]; /* what the call named, or "" */
+	int status; /* the HTTP status of the answer */
+	char code[32]; /* "ok" or the error code's wire name */
 };
 
-int store_audit_add(struct store *s, const struct store_audit *a,
-    struct cerr *err);
+int store_audit_add(
+    struct store *s, const struct store_audit *a, struct cerr *err);
 struct store_audit_filter {
-	int64_t since_ms;		/* 0: unbounded */
-	int64_t limit;			/* 0: no limit */
+	int64_t since_ms; /* 0: unbounded */
+	int64_t limit; /* 0: no limit */
 };
 typedef int (*store_audit_cb)(void *arg, const struct store_audit *a);
 /* Newest first. */
@@ -323,21 +322,21 @@ int store_audit_trim(struct store *s, int64_t max_rows, struct cerr *err);
 
 /* For job: the newest finished job row (step 0, outcome not running) of
  * each target that has one, in target order. */
-int store_run_last_per_target(struct store *s, const char *job,
-    store_run_cb cb, void *arg, struct cerr *err);
+int store_run_last_per_target(struct store *s, const char *job, store_run_cb cb,
+    void *arg, struct cerr *err);
 
 /* ---- forwarded events ---------------------------------------------------- */
 
 struct store_event {
-	int64_t id;			/* the master's id; 0 when adding */
+	int64_t id; /* the master's id; 0 when adding */
 	char target[STORE_NAME_MAX + 1];
-	char event_id[EVENTREC_ID_LEN + 1];	/* the target's id of it */
-	int64_t time_ms;		/* UTC, on the target's clock */
+	char event_id[EVENTREC_ID_LEN + 1]; /* the target's id of it */
+	int64_t time_ms; /* UTC, on the target's clock */
 	enum event_severity severity;
 	enum event_kind kind;
-	char job[STORE_NAME_MAX + 1];	/* "" when none */
-	int64_t target_run_id;		/* 0 when none */
-	const char *message;		/* at most EVENTREC_MESSAGE_MAX bytes */
+	char job[STORE_NAME_MAX + 1]; /* "" when none */
+	int64_t target_run_id; /* 0 when none */
+	const char *message; /* at most EVENTREC_MESSAGE_MAX bytes */
 	int64_t received_at;
 };
 
@@ -347,9 +346,9 @@ int store_event_add(struct store *s, const struct store_event *e,
     int *added_out, struct cerr *err);
 
 struct store_event_filter {
-	const char *target;		/* NULL: all */
-	int min_severity;		/* -1: all, else at or above */
-	int64_t limit;			/* 0: no limit */
+	const char *target; /* NULL: all */
+	int min_severity; /* -1: all, else at or above */
+	int64_t limit; /* 0: no limit */
 };
 typedef int (*store_event_cb)(void *arg, const struct store_event *e);
 /* Newest first (in the order they arrived). */
@@ -363,10 +362,10 @@ int store_event_trim(struct store *s, int64_t keep, struct cerr *err);
 #define STORE_ADDRESS_MAX 4096
 
 enum operator_kind {
-	OPERATOR_LOG,		/* a line in the master's log */
-	OPERATOR_WEBHOOK,	/* POST of the JSON to a URL */
-	OPERATOR_EMAIL,		/* through the local sendmail */
-	OPERATOR_COMMAND,	/* a command run by /bin/sh -c */
+	OPERATOR_LOG, /* a line in the master's log */
+	OPERATOR_WEBHOOK, /* POST of the JSON to a URL */
+	OPERATOR_EMAIL, /* through the local sendmail */
+	OPERATOR_COMMAND, /* a command run by /bin/sh -c */
 	OPERATOR_KIND_COUNT
 };
 
@@ -377,74 +376,77 @@ int store_operator_kind_parse(const char *name, enum operator_kind *out);
 struct store_operator {
 	char name[STORE_NAME_MAX + 1];
 	enum operator_kind kind;
-	const char *address;		/* URL, address or command; "" for log */
-	int is_default;			/* the one default operator */
+	const char *address; /* URL, address or command; "" for log */
+	int is_default; /* the one default operator */
 	int64_t created_at;
 };
 
 /* CERR_CONFLICT when the name exists. With is_default the new operator
  * becomes the only default. */
-int store_operator_add(struct store *s, const struct store_operator *op,
-    struct cerr *err);
+int store_operator_add(
+    struct store *s, const struct store_operator *op, struct cerr *err);
 typedef int (*store_operator_cb)(void *arg, const struct store_operator *op);
 /* Calls cb once; CERR_NOT_FOUND when absent. */
 int store_operator_get(struct store *s, const char *name, store_operator_cb cb,
     void *arg, struct cerr *err);
 /* Calls cb with the default operator; CERR_NOT_FOUND when there is none. */
-int store_operator_get_default(struct store *s, store_operator_cb cb,
-    void *arg, struct cerr *err);
+int store_operator_get_default(
+    struct store *s, store_operator_cb cb, void *arg, struct cerr *err);
 /* In name order. */
-int store_operator_list(struct store *s, store_operator_cb cb, void *arg,
-    struct cerr *err);
+int store_operator_list(
+    struct store *s, store_operator_cb cb, void *arg, struct cerr *err);
 /* Makes name the only default; CERR_NOT_FOUND when absent. */
-int store_operator_set_default(struct store *s, const char *name,
-    struct cerr *err);
+int store_operator_set_default(
+    struct store *s, const char *name, struct cerr *err);
 /* CERR_NOT_FOUND when absent, CERR_CONFLICT when it is the default
  * (another must become the default first). Its notifications stay. */
-int store_operator_delete(struct store *s, const char *name,
-    struct cerr *err);
+int store_operator_delete(struct store *s, const char *name, struct cerr *err);
 
 /* ---- notifications and their delivery ------------------------------------ */
 
 #define STORE_KEY_MAX 200
 
-enum delivery_status { DELIVERY_PENDING, DELIVERY_DELIVERED, DELIVERY_FAILED,
-	DELIVERY_STATUS_COUNT };
+enum delivery_status {
+	DELIVERY_PENDING,
+	DELIVERY_DELIVERED,
+	DELIVERY_FAILED,
+	DELIVERY_STATUS_COUNT
+};
 
 /* "pending", "delivered", "failed". */
 const char *store_delivery_status_name(enum delivery_status st);
 int store_delivery_status_parse(const char *name, enum delivery_status *out);
 
 struct store_notification {
-	int64_t id;			/* the master's id; 0 when adding */
+	int64_t id; /* the master's id; 0 when adding */
 	/* What it is about, once: "run:<target>:<run>", "event:<target>:<id>".
 	 * A second notification with the same key is not added. */
 	char key[STORE_KEY_MAX + 1];
 	char operator_name[STORE_NAME_MAX + 1];
 	char subject[STORE_TEXT_MAX];
-	const char *payload;		/* JSON text */
+	const char *payload; /* JSON text */
 	enum delivery_status status;
-	int attempts;			/* made so far */
-	int64_t next_at;		/* pending: when the next attempt is due */
-	const char *last_error;		/* of the last failed attempt, or "" */
+	int attempts; /* made so far */
+	int64_t next_at; /* pending: when the next attempt is due */
+	const char *last_error; /* of the last failed attempt, or "" */
 	int64_t created_at;
-	int64_t updated_at;		/* last attempt (or creation) */
+	int64_t updated_at; /* last attempt (or creation) */
 };
 
 /* Adds a pending notification due at n->next_at. The same key again keeps
  * the first; *added_out (may be NULL) says whether this call added it. */
 int store_notification_add(struct store *s, const struct store_notification *n,
     int *added_out, struct cerr *err);
-typedef int (*store_notification_cb)(void *arg,
-    const struct store_notification *n);
+typedef int (*store_notification_cb)(
+    void *arg, const struct store_notification *n);
 /* Pending notifications due at now or earlier, earliest first, at most
  * limit. */
 int store_notification_due(struct store *s, int64_t now, int limit,
     store_notification_cb cb, void *arg, struct cerr *err);
 /* The earliest next_at of any pending notification; *found_out 0 when
  * there is none. */
-int store_notification_next_due(struct store *s, int64_t *next_at_out,
-    int *found_out, struct cerr *err);
+int store_notification_next_due(
+    struct store *s, int64_t *next_at_out, int *found_out, struct cerr *err);
 /* Records an attempt (or a claim on one: a pending row with a later
  * next_at). CERR_NOT_FOUND when absent. */
 int store_notification_update(struct store *s, int64_t id,
@@ -452,9 +454,9 @@ int store_notification_update(struct store *s, int64_t id,
     const char *last_error, int64_t now, struct cerr *err);
 
 struct store_notification_filter {
-	const char *operator_name;	/* NULL: all */
-	int status;			/* -1: all, else enum delivery_status */
-	int64_t limit;			/* 0: no limit */
+	const char *operator_name; /* NULL: all */
+	int status; /* -1: all, else enum delivery_status */
+	int64_t limit; /* 0: no limit */
 };
 /* Newest first. */
 int store_notification_list(struct store *s,

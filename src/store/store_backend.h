@@ -85,10 +85,10 @@ struct store_ops {
 	int (*group_delete)(void *be, const char *name, struct cerr *err);
 	int (*group_add)(void *be, const char *group, const char *target,
 	    int *added_out, struct cerr *err);
-	int (*group_remove)(void *be, const char *group, const char *target,
-	    struct cerr *err);
-	int (*group_list)(void *be, store_name_cb cb, void *arg,
-	    struct cerr *err);
+	int (*group_remove)(
+	    void *be, const char *group, const char *target, struct cerr *err);
+	int (*group_list)(
+	    void *be, store_name_cb cb, void *arg, struct cerr *err);
 	int (*group_members)(void *be, const char *group, store_name_cb cb,
 	    void *arg, struct cerr *err);
 
@@ -98,14 +98,14 @@ struct store_ops {
 	    void *be, const char *job, int64_t keep, struct cerr *err);
 	/* security: issued certificates and the audit log */
 	int (*cert_add)(void *be, const struct store_cert *c, struct cerr *err);
-	int (*cert_get)(void *be, const char *serial_hex, struct store_cert *out,
-	    struct cerr *err);
+	int (*cert_get)(void *be, const char *serial_hex,
+	    struct store_cert *out, struct cerr *err);
 	int (*cert_list)(void *be, const char *name, store_cert_cb cb,
 	    void *arg, struct cerr *err);
 	int (*target_set_serial)(void *be, const char *name,
 	    const char *serial_hex, struct cerr *err);
-	int (*audit_add)(void *be, const struct store_audit *a,
-	    struct cerr *err);
+	int (*audit_add)(
+	    void *be, const struct store_audit *a, struct cerr *err);
 	int (*audit_list)(void *be, const struct store_audit_filter *f,
 	    store_audit_cb cb, void *arg, struct cerr *err);
 	int (*audit_trim)(void *be, int64_t max_rows, struct cerr *err);
@@ -125,21 +125,21 @@ struct store_ops {
 	    void *be, store_operator_cb cb, void *arg, struct cerr *err);
 	int (*operator_list)(
 	    void *be, store_operator_cb cb, void *arg, struct cerr *err);
-	int (*operator_set_default)(void *be, const char *name,
-	    struct cerr *err);
+	int (*operator_set_default)(
+	    void *be, const char *name, struct cerr *err);
 	int (*operator_delete)(void *be, const char *name, struct cerr *err);
 	int (*notification_add)(void *be, const struct store_notification *n,
 	    int *added_out, struct cerr *err);
 	int (*notification_due)(void *be, int64_t now, int limit,
 	    store_notification_cb cb, void *arg, struct cerr *err);
-	int (*notification_next_due)(void *be, int64_t *next_at_out,
-	    int *found_out, struct cerr *err);
+	int (*notification_next_due)(
+	    void *be, int64_t *next_at_out, int *found_out, struct cerr *err);
 	int (*notification_update)(void *be, int64_t id,
 	    enum delivery_status status, int attempts, int64_t next_at,
 	    const char *last_error, int64_t now, struct cerr *err);
 	int (*notification_list)(void *be,
-	    const struct store_notification_filter *f,
-	    store_notification_cb cb, void *arg, struct cerr *err);
+	    const struct store_notification_filter *f, store_notification_cb cb,
+	    void *arg, struct cerr *err);
 	int (*notification_trim)(void *be, int64_t keep, struct cerr *err);
 	/* The lease (store_lease.h). */
 	int lease_shared; /* several masters may share the store */

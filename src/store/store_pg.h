@@ -162,12 +162,12 @@ int store_pg_group_create(
 int store_pg_group_delete(void *be, const char *name, struct cerr *err);
 int store_pg_group_add(void *be, const char *group, const char *target,
     int *added_out, struct cerr *err);
-int store_pg_group_remove(void *be, const char *group, const char *target,
-    struct cerr *err);
-int store_pg_group_list(void *be, store_name_cb cb, void *arg,
-    struct cerr *err);
-int store_pg_group_members(void *be, const char *group, store_name_cb cb,
-    void *arg, struct cerr *err);
+int store_pg_group_remove(
+    void *be, const char *group, const char *target, struct cerr *err);
+int store_pg_group_list(
+    void *be, store_name_cb cb, void *arg, struct cerr *err);
+int store_pg_group_members(
+    void *be, const char *group, store_name_cb cb, void *arg, struct cerr *err);
 
 /* Sets the session's idle_in_transaction_session_timeout to ms (0:
  * off) now and after every reconnect. */
@@ -254,22 +254,21 @@ int store_pg_history_trim_job(
 /* security: issued certificates (store_pg_cert.c) and the audit log
  * (store_pg_audit.c). */
 int store_pg_cert_add(void *be, const struct store_cert *c, struct cerr *err);
-int store_pg_cert_get(void *be, const char *serial_hex,
-    struct store_cert *out, struct cerr *err);
-int store_pg_cert_list(void *be, const char *name, store_cert_cb cb,
-    void *arg, struct cerr *err);
-int store_pg_cert_target_serial(void *be, const char *name,
-    const char *serial_hex, struct cerr *err);
-int store_pg_audit_add(void *be, const struct store_audit *a,
-    struct cerr *err);
+int store_pg_cert_get(
+    void *be, const char *serial_hex, struct store_cert *out, struct cerr *err);
+int store_pg_cert_list(
+    void *be, const char *name, store_cert_cb cb, void *arg, struct cerr *err);
+int store_pg_cert_target_serial(
+    void *be, const char *name, const char *serial_hex, struct cerr *err);
+int store_pg_audit_add(void *be, const struct store_audit *a, struct cerr *err);
 int store_pg_audit_list(void *be, const struct store_audit_filter *f,
     store_audit_cb cb, void *arg, struct cerr *err);
 int store_pg_audit_trim(void *be, int64_t max_rows, struct cerr *err);
-int store_pg_run_last_per_target(void *be, const char *job,
-    store_run_cb cb, void *arg, struct cerr *err);
+int store_pg_run_last_per_target(
+    void *be, const char *job, store_run_cb cb, void *arg, struct cerr *err);
 
-int store_pg_event_add(void *be, const struct store_event *e, int *added_out,
-    struct cerr *err);
+int store_pg_event_add(
+    void *be, const struct store_event *e, int *added_out, struct cerr *err);
 int store_pg_event_list(void *be, const struct store_event_filter *f,
     store_event_cb cb, void *arg, struct cerr *err);
 int store_pg_event_trim(void *be, int64_t keep, struct cerr *err);
@@ -282,8 +281,7 @@ int store_pg_operator_get_default(
     void *be, store_operator_cb cb, void *arg, struct cerr *err);
 int store_pg_operator_list(
     void *be, store_operator_cb cb, void *arg, struct cerr *err);
-int store_pg_operator_set_default(void *be, const char *name,
-    struct cerr *err);
+int store_pg_operator_set_default(void *be, const char *name, struct cerr *err);
 int store_pg_operator_delete(void *be, const char *name, struct cerr *err);
 
 int store_pg_notification_add(void *be, const struct store_notification *n,

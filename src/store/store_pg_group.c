@@ -9,8 +9,7 @@ static const char sql_create[] =
     "ON CONFLICT (name) DO NOTHING";
 static const char sql_delete[] = "DELETE FROM target_groups WHERE name = $1";
 static const char sql_exists[] = "SELECT 1 FROM target_groups WHERE name = $1";
-static const char sql_target_exists[] =
-    "SELECT 1 FROM targets WHERE name = $1";
+static const char sql_target_exists[] = "SELECT 1 FROM targets WHERE name = $1";
 static const char sql_add[] = "INSERT INTO group_members(grp, target) "
 			      "VALUES ($1, $2) ON CONFLICT DO NOTHING";
 static const char sql_remove[] =
@@ -49,8 +48,7 @@ exists(struct store_pg *pg, const char *sql, const char *key, int *found,
 }
 
 int
-store_pg_group_create(void *be, const char *name, int64_t now,
-    struct cerr *err)
+store_pg_group_create(void *be, const char *name, int64_t now, struct cerr *err)
 {
 	struct store_pg_params p = {0};
 	int64_t changed = 0;
@@ -95,8 +93,8 @@ store_pg_group_add(void *be, const char *group, const char *target,
 		cerr_set(err, CERR_NOT_FOUND, "no group '%s'", group);
 		goto out;
 	}
-	if (exists(pg, sql_target_exists, target, &found, "add to group",
-	    err) < 0)
+	if (exists(pg, sql_target_exists, target, &found, "add to group", err) <
+	    0)
 		goto out;
 	if (!found) {
 		cerr_set(err, CERR_NOT_FOUND, "no target '%s'", target);
@@ -113,41 +111,43 @@ out:
 }
 
 int
-store_pg_group_remove(void *be, const char *group, const char *target,
-    struct cerr *err)
+store_pg_group_remove(
+    void *be, const char *group, const char *target, struct cerr *err)
 {
 	struct store_pg_params p = {0};
 	int64_t changed = 0;
 
 	store_pg_param_text(&p, group);
 	store_pg_param_text(&p, target);
-	if (write_rows(be, sql_remove, &p, &changed, "remove from group",
-	    err) < 0)
+	if (write_rows(be, sql_remove, &p, &changed, "remove from group", err) <
+	    0)
 		return -1;
 	if (changed == 0)
-		return cerr_set(err, CERR_NOT_FOUND, "target '%s' is not in "
-		    "group '%s'", target, group);
+		return cerr_set(err, CERR_NOT_FOUND,
+		    "target '%s' is not in "
+		    "group '%s'",
+		    target, group);
 	return 0;
 }
 
 int
 store_pg_group_list(void *be, store_name_cb cb, void *arg, struct cerr *err)
 {
-	return store_pg_list_names(be, sql_list, "", cb, arg, "list groups",
-	    err);
+	return store_pg_list_names(
+	    be, sql_list, "", cb, arg, "list groups", err);
 }
 
 int
-store_pg_group_members(void *be, const char *group, store_name_cb cb,
-    void *arg, struct cerr *err)
+store_pg_group_members(
+    void *be, const char *group, store_name_cb cb, void *arg, struct cerr *err)
 {
 	int found = 0;
 
-	if (exists(be, sql_exists, group, &found, "list group members",
-	    err) < 0)
+	if (exists(be, sql_exists, group, &found, "list group members", err) <
+	    0)
 		return -1;
 	if (!found)
 		return cerr_set(err, CERR_NOT_FOUND, "no group '%s'", group);
-	return store_pg_list_names(be, sql_members, group, cb, arg,
-	    "list group members", err);
+	return store_pg_list_names(
+	    be, sql_members, group, cb, arg, "list group members", err);
 }

@@ -187,8 +187,8 @@ out:
 }
 
 int
-store_pg_run_last_per_target(void *be, const char *job, store_run_cb cb,
-    void *arg, struct cerr *err)
+store_pg_run_last_per_target(
+    void *be, const char *job, store_run_cb cb, void *arg, struct cerr *err)
 {
 	struct store_pg_params p = {0};
 	struct store_run r;

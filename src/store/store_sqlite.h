@@ -151,12 +151,12 @@ int store_sqlite_group_create(
 int store_sqlite_group_delete(void *be, const char *name, struct cerr *err);
 int store_sqlite_group_add(void *be, const char *group, const char *target,
     int *added_out, struct cerr *err);
-int store_sqlite_group_remove(void *be, const char *group, const char *target,
-    struct cerr *err);
+int store_sqlite_group_remove(
+    void *be, const char *group, const char *target, struct cerr *err);
 int store_sqlite_group_list(
     void *be, store_name_cb cb, void *arg, struct cerr *err);
-int store_sqlite_group_members(void *be, const char *group, store_name_cb cb,
-    void *arg, struct cerr *err);
+int store_sqlite_group_members(
+    void *be, const char *group, store_name_cb cb, void *arg, struct cerr *err);
 
 /* The lease (store_sqlite_lease.c): the schema step that adds it, and
  * the calls with the contract of store_lease_*(). */
@@ -182,43 +182,42 @@ int store_sqlite_history_trim_job(
 
 /* security: issued certificates (store_sqlite_cert.c) and the audit log
  * (store_sqlite_audit.c). */
-int store_sqlite_cert_add(void *be, const struct store_cert *c,
-    struct cerr *err);
-int store_sqlite_cert_get(void *be, const char *serial_hex,
-    struct store_cert *out, struct cerr *err);
-int store_sqlite_cert_list(void *be, const char *name, store_cert_cb cb,
-    void *arg, struct cerr *err);
-int store_sqlite_cert_target_serial(void *be, const char *name,
-    const char *serial_hex, struct cerr *err);
-int store_sqlite_audit_add(void *be, const struct store_audit *a,
-    struct cerr *err);
+int store_sqlite_cert_add(
+    void *be, const struct store_cert *c, struct cerr *err);
+int store_sqlite_cert_get(
+    void *be, const char *serial_hex, struct store_cert *out, struct cerr *err);
+int store_sqlite_cert_list(
+    void *be, const char *name, store_cert_cb cb, void *arg, struct cerr *err);
+int store_sqlite_cert_target_serial(
+    void *be, const char *name, const char *serial_hex, struct cerr *err);
+int store_sqlite_audit_add(
+    void *be, const struct store_audit *a, struct cerr *err);
 int store_sqlite_audit_list(void *be, const struct store_audit_filter *f,
     store_audit_cb cb, void *arg, struct cerr *err);
 int store_sqlite_audit_trim(void *be, int64_t max_rows, struct cerr *err);
-int store_sqlite_run_last_per_target(void *be, const char *job,
-    store_run_cb cb, void *arg, struct cerr *err);
+int store_sqlite_run_last_per_target(
+    void *be, const char *job, store_run_cb cb, void *arg, struct cerr *err);
 
-int store_sqlite_event_add(void *be, const struct store_event *e,
-    int *added_out, struct cerr *err);
+int store_sqlite_event_add(
+    void *be, const struct store_event *e, int *added_out, struct cerr *err);
 int store_sqlite_event_list(void *be, const struct store_event_filter *f,
     store_event_cb cb, void *arg, struct cerr *err);
 int store_sqlite_event_trim(void *be, int64_t keep, struct cerr *err);
 
 int store_sqlite_operator_add(
     void *be, const struct store_operator *op, struct cerr *err);
-int store_sqlite_operator_get(void *be, const char *name,
-    store_operator_cb cb, void *arg, struct cerr *err);
+int store_sqlite_operator_get(void *be, const char *name, store_operator_cb cb,
+    void *arg, struct cerr *err);
 int store_sqlite_operator_get_default(
     void *be, store_operator_cb cb, void *arg, struct cerr *err);
 int store_sqlite_operator_list(
     void *be, store_operator_cb cb, void *arg, struct cerr *err);
 int store_sqlite_operator_set_default(
     void *be, const char *name, struct cerr *err);
-int store_sqlite_operator_delete(void *be, const char *name,
-    struct cerr *err);
+int store_sqlite_operator_delete(void *be, const char *name, struct cerr *err);
 
-int store_sqlite_notification_add(void *be,
-    const struct store_notification *n, int *added_out, struct cerr *err);
+int store_sqlite_notification_add(void *be, const struct store_notification *n,
+    int *added_out, struct cerr *err);
 int store_sqlite_notification_due(void *be, int64_t now, int limit,
     store_notification_cb cb, void *arg, struct cerr *err);
 int store_sqlite_notification_next_due(
@@ -229,7 +228,6 @@ int store_sqlite_notification_update(void *be, int64_t id,
 int store_sqlite_notification_list(void *be,
     const struct store_notification_filter *f, store_notification_cb cb,
     void *arg, struct cerr *err);
-int store_sqlite_notification_trim(void *be, int64_t keep,
-    struct cerr *err);
+int store_sqlite_notification_trim(void *be, int64_t keep, struct cerr *err);
 
 #endif

@@ -9,8 +9,7 @@ static const char sql_create[] =
     "ON CONFLICT(name) DO NOTHING";
 static const char sql_delete[] = "DELETE FROM target_groups WHERE name = ?1";
 static const char sql_exists[] = "SELECT 1 FROM target_groups WHERE name = ?1";
-static const char sql_target_exists[] =
-    "SELECT 1 FROM targets WHERE name = ?1";
+static const char sql_target_exists[] = "SELECT 1 FROM targets WHERE name = ?1";
 static const char sql_add[] = "INSERT INTO group_members(grp, target) "
 			      "VALUES (?1, ?2) ON CONFLICT DO NOTHING";
 static const char sql_remove[] =
@@ -61,13 +60,13 @@ exists(struct store_sqlite *sq, const char *sql, const char *key, int *found,
 }
 
 int
-store_sqlite_group_create(void *be, const char *name, int64_t now,
-    struct cerr *err)
+store_sqlite_group_create(
+    void *be, const char *name, int64_t now, struct cerr *err)
 {
 	int changed = 0;
 
 	if (write_keyed(be, sql_create, name, NULL, now, &changed,
-	    "create group", err) < 0)
+		"create group", err) < 0)
 		return -1;
 	if (changed == 0)
 		return cerr_set(err, CERR_CONFLICT, "group '%s' exists", name);
@@ -80,7 +79,7 @@ store_sqlite_group_delete(void *be, const char *name, struct cerr *err)
 	int changed = 0;
 
 	if (write_keyed(be, sql_delete, name, NULL, -1, &changed,
-	    "delete group", err) < 0)
+		"delete group", err) < 0)
 		return -1;
 	if (changed == 0)
 		return cerr_set(err, CERR_NOT_FOUND, "no group '%s'", name);
@@ -102,54 +101,55 @@ store_sqlite_group_add(void *be, const char *group, const char *target,
 		cerr_set(err, CERR_NOT_FOUND, "no group '%s'", group);
 		goto out;
 	}
-	if (exists(sq, sql_target_exists, target, &found, "add to group",
-	    err) < 0)
+	if (exists(sq, sql_target_exists, target, &found, "add to group", err) <
+	    0)
 		goto out;
 	if (!found) {
 		cerr_set(err, CERR_NOT_FOUND, "no target '%s'", target);
 		goto out;
 	}
-	rc = write_keyed(sq, sql_add, group, target, -1, added_out,
-	    "add to group", err);
+	rc = write_keyed(
+	    sq, sql_add, group, target, -1, added_out, "add to group", err);
 out:
 	return store_sqlite_tx_leave(sq, rc == 0, "add to group", err);
 }
 
 int
-store_sqlite_group_remove(void *be, const char *group, const char *target,
-    struct cerr *err)
+store_sqlite_group_remove(
+    void *be, const char *group, const char *target, struct cerr *err)
 {
 	int changed = 0;
 
 	if (write_keyed(be, sql_remove, group, target, -1, &changed,
-	    "remove from group", err) < 0)
+		"remove from group", err) < 0)
 		return -1;
 	if (changed == 0)
-		return cerr_set(err, CERR_NOT_FOUND, "target '%s' is not in "
-		    "group '%s'", target, group);
+		return cerr_set(err, CERR_NOT_FOUND,
+		    "target '%s' is not in "
+		    "group '%s'",
+		    target, group);
 	return 0;
 }
 
 int
-store_sqlite_group_list(void *be, store_name_cb cb, void *arg,
-    struct cerr *err)
+store_sqlite_group_list(void *be, store_name_cb cb, void *arg, struct cerr *err)
 {
-	return store_sqlite_list_names(be, sql_list, "", cb, arg,
-	    "list groups", err);
+	return store_sqlite_list_names(
+	    be, sql_list, "", cb, arg, "list groups", err);
 }
 
 int
-store_sqlite_group_members(void *be, const char *group, store_name_cb cb,
-    void *arg, struct cerr *err)
+store_sqlite_group_members(
+    void *be, const char *group, store_name_cb cb, void *arg, struct cerr *err)
 {
 	struct store_sqlite *sq = be;
 	int found = 0;
 
-	if (exists(sq, sql_exists, group, &found, "list group members",
-	    err) < 0)
+	if (exists(sq, sql_exists, group, &found, "list group members", err) <
+	    0)
 		return -1;
 	if (!found)
 		return cerr_set(err, CERR_NOT_FOUND, "no group '%s'", group);
-	return store_sqlite_list_names(sq, sql_members, group, cb, arg,
-	    "list group members", err);
+	return store_sqlite_list_names(
+	    sq, sql_members, group, cb, arg, "list group members", err);
 }

@@ -23,12 +23,12 @@ static const char sql_post[] =
  * temporary b-tree on every fetch, which cost more than the rest of a
  * poll. */
 #define FETCH_ARM(status)                                                      \
-	"SELECT " INSTR_COLS " FROM instructions"                             \
-	" WHERE target = ?1 AND status = '" status "' AND id > ?2"            \
-	"  AND NOT EXISTS (SELECT 1 FROM instructions WHERE target = ?1"      \
+	"SELECT " INSTR_COLS " FROM instructions"                              \
+	" WHERE target = ?1 AND status = '" status "' AND id > ?2"             \
+	"  AND NOT EXISTS (SELECT 1 FROM instructions WHERE target = ?1"       \
 	"   AND status = 'failed' AND cleared = 0)"
-static const char sql_fetch[] = FETCH_ARM("pending") " UNION ALL "
-    FETCH_ARM("downloaded") " ORDER BY id LIMIT ?3";
+static const char sql_fetch[] = FETCH_ARM("pending") " UNION ALL " FETCH_ARM(
+    "downloaded") " ORDER BY id LIMIT ?3";
 static const char sql_mark_downloaded[] =
     "UPDATE instructions SET status = 'downloaded', downloaded_at = ?4"
     " WHERE target = ?1 AND status = 'pending' AND id > ?2 AND id <= ?3";

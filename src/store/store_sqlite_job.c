@@ -234,8 +234,9 @@ out:
 }
 
 int
-store_sqlite_list_names(struct store_sqlite *sq, const char *sql, const char *key,
-    store_name_cb cb, void *arg, const char *what, struct cerr *err)
+store_sqlite_list_names(struct store_sqlite *sq, const char *sql,
+    const char *key, store_name_cb cb, void *arg, const char *what,
+    struct cerr *err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = -1, step;

@@ -198,8 +198,8 @@ out:
 }
 
 int
-store_sqlite_run_last_per_target(void *be, const char *job, store_run_cb cb,
-    void *arg, struct cerr *err)
+store_sqlite_run_last_per_target(
+    void *be, const char *job, store_run_cb cb, void *arg, struct cerr *err)
 {
 	struct store_sqlite *sq = be;
 	struct store_run r;

@@ -34,7 +34,7 @@ struct instr {
 /* What to do once the transaction is committed. */
 struct effects {
 	int kick_runs;
-	int jobs_changed;	/* the scheduler loads them again, once per
+	int jobs_changed; /* the scheduler loads them again, once per
 				   batch (a resync inserts every job) */
 	const char *stop_job;
 	int64_t poll_interval_s;
@@ -46,14 +46,15 @@ read_instr(const json_t *v, struct instr *in, struct cerr *err)
 	const char *op = NULL;
 
 	memset(in, 0, sizeof(in[0]));
-	if (json_get_int(v, "id", "instruction", 1, INT64_MAX, &in->id,
-	    err) != 0 ||
+	if (json_get_int(v, "id", "instruction", 1, INT64_MAX, &in->id, err) !=
+		0 ||
 	    json_get_string(v, "op", "instruction", 32, 0, &op, err) != 0 ||
 	    json_get_string(v, "object", "instruction", JOB_NAME_MAX, 0,
-	    &in->object, err) < 0)
+		&in->object, err) < 0)
 		return cerr_set(err, CERR_INVALID, "malformed instruction");
 	if (instr_op_parse(op, &in->op) < 0)
-		return cerr_set(err, CERR_INVALID, "unknown operation '%s'", op);
+		return cerr_set(
+		    err, CERR_INVALID, "unknown operation '%s'", op);
 	if (in->object == NULL)
 		in->object = "";
 	in->payload = json_object_get(v, "payload");
@@ -73,8 +74,10 @@ put_job(struct target *t, const struct instr *in, struct cerr *err)
 		goto out;
 	}
 	if (strcmp(job->name, in->object) != 0) {
-		cerr_set(err, CERR_INVALID, "job document names '%s', "
-		    "instruction names '%s'", job->name, in->object);
+		cerr_set(err, CERR_INVALID,
+		    "job document names '%s', "
+		    "instruction names '%s'",
+		    job->name, in->object);
 		goto out;
 	}
 	canon = jobdoc_to_json(job, 0);
@@ -84,10 +87,12 @@ put_job(struct target *t, const struct instr *in, struct cerr *err)
 		goto out;
 	}
 	if (tstore_job_put(t->store, job->name, ORIGIN_MASTER, text,
-	    timefmt_now_s(), err) < 0) {
+		timefmt_now_s(), err) < 0) {
 		if (err->code == CERR_CONFLICT)
-			cerr_set(err, CERR_CONFLICT, "a local job named '%s' "
-			    "exists on target %s", job->name, t->conf->name);
+			cerr_set(err, CERR_CONFLICT,
+			    "a local job named '%s' "
+			    "exists on target %s",
+			    job->name, t->conf->name);
 		goto out;
 	}
 	rc = 0;
@@ -109,30 +114,35 @@ queue_start(struct target *t, const struct instr *in, struct effects *fx,
 
 	if (tstore_job_get(t->store, in->object, &doc, &origin, err) < 0) {
 		if (err->code == CERR_NOT_FOUND)
-			cerr_set(err, CERR_NOT_FOUND, "job '%s' is not on "
-			    "target %s", in->object, t->conf->name);
+			cerr_set(err, CERR_NOT_FOUND,
+			    "job '%s' is not on "
+			    "target %s",
+			    in->object, t->conf->name);
 		return -1;
 	}
 	free(doc);
 	if (origin != ORIGIN_MASTER)
-		return cerr_set(err, CERR_CONFLICT, "job '%s' on target %s is "
-		    "a local job", in->object, t->conf->name);
+		return cerr_set(err, CERR_CONFLICT,
+		    "job '%s' on target %s is "
+		    "a local job",
+		    in->object, t->conf->name);
 	if (tstore_run_add(t->store, in->object, in->id, 0, timefmt_now_s(),
-	    &run_id, &existed, err) < 0)
+		&run_id, &existed, err) < 0)
 		return -1;
 	fx->kick_runs = 1;
 	return 0;
 }
 
 static int
-set_poll_interval(struct target *t, const struct instr *in,
-    struct effects *fx, struct cerr *err)
+set_poll_interval(struct target *t, const struct instr *in, struct effects *fx,
+    struct cerr *err)
 {
 	int64_t s = 0;
 
 	if (json_get_int(in->payload, "poll_interval_s", "payload", 1, 28800,
-	    &s, err) != 0)
-		return cerr_set(err, CERR_INVALID, "payload.poll_interval_s: "
+		&s, err) != 0)
+		return cerr_set(err, CERR_INVALID,
+		    "payload.poll_interval_s: "
 		    "must be 1..28800");
 	if (tstore_meta_set_int(t->store, "poll_interval_s", s, err) < 0)
 		return -1;
@@ -151,8 +161,8 @@ apply_op(struct target *t, const struct instr *in, struct effects *fx,
 		return put_job(t, in, err);
 	case INSTR_DELETE:
 		fx->jobs_changed = 1;
-		return tstore_job_delete(t->store, in->object, ORIGIN_MASTER,
-		    NULL, err);
+		return tstore_job_delete(
+		    t->store, in->object, ORIGIN_MASTER, NULL, err);
 	case INSTR_START:
 		return queue_start(t, in, fx, err);
 	case INSTR_STOP:
@@ -164,9 +174,10 @@ apply_op(struct target *t, const struct instr *in, struct effects *fx,
 	case INSTR_SET_POLL_INTERVAL:
 		return set_poll_interval(t, in, fx, err);
 	default:
-		return cerr_set(err, CERR_INVALID, "operation '%s' is not "
-		    "supported by target %s", instr_op_name(in->op),
-		    t->conf->name);
+		return cerr_set(err, CERR_INVALID,
+		    "operation '%s' is not "
+		    "supported by target %s",
+		    instr_op_name(in->op), t->conf->name);
 	}
 }
 
@@ -175,8 +186,8 @@ apply_op(struct target *t, const struct instr *in, struct effects *fx,
  * master holds back the rest until it is cleared. -1 with err when the
  * store cannot record even that. */
 static int
-record_failure(struct target *t, const struct instr *in,
-    const struct cerr *why, struct cerr *err)
+record_failure(struct target *t, const struct instr *in, const struct cerr *why,
+    struct cerr *err)
 {
 	if (tstore_begin(t->store, err) < 0 ||
 	    tstore_meta_set_int(t->store, "last_instr", in->id, err) < 0 ||
@@ -207,9 +218,10 @@ apply_one(struct target *t, const struct instr *in, struct effects *fx,
 	if (tstore_begin(t->store, err) < 0)
 		return APPLY_STALLED;
 	rc = apply_op(t, in, fx, err);
-	if (rc == 0 && (tstore_meta_set_int(t->store, "last_instr", in->id,
-	    err) < 0 || tstore_ack_add(t->store, in->id, 1, "", err) < 0 ||
-	    tstore_commit(t->store, err) < 0))
+	if (rc == 0 &&
+	    (tstore_meta_set_int(t->store, "last_instr", in->id, err) < 0 ||
+		tstore_ack_add(t->store, in->id, 1, "", err) < 0 ||
+		tstore_commit(t->store, err) < 0))
 		rc = -1;
 	if (rc == 0)
 		return 0;
@@ -243,7 +255,8 @@ apply_batch(struct target *t, const json_t *instructions)
 	json_t *v;
 
 	t->apply_stalled = 0;
-	json_array_foreach(instructions, i, v) {
+	json_array_foreach(instructions, i, v)
+	{
 		struct effects fx = {0, 0, NULL, 0};
 		struct instr in;
 		struct cerr err;
@@ -262,8 +275,8 @@ apply_batch(struct target *t, const json_t *instructions)
 		if (rc < 0)
 			break;
 		target_store_ok(t);
-		log_info("applied", "id=%lld op=%s object=%s",
-		    (long long)in.id, instr_op_name(in.op), in.object);
+		log_info("applied", "id=%lld op=%s object=%s", (long long)in.id,
+		    instr_op_name(in.op), in.object);
 		jobs_changed |= fx.jobs_changed;
 		run_effects(t, &fx);
 	}

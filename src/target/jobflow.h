@@ -13,8 +13,8 @@
 #include "common/jobdoc.h"
 
 enum flow_kind {
-	FLOW_RUN_STEP,		/* run .step (1-based), attempt .attempt */
-	FLOW_RETRY,		/* run .step again after .delay_s */
+	FLOW_RUN_STEP, /* run .step (1-based), attempt .attempt */
+	FLOW_RETRY, /* run .step again after .delay_s */
 	FLOW_DONE_SUCCESS,
 	FLOW_DONE_FAILURE
 };
@@ -24,24 +24,24 @@ struct flow_decision {
 	int step;
 	int attempt;
 	int64_t delay_s;
-	char reason[160];	/* for the job row's message on DONE */
+	char reason[160]; /* for the job row's message on DONE */
 };
 
 struct jobflow {
-	const struct job *job;	/* borrowed */
-	int step;		/* current step, 1-based */
-	int attempt;		/* current attempt, 1-based */
-	size_t transitions;	/* bounds step loops (step:N back-jumps) */
+	const struct job *job; /* borrowed */
+	int step; /* current step, 1-based */
+	int attempt; /* current attempt, 1-based */
+	size_t transitions; /* bounds step loops (step:N back-jumps) */
 	size_t max_transitions;
 };
 
 /* First decision: run the job's start step, attempt 1. */
-void jobflow_init(struct jobflow *f, const struct job *job,
-    struct flow_decision *first);
+void jobflow_init(
+    struct jobflow *f, const struct job *job, struct flow_decision *first);
 /* The current attempt ended (succeeded = exit 0). A step that failed with
  * attempts left is retried; else its on_success/on_failure action applies.
  * Going past max_transitions ends the job with failure (a loop guard). */
-void jobflow_step_done(struct jobflow *f, int succeeded,
-    struct flow_decision *next);
+void jobflow_step_done(
+    struct jobflow *f, int succeeded, struct flow_decision *next);
 
 #endif

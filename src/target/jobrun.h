@@ -26,26 +26,26 @@ struct jobrun;
 
 struct jobrun_params {
 	int64_t target_run_id;
-	int64_t instr_id;		/* 0 for a scheduled run */
-	const char *target_name;	/* for messages ("... on target web-1") */
+	int64_t instr_id; /* 0 for a scheduled run */
+	const char *target_name; /* for messages ("... on target web-1") */
 	size_t default_max_output_bytes;
-	const char *default_cwd;	/* used when a step names none */
-	const struct conf *conf;	/* proxies; borrowed, outlives the run */
+	const char *default_cwd; /* used when a step names none */
+	const struct conf *conf; /* proxies; borrowed, outlives the run */
 	/* Frees the job when the jobrun is freed (the owner's job_free);
 	 * NULL: the job is not freed. */
 	void (*job_free)(struct job *job);
 	/* Called with each step attempt's process group before the step may
 	 * exec (runner_spec.on_spawn), with the done callback's arg; a
 	 * failure fails that attempt unrun. NULL: not called. */
-	int (*on_step_spawn)(void *arg, int64_t target_run_id, pid_t pgid,
-	    struct cerr *err);
+	int (*on_step_spawn)(
+	    void *arg, int64_t target_run_id, pid_t pgid, struct cerr *err);
 };
 
 /* Called once when the run ends (succeeded, failed or canceled). The
  * callback takes ownership of report. The jobrun must not be freed from
  * inside the callback; free it afterwards (e.g. from a zero timer). */
-typedef void (*jobrun_done_cb)(void *arg, struct jobrun *jr,
-    struct run_report *report);
+typedef void (*jobrun_done_cb)(
+    void *arg, struct jobrun *jr, struct run_report *report);
 
 /* Starts the run at job->start_step. Takes ownership of job, also on
  * failure (it is then freed with params->job_free). */

@@ -63,8 +63,8 @@ static void
 handle_instructions(struct target *t, const struct hresp *resp)
 {
 	struct cerr err;
-	json_t *body = json_parse_limited(resp->body, resp->len,
-	    POLL_MAX_RESPONSE, 64, &err);
+	json_t *body = json_parse_limited(
+	    resp->body, resp->len, POLL_MAX_RESPONSE, 64, &err);
 	json_t *list = body ? json_object_get(body, "instructions") : NULL;
 
 	if (!json_is_array(list)) {
@@ -90,7 +90,8 @@ error_message(const struct hresp *resp, char *buf, size_t size)
 {
 	json_t *body = json_loadb(resp->body, resp->len, 0, NULL);
 	const char *msg = body ? json_string_value(json_object_get(
-	    json_object_get(body, "error"), "message")) : NULL;
+				     json_object_get(body, "error"), "message"))
+			       : NULL;
 
 	snprintf(buf, size, "%s", msg ? msg : "(no message)");
 	json_decref(body);
@@ -109,8 +110,9 @@ poll_done(void *arg, const struct hresp *resp)
 	if (resp->status == 200) {
 		log_limit_ok(&t->poll_log, "poll_recovered");
 		/* The master has the acks: they were in the poll it answered. */
-		if (t->acks_sent_upto > 0 && tstore_ack_delete_upto(t->store,
-		    t->acks_sent_upto, &err) < 0)
+		if (t->acks_sent_upto > 0 &&
+		    tstore_ack_delete_upto(t->store, t->acks_sent_upto, &err) <
+			0)
 			target_store_failed(t, &err);
 		if (!t->apply_stalled)
 			t->poll_backoff_s = 0;
@@ -142,8 +144,8 @@ poll_done(void *arg, const struct hresp *resp)
 	}
 	error_message(resp, msg, sizeof(msg));
 	if (resp->status == 410 || resp->status == 409) {
-		log_error("poll_stopped", "status=%ld msg=\"%s\"", resp->status,
-		    msg);
+		log_error(
+		    "poll_stopped", "status=%ld msg=\"%s\"", resp->status, msg);
 		t->stopped_polling = 1;
 		return;
 	}
@@ -165,9 +167,10 @@ ack_cb(void *arg, int64_t id, int ok, const char *error)
 {
 	struct ack_list *a = arg;
 
-	json_array_append_new(a->list, ok ? json_pack("{s:I,s:b}", "id",
-	    (json_int_t)id, "ok", 1) : json_pack("{s:I,s:b,s:s}", "id",
-	    (json_int_t)id, "ok", 0, "error", error));
+	json_array_append_new(a->list,
+	    ok ? json_pack("{s:I,s:b}", "id", (json_int_t)id, "ok", 1)
+	       : json_pack("{s:I,s:b,s:s}", "id", (json_int_t)id, "ok", 0,
+		     "error", error));
 	a->max_id = id;
 	return 0;
 }
@@ -177,8 +180,8 @@ poll_body(struct target *t, struct cerr *err)
 {
 	struct ack_list acks = {json_array(), 0};
 	int64_t after = 0, now = timefmt_now_s(), queued = 0, dropped = 0;
-	int64_t wait = t->poll_interval_s < POLL_MAX_WAIT_S ?
-	    t->poll_interval_s : POLL_MAX_WAIT_S;
+	int64_t wait = t->poll_interval_s < POLL_MAX_WAIT_S ? t->poll_interval_s
+							    : POLL_MAX_WAIT_S;
 	json_t *body;
 	char *text;
 
@@ -190,14 +193,12 @@ poll_body(struct target *t, struct cerr *err)
 		return NULL;
 	}
 	t->acks_sent_upto = acks.max_id;
-	body = json_pack("{s:s,s:s,s:I,s:I,s:I,s:i,s:I,s:I,s:o}",
-	    "name", t->conf->name, "version", version_string(),
-	    "after", (json_int_t)after, "wait_s", (json_int_t)wait,
-	    "local_time", (json_int_t)now,
-	    "tz_offset_s", (int)timefmt_local_offset(now),
-	    "poll_interval_s", (json_int_t)t->poll_interval_s,
-	    "outbox_dropped", (json_int_t)dropped,
-	    "acks", acks.list);
+	body = json_pack("{s:s,s:s,s:I,s:I,s:I,s:i,s:I,s:I,s:o}", "name",
+	    t->conf->name, "version", version_string(), "after",
+	    (json_int_t)after, "wait_s", (json_int_t)wait, "local_time",
+	    (json_int_t)now, "tz_offset_s", (int)timefmt_local_offset(now),
+	    "poll_interval_s", (json_int_t)t->poll_interval_s, "outbox_dropped",
+	    (json_int_t)dropped, "acks", acks.list);
 	text = body ? json_dump_compact(body) : NULL;
 	json_decref(body);
 	if (text == NULL)
@@ -225,8 +226,10 @@ poll_send(struct target *t)
 	/* The master answers within the wait; the margin is the network's.
 	 * A master frozen with the poll held (a paused VM) costs no more
 	 * than this before the target tries the next master. */
-	timeout_ms = (t->poll_interval_s < POLL_MAX_WAIT_S ?
-	    t->poll_interval_s : POLL_MAX_WAIT_S) * 1000L + POLL_MARGIN_MS;
+	timeout_ms = (t->poll_interval_s < POLL_MAX_WAIT_S ? t->poll_interval_s
+							   : POLL_MAX_WAIT_S) *
+		1000L +
+	    POLL_MARGIN_MS;
 	t->poll_call = hclient_request(t->http, "POST", url, body, timeout_ms,
 	    POLL_MAX_RESPONSE, poll_done, t, &err);
 	free(body);

@@ -40,8 +40,8 @@
 #define NEW_SUFFIX ".new"
 
 static int
-tls_path(const struct conf *c, const char *rel, const char *suffix,
-    char *out, size_t size, struct cerr *err)
+tls_path(const struct conf *c, const char *rel, const char *suffix, char *out,
+    size_t size, struct cerr *err)
 {
 	char base[CONF_STR_MAX + 32];
 
@@ -61,8 +61,8 @@ rename_new(const struct conf *c, const char *rel, struct cerr *err)
 	    tls_path(c, rel, "", to, sizeof(to), err) < 0)
 		return -1;
 	if (rename(from, to) != 0 && errno != ENOENT)
-		return cerr_set(err, CERR_IO, "rename %s: %s", from,
-		    strerror(errno));
+		return cerr_set(
+		    err, CERR_IO, "rename %s: %s", from, strerror(errno));
 	return 0;
 }
 
@@ -72,14 +72,16 @@ renew_recover(const struct conf *c, struct cerr *err)
 	char cert_new[CONF_STR_MAX + 40], key_new[CONF_STR_MAX + 40];
 
 	if (tls_path(c, PATH_TLS_CERT, NEW_SUFFIX, cert_new, sizeof(cert_new),
-	    err) < 0 || tls_path(c, PATH_TLS_KEY, NEW_SUFFIX, key_new,
-	    sizeof(key_new), err) < 0)
+		err) < 0 ||
+	    tls_path(
+		c, PATH_TLS_KEY, NEW_SUFFIX, key_new, sizeof(key_new), err) < 0)
 		return -1;
 	if (access(cert_new, F_OK) != 0) {
 		unlink(key_new);
 		return 0;
 	}
-	log_info("cert_swap_resumed", "msg=\"finishing a certificate "
+	log_info("cert_swap_resumed",
+	    "msg=\"finishing a certificate "
 	    "renewal cut short\"");
 	if (rename_new(c, PATH_TLS_KEY, err) < 0 ||
 	    rename_new(c, PATH_TLS_CERT, err) < 0)
@@ -120,14 +122,17 @@ renew_write(struct target *t, const char *pem, struct cerr *err)
 		goto out;
 	if (strcmp(id.name, t->conf->name) != 0 ||
 	    X509_check_private_key(cert, t->renew_key) != 1) {
-		cerr_set(err, CERR_TLS, "the master's certificate is not for "
+		cerr_set(err, CERR_TLS,
+		    "the master's certificate is not for "
 		    "this target's new key");
 		goto out;
 	}
 	if (tls_path(t->conf, PATH_TLS_KEY, NEW_SUFFIX, path, sizeof(path),
-	    err) < 0 || pki_key_write(path, t->renew_key, err) < 0 ||
+		err) < 0 ||
+	    pki_key_write(path, t->renew_key, err) < 0 ||
 	    tls_path(t->conf, PATH_TLS_CERT, NEW_SUFFIX, path, sizeof(path),
-	    err) < 0 || pki_cert_write(path, cert, err) < 0)
+		err) < 0 ||
+	    pki_cert_write(path, cert, err) < 0)
 		goto out;
 	log_info("cert_renewed", "serial=%s not_after=%lld", id.serial_hex,
 	    id.not_after);
@@ -155,7 +160,8 @@ renew_done(void *arg, const struct hresp *resp)
 	body = json_loadb(resp->body, resp->len, 0, NULL);
 	pem = body ? json_string_value(json_object_get(body, "cert")) : NULL;
 	if (pem == NULL) {
-		log_warn("cert_renew_failed", "msg=\"no certificate in the "
+		log_warn("cert_renew_failed",
+		    "msg=\"no certificate in the "
 		    "master's answer\"");
 		goto out;
 	}

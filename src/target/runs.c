@@ -53,8 +53,8 @@ retry_later(struct target *t)
  * run "running" meanwhile, so if the daemon stops first the next start
  * records it interrupted: late, never lost. Takes ownership of rep. */
 static void
-record_finished(struct target *t, struct run_report *rep, int local,
-    const struct job *job)
+record_finished(
+    struct target *t, struct run_report *rep, int local, const struct job *job)
 {
 	struct cerr err;
 
@@ -68,7 +68,8 @@ record_finished(struct target *t, struct run_report *rep, int local,
 	if (t->nunrecorded == 0)
 		target_store_failed(t, &err);
 	if (t->nunrecorded == TARGET_UNRECORDED_MAX) {
-		log_error("run_unrecorded", "run=%lld msg=\"more than %d "
+		log_error("run_unrecorded",
+		    "run=%lld msg=\"more than %d "
 		    "outcomes wait for the store; this one is recorded "
 		    "interrupted at the next start\"",
 		    (long long)rep->target_run_id, TARGET_UNRECORDED_MAX);
@@ -92,7 +93,7 @@ record_retry_cb(evutil_socket_t fd, short what, void *arg)
 		struct run_report *rep = t->unrecorded[done];
 
 		if (runlog_record(t, rep, TRUN_FINISHED,
-		    runlog_is_local(t, rep->job), NULL, &err) < 0) {
+			runlog_is_local(t, rep->job), NULL, &err) < 0) {
 			target_store_failed(t, &err);
 			break;
 		}
@@ -116,16 +117,16 @@ finish_unstarted(struct target *t, int64_t run_id, const char *job,
     int64_t instr_id, enum run_outcome outcome, const char *why)
 {
 	int64_t now = timefmt_now_ms();
-	struct run_report *rep = run_report_new(run_id, job, instr_id, now,
-	    timefmt_local_offset(now / 1000));
+	struct run_report *rep = run_report_new(
+	    run_id, job, instr_id, now, timefmt_local_offset(now / 1000));
 	struct cerr err;
 
 	if (rep == NULL)
 		return;
 	rep->outcome = outcome;
 	if (run_report_set_message(rep, why, &err) < 0)
-		log_error("run", "run=%lld msg=\"%s\"", (long long)run_id,
-		    err.msg);
+		log_error(
+		    "run", "run=%lld msg=\"%s\"", (long long)run_id, err.msg);
 	log_warn("run_not_started", "run=%lld job=%s why=\"%s\"",
 	    (long long)run_id, job, why);
 	if (outcome == OUTCOME_FAILED)
@@ -163,9 +164,11 @@ run_events(struct target *t, const struct run_report *rep)
 
 		if (s->timed_out)
 			events_raise(t, EVENT_WARNING, EVENT_STEP_TIMEOUT,
-			    rep->job, rep->target_run_id, "job %s, step %d "
-			    "(%s), attempt %d: %s", rep->job, s->step,
-			    s->step_name, s->attempt, s->message);
+			    rep->job, rep->target_run_id,
+			    "job %s, step %d "
+			    "(%s), attempt %d: %s",
+			    rep->job, s->step, s->step_name, s->attempt,
+			    s->message);
 	}
 	if (rep->outcome == OUTCOME_FAILED)
 		events_raise(t, EVENT_ERROR, EVENT_JOB_FAILED, rep->job,
@@ -196,8 +199,7 @@ run_done(void *arg, struct jobrun *jr, struct run_report *rep)
 	run_events(t, rep);
 	record_finished(t, rep, local, jobrun_job(jr));
 	/* jr may not be freed inside its own callback. */
-	if (t->nfinished == (int)(sizeof(t->finished) /
-	    sizeof(t->finished[0])))
+	if (t->nfinished == (int)(sizeof(t->finished) / sizeof(t->finished[0])))
 		reap_cb(-1, 0, t);
 	t->finished[t->nfinished++] = jr;
 	evtimer_add(t->reap, &now);
@@ -220,8 +222,8 @@ step_spawned(void *arg, int64_t run_id, pid_t pgid, struct cerr *err)
 	struct orphan_stat st;
 
 	if (orphan_read_stat(pgid, &st, err) < 0 ||
-	    tstore_run_set_pgid(t->store, run_id, pgid,
-	    (int64_t)st.start_ticks, err) < 0)
+	    tstore_run_set_pgid(
+		t->store, run_id, pgid, (int64_t)st.start_ticks, err) < 0)
 		return cerr_wrap(err, "cannot record the step's process group");
 	return 0;
 }
@@ -247,8 +249,8 @@ load_job(struct target *t, const char *name, struct job **out,
  * any step can run: a crash from then on is recorded interrupted at the
  * next start, never run a second time. */
 static int
-start_run(struct target *t, int64_t run_id, const char *name,
-    int64_t instr_id, struct cerr *err)
+start_run(struct target *t, int64_t run_id, const char *name, int64_t instr_id,
+    struct cerr *err)
 {
 	struct jobrun_params p = {run_id, instr_id, t->conf->name,
 	    (size_t)t->conf->max_output_bytes, "/", t->conf, job_free_cb,
@@ -263,8 +265,8 @@ start_run(struct target *t, int64_t run_id, const char *name,
 	if (load_job(t, name, &job, &origin, err) < 0)
 		return -1;
 	local = origin == ORIGIN_LOCAL;
-	rep = run_report_new(run_id, name, instr_id, now,
-	    timefmt_local_offset(now / 1000));
+	rep = run_report_new(
+	    run_id, name, instr_id, now, timefmt_local_offset(now / 1000));
 	a = calloc(1, sizeof(*a));
 	if (a == NULL || rep == NULL) {
 		free(a);
@@ -294,8 +296,8 @@ start_run(struct target *t, int64_t run_id, const char *name,
 	}
 	a->next = t->runs;
 	t->runs = a;
-	log_info("run_started", "run=%lld job=%s instr=%lld",
-	    (long long)run_id, name, (long long)instr_id);
+	log_info("run_started", "run=%lld job=%s instr=%lld", (long long)run_id,
+	    name, (long long)instr_id);
 	run_report_free(rep);
 	return 0;
 }
@@ -335,16 +337,16 @@ start_queued(struct target *t, const struct queued *q)
 	int rc;
 
 	/* "queue": it waits; run_done() kicks the queue again. */
-	if (busy != NULL &&
-	    jobrun_job(busy->jr)->overlap == OVERLAP_QUEUE)
+	if (busy != NULL && jobrun_job(busy->jr)->overlap == OVERLAP_QUEUE)
 		return RUNS_WAITING;
 	if (busy != NULL) {
-		snprintf(why, sizeof(why), "not started: job '%s' is already "
+		snprintf(why, sizeof(why),
+		    "not started: job '%s' is already "
 		    "running on target %s (run %lld) and its overlap policy "
-		    "is refuse", q->job, t->conf->name,
-		    (long long)busy->run_id);
-		finish_unstarted(t, q->run_id, q->job, q->instr_id,
-		    OUTCOME_CANCELED, why);
+		    "is refuse",
+		    q->job, t->conf->name, (long long)busy->run_id);
+		finish_unstarted(
+		    t, q->run_id, q->job, q->instr_id, OUTCOME_CANCELED, why);
 		return 0;
 	}
 	rc = start_run(t, q->run_id, q->job, q->instr_id, &err);
@@ -354,8 +356,8 @@ start_queued(struct target *t, const struct queued *q)
 		return rc;
 	}
 	if (rc < 0)
-		finish_unstarted(t, q->run_id, q->job, q->instr_id,
-		    OUTCOME_FAILED, err.msg);
+		finish_unstarted(
+		    t, q->run_id, q->job, q->instr_id, OUTCOME_FAILED, err.msg);
 	return 0;
 }
 
@@ -368,8 +370,8 @@ kick_cb(evutil_socket_t fd, short what, void *arg)
 	int rc, moved = 0;
 
 	q.n = 0;
-	if (tstore_run_list_state(t->store, TRUN_QUEUED, queued_cb, &q,
-	    &err) < 0) {
+	if (tstore_run_list_state(t->store, TRUN_QUEUED, queued_cb, &q, &err) <
+	    0) {
 		target_store_failed(t, &err);
 		retry_later(t);
 		return;
@@ -477,8 +479,8 @@ runs_recover(struct target *t, struct cerr *err)
 	t->record_retry = evtimer_new(t->base, record_retry_cb, t);
 	if (t->runs_kick == NULL || t->reap == NULL || t->record_retry == NULL)
 		return cerr_set(err, CERR_INTERNAL, "cannot create timers");
-	if (tstore_run_list_state(t->store, TRUN_RUNNING, interrupted_cb, t,
-	    err) < 0)
+	if (tstore_run_list_state(
+		t->store, TRUN_RUNNING, interrupted_cb, t, err) < 0)
 		return -1;
 	runs_kick(t);
 	return 0;

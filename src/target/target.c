@@ -94,8 +94,8 @@ target_follow(struct target *t, const struct hresp *resp, int rotate)
 		rc = at >= 0 ? 2 : 1;
 		log_info("master_standby", "next=%s active_url=%s%s",
 		    t->masters[t->master_index], url ? url : "(none)",
-		    url != NULL && at < 0 ? " (not in this target's list)" :
-		    "");
+		    url != NULL && at < 0 ? " (not in this target's list)"
+					  : "");
 	}
 	json_decref(body);
 	return rc;
@@ -109,13 +109,17 @@ split_masters(struct target *t, struct cerr *err)
 
 	snprintf(copy, sizeof(copy), "%s", t->conf->master);
 	for (char *u = strtok_r(copy, " ,", &save); u != NULL;
-	    u = strtok_r(NULL, " ,", &save)) {
+	     u = strtok_r(NULL, " ,", &save)) {
 		if (t->nmasters == TARGET_MAX_MASTERS)
-			return cerr_set(err, CERR_INVALID, "master: more than "
-			    "%d URLs", TARGET_MAX_MASTERS);
+			return cerr_set(err, CERR_INVALID,
+			    "master: more than "
+			    "%d URLs",
+			    TARGET_MAX_MASTERS);
 		if (strncmp(u, "https://", 8) != 0)
-			return cerr_set(err, CERR_INVALID, "master: '%s' is not "
-			    "an https:// URL", u);
+			return cerr_set(err, CERR_INVALID,
+			    "master: '%s' is not "
+			    "an https:// URL",
+			    u);
 		t->masters[t->nmasters] = strdup(u);
 		if (t->masters[t->nmasters++] == NULL)
 			return cerr_set(err, CERR_INTERNAL, "out of memory");
@@ -128,8 +132,7 @@ split_masters(struct target *t, struct cerr *err)
 /* A target's name is fixed by its certificate: one renamed in its
  * configuration must not poll under the old identity. */
 static int
-check_identity(const struct target *t, const char *cert_path,
-    struct cerr *err)
+check_identity(const struct target *t, const char *cert_path, struct cerr *err)
 {
 	struct pki_identity id;
 	X509 *cert = NULL;
@@ -142,7 +145,8 @@ check_identity(const struct target *t, const char *cert_path,
 	if (rc < 0)
 		return -1;
 	if (strcmp(id.name, t->conf->name) != 0)
-		return cerr_set(err, CERR_CONFLICT, "configured name '%s' does "
+		return cerr_set(err, CERR_CONFLICT,
+		    "configured name '%s' does "
 		    "not match this target's certificate ('%s'): a target's "
 		    "name cannot change in place; defect, rename, enlist again",
 		    t->conf->name, id.name);
@@ -156,7 +160,8 @@ make_client(struct target *t, struct cerr *err)
 	char ca[CONF_STR_MAX + 32];
 	struct hclient_tls tls = {cert, key, ca, t->conf->tls == TLS_VERIFY, 0};
 
-	if (conf_state_path(t->conf, PATH_TLS_CERT, cert, sizeof(cert), err) < 0 ||
+	if (conf_state_path(t->conf, PATH_TLS_CERT, cert, sizeof(cert), err) <
+		0 ||
 	    conf_state_path(t->conf, PATH_TLS_KEY, key, sizeof(key), err) < 0 ||
 	    conf_state_path(t->conf, PATH_TLS_CA, ca, sizeof(ca), err) < 0)
 		return -1;
@@ -169,13 +174,15 @@ open_parts(struct target *t, struct cerr *err)
 {
 	char db[CONF_STR_MAX + 32], cert[CONF_STR_MAX + 32];
 
-	if (conf_state_path(t->conf, PATH_TARGET_STORE, db, sizeof(db), err) < 0 ||
-	    conf_state_path(t->conf, PATH_TLS_CERT, cert, sizeof(cert), err) < 0 ||
+	if (conf_state_path(t->conf, PATH_TARGET_STORE, db, sizeof(db), err) <
+		0 ||
+	    conf_state_path(t->conf, PATH_TLS_CERT, cert, sizeof(cert), err) <
+		0 ||
 	    renew_recover(t->conf, err) < 0 ||
 	    check_identity(t, cert, err) < 0 ||
 	    tstore_open(db, &t->store, err) < 0 ||
 	    tstore_meta_get_int(t->store, "poll_interval_s",
-	    t->conf->poll_interval_s, &t->poll_interval_s, err) < 0)
+		t->conf->poll_interval_s, &t->poll_interval_s, err) < 0)
 		return -1;
 	if (t->runner_ipc != NULL)
 		t->runner = runner_ipc_runner(t->runner_ipc, t->base, err);
@@ -213,8 +220,8 @@ housekeeping_cb(evutil_socket_t fd, short what, void *arg)
 	struct target *t = arg;
 	struct cerr err;
 
-	if (tstore_run_prune(t->store, timefmt_now_s() - KEEP_FINISHED_RUNS_S,
-	    &err) < 0) {
+	if (tstore_run_prune(
+		t->store, timefmt_now_s() - KEEP_FINISHED_RUNS_S, &err) < 0) {
 		log_warn("housekeeping", "msg=\"%s\"", err.msg);
 		events_daemon_error(t, "pruning the run ledger", err.msg);
 	}
@@ -259,14 +266,14 @@ reload_cb(evutil_socket_t sig, short what, void *arg)
 	int applied;
 
 	if (conf_reload(t->live, report, sizeof(report), &applied, &err) < 0) {
-		log_error("reload_failed", "msg=\"%s\" detail=\"%s\"",
-		    err.msg, report);
+		log_error("reload_failed", "msg=\"%s\" detail=\"%s\"", err.msg,
+		    report);
 		return;
 	}
 	log_level_parse(t->live->log_level, &level);
 	log_setup("cohortd-target", level, t->live->log_syslog);
 	if (tstore_meta_get_int(t->store, "poll_interval_s",
-	    t->conf->poll_interval_s, &t->poll_interval_s, &err) < 0)
+		t->conf->poll_interval_s, &t->poll_interval_s, &err) < 0)
 		log_error("reload", "msg=\"%s\"", err.msg);
 	if (report[0] != '\0')
 		log_warn("reload_restart_needed", "keys=\"%s\"", report);
@@ -281,8 +288,8 @@ add_events(struct target *t, struct cerr *err)
 	t->sig_term = evsignal_new(t->base, SIGTERM, signal_cb, t);
 	t->sig_int = evsignal_new(t->base, SIGINT, signal_cb, t);
 	t->sig_hup = evsignal_new(t->base, SIGHUP, reload_cb, t);
-	t->housekeeping = event_new(t->base, -1, EV_PERSIST, housekeeping_cb,
-	    t);
+	t->housekeeping =
+	    event_new(t->base, -1, EV_PERSIST, housekeeping_cb, t);
 	if (t->sig_term == NULL || t->sig_int == NULL || t->sig_hup == NULL ||
 	    t->housekeeping == NULL || evsignal_add(t->sig_term, NULL) < 0 ||
 	    evsignal_add(t->sig_int, NULL) < 0 ||
@@ -336,8 +343,9 @@ separate(struct target *t, struct cerr *err)
 		return 0;
 	}
 	if (t->conf->user[0] == '\0') {
-		log_warn("privsep", "msg=\"running as root without privilege "
-				    "separation: set user = NAME\"");
+		log_warn("privsep",
+		    "msg=\"running as root without privilege "
+		    "separation: set user = NAME\"");
 		return 0;
 	}
 	if (runs_kill_orphans(t->conf, err) < 0 ||
@@ -372,7 +380,8 @@ target_run(const struct conf *conf, struct cerr *err)
 		return cerr_set(err, CERR_INTERNAL, "curl_global_init failed");
 	}
 	if (t.conf->tls == TLS_ENCRYPT_ONLY)
-		log_warn("tls", "msg=\"tls = encrypt-only: the master's "
+		log_warn("tls",
+		    "msg=\"tls = encrypt-only: the master's "
 		    "certificate is NOT checked; anyone who can intercept the "
 		    "connection can impersonate the master\"");
 	t.base = event_base_new();

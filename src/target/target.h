@@ -37,7 +37,7 @@ struct lsock;
 struct active_run {
 	int64_t run_id;
 	struct jobrun *jr;
-	int local;		/* a local job's run: not uploaded */
+	int local; /* a local job's run: not uploaded */
 	struct active_run *next;
 };
 
@@ -57,14 +57,14 @@ struct target {
 	int nmasters;
 	int master_index;
 
-	int64_t poll_interval_s;	/* effective (the master may set it) */
+	int64_t poll_interval_s; /* effective (the master may set it) */
 
 	/* poller */
 	struct hcall *poll_call;
 	struct event *poll_retry;
 	int poll_backoff_s;
-	int64_t acks_sent_upto;		/* highest ack in the poll in flight */
-	int stopped_polling;		/* told to stop (gone, renamed) */
+	int64_t acks_sent_upto; /* highest ack in the poll in flight */
+	int stopped_polling; /* told to stop (gone, renamed) */
 
 	/* uploader */
 	struct hcall *upload_call;
@@ -74,8 +74,8 @@ struct target {
 
 	/* runs */
 	struct active_run *runs;
-	struct event *runs_kick;	/* zero timer: start queued runs */
-	struct event *reap;		/* zero timer: free finished jobruns */
+	struct event *runs_kick; /* zero timer: start queued runs */
+	struct event *reap; /* zero timer: free finished jobruns */
 	struct jobrun *finished[64];
 	int nfinished;
 
@@ -83,36 +83,36 @@ struct target {
 	int64_t daemon_error_at;
 	int daemon_errors_held;
 
-	struct event *housekeeping;	/* prunes the run ledger */
+	struct event *housekeeping; /* prunes the run ledger */
 	struct event *sig_term;
 	struct event *sig_int;
 
 	/* reliability: reload, local store failures */
-	struct conf *live;		/* owned copy; conf points here */
-	struct event *sig_hup;		/* reloads the configuration */
-	struct log_limit store_log;	/* store failures, once per interval */
-	struct log_limit poll_log;	/* failed polls, once per interval */
-	struct log_limit upload_log;	/* failed uploads, once per interval */
-	int apply_stalled;		/* a store failure cut the last batch */
+	struct conf *live; /* owned copy; conf points here */
+	struct event *sig_hup; /* reloads the configuration */
+	struct log_limit store_log; /* store failures, once per interval */
+	struct log_limit poll_log; /* failed polls, once per interval */
+	struct log_limit upload_log; /* failed uploads, once per interval */
+	int apply_stalled; /* a store failure cut the last batch */
 	struct run_report *unrecorded[TARGET_UNRECORDED_MAX];
-	int nunrecorded;		/* finished runs not yet in the store */
-	struct event *record_retry;	/* writes them, starts queued runs */
+	int nunrecorded; /* finished runs not yet in the store */
+	struct event *record_retry; /* writes them, starts queued runs */
 	/* scheduling (scheduler.c) and the local control socket (lsock.c) */
-	int64_t started_at;		/* Unix seconds */
+	int64_t started_at; /* Unix seconds */
 	struct scheduler *sched;
 	struct lsock *lsock;
 	/* certificate renewal (renew.c) */
 	struct event *renew_timer;
-	struct event *renew_swap;	/* zero timer: swap files, reconnect */
+	struct event *renew_swap; /* zero timer: swap files, reconnect */
 	struct hcall *renew_call;
-	EVP_PKEY *renew_key;		/* the new key while its request runs */
+	EVP_PKEY *renew_key; /* the new key while its request runs */
 };
 
 int target_run(const struct conf *conf, struct cerr *err);
 
 /* The URL of path on the current master ("https://m:8443/v1/poll"). */
-void target_url(const struct target *t, const char *path, char *out,
-    size_t size);
+void target_url(
+    const struct target *t, const char *path, char *out, size_t size);
 /* The current master failed: use the next one in the list. */
 void target_next_master(struct target *t);
 /* When resp is a master's not_active answer (a standby): moves to the
@@ -164,11 +164,10 @@ void upload_stop(struct target *t);
  * above event_forward_level (then the upload is kicked); failures are
  * logged. */
 void events_raise(struct target *t, enum event_severity severity,
-    enum event_kind kind, const char *job, int64_t run_id, const char *fmt,
-    ...) __attribute__((format(printf, 6, 7)));
+    enum event_kind kind, const char *job, int64_t run_id, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
 /* A daemon error (what failed, and the message) as an error event, at
  * most one a minute; the ones held back are counted in the next. */
-void events_daemon_error(struct target *t, const char *what,
-    const char *msg);
+void events_daemon_error(struct target *t, const char *what, const char *msg);
 
 #endif

@@ -33,7 +33,6 @@
 
 #define TSTORE_BUSY_TIMEOUT_MS 5000
 
-
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
     [ST_META_SET] = "INSERT INTO meta(key, value) VALUES (?1, ?2) "
@@ -168,7 +167,6 @@ static const char *const migrations[] = {
 
 #define TSTORE_SCHEMA_VERSION (int)(sizeof(migrations) / sizeof(migrations[0]))
 
-
 /* CERR_STORE "tstore: <op>: <SQLite's message>"; returns -1. */
 int
 tstore_db_fail(struct tstore *s, const char *op, struct cerr *err)
@@ -178,7 +176,8 @@ tstore_db_fail(struct tstore *s, const char *op, struct cerr *err)
 }
 
 int
-tstore_db_exec(struct tstore *s, const char *sql, const char *op, struct cerr *err)
+tstore_db_exec(
+    struct tstore *s, const char *sql, const char *op, struct cerr *err)
 {
 	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
 		return tstore_db_fail(s, op, err);
@@ -198,7 +197,8 @@ tstore_stmt_done(sqlite3_stmt *st)
  * (binding fails only on out-of-memory or a value over SQLite's size
  * limit). */
 int
-tstore_bind_check(sqlite3_stmt *st, int bind_rc, const char *op, struct cerr *err)
+tstore_bind_check(
+    sqlite3_stmt *st, int bind_rc, const char *op, struct cerr *err)
 {
 	if (bind_rc == SQLITE_OK)
 		return 0;
@@ -247,7 +247,8 @@ tstore_stmt_int(struct tstore *s, enum stmt_id id, int bind_rc, int64_t *out,
 /* Takes a listing statement for use. A callback that re-entered the same
  * listing would reset the statement under its caller: refused. */
 sqlite3_stmt *
-tstore_list_start(struct tstore *s, enum stmt_id id, const char *op, struct cerr *err)
+tstore_list_start(
+    struct tstore *s, enum stmt_id id, const char *op, struct cerr *err)
 {
 	if (sqlite3_stmt_busy(s->st[id])) {
 		cerr_set(err, CERR_INTERNAL,
@@ -272,7 +273,8 @@ tstore_list_end(struct tstore *s, sqlite3_stmt *st, int step, const char *op,
 /* Opens the atomic unit of one call: its own transaction, or a savepoint
  * inside the caller's. */
 int
-tstore_op_begin(struct tstore *s, int *own_out, const char *op, struct cerr *err)
+tstore_op_begin(
+    struct tstore *s, int *own_out, const char *op, struct cerr *err)
 {
 	*own_out = sqlite3_get_autocommit(s->db);
 	return tstore_db_exec(
@@ -282,10 +284,12 @@ tstore_op_begin(struct tstore *s, int *own_out, const char *op, struct cerr *err
 /* Closes what tstore_op_begin opened: kept when rc is 0, else undone. Returns
  * the call's final result. */
 int
-tstore_op_end(struct tstore *s, int own, int rc, const char *op, struct cerr *err)
+tstore_op_end(
+    struct tstore *s, int own, int rc, const char *op, struct cerr *err)
 {
 	if (rc == 0 &&
-	    tstore_db_exec(s, own ? "COMMIT" : "RELEASE tstore_op", op, err) == 0)
+	    tstore_db_exec(s, own ? "COMMIT" : "RELEASE tstore_op", op, err) ==
+		0)
 		return 0;
 	if (own) {
 		if (!sqlite3_get_autocommit(s->db))
@@ -367,10 +371,11 @@ schema_setup(struct tstore *s, const char *path, struct cerr *err)
 		return cerr_set(err, CERR_STORE,
 		    "tstore: %s: the file system refuses WAL mode (journal mode '%s')",
 		    path, value);
-	if (tstore_db_exec(s, "PRAGMA synchronous = FULL", "set synchronous", err) < 0)
+	if (tstore_db_exec(
+		s, "PRAGMA synchronous = FULL", "set synchronous", err) < 0)
 		return -1;
-	if (tstore_db_exec(s, "PRAGMA trusted_schema = OFF", "set trusted_schema",
-		err) < 0)
+	if (tstore_db_exec(s, "PRAGMA trusted_schema = OFF",
+		"set trusted_schema", err) < 0)
 		return -1;
 	if (version < TSTORE_SCHEMA_VERSION &&
 	    schema_migrate(s, version, err) < 0)
@@ -489,4 +494,3 @@ tstore_meta_set_int(
 		sqlite3_bind_int64(st, 2, value),
 	    "meta set", err);
 }
-

@@ -32,8 +32,8 @@ void tstore_rollback(struct tstore *s);
 /* ---- named values ---- */
 int tstore_meta_get_int(struct tstore *s, const char *key, int64_t dflt,
     int64_t *out, struct cerr *err);
-int tstore_meta_set_int(struct tstore *s, const char *key, int64_t value,
-    struct cerr *err);
+int tstore_meta_set_int(
+    struct tstore *s, const char *key, int64_t value, struct cerr *err);
 
 /* ---- jobs ---- */
 enum job_origin { ORIGIN_MASTER, ORIGIN_LOCAL };
@@ -49,12 +49,12 @@ int tstore_job_get(struct tstore *s, const char *name, char **doc_out,
  * DELETE instruction applies twice harmlessly). *deleted_out may be NULL. */
 int tstore_job_delete(struct tstore *s, const char *name,
     enum job_origin origin, int *deleted_out, struct cerr *err);
-int tstore_job_delete_origin(struct tstore *s, enum job_origin origin,
-    struct cerr *err);
-typedef int (*tstore_job_cb)(void *arg, const char *name,
-    enum job_origin origin, const char *doc);
-int tstore_job_list(struct tstore *s, tstore_job_cb cb, void *arg,
-    struct cerr *err);
+int tstore_job_delete_origin(
+    struct tstore *s, enum job_origin origin, struct cerr *err);
+typedef int (*tstore_job_cb)(
+    void *arg, const char *name, enum job_origin origin, const char *doc);
+int tstore_job_list(
+    struct tstore *s, tstore_job_cb cb, void *arg, struct cerr *err);
 
 /* ---- the run ledger ---- */
 enum trun_state { TRUN_QUEUED, TRUN_RUNNING, TRUN_FINISHED };
@@ -68,16 +68,15 @@ int tstore_run_add(struct tstore *s, const char *job, int64_t instr_id,
     struct cerr *err);
 /* outcome: a run_outcome name, or "" while not finished. */
 int tstore_run_set_state(struct tstore *s, int64_t run_id,
-    enum trun_state state, const char *outcome, int64_t now,
-    struct cerr *err);
+    enum trun_state state, const char *outcome, int64_t now, struct cerr *err);
 typedef int (*tstore_run_cb)(void *arg, int64_t run_id, const char *job,
     int64_t instr_id, int64_t created_at);
 /* Runs in a state, oldest first. */
 int tstore_run_list_state(struct tstore *s, enum trun_state state,
     tstore_run_cb cb, void *arg, struct cerr *err);
 /* The queued or running run of job with the lowest id, or 0. */
-int tstore_run_active(struct tstore *s, const char *job, int64_t *run_id_out,
-    struct cerr *err);
+int tstore_run_active(
+    struct tstore *s, const char *job, int64_t *run_id_out, struct cerr *err);
 
 /* The process group of the run's current step and its leader's start
  * time (orphan.h), recorded before the step may exec. CERR_NOT_FOUND when
@@ -87,22 +86,22 @@ int tstore_run_set_pgid(struct tstore *s, int64_t run_id, int64_t pgid,
 int tstore_run_get_pgid(struct tstore *s, int64_t run_id, int64_t *pgid_out,
     int64_t *start_ticks_out, struct cerr *err);
 /* How many runs of job are queued or running. */
-int tstore_run_count_active(struct tstore *s, const char *job,
-    int64_t *count_out, struct cerr *err);
+int tstore_run_count_active(
+    struct tstore *s, const char *job, int64_t *count_out, struct cerr *err);
 
 /* Deletes finished runs last changed before finished_before. Their ids
  * can no longer collide: instructions at or below the last applied id are
  * never applied again, and due instants that old never come back. */
-int tstore_run_prune(struct tstore *s, int64_t finished_before,
-    struct cerr *err);
+int tstore_run_prune(
+    struct tstore *s, int64_t finished_before, struct cerr *err);
 
 /* ---- the scheduler's state ----
  * One row per (job, schedule), so that due instants are neither run twice
  * nor forgotten across restarts (scheduler.c). */
 struct tstore_sched {
-	int64_t def_hash;	/* of the schedule's canonical form */
-	int64_t cursor;		/* due instants at or before it are handled */
-	int paused;		/* the job was disabled at cursor */
+	int64_t def_hash; /* of the schedule's canonical form */
+	int64_t cursor; /* due instants at or before it are handled */
+	int paused; /* the job was disabled at cursor */
 	/* due instants refused for overlap, not yet recorded: count 0 none */
 	int64_t miss_first, miss_last, miss_count;
 };
@@ -112,13 +111,13 @@ int tstore_sched_get(struct tstore *s, const char *job, const char *schedule,
     struct tstore_sched *out, int *found_out, struct cerr *err);
 int tstore_sched_put(struct tstore *s, const char *job, const char *schedule,
     const struct tstore_sched *row, struct cerr *err);
-typedef int (*tstore_sched_cb)(void *arg, const char *job,
-    const char *schedule, const struct tstore_sched *row);
-int tstore_sched_list(struct tstore *s, tstore_sched_cb cb, void *arg,
-    struct cerr *err);
+typedef int (*tstore_sched_cb)(void *arg, const char *job, const char *schedule,
+    const struct tstore_sched *row);
+int tstore_sched_list(
+    struct tstore *s, tstore_sched_cb cb, void *arg, struct cerr *err);
 /* Absent is not an error. */
-int tstore_sched_delete(struct tstore *s, const char *job,
-    const char *schedule, struct cerr *err);
+int tstore_sched_delete(
+    struct tstore *s, const char *job, const char *schedule, struct cerr *err);
 
 /* ---- the local history ----
  * One row per finished job run (and per missed-run record) of master and
@@ -128,15 +127,15 @@ int tstore_sched_delete(struct tstore *s, const char *job,
 struct tstore_hist_row {
 	int64_t run_id;
 	const char *job;
-	int local;		/* a local job's run */
-	const char *outcome;	/* a run_outcome name */
+	int local; /* a local job's run */
+	const char *outcome; /* a run_outcome name */
 	int64_t started_ms;
 	int64_t duration_ms;
-	const char *report;	/* run_report_to_json() text */
+	const char *report; /* run_report_to_json() text */
 };
 
-int tstore_hist_add(struct tstore *s, const struct tstore_hist_row *row,
-    struct cerr *err);
+int tstore_hist_add(
+    struct tstore *s, const struct tstore_hist_row *row, struct cerr *err);
 typedef int (*tstore_hist_cb)(void *arg, const struct tstore_hist_row *row);
 /* Newest first (by run id), of job (NULL: every job), at most limit (> 0). */
 int tstore_hist_list(struct tstore *s, const char *job, int64_t limit,
@@ -153,13 +152,12 @@ int tstore_hist_trim(struct tstore *s, int64_t keep, struct cerr *err);
  * transaction as its effect and sent with every poll until the master has
  * answered a poll that carried it; so an ack survives a crash. Adding the
  * same id twice keeps the first. */
-int tstore_ack_add(struct tstore *s, int64_t id, int ok, const char *error,
-    struct cerr *err);
-typedef int (*tstore_ack_cb)(void *arg, int64_t id, int ok,
-    const char *error);
+int tstore_ack_add(
+    struct tstore *s, int64_t id, int ok, const char *error, struct cerr *err);
+typedef int (*tstore_ack_cb)(void *arg, int64_t id, int ok, const char *error);
 /* The oldest `limit` acks, in id order. */
-int tstore_ack_list(struct tstore *s, int limit, tstore_ack_cb cb, void *arg,
-    struct cerr *err);
+int tstore_ack_list(
+    struct tstore *s, int limit, tstore_ack_cb cb, void *arg, struct cerr *err);
 int tstore_ack_delete_upto(struct tstore *s, int64_t id, struct cerr *err);
 
 /* ---- the outbox ---- */
@@ -168,15 +166,15 @@ int tstore_ack_delete_upto(struct tstore *s, int64_t id, struct cerr *err);
  * silent. */
 int tstore_outbox_add(struct tstore *s, const char *kind, const char *body,
     int64_t max_items, int64_t now, struct cerr *err);
-typedef int (*tstore_outbox_cb)(void *arg, int64_t seq, const char *kind,
-    const char *body);
+typedef int (*tstore_outbox_cb)(
+    void *arg, int64_t seq, const char *kind, const char *body);
 /* The oldest `limit` records, in order. */
 int tstore_outbox_peek(struct tstore *s, int limit, tstore_outbox_cb cb,
     void *arg, struct cerr *err);
 /* Deletes the records with these seqs (acknowledged by the master);
  * unknown seqs are ignored. */
-int tstore_outbox_delete(struct tstore *s, const int64_t *seqs, size_t n,
-    struct cerr *err);
+int tstore_outbox_delete(
+    struct tstore *s, const int64_t *seqs, size_t n, struct cerr *err);
 int tstore_outbox_stats(struct tstore *s, int64_t *count_out,
     int64_t *dropped_out, struct cerr *err);
 

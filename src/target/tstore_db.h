@@ -58,23 +58,23 @@ struct tstore {
 
 /* The helpers of tstore.c; each reports "tstore: <op>: ..." in err. */
 int tstore_db_fail(struct tstore *s, const char *op, struct cerr *err);
-int tstore_db_exec(struct tstore *s, const char *sql, const char *op,
-    struct cerr *err);
+int tstore_db_exec(
+    struct tstore *s, const char *sql, const char *op, struct cerr *err);
 void tstore_stmt_done(sqlite3_stmt *st);
-int tstore_bind_check(sqlite3_stmt *st, int bind_rc, const char *op,
-    struct cerr *err);
+int tstore_bind_check(
+    sqlite3_stmt *st, int bind_rc, const char *op, struct cerr *err);
 int tstore_stmt_run(struct tstore *s, enum stmt_id id, int bind_rc,
     const char *op, struct cerr *err);
 int tstore_stmt_int(struct tstore *s, enum stmt_id id, int bind_rc,
     int64_t *out, const char *op, struct cerr *err);
-sqlite3_stmt *tstore_list_start(struct tstore *s, enum stmt_id id,
-    const char *op, struct cerr *err);
+sqlite3_stmt *tstore_list_start(
+    struct tstore *s, enum stmt_id id, const char *op, struct cerr *err);
 int tstore_list_end(struct tstore *s, sqlite3_stmt *st, int step,
     const char *op, struct cerr *err);
-int tstore_op_begin(struct tstore *s, int *own_out, const char *op,
-    struct cerr *err);
-int tstore_op_end(struct tstore *s, int own, int rc, const char *op,
-    struct cerr *err);
+int tstore_op_begin(
+    struct tstore *s, int *own_out, const char *op, struct cerr *err);
+int tstore_op_end(
+    struct tstore *s, int own, int rc, const char *op, struct cerr *err);
 int tstore_name_check(const char *what, const char *name, struct cerr *err);
 
 #endif

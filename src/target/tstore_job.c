@@ -73,8 +73,9 @@ tstore_job_get(struct tstore *s, const char *name, char **doc_out,
 
 	*doc_out = NULL;
 	if (tstore_name_check("job name", name, err) < 0 ||
-	    tstore_bind_check(st, sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC),
-		"job get", err) < 0)
+	    tstore_bind_check(st,
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC), "job get",
+		err) < 0)
 		return -1;
 	step = sqlite3_step(st);
 	if (step == SQLITE_DONE)
@@ -333,8 +334,8 @@ tstore_run_get_pgid(struct tstore *s, int64_t run_id, int64_t *pgid_out,
 
 	*pgid_out = 0;
 	*start_ticks_out = 0;
-	if (tstore_bind_check(st, sqlite3_bind_int64(st, 1, run_id),
-		"run get pgid", err) < 0)
+	if (tstore_bind_check(
+		st, sqlite3_bind_int64(st, 1, run_id), "run get pgid", err) < 0)
 		return -1;
 	step = sqlite3_step(st);
 	if (step == SQLITE_ROW) {

@@ -16,8 +16,8 @@ outbox_make_room(struct tstore *s, int64_t max_items, struct cerr *err)
 {
 	int64_t count = 0, dropped;
 
-	if (tstore_stmt_int(s, ST_OUTBOX_COUNT, SQLITE_OK, &count, "outbox add", err) <
-	    0)
+	if (tstore_stmt_int(
+		s, ST_OUTBOX_COUNT, SQLITE_OK, &count, "outbox add", err) < 0)
 		return -1;
 	if (count < max_items)
 		return 0;
@@ -70,8 +70,8 @@ tstore_outbox_peek(struct tstore *s, int limit, tstore_outbox_cb cb, void *arg,
 		    "tstore: outbox peek: limit %d < 1", limit);
 	st = tstore_list_start(s, ST_OUTBOX_PEEK, "outbox peek", err);
 	if (st == NULL ||
-	    tstore_bind_check(st, sqlite3_bind_int(st, 1, limit), "outbox peek", err) <
-		0)
+	    tstore_bind_check(
+		st, sqlite3_bind_int(st, 1, limit), "outbox peek", err) < 0)
 		return -1;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *kind = (const char *)sqlite3_column_text(st, 1);
@@ -111,16 +111,16 @@ tstore_outbox_stats(struct tstore *s, int64_t *count_out, int64_t *dropped_out,
     struct cerr *err)
 {
 	*count_out = 0;
-	if (tstore_stmt_int(s, ST_OUTBOX_COUNT, SQLITE_OK, count_out, "outbox stats",
-		err) < 0)
+	if (tstore_stmt_int(s, ST_OUTBOX_COUNT, SQLITE_OK, count_out,
+		"outbox stats", err) < 0)
 		return -1;
 	return tstore_meta_get_int(
 	    s, TSTORE_OUTBOX_DROPPED, 0, dropped_out, err);
 }
 
 int
-tstore_ack_add(struct tstore *s, int64_t id, int ok, const char *error,
-    struct cerr *err)
+tstore_ack_add(
+    struct tstore *s, int64_t id, int ok, const char *error, struct cerr *err)
 {
 	sqlite3_stmt *st = s->st[ST_ACK_ADD];
 
@@ -129,22 +129,21 @@ tstore_ack_add(struct tstore *s, int64_t id, int ok, const char *error,
 		    (long long)id);
 	return tstore_stmt_run(s, ST_ACK_ADD,
 	    sqlite3_bind_int64(st, 1, id) | sqlite3_bind_int(st, 2, ok != 0) |
-		sqlite3_bind_text(st, 3, error ? error : "", -1,
-		    SQLITE_STATIC),
+		sqlite3_bind_text(st, 3, error ? error : "", -1, SQLITE_STATIC),
 	    "ack add", err);
 }
 
 int
-tstore_ack_list(struct tstore *s, int limit, tstore_ack_cb cb, void *arg,
-    struct cerr *err)
+tstore_ack_list(
+    struct tstore *s, int limit, tstore_ack_cb cb, void *arg, struct cerr *err)
 {
 	sqlite3_stmt *st = tstore_list_start(s, ST_ACK_LIST, "ack list", err);
 	int step;
 
 	if (st == NULL)
 		return -1;
-	if (tstore_bind_check(st, sqlite3_bind_int(st, 1, limit), "ack list",
-		err) < 0)
+	if (tstore_bind_check(
+		st, sqlite3_bind_int(st, 1, limit), "ack list", err) < 0)
 		return -1;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		const unsigned char *e = sqlite3_column_text(st, 2);
@@ -163,6 +162,6 @@ int
 tstore_ack_delete_upto(struct tstore *s, int64_t id, struct cerr *err)
 {
 	return tstore_stmt_run(s, ST_ACK_DELETE_UPTO,
-	    sqlite3_bind_int64(s->st[ST_ACK_DELETE_UPTO], 1, id),
-	    "ack delete", err);
+	    sqlite3_bind_int64(s->st[ST_ACK_DELETE_UPTO], 1, id), "ack delete",
+	    err);
 }

@@ -26,9 +26,9 @@ collect_cb(void *arg, int64_t seq, const char *kind, const char *body)
 	json_t *items = arg;
 	json_t *parsed = json_loads(body, 0, NULL);
 
-	json_array_append_new(items, json_pack("{s:I,s:s,s:o}", "seq",
-	    (json_int_t)seq, "kind", kind, "body",
-	    parsed ? parsed : json_string(body)));
+	json_array_append_new(items,
+	    json_pack("{s:I,s:s,s:o}", "seq", (json_int_t)seq, "kind", kind,
+		"body", parsed ? parsed : json_string(body)));
 	return 0;
 }
 
@@ -47,8 +47,8 @@ upload_later(struct target *t)
 }
 
 static int
-delete_listed(struct target *t, const json_t *list, const char *field,
-    struct cerr *err)
+delete_listed(
+    struct target *t, const json_t *list, const char *field, struct cerr *err)
 {
 	size_t n = json_array_size(list), i;
 	int64_t *seqs = calloc(n + 1, sizeof(*seqs));
@@ -57,7 +57,8 @@ delete_listed(struct target *t, const json_t *list, const char *field,
 
 	if (seqs == NULL)
 		return cerr_set(err, CERR_INTERNAL, "out of memory");
-	json_array_foreach(list, i, v) {
+	json_array_foreach(list, i, v)
+	{
 		json_t *seq = field ? json_object_get(v, field) : v;
 
 		seqs[i] = json_integer_value(seq);
@@ -81,8 +82,9 @@ upload_done(void *arg, const struct hresp *resp)
 		if (target_follow(t, resp, 0) == 0)
 			log_limited(&t->upload_log, LOG_LVL_WARN,
 			    "upload_failing", "status=%ld msg=\"%s\"",
-			    resp->status, resp->status ?
-			    "master refused the upload" : resp->error);
+			    resp->status,
+			    resp->status ? "master refused the upload"
+					 : resp->error);
 		upload_later(t);
 		return;
 	}
@@ -90,8 +92,8 @@ upload_done(void *arg, const struct hresp *resp)
 	body = json_loadb(resp->body, resp->len, 0, NULL);
 	if (body == NULL ||
 	    delete_listed(t, json_object_get(body, "acked"), NULL, &err) < 0 ||
-	    delete_listed(t, json_object_get(body, "rejected"), "seq",
-	    &err) < 0) {
+	    delete_listed(t, json_object_get(body, "rejected"), "seq", &err) <
+		0) {
 		if (body != NULL)
 			target_store_failed(t, &err);
 		else
@@ -131,8 +133,9 @@ upload_kick(struct target *t)
 	if (t->upload_call != NULL || evtimer_pending(t->upload_retry, NULL))
 		return;
 	items = json_array();
-	if (items == NULL || tstore_outbox_peek(t->store, UPLOAD_BATCH,
-	    collect_cb, items, &err) < 0) {
+	if (items == NULL ||
+	    tstore_outbox_peek(
+		t->store, UPLOAD_BATCH, collect_cb, items, &err) < 0) {
 		if (items != NULL)
 			target_store_failed(t, &err);
 		else

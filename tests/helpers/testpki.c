@@ -60,14 +60,16 @@ issue(int argc, char **argv)
 	    pki_key_read(argv[3], &ca_key, &err) < 0 ||
 	    pki_key_new(&key, &err) < 0 ||
 	    pki_cert_issue(ca, ca_key, key, argv[4], argv[5], PKI_USAGE_CLIENT,
-	    NULL, 0, 30, &cert, &err) < 0) {
+		NULL, 0, 30, &cert, &err) < 0) {
 		rc = fail(&err);
 		goto out;
 	}
-	if (argc == 10 && (X509_gmtime_adj(X509_getm_notBefore(cert),
-	    atol(argv[8])) == NULL || X509_gmtime_adj(X509_getm_notAfter(cert),
-	    atol(argv[9])) == NULL || X509_sign(cert, ca_key,
-	    EVP_sha256()) == 0)) {
+	if (argc == 10 &&
+	    (X509_gmtime_adj(X509_getm_notBefore(cert), atol(argv[8])) ==
+		    NULL ||
+		X509_gmtime_adj(X509_getm_notAfter(cert), atol(argv[9])) ==
+		    NULL ||
+		X509_sign(cert, ca_key, EVP_sha256()) == 0)) {
 		fprintf(stderr, "testpki: cannot set the validity\n");
 		goto out;
 	}
@@ -99,7 +101,7 @@ server(char **argv)
 	    pki_key_read(argv[3], &ca_key, &err) < 0 ||
 	    pki_key_new(&key, &err) < 0 ||
 	    pki_cert_issue(ca, ca_key, key, "master", "master",
-	    PKI_USAGE_SERVER, sans, 1, 30, &cert, &err) < 0 ||
+		PKI_USAGE_SERVER, sans, 1, 30, &cert, &err) < 0 ||
 	    pki_cert_write(argv[5], cert, &err) < 0 ||
 	    pki_key_write(argv[6], key, &err) < 0)
 		rc = fail(&err);
@@ -119,7 +121,8 @@ main(int argc, char **argv)
 		return make_ca(argv);
 	if ((argc == 8 || argc == 10) && strcmp(argv[1], "issue") == 0)
 		return issue(argc, argv);
-	fprintf(stderr, "usage: testpki ca CERT KEY CN\n"
+	fprintf(stderr,
+	    "usage: testpki ca CERT KEY CN\n"
 	    "       testpki issue CA_CERT CA_KEY NAME ROLE CERT KEY "
 	    "[FROM_S UNTIL_S]\n"
 	    "       testpki server CA_CERT CA_KEY SAN CERT KEY\n");

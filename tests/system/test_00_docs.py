@@ -10,7 +10,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 def conf_keys():
     text = open(os.path.join(ROOT, "src/common/conf_keys.c")).read()
-    return re.findall(r"^\t(?:STR|INT|BOOL|ENUM)\((\w+),", text, re.M)
+    return re.findall(r"^\s+(?:STR|INT|BOOL|ENUM)\((\w+),", text, re.M)
 
 
 def test_every_config_key_documented():

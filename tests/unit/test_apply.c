@@ -78,8 +78,7 @@ batch(const char *text)
 	return v;
 }
 
-#define JOB(name) \
-	"{\"name\":\"" name "\",\"steps\":[{\"command\":\"true\"}]}"
+#define JOB(name) "{\"name\":\"" name "\",\"steps\":[{\"command\":\"true\"}]}"
 
 static void
 apply_text(struct fixture *f, const char *text)
@@ -114,8 +113,9 @@ queued_runs(struct fixture *f)
 	struct cerr err;
 	int n = 0;
 
-	assert_int_equal(tstore_run_list_state(f->t.store, TRUN_QUEUED,
-			     count_cb, &n, &err), 0);
+	assert_int_equal(
+	    tstore_run_list_state(f->t.store, TRUN_QUEUED, count_cb, &n, &err),
+	    0);
 	return n;
 }
 
@@ -162,10 +162,12 @@ static void
 test_insert_start_idempotent(void **state)
 {
 	struct fixture *f = *state;
-	const char *text = "[{\"id\":1,\"op\":\"insert\",\"object\":\"a\","
-			   "\"payload\":" JOB("a") "},"
-			   "{\"id\":2,\"op\":\"start\",\"object\":\"a\","
-			   "\"payload\":{\"job\":\"a\"}}]";
+	const char *text =
+	    "[{\"id\":1,\"op\":\"insert\",\"object\":\"a\","
+	    "\"payload\":" JOB(
+		"a") "},"
+		     "{\"id\":2,\"op\":\"start\",\"object\":\"a\","
+		     "\"payload\":{\"job\":\"a\"}}]";
 	struct acks a;
 
 	apply_text(f, text);
@@ -181,10 +183,12 @@ test_insert_start_idempotent(void **state)
 	assert_int_equal(a.oks[0], 1);
 	assert_int_equal(a.ids[1], 2);
 	/* update, then delete, then delete again (already gone: fine) */
-	apply_text(f, "[{\"id\":3,\"op\":\"update\",\"object\":\"a\","
-		      "\"payload\":" JOB("a") "},"
-		      "{\"id\":4,\"op\":\"delete\",\"object\":\"a\"},"
-		      "{\"id\":5,\"op\":\"delete\",\"object\":\"a\"}]");
+	apply_text(f,
+	    "[{\"id\":3,\"op\":\"update\",\"object\":\"a\","
+	    "\"payload\":" JOB(
+		"a") "},"
+		     "{\"id\":4,\"op\":\"delete\",\"object\":\"a\"},"
+		     "{\"id\":5,\"op\":\"delete\",\"object\":\"a\"}]");
 	assert_false(has_job(f, "a"));
 	assert_int_equal(meta(f, "last_instr"), 5);
 	/* an old insert replayed after the delete must not bring it back */
@@ -196,27 +200,27 @@ test_insert_start_idempotent(void **state)
 static const struct {
 	const char *name;
 	const char *batch;
-	const char *error;		/* in the failure ack */
-	int64_t last_instr;		/* after the batch */
+	const char *error; /* in the failure ack */
+	int64_t last_instr; /* after the batch */
 } failure_cases[] = {
-	{"start of a job the target lacks",
-	    "[{\"id\":10,\"op\":\"start\",\"object\":\"ghost\","
-	    "\"payload\":{\"job\":\"ghost\"}},"
-	    "{\"id\":11,\"op\":\"insert\",\"object\":\"b\",\"payload\":"
-	    JOB("b") "}]",
-	    "job 'ghost' is not on target web-1", 10},
-	{"insert of an invalid document",
-	    "[{\"id\":12,\"op\":\"insert\",\"object\":\"c\",\"payload\":"
-	    "{\"name\":\"c\",\"steps\":[]}}]",
-	    "job document: steps", 12},
-	{"insert whose document names another job",
-	    "[{\"id\":13,\"op\":\"insert\",\"object\":\"d\",\"payload\":"
-	    JOB("e") "}]",
-	    "names 'e'", 13},
-	{"poll interval out of range",
-	    "[{\"id\":14,\"op\":\"set_poll_interval\",\"object\":\"\","
-	    "\"payload\":{\"poll_interval_s\":0}}]",
-	    "poll_interval_s", 14},
+    {"start of a job the target lacks",
+	"[{\"id\":10,\"op\":\"start\",\"object\":\"ghost\","
+	"\"payload\":{\"job\":\"ghost\"}},"
+	"{\"id\":11,\"op\":\"insert\",\"object\":\"b\",\"payload\":" JOB(
+	    "b") "}]",
+	"job 'ghost' is not on target web-1", 10},
+    {"insert of an invalid document",
+	"[{\"id\":12,\"op\":\"insert\",\"object\":\"c\",\"payload\":"
+	"{\"name\":\"c\",\"steps\":[]}}]",
+	"job document: steps", 12},
+    {"insert whose document names another job",
+	"[{\"id\":13,\"op\":\"insert\",\"object\":\"d\",\"payload\":" JOB(
+	    "e") "}]",
+	"names 'e'", 13},
+    {"poll interval out of range",
+	"[{\"id\":14,\"op\":\"set_poll_interval\",\"object\":\"\","
+	"\"payload\":{\"poll_interval_s\":0}}]",
+	"poll_interval_s", 14},
 };
 
 static void
@@ -224,21 +228,21 @@ test_failures_stop_the_batch(void **state)
 {
 	struct fixture *f = *state;
 
-	for (size_t i = 0; i < sizeof(failure_cases) /
-	    sizeof(failure_cases[0]); i++) {
+	for (size_t i = 0; i < sizeof(failure_cases) / sizeof(failure_cases[0]);
+	     i++) {
 		struct acks a;
 		int found = 0;
 
 		apply_text(f, failure_cases[i].batch);
-		assert_int_equal(meta(f, "last_instr"),
-		    failure_cases[i].last_instr);
+		assert_int_equal(
+		    meta(f, "last_instr"), failure_cases[i].last_instr);
 		read_acks(f, &a);
 		for (int j = 0; j < a.n; j++) {
 			if (a.ids[j] != failure_cases[i].last_instr)
 				continue;
 			found = 1;
-			if (a.oks[j] || strstr(a.errors[j],
-			    failure_cases[i].error) == NULL)
+			if (a.oks[j] ||
+			    strstr(a.errors[j], failure_cases[i].error) == NULL)
 				fail_msg("%s: ack ok=%d '%s'",
 				    failure_cases[i].name, a.oks[j],
 				    a.errors[j]);
@@ -258,10 +262,11 @@ test_local_job_is_not_replaced(void **state)
 	struct cerr err;
 	struct acks a;
 
-	assert_int_equal(tstore_job_put(f->t.store, "mine", ORIGIN_LOCAL, "{}",
-			     1, &err), 0);
-	apply_text(f, "[{\"id\":1,\"op\":\"insert\",\"object\":\"mine\","
-		      "\"payload\":" JOB("mine") "}]");
+	assert_int_equal(
+	    tstore_job_put(f->t.store, "mine", ORIGIN_LOCAL, "{}", 1, &err), 0);
+	apply_text(f,
+	    "[{\"id\":1,\"op\":\"insert\",\"object\":\"mine\","
+	    "\"payload\":" JOB("mine") "}]");
 	read_acks(f, &a);
 	assert_int_equal(a.n, 1);
 	assert_int_equal(a.oks[0], 0);
@@ -276,11 +281,13 @@ test_poll_interval_and_resync(void **state)
 {
 	struct fixture *f = *state;
 
-	apply_text(f, "[{\"id\":1,\"op\":\"insert\",\"object\":\"a\","
-		      "\"payload\":" JOB("a") "},"
-		      "{\"id\":2,\"op\":\"set_poll_interval\",\"object\":\"\","
-		      "\"payload\":{\"poll_interval_s\":7}},"
-		      "{\"id\":3,\"op\":\"resync\",\"object\":\"\"}]");
+	apply_text(f,
+	    "[{\"id\":1,\"op\":\"insert\",\"object\":\"a\","
+	    "\"payload\":" JOB(
+		"a") "},"
+		     "{\"id\":2,\"op\":\"set_poll_interval\",\"object\":\"\","
+		     "\"payload\":{\"poll_interval_s\":7}},"
+		     "{\"id\":3,\"op\":\"resync\",\"object\":\"\"}]");
 	assert_int_equal(f->t.poll_interval_s, 7);
 	assert_int_equal(meta(f, "poll_interval_s"), 7);
 	assert_false(has_job(f, "a"));
@@ -291,14 +298,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_insert_start_idempotent,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_failures_stop_the_batch,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_local_job_is_not_replaced,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_poll_interval_and_resync,
-		    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_insert_start_idempotent, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_failures_stop_the_batch, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_local_job_is_not_replaced, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_poll_interval_and_resync, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -80,18 +80,18 @@ static const struct {
 	const char *master, *peer;
 	int ok;
 } version_cases[] = {
-	{"0.5.0", "0.5.0", 1},
-	{"0.5.0", "0.5.9", 1},
-	{"0.5.0", "0.4.3", 1},
-	{"0.5.0", "0.3.0", 1},
-	{"0.5.0", "0.2.9", 0},
-	{"0.5.0", "0.6.0", 0},
-	{"0.5.0", "1.0.0", 0},
-	{"1.0.0", "0.9.0", 1},
-	{"1.4.0", "0.9.0", 0},
-	{"0.5.0", "banana", 0},
-	{"0.5.0", "0.5", 0},
-	{"0.5.0", "0.5.0x", 0},
+    {"0.5.0", "0.5.0", 1},
+    {"0.5.0", "0.5.9", 1},
+    {"0.5.0", "0.4.3", 1},
+    {"0.5.0", "0.3.0", 1},
+    {"0.5.0", "0.2.9", 0},
+    {"0.5.0", "0.6.0", 0},
+    {"0.5.0", "1.0.0", 0},
+    {"1.0.0", "0.9.0", 1},
+    {"1.4.0", "0.9.0", 0},
+    {"0.5.0", "banana", 0},
+    {"0.5.0", "0.5", 0},
+    {"0.5.0", "0.5.0x", 0},
 };
 
 static void
@@ -100,9 +100,9 @@ test_version_rule(void **state)
 	struct cerr err;
 
 	for (size_t i = 0; i < sizeof(version_cases) / sizeof(version_cases[0]);
-	    i++) {
-		int rc = version_check_peer(version_cases[i].master,
-		    version_cases[i].peer, &err);
+	     i++) {
+		int rc = version_check_peer(
+		    version_cases[i].master, version_cases[i].peer, &err);
 
 		if (version_cases[i].ok && rc != 0)
 			fail_msg("case %zu refused: %s", i, err.msg);
@@ -124,8 +124,8 @@ test_log_quote(void **state)
 	char b[32];
 
 	assert_string_equal(log_quote(b, sizeof(b), "plain"), "plain");
-	assert_string_equal(log_quote(b, sizeof(b), "two words"),
-	    "\"two words\"");
+	assert_string_equal(
+	    log_quote(b, sizeof(b), "two words"), "\"two words\"");
 	assert_string_equal(log_quote(b, sizeof(b), "a\"b"), "\"a\\\"b\"");
 	assert_string_equal(log_quote(b, sizeof(b), ""), "\"\"");
 	log_quote(b, 8, "a long value with spaces");
@@ -162,8 +162,8 @@ test_log_limited(void **state)
 	for (int i = 0; i < 1000; i++)
 		log_limited(&l, LOG_LVL_ERROR, "store_failing", "n=%d", i);
 	log_limit_ok(&l, "store_recovered");
-	log_limit_ok(&l, "store_recovered");	/* no streak: silent */
-	for (int i = 0; i < 5; i++) {		/* flapping */
+	log_limit_ok(&l, "store_recovered"); /* no streak: silent */
+	for (int i = 0; i < 5; i++) { /* flapping */
 		log_limited(&l, LOG_LVL_ERROR, "store_failing", "n=hidden");
 		log_limit_ok(&l, "store_recovered");
 	}
@@ -187,12 +187,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_buf_limit),
-		cmocka_unit_test(test_buf_take),
-		cmocka_unit_test(test_cerr_codes),
-		cmocka_unit_test(test_version_rule),
-		cmocka_unit_test(test_log_quote),
-		cmocka_unit_test(test_log_limited),
+	    cmocka_unit_test(test_buf_limit),
+	    cmocka_unit_test(test_buf_take),
+	    cmocka_unit_test(test_cerr_codes),
+	    cmocka_unit_test(test_version_rule),
+	    cmocka_unit_test(test_log_quote),
+	    cmocka_unit_test(test_log_limited),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

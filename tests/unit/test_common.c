@@ -27,8 +27,8 @@ test_strmap_grow_delete(void **state)
 	strmap_init(&m);
 	for (long i = 0; i < 5000; i++) {
 		snprintf(key, sizeof(key), "k%ld", i);
-		assert_int_equal(strmap_put(&m, key, (void *)(i + 1), NULL,
-				     NULL), 0);
+		assert_int_equal(
+		    strmap_put(&m, key, (void *)(i + 1), NULL, NULL), 0);
 	}
 	assert_int_equal(m.count, 5000);
 	for (long i = 0; i < 5000; i += 2) {
@@ -59,14 +59,14 @@ static const struct {
 	int ok;
 	const char *expect;
 } json_cases[] = {
-	{"{\"a\": [1, 2, {\"b\": null}]}", 8, 1, NULL},
-	{"[[[[[[[[[[1]]]]]]]]]]", 5, 0, "deeper than 5"},
-	{"[[[[[1]]]]]", 5, 1, NULL},
-	{"[\"[[[[[[[[[[[[[[\"]", 2, 1, NULL},	/* brackets in a string */
-	{"[\"\\\"[[[[\"]", 2, 1, NULL},	/* escaped quote */
-	{"{\"a\": 1,}", 8, 0, "bad JSON at line 1"},
-	{"{\"a\": 1, \"a\": 2}", 8, 0, "duplicate"},
-	{"", 8, 0, "bad JSON"},
+    {"{\"a\": [1, 2, {\"b\": null}]}", 8, 1, NULL},
+    {"[[[[[[[[[[1]]]]]]]]]]", 5, 0, "deeper than 5"},
+    {"[[[[[1]]]]]", 5, 1, NULL},
+    {"[\"[[[[[[[[[[[[[[\"]", 2, 1, NULL}, /* brackets in a string */
+    {"[\"\\\"[[[[\"]", 2, 1, NULL}, /* escaped quote */
+    {"{\"a\": 1,}", 8, 0, "bad JSON at line 1"},
+    {"{\"a\": 1, \"a\": 2}", 8, 0, "duplicate"},
+    {"", 8, 0, "bad JSON"},
 };
 
 static void
@@ -75,7 +75,7 @@ test_json_limits(void **state)
 	struct cerr err;
 
 	for (size_t i = 0; i < sizeof(json_cases) / sizeof(json_cases[0]);
-	    i++) {
+	     i++) {
 		json_t *v = json_parse_limited(json_cases[i].text,
 		    strlen(json_cases[i].text), 1 << 20,
 		    json_cases[i].depth_limit, &err);
@@ -128,18 +128,18 @@ test_json_fields(void **state)
 
 static const struct {
 	const char *text;
-	int64_t ms;	/* -1: refused */
+	int64_t ms; /* -1: refused */
 } time_cases[] = {
-	{"2026-11-23T08:30:00Z", 1795422600000LL},
-	{"2026-11-23T08:30:00.250Z", 1795422600250LL},
-	{"2026-11-23T09:30:00+01:00", 1795422600000LL},
-	{"2026-11-23T03:00:00-05:30", 1795422600000LL},
-	{"2024-02-29T00:00:00Z", 1709164800000LL},
-	{"2026-11-23 08:30:00Z", -1},
-	{"2026-13-01T00:00:00Z", -1},
-	{"2026-11-23T08:30:00", -1},
-	{"2026-11-23T08:30:00+1", -1},
-	{"yesterday", -1},
+    {"2026-11-23T08:30:00Z", 1795422600000LL},
+    {"2026-11-23T08:30:00.250Z", 1795422600250LL},
+    {"2026-11-23T09:30:00+01:00", 1795422600000LL},
+    {"2026-11-23T03:00:00-05:30", 1795422600000LL},
+    {"2024-02-29T00:00:00Z", 1709164800000LL},
+    {"2026-11-23 08:30:00Z", -1},
+    {"2026-13-01T00:00:00Z", -1},
+    {"2026-11-23T08:30:00", -1},
+    {"2026-11-23T08:30:00+1", -1},
+    {"yesterday", -1},
 };
 
 static void
@@ -149,7 +149,7 @@ test_timefmt(void **state)
 	int64_t ms;
 
 	for (size_t i = 0; i < sizeof(time_cases) / sizeof(time_cases[0]);
-	    i++) {
+	     i++) {
 		int rc = timefmt_parse(time_cases[i].text, &ms);
 
 		if (time_cases[i].ms < 0) {
@@ -160,12 +160,12 @@ test_timefmt(void **state)
 			    (long long)ms);
 		}
 	}
-	assert_string_equal(timefmt_utc(1795422600, buf),
-	    "2026-11-23T08:30:00Z");
-	assert_string_equal(timefmt_utc_ms(1795422600007LL, buf),
-	    "2026-11-23T08:30:00.007Z");
-	assert_string_equal(timefmt_offset(1795422600, 3600, buf),
-	    "2026-11-23T09:30:00+01:00");
+	assert_string_equal(
+	    timefmt_utc(1795422600, buf), "2026-11-23T08:30:00Z");
+	assert_string_equal(
+	    timefmt_utc_ms(1795422600007LL, buf), "2026-11-23T08:30:00.007Z");
+	assert_string_equal(
+	    timefmt_offset(1795422600, 3600, buf), "2026-11-23T09:30:00+01:00");
 	assert_string_equal(timefmt_offset(1795422600, -19800, buf),
 	    "2026-11-23T03:00:00-05:30");
 }
@@ -173,7 +173,8 @@ test_timefmt(void **state)
 static void
 test_token_format(void **state)
 {
-	char fp[PKI_FINGERPRINT_HEX], token[TOKEN_MAX], hash[PKI_FINGERPRINT_HEX];
+	char fp[PKI_FINGERPRINT_HEX], token[TOKEN_MAX],
+	    hash[PKI_FINGERPRINT_HEX];
 	char again[PKI_FINGERPRINT_HEX];
 	struct token_parts tp;
 	struct cerr err;
@@ -199,11 +200,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_strmap_grow_delete),
-		cmocka_unit_test(test_json_limits),
-		cmocka_unit_test(test_json_fields),
-		cmocka_unit_test(test_timefmt),
-		cmocka_unit_test(test_token_format),
+	    cmocka_unit_test(test_strmap_grow_delete),
+	    cmocka_unit_test(test_json_limits),
+	    cmocka_unit_test(test_json_fields),
+	    cmocka_unit_test(test_timefmt),
+	    cmocka_unit_test(test_token_format),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

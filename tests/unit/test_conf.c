@@ -26,45 +26,46 @@ write_file(const char *path, const char *text)
 }
 
 static const struct {
-	const char *text;	/* the config file */
+	const char *text; /* the config file */
 	int ok;
-	const char *expect;	/* substring of the report, when !ok */
+	const char *expect; /* substring of the report, when !ok */
 } file_cases[] = {
-	{"role = master\nstate_dir = /tmp/x\n", 1, NULL},
-	{"# comment\n; other\n\nrole=target\nstate_dir=/s\nname=web-1\n"
-	 "master = https://m:1\n", 1, NULL},
-	{"role = master\n", 0, "state_dir: not set"},
-	{"state_dir = /x\n", 0, "role: not set"},
-	{"role = boss\nstate_dir=/x\n", 0, ":1: role: 'boss' is not one"},
-	{"role = master\nstate_dir=/x\nbogus = 1\n", 0, ":3: bogus: unknown key"},
-	{"role = master\nstate_dir=/x\npoll_interval_s = 0\n", 0,
-	 ":3: poll_interval_s: 0 is out of range 1..28800"},
-	{"role = master\nstate_dir=/x\npoll_interval_s = 28801\n", 0,
-	 "out of range"},
-	{"role = master\nstate_dir=/x\npoll_interval_s = 12abc\n", 0,
-	 "is not a number"},
-	{"role = master\nstate_dir=/x\nlog_syslog = maybe\n", 0,
-	 "log_syslog: 'maybe' is not yes or no"},
-	{"role = master\nstate_dir=/x\njust a line\n", 0,
-	 ":3: expected 'key = value'"},
-	{"role = master\nstate_dir=/x\nlog_level = loud\n", 0, "log_level"},
-	{"role = target\nstate_dir=/x\nmaster=https://m\n", 0, "name: not set"},
-	{"role = target\nstate_dir=/x\nname=t\n", 0, "master: not set"},
-	{"role = master\nstate_dir=/x\nproxy backup = bk:disk\n", 1, NULL},
-	{"role = master\nstate_dir=/x\nproxy backup = :disk\n", 0,
-	 "proxy backup: expected user[:group]"},
-	{"role = master\nstate_dir=/x\nproxy b = u\nproxy b = v\n", 0,
-	 ":4: proxy b: defined twice"},
-	{"role = master\nstate_dir=/x\nmap alice = operator\n", 1, NULL},
-	{"role = master\nstate_dir=/x\nmap alice = root\n", 0,
-	 ":3: map alice: 'root' is not admin, operator, viewer or target"},
-	{"role = master\nstate_dir=/x\nmap a = viewer\nmap a = admin\n", 0,
-	 ":4: map a: defined twice"},
-	{"role = master\nstate_dir=/x\nmap = admin\n", 0, "map: unknown key"},
-	{"role = master\nstate_dir=/x\nheader_timeout_s = 0\n", 0,
-	 "header_timeout_s: 0 is out of range"},
-	/* every bad line is reported, not only the first */
-	{"role = master\nstate_dir=/x\nx1 = 1\nx2 = 2\n", 0, ":4: x2: unknown"},
+    {"role = master\nstate_dir = /tmp/x\n", 1, NULL},
+    {"# comment\n; other\n\nrole=target\nstate_dir=/s\nname=web-1\n"
+     "master = https://m:1\n",
+	1, NULL},
+    {"role = master\n", 0, "state_dir: not set"},
+    {"state_dir = /x\n", 0, "role: not set"},
+    {"role = boss\nstate_dir=/x\n", 0, ":1: role: 'boss' is not one"},
+    {"role = master\nstate_dir=/x\nbogus = 1\n", 0, ":3: bogus: unknown key"},
+    {"role = master\nstate_dir=/x\npoll_interval_s = 0\n", 0,
+	":3: poll_interval_s: 0 is out of range 1..28800"},
+    {"role = master\nstate_dir=/x\npoll_interval_s = 28801\n", 0,
+	"out of range"},
+    {"role = master\nstate_dir=/x\npoll_interval_s = 12abc\n", 0,
+	"is not a number"},
+    {"role = master\nstate_dir=/x\nlog_syslog = maybe\n", 0,
+	"log_syslog: 'maybe' is not yes or no"},
+    {"role = master\nstate_dir=/x\njust a line\n", 0,
+	":3: expected 'key = value'"},
+    {"role = master\nstate_dir=/x\nlog_level = loud\n", 0, "log_level"},
+    {"role = target\nstate_dir=/x\nmaster=https://m\n", 0, "name: not set"},
+    {"role = target\nstate_dir=/x\nname=t\n", 0, "master: not set"},
+    {"role = master\nstate_dir=/x\nproxy backup = bk:disk\n", 1, NULL},
+    {"role = master\nstate_dir=/x\nproxy backup = :disk\n", 0,
+	"proxy backup: expected user[:group]"},
+    {"role = master\nstate_dir=/x\nproxy b = u\nproxy b = v\n", 0,
+	":4: proxy b: defined twice"},
+    {"role = master\nstate_dir=/x\nmap alice = operator\n", 1, NULL},
+    {"role = master\nstate_dir=/x\nmap alice = root\n", 0,
+	":3: map alice: 'root' is not admin, operator, viewer or target"},
+    {"role = master\nstate_dir=/x\nmap a = viewer\nmap a = admin\n", 0,
+	":4: map a: defined twice"},
+    {"role = master\nstate_dir=/x\nmap = admin\n", 0, "map: unknown key"},
+    {"role = master\nstate_dir=/x\nheader_timeout_s = 0\n", 0,
+	"header_timeout_s: 0 is out of range"},
+    /* every bad line is reported, not only the first */
+    {"role = master\nstate_dir=/x\nx1 = 1\nx2 = 2\n", 0, ":4: x2: unknown"},
 };
 
 static void
@@ -79,7 +80,7 @@ test_conf_file_cases(void **state)
 	assert_true(fd >= 0);
 	close(fd);
 	for (size_t i = 0; i < sizeof(file_cases) / sizeof(file_cases[0]);
-	    i++) {
+	     i++) {
 		int rc;
 
 		write_file(path, file_cases[i].text);
@@ -111,10 +112,11 @@ test_conf_defaults_and_flags(void **state)
 
 	assert_true(fd >= 0);
 	close(fd);
-	write_file(path, "role = target\nstate_dir = /s\nmaster = https://m\n"
-			 "name = t0\nproxy bk = backup:disk\n");
-	assert_int_equal(conf_load(&c, path, flags, 2, report, sizeof(report),
-			     &err), 0);
+	write_file(path,
+	    "role = target\nstate_dir = /s\nmaster = https://m\n"
+	    "name = t0\nproxy bk = backup:disk\n");
+	assert_int_equal(
+	    conf_load(&c, path, flags, 2, report, sizeof(report), &err), 0);
 	assert_int_equal(c.role, ROLE_TARGET);
 	assert_int_equal(c.poll_interval_s, 5);
 	assert_string_equal(c.name, "t1");
@@ -125,8 +127,9 @@ test_conf_defaults_and_flags(void **state)
 	assert_string_equal(conf_proxy_find(&c, "bk")->group, "disk");
 	assert_null(conf_proxy_find(&c, "other"));
 
-	assert_int_equal(conf_load(&c, path, bad_flags, 1, report,
-			     sizeof(report), &err), -1);
+	assert_int_equal(
+	    conf_load(&c, path, bad_flags, 1, report, sizeof(report), &err),
+	    -1);
 	assert_non_null(strstr(report, "command line: nope: unknown key"));
 	unlink(path);
 }
@@ -139,7 +142,8 @@ test_conf_missing_file(void **state)
 	struct cerr err;
 
 	assert_int_equal(conf_load(&c, "/nonexistent/cohortd.conf", NULL, 0,
-			     report, sizeof(report), &err), -1);
+			     report, sizeof(report), &err),
+	    -1);
 	assert_int_equal(err.code, CERR_IO);
 	assert_non_null(strstr(err.msg, "/nonexistent/cohortd.conf"));
 }
@@ -160,8 +164,8 @@ test_conf_long_line(void **state)
 	memset(text + strlen(text), 'a', 6000);
 	strcpy(text + 26 + 6000, "\nlisten = 127.0.0.1:1\n");
 	write_file(path, text);
-	assert_int_equal(conf_load(&c, path, NULL, 0, report, sizeof(report),
-			     &err), -1);
+	assert_int_equal(
+	    conf_load(&c, path, NULL, 0, report, sizeof(report), &err), -1);
 	assert_non_null(strstr(report, ":2: line longer than"));
 	free(text);
 	unlink(path);
@@ -171,32 +175,32 @@ test_conf_long_line(void **state)
  * came from and checks what was taken over and what waits for a restart;
  * a broken file changes nothing. The flags of the first load count again. */
 static const struct {
-	const char *text;	/* the file at reload */
+	const char *text; /* the file at reload */
 	int rc;
 	int applied;
-	const char *report;	/* substring, or NULL for an empty report */
-	int64_t poll_interval_s;	/* afterwards */
+	const char *report; /* substring, or NULL for an empty report */
+	int64_t poll_interval_s; /* afterwards */
 	const char *log_level;
 	const char *listen;
 } reload_cases[] = {
-	{"role = master\nstate_dir = /s\n", 0, 0, NULL, 60, "info",
-	 "127.0.0.1:8443"},
-	{"role = master\nstate_dir = /s\nlog_level = debug\n"
-	 "poll_interval_s = 7\nhistory_max_rows = 50\n", 0, 3, NULL, 7,
-	 "debug", "127.0.0.1:8443"},
-	{"role = master\nstate_dir = /s\nlisten = 0.0.0.0:1\n", 0, 0,
-	 "listen: changed; takes effect at the next start", 60, "info",
-	 "127.0.0.1:8443"},
-	{"role = master\nstate_dir = /other\nlog_level = warn\n", 0, 1,
-	 "state_dir: changed", 60, "warn", "127.0.0.1:8443"},
-	{"role = master\nstate_dir = /s\nproxy bk = backup\n", 0, 1, NULL, 60,
-	 "info", "127.0.0.1:8443"},
-	{"role = master\nstate_dir = /s\nlog_level = loud\n", -1, 0,
-	 "log_level", 60, "info", "127.0.0.1:8443"},
-	{"role = master\nstate_dir = /s\nbogus = 1\n", -1, 0,
-	 ":3: bogus: unknown key", 60, "info", "127.0.0.1:8443"},
-	{"role = target\nstate_dir = /s\nname = t\nmaster = https://m\n", -1,
-	 0, "role: changed", 60, "info", "127.0.0.1:8443"},
+    {"role = master\nstate_dir = /s\n", 0, 0, NULL, 60, "info",
+	"127.0.0.1:8443"},
+    {"role = master\nstate_dir = /s\nlog_level = debug\n"
+     "poll_interval_s = 7\nhistory_max_rows = 50\n",
+	0, 3, NULL, 7, "debug", "127.0.0.1:8443"},
+    {"role = master\nstate_dir = /s\nlisten = 0.0.0.0:1\n", 0, 0,
+	"listen: changed; takes effect at the next start", 60, "info",
+	"127.0.0.1:8443"},
+    {"role = master\nstate_dir = /other\nlog_level = warn\n", 0, 1,
+	"state_dir: changed", 60, "warn", "127.0.0.1:8443"},
+    {"role = master\nstate_dir = /s\nproxy bk = backup\n", 0, 1, NULL, 60,
+	"info", "127.0.0.1:8443"},
+    {"role = master\nstate_dir = /s\nlog_level = loud\n", -1, 0, "log_level",
+	60, "info", "127.0.0.1:8443"},
+    {"role = master\nstate_dir = /s\nbogus = 1\n", -1, 0,
+	":3: bogus: unknown key", 60, "info", "127.0.0.1:8443"},
+    {"role = target\nstate_dir = /s\nname = t\nmaster = https://m\n", -1, 0,
+	"role: changed", 60, "info", "127.0.0.1:8443"},
 };
 
 static void
@@ -214,8 +218,9 @@ test_conf_reload(void **state)
 	for (size_t i = 0; i < sizeof(reload_cases) / sizeof(reload_cases[0]);
 	     i++) {
 		write_file(path, "role = master\nstate_dir = /s\n");
-		assert_int_equal(conf_load(&c, path, flags, 1, report,
-				     sizeof(report), &err), 0);
+		assert_int_equal(
+		    conf_load(&c, path, flags, 1, report, sizeof(report), &err),
+		    0);
 		write_file(path, reload_cases[i].text);
 		if (conf_reload(&c, report, sizeof(report), &applied, &err) !=
 		    reload_cases[i].rc)
@@ -225,8 +230,8 @@ test_conf_reload(void **state)
 			assert_string_equal(report, "");
 		else if (strstr(report, reload_cases[i].report) == NULL)
 			fail_msg("case %zu: report '%s'", i, report);
-		assert_int_equal(c.poll_interval_s,
-		    reload_cases[i].poll_interval_s);
+		assert_int_equal(
+		    c.poll_interval_s, reload_cases[i].poll_interval_s);
 		assert_string_equal(c.log_level, reload_cases[i].log_level);
 		assert_string_equal(c.listen, reload_cases[i].listen);
 		assert_string_equal(c.state_dir, "/s");
@@ -256,12 +261,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_conf_file_cases),
-		cmocka_unit_test(test_conf_defaults_and_flags),
-		cmocka_unit_test(test_conf_missing_file),
-		cmocka_unit_test(test_conf_long_line),
-		cmocka_unit_test(test_conf_reload),
-		cmocka_unit_test(test_conf_live_keys),
+	    cmocka_unit_test(test_conf_file_cases),
+	    cmocka_unit_test(test_conf_defaults_and_flags),
+	    cmocka_unit_test(test_conf_missing_file),
+	    cmocka_unit_test(test_conf_long_line),
+	    cmocka_unit_test(test_conf_reload),
+	    cmocka_unit_test(test_conf_live_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,31 +19,31 @@ static const struct {
 	int match;
 	const char *arg0;
 } match_cases[] = {
-	{"/v1/whoami", "/v1/whoami", 1, NULL},
-	{"/v1/whoami", "/v1/whoami/", 0, NULL},
-	{"/v1/whoami", "/v1/who", 0, NULL},
-	{"/v1/jobs/{name}", "/v1/jobs/backup", 1, "backup"},
-	{"/v1/jobs/{name}", "/v1/jobs/", 0, NULL},
-	{"/v1/jobs/{name}", "/v1/jobs/a/b", 0, NULL},
-	{"/v1/jobs/{name}", "/v1/jobs/a%20b", 1, "a b"},
-	{"/v1/jobs/{name}/start", "/v1/jobs/x/start", 1, "x"},
-	{"/v1/jobs/{name}/start", "/v1/jobs/x/stop", 0, NULL},
-	{"/v1/jobs/{name}/start", "/v1/jobs/x", 0, NULL},
-	{"/v1/jobs/{name}/next", "/v1/jobs/x/next", 1, "x"},
-	{"/v1/targets/{name}/token", "/v1/targets/web-1/token", 1, "web-1"},
-	{"/v1/jobs", "", 0, NULL},
-	{"/v1/jobs", "v1/jobs", 0, NULL},
+    {"/v1/whoami", "/v1/whoami", 1, NULL},
+    {"/v1/whoami", "/v1/whoami/", 0, NULL},
+    {"/v1/whoami", "/v1/who", 0, NULL},
+    {"/v1/jobs/{name}", "/v1/jobs/backup", 1, "backup"},
+    {"/v1/jobs/{name}", "/v1/jobs/", 0, NULL},
+    {"/v1/jobs/{name}", "/v1/jobs/a/b", 0, NULL},
+    {"/v1/jobs/{name}", "/v1/jobs/a%20b", 1, "a b"},
+    {"/v1/jobs/{name}/start", "/v1/jobs/x/start", 1, "x"},
+    {"/v1/jobs/{name}/start", "/v1/jobs/x/stop", 0, NULL},
+    {"/v1/jobs/{name}/start", "/v1/jobs/x", 0, NULL},
+    {"/v1/jobs/{name}/next", "/v1/jobs/x/next", 1, "x"},
+    {"/v1/targets/{name}/token", "/v1/targets/web-1/token", 1, "web-1"},
+    {"/v1/jobs", "", 0, NULL},
+    {"/v1/jobs", "v1/jobs", 0, NULL},
 };
 
 static void
 test_match(void **state)
 {
 	for (size_t i = 0; i < sizeof(match_cases) / sizeof(match_cases[0]);
-	    i++) {
+	     i++) {
 		char *args[HTTP_MAX_ARGS];
 		int n = 0;
-		int m = http_match(match_cases[i].pattern, match_cases[i].path,
-		    args, &n);
+		int m = http_match(
+		    match_cases[i].pattern, match_cases[i].path, args, &n);
 
 		if (m != match_cases[i].match)
 			fail_msg("case %zu: %s vs %s", i,
@@ -64,50 +64,50 @@ static const struct {
 	const char *pattern;
 	unsigned roles;
 } expected[] = {
-	{EVHTTP_REQ_GET, "/v1/whoami", HTTP_READERS | HTTP_TARGET},
-	{EVHTTP_REQ_GET, "/v1/ca", HTTP_ANON},
-	{EVHTTP_REQ_POST, "/v1/enlist", HTTP_ANON},
-	{EVHTTP_REQ_POST, "/v1/targets/{name}/token", HTTP_ADMIN},
-	{EVHTTP_REQ_GET, "/v1/targets", HTTP_READERS},
-	{EVHTTP_REQ_GET, "/v1/targets/{name}", HTTP_READERS},
-	{EVHTTP_REQ_DELETE, "/v1/targets/{name}", HTTP_ADMIN},
-	{EVHTTP_REQ_GET, "/v1/jobs", HTTP_READERS},
-	{EVHTTP_REQ_GET, "/v1/jobs/{name}", HTTP_READERS},
-	{EVHTTP_REQ_PUT, "/v1/jobs/{name}", HTTP_ADMIN},
-	{EVHTTP_REQ_DELETE, "/v1/jobs/{name}", HTTP_ADMIN},
-	{EVHTTP_REQ_POST, "/v1/jobs/{name}/start", HTTP_ADMIN | HTTP_OPERATOR},
-	{EVHTTP_REQ_POST, "/v1/jobs/{name}/stop", HTTP_ADMIN | HTTP_OPERATOR},
-	{EVHTTP_REQ_GET, "/v1/history", HTTP_READERS},
-	{EVHTTP_REQ_GET, "/v1/downloadlist", HTTP_READERS},
-	{EVHTTP_REQ_POST, "/v1/poll", HTTP_TARGET},
-	{EVHTTP_REQ_POST, "/v1/outbox", HTTP_TARGET},
-	{EVHTTP_REQ_POST, "/v1/defect", HTTP_TARGET},
-	{EVHTTP_REQ_GET, "/v1/groups", HTTP_READERS},
-	{EVHTTP_REQ_POST, "/v1/groups", HTTP_ADMIN},
-	{EVHTTP_REQ_DELETE, "/v1/groups/{name}", HTTP_ADMIN},
-	{EVHTTP_REQ_POST, "/v1/groups/{name}/members", HTTP_ADMIN},
-	{EVHTTP_REQ_DELETE, "/v1/groups/{name}/members/{target}", HTTP_ADMIN},
-	{EVHTTP_REQ_POST, "/v1/downloadlist/{id}/clear", HTTP_ADMIN},
-	{EVHTTP_REQ_POST, "/v1/targets/{name}/resync", HTTP_ADMIN},
-	{EVHTTP_REQ_POST, "/v1/targets/{name}/settings", HTTP_ADMIN},
-	{EVHTTP_REQ_POST, "/v1/history/purge", HTTP_ADMIN},
-	{EVHTTP_REQ_GET, "/v1/jobs/{name}/next", HTTP_READERS},
-	/* security */
-	{EVHTTP_REQ_GET, "/v1/certs", HTTP_READERS},
-	{EVHTTP_REQ_POST, "/v1/certs", HTTP_ADMIN},
-	{EVHTTP_REQ_POST, "/v1/certs/revoke", HTTP_ADMIN},
-	{EVHTTP_REQ_POST, "/v1/renew", HTTP_TARGET},
-	{EVHTTP_REQ_GET, "/v1/audit", HTTP_ADMIN | HTTP_VIEWER},
-	{EVHTTP_REQ_GET, "/v1/events", HTTP_READERS},
-	{EVHTTP_REQ_GET, "/v1/operators", HTTP_READERS},
-	{EVHTTP_REQ_POST, "/v1/operators", HTTP_ADMIN},
-	{EVHTTP_REQ_DELETE, "/v1/operators/{name}", HTTP_ADMIN},
-	{EVHTTP_REQ_POST, "/v1/operators/{name}/default", HTTP_ADMIN},
-	{EVHTTP_REQ_GET, "/v1/notifications", HTTP_READERS},
-	{EVHTTP_REQ_GET, "/v1/health", HTTP_ANON},
-	{EVHTTP_REQ_POST, "/v1/lease/release", HTTP_ADMIN},
-	/* metrics */
-	{EVHTTP_REQ_GET, "/metrics", HTTP_READERS},
+    {EVHTTP_REQ_GET, "/v1/whoami", HTTP_READERS | HTTP_TARGET},
+    {EVHTTP_REQ_GET, "/v1/ca", HTTP_ANON},
+    {EVHTTP_REQ_POST, "/v1/enlist", HTTP_ANON},
+    {EVHTTP_REQ_POST, "/v1/targets/{name}/token", HTTP_ADMIN},
+    {EVHTTP_REQ_GET, "/v1/targets", HTTP_READERS},
+    {EVHTTP_REQ_GET, "/v1/targets/{name}", HTTP_READERS},
+    {EVHTTP_REQ_DELETE, "/v1/targets/{name}", HTTP_ADMIN},
+    {EVHTTP_REQ_GET, "/v1/jobs", HTTP_READERS},
+    {EVHTTP_REQ_GET, "/v1/jobs/{name}", HTTP_READERS},
+    {EVHTTP_REQ_PUT, "/v1/jobs/{name}", HTTP_ADMIN},
+    {EVHTTP_REQ_DELETE, "/v1/jobs/{name}", HTTP_ADMIN},
+    {EVHTTP_REQ_POST, "/v1/jobs/{name}/start", HTTP_ADMIN | HTTP_OPERATOR},
+    {EVHTTP_REQ_POST, "/v1/jobs/{name}/stop", HTTP_ADMIN | HTTP_OPERATOR},
+    {EVHTTP_REQ_GET, "/v1/history", HTTP_READERS},
+    {EVHTTP_REQ_GET, "/v1/downloadlist", HTTP_READERS},
+    {EVHTTP_REQ_POST, "/v1/poll", HTTP_TARGET},
+    {EVHTTP_REQ_POST, "/v1/outbox", HTTP_TARGET},
+    {EVHTTP_REQ_POST, "/v1/defect", HTTP_TARGET},
+    {EVHTTP_REQ_GET, "/v1/groups", HTTP_READERS},
+    {EVHTTP_REQ_POST, "/v1/groups", HTTP_ADMIN},
+    {EVHTTP_REQ_DELETE, "/v1/groups/{name}", HTTP_ADMIN},
+    {EVHTTP_REQ_POST, "/v1/groups/{name}/members", HTTP_ADMIN},
+    {EVHTTP_REQ_DELETE, "/v1/groups/{name}/members/{target}", HTTP_ADMIN},
+    {EVHTTP_REQ_POST, "/v1/downloadlist/{id}/clear", HTTP_ADMIN},
+    {EVHTTP_REQ_POST, "/v1/targets/{name}/resync", HTTP_ADMIN},
+    {EVHTTP_REQ_POST, "/v1/targets/{name}/settings", HTTP_ADMIN},
+    {EVHTTP_REQ_POST, "/v1/history/purge", HTTP_ADMIN},
+    {EVHTTP_REQ_GET, "/v1/jobs/{name}/next", HTTP_READERS},
+    /* security */
+    {EVHTTP_REQ_GET, "/v1/certs", HTTP_READERS},
+    {EVHTTP_REQ_POST, "/v1/certs", HTTP_ADMIN},
+    {EVHTTP_REQ_POST, "/v1/certs/revoke", HTTP_ADMIN},
+    {EVHTTP_REQ_POST, "/v1/renew", HTTP_TARGET},
+    {EVHTTP_REQ_GET, "/v1/audit", HTTP_ADMIN | HTTP_VIEWER},
+    {EVHTTP_REQ_GET, "/v1/events", HTTP_READERS},
+    {EVHTTP_REQ_GET, "/v1/operators", HTTP_READERS},
+    {EVHTTP_REQ_POST, "/v1/operators", HTTP_ADMIN},
+    {EVHTTP_REQ_DELETE, "/v1/operators/{name}", HTTP_ADMIN},
+    {EVHTTP_REQ_POST, "/v1/operators/{name}/default", HTTP_ADMIN},
+    {EVHTTP_REQ_GET, "/v1/notifications", HTTP_READERS},
+    {EVHTTP_REQ_GET, "/v1/health", HTTP_ANON},
+    {EVHTTP_REQ_POST, "/v1/lease/release", HTTP_ADMIN},
+    /* metrics */
+    {EVHTTP_REQ_GET, "/metrics", HTTP_READERS},
 };
 
 static void
@@ -115,7 +115,8 @@ test_route_roles(void **state)
 {
 	size_t n = 0, nexp = sizeof(expected) / sizeof(expected[0]);
 
-	for (const struct http_route *rt = http_routes; rt->pattern; rt++, n++) {
+	for (const struct http_route *rt = http_routes; rt->pattern;
+	     rt++, n++) {
 		int found = 0;
 
 		assert_non_null(rt->handler);
@@ -140,14 +141,15 @@ test_route_roles(void **state)
 		    strcmp(rt->pattern, "/v1/health"))
 			fail_msg("%s is anonymous", rt->pattern);
 		/* every change is audited but a target's polls and uploads */
-		if (rt->quiet != (!strcmp(rt->pattern, "/v1/poll") ||
-		    !strcmp(rt->pattern, "/v1/outbox")))
+		if (rt->quiet !=
+		    (!strcmp(rt->pattern, "/v1/poll") ||
+			!strcmp(rt->pattern, "/v1/outbox")))
 			fail_msg("%s: quiet is %d", rt->pattern, rt->quiet);
 		/* no route for a target beyond its own calls and whoami */
 		if ((rt->roles & HTTP_TARGET) && rt->method != EVHTTP_REQ_GET &&
 		    rt->roles != HTTP_TARGET)
-			fail_msg("%s: a target shares a change route",
-			    rt->pattern);
+			fail_msg(
+			    "%s: a target shares a change route", rt->pattern);
 	}
 	assert_int_equal(n, nexp);
 }
@@ -156,8 +158,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_match),
-		cmocka_unit_test(test_route_roles),
+	    cmocka_unit_test(test_match),
+	    cmocka_unit_test(test_route_roles),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -206,9 +206,10 @@ static const struct runner_case {
     /* Signals 32 and 33 are glibc's own and may arrive ignored from
      * whatever started the test; no process can reset them, so only the
      * standard signals 1..31 are checked. */
-    {"signals reset", SH("grep SigBlk /proc/self/status; "
-	"v=$(awk '/SigIgn/ {print $2}' /proc/self/status); "
-	"echo \"SigIgn 1-31: $((0x$v & 0x7fffffff))\""),
+    {"signals reset",
+	SH("grep SigBlk /proc/self/status; "
+	   "v=$(awk '/SigIgn/ {print $2}' /proc/self/status); "
+	   "echo \"SigIgn 1-31: $((0x$v & 0x7fffffff))\""),
 	NULL, 0, 0, 0, 1, 1, 0, 0, 0,
 	"SigBlk:\t0000000000000000\nSigIgn 1-31: 0\n", 0, 0, NULL, 0},
     {"timeout", SH("sleep 100"), NULL, 200, 0, 0, 1, 0, -1, SIGTERM, 1, "", 0,
@@ -617,8 +618,8 @@ test_runner_on_spawn(void **state)
 	spec.max_output_bytes = 1024;
 	spec.on_spawn = spawn_cb;
 	spec.on_spawn_arg = &seen;
-	assert_int_equal(runner_start(l->runner, &spec, done_cb, &w, &id,
-			     &err), 0);
+	assert_int_equal(
+	    runner_start(l->runner, &spec, done_cb, &w, &id, &err), 0);
 	assert_int_equal(seen.calls, 1);
 	assert_int_equal(seen.pgrp, seen.pid);
 	loop_run(l, 1);
@@ -630,8 +631,8 @@ test_runner_on_spawn(void **state)
 	/* A refusal fails the start; the child never runs its command. */
 	seen.fail = 1;
 	argv[2] = "echo ran > /dev/null; exit 7";
-	assert_int_equal(runner_start(l->runner, &spec, done_cb, &w, &id,
-			     &err), -1);
+	assert_int_equal(
+	    runner_start(l->runner, &spec, done_cb, &w, &id, &err), -1);
 	assert_string_equal(err.msg, "store is full");
 	assert_int_equal(seen.calls, 2);
 	assert_int_equal(runner_active(l->runner), 0);
@@ -684,8 +685,8 @@ test_runner_on_spawn_parent_dies(void **state)
 		_exit(3);
 	}
 	close(pfd[1]);
-	assert_int_equal(read(pfd[0], &child, sizeof(child)),
-	    (ssize_t)sizeof(child));
+	assert_int_equal(
+	    read(pfd[0], &child, sizeof(child)), (ssize_t)sizeof(child));
 	close(pfd[0]);
 	assert_int_equal(waitpid(helper, &status, 0), helper);
 	assert_int_equal(WEXITSTATUS(status), 0);

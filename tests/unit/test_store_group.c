@@ -18,18 +18,18 @@ test_group_lifecycle(void **state)
 	assert_int_equal(store_group_create(fx->s, "db", 1, &err), 0);
 	expect_err(store_group_create(fx->s, "web", 2, &err), &err,
 	    CERR_CONFLICT, "exists");
-	assert_int_equal(store_group_add(fx->s, "web", "web-2", &added, &err),
-	    0);
+	assert_int_equal(
+	    store_group_add(fx->s, "web", "web-2", &added, &err), 0);
 	assert_int_equal(added, 1);
-	assert_int_equal(store_group_add(fx->s, "web", "web-1", &added, &err),
-	    0);
+	assert_int_equal(
+	    store_group_add(fx->s, "web", "web-1", &added, &err), 0);
 	/* twice is harmless and says so */
-	assert_int_equal(store_group_add(fx->s, "web", "web-1", &added, &err),
-	    0);
+	assert_int_equal(
+	    store_group_add(fx->s, "web", "web-1", &added, &err), 0);
 	assert_int_equal(added, 0);
 	memset(&n, 0, sizeof(n));
-	assert_int_equal(store_group_members(fx->s, "web", collect_name, &n,
-			     &err), 0);
+	assert_int_equal(
+	    store_group_members(fx->s, "web", collect_name, &n, &err), 0);
 	assert_int_equal(n.n, 2);
 	assert_string_equal(n.v[0], "web-1");
 	assert_string_equal(n.v[1], "web-2");
@@ -42,8 +42,8 @@ test_group_lifecycle(void **state)
 	expect_err(store_group_remove(fx->s, "web", "web-1", &err), &err,
 	    CERR_NOT_FOUND, "not in group");
 	assert_int_equal(store_group_delete(fx->s, "db", &err), 0);
-	expect_err(store_group_delete(fx->s, "db", &err), &err,
-	    CERR_NOT_FOUND, "no group");
+	expect_err(store_group_delete(fx->s, "db", &err), &err, CERR_NOT_FOUND,
+	    "no group");
 }
 
 static void
@@ -64,8 +64,8 @@ test_group_refusals(void **state)
 	expect_err(store_group_create(fx->s, "bad\001name", 1, &err), &err,
 	    CERR_INVALID, "");
 	memset(&n, 0, sizeof(n));
-	assert_int_equal(store_group_members(fx->s, "web", collect_name, &n,
-			     &err), 0);
+	assert_int_equal(
+	    store_group_members(fx->s, "web", collect_name, &n, &err), 0);
 	assert_int_equal(n.n, 0);
 }
 
@@ -78,12 +78,11 @@ test_group_member_deleted_with_target(void **state)
 
 	add_target(fx->s, "web-1");
 	assert_int_equal(store_group_create(fx->s, "web", 1, &err), 0);
-	assert_int_equal(store_group_add(fx->s, "web", "web-1", NULL, &err),
-	    0);
+	assert_int_equal(store_group_add(fx->s, "web", "web-1", NULL, &err), 0);
 	assert_int_equal(store_target_delete(fx->s, "web-1", &err), 0);
 	memset(&n, 0, sizeof(n));
-	assert_int_equal(store_group_members(fx->s, "web", collect_name, &n,
-			     &err), 0);
+	assert_int_equal(
+	    store_group_members(fx->s, "web", collect_name, &n, &err), 0);
 	assert_int_equal(n.n, 0);
 }
 
@@ -91,13 +90,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_group_lifecycle,
-		    fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_group_refusals,
-		    fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_group_member_deleted_with_target, fx_setup,
-		    fx_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_group_lifecycle, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_group_refusals, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_group_member_deleted_with_target, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -271,9 +271,9 @@ struct cut_case {
 	const char *what;
 	const char *job;
 	int64_t before_ms;
-	int64_t keep;		/* >= 0: trim_job with keep; -1: purge */
-	int64_t want_deleted;	/* purge only */
-	int want_backup_first;	/* oldest backup run left (6: none) */
+	int64_t keep; /* >= 0: trim_job with keep; -1: purge */
+	int64_t want_deleted; /* purge only */
+	int want_backup_first; /* oldest backup run left (6: none) */
 	int want_audit_rows;
 };
 
@@ -301,17 +301,19 @@ test_history_purge_and_trim_job(void **state)
 	for (size_t i = 0; i < sizeof(cut_cases) / sizeof(cut_cases[0]); i++) {
 		const struct cut_case *c = &cut_cases[i];
 
-		assert_int_equal(store_history_purge(fx->s, NULL, 0, NULL,
-				     &err), 0);
+		assert_int_equal(
+		    store_history_purge(fx->s, NULL, 0, NULL, &err), 0);
 		put_job_runs(fx->s, "backup", 1, 5, 1000);
 		put_job_runs(fx->s, "audit", 100, 2, 1050);
 		deleted = -1;
 		if (c->keep < 0)
 			assert_int_equal(store_history_purge(fx->s, c->job,
-					     c->before_ms, &deleted, &err), 0);
+					     c->before_ms, &deleted, &err),
+			    0);
 		else
-			assert_int_equal(store_history_trim_job(fx->s, c->job,
-					     c->keep, &err), 0);
+			assert_int_equal(store_history_trim_job(
+					     fx->s, c->job, c->keep, &err),
+			    0);
 		if (c->keep < 0 && deleted != c->want_deleted)
 			fail_msg("%s: deleted %lld, want %lld", c->what,
 			    (long long)deleted, (long long)c->want_deleted);
@@ -322,17 +324,17 @@ test_history_purge_and_trim_job(void **state)
 			if (rs.target_run_id[k] < c->want_backup_first)
 				fail_msg("%s: run %lld kept", c->what,
 				    (long long)rs.target_run_id[k]);
-		if (raw_int(fx->path, "SELECT count(*) FROM runs WHERE "
-				      "job = 'audit'") != c->want_audit_rows)
+		if (raw_int(fx->path,
+			"SELECT count(*) FROM runs WHERE "
+			"job = 'audit'") != c->want_audit_rows)
 			fail_msg("%s: audit rows", c->what);
 	}
-	assert_int_equal(store_history_purge(fx->s, "bad\001", 0, NULL, &err),
-	    -1);
+	assert_int_equal(
+	    store_history_purge(fx->s, "bad\001", 0, NULL, &err), -1);
 	assert_int_equal(err.code, CERR_INVALID);
 	assert_int_equal(store_history_purge(fx->s, NULL, -1, NULL, &err), -1);
 	assert_int_equal(store_history_trim_job(fx->s, NULL, 1, &err), -1);
-	assert_int_equal(store_history_trim_job(fx->s, "backup", -1, &err),
-	    -1);
+	assert_int_equal(store_history_trim_job(fx->s, "backup", -1, &err), -1);
 }
 
 static double

@@ -647,24 +647,26 @@ test_tstore_run_prune(void **state)
 	int existed, n = 0;
 	struct cerr err;
 
-	assert_int_equal(tstore_run_add(f->s, "j", 1, 0, 100, &old_run,
-			     &existed, &err), 0);
+	assert_int_equal(
+	    tstore_run_add(f->s, "j", 1, 0, 100, &old_run, &existed, &err), 0);
 	assert_int_equal(tstore_run_set_state(f->s, old_run, TRUN_FINISHED,
-			     "succeeded", 100, &err), 0);
-	assert_int_equal(tstore_run_add(f->s, "j", 2, 0, 200, &new_run,
-			     &existed, &err), 0);
+			     "succeeded", 100, &err),
+	    0);
+	assert_int_equal(
+	    tstore_run_add(f->s, "j", 2, 0, 200, &new_run, &existed, &err), 0);
 	assert_int_equal(tstore_run_set_state(f->s, new_run, TRUN_FINISHED,
-			     "succeeded", 300, &err), 0);
-	assert_int_equal(tstore_run_add(f->s, "j", 3, 0, 50, &queued,
-			     &existed, &err), 0);
+			     "succeeded", 300, &err),
+	    0);
+	assert_int_equal(
+	    tstore_run_add(f->s, "j", 3, 0, 50, &queued, &existed, &err), 0);
 	assert_int_equal(tstore_run_prune(f->s, 250, &err), 0);
-	assert_int_equal(tstore_run_list_state(f->s, TRUN_FINISHED, count_cb,
-			     &n, &err), 0);
-	assert_int_equal(n, 1);		/* only the newer finished run */
+	assert_int_equal(
+	    tstore_run_list_state(f->s, TRUN_FINISHED, count_cb, &n, &err), 0);
+	assert_int_equal(n, 1); /* only the newer finished run */
 	n = 0;
-	assert_int_equal(tstore_run_list_state(f->s, TRUN_QUEUED, count_cb,
-			     &n, &err), 0);
-	assert_int_equal(n, 1);		/* queued runs are never pruned */
+	assert_int_equal(
+	    tstore_run_list_state(f->s, TRUN_QUEUED, count_cb, &n, &err), 0);
+	assert_int_equal(n, 1); /* queued runs are never pruned */
 }
 
 /* A running step's process group is kept with its run until replaced by
@@ -677,24 +679,24 @@ test_tstore_run_pgid(void **state)
 	int existed;
 	struct cerr err;
 
-	assert_int_equal(tstore_run_add(f->s, "j", 1, 0, 100, &run,
-			     &existed, &err), 0);
-	assert_int_equal(tstore_run_get_pgid(f->s, run, &pgid, &start, &err),
-	    0);
+	assert_int_equal(
+	    tstore_run_add(f->s, "j", 1, 0, 100, &run, &existed, &err), 0);
+	assert_int_equal(
+	    tstore_run_get_pgid(f->s, run, &pgid, &start, &err), 0);
 	assert_int_equal(pgid, 0);
 	assert_int_equal(start, 0);
-	assert_int_equal(tstore_run_set_pgid(f->s, run, 4242, 987654321,
-			     &err), 0);
-	assert_int_equal(tstore_run_set_pgid(f->s, run, 4343, 987654399,
-			     &err), 0);
-	assert_int_equal(tstore_run_get_pgid(f->s, run, &pgid, &start, &err),
-	    0);
+	assert_int_equal(
+	    tstore_run_set_pgid(f->s, run, 4242, 987654321, &err), 0);
+	assert_int_equal(
+	    tstore_run_set_pgid(f->s, run, 4343, 987654399, &err), 0);
+	assert_int_equal(
+	    tstore_run_get_pgid(f->s, run, &pgid, &start, &err), 0);
 	assert_int_equal(pgid, 4343);
 	assert_int_equal(start, 987654399);
 	assert_int_equal(tstore_run_set_pgid(f->s, run + 1, 1, 1, &err), -1);
 	assert_int_equal(err.code, CERR_NOT_FOUND);
-	assert_int_equal(tstore_run_get_pgid(f->s, run + 1, &pgid, &start,
-			     &err), -1);
+	assert_int_equal(
+	    tstore_run_get_pgid(f->s, run + 1, &pgid, &start, &err), -1);
 	assert_int_equal(err.code, CERR_NOT_FOUND);
 }
 
@@ -715,30 +717,33 @@ test_tstore_migrate_v1(void **state)
 
 	snprintf(path, sizeof(path), "%s/old.db", f->dir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db,
-	    "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
-	    "CREATE TABLE jobs (name TEXT PRIMARY KEY, origin TEXT NOT NULL"
-	    " CHECK (origin IN ('master', 'local')), doc TEXT NOT NULL,"
-	    " updated_at INTEGER NOT NULL);"
-	    "CREATE TABLE runs (run_id INTEGER PRIMARY KEY AUTOINCREMENT,"
-	    " job TEXT NOT NULL, instr_id INTEGER NOT NULL DEFAULT 0,"
-	    " due_at INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL CHECK"
-	    " (state IN ('queued', 'running', 'finished')), outcome TEXT NOT"
-	    " NULL DEFAULT '', created_at INTEGER NOT NULL, updated_at INTEGER"
-	    " NOT NULL);"
-	    "CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-	    " kind TEXT NOT NULL, body TEXT NOT NULL, created_at INTEGER NOT"
-	    " NULL);"
-	    "INSERT INTO jobs VALUES ('kept', 'master', '{}', 1);"
-	    "PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(db,
+		"CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+		"CREATE TABLE jobs (name TEXT PRIMARY KEY, origin TEXT NOT NULL"
+		" CHECK (origin IN ('master', 'local')), doc TEXT NOT NULL,"
+		" updated_at INTEGER NOT NULL);"
+		"CREATE TABLE runs (run_id INTEGER PRIMARY KEY AUTOINCREMENT,"
+		" job TEXT NOT NULL, instr_id INTEGER NOT NULL DEFAULT 0,"
+		" due_at INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL CHECK"
+		" (state IN ('queued', 'running', 'finished')), outcome TEXT NOT"
+		" NULL DEFAULT '', created_at INTEGER NOT NULL, updated_at INTEGER"
+		" NOT NULL);"
+		"CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+		" kind TEXT NOT NULL, body TEXT NOT NULL, created_at INTEGER NOT"
+		" NULL);"
+		"INSERT INTO jobs VALUES ('kept', 'master', '{}', 1);"
+		"PRAGMA user_version = 1;",
+		NULL, NULL, NULL),
+	    SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(tstore_open(path, &s, &err), 0);
 	assert_int_equal(tstore_job_get(s, "kept", &doc, &origin, &err), 0);
 	assert_string_equal(doc, "{}");
 	free(doc);
 	assert_int_equal(tstore_ack_add(s, 1, 1, "", &err), 0);
-	assert_int_equal(tstore_run_add(s, "kept", 1, 0, 1, &run, &existed,
-			     &err), 0);
+	assert_int_equal(
+	    tstore_run_add(s, "kept", 1, 0, 1, &run, &existed, &err), 0);
 	assert_int_equal(tstore_run_set_pgid(s, run, 77, 88, &err), 0);
 	tstore_close(s);
 	unlink(path);
