@@ -423,6 +423,14 @@ runner_privileged(const struct runner *r)
 	return r->remote != NULL || geteuid() == 0;
 }
 
+int
+runner_check(const struct runner *r, struct cerr *err)
+{
+	if (r->remote == NULL)
+		return 0;
+	return r->remote->check(r->remote_ctx, err);
+}
+
 void
 runner_free(struct runner *r)
 {

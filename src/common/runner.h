@@ -91,12 +91,17 @@ struct runner_remote {
 	void (*cancel)(void *ctx, uint64_t id, int abandon);
 	size_t (*active)(const void *ctx);
 	void (*free)(void *ctx);
+	/* 0 while it can start children, else -1 with the reason */
+	int (*check)(const void *ctx, struct cerr *err);
 };
 struct runner *runner_new_remote(
     const struct runner_remote *ops, void *ctx, struct cerr *err);
 /* 1 when this runner can run steps as other users: it is root, or it
  * forwards to the privileged runner process. */
 int runner_privileged(const struct runner *r);
+/* 0 while r can start children; -1 with the reason once a forwarding
+ * runner has lost the process it forwards to. */
+int runner_check(const struct runner *r, struct cerr *err);
 
 /* Starts a child. A failed exec (no such file, not executable, bad cwd)
  * still counts as started: the callback reports spawned = 0 and the

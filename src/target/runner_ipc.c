@@ -146,6 +146,19 @@ runner_ipc_pid(const struct runner_ipc *ipc)
 	return ipc->pid;
 }
 
+static int
+ipc_check(const void *ctx, struct cerr *err)
+{
+	const struct runner_ipc *ipc = ctx;
+
+	if (!ipc->dead)
+		return 0;
+	return cerr_set(err, CERR_UNAVAILABLE,
+	    "the runner process ended (%s); steps it ran are killed at the "
+	    "next start",
+	    ipc->why);
+}
+
 static struct pending *
 pending_find(struct runner_ipc *ipc, uint64_t id, int take)
 {
@@ -401,7 +414,7 @@ ipc_free(void *ctx)
 }
 
 static const struct runner_remote ipc_ops = {
-    ipc_start, ipc_cancel, ipc_active, ipc_free};
+    ipc_start, ipc_cancel, ipc_active, ipc_free, ipc_check};
 
 struct runner *
 runner_ipc_runner(

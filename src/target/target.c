@@ -398,6 +398,10 @@ target_run(const struct conf *conf, struct cerr *err)
 	log_info("started", "role=target name=%s version=%s master=%s",
 	    t.conf->name, version_string(), t.masters[0]);
 	event_base_dispatch(t.base);
+	/* Without its runner process the daemon cannot run steps: it stops
+	 * and says so, so a supervisor restarts it. */
+	if (runner_check(t.runner, err) < 0)
+		goto out;
 	rc = 0;
 out:
 	target_cleanup(&t);

@@ -202,6 +202,8 @@ def test_proxy_orphans_killed_at_restart(cluster, proxy_user):
         os.kill(runner, signal.SIGKILL)
         wait_for(lambda: not t.proc.alive(),
                  what="the network side to stop without its runner")
+        assert t.proc.p.returncode != 0
+        assert "the runner process ended" in t.proc.log_text()
         t.kill()
         assert group_members(pgid), "the step outlived both processes"
         t.start()
