@@ -16,6 +16,7 @@
 #include "common/json.h"
 #include "common/runrec.h"
 #include "common/timefmt.h"
+#include "common/wire.h"
 
 #define TIME_MS_MAX 253402300799999LL /* 9999-12-31T23:59:59.999Z */
 
@@ -32,15 +33,6 @@ static const char *const kind_names[EVENT_KIND_COUNT] = {
     "user",
 };
 
-static int
-lookup(const char *const *names, int count, const char *name)
-{
-	for (int i = 0; name != NULL && i < count; i++)
-		if (strcmp(names[i], name) == 0)
-			return i;
-	return -1;
-}
-
 const char *
 eventrec_severity_name(enum event_severity s)
 {
@@ -51,7 +43,7 @@ eventrec_severity_name(enum event_severity s)
 int
 eventrec_severity_parse(const char *name, enum event_severity *out)
 {
-	int i = lookup(severity_names, EVENT_SEVERITY_COUNT, name);
+	int i = wire_name_index(severity_names, EVENT_SEVERITY_COUNT, name);
 
 	if (i < 0)
 		return -1;
@@ -68,7 +60,7 @@ eventrec_kind_name(enum event_kind k)
 int
 eventrec_kind_parse(const char *name, enum event_kind *out)
 {
-	int i = lookup(kind_names, EVENT_KIND_COUNT, name);
+	int i = wire_name_index(kind_names, EVENT_KIND_COUNT, name);
 
 	if (i < 0)
 		return -1;

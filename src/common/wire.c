@@ -31,8 +31,8 @@ static const char *const outcome_names[OUTCOME_COUNT] = {
     "missed",
 };
 
-static int
-lookup(const char *const *names, int count, const char *name)
+int
+wire_name_index(const char *const *names, int count, const char *name)
 {
 	for (int i = 0; name != NULL && i < count; i++)
 		if (strcmp(names[i], name) == 0)
@@ -49,7 +49,7 @@ instr_op_name(enum instr_op op)
 int
 instr_op_parse(const char *name, enum instr_op *out)
 {
-	int i = lookup(op_names, INSTR_OP_COUNT, name);
+	int i = wire_name_index(op_names, INSTR_OP_COUNT, name);
 
 	if (i < 0)
 		return -1;
@@ -67,7 +67,7 @@ instr_status_name(enum instr_status st)
 int
 instr_status_parse(const char *name, enum instr_status *out)
 {
-	int i = lookup(status_names, INSTR_STATUS_COUNT, name);
+	int i = wire_name_index(status_names, INSTR_STATUS_COUNT, name);
 
 	if (i < 0)
 		return -1;
@@ -84,7 +84,7 @@ run_outcome_name(enum run_outcome o)
 int
 run_outcome_parse(const char *name, enum run_outcome *out)
 {
-	int i = lookup(outcome_names, OUTCOME_COUNT, name);
+	int i = wire_name_index(outcome_names, OUTCOME_COUNT, name);
 
 	if (i < 0)
 		return -1;

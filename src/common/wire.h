@@ -47,4 +47,8 @@ int instr_status_parse(const char *name, enum instr_status *out);
 const char *run_outcome_name(enum run_outcome o);
 int run_outcome_parse(const char *name, enum run_outcome *out);
 
+/* The index of name in names[0..count), or -1 (name may be NULL): the
+ * parse half of every name table (wire names, events, operators). */
+int wire_name_index(const char *const *names, int count, const char *name);
+
 #endif

@@ -718,15 +718,6 @@ static const char *const delivery_status_names[DELIVERY_STATUS_COUNT] = {
     "failed",
 };
 
-static int
-name_index(const char *const *names, int count, const char *name)
-{
-	for (int i = 0; name != NULL && i < count; i++)
-		if (strcmp(names[i], name) == 0)
-			return i;
-	return -1;
-}
-
 const char *
 store_operator_kind_name(enum operator_kind k)
 {
@@ -737,7 +728,7 @@ store_operator_kind_name(enum operator_kind k)
 int
 store_operator_kind_parse(const char *name, enum operator_kind *out)
 {
-	int i = name_index(operator_kind_names, OPERATOR_KIND_COUNT, name);
+	int i = wire_name_index(operator_kind_names, OPERATOR_KIND_COUNT, name);
 
 	if (i < 0)
 		return -1;
@@ -756,7 +747,8 @@ store_delivery_status_name(enum delivery_status st)
 int
 store_delivery_status_parse(const char *name, enum delivery_status *out)
 {
-	int i = name_index(delivery_status_names, DELIVERY_STATUS_COUNT, name);
+	int i =
+	    wire_name_index(delivery_status_names, DELIVERY_STATUS_COUNT, name);
 
 	if (i < 0)
 		return -1;
