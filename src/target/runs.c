@@ -214,7 +214,10 @@ job_free_cb(struct job *job)
 }
 
 /* Records the step's process group before the step may exec (see
- * runner_spec.on_spawn), so a restart after a crash can kill it. */
+ * runner_spec.on_spawn), so a restart after a crash of the daemon can
+ * kill it. The commit does not wait for the disk: a crash of the daemon
+ * leaves it in the kernel's page cache, and a power cut that loses it has
+ * killed the process group too. */
 static int
 step_spawned(void *arg, int64_t run_id, pid_t pgid, struct cerr *err)
 {
@@ -222,9 +225,15 @@ step_spawned(void *arg, int64_t run_id, pid_t pgid, struct cerr *err)
 	struct orphan_stat st;
 
 	if (orphan_read_stat(pgid, &st, err) < 0 ||
-	    tstore_run_set_pgid(
-		t->store, run_id, pgid, (int64_t)st.start_ticks, err) < 0)
+	    tstore_begin_unsynced(t->store, err) < 0)
 		return cerr_wrap(err, "cannot record the step's process group");
+	if (tstore_run_set_pgid(
+		t->store, run_id, pgid, (int64_t)st.start_ticks, err) < 0 ||
+	    tstore_commit(t->store, err) < 0) {
+		tstore_rollback(t->store);
+		return cerr_wrap(err, "cannot record the step's process group");
+	}
+	upload_kick(t);
 	return 0;
 }
 
@@ -281,8 +290,11 @@ start_run(struct target *t, int64_t run_id, const char *name, int64_t instr_id,
 		job_free(job);
 		return RUNS_STALLED;
 	}
+	/* The "running" record is uploaded once the first step has spawned
+	 * (step_spawned) or the run has ended: an upload kicked here would
+	 * run before the step's spawn, and its round trip and the outbox
+	 * write after it would delay the process. */
 	target_store_ok(t);
-	upload_kick(t);
 	a->run_id = run_id;
 	a->local = local;
 	/* jobrun owns job from here on, even when it fails to start. */

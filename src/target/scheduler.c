@@ -235,12 +235,21 @@ eval_state(struct scheduler *sc, struct sched_entry *e,
 	return changed;
 }
 
-/* Writes what eval_state decided, in one transaction. */
+/* Writes what eval_state decided, in one transaction. Unless it may
+ * hold a record for the master (a missed or refused run), the commit does
+ * not wait for the disk: a power cut may lose the cursor and a queued
+ * run, and nothing else, so the next start evaluates the same instants
+ * again and nothing has run twice. A queued run is made durable by the
+ * commit that marks it running before it execs (runs.c), so one fsync
+ * lies between a due instant and its process. */
 static int
 write_state(struct scheduler *sc, struct sched_entry *e,
     struct tstore_sched *row, const struct schedplan_out *out, struct cerr *err)
 {
-	if (tstore_begin(sc->t->store, err) < 0)
+	int records = out != NULL && (out->nmiss > 0 || row->miss_count > 0);
+
+	if ((records ? tstore_begin(sc->t->store, err)
+		     : tstore_begin_unsynced(sc->t->store, err)) < 0)
 		return -1;
 	if ((out != NULL && apply_plan(sc, e, out, row, err) < 0) ||
 	    tstore_sched_put(sc->t->store, e->job->name, e->s->name, row, err) <

@@ -6,7 +6,9 @@
  * mode with synchronous=FULL: every commit is on disk before it returns.
  * A target writes a few rows per run, so the extra fsync costs nothing
  * that matters (the master, with its far higher write rate, decides for
- * itself). The file is created mode 0600 (job documents may carry secret
+ * itself), except on the path from a due instant to exec, where each one
+ * is latency: there tstore_begin_unsynced() skips the fsync of the writes
+ * a power cut may lose harmlessly, leaving one per start. The file is created mode 0600 (job documents may carry secret
  * environment values); SQLite gives its -wal and -shm files the same mode.
  *
  * The schema is versioned with PRAGMA user_version: migrations[] holds one
@@ -432,31 +434,70 @@ tstore_close(struct tstore *s)
 	free(s);
 }
 
-int
-tstore_begin(struct tstore *s, struct cerr *err)
+/* SQLite takes synchronous only outside a transaction: set before BEGIN
+ * and put back after the transaction ends. */
+static int
+set_synchronous(struct tstore *s, int full, struct cerr *err)
+{
+	if (tstore_db_exec(s,
+		full ? "PRAGMA synchronous = FULL"
+		     : "PRAGMA synchronous = NORMAL",
+		"set synchronous", err) < 0)
+		return -1;
+	s->unsynced = !full;
+	return 0;
+}
+
+static int
+begin(struct tstore *s, int full, struct cerr *err)
 {
 	if (!sqlite3_get_autocommit(s->db))
 		return cerr_set(err, CERR_INTERNAL,
 		    "tstore: begin: a transaction is open already");
-	return tstore_db_exec(s, "BEGIN IMMEDIATE", "begin", err);
+	if ((s->unsynced || !full) && set_synchronous(s, full, err) < 0)
+		return -1;
+	if (tstore_db_exec(s, "BEGIN IMMEDIATE", "begin", err) == 0)
+		return 0;
+	if (!full)
+		set_synchronous(s, 1, err);
+	return -1;
+}
+
+int
+tstore_begin(struct tstore *s, struct cerr *err)
+{
+	return begin(s, 1, err);
+}
+
+int
+tstore_begin_unsynced(struct tstore *s, struct cerr *err)
+{
+	return begin(s, 0, err);
 }
 
 /* A failed commit is rolled back: the caller never holds a half-open
- * transaction. */
+ * transaction. Writes outside a transaction (each statement its own)
+ * wait for the disk again from here on. */
 int
 tstore_commit(struct tstore *s, struct cerr *err)
 {
-	if (tstore_db_exec(s, "COMMIT", "commit", err) == 0)
-		return 0;
-	tstore_rollback(s);
-	return -1;
+	if (tstore_db_exec(s, "COMMIT", "commit", err) < 0) {
+		tstore_rollback(s);
+		return -1;
+	}
+	return s->unsynced ? set_synchronous(s, 1, err) : 0;
 }
 
 void
 tstore_rollback(struct tstore *s)
 {
+	struct cerr ignored;
+
 	if (!sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	/* Should this fail, the next begin tries again (s->unsynced). */
+	if (s->unsynced)
+		set_synchronous(s, 1, &ignored);
 }
 
 int

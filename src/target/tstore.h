@@ -27,6 +27,13 @@ void tstore_close(struct tstore *s);
 
 int tstore_begin(struct tstore *s, struct cerr *err);
 int tstore_commit(struct tstore *s, struct cerr *err);
+/* Begins a transaction whose commit does not wait for the disk: the
+ * write survives a crash of the daemon (it is in the kernel's page cache)
+ * but may be lost at a power cut, and is made durable by the next synced
+ * commit (the log is written in order). Only for writes whose loss at a
+ * power cut is harmless: what they record is re-derived at the next
+ * start, or describes processes a power cut has killed anyway. */
+int tstore_begin_unsynced(struct tstore *s, struct cerr *err);
 void tstore_rollback(struct tstore *s);
 
 /* ---- named values ---- */

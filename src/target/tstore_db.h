@@ -54,6 +54,7 @@ enum stmt_id {
 struct tstore {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_COUNT];
+	int unsynced; /* synchronous is NORMAL for the open transaction */
 };
 
 /* The helpers of tstore.c; each reports "tstore: <op>: ..." in err. */

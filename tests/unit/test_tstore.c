@@ -20,6 +20,7 @@
 #include <sqlite3.h>
 
 #include "target/tstore.h"
+#include "target/tstore_db.h"
 
 struct fixture {
 	char dir[64];
@@ -556,6 +557,53 @@ test_tstore_transactions(void **state)
 	assert_true(count == 2 && dropped == 1);
 }
 
+/* PRAGMA synchronous of the store's connection: 1 NORMAL, 2 FULL. */
+static int
+sync_level(struct tstore *s)
+{
+	sqlite3_stmt *st = NULL;
+	int level = -1;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA synchronous", -1, &st, NULL) ==
+		SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		level = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return level;
+}
+
+static void
+test_tstore_unsynced(void **state)
+{
+	struct fixture *f = *state;
+	int64_t v;
+	struct cerr err;
+
+	assert_int_equal(sync_level(f->s), 2);
+	/* skips the fsync of its own commit only */
+	assert_int_equal(tstore_begin_unsynced(f->s, &err), 0);
+	assert_int_equal(sync_level(f->s), 1);
+	assert_int_equal(tstore_meta_set_int(f->s, "cursor", 5, &err), 0);
+	assert_int_equal(tstore_commit(f->s, &err), 0);
+	assert_int_equal(sync_level(f->s), 2);
+	/* a rollback puts it back as well */
+	assert_int_equal(tstore_begin_unsynced(f->s, &err), 0);
+	assert_int_equal(tstore_meta_set_int(f->s, "cursor", 6, &err), 0);
+	tstore_rollback(f->s);
+	assert_int_equal(sync_level(f->s), 2);
+	/* refused inside an open transaction, which stays synced */
+	assert_int_equal(tstore_begin(f->s, &err), 0);
+	assert_int_equal(tstore_begin_unsynced(f->s, &err), -1);
+	assert_int_equal(err.code, CERR_INTERNAL);
+	assert_int_equal(sync_level(f->s), 2);
+	assert_int_equal(tstore_commit(f->s, &err), 0);
+	/* what was committed survives the daemon closing */
+	reopen(f);
+	assert_int_equal(tstore_meta_get_int(f->s, "cursor", -1, &v, &err), 0);
+	assert_true(v == 5);
+	assert_int_equal(sync_level(f->s), 2);
+}
+
 static void
 test_tstore_file(void **state)
 {
@@ -856,6 +904,8 @@ main(void)
 		test_tstore_outbox, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_tstore_transactions, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_tstore_unsynced, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tstore_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tstore_acks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
