@@ -69,21 +69,23 @@ def heap_in_use(m):
     return -1
 
 
-def while_held(build, args, m, expr, heap):
+def while_held(build, args, m, n, expr, heap):
     """Runs fleet with args (a hold long enough to act in); once the
-    master's RSS has stopped growing for 3 s, calls expr in it and/or
-    reads its live heap. Returns those figures and fleet's JSON."""
+    master's RSS has grown by 8 KiB per target (the polls are arriving)
+    and then stopped growing for 3 s, calls expr in it and/or reads its
+    live heap. Returns those figures and fleet's JSON."""
     pid = m.proc.pid
+    start = rss_kib(pid)
     p = subprocess.Popen([os.path.join(build, "fleet"), *args],
                          stdout=subprocess.PIPE, text=True)
     res = {}
     try:
-        last, since = rss_kib(pid), time.monotonic()
+        last, since = start, time.monotonic()
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and p.poll() is None:
             time.sleep(0.5)
             now = rss_kib(pid)
-            if now != last:
+            if now != last or now - start < 8 * n:
                 last, since = now, time.monotonic()
             elif time.monotonic() - since >= 3:
                 break
@@ -131,7 +133,7 @@ def main():
             out = {"n": a.n, "env": env, "wrap": a.wrap}
             if a.gdb or a.heap:
                 heap0 = heap_in_use(m) if a.heap else None
-                held = while_held(build, args, m, a.gdb, a.heap)
+                held = while_held(build, args, m, a.n, a.gdb, a.heap)
                 f = held.pop("fleet")
                 if a.heap:
                     held["heap_per_target_bytes"] = \

@@ -25,7 +25,7 @@
 #define GUARD_STAND_IN "GET /.refused HTTP/1.1\r\n\r\n"
 #define GUARD_BLANK_LINES_MAX 4 /* leading empty lines tolerated */
 /* Every refusal message fits (the longest, an over-size body with two
- * 18-digit numbers, is under 100 bytes); a whole struct cerr in each
+ * 18-digit numbers, is 104 bytes); a whole struct cerr in each
  * guard would cost 512 bytes per idle connection. */
 #define GUARD_REFUSAL_MAX 128
 
@@ -35,7 +35,7 @@ struct guard {
 	struct guard_limits lim;
 	struct bufferevent *bev; /* the filter; evhttp's bufferevent */
 	struct event *deadline;
-	struct event *kick; /* zero timer: flush and/or close, below */
+	struct event *kick; /* zero timer: flush, or close (want_close) */
 	enum guard_phase phase;
 	size_t scanned; /* head bytes checked to be whole lines */
 	int lines; /* lines in the head so far */
