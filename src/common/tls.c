@@ -106,6 +106,19 @@ tls_peer_identity(SSL *ssl, struct pki_identity *out, struct cerr *err)
 	return rc;
 }
 
+void
+tls_drop_peer_chain(SSL *ssl)
+{
+	/* On a server the stack never holds the peer's own certificate
+	 * (SSL_get_peer_cert_chain(3)). Nothing reads it after the verdict:
+	 * tickets are off, and a TLS 1.2 session resumed from the cache is
+	 * judged by its own certificate and stored verify result alone. */
+	STACK_OF(X509) *chain = SSL_get_peer_cert_chain(ssl);
+
+	for (int n = chain ? sk_X509_num(chain) : 0; n > 0; n--)
+		X509_free(sk_X509_pop(chain));
+}
+
 int
 tls_server_ctx_trust(SSL_CTX *ctx, const char *ca_path, struct cerr *err)
 {

@@ -34,4 +34,10 @@ int tls_issued_by(X509 *cert, X509 *ca);
  * get local issuer certificate", ...). Revocation is the caller's check. */
 int tls_peer_identity(SSL *ssl, struct pki_identity *out, struct cerr *err);
 
+/* Frees the certificates the peer sent above its own (the chain it
+ * proved itself with, usually a copy of our CA): about 4 KiB each that
+ * OpenSSL keeps for the life of the connection. Call it once the verdict
+ * has been taken; the peer's own certificate stays. */
+void tls_drop_peer_chain(SSL *ssl);
+
 #endif

@@ -65,6 +65,7 @@ first_identity(struct master *m, SSL *ssl, struct http_caller *c)
 	hc = calloc(1, sizeof(*hc));
 	if (hc == NULL)
 		return NULL; /* served uncached */
+	tls_drop_peer_chain(ssl);
 	hc->id = c->id;
 	hc->external = c->external;
 	if (SSL_set_ex_data(ssl, m->conn_idx, hc) != 1) {

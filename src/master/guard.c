@@ -4,12 +4,15 @@
  * Per connection: a phase (reading a head, passing a body, refused), the
  * scan position within the head so far (so a head dribbled in one byte at
  * a time is scanned once, not once per byte), the body bytes still to
- * pass, and one timer for the current deadline. The state hangs off the
- * SSL's app data, so a request finds it through its connection.
+ * pass, one timer for the current deadline and one zero timer for work
+ * put off to the next loop turn. The state hangs off the SSL's app data,
+ * so a request finds it through its connection. It is kept small: 10,000
+ * idle connections each hold one.
  */
 #include "master/guard.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +24,10 @@
 
 #define GUARD_STAND_IN "GET /.refused HTTP/1.1\r\n\r\n"
 #define GUARD_BLANK_LINES_MAX 4 /* leading empty lines tolerated */
+/* Every refusal message fits (the longest, an over-size body with two
+ * 18-digit numbers, is 104 bytes); a whole struct cerr in each
+ * guard would cost 512 bytes per idle connection. */
+#define GUARD_REFUSAL_MAX 128
 
 enum guard_phase { GUARD_HEAD, GUARD_BODY, GUARD_REFUSED };
 
@@ -28,8 +35,7 @@ struct guard {
 	struct guard_limits lim;
 	struct bufferevent *bev; /* the filter; evhttp's bufferevent */
 	struct event *deadline;
-	struct event *flush; /* zero timer: pass on what evhttp wrote */
-	struct event *closer; /* zero timer: end the connection */
+	struct event *kick; /* zero timer: flush, or close (want_close) */
 	enum guard_phase phase;
 	size_t scanned; /* head bytes checked to be whole lines */
 	int lines; /* lines in the head so far */
@@ -38,8 +44,10 @@ struct guard {
 	int busy; /* a request was passed and not yet answered */
 	int close_after; /* the client asked to close after this request */
 	int closing; /* answered: close once the answer is on the wire */
+	int want_close; /* kick: end the connection (else: flush) */
 	int64_t body_left;
-	struct cerr refusal;
+	enum cerr_code refusal_code;
+	char refusal_msg[GUARD_REFUSAL_MAX];
 };
 
 /* ---- checking a head --------------------------------------------------- */
@@ -228,17 +236,20 @@ guard_arm(struct guard *g, int64_t ms)
 }
 
 /* Drops what is left of the refused request and hands evhttp the
- * stand-in, which the request callback answers with g->refusal. */
+ * stand-in, which the request callback answers with why. */
 static void
-guard_refuse(struct guard *g, struct evbuffer *src, struct evbuffer *dst)
+guard_refuse(struct guard *g, const struct cerr *why, struct evbuffer *src,
+    struct evbuffer *dst)
 {
+	g->refusal_code = why->code;
+	snprintf(g->refusal_msg, sizeof(g->refusal_msg), "%s", why->msg);
 	g->phase = GUARD_REFUSED;
 	g->close_after = 1;
 	evtimer_del(g->deadline);
 	evbuffer_drain(src, evbuffer_get_length(src));
 	evbuffer_add(dst, GUARD_STAND_IN, strlen(GUARD_STAND_IN));
 	log_warn("request_refused", "code=%s msg=\"%s\"",
-	    cerr_code_name(g->refusal.code), g->refusal.msg);
+	    cerr_code_name(why->code), why->msg);
 }
 
 /* Looks for the empty line ending the head, scanning only what is new;
@@ -333,13 +344,14 @@ guard_head(struct guard *g, struct evbuffer *src, struct evbuffer *dst)
 {
 	size_t len;
 	int64_t body = 0;
+	struct cerr why;
 
 	if (g->expired) {
-		cerr_set(&g->refusal, CERR_TIMEOUT,
+		cerr_set(&why, CERR_TIMEOUT,
 		    "request headers not "
 		    "received within %lld ms",
 		    (long long)g->lim.header_timeout_ms);
-		guard_refuse(g, src, dst);
+		guard_refuse(g, &why, src, dst);
 		return 1;
 	}
 	if (g->scanned == 0 && skip_blank(src))
@@ -354,17 +366,17 @@ guard_head(struct guard *g, struct evbuffer *src, struct evbuffer *dst)
 	if (len == 0 && evbuffer_get_length(src) <= g->lim.max_head_bytes)
 		return 0;
 	if (len == 0 || len > g->lim.max_head_bytes) {
-		cerr_set(&g->refusal, CERR_TOO_LARGE,
+		cerr_set(&why, CERR_TOO_LARGE,
 		    "request headers: more "
 		    "than %zu bytes",
 		    g->lim.max_head_bytes);
-		guard_refuse(g, src, dst);
+		guard_refuse(g, &why, src, dst);
 		return 1;
 	}
 	if (guard_check_head(
 		(const char *)evbuffer_pullup(src, (ev_ssize_t)len), len,
-		&g->lim, &body, &g->refusal) < 0) {
-		guard_refuse(g, src, dst);
+		&g->lim, &body, &why) < 0) {
+		guard_refuse(g, &why, src, dst);
 		return 1;
 	}
 	guard_pass_head(
@@ -458,16 +470,30 @@ guard_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	    g->bev, BEV_EVENT_READING | BEV_EVENT_TIMEOUT, 0);
 }
 
-/* A filter passes output on when it is added while writing is enabled;
- * evhttp adds a reply first and enables writing after, so the reply
- * would wait for the next write. One loop turn later it goes out, as on
- * a plain socket. */
+/* One loop turn after it was asked for: the close, or else the flush (a
+ * filter passes output on when it is added while writing is enabled;
+ * evhttp adds a reply first and enables writing after, so the reply would
+ * wait for the next write). Either may free g: nothing follows them. */
 static void
-guard_flush_cb(evutil_socket_t fd, short what, void *arg)
+guard_kick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct guard *g = arg;
 
+	if (g->want_close) {
+		/* evhttp frees the connection, and the guard with it */
+		bufferevent_trigger_event(
+		    g->bev, BEV_EVENT_READING | BEV_EVENT_EOF, 0);
+		return;
+	}
 	bufferevent_flush(g->bev, EV_WRITE, BEV_NORMAL);
+}
+
+static void
+guard_kick(struct guard *g)
+{
+	struct timeval now = {0, 0};
+
+	evtimer_add(g->kick, &now);
 }
 
 static void
@@ -475,19 +501,9 @@ guard_output_cb(
     struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 {
 	struct guard *g = arg;
-	struct timeval now = {0, 0};
 
 	if (info->n_added > 0)
-		evtimer_add(g->flush, &now);
-}
-
-static void
-guard_closer_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct guard *g = arg;
-
-	/* evhttp frees the connection, and the guard with it */
-	bufferevent_trigger_event(g->bev, BEV_EVENT_READING | BEV_EVENT_EOF, 0);
+		guard_kick(g);
 }
 
 /* The TLS side's output: once an answer that ends the connection has
@@ -498,11 +514,12 @@ guard_sent_cb(
     struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 {
 	struct guard *g = arg;
-	struct timeval now = {0, 0};
 
 	if (g->closing && evbuffer_get_length(buf) == 0 &&
-	    evbuffer_get_length(bufferevent_get_output(g->bev)) == 0)
-		evtimer_add(g->closer, &now);
+	    evbuffer_get_length(bufferevent_get_output(g->bev)) == 0) {
+		g->want_close = 1;
+		guard_kick(g);
+	}
 }
 
 static void
@@ -512,10 +529,8 @@ guard_free(void *arg)
 
 	if (g->deadline != NULL)
 		event_free(g->deadline);
-	if (g->flush != NULL)
-		event_free(g->flush);
-	if (g->closer != NULL)
-		event_free(g->closer);
+	if (g->kick != NULL)
+		event_free(g->kick);
 	free(g);
 }
 
@@ -530,9 +545,8 @@ guard_wrap(struct event_base *base, struct bufferevent *tls_bev,
 		goto fail;
 	g->lim = *lim;
 	g->deadline = evtimer_new(base, guard_deadline_cb, g);
-	g->flush = evtimer_new(base, guard_flush_cb, g);
-	g->closer = evtimer_new(base, guard_closer_cb, g);
-	if (g->deadline == NULL || g->flush == NULL || g->closer == NULL)
+	g->kick = evtimer_new(base, guard_kick_cb, g);
+	if (g->deadline == NULL || g->kick == NULL)
 		goto fail;
 	bev = bufferevent_filter_new(
 	    tls_bev, guard_filter, NULL, BEV_OPT_CLOSE_ON_FREE, guard_free, g);
@@ -585,7 +599,7 @@ guard_refusal(struct evhttp_request *req, struct cerr *out)
 	if (g == NULL || g->phase != GUARD_REFUSED || uri == NULL ||
 	    strcmp(uri, "/.refused") != 0)
 		return 0;
-	*out = g->refusal;
+	cerr_set(out, g->refusal_code, "%s", g->refusal_msg);
 	return 1;
 }
 

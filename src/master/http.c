@@ -240,6 +240,11 @@ http_defer(struct http_req *r)
 {
 	struct evhttp_request *req = r->req;
 
+	/* A held poll keeps its request for up to a minute, 10,000 of them
+	 * at once: the headers were read, and evhttp finds no Connection
+	 * header in them at reply time anyway (the guard took it out). */
+	evhttp_clear_headers(evhttp_request_get_input_headers(req));
+	r->peer_version = NULL;
 	r->req = NULL;
 	return req;
 }

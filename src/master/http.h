@@ -105,7 +105,8 @@ void http_send_text(
     struct evhttp_request *req, int status, const char *text, size_t len);
 
 /* Takes the evhttp request away from r so the handler can answer later;
- * r->req becomes NULL. */
+ * r->req becomes NULL. The request's headers are dropped (read them
+ * before). */
 struct evhttp_request *http_defer(struct http_req *r);
 
 /* A query parameter, or NULL. */
