@@ -57,8 +57,12 @@ static const char sql_trim[] =
     "   AS n FROM instructions"
     "   WHERE status = 'applied' OR (status = 'failed' AND cleared = 1))"
     " WHERE n > ?1)";
-/* Listing: one statement per filter combination, parameters by name. */
-static const char *const sql_list[4] = {
+/* Listing: one statement per filter combination, parameters by name.
+ * An open status (pending, downloaded) is also looked up through the
+ * small open index (forced: for "ORDER BY id DESC LIMIT 1" the planner
+ * would rather walk the whole table, history included, backwards). */
+#define OPEN_TERM " AND status IN ('pending', 'downloaded')"
+static const char *const sql_list[6] = {
     "SELECT " INSTR_COLS " FROM instructions"
     " ORDER BY id DESC LIMIT :limit",
     "SELECT " INSTR_COLS " FROM instructions WHERE target = :target"
@@ -67,6 +71,11 @@ static const char *const sql_list[4] = {
     " ORDER BY id DESC LIMIT :limit",
     "SELECT " INSTR_COLS " FROM instructions WHERE target = :target"
     " AND status = :status ORDER BY id DESC LIMIT :limit",
+    "SELECT " INSTR_COLS " FROM instructions INDEXED BY instructions_open"
+    " WHERE status = :status" OPEN_TERM " ORDER BY id DESC LIMIT :limit",
+    "SELECT " INSTR_COLS " FROM instructions INDEXED BY instructions_open"
+    " WHERE target = :target AND status = :status" OPEN_TERM
+    " ORDER BY id DESC LIMIT :limit",
 };
 
 /* Fills in from the current row (columns as in INSTR_COLS); text stays
@@ -270,6 +279,8 @@ store_sqlite_instr_list(void *be, const struct store_instr_filter *f,
 	int rc = -1, step, which;
 
 	which = (f->target != NULL) | (f->status >= 0) << 1;
+	if (f->status == INSTR_PENDING || f->status == INSTR_DOWNLOADED)
+		which += 2;
 	if (store_sqlite_stmt(sq, sql_list[which], &st, err) < 0)
 		goto out;
 	bind_named_text(st, ":target", f->target);
