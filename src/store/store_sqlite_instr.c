@@ -28,9 +28,13 @@ static const char sql_fetch[] =
     "  AND NOT EXISTS (SELECT 1 FROM instructions WHERE target = ?1"
     "   AND status = 'failed' AND cleared = 0)"
     " ORDER BY id LIMIT ?3";
+/* Through the open index too: the full one holds a page per target, and
+ * a fan-out to thousands of targets finds few of those in the cache. */
 static const char sql_mark_downloaded[] =
-    "UPDATE instructions SET status = 'downloaded', downloaded_at = ?4"
-    " WHERE target = ?1 AND status = 'pending' AND id > ?2 AND id <= ?3";
+    "UPDATE instructions INDEXED BY instructions_open"
+    " SET status = 'downloaded', downloaded_at = ?4"
+    " WHERE target = ?1 AND status IN ('pending', 'downloaded')"
+    "  AND status = 'pending' AND id > ?2 AND id <= ?3";
 static const char sql_ack[] =
     "UPDATE instructions SET status = ?3, error = ?4, applied_at = ?5,"
     " downloaded_at = CASE downloaded_at WHEN 0 THEN ?5"
