@@ -12,9 +12,16 @@
  * thread, which runs PASSIVE checkpoints on a second connection to the
  * same file. A passive checkpoint takes no lock a writer needs, so the
  * loop's transactions go on meanwhile; once a checkpoint has copied
- * everything, the next write starts the WAL from its beginning again, so
- * the file stays about as small as before. The thread starts on first
- * need (short-lived stores never start it) and is joined on close.
+ * everything, the next write starts the WAL from its beginning again. The
+ * thread starts on first need (short-lived stores never start it) and is
+ * joined on close.
+ *
+ * Hazard: under writes that never pause, the thread never copies the last
+ * frames before the next ones arrive, so the WAL would never restart and
+ * would grow without end. At CKPT_MAX_PAGES the loop's connection
+ * checkpoints itself (only what the thread has not copied yet), which
+ * always completes, as SQLite's own checkpoint did; so the WAL stays
+ * below that size. Bursts (a fan-out, then quiet) never reach it.
  */
 #include "store/store_sqlite.h"
 
@@ -26,6 +33,9 @@
 
 /* SQLite's own default checkpoint size. */
 #define CKPT_PAGES 1000
+/* The WAL's bound (80 MB at 4 KiB pages): a start on 10,000 targets
+ * commits about 10,000 pages at once. */
+#define CKPT_MAX_PAGES 20000
 
 struct store_sqlite_ckpt {
 	pthread_t thread;
@@ -92,7 +102,7 @@ ckpt_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 	if (!c->running && !c->broken &&
 	    pthread_create(&c->thread, NULL, ckpt_main, c) == 0)
 		c->running = 1;
-	inline_ckpt = !c->running || c->broken;
+	inline_ckpt = !c->running || c->broken || pages >= CKPT_MAX_PAGES;
 	c->wanted = 1;
 	pthread_cond_signal(&c->cv);
 	pthread_mutex_unlock(&c->mu);
