@@ -100,6 +100,7 @@ struct vt {
 	size_t nacks, acks_cap;
 	size_t acks_sent; /* how many of acks the poll in flight has */
 	int64_t held_since_ns; /* when the poll in flight was sent */
+	struct event *next; /* zero timer: the poll after a reply */
 	char **up_jobs; /* START jobs waiting to be reported */
 	int64_t *up_instr;
 	size_t nup, up_cap, up_sent;

@@ -49,6 +49,8 @@ vt_free(struct vt *v)
 {
 	if (v == NULL)
 		return;
+	if (v->next != NULL)
+		event_free(v->next);
 	fconn_free(v->conn);
 	fconn_free(v->up);
 	for (size_t i = 0; i < v->nup; i++)
@@ -142,6 +144,30 @@ retry_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
+next_cb(evutil_socket_t fd, short what, void *arg)
+{
+	vt_poll(arg);
+	upload_send(arg);
+}
+
+/* The next poll (and upload) goes out on the next loop turn, not from
+ * inside the reply's callback: the replies that arrived in this turn
+ * are all timestamped first. Sent inline, building and encrypting one
+ * target's next poll delayed the receipt time of every reply behind it
+ * in the same turn, which real targets on their own machines do not
+ * do to each other. */
+static void
+poll_later(struct vt *v)
+{
+	struct timeval now = {0, 0};
+
+	if (v->next == NULL)
+		v->next = evtimer_new(v->f->base, next_cb, v);
+	if (v->next == NULL || evtimer_add(v->next, &now) < 0)
+		next_cb(-1, 0, v);
+}
+
+static void
 poll_done(void *arg, int status, const char *body, size_t len)
 {
 	struct vt *v = arg;
@@ -176,8 +202,7 @@ poll_done(void *arg, int status, const char *body, size_t len)
 		fleet_error(f, "%s: poll: unreadable answer", v->name);
 	json_array_foreach(list, i, in) take_instruction(v, in, now_ns);
 	json_decref(reply);
-	vt_poll(v);
-	upload_send(v);
+	poll_later(v);
 }
 
 /* The first poll is answered at once (wait_s 0), so the caller learns

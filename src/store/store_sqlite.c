@@ -274,6 +274,7 @@ sqlite_close(void *be)
 
 	if (sq == NULL)
 		return;
+	store_sqlite_ckpt_stop(sq);
 	for (int i = 0; i < sq->nstmts; i++)
 		sqlite3_finalize(sq->stmts[i].st);
 	/* Closing also checkpoints the WAL and removes the -wal file. */
@@ -329,7 +330,11 @@ configure(struct store_sqlite *sq, const char *path, struct cerr *err)
 	    NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		return store_sqlite_fail(sq, rc, what, err);
-	return set_wal(sq, path, err);
+	if (set_wal(sq, path, err) < 0)
+		return -1;
+	return strcmp(path, ":memory:") == 0
+	    ? 0
+	    : store_sqlite_ckpt_start(sq, path, err);
 }
 
 static const struct store_ops sqlite_ops = {

@@ -25,7 +25,7 @@
 
 /* The schema this code reads and writes (store_sqlite_schema.c); kept in
  * PRAGMA user_version. */
-#define STORE_SQLITE_SCHEMA_VERSION 5
+#define STORE_SQLITE_SCHEMA_VERSION 6
 /* PRAGMA application_id of a cohort store: "Coh1". */
 #define STORE_SQLITE_APP_ID 0x436f6831
 
@@ -37,8 +37,11 @@ struct store_sqlite_stmt_slot {
 	int busy; /* handed out and not yet done */
 };
 
+struct store_sqlite_ckpt;
+
 struct store_sqlite {
 	sqlite3 *db;
+	struct store_sqlite_ckpt *ckpt; /* the checkpoint thread, or NULL */
 	int in_tx; /* inside store_begin() */
 	struct store_sqlite_stmt_slot stmts[STORE_SQLITE_STMT_MAX];
 	int nstmts;
@@ -82,6 +85,13 @@ int store_sqlite_tx_leave(
 int store_sqlite_list_names(struct store_sqlite *sq, const char *sql,
     const char *key, store_name_cb cb, void *arg, const char *what,
     struct cerr *err);
+
+/* WAL checkpoints move to a thread with its own connection to path
+ * (store_sqlite_ckpt.c); stop joins it. stop on a store without one is a
+ * no-op. */
+int store_sqlite_ckpt_start(
+    struct store_sqlite *sq, const char *path, struct cerr *err);
+void store_sqlite_ckpt_stop(struct store_sqlite *sq);
 
 /* Column text as a C string ("" for NULL), borrowed until the next step. */
 const char *store_sqlite_text(sqlite3_stmt *st, int col);

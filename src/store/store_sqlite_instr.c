@@ -17,21 +17,24 @@ static const char sql_post[] =
     "INSERT INTO instructions (target, op, object, payload, status,"
     " posted_at) VALUES (?1, ?2, ?3, ?4, 'pending', ?5)";
 /* Nothing at all while a failed, uncleared instruction exists: the
- * target must not apply anything after a failure (order is kept). The two
- * open statuses are read as two index ranges merged in id order (UNION
- * ALL with ORDER BY merges); "status IN (...) ORDER BY id" would build a
- * temporary b-tree on every fetch, which cost more than the rest of a
- * poll. */
-#define FETCH_ARM(status)                                                      \
-	"SELECT " INSTR_COLS " FROM instructions"                              \
-	" WHERE target = ?1 AND status = '" status "' AND id > ?2"             \
-	"  AND NOT EXISTS (SELECT 1 FROM instructions WHERE target = ?1"       \
-	"   AND status = 'failed' AND cleared = 0)"
-static const char sql_fetch[] = FETCH_ARM("pending") " UNION ALL " FETCH_ARM(
-    "downloaded") " ORDER BY id LIMIT ?3";
+ * target must not apply anything after a failure (order is kept). The
+ * status terms are written exactly as the partial indexes' WHERE clauses
+ * (instructions_open, instructions_blocked; schema step 6), which is what
+ * lets SQLite use them: the open ones are read in id order from the small
+ * index, without a temporary b-tree. */
+static const char sql_fetch[] =
+    "SELECT " INSTR_COLS " FROM instructions"
+    " WHERE target = ?1 AND status IN ('pending', 'downloaded') AND id > ?2"
+    "  AND NOT EXISTS (SELECT 1 FROM instructions WHERE target = ?1"
+    "   AND status = 'failed' AND cleared = 0)"
+    " ORDER BY id LIMIT ?3";
+/* Through the open index too: the full one holds a page per target, and
+ * a fan-out to thousands of targets finds few of those in the cache. */
 static const char sql_mark_downloaded[] =
-    "UPDATE instructions SET status = 'downloaded', downloaded_at = ?4"
-    " WHERE target = ?1 AND status = 'pending' AND id > ?2 AND id <= ?3";
+    "UPDATE instructions INDEXED BY instructions_open"
+    " SET status = 'downloaded', downloaded_at = ?4"
+    " WHERE target = ?1 AND status IN ('pending', 'downloaded')"
+    "  AND status = 'pending' AND id > ?2 AND id <= ?3";
 static const char sql_ack[] =
     "UPDATE instructions SET status = ?3, error = ?4, applied_at = ?5,"
     " downloaded_at = CASE downloaded_at WHEN 0 THEN ?5"
@@ -58,8 +61,12 @@ static const char sql_trim[] =
     "   AS n FROM instructions"
     "   WHERE status = 'applied' OR (status = 'failed' AND cleared = 1))"
     " WHERE n > ?1)";
-/* Listing: one statement per filter combination, parameters by name. */
-static const char *const sql_list[4] = {
+/* Listing: one statement per filter combination, parameters by name.
+ * An open status (pending, downloaded) is also looked up through the
+ * small open index (forced: for "ORDER BY id DESC LIMIT 1" the planner
+ * would rather walk the whole table, history included, backwards). */
+#define OPEN_TERM " AND status IN ('pending', 'downloaded')"
+static const char *const sql_list[6] = {
     "SELECT " INSTR_COLS " FROM instructions"
     " ORDER BY id DESC LIMIT :limit",
     "SELECT " INSTR_COLS " FROM instructions WHERE target = :target"
@@ -68,6 +75,11 @@ static const char *const sql_list[4] = {
     " ORDER BY id DESC LIMIT :limit",
     "SELECT " INSTR_COLS " FROM instructions WHERE target = :target"
     " AND status = :status ORDER BY id DESC LIMIT :limit",
+    "SELECT " INSTR_COLS " FROM instructions INDEXED BY instructions_open"
+    " WHERE status = :status" OPEN_TERM " ORDER BY id DESC LIMIT :limit",
+    "SELECT " INSTR_COLS " FROM instructions INDEXED BY instructions_open"
+    " WHERE target = :target AND status = :status" OPEN_TERM
+    " ORDER BY id DESC LIMIT :limit",
 };
 
 /* Fills in from the current row (columns as in INSTR_COLS); text stays
@@ -271,6 +283,8 @@ store_sqlite_instr_list(void *be, const struct store_instr_filter *f,
 	int rc = -1, step, which;
 
 	which = (f->target != NULL) | (f->status >= 0) << 1;
+	if (f->status == INSTR_PENDING || f->status == INSTR_DOWNLOADED)
+		which += 2;
 	if (store_sqlite_stmt(sq, sql_list[which], &st, err) < 0)
 		goto out;
 	bind_named_text(st, ":target", f->target);

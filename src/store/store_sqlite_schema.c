@@ -85,7 +85,8 @@ static const char *const migrations[] = {
     "  error TEXT NOT NULL DEFAULT ''"
     ");"
     /* Serves fetch (target, open statuses, id > after), the per-target
-     * counts, the blocked check (target, failed) and trimming. */
+     * counts, the blocked check (target, failed) and trimming (replaced
+     * in step 6). */
     "CREATE INDEX instructions_by_target"
     "  ON instructions(target, status, id);"
     "CREATE TABLE runs ("
@@ -184,6 +185,21 @@ static const char *const migrations[] = {
     /* 5: the active master's lease (HA; kept for parity, see
      * store_sqlite_lease.c). */
     store_sqlite_lease_schema,
+    /* 6: no index key holds an instruction's status. Under (target,
+     * status, id) every status change (pending -> downloaded -> applied)
+     * moved an entry in that target's part of the index: a job started
+     * on 1,000 targets rewrote about 1,000 index pages per transition,
+     * three times, and the WAL checkpointed several times per start.
+     * Now the full index is (target, id), which a status change never
+     * touches; the open instructions (what fetch reads) and the
+     * uncleared failures (the blocked check) have small partial indexes
+     * that fit in a few pages for the whole fleet. */
+    "DROP INDEX instructions_by_target;"
+    "CREATE INDEX instructions_by_target ON instructions(target, id);"
+    "CREATE INDEX instructions_open ON instructions(target, id)"
+    "  WHERE status IN ('pending', 'downloaded');"
+    "CREATE INDEX instructions_blocked ON instructions(target)"
+    "  WHERE status = 'failed' AND cleared = 0;",
 };
 
 _Static_assert(

@@ -2,10 +2,13 @@
  * Unit tests for opening the master store: bad specs, schema versions
  * (an existing store, a newer one, another program's), two stores on one
  * database (masters sharing PostgreSQL), two opening a new one at once,
- * and (PostgreSQL) a lost connection and an unreachable server. SQLite by default; PostgreSQL when
+ * (SQLite) WAL checkpoints from the checkpoint thread, and (PostgreSQL) a
+ * lost connection and an unreachable server. SQLite by default; PostgreSQL when
  * COHORT_TEST_PG_URL is set (test_store.h).
  */
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "test_store.h"
 
@@ -339,6 +342,72 @@ test_server_gone(void **state)
 	raw_exec_elsewhere(fx->path, sql);
 }
 
+/* ---- checkpoints (SQLite) --------------------------------------------- */
+
+#define CKPT_WAIT_MS 20000
+
+static off_t
+wal_bytes(const char *path)
+{
+	char wal[600];
+	struct stat st;
+
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	return stat(wal, &st) == 0 ? st.st_size : -1;
+}
+
+/* n instructions of 8 KiB each (two or three pages) in one commit. */
+static void
+post_pages(struct store *s, int n)
+{
+	static char payload[8192];
+	struct cerr err;
+	int64_t id;
+
+	memset(payload, 'x', sizeof(payload) - 1);
+	assert_int_equal(store_begin(s, &err), 0);
+	for (int j = 0; j < n; j++)
+		assert_int_equal(store_instr_post(s, "web-1", INSTR_INSERT,
+				     "job", payload, 1, &id, &err),
+		    0);
+	assert_int_equal(store_commit(s, &err), 0);
+}
+
+/* SQLite's own checkpoint is off (store_sqlite_ckpt.c): once the WAL
+ * passes 1,000 pages the thread copies it back, and the next commit then
+ * writes from the WAL's beginning again, which shows as a commit that
+ * does not grow the file. Polled with small commits to a deadline. */
+static void
+test_wal_checkpointed(void **state)
+{
+	struct fx *fx = *state;
+	struct timespec pause = {0, 2000000};
+	struct cerr err;
+	int reused = 0;
+	off_t before;
+
+	if (fx->pg)
+		skip();
+	add_target(fx->s, "web-1");
+	for (int i = 0; i < 30; i++)
+		post_pages(fx->s, 20); /* ~1,200 pages */
+	for (int i = 0; i < CKPT_WAIT_MS / 2 && !reused; i++) {
+		before = wal_bytes(fx->path);
+		post_pages(fx->s, 1);
+		reused = wal_bytes(fx->path) == before;
+		nanosleep(&pause, NULL);
+	}
+	if (!reused)
+		fail_msg("WAL of %lld bytes never restarted: not checkpointed",
+		    (long long)wal_bytes(fx->path));
+	/* Closing joins the thread and leaves a consistent file. */
+	store_close(fx->s);
+	fx->s = NULL;
+	assert_int_equal(store_open(fx->path, &fx->s, &err), 0);
+	assert_true(
+	    raw_int(fx->path, "SELECT count(*) FROM instructions") > 600);
+}
+
 int
 main(void)
 {
@@ -349,6 +418,7 @@ main(void)
 	    T(test_open_together),
 	    T(test_connection_lost),
 	    T(test_server_gone),
+	    T(test_wal_checkpointed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
