@@ -162,7 +162,9 @@ class TargetBench:
                  count + 30, 0.1, f"{count} runs of tick")
         self.admin.call("DELETE", "/v1/jobs/tick")
         lat = started_minus_due(self.runs("tick"))[1:]  # first: warm-up
-        return lat_figures(lat)
+        out = lat_figures(lat)
+        out["exec_baseline"] = exec_baseline(count)
+        return out
 
     def due_at_once(self, n, lead_s):
         """n jobs due at the same instant, each starting /bin/date:
@@ -234,6 +236,18 @@ class TargetBench:
         span = time.monotonic() - t0
         return {"jobs": n, "submit_s": submit_s, "seconds": span,
                 "jobs_per_s": n / span}
+
+
+def exec_baseline(trials):
+    """The physical floor of "process started" on this machine: the time
+    from just before a plain fork+exec of /bin/date +%s.%N (Python's
+    subprocess, nothing recorded anywhere) to the time it prints."""
+    lat = []
+    for _ in range(trials):
+        t0 = time.time()
+        r = run(["/bin/date", "+%s.%N"], timeout=10)
+        lat.append((float(r.stdout) - t0) * 1000.0)
+    return lat_figures(lat)
 
 
 def started_minus_due(runs):
