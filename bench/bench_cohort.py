@@ -240,8 +240,9 @@ class TargetBench:
 
 def exec_baseline(trials):
     """The physical floor of "process started" on this machine: the time
-    from just before a plain fork+exec of /bin/date +%s.%N (Python's
-    subprocess, nothing recorded anywhere) to the time it prints."""
+    from just before a plain spawn of /bin/date +%s.%N (Python's
+    subprocess: vfork+exec, nothing recorded anywhere) to the time it
+    prints."""
     lat = []
     for _ in range(trials):
         t0 = time.time()

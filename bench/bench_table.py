@@ -107,7 +107,7 @@ def target_rows(res):
     base = get(s, "exec_baseline")
     out.append(row("schedule due -> process started p50/p99/max",
                    ws or lat3(s),
-                   "bare fork+exec " + lat3(base) if base else "",
+                   "bare spawn " + lat3(base) if base else "",
                    base["p99_ms"] / s["p99_ms"] if base and not ws and
                    s["p99_ms"] > 0 else None, goal="p99 <= 5 ms",
                    ok=None if ws else s["p99_ms"] <= 5))
@@ -175,7 +175,7 @@ def render(res, table):
              f"{res['loadavg_start'][0]:.2f} at start, "
              f"{res['loadavg_end'][0]:.2f} at end), {res['wall_s']} s",
              "ratio: how many times better cohort is than the peer "
-             "(> 1: cohort better); against a bare fork+exec, the share "
+             "(> 1: cohort better); against a bare spawn (vfork+exec), the share "
              "of the latency that is the exec itself (1: no overhead)",
              "  ".join(c.ljust(width[i]) for i, c in enumerate(cols)),
              "  ".join("-" * w for w in width)]

@@ -233,7 +233,7 @@ step_spawned(void *arg, int64_t run_id, pid_t pgid, struct cerr *err)
 		tstore_rollback(t->store);
 		return cerr_wrap(err, "cannot record the step's process group");
 	}
-	upload_kick(t);
+	upload_kick_soon(t);
 	return 0;
 }
 

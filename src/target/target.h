@@ -158,6 +158,10 @@ void runs_shutdown(struct target *t);
 
 /* upload.c */
 void upload_kick(struct target *t);
+/* upload_kick from the next loop turn, for callers on a latency path (a
+ * step waiting to exec): reading the outbox and building the request
+ * would otherwise run before it. */
+void upload_kick_soon(struct target *t);
 void upload_stop(struct target *t);
 
 /* events.c: the daemon's own events, written to the outbox when at or

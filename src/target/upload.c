@@ -114,6 +114,23 @@ retry_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 void
+upload_kick_soon(struct target *t)
+{
+	struct timeval now = {0, 0};
+
+	if (t->http == NULL)
+		return;
+	if (t->upload_retry == NULL) {
+		t->upload_retry = evtimer_new(t->base, retry_cb, t);
+		if (t->upload_retry == NULL)
+			return;
+	}
+	/* A pending retry keeps its backoff. */
+	if (t->upload_call == NULL && !evtimer_pending(t->upload_retry, NULL))
+		evtimer_add(t->upload_retry, &now);
+}
+
+void
 upload_kick(struct target *t)
 {
 	char url[CONF_STR_MAX + 32];
