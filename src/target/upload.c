@@ -113,20 +113,29 @@ retry_cb(evutil_socket_t fd, short what, void *arg)
 	upload_kick(arg);
 }
 
+/* Whether an upload may start now: a client exists (a target context
+ * built by a unit test has none; the records stay in the outbox), no
+ * upload is in flight and no retry waits out its backoff. */
+static int
+upload_idle(struct target *t)
+{
+	if (t->http == NULL)
+		return 0;
+	if (t->upload_retry == NULL) {
+		t->upload_retry = evtimer_new(t->base, retry_cb, t);
+		if (t->upload_retry == NULL)
+			return 0;
+	}
+	return t->upload_call == NULL &&
+	    !evtimer_pending(t->upload_retry, NULL);
+}
+
 void
 upload_kick_soon(struct target *t)
 {
 	struct timeval now = {0, 0};
 
-	if (t->http == NULL)
-		return;
-	if (t->upload_retry == NULL) {
-		t->upload_retry = evtimer_new(t->base, retry_cb, t);
-		if (t->upload_retry == NULL)
-			return;
-	}
-	/* A pending retry keeps its backoff. */
-	if (t->upload_call == NULL && !evtimer_pending(t->upload_retry, NULL))
+	if (upload_idle(t))
 		evtimer_add(t->upload_retry, &now);
 }
 
@@ -138,16 +147,7 @@ upload_kick(struct target *t)
 	char *text = NULL;
 	struct cerr err;
 
-	/* No client (a target context built by a unit test): the records
-	 * stay in the outbox. */
-	if (t->http == NULL)
-		return;
-	if (t->upload_retry == NULL) {
-		t->upload_retry = evtimer_new(t->base, retry_cb, t);
-		if (t->upload_retry == NULL)
-			return;
-	}
-	if (t->upload_call != NULL || evtimer_pending(t->upload_retry, NULL))
+	if (!upload_idle(t))
 		return;
 	items = json_array();
 	if (items == NULL ||
