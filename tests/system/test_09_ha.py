@@ -195,6 +195,12 @@ def test_deposed_master_that_has_not_noticed_cannot_write(pg_cluster):
     m1.apply_job({"name": "j", "targets": ["web-1"],
                   "steps": [{"command": "true"}]})
     wait_for(lambda: jobs_on(t) == ["j"], what="j on web-1")
+    # The target acknowledges j in its next poll: let that write land
+    # first, or it is the write that finds the lease gone, before the
+    # start below.
+    wait_for(lambda: [i["status"] for i in
+                      c.ctl_json_rows(prof, "downloadlist")] == ["applied"],
+             what="j's instruction acknowledged")
     m1.sql("UPDATE lease SET expires_at = 'epoch'")
     takeover(m2)
     assert m1.health()[0] == 200  # it still believes it is active
