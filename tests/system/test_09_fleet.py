@@ -9,15 +9,14 @@ import json
 import os
 import subprocess
 
-# More than two of the master's reply slices (longpoll.c sends 128 per
-# loop turn), so polls that arrive while replies go out are held back and
-# served after the last slice.
+# Enough targets that one fan-out's replies and the next polls carrying
+# their acknowledgements overlap in the master's loop.
 N = 300
 
 
 def test_every_instruction_delivered_exactly_once(cluster):
     # History trimming must not remove runs while the test counts them.
-    # 300 enlistments from one address in a burst: no per-client limit.
+    # N enlistments from one address in a burst: no per-client limit.
     m = cluster.master(extra_conf="history_max_rows = 100000\n"
                        "history_max_rows_per_job = 100000\n"
                        "rate_limit_per_s = 0\n").init().start()
