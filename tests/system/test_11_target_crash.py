@@ -8,7 +8,7 @@ import signal
 import sqlite3
 
 from cohort import wait_for
-from faults import group_members, log_lines, report
+from faults import group_members, log_lines, report, wait_group_running
 
 
 def run_row(t, job):
@@ -38,7 +38,7 @@ def test_target_crash_kills_orphans_and_uploads(cluster):
                  what=f"{name}'s process group recorded")
     nap, stranger = run_row(t, "nap"), run_row(t, "stranger")
     nap_pgid, stranger_pgid = nap[3], stranger[3]
-    assert len(group_members(nap_pgid)) >= 2
+    wait_group_running(nap_pgid)
     # the master goes away: quick's outcome stays in the outbox
     port = m.port
     m.kill()

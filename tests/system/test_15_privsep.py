@@ -14,7 +14,7 @@ import tempfile
 import pytest
 
 from cohort import wait_for
-from faults import group_members, need_root
+from faults import group_members, need_root, wait_group_running
 
 PROXY_USER = "cohortp15"
 
@@ -134,8 +134,7 @@ def test_privilege_separation(cluster, proxy_user):
         pgid = wait_for(lambda: (t.query(
             "SELECT pgid FROM runs WHERE job = 'nap'") or [(0,)])[0][0],
             what="nap's process group recorded")
-        members = group_members(pgid)
-        assert len(members) >= 2
+        wait_group_running(pgid)          # let go, exec'd, forked
         assert status_ids(pgid, "Uid") == [proxy_user.pw_uid] * 4
         assert stat_fields(pgid)[1] == runner
 
@@ -198,6 +197,7 @@ def test_proxy_orphans_killed_at_restart(cluster, proxy_user):
         pgid = wait_for(lambda: (t.query(
             "SELECT pgid FROM runs WHERE job = 'nap'") or [(0,)])[0][0],
             what="nap's process group recorded")
+        wait_group_running(pgid)
         assert status_ids(pgid, "Uid") == [proxy_user.pw_uid] * 4
         os.kill(runner, signal.SIGKILL)
         wait_for(lambda: not t.proc.alive(),

@@ -7,6 +7,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import time
 
 import pytest
 
@@ -45,6 +46,21 @@ def group_members(pgid):
         if int(fields[2]) == pgid and fields[0] != "Z":
             out.append(int(d))
     return out
+
+
+def wait_group_running(pgid, at_least=2, timeout=20.0):
+    """The members of process group pgid once it has at least at_least of
+    them. A step's group is recorded before the step is let go, so right
+    after the record the group may still be the held child alone."""
+    deadline = time.monotonic() + timeout
+    members = []
+    while time.monotonic() < deadline:
+        members = group_members(pgid)
+        if len(members) >= at_least:
+            return members
+        time.sleep(0.05)
+    raise AssertionError(f"process group {pgid} has {members} after "
+                         f"{timeout}s, wanted {at_least} members")
 
 
 def integrity(db):
