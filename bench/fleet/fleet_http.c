@@ -74,9 +74,13 @@ fconn_new(struct fleet *f, X509 *cert, EVP_PKEY *key, struct cerr *err)
 	    (SSL_use_certificate(ssl, cert) != 1 ||
 		SSL_use_PrivateKey(ssl, key) != 1))
 		goto fail;
+	/* No BEV_OPT_DEFER_CALLBACKS: deferred, a reply decrypted in one
+	 * loop turn was parsed and timestamped only after every other
+	 * readable connection of that turn had been read (up to 4,096 at a
+	 * time), a delay of the simulator's own that real targets do not
+	 * have. Now each reply is timestamped right after its read. */
 	bev = bufferevent_openssl_socket_new(f->base, -1, ssl,
-	    BUFFEREVENT_SSL_CONNECTING,
-	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL)
 		goto fail;
 	ssl = NULL; /* the bufferevent frees it */

@@ -35,7 +35,7 @@ struct guard {
 	struct guard_limits lim;
 	struct bufferevent *bev; /* the filter; evhttp's bufferevent */
 	struct event *deadline;
-	struct event *kick; /* zero timer: flush, or close (want_close) */
+	struct event *kick; /* made active: flush, or close (want_close) */
 	enum guard_phase phase;
 	size_t scanned; /* head bytes checked to be whole lines */
 	int lines; /* lines in the head so far */
@@ -470,10 +470,11 @@ guard_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	    g->bev, BEV_EVENT_READING | BEV_EVENT_TIMEOUT, 0);
 }
 
-/* One loop turn after it was asked for: the close, or else the flush (a
- * filter passes output on when it is added while writing is enabled;
- * evhttp adds a reply first and enables writing after, so the reply would
- * wait for the next write). Either may free g: nothing follows them. */
+/* Once the callback that asked for it has returned: the close, or else
+ * the flush (a filter passes output on when it is added while writing is
+ * enabled; evhttp adds a reply first and enables writing after, so the
+ * reply would wait for the next write). Either may free g: nothing
+ * follows them. */
 static void
 guard_kick_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -488,12 +489,14 @@ guard_kick_cb(evutil_socket_t fd, short what, void *arg)
 	bufferevent_flush(g->bev, EV_WRITE, BEV_NORMAL);
 }
 
+/* Made active rather than a zero timer: it runs in this turn of the
+ * loop, after the current callback, so a reply reaches the TLS side in
+ * the turn it was made and is written when epoll next reports the
+ * socket, not one turn (and a timer-heap insert and pop) later. */
 static void
 guard_kick(struct guard *g)
 {
-	struct timeval now = {0, 0};
-
-	evtimer_add(g->kick, &now);
+	event_active(g->kick, EV_TIMEOUT, 1);
 }
 
 static void
@@ -507,8 +510,8 @@ guard_output_cb(
 }
 
 /* The TLS side's output: once an answer that ends the connection has
- * gone out, the connection is closed (one loop turn later: not from
- * inside the TLS bufferevent's own call). */
+ * gone out, the connection is closed (after the TLS bufferevent's own
+ * call has returned, not from inside it). */
 static void
 guard_sent_cb(
     struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)

@@ -8,7 +8,8 @@
  * until it answers it; the connection's close callback frees the waiter
  * when the client goes away first. The batch runs from one event made
  * active when the first waiter is queued, so it runs after every other
- * callback of the same turn of the loop.
+ * callback of the same turn of the loop. The replies of a batch go out
+ * LONGPOLL_SLICE at a time, one slice per loop turn (see answer_slice).
  */
 #include "master/longpoll.h"
 
@@ -28,6 +29,12 @@
 /* The most a reply may hold (LONGPOLL_BATCH documents of 4 MiB at most,
  * in practice far less). */
 #define REPLY_MAX_BYTES ((size_t)512 * 1024 * 1024)
+/* Replies handed to evhttp per loop turn. evhttp only queues a reply;
+ * libevent writes it when epoll next reports the socket writable, so a
+ * batch answered whole (10,000 replies, ~100 ms) put its first byte on
+ * the wire only after its last reply was queued. In slices, the loop
+ * writes each slice before the next is built. */
+#define LONGPOLL_SLICE 128
 
 enum waiter_state { W_NEW, W_HELD, W_WOKEN };
 
@@ -63,6 +70,8 @@ struct longpoll {
 	struct event *flush;
 	struct waiter_list queue;
 	int scheduled;
+	struct event *more; /* zero timer: the next slice of replies */
+	struct waiter_list replying; /* committed, reply ready, not sent */
 };
 
 void
@@ -363,6 +372,49 @@ batch_answer(struct master *m, struct poll_waiter *w)
 	}
 }
 
+/* Whether batch_answer sends w its prepared reply (after the commit). */
+static int
+will_reply(const struct poll_waiter *w)
+{
+	return !w->gone &&
+	    (w->count > 0 || w->expired ||
+		(w->state == W_NEW && w->wait_s == 0));
+}
+
+/* Sends up to LONGPOLL_SLICE prepared replies; the rest wait for the
+ * next loop turn, by which time epoll has reported this slice's sockets
+ * writable and libevent has written it. A waiter on the list cannot be
+ * woken (it is not W_HELD) and a closed connection takes it off, so
+ * nothing is lost while it waits. */
+static void
+answer_slice(struct master *m)
+{
+	struct longpoll *lp = m->lp;
+	struct timeval now = {0, 0};
+	struct poll_waiter *w;
+
+	for (int i = 0; i < LONGPOLL_SLICE; i++) {
+		w = TAILQ_FIRST(&lp->replying);
+		if (w == NULL)
+			break;
+		unqueue(w);
+		batch_answer(m, w);
+	}
+	if (!TAILQ_EMPTY(&lp->replying) && evtimer_add(lp->more, &now) < 0)
+		while ((w = TAILQ_FIRST(&lp->replying)) != NULL) {
+			unqueue(w);
+			batch_answer(m, w);
+		}
+	if (TAILQ_EMPTY(&lp->replying) && lp->scheduled)
+		event_active(lp->flush, EV_TIMEOUT, 1);
+}
+
+static void
+more_cb(evutil_socket_t fd, short what, void *arg)
+{
+	answer_slice(arg);
+}
+
 /* The store failed: new polls and expired ones get the error; woken
  * ones keep waiting (their instructions stay pending for the next poll). */
 static void
@@ -386,6 +438,12 @@ flush_cb(evutil_socket_t fd, short what, void *arg)
 	struct cerr err;
 	int rc;
 
+	/* Polls that came in while a batch's replies are still going out
+	 * wait for the last of them (answer_slice runs this again): their
+	 * acknowledgements cost the store more than a reply costs to send,
+	 * and recording them first delayed the rest of a fan-out. */
+	if (!TAILQ_EMPTY(&m->lp->replying))
+		return;
 	m->lp->scheduled = 0;
 	while ((w = TAILQ_FIRST(&m->lp->queue)) != NULL) {
 		unqueue(w);
@@ -401,11 +459,16 @@ flush_cb(evutil_socket_t fd, short what, void *arg)
 		log_warn("poll_batch", "msg=\"%s\"", err.msg);
 	while ((w = TAILQ_FIRST(&batch)) != NULL) {
 		unqueue(w);
-		if (rc < 0)
+		if (rc < 0) {
 			batch_failed(w, &err);
-		else
+		} else if (will_reply(w)) {
+			TAILQ_INSERT_TAIL(&m->lp->replying, w, q);
+			w->in = &m->lp->replying;
+		} else {
 			batch_answer(m, w);
+		}
 	}
+	answer_slice(m);
 	/* A fenced write means another master took over: step down, which
 	 * sends the polls still held on to it. */
 	lease_check_fenced(m);
@@ -418,8 +481,10 @@ longpoll_init(struct master *m, struct cerr *err)
 	if (m->lp == NULL)
 		return cerr_set(err, CERR_INTERNAL, "out of memory");
 	TAILQ_INIT(&m->lp->queue);
+	TAILQ_INIT(&m->lp->replying);
 	m->lp->flush = event_new(m->base, -1, 0, flush_cb, m);
-	if (m->lp->flush == NULL)
+	m->lp->more = evtimer_new(m->base, more_cb, m);
+	if (m->lp->flush == NULL || m->lp->more == NULL)
 		return cerr_set(err, CERR_INTERNAL, "cannot add events");
 	return 0;
 }
@@ -489,21 +554,32 @@ collect_waiter(void *arg, const char *key, void *value)
 	return 0;
 }
 
+/* The new polls on list are answered; the others are only taken off
+ * (they are held, so longpoll_refuse_all answers them from m->waiters). */
+static void
+refuse_queued(struct waiter_list *list, int status, const json_t *body)
+{
+	struct poll_waiter *w;
+
+	while ((w = TAILQ_FIRST(list)) != NULL) {
+		if (w->state == W_NEW)
+			waiter_answer(w, status, json_deep_copy(body));
+		else
+			unqueue(w);
+	}
+}
+
 void
 longpoll_refuse_all(struct master *m, int status, const json_t *body)
 {
 	size_t n = m->waiters.count;
 	struct poll_waiter **all = calloc(n + 1, sizeof(*all));
-	struct poll_waiter **cursor = all, *w;
+	struct poll_waiter **cursor = all;
 
 	/* Queued new polls first; woken ones are held too, answered below. */
 	if (m->lp != NULL) {
-		while ((w = TAILQ_FIRST(&m->lp->queue)) != NULL) {
-			if (w->state == W_NEW)
-				waiter_answer(w, status, json_deep_copy(body));
-			else
-				unqueue(w);
-		}
+		refuse_queued(&m->lp->queue, status, body);
+		refuse_queued(&m->lp->replying, status, body);
 	}
 	if (all == NULL)
 		return;
@@ -523,6 +599,8 @@ longpoll_release_all(struct master *m)
 	if (m->lp != NULL) {
 		if (m->lp->flush != NULL)
 			event_free(m->lp->flush);
+		if (m->lp->more != NULL)
+			event_free(m->lp->more);
 		free(m->lp);
 		m->lp = NULL;
 	}

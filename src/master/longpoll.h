@@ -18,7 +18,9 @@
  * replies sent. A job started on 10,000 targets is thus one transaction
  * for its posting and one for its delivery, and 1,000 polls arriving
  * together cost one commit, not 1,000. A store failure fails the whole
- * batch: new polls get the error, woken waiters keep waiting.
+ * batch: new polls get the error, woken waiters keep waiting. The replies
+ * go out a slice per loop turn, so the first are on the wire while the
+ * rest are built; polls that arrive meanwhile are batched after the last.
  */
 #ifndef COHORT_LONGPOLL_H
 #define COHORT_LONGPOLL_H
