@@ -191,7 +191,11 @@ def test_deposed_master_that_has_not_noticed_cannot_write(pg_cluster):
     m1, m2 = c.pair(extra_conf_m1="lease_ttl_s = 60\n"
                     "lease_renew_ms = 59000\n")
     prof = c.profile([m1, m2])
-    (t,) = c.enlisted(m1, ["web-1"], masters=[m1, m2])
+    # Every new poll writes to the store, so with the usual 1 s interval
+    # the target's next poll could find the fence before the start below.
+    # A 30 s interval holds its poll (carrying j's acknowledgement) over
+    # the whole window; m1's step-down answers it at once.
+    (t,) = c.enlisted(m1, ["web-1"], masters=[m1, m2], poll_interval=30)
     m1.apply_job({"name": "j", "targets": ["web-1"],
                   "steps": [{"command": "true"}]})
     wait_for(lambda: jobs_on(t) == ["j"], what="j on web-1")
