@@ -28,6 +28,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
+#include "common/evbase.h"
 #include "common/json.h"
 #include "common/pki.h"
 
@@ -224,7 +225,13 @@ fleet_init(struct fleet *f, const struct opts *o, struct cerr *err)
 	snprintf(ca, sizeof(ca), "%s/tls/ca.crt", o->state);
 	snprintf(cert, sizeof(cert), "%s/admin/cert.pem", o->state);
 	snprintf(key, sizeof(key), "%s/admin/key.pem", o->state);
-	f->base = event_base_new();
+	/* epoll's change list: evhttp and the TLS bufferevent enable and
+	 * disable reading and writing several times per request; with the
+	 * list, the changes of one loop turn reach the kernel as one
+	 * epoll_ctl, or none when they cancel. One run of eleven rounds at
+	 * N=1,000, connecting included: 90,946 -> 45,072 epoll_ctl calls, on
+	 * the core whose time bounds the fan-out figures. */
+	f->base = evbase_new(EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
 	if (f->base == NULL)
 		return cerr_set(err, CERR_INTERNAL, "event_base_new failed");
 	f->ssl = fleet_ssl_ctx(ca, err);

@@ -16,6 +16,7 @@
 #include <curl/curl.h>
 #include <event2/event.h>
 
+#include "common/evbase.h"
 #include "common/hclient.h"
 #include "common/log.h"
 #include "common/paths.h"
@@ -354,23 +355,6 @@ separate(struct target *t, struct cerr *err)
 	return privdrop_to_user(t->conf, err);
 }
 
-/* The loop with timers to the microsecond (timerfd on Linux): epoll's own
- * millisecond timeouts wake a schedule's due instant 1-2 ms late. Falls
- * back to the plain loop where the flag is not available. */
-static struct event_base *
-precise_base(void)
-{
-	struct event_config *cfg = event_config_new();
-	struct event_base *base = NULL;
-
-	if (cfg == NULL)
-		return event_base_new();
-	if (event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER) == 0)
-		base = event_base_new_with_config(cfg);
-	event_config_free(cfg);
-	return base != NULL ? base : event_base_new();
-}
-
 int
 target_run(const struct conf *conf, struct cerr *err)
 {
@@ -401,7 +385,9 @@ target_run(const struct conf *conf, struct cerr *err)
 		    "msg=\"tls = encrypt-only: the master's "
 		    "certificate is NOT checked; anyone who can intercept the "
 		    "connection can impersonate the master\"");
-	t.base = precise_base();
+	/* Timers to the microsecond (timerfd on Linux): epoll's own
+	 * millisecond timeouts wake a schedule's due instant 1-2 ms late. */
+	t.base = evbase_new(EVENT_BASE_FLAG_PRECISE_TIMER);
 	if (t.base == NULL) {
 		cerr_set(err, CERR_INTERNAL, "event_base_new failed");
 		goto out;
