@@ -5,7 +5,7 @@ target restart."""
 import json
 import os
 
-from cohort import wait_for
+from cohort import Gate, wait_for
 
 HELLO = {
     "name": "hello",
@@ -152,13 +152,17 @@ def test_bad_documents_refused_and_nothing_changes(cluster, tmp_path):
 def test_unsent_outcomes_upload_after_restart(cluster):
     m = cluster.master().init().start()
     (t,) = cluster.enlisted(m, ["web-1"])
+    # The step ends only once the master is down: a step of a fixed
+    # length could end, and its outcome be uploaded, before the stop.
+    gate = Gate(cluster.root)
     m.apply_job({"name": "slow", "targets": ["web-1"], "steps": [
-        {"name": "nap", "command": "sleep 1; echo woke"}]})
+        {"name": "nap", "command": gate.command("echo woke")}]})
     m.ctl("job", "start", "slow")
     wait_for(lambda: t.query("SELECT state FROM runs") != [],
              what="the run to start")
     port = m.port
     m.stop()                 # the outcome cannot be uploaded now
+    gate.open()
     wait_for(lambda: t.query("SELECT state FROM runs") == [("finished",)],
              what="the run to finish on the target")
     wait_for(lambda: any("succeeded" in b for (b,) in

@@ -9,7 +9,7 @@ import os
 import re
 import time
 
-from cohort import wait_for
+from cohort import Gate, wait_for
 
 
 def job_runs(m, job, **kw):
@@ -228,12 +228,18 @@ def test_missed_runs_recorded_and_one_catch_up(cluster):
 
 def test_overlap_refuse_and_queue(cluster):
     m, t = one_target(cluster)
+    # the first solo run holds until its twin has been refused: a step of
+    # a fixed length could end before the second START reaches the target
+    gate = Gate(cluster.root)
     m.apply_job({"name": "solo", "targets": ["web-1"],
-                 "steps": [{"name": "s", "command": "sleep 2"}]})
+                 "steps": [{"name": "s", "command": gate.command()}]})
     m.apply_job({"name": "line", "targets": ["web-1"], "overlap": "queue",
                  "steps": [{"name": "s", "command": "sleep 1"}]})
     for job in ("solo", "solo", "line", "line"):
         m.ctl("job", "start", job)
+    wait_for(lambda: finished_runs(m, "solo", 1), timeout=30,
+             what="the second solo START to be refused")
+    gate.open()
     solo = wait_for(lambda: finished_runs(m, "solo", 2), timeout=30)
     outcomes = sorted(r["outcome"] for r in solo)
     assert outcomes == ["canceled", "succeeded"], solo

@@ -12,7 +12,7 @@ import string
 
 import pytest
 
-from cohort import Master, wait_for
+from cohort import Gate, Master, wait_for
 from faults import Tmpfs, integrity, log_lines, report
 
 BIG = 60000  # bytes of shell command per job document
@@ -155,14 +155,19 @@ def test_outbox_overflow_counted(cluster):
         f.write("outbox_max_items = 10\n")
     t.start()
     wait_for(lambda: m.targets()["web-1"]["last_poll"], what="first poll")
+    # The runs wait (queued behind the first) until the master is down:
+    # runs of a fixed length could finish, and be uploaded, before the
+    # stop, leaving too few records to overflow the outbox.
+    gate = Gate(cluster.root)
     m.apply_job({"name": "burst", "overlap": "queue", "targets": ["web-1"],
-                 "steps": [{"name": "s", "command": "sleep 0.5"}]})
+                 "steps": [{"name": "s", "command": gate.command()}]})
     for _ in range(12):
         m.ctl("job", "start", "burst")
     wait_for(lambda: t.query("SELECT count(*) FROM runs") == [(12,)],
              what="every start applied")
     port = m.port
     m.stop()
+    gate.open()
     # the master is away: two records per run, ten kept
     wait_for(lambda: t.query("SELECT count(*) FROM runs WHERE state = "
                              "'finished'") == [(12,)], timeout=30,

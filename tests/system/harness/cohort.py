@@ -43,6 +43,24 @@ def wait_for(cond, timeout=20.0, interval=0.05, what="condition"):
                          f"last value: {last!r}")
 
 
+class Gate:
+    """A file that a step waits for: command() is shell code that loops
+    until the test opens the gate (creates the file), then runs its
+    argument. A step that must still be running at a later point of the
+    test waits on a gate, not on a sleep of a guessed length that a slow
+    machine can outrun."""
+
+    def __init__(self, root, name="gate"):
+        self.path = os.path.join(str(root), name)
+
+    def command(self, then="true"):
+        return f"while [ ! -e {self.path} ]; do sleep 0.05; done; {then}"
+
+    def open(self):
+        with open(self.path, "w"):
+            pass
+
+
 class Proc:
     """A daemon started by the harness, stopped by PID."""
 
