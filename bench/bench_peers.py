@@ -6,6 +6,7 @@ installed or started; nothing is estimated."""
 import os
 import pwd
 import shutil
+import signal
 import socket
 import time
 
@@ -182,7 +183,10 @@ class Pg:
         return [line.split("|") for line in r.stdout.splitlines() if line]
 
     def stop(self):
-        self.proc.stop()
+        # SIGINT: PostgreSQL's fast shutdown. SIGTERM (smart) waits for
+        # every session to end, and with hundreds just closed by pgAgent
+        # the wait ran into the SIGKILL.
+        self.proc.stop(timeout=30, sig=signal.SIGINT)
 
 
 def pgagent_figures(trials, n_due):

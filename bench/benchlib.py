@@ -8,6 +8,7 @@ import math
 import os
 import signal
 import subprocess
+import sys
 import time
 
 
@@ -63,14 +64,22 @@ class Spawned:
     def alive(self):
         return self.p.poll() is None
 
-    def stop(self, timeout=10.0):
+    def stop(self, timeout=10.0, sig=signal.SIGTERM):
+        """sig, then SIGKILL after timeout. Never raises: a process that
+        outlives SIGKILL (stuck on the disk under a peer's load) is
+        reported and left to run.sh's exit trap, and whatever the caller
+        measured before stopping it is kept."""
         if self.alive():
-            os.kill(self.p.pid, signal.SIGTERM)
+            os.kill(self.p.pid, sig)
             try:
                 self.p.wait(timeout)
             except subprocess.TimeoutExpired:
                 os.kill(self.p.pid, signal.SIGKILL)
-                self.p.wait(5)
+                try:
+                    self.p.wait(30)
+                except subprocess.TimeoutExpired:
+                    print(f"bench: {self.name} (pid {self.p.pid}) still "
+                          "there 30 s after SIGKILL", file=sys.stderr)
         self.log.close()
 
     def tail(self, n=2000):
