@@ -9,8 +9,9 @@ import json
 import os
 import subprocess
 
-# Enough targets that one fan-out's replies and the next polls carrying
-# their acknowledgements overlap in the master's loop.
+# More than two of the master's reply slices (longpoll.c sends 128 per
+# loop turn), so polls that arrive while replies go out are held back and
+# served after the last slice: that path must lose and repeat nothing.
 N = 300
 
 
