@@ -7,8 +7,8 @@
  * acknowledgements in its next poll, and uploads a run report per START
  * through the outbox call. Nothing goes through the master's internals.
  *
- * One libevent loop drives everything: evhttp client connections over
- * OpenSSL bufferevents, one per virtual target (a second one only while it
+ * One libevent loop drives everything: HTTPS client connections
+ * (fleet_http.c), one per virtual target (a second one only while it
  * uploads). The scenarios (fleet_phase.c) drive the loop synchronously
  * with fleet_wait(), so each reads as a sequence of steps.
  *
@@ -21,7 +21,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <event2/http.h>
 #include <jansson.h>
 #include <openssl/ssl.h>
 
@@ -130,11 +129,10 @@ SSL_CTX *fleet_ssl_ctx(const char *ca_path, struct cerr *err);
 struct fconn *fconn_new(
     struct fleet *f, X509 *cert, EVP_PKEY *key, struct cerr *err);
 void fconn_free(struct fconn *c);
-/* Queues a request (evhttp sends them one after another). body may be
- * NULL; it is copied. */
-int fconn_request(struct fconn *c, enum evhttp_cmd_type method,
-    const char *path, const char *body, size_t len, fconn_cb cb, void *arg,
-    struct cerr *err);
+/* Queues a request (sent one after another, each once the previous one
+ * is answered). body may be NULL; it is copied. */
+int fconn_request(struct fconn *c, const char *method, const char *path,
+    const char *body, size_t len, fconn_cb cb, void *arg, struct cerr *err);
 /* An admin call, synchronous (the loop runs meanwhile). Takes ownership of
  * body (may be NULL); *out (may be NULL) is the parsed reply. Returns the
  * HTTP status, or -1 with err when there was no answer. */

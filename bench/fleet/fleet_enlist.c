@@ -132,8 +132,8 @@ ca_cb(void *arg, int status, const char *body, size_t len)
 	    "poll_interval_s", 60);
 	text = req ? json_dump_compact(req) : NULL;
 	if (text == NULL ||
-	    fconn_request(e->anon, EVHTTP_REQ_POST, "/v1/enlist", text,
-		strlen(text), enlisted_cb, e, &err) < 0)
+	    fconn_request(e->anon, "POST", "/v1/enlist", text, strlen(text),
+		enlisted_cb, e, &err) < 0)
 		goto fail;
 	goto out;
 fail:
@@ -160,8 +160,8 @@ token_cb(void *arg, int status, const char *body, size_t len)
 	free(e->token);
 	e->token = strdup(token);
 	if (e->token == NULL ||
-	    fconn_request(e->anon, EVHTTP_REQ_GET, "/v1/ca", NULL, 0, ca_cb, e,
-		&e->run->err) < 0)
+	    fconn_request(
+		e->anon, "GET", "/v1/ca", NULL, 0, ca_cb, e, &e->run->err) < 0)
 		e->run->failed = 1;
 out:
 	json_decref(reply);
@@ -179,8 +179,8 @@ enlist_next(struct enlister *e)
 	snprintf(e->name, sizeof(e->name), "%s-%05zu", run->prefix,
 	    run->base + e->idx);
 	snprintf(path, sizeof(path), "/v1/targets/%s/token", e->name);
-	if (fconn_request(e->admin, EVHTTP_REQ_POST, path, NULL, 0, token_cb, e,
-		&run->err) < 0)
+	if (fconn_request(
+		e->admin, "POST", path, NULL, 0, token_cb, e, &run->err) < 0)
 		run->failed = 1;
 }
 

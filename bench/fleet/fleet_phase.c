@@ -230,8 +230,8 @@ phase_make_group(struct fleet *f, const char *group, size_t n, json_t *expect,
 	for (size_t i = 0; i < n; i++) {
 		snprintf(
 		    body, sizeof(body), "{\"target\":\"%s\"}", f->vts[i]->name);
-		if (fconn_request(f->admin, EVHTTP_REQ_POST, path, body,
-			strlen(body), batch_cb, &b, err) < 0)
+		if (fconn_request(f->admin, "POST", path, body, strlen(body),
+			batch_cb, &b, err) < 0)
 			return -1;
 		b.sent++;
 	}

@@ -229,8 +229,8 @@ vt_poll(struct vt *v)
 		buf_printf(&b, &err, "%s{\"id\":%lld,\"ok\":true}",
 		    i ? "," : "", (long long)v->acks[i]);
 	if (buf_puts(&b, "]}", &err) < 0 ||
-	    fconn_request(v->conn, EVHTTP_REQ_POST, "/v1/poll", b.data, b.len,
-		poll_done, v, &err) < 0) {
+	    fconn_request(v->conn, "POST", "/v1/poll", b.data, b.len, poll_done,
+		v, &err) < 0) {
 		fleet_error(f, "%s: poll: %s", v->name, err.msg);
 		buf_cleanup(&b);
 		return;
@@ -309,8 +309,8 @@ send_items(struct vt *v, json_t *items, fconn_cb cb)
 			goto out;
 		}
 	}
-	if (fconn_request(v->up, EVHTTP_REQ_POST, "/v1/outbox", text,
-		strlen(text), cb, v, &err) < 0) {
+	if (fconn_request(v->up, "POST", "/v1/outbox", text, strlen(text), cb,
+		v, &err) < 0) {
 		fleet_error(v->f, "%s: upload: %s", v->name, err.msg);
 		goto out;
 	}
