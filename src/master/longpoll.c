@@ -344,6 +344,15 @@ hold(struct master *m, struct poll_waiter *w)
 	}
 }
 
+/* Whether batch_answer sends w its prepared reply (after the commit). */
+static int
+will_reply(const struct poll_waiter *w)
+{
+	return !w->gone &&
+	    (w->count > 0 || w->expired ||
+		(w->state == W_NEW && w->wait_s == 0));
+}
+
 static void
 batch_answer(struct master *m, struct poll_waiter *w)
 {
@@ -360,8 +369,7 @@ batch_answer(struct master *m, struct poll_waiter *w)
 		    "this master (deleted?)",
 		    w->target);
 		waiter_answer_error(w, &err);
-	} else if (w->count > 0 || w->expired ||
-	    (w->state == W_NEW && w->wait_s == 0)) {
+	} else if (will_reply(w)) {
 		waiter_answer_reply(w);
 	} else if (w->state == W_NEW) {
 		hold(m, w);
@@ -370,15 +378,6 @@ batch_answer(struct master *m, struct poll_waiter *w)
 		free(w->reply);
 		w->reply = NULL;
 	}
-}
-
-/* Whether batch_answer sends w its prepared reply (after the commit). */
-static int
-will_reply(const struct poll_waiter *w)
-{
-	return !w->gone &&
-	    (w->count > 0 || w->expired ||
-		(w->state == W_NEW && w->wait_s == 0));
 }
 
 /* Sends up to LONGPOLL_SLICE prepared replies; the rest wait for the
