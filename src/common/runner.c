@@ -270,6 +270,8 @@ child_maybe_finish(struct runner_child *c)
 	res.output_dropped = c->dropped;
 	res.started_ms = c->started_ms;
 	res.duration_ms = clock_ms(CLOCK_MONOTONIC) - c->started_mono_ms;
+	if (res.duration_ms < 0) /* ended before its instant: canceled */
+		res.duration_ms = 0;
 	res.output_fd = -1;
 	if (c->output_file != NULL && c->cb != NULL)
 		res.output_fd = child_output_open(
@@ -562,11 +564,27 @@ child_hold(int go[2], int st_w)
 	close(go[0]);
 }
 
+/* Sleeps until CLOCK_MONOTONIC reads mono_ms (0: returns at once). The
+ * monotonic clock, so a wall clock set back meanwhile cannot hold the step
+ * past the wait runner_start() allowed. */
+static void
+child_wait_until(int64_t mono_ms)
+{
+	struct timespec ts = {
+	    (time_t)(mono_ms / 1000), (long)(mono_ms % 1000) * 1000000};
+
+	if (mono_ms <= 0)
+		return;
+	while (
+	    clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
 /* The child between fork and exec: only async-signal-safe calls, which is
  * why the group list was made by the parent. Never returns. */
 static void
-child_exec(const struct runner_spec *spec, int out_w, int st_w, int go[2],
-    const gid_t *groups, size_t ngroups)
+child_exec(const struct runner_spec *spec, int64_t go_mono_ms, int out_w,
+    int st_w, int go[2], const gid_t *groups, size_t ngroups)
 {
 	char *const *argv = (char *const *)spec->argv;
 	static const char *const empty_env[] = {NULL};
@@ -588,6 +606,7 @@ child_exec(const struct runner_spec *spec, int out_w, int st_w, int go[2],
 	}
 	if (chdir(spec->cwd ? spec->cwd : "/") < 0)
 		child_report_exit(st, STAGE_CHDIR, errno);
+	child_wait_until(go_mono_ms);
 	/* execvpe searches the PATH of environ, so the step's PATH must be
 	 * there, not the daemon's. */
 	environ = (char **)envp;
@@ -739,6 +758,18 @@ child_release(
 	return rc;
 }
 
+/* When the step starts: now, or when its wait ends (go_mono_ms), from
+ * which its run time is counted. */
+static void
+runner_child_started(struct runner_child *c, int64_t go_mono_ms)
+{
+	int64_t mono = clock_ms(CLOCK_MONOTONIC);
+	int64_t left = go_mono_ms > mono ? go_mono_ms - mono : 0;
+
+	c->started_ms = clock_ms(CLOCK_REALTIME) + left;
+	c->started_mono_ms = mono + left;
+}
+
 int
 runner_start(struct runner *r, const struct runner_spec *spec,
     runner_done_cb cb, void *arg, uint64_t *id_out, struct cerr *err)
@@ -747,6 +778,7 @@ runner_start(struct runner *r, const struct runner_spec *spec,
 	int out[2] = {-1, -1}, st[2] = {-1, -1}, go[2] = {-1, -1}, rc = -1;
 	gid_t *groups = NULL;
 	size_t ngroups = 0;
+	int64_t now_ms = clock_ms(CLOCK_REALTIME), wait_ms = 0, go_mono_ms = 0;
 	pid_t pid;
 
 	if (spec->argv == NULL || spec->argv[0] == NULL || !*spec->argv[0])
@@ -756,6 +788,12 @@ runner_start(struct runner *r, const struct runner_spec *spec,
 		    r->remote_ctx, spec, cb, arg, id_out, err);
 	if (spec->set_user && runner_groups(spec, &groups, &ngroups, err) < 0)
 		return -1;
+	if (spec->not_before_ms > now_ms)
+		wait_ms = spec->not_before_ms - now_ms;
+	if (wait_ms > RUNNER_NOT_BEFORE_MAX_MS)
+		wait_ms = RUNNER_NOT_BEFORE_MAX_MS;
+	if (wait_ms > 0)
+		go_mono_ms = clock_ms(CLOCK_MONOTONIC) + wait_ms;
 	c = child_new(r, spec, err);
 	if (c == NULL)
 		goto out;
@@ -767,7 +805,8 @@ runner_start(struct runner *r, const struct runner_spec *spec,
 		goto out;
 	}
 	if (pid == 0)
-		child_exec(spec, out[1], st[1], go, groups, ngroups);
+		child_exec(
+		    spec, go_mono_ms, out[1], st[1], go, groups, ngroups);
 	/* also here, so that a kill of the group cannot precede it */
 	setpgid(pid, pid);
 	if (spec->on_spawn != NULL && child_release(spec, pid, go, err) < 0) {
@@ -775,8 +814,7 @@ runner_start(struct runner *r, const struct runner_spec *spec,
 		goto out;
 	}
 	c->pid = pid;
-	c->started_ms = clock_ms(CLOCK_REALTIME);
-	c->started_mono_ms = clock_ms(CLOCK_MONOTONIC);
+	runner_child_started(c, go_mono_ms);
 	c->out_fd = out[0];
 	c->status_fd = st[0];
 	out[0] = st[0] = -1;

@@ -52,7 +52,15 @@ struct runner_spec {
 	 * (O_NOFOLLOW, regular files only), or NULL: the result carries the
 	 * descriptor, so only the runner ever acts as another user. */
 	const char *output_file;
+	/* A wall-clock instant (UTC ms) the step must not exec before, or
+	 * 0. The child waits for it after it is let go, so a scheduled run
+	 * can be made ready (recorded, forked, its process group recorded)
+	 * just ahead of its due instant and exec on it. At most
+	 * RUNNER_NOT_BEFORE_MAX_MS ahead is honoured. */
+	int64_t not_before_ms;
 };
+
+#define RUNNER_NOT_BEFORE_MAX_MS 1000
 
 struct runner_result {
 	pid_t pid;

@@ -60,6 +60,7 @@ struct jobrun {
 	struct event *timer;
 	struct run_report *report; /* owned until given to cb */
 	int64_t started_mono_ms;
+	int64_t not_before_ms; /* for the first attempt only; then 0 */
 
 	uint64_t child_id;
 	int child_live;
@@ -146,6 +147,8 @@ jobrun_finish(struct jobrun *jr)
 	/* out of memory keeps the old message; nothing better to do */
 	run_report_set_message(r, msg, NULL);
 	r->duration_ms = clock_ms(CLOCK_MONOTONIC) - jr->started_mono_ms;
+	if (r->duration_ms < 0) /* canceled before its instant */
+		r->duration_ms = 0;
 	jr->finished = 1;
 	jr->report = NULL;
 	jr->cb(jr->arg, jr, r);
@@ -657,6 +660,8 @@ attempt_start(struct jobrun *jr)
 	jr->attempt = jr->next.attempt;
 	s = &jr->job->steps[jr->step - 1];
 	jr->attempt_started_ms = clock_ms(CLOCK_REALTIME);
+	if (jr->not_before_ms > jr->attempt_started_ms)
+		jr->attempt_started_ms = jr->not_before_ms;
 	if (s->proxy == NULL)
 		run_as_self(jr, &ra);
 	else if (run_as_proxy(jr, s->proxy, &ra, msg, sizeof(msg)) < 0)
@@ -675,6 +680,8 @@ attempt_start(struct jobrun *jr)
 		spec.on_spawn = attempt_spawned;
 		spec.on_spawn_arg = jr;
 	}
+	spec.not_before_ms = jr->not_before_ms;
+	jr->not_before_ms = 0;
 	if (runner_start(
 		jr->runner, &spec, attempt_done, jr, &jr->child_id, &err) < 0) {
 		snprintf(msg, sizeof(msg), "%s", err.msg);
@@ -717,7 +724,7 @@ jobrun_start(struct event_base *base, struct runner *runner, struct job *job,
     struct cerr *err)
 {
 	struct jobrun *jr = calloc(1, sizeof(*jr));
-	int64_t now = clock_ms(CLOCK_REALTIME);
+	int64_t now = clock_ms(CLOCK_REALTIME), early = 0;
 
 	if (jr == NULL) {
 		if (params->job_free != NULL)
@@ -734,7 +741,14 @@ jobrun_start(struct event_base *base, struct runner *runner, struct job *job,
 	jr->cb = cb;
 	jr->arg = arg;
 	jr->on_step_spawn = params->on_step_spawn;
-	jr->started_mono_ms = clock_ms(CLOCK_MONOTONIC);
+	/* Made ready ahead of its instant: it starts then. */
+	if (params->not_before_ms > now &&
+	    params->not_before_ms - now <= RUNNER_NOT_BEFORE_MAX_MS) {
+		early = params->not_before_ms - now;
+		jr->not_before_ms = params->not_before_ms;
+	}
+	now += early;
+	jr->started_mono_ms = clock_ms(CLOCK_MONOTONIC) + early;
 	jr->target_name =
 	    strdup(params->target_name ? params->target_name : "");
 	jr->default_cwd =

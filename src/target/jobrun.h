@@ -39,6 +39,10 @@ struct jobrun_params {
 	 * failure fails that attempt unrun. NULL: not called. */
 	int (*on_step_spawn)(
 	    void *arg, int64_t target_run_id, pid_t pgid, struct cerr *err);
+	/* The first attempt does not exec before this wall-clock instant
+	 * (UTC ms; runner_spec.not_before_ms), from which the run is timed
+	 * and reported started; 0: at once. */
+	int64_t not_before_ms;
 };
 
 /* Called once when the run ends (succeeded, failed or canceled). The

@@ -117,6 +117,7 @@ runner_ipc_put_spec(struct buf *b, uint64_t id, const struct runner_spec *spec,
 	put_u64(&w, id);
 	put_u64(&w, (uint64_t)spec->timeout_ms);
 	put_u64(&w, (uint64_t)spec->kill_grace_ms);
+	put_u64(&w, (uint64_t)spec->not_before_ms);
 	put_u64(&w, (uint64_t)spec->max_output_bytes);
 	put_u32(&w, (uint32_t)spec->uid);
 	put_u32(&w, (uint32_t)spec->gid);
@@ -338,6 +339,7 @@ runner_ipc_get_spec(unsigned char *payload, size_t len,
 	out->id = get_u64(&r, "id");
 	sp->timeout_ms = (int64_t)get_u64(&r, "timeout");
 	sp->kill_grace_ms = (int64_t)get_u64(&r, "kill grace");
+	sp->not_before_ms = (int64_t)get_u64(&r, "not before");
 	sp->max_output_bytes = (size_t)get_u64(&r, "max output");
 	sp->uid = (uid_t)get_u32(&r, "uid");
 	sp->gid = (gid_t)get_u32(&r, "gid");

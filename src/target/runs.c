@@ -259,11 +259,11 @@ load_job(struct target *t, const char *name, struct job **out,
  * next start, never run a second time. */
 static int
 start_run(struct target *t, int64_t run_id, const char *name, int64_t instr_id,
-    struct cerr *err)
+    int64_t due_at, struct cerr *err)
 {
 	struct jobrun_params p = {run_id, instr_id, t->conf->name,
 	    (size_t)t->conf->max_output_bytes, "/", t->conf, job_free_cb,
-	    step_spawned};
+	    step_spawned, 0};
 	int64_t now = timefmt_now_ms();
 	struct run_report *rep = NULL;
 	struct active_run *a = NULL;
@@ -274,6 +274,13 @@ start_run(struct target *t, int64_t run_id, const char *name, int64_t instr_id,
 	if (load_job(t, name, &job, &origin, err) < 0)
 		return -1;
 	local = origin == ORIGIN_LOCAL;
+	/* A scheduled run made ready just ahead of its instant (scheduler.c)
+	 * starts on it: its first step waits for it after its fork. */
+	if (due_at * 1000 > now &&
+	    due_at * 1000 - now <= RUNNER_NOT_BEFORE_MAX_MS) {
+		p.not_before_ms = due_at * 1000;
+		now = p.not_before_ms;
+	}
 	rep = run_report_new(
 	    run_id, name, instr_id, now, timefmt_local_offset(now / 1000));
 	a = calloc(1, sizeof(*a));
@@ -317,6 +324,7 @@ start_run(struct target *t, int64_t run_id, const char *name, int64_t instr_id,
 struct queued {
 	int64_t run_id;
 	int64_t instr_id;
+	int64_t due_at;
 	char job[JOB_NAME_MAX + 1];
 };
 
@@ -327,13 +335,14 @@ struct queued_list {
 
 static int
 queued_cb(void *arg, int64_t run_id, const char *job, int64_t instr_id,
-    int64_t created_at)
+    int64_t due_at, int64_t created_at)
 {
 	struct queued_list *q = arg;
 	struct queued *e = &q->items[q->n++];
 
 	e->run_id = run_id;
 	e->instr_id = instr_id;
+	e->due_at = due_at;
 	snprintf(e->job, sizeof(e->job), "%s", job);
 	return q->n == (int)(sizeof(q->items) / sizeof(q->items[0]));
 }
@@ -361,7 +370,7 @@ start_queued(struct target *t, const struct queued *q)
 		    t, q->run_id, q->job, q->instr_id, OUTCOME_CANCELED, why);
 		return 0;
 	}
-	rc = start_run(t, q->run_id, q->job, q->instr_id, &err);
+	rc = start_run(t, q->run_id, q->job, q->instr_id, q->due_at, &err);
 	if (rc == RUNS_STALLED) {
 		target_store_failed(t, &err);
 		retry_later(t);
@@ -449,7 +458,7 @@ kill_orphan(struct tstore *store, int64_t run_id)
 
 static int
 interrupted_cb(void *arg, int64_t run_id, const char *job, int64_t instr_id,
-    int64_t created_at)
+    int64_t due_at, int64_t created_at)
 {
 	struct target *t = arg;
 
@@ -462,7 +471,7 @@ interrupted_cb(void *arg, int64_t run_id, const char *job, int64_t instr_id,
 
 static int
 orphan_cb(void *arg, int64_t run_id, const char *job, int64_t instr_id,
-    int64_t created_at)
+    int64_t due_at, int64_t created_at)
 {
 	kill_orphan(arg, run_id);
 	return 0;

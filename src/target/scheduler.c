@@ -27,6 +27,12 @@
 #define SCHED_TICK_MS 1000
 #define SCHED_JUMP_MS 5000 /* a clock step, not NTP slewing */
 #define SCHED_MAX_WAIT_MS 60000 /* look again at least this often */
+/* Due instants are handled this much ahead: the run is recorded running
+ * (one fsync), its first step forked and its process group recorded, and
+ * the step then waits for the instant itself (runner_spec.not_before_ms)
+ * and execs on it, rather than 10-20 ms after it. Enough for that work
+ * on a slow disk; a lead too short only makes the step late, as before. */
+#define SCHED_LEAD_MS 50
 #define LOADAVG_PATH "/proc/loadavg"
 
 struct sched_job {
@@ -199,23 +205,31 @@ apply_plan(struct scheduler *sc, struct sched_entry *e,
 	return 0;
 }
 
-/* Brings e's state (row, as read) up to now without writing: *out gets
- * the plan when one was made (*planned). Returns whether the state
- * changed and must be written. */
+/* The instants up to this one (s) are handled now: SCHED_LEAD_MS ahead. */
+static int64_t
+handled_until(void)
+{
+	return (timefmt_now_ms() + SCHED_LEAD_MS) / 1000;
+}
+
+/* Brings e's state (row, as read) up to `ahead` (handled_until()) without
+ * writing: *out gets the plan when one was made (*planned). Returns
+ * whether the state changed and must be written. */
 static int
 eval_state(struct scheduler *sc, struct sched_entry *e,
-    struct tstore_sched *row, int found, int64_t now, struct schedplan_out *out,
-    int *planned)
+    struct tstore_sched *row, int found, int64_t now, int64_t ahead,
+    struct schedplan_out *out, int *planned)
 {
 	/* A job disabled now runs nothing, whenever it was disabled. */
-	struct schedplan_in in = {e->s, e->tz, sc->utc, row->cursor, now,
+	struct schedplan_in in = {e->s, e->tz, sc->utc, row->cursor, ahead,
 	    sc->t->started_at, sc->t->conf->misfire_grace_s, e->job->misfire,
 	    row->paused || !e->job->enabled};
 	int changed;
 
 	*planned = 0;
 	if (!found || row->def_hash != e->def_hash) {
-		/* New or redefined: nothing before now was due. */
+		/* New or redefined: nothing before now was due (an instant
+		 * within the lead is not "before"). */
 		memset(row, 0, sizeof(*row));
 		row->def_hash = e->def_hash;
 		row->cursor = now;
@@ -262,8 +276,8 @@ write_state(struct scheduler *sc, struct sched_entry *e,
 }
 
 static int
-eval_entry(
-    struct scheduler *sc, struct sched_entry *e, int64_t now, struct cerr *err)
+eval_entry(struct scheduler *sc, struct sched_entry *e, int64_t now,
+    int64_t ahead, struct cerr *err)
 {
 	struct tstore_sched row;
 	struct schedplan_out out;
@@ -273,7 +287,7 @@ eval_entry(
 	if (tstore_sched_get(
 		sc->t->store, e->job->name, e->s->name, &row, &found, err) < 0)
 		return -1;
-	if (eval_state(sc, e, &row, found, now, &out, &planned) &&
+	if (eval_state(sc, e, &row, found, now, ahead, &out, &planned) &&
 	    write_state(sc, e, &row, planned ? &out : NULL, err) < 0)
 		return -1;
 	schedule_next_due(
@@ -297,15 +311,16 @@ static void
 eval_due(struct scheduler *sc, int all)
 {
 	int64_t now = timefmt_now_s();
+	int64_t ahead = handled_until();
 	struct cerr err;
 
 	for (size_t i = 0; i < sc->n; i++) {
 		struct sched_entry *e = &sc->e[i];
 
 		if (!clock_kind(e->s) ||
-		    (!all && (e->next == 0 || e->next > now)))
+		    (!all && (e->next == 0 || e->next > ahead)))
 			continue;
-		if (eval_entry(sc, e, now, &err) < 0)
+		if (eval_entry(sc, e, now, ahead, &err) < 0)
 			log_error("schedule", "job=%s schedule=%s msg=\"%s\"",
 			    e->job->name, e->s->name, err.msg);
 	}
@@ -321,7 +336,8 @@ arm(struct scheduler *sc)
 	for (size_t i = 0; i < sc->n; i++)
 		if (sc->e[i].next != 0 && (next == 0 || sc->e[i].next < next))
 			next = sc->e[i].next;
-	wait_ms = next != 0 ? next * 1000 - now_ms : SCHED_MAX_WAIT_MS;
+	wait_ms = next != 0 ? next * 1000 - SCHED_LEAD_MS - now_ms
+			    : SCHED_MAX_WAIT_MS;
 	if (wait_ms > SCHED_MAX_WAIT_MS)
 		wait_ms = SCHED_MAX_WAIT_MS;
 	if (wait_ms < 0)

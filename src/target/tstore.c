@@ -64,7 +64,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 			 "updated_at = ?4 WHERE run_id = ?1",
     /* run_id, not created_at, is the order of creation: the clock may
      * have been set back between two runs. */
-    [ST_RUN_LIST_STATE] = "SELECT run_id, job, instr_id, created_at "
+    [ST_RUN_LIST_STATE] = "SELECT run_id, job, instr_id, due_at, created_at "
 			  "FROM runs WHERE state = ?1 ORDER BY run_id",
     [ST_RUN_ACTIVE] = "SELECT run_id FROM runs WHERE job = ?1 AND state IN "
 		      "('queued', 'running') ORDER BY run_id LIMIT 1",

@@ -76,8 +76,9 @@ int tstore_run_add(struct tstore *s, const char *job, int64_t instr_id,
 /* outcome: a run_outcome name, or "" while not finished. */
 int tstore_run_set_state(struct tstore *s, int64_t run_id,
     enum trun_state state, const char *outcome, int64_t now, struct cerr *err);
+/* due_at: the scheduled instant (s), 0 for a START or a manual run. */
 typedef int (*tstore_run_cb)(void *arg, int64_t run_id, const char *job,
-    int64_t instr_id, int64_t created_at);
+    int64_t instr_id, int64_t due_at, int64_t created_at);
 /* Runs in a state, oldest first. */
 int tstore_run_list_state(struct tstore *s, enum trun_state state,
     tstore_run_cb cb, void *arg, struct cerr *err);

@@ -263,7 +263,8 @@ tstore_run_list_state(struct tstore *s, enum trun_state state, tstore_run_cb cb,
 
 		if (cb(arg, sqlite3_column_int64(st, 0), job != NULL ? job : "",
 			sqlite3_column_int64(st, 2),
-			sqlite3_column_int64(st, 3)) != 0) {
+			sqlite3_column_int64(st, 3),
+			sqlite3_column_int64(st, 4)) != 0) {
 			step = SQLITE_DONE;
 			break;
 		}

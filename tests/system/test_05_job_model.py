@@ -184,6 +184,31 @@ def test_repeating_schedule_runs_on_target(cluster):
     assert nxt["schedules"][0]["target_zone"] is True
 
 
+def test_scheduled_step_execs_on_its_instant_never_before(cluster):
+    """A due instant is handled ahead of time (the run recorded running,
+    its step forked and held): the step itself must still exec on the
+    instant, never before it, and the run and step report starting then,
+    not when they were made ready."""
+    m, t = one_target(cluster)
+    m.apply_job({"name": "clock", "targets": ["web-1"],
+                 "steps": [{"name": "now", "subsystem": "exec",
+                            "command": ["/bin/date", "+%s.%N"]}],
+                 "schedules": [{"name": "each", "cron": "* * * * * *"}]})
+    runs = wait_for(lambda: finished_runs(m, "clock", 4), timeout=30)
+    dues = dict(t.query("SELECT run_id, due_at FROM runs WHERE job = "
+                        "'clock'"))
+    for run in runs:
+        assert run["outcome"] == "succeeded", run
+        local_id = int(str(run["run_id"]).rsplit(":", 1)[-1])
+        due_ms = dues[local_id] * 1000
+        (step,) = [r for r in job_runs(m, "clock", run_id=run["run_id"])
+                   if r["step"] == 1]
+        printed_ms = float(step["output"].strip()) * 1000
+        assert printed_ms >= due_ms, (step["output"], dues[local_id])
+        assert parse_ms(run["started_at"]) >= due_ms, run
+        assert parse_ms(step["started_at"]) >= due_ms, step
+
+
 def test_missed_runs_recorded_and_one_catch_up(cluster):
     m, t = one_target(cluster)
     # queue: a slow start (under ASan) must not add overlap records

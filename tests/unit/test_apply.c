@@ -101,7 +101,7 @@ meta(struct fixture *f, const char *key)
 
 static int
 count_cb(void *arg, int64_t run_id, const char *job, int64_t instr_id,
-    int64_t created_at)
+    int64_t due_at, int64_t created_at)
 {
 	(*(int *)arg)++;
 	return 0;

@@ -67,6 +67,7 @@ spec_payload(struct buf *b, enum spoil sp)
 	p64(b, 7); /* id */
 	p64(b, 1000); /* timeout */
 	p64(b, 0); /* grace */
+	p64(b, 0); /* not before */
 	p64(b, 4096); /* max output */
 	p32(b, 1001); /* uid */
 	if (sp == SP_SHORT_HEAD)
@@ -165,7 +166,8 @@ test_spec_round_trip(void **state)
 	const char *argv[] = {"/bin/sh", "-c", "echo hi", NULL};
 	const char *envp[] = {"PATH=/bin", "HOME=/", NULL};
 	struct runner_spec in = {argv, envp, "/var/tmp", 5000, 200, 1 << 20,
-	    1001, 1002, "bob", 1, no_spawn, NULL, "/tmp/out.log"};
+	    1001, 1002, "bob", 1, no_spawn, NULL, "/tmp/out.log",
+	    1700000000123};
 	struct runner_ipc_spec out;
 	unsigned char *payload;
 	struct cerr err;
@@ -180,6 +182,7 @@ test_spec_round_trip(void **state)
 	assert_int_equal(out.hold, 1);
 	assert_int_equal(out.spec.timeout_ms, 5000);
 	assert_int_equal(out.spec.kill_grace_ms, 200);
+	assert_int_equal(out.spec.not_before_ms, 1700000000123);
 	assert_int_equal(out.spec.max_output_bytes, 1 << 20);
 	assert_int_equal(out.spec.uid, 1001);
 	assert_int_equal(out.spec.gid, 1002);

@@ -123,7 +123,7 @@ struct seen {
 
 static int
 queued_cb(void *arg, int64_t run_id, const char *job, int64_t instr_id,
-    int64_t created_at)
+    int64_t due_at, int64_t created_at)
 {
 	((struct seen *)arg)->queued++;
 	return 0;

@@ -261,19 +261,21 @@ struct run_seen {
 	int n;
 	int64_t ids[16];
 	int64_t instr[16];
+	int64_t due[16];
 	char jobs[16][16];
 	int stop_after; /* 0: never */
 };
 
 static int
 run_collect(void *arg, int64_t run_id, const char *job, int64_t instr_id,
-    int64_t created_at)
+    int64_t due_at, int64_t created_at)
 {
 	struct run_seen *seen = arg;
 
 	if (seen->n < 16) {
 		seen->ids[seen->n] = run_id;
 		seen->instr[seen->n] = instr_id;
+		seen->due[seen->n] = due_at;
 		snprintf(seen->jobs[seen->n], 16, "%s", job);
 	}
 	seen->n++;
@@ -303,6 +305,7 @@ test_tstore_run_states(void **state)
 	assert_true(seen.ids[0] == a && seen.ids[1] == b && seen.ids[2] == c);
 	assert_string_equal(seen.jobs[2], "k");
 	assert_true(seen.instr[0] == 1 && seen.instr[1] == 0);
+	assert_true(seen.due[0] == 0 && seen.due[1] == 60 && seen.due[2] == 0);
 
 	/* a callback returning non-zero stops the listing early */
 	memset(&seen, 0, sizeof(seen));
@@ -365,7 +368,7 @@ struct reenter {
  * tries to start the same listing again (refused). */
 static int
 run_reenter(void *arg, int64_t run_id, const char *job, int64_t instr_id,
-    int64_t created_at)
+    int64_t due_at, int64_t created_at)
 {
 	struct reenter *r = arg;
 	struct run_seen seen = {0};
@@ -681,7 +684,7 @@ test_tstore_acks(void **state)
 
 static int
 count_cb(void *arg, int64_t run_id, const char *job, int64_t instr_id,
-    int64_t created_at)
+    int64_t due_at, int64_t created_at)
 {
 	(*(int *)arg)++;
 	return 0;
