@@ -8,8 +8,9 @@
  * until it answers it; the connection's close callback frees the waiter
  * when the client goes away first. The batch runs from one event made
  * active when the first waiter is queued, so it runs after every other
- * callback of the same turn of the loop. The replies of a batch go out
- * LONGPOLL_SLICE at a time, one slice per loop turn (see answer_slice).
+ * callback of the same turn of the loop. The replies of a batch's woken
+ * polls go out LONGPOLL_SLICE at a time, one slice per loop turn (see
+ * answer_slice); new polls are answered in the turn they came in.
  */
 #include "master/longpoll.h"
 
@@ -29,11 +30,11 @@
 /* The most a reply may hold (LONGPOLL_BATCH documents of 4 MiB at most,
  * in practice far less). */
 #define REPLY_MAX_BYTES ((size_t)512 * 1024 * 1024)
-/* Replies handed to evhttp per loop turn. evhttp only queues a reply;
- * libevent writes it when epoll next reports the socket writable, so a
- * batch answered whole (10,000 replies, ~100 ms) put its first byte on
- * the wire only after its last reply was queued. In slices, the loop
- * writes each slice before the next is built. */
+/* Replies to woken polls handed to evhttp per loop turn. Each slice is
+ * written before the next is built (guard_write_now()), so in a fan-out
+ * the targets read while the master builds: a batch answered whole
+ * (10,000 replies, ~100 ms) put its first byte on the wire only after
+ * its last reply was made. */
 #define LONGPOLL_SLICE 128
 
 enum waiter_state { W_NEW, W_HELD, W_WOKEN };
@@ -458,9 +459,16 @@ flush_cb(evutil_socket_t fd, short what, void *arg)
 		log_warn("poll_batch", "msg=\"%s\"", err.msg);
 	while ((w = TAILQ_FIRST(&batch)) != NULL) {
 		unqueue(w);
+		/* A new poll answered at once (a renewal, or one that finds
+		 * instructions waiting) is answered in this turn: evhttp
+		 * stopped reading its connection in this turn, when the
+		 * request was complete, and restarts it when the reply has
+		 * gone, which epoll's change list then cancels out (two
+		 * epoll_ctl calls per renewal when they fall in two turns).
+		 * Only woken polls, a fan-out's, go out in slices. */
 		if (rc < 0) {
 			batch_failed(w, &err);
-		} else if (will_reply(w)) {
+		} else if (will_reply(w) && w->state == W_WOKEN) {
 			TAILQ_INSERT_TAIL(&m->lp->replying, w, q);
 			w->in = &m->lp->replying;
 		} else {
