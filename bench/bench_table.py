@@ -44,9 +44,17 @@ def verdict(ok):
     return "-" if ok is None else ("met" if ok else "MISSED")
 
 
+def ratio_cell(ratio):
+    """Three digits below 1, so that a ratio just under a goal (0.497
+    against 0.5) never prints as the goal itself."""
+    if ratio is None:
+        return None
+    return round(ratio, 3) if ratio < 1 else round(ratio, 2)
+
+
 def row(figure, cohort, peer="", ratio=None, goal="", ok=None):
     return {"figure": figure, "cohort": cohort, "peer": peer,
-            "ratio": None if ratio is None else round(ratio, 2),
+            "ratio": ratio_cell(ratio),
             "goal": goal, "verdict": verdict(ok)}
 
 
