@@ -382,8 +382,8 @@ batch_answer(struct master *m, struct poll_waiter *w)
 }
 
 /* Sends up to LONGPOLL_SLICE prepared replies; the rest wait for the
- * next loop turn, by which time epoll has reported this slice's sockets
- * writable and libevent has written it. A waiter on the list cannot be
+ * next loop turn, by which time this slice has been written (the guard
+ * writes each reply in the turn it is made). A waiter on the list cannot be
  * woken (it is not W_HELD) and a closed connection takes it off, so
  * nothing is lost while it waits. */
 static void
