@@ -758,6 +758,15 @@ child_release(
 	return rc;
 }
 
+int64_t
+runner_wait_ms(int64_t not_before_ms, int64_t now_ms)
+{
+	int64_t wait = not_before_ms > now_ms ? not_before_ms - now_ms : 0;
+
+	return wait < RUNNER_NOT_BEFORE_MAX_MS ? wait
+					       : RUNNER_NOT_BEFORE_MAX_MS;
+}
+
 /* When the step starts: now, or when its wait ends (go_mono_ms), from
  * which its run time is counted. */
 static void
@@ -778,7 +787,7 @@ runner_start(struct runner *r, const struct runner_spec *spec,
 	int out[2] = {-1, -1}, st[2] = {-1, -1}, go[2] = {-1, -1}, rc = -1;
 	gid_t *groups = NULL;
 	size_t ngroups = 0;
-	int64_t now_ms = clock_ms(CLOCK_REALTIME), wait_ms = 0, go_mono_ms = 0;
+	int64_t wait_ms, go_mono_ms = 0;
 	pid_t pid;
 
 	if (spec->argv == NULL || spec->argv[0] == NULL || !*spec->argv[0])
@@ -788,10 +797,7 @@ runner_start(struct runner *r, const struct runner_spec *spec,
 		    r->remote_ctx, spec, cb, arg, id_out, err);
 	if (spec->set_user && runner_groups(spec, &groups, &ngroups, err) < 0)
 		return -1;
-	if (spec->not_before_ms > now_ms)
-		wait_ms = spec->not_before_ms - now_ms;
-	if (wait_ms > RUNNER_NOT_BEFORE_MAX_MS)
-		wait_ms = RUNNER_NOT_BEFORE_MAX_MS;
+	wait_ms = runner_wait_ms(spec->not_before_ms, clock_ms(CLOCK_REALTIME));
 	if (wait_ms > 0)
 		go_mono_ms = clock_ms(CLOCK_MONOTONIC) + wait_ms;
 	c = child_new(r, spec, err);

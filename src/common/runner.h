@@ -62,6 +62,11 @@ struct runner_spec {
 
 #define RUNNER_NOT_BEFORE_MAX_MS 1000
 
+/* How long a step started at now_ms waits for not_before_ms (both UTC
+ * ms): 0 when that has passed or is 0, at most RUNNER_NOT_BEFORE_MAX_MS.
+ * The runner and its callers all take the wait from here. */
+int64_t runner_wait_ms(int64_t not_before_ms, int64_t now_ms);
+
 struct runner_result {
 	pid_t pid;
 	int spawned; /* 0: fork/exec failed, see error */

@@ -724,7 +724,7 @@ jobrun_start(struct event_base *base, struct runner *runner, struct job *job,
     struct cerr *err)
 {
 	struct jobrun *jr = calloc(1, sizeof(*jr));
-	int64_t now = clock_ms(CLOCK_REALTIME), early = 0;
+	int64_t now = clock_ms(CLOCK_REALTIME), early;
 
 	if (jr == NULL) {
 		if (params->job_free != NULL)
@@ -742,11 +742,8 @@ jobrun_start(struct event_base *base, struct runner *runner, struct job *job,
 	jr->arg = arg;
 	jr->on_step_spawn = params->on_step_spawn;
 	/* Made ready ahead of its instant: it starts then. */
-	if (params->not_before_ms > now &&
-	    params->not_before_ms - now <= RUNNER_NOT_BEFORE_MAX_MS) {
-		early = params->not_before_ms - now;
-		jr->not_before_ms = params->not_before_ms;
-	}
+	early = runner_wait_ms(params->not_before_ms, now);
+	jr->not_before_ms = early > 0 ? now + early : 0;
 	now += early;
 	jr->started_mono_ms = clock_ms(CLOCK_MONOTONIC) + early;
 	jr->target_name =

@@ -264,7 +264,7 @@ start_run(struct target *t, int64_t run_id, const char *name, int64_t instr_id,
 	struct jobrun_params p = {run_id, instr_id, t->conf->name,
 	    (size_t)t->conf->max_output_bytes, "/", t->conf, job_free_cb,
 	    step_spawned, 0};
-	int64_t now = timefmt_now_ms();
+	int64_t now = timefmt_now_ms(), wait_ms;
 	struct run_report *rep = NULL;
 	struct active_run *a = NULL;
 	enum job_origin origin;
@@ -276,11 +276,9 @@ start_run(struct target *t, int64_t run_id, const char *name, int64_t instr_id,
 	local = origin == ORIGIN_LOCAL;
 	/* A scheduled run made ready just ahead of its instant (scheduler.c)
 	 * starts on it: its first step waits for it after its fork. */
-	if (due_at * 1000 > now &&
-	    due_at * 1000 - now <= RUNNER_NOT_BEFORE_MAX_MS) {
-		p.not_before_ms = due_at * 1000;
-		now = p.not_before_ms;
-	}
+	wait_ms = runner_wait_ms(due_at * 1000, now);
+	now += wait_ms;
+	p.not_before_ms = wait_ms > 0 ? now : 0;
 	rep = run_report_new(
 	    run_id, name, instr_id, now, timefmt_local_offset(now / 1000));
 	a = calloc(1, sizeof(*a));

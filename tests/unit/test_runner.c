@@ -697,10 +697,29 @@ test_runner_on_spawn_parent_dies(void **state)
 	assert_int_equal(access(marker, F_OK), -1);
 }
 
+/* The wait before a step may exec: none once the instant has passed,
+ * never more than RUNNER_NOT_BEFORE_MAX_MS (a clock set back cannot hold
+ * a step). */
+static void
+test_runner_wait_ms(void **state)
+{
+	(void)state;
+	assert_int_equal(runner_wait_ms(0, 5000), 0);
+	assert_int_equal(runner_wait_ms(4000, 5000), 0);
+	assert_int_equal(runner_wait_ms(5000, 5000), 0);
+	assert_int_equal(runner_wait_ms(5040, 5000), 40);
+	assert_int_equal(runner_wait_ms(5000 + RUNNER_NOT_BEFORE_MAX_MS, 5000),
+	    RUNNER_NOT_BEFORE_MAX_MS);
+	assert_int_equal(
+	    runner_wait_ms(INT64_MAX, 5000), RUNNER_NOT_BEFORE_MAX_MS);
+	assert_int_equal(runner_wait_ms(5000, -1), RUNNER_NOT_BEFORE_MAX_MS);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_runner_wait_ms),
 	    cmocka_unit_test_setup_teardown(
 		test_runner_cases, loop_setup, loop_teardown),
 	    cmocka_unit_test_setup_teardown(
