@@ -414,6 +414,36 @@ guard_body(struct guard *g, struct evbuffer *src, struct evbuffer *dst)
 	return 1;
 }
 
+/* Reading ahead (guard_wrap()), OpenSSL takes what the socket holds in
+ * one read(): a whole request in one system call, not a record's header
+ * and then its body in two. But libevent 2.1's OpenSSL bufferevent asks
+ * OpenSSL only for records already decrypted (SSL_pending()), so a record
+ * read ahead and not yet decrypted would wait for the socket to turn
+ * readable again, perhaps forever: a client's first request sent with
+ * its handshake's last message, a body sent as a record of its own, a
+ * request pipelined behind another. Where one can be left behind, this
+ * runs the TLS side's read event again: after a handshake (the kick of
+ * guard_info_cb()), after input was passed on, and in every kick. evhttp
+ * suspends reading while a request is handled and resumes it as it
+ * starts the reply (evhttp_start_write_()), before the reply reaches
+ * the guard's output, whose kick then reads what waits. */
+static int
+has_pending(struct guard *g)
+{
+	struct bufferevent *tls = bufferevent_get_underlying(g->bev);
+	SSL *ssl = tls != NULL ? bufferevent_openssl_get_ssl(tls) : NULL;
+
+	return ssl != NULL && SSL_has_pending(ssl);
+}
+
+static void
+guard_read_pending(struct guard *g)
+{
+	if (has_pending(g))
+		event_active(
+		    &bufferevent_get_underlying(g->bev)->ev_read, EV_READ, 1);
+}
+
 static enum bufferevent_filter_result
 guard_filter(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t limit,
     enum bufferevent_flush_mode mode, void *arg)
@@ -433,6 +463,7 @@ guard_filter(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t limit,
 					      : guard_head(g, src, dst);
 		progress |= step;
 	} while (step);
+	guard_read_pending(g);
 	return progress ? BEV_OK : BEV_NEED_MORE;
 }
 
@@ -524,6 +555,7 @@ guard_kick_cb(evutil_socket_t fd, short what, void *arg)
 		    g->bev, BEV_EVENT_READING | BEV_EVENT_EOF, 0);
 		return;
 	}
+	guard_read_pending(g);
 	bufferevent_flush(g->bev, EV_WRITE, BEV_NORMAL);
 	guard_write_now(g);
 }
@@ -564,6 +596,18 @@ guard_sent_cb(
 	}
 }
 
+/* A handshake's end: records that came with its last message are read
+ * once the kick runs, after libevent has made the connection open. */
+static void
+guard_info_cb(const SSL *ssl, int where, int ret)
+{
+	struct guard *g = SSL_get_app_data(ssl);
+
+	(void)ret;
+	if ((where & SSL_CB_HANDSHAKE_DONE) && g != NULL && has_pending(g))
+		guard_kick(g);
+}
+
 static void
 guard_free(void *arg)
 {
@@ -582,6 +626,7 @@ guard_wrap(struct event_base *base, struct bufferevent *tls_bev,
 {
 	struct guard *g = calloc(1, sizeof(*g));
 	struct bufferevent *bev = NULL;
+	SSL *ssl;
 
 	if (g == NULL)
 		goto fail;
@@ -602,7 +647,10 @@ guard_wrap(struct event_base *base, struct bufferevent *tls_bev,
 		return NULL;
 	}
 	g->bev = bev;
-	SSL_set_app_data(bufferevent_openssl_get_ssl(tls_bev), g);
+	ssl = bufferevent_openssl_get_ssl(tls_bev);
+	SSL_set_app_data(ssl, g);
+	SSL_set_read_ahead(ssl, 1);
+	SSL_set_info_callback(ssl, guard_info_cb);
 	/* The first head's deadline runs from the connection's start: it
 	 * covers the handshake too. */
 	g->started = 1;
