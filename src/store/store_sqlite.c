@@ -16,11 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/log.h"
 #include "store/store_backend.h"
 
 #define BUSY_TIMEOUT_MS 5000
+#define WAL_RETRY_MS 10
 
 static const char sql_begin[] = "BEGIN IMMEDIATE";
 static const char sql_commit[] = "COMMIT";
@@ -283,6 +285,25 @@ sqlite_close(void *be)
 	free(sq);
 }
 
+/* Switching a new database to WAL takes an exclusive lock, and SQLite
+ * answers SQLITE_BUSY at once, without calling its busy handler, while
+ * another connection holds a lock on it: two masters creating one new
+ * store at the same moment. Steps st again until the busy timeout. */
+static int
+wal_step(sqlite3_stmt *st)
+{
+	const struct timespec pause = {0, WAL_RETRY_MS * 1000000L};
+	int step;
+
+	for (int waited = 0;; waited += WAL_RETRY_MS) {
+		step = sqlite3_step(st);
+		if ((step & 0xff) != SQLITE_BUSY || waited >= BUSY_TIMEOUT_MS)
+			return step;
+		sqlite3_reset(st);
+		nanosleep(&pause, NULL);
+	}
+}
+
 /* WAL needs a local file system that supports shared memory; say so
  * instead of silently running in another journal mode. ":memory:" has no
  * journal file at all and is accepted as it is. */
@@ -297,7 +318,7 @@ set_wal(struct store_sqlite *sq, const char *path, struct cerr *err)
 	if (store_sqlite_prepare(
 		sq, "PRAGMA journal_mode=WAL", &st, what, err) < 0)
 		goto out;
-	step = sqlite3_step(st);
+	step = wal_step(st);
 	if (step != SQLITE_ROW) {
 		store_sqlite_fail(sq, step, what, err);
 		goto out;
