@@ -124,7 +124,7 @@ ca_cb(void *arg, int status, const char *body, size_t len)
 		    e, "CA does not match the token", status, body, len);
 		goto out;
 	}
-	if (pki_key_new(&e->key, &err) < 0 ||
+	if (pki_target_key_new(&e->key, &err) < 0 ||
 	    pki_csr_new(e->key, e->name, &csr, &err) < 0)
 		goto fail;
 	req = json_pack("{s:s,s:s,s:s,s:s,s:i}", "name", e->name, "token",

@@ -237,6 +237,16 @@ pki_key_new(EVP_PKEY **out, struct cerr *err)
 }
 
 int
+pki_target_key_new(EVP_PKEY **out, struct cerr *err)
+{
+	*out = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	if (*out == NULL)
+		return cerr_set(
+		    err, CERR_TLS, "make Ed25519 key: %s", pki_ossl_reason());
+	return 0;
+}
+
+int
 pki_ca_new(EVP_PKEY *key, const char *common_name, int days, X509 **out,
     struct cerr *err)
 {
@@ -428,6 +438,13 @@ pki_bio_to_string(BIO *mem)
 	return s;
 }
 
+/* Ed25519 signs the message itself: no digest may be named. */
+static const EVP_MD *
+sign_digest(EVP_PKEY *key)
+{
+	return EVP_PKEY_is_a(key, "ED25519") ? NULL : EVP_sha256();
+}
+
 int
 pki_csr_new(EVP_PKEY *key, const char *name, char **pem_out, struct cerr *err)
 {
@@ -446,7 +463,7 @@ pki_csr_new(EVP_PKEY *key, const char *name, char **pem_out, struct cerr *err)
 	    X509_REQ_set_version(req, X509_REQ_VERSION_1) != 1 ||
 	    X509_REQ_set_subject_name(req, subject) != 1 ||
 	    X509_REQ_set_pubkey(req, key) != 1 ||
-	    X509_REQ_sign(req, key, EVP_sha256()) <= 0 ||
+	    X509_REQ_sign(req, key, sign_digest(key)) <= 0 ||
 	    PEM_write_bio_X509_REQ(mem, req) != 1) {
 		cerr_set(err, CERR_TLS, "certificate request for %s: %s", name,
 		    pki_ossl_reason());
@@ -499,12 +516,15 @@ out:
 	return rc;
 }
 
-/* EC P-256, or RSA of at least 2048 bits: what the CA will certify. */
+/* EC P-256, Ed25519, or RSA of at least 2048 bits: what the CA will
+ * certify. */
 static int
 csr_key_acceptable(EVP_PKEY *pk)
 {
 	char group[64];
 
+	if (EVP_PKEY_is_a(pk, "ED25519"))
+		return 1;
 	if (EVP_PKEY_is_a(pk, "RSA"))
 		return EVP_PKEY_get_bits(pk) >= PKI_RSA_MIN_BITS;
 	if (!EVP_PKEY_is_a(pk, "EC"))
@@ -553,7 +573,7 @@ csr_check(const char *csr_pem, size_t len, const char *expected_name,
 	if (!csr_key_acceptable(pk)) {
 		ERR_clear_error();
 		cerr_set(err, CERR_INVALID,
-		    "certificate request: key is not EC P-256 or RSA of at least %d bits",
+		    "certificate request: key is not EC P-256, Ed25519 or RSA of at least %d bits",
 		    PKI_RSA_MIN_BITS);
 		goto out;
 	}

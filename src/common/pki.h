@@ -1,6 +1,7 @@
 /*
  * pki: keys, certificates and certificate requests with OpenSSL 3.
- * ECDSA P-256 keys; the master's CA signs every certificate. A
+ * ECDSA P-256 keys, Ed25519 for targets; the master's CA signs every
+ * certificate. A
  * certificate's subject is O=cohort, OU=<role>, CN=<name>: the role
  * (admin, operator, viewer, target, master) travels in the certificate, so
  * the master never needs a table to know who a caller is. Only the CA
@@ -35,8 +36,15 @@ struct pki_identity {
 	long long not_after; /* Unix seconds */
 };
 
-/* A new ECDSA P-256 key. */
+/* A new ECDSA P-256 key: the CA's, the master's and people's (every TLS
+ * client and browser takes P-256). */
 int pki_key_new(EVP_PKEY **out, struct cerr *err);
+
+/* A new Ed25519 key: a target's. The master keeps each connected
+ * target's certificate with its key decoded for as long as the
+ * connection lives; decoded, an Ed25519 key is about 1.8 KiB smaller than
+ * a P-256 one, which carries its own copy of the curve. */
+int pki_target_key_new(EVP_PKEY **out, struct cerr *err);
 
 /* A self-signed CA certificate (CA:TRUE, keyCertSign, cRLSign) for key. */
 int pki_ca_new(EVP_PKEY *key, const char *common_name, int days, X509 **out,
@@ -55,8 +63,8 @@ int pki_cert_issue(X509 *ca_cert, EVP_PKEY *ca_key, EVP_PKEY *pubkey,
 int pki_csr_new(
     EVP_PKEY *key, const char *name, char **pem_out, struct cerr *err);
 
-/* Checks a PEM CSR (at most max_len bytes, signature valid, an EC P-256 or
- * RSA >= 2048 key, CN equal to expected_name) and issues a client
+/* Checks a PEM CSR (at most max_len bytes, signature valid, an EC P-256,
+ * Ed25519 or RSA >= 2048 key, CN equal to expected_name) and issues a client
  * certificate for its key with the given role. CERR_INVALID with the
  * reason when the CSR is refused. */
 int pki_csr_sign(X509 *ca_cert, EVP_PKEY *ca_key, const char *csr_pem,

@@ -134,7 +134,7 @@ request_cert(const struct enlist_opts *o, struct cerr *err)
 	master_client(o->master, ca_path, &c);
 	if (statedir_path(o->abs_dir, PATH_TLS_KEY, key_path, sizeof(key_path),
 		err) < 0 ||
-	    pki_key_new(&key, err) < 0 ||
+	    pki_target_key_new(&key, err) < 0 ||
 	    pki_key_write(key_path, key, err) < 0 ||
 	    pki_csr_new(key, o->name, &csr, err) < 0)
 		goto out;

@@ -185,7 +185,7 @@ renew_request(struct target *t, struct cerr *err)
 	char *csr = NULL, *text = NULL;
 	int rc = -1;
 
-	if (pki_key_new(&t->renew_key, err) < 0 ||
+	if (pki_target_key_new(&t->renew_key, err) < 0 ||
 	    pki_csr_new(t->renew_key, t->conf->name, &csr, err) < 0)
 		goto out;
 	body = json_pack("{s:s}", "csr", csr);

@@ -367,17 +367,15 @@ csr_custom(EVP_PKEY *key, const char *const *fields, int sneaky)
 	return pem;
 }
 
+/* A CSR made for key is signed into a client certificate for it. */
 static void
-test_pki_csr_roundtrip(void **state)
+csr_roundtrip(struct fixture *f, EVP_PKEY *key)
 {
-	struct fixture *f = *state;
-	EVP_PKEY *key = NULL;
 	X509 *cert = NULL;
 	char *pem = NULL;
 	struct pki_identity id;
 	struct cerr err;
 
-	assert_int_equal(pki_key_new(&key, &err), 0);
 	assert_int_equal(pki_csr_new(key, "web-1", &pem, &err), 0);
 	assert_non_null(strstr(pem, "BEGIN CERTIFICATE REQUEST"));
 	assert_int_equal(pki_csr_sign(f->ca, f->ca_key, pem, strlen(pem),
@@ -395,7 +393,22 @@ test_pki_csr_roundtrip(void **state)
 	free(pem);
 	assert_int_equal(pki_csr_new(key, "bad\x01name", &pem, &err), -1);
 	assert_null(pem);
-	EVP_PKEY_free(key);
+}
+
+static void
+test_pki_csr_roundtrip(void **state)
+{
+	EVP_PKEY *p256 = NULL, *ed25519 = NULL;
+	struct cerr err;
+
+	assert_int_equal(pki_key_new(&p256, &err), 0);
+	assert_true(EVP_PKEY_is_a(p256, "EC"));
+	csr_roundtrip(*state, p256);
+	assert_int_equal(pki_target_key_new(&ed25519, &err), 0);
+	assert_true(EVP_PKEY_is_a(ed25519, "ED25519"));
+	csr_roundtrip(*state, ed25519);
+	EVP_PKEY_free(p256);
+	EVP_PKEY_free(ed25519);
 }
 
 static void
@@ -476,8 +489,8 @@ static const struct {
     {CSR_EMPTY, "certificate request: empty"},
     {CSR_OVERLONG, "longer than 16384 bytes"},
     {CSR_BAD_SIG, "signature does not verify"},
-    {CSR_RSA_1024, "key is not EC P-256 or RSA of at least 2048 bits"},
-    {CSR_P384, "key is not EC P-256"},
+    {CSR_RSA_1024, "key is not EC P-256, Ed25519 or RSA of at least 2048 bits"},
+    {CSR_P384, "key is not EC P-256, Ed25519"},
 };
 
 /* The request text for a refusal case; caller frees. */
