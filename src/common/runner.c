@@ -97,12 +97,18 @@ struct runner {
 };
 
 static int64_t
-clock_ms(clockid_t clk)
+clock_ns(clockid_t clk)
 {
 	struct timespec ts;
 
 	clock_gettime(clk, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t
+clock_ms(clockid_t clk)
+{
+	return clock_ns(clk) / 1000000;
 }
 
 static struct timeval
@@ -564,16 +570,16 @@ child_hold(int go[2], int st_w)
 	close(go[0]);
 }
 
-/* Sleeps until CLOCK_MONOTONIC reads mono_ms (0: returns at once). The
+/* Sleeps until CLOCK_MONOTONIC reads mono_ns (0: returns at once). The
  * monotonic clock, so a wall clock set back meanwhile cannot hold the step
  * past the wait runner_start() allowed. */
 static void
-child_wait_until(int64_t mono_ms)
+child_wait_until(int64_t mono_ns)
 {
 	struct timespec ts = {
-	    (time_t)(mono_ms / 1000), (long)(mono_ms % 1000) * 1000000};
+	    (time_t)(mono_ns / 1000000000), (long)(mono_ns % 1000000000)};
 
-	if (mono_ms <= 0)
+	if (mono_ns <= 0)
 		return;
 	while (
 	    clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
@@ -583,7 +589,7 @@ child_wait_until(int64_t mono_ms)
 /* The child between fork and exec: only async-signal-safe calls, which is
  * why the group list was made by the parent. Never returns. */
 static void
-child_exec(const struct runner_spec *spec, int64_t go_mono_ms, int out_w,
+child_exec(const struct runner_spec *spec, int64_t go_mono_ns, int out_w,
     int st_w, int go[2], const gid_t *groups, size_t ngroups)
 {
 	char *const *argv = (char *const *)spec->argv;
@@ -606,7 +612,7 @@ child_exec(const struct runner_spec *spec, int64_t go_mono_ms, int out_w,
 	}
 	if (chdir(spec->cwd ? spec->cwd : "/") < 0)
 		child_report_exit(st, STAGE_CHDIR, errno);
-	child_wait_until(go_mono_ms);
+	child_wait_until(go_mono_ns);
 	/* execvpe searches the PATH of environ, so the step's PATH must be
 	 * there, not the daemon's. */
 	environ = (char **)envp;
@@ -767,16 +773,37 @@ runner_wait_ms(int64_t not_before_ms, int64_t now_ms)
 					       : RUNNER_NOT_BEFORE_MAX_MS;
 }
 
-/* When the step starts: now, or when its wait ends (go_mono_ms), from
- * which its run time is counted. */
-static void
-runner_child_started(struct runner_child *c, int64_t go_mono_ms)
+/* The monotonic instant (ns) at which the wall clock reads not_before_ms,
+ * or 0 when that has passed; at most RUNNER_NOT_BEFORE_MAX_MS ahead.
+ * Counted in nanoseconds: in whole milliseconds, each clock's truncation
+ * made the step exec up to a millisecond after its instant. The wall
+ * clock is read first, so the instant can come late by the time between
+ * the two reads, never early. */
+static int64_t
+go_mono_ns(int64_t not_before_ms)
 {
-	int64_t mono = clock_ms(CLOCK_MONOTONIC);
-	int64_t left = go_mono_ms > mono ? go_mono_ms - mono : 0;
+	int64_t real = clock_ns(CLOCK_REALTIME);
+	int64_t mono = clock_ns(CLOCK_MONOTONIC);
+	int64_t wait_ms = runner_wait_ms(not_before_ms, real / 1000000);
 
-	c->started_ms = clock_ms(CLOCK_REALTIME) + left;
-	c->started_mono_ms = mono + left;
+	if (wait_ms == 0)
+		return 0;
+	if (wait_ms == RUNNER_NOT_BEFORE_MAX_MS)
+		return mono + wait_ms * 1000000;
+	return mono + (not_before_ms * 1000000 - real);
+}
+
+/* When the step starts: now, or when its wait ends (go_mono_ns), from
+ * which its run time is counted. The wall clock is read last, so the
+ * start reported is never before the instant waited for. */
+static void
+runner_child_started(struct runner_child *c, int64_t go_mono_ns)
+{
+	int64_t mono = clock_ns(CLOCK_MONOTONIC);
+	int64_t left = go_mono_ns > mono ? go_mono_ns - mono : 0;
+
+	c->started_ms = (clock_ns(CLOCK_REALTIME) + left) / 1000000;
+	c->started_mono_ms = (mono + left) / 1000000;
 }
 
 int
@@ -787,7 +814,7 @@ runner_start(struct runner *r, const struct runner_spec *spec,
 	int out[2] = {-1, -1}, st[2] = {-1, -1}, go[2] = {-1, -1}, rc = -1;
 	gid_t *groups = NULL;
 	size_t ngroups = 0;
-	int64_t wait_ms, go_mono_ms = 0;
+	int64_t go_mono;
 	pid_t pid;
 
 	if (spec->argv == NULL || spec->argv[0] == NULL || !*spec->argv[0])
@@ -797,9 +824,7 @@ runner_start(struct runner *r, const struct runner_spec *spec,
 		    r->remote_ctx, spec, cb, arg, id_out, err);
 	if (spec->set_user && runner_groups(spec, &groups, &ngroups, err) < 0)
 		return -1;
-	wait_ms = runner_wait_ms(spec->not_before_ms, clock_ms(CLOCK_REALTIME));
-	if (wait_ms > 0)
-		go_mono_ms = clock_ms(CLOCK_MONOTONIC) + wait_ms;
+	go_mono = go_mono_ns(spec->not_before_ms);
 	c = child_new(r, spec, err);
 	if (c == NULL)
 		goto out;
@@ -811,8 +836,7 @@ runner_start(struct runner *r, const struct runner_spec *spec,
 		goto out;
 	}
 	if (pid == 0)
-		child_exec(
-		    spec, go_mono_ms, out[1], st[1], go, groups, ngroups);
+		child_exec(spec, go_mono, out[1], st[1], go, groups, ngroups);
 	/* also here, so that a kill of the group cannot precede it */
 	setpgid(pid, pid);
 	if (spec->on_spawn != NULL && child_release(spec, pid, go, err) < 0) {
@@ -820,7 +844,7 @@ runner_start(struct runner *r, const struct runner_spec *spec,
 		goto out;
 	}
 	c->pid = pid;
-	runner_child_started(c, go_mono_ms);
+	runner_child_started(c, go_mono);
 	c->out_fd = out[0];
 	c->status_fd = st[0];
 	out[0] = st[0] = -1;
