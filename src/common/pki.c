@@ -226,24 +226,36 @@ cert_skeleton(const X509_NAME *issuer, const char *role, const char *cn,
 	return x;
 }
 
+/* *out = key, made by OpenSSL; the reason when it could not make one. */
+static int
+key_made(EVP_PKEY *key, const char *kind, EVP_PKEY **out, struct cerr *err)
+{
+	*out = key;
+	if (key == NULL)
+		return cerr_set(
+		    err, CERR_TLS, "make %s key: %s", kind, pki_ossl_reason());
+	return 0;
+}
+
 int
 pki_key_new(EVP_PKEY **out, struct cerr *err)
 {
-	*out = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	if (*out == NULL)
-		return cerr_set(
-		    err, CERR_TLS, "make P-256 key: %s", pki_ossl_reason());
-	return 0;
+	return key_made(
+	    EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256"), "P-256", out, err);
 }
 
 int
 pki_target_key_new(EVP_PKEY **out, struct cerr *err)
 {
-	*out = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	if (*out == NULL)
-		return cerr_set(
-		    err, CERR_TLS, "make Ed25519 key: %s", pki_ossl_reason());
-	return 0;
+	return key_made(
+	    EVP_PKEY_Q_keygen(NULL, NULL, "ED25519"), "Ed25519", out, err);
+}
+
+/* Ed25519 signs the message itself: no digest may be named. */
+static const EVP_MD *
+sign_digest(EVP_PKEY *key)
+{
+	return EVP_PKEY_is_a(key, "ED25519") ? NULL : EVP_sha256();
 }
 
 int
@@ -261,7 +273,7 @@ pki_ca_new(EVP_PKEY *key, const char *common_name, int days, X509 **out,
 	x = cert_skeleton(NULL, NULL, common_name, key, days);
 	if (x == NULL ||
 	    exts_add(x, x, ca_exts, sizeof(ca_exts) / sizeof(ca_exts[0])) < 0 ||
-	    X509_sign(x, key, EVP_sha256()) <= 0) {
+	    X509_sign(x, key, sign_digest(key)) <= 0) {
 		cerr_set(err, CERR_TLS, "make CA certificate: %s",
 		    pki_ossl_reason());
 		goto out;
@@ -407,7 +419,7 @@ pki_cert_issue(X509 *ca_cert, EVP_PKEY *ca_key, EVP_PKEY *pubkey,
 	}
 	if (sans_add(x, sans, nsans, err) < 0)
 		goto out;
-	if (X509_sign(x, ca_key, EVP_sha256()) <= 0) {
+	if (X509_sign(x, ca_key, sign_digest(ca_key)) <= 0) {
 		cerr_set(err, CERR_TLS, "issue %s: sign: %s", name,
 		    pki_ossl_reason());
 		goto out;
@@ -436,13 +448,6 @@ pki_bio_to_string(BIO *mem)
 	memcpy(s, data, (size_t)len);
 	s[len] = '\0';
 	return s;
-}
-
-/* Ed25519 signs the message itself: no digest may be named. */
-static const EVP_MD *
-sign_digest(EVP_PKEY *key)
-{
-	return EVP_PKEY_is_a(key, "ED25519") ? NULL : EVP_sha256();
 }
 
 int

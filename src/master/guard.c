@@ -414,6 +414,15 @@ guard_body(struct guard *g, struct evbuffer *src, struct evbuffer *dst)
 	return 1;
 }
 
+static SSL *
+bev_ssl(struct bufferevent *bev)
+{
+	struct bufferevent *under =
+	    bev ? bufferevent_get_underlying(bev) : NULL;
+
+	return under ? bufferevent_openssl_get_ssl(under) : NULL;
+}
+
 /* Reading ahead (guard_wrap()), OpenSSL takes what the socket holds in
  * one read(): a whole request in one system call, not a record's header
  * and then its body in two. But libevent 2.1's OpenSSL bufferevent asks
@@ -427,19 +436,12 @@ guard_body(struct guard *g, struct evbuffer *src, struct evbuffer *dst)
  * suspends reading while a request is handled and resumes it as it
  * starts the reply (evhttp_start_write_()), before the reply reaches
  * the guard's output, whose kick then reads what waits. */
-static int
-has_pending(struct guard *g)
-{
-	struct bufferevent *tls = bufferevent_get_underlying(g->bev);
-	SSL *ssl = tls != NULL ? bufferevent_openssl_get_ssl(tls) : NULL;
-
-	return ssl != NULL && SSL_has_pending(ssl);
-}
-
 static void
 guard_read_pending(struct guard *g)
 {
-	if (has_pending(g))
+	SSL *ssl = bev_ssl(g->bev);
+
+	if (ssl != NULL && SSL_has_pending(ssl))
 		event_active(
 		    &bufferevent_get_underlying(g->bev)->ev_read, EV_READ, 1);
 }
@@ -487,15 +489,6 @@ guard_out_filter(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t limit,
 	    evbuffer_remove_buffer(src, dst, n) != (int)n)
 		return BEV_ERROR;
 	return BEV_OK;
-}
-
-static SSL *
-bev_ssl(struct bufferevent *bev)
-{
-	struct bufferevent *under =
-	    bev ? bufferevent_get_underlying(bev) : NULL;
-
-	return under ? bufferevent_openssl_get_ssl(under) : NULL;
 }
 
 /* A head that did not arrive in time is answered (408) when the
@@ -604,7 +597,8 @@ guard_info_cb(const SSL *ssl, int where, int ret)
 	struct guard *g = SSL_get_app_data(ssl);
 
 	(void)ret;
-	if ((where & SSL_CB_HANDSHAKE_DONE) && g != NULL && has_pending(g))
+	if ((where & SSL_CB_HANDSHAKE_DONE) && g != NULL &&
+	    SSL_has_pending(ssl))
 		guard_kick(g);
 }
 
