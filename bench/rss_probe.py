@@ -17,6 +17,7 @@ Every process started here is stopped by PID before it returns."""
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -47,6 +48,48 @@ def rss_kib(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return -1
+
+
+def descendants(pid):
+    """PIDs of pid's children, theirs, and so on (from /proc)."""
+    parent = {}
+    for d in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                parent[int(d)] = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (ValueError, OSError):
+            continue
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        kids = [c for c, pp in parent.items() if pp == p]
+        out += kids
+        todo += kids
+    return out
+
+
+def stop_wrapped(wrapper_pid, timeout_s=60):
+    """A wrapper (heaptrack's script) does not pass SIGTERM on: the master
+    under it is stopped by its own PID first, so the wrapper can end and
+    the profile is written."""
+    pids = descendants(wrapper_pid)
+    for p in pids:
+        try:
+            os.kill(p, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and any(map(running, pids)):
+        time.sleep(0.1)
+
+
+def running(pid):
+    """pid exists and is not a zombie waiting for its parent."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def gdb_call(pid, expr):
@@ -145,6 +188,8 @@ def main():
                         "held_polls": f.get("held_polls")})
             print(json.dumps(out))
         finally:
+            if a.wrap:
+                stop_wrapped(m.proc.pid)
             c.stop_all()
 
 
