@@ -31,6 +31,7 @@ static const char *const kind_names[EVENT_KIND_COUNT] = {
     "step_timeout",
     "daemon_error",
     "user",
+    "clock_jump",
 };
 
 const char *

@@ -41,6 +41,9 @@ enum event_kind {
 	EVENT_STEP_TIMEOUT, /* a step attempt ran into its timeout */
 	EVENT_DAEMON_ERROR, /* the target daemon itself failed */
 	EVENT_USER, /* cohortctl event raise */
+	/* appended: the target's wall clock jumped against its monotonic
+	 * clock (a master from before it refuses the record) */
+	EVENT_CLOCK_JUMP,
 	EVENT_KIND_COUNT
 };
 
@@ -55,7 +58,7 @@ struct eventrec {
 };
 
 /* "info", "warning", "error", "critical" / "job_failed", "step_timeout",
- * "daemon_error", "user". */
+ * "daemon_error", "user", "clock_jump". */
 const char *eventrec_severity_name(enum event_severity s);
 int eventrec_severity_parse(const char *name, enum event_severity *out);
 const char *eventrec_kind_name(enum event_kind k);

@@ -48,6 +48,7 @@ static const struct command commands[] = {
     {"job", "start", cmd_job_start, "job start NAME [--target T]"},
     {"job", "stop", cmd_job_stop, "job stop NAME [--target T]"},
     {"job", "next", cmd_job_next, "job next NAME [--count N] [--json]"},
+    {"job", "why", cmd_job_why, "job why NAME [--target T] [--json]"},
     {"history", "purge", cmd_history_purge,
 	"history purge [--job NAME] "
 	"[--older-than DURATION]"},

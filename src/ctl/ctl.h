@@ -87,6 +87,7 @@ int cmd_job_delete(struct ctl *ctl, int argc, char **argv);
 int cmd_job_start(struct ctl *ctl, int argc, char **argv);
 int cmd_job_stop(struct ctl *ctl, int argc, char **argv);
 int cmd_job_next(struct ctl *ctl, int argc, char **argv);
+int cmd_job_why(struct ctl *ctl, int argc, char **argv);
 int cmd_history_purge(struct ctl *ctl, int argc, char **argv);
 int cmd_history(struct ctl *ctl, int argc, char **argv);
 int cmd_downloadlist(struct ctl *ctl, int argc, char **argv);

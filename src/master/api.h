@@ -34,6 +34,9 @@ void api_job_start(struct http_req *r);
 void api_job_stop(struct http_req *r);
 void api_job_next(struct http_req *r);
 
+/* api_why.c */
+void api_job_why(struct http_req *r);
+
 /* api_history.c */
 void api_history(struct http_req *r);
 void api_downloadlist(struct http_req *r);

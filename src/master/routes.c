@@ -48,6 +48,9 @@ const struct http_route http_routes[] = {
 	"delete history by job and age"),
     R(GET, "/v1/jobs/{name}/next", HTTP_READERS, api_job_next,
 	"preview a job's next runs per schedule, marking DST"),
+    R(GET, "/v1/jobs/{name}/why", HTTP_READERS, api_job_why,
+	"explain what a job does or does not do on its targets or one of "
+	"them (query: target)"),
     R(GET, "/v1/downloadlist", HTTP_READERS, api_downloadlist,
 	"instructions posted to targets"),
     RQ(POST, "/v1/poll", HTTP_TARGET, api_poll,

@@ -428,6 +428,14 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 		    "computed again\"",
 		    (long long)skew, (long long)(skew < 0 ? -skew : skew),
 		    skew < 0 ? "behind" : "ahead of");
+		/* An operator hears of it on the master, not only in this
+		 * machine's log: due times moved under the schedules. */
+		events_raise(sc->t, EVENT_WARNING, EVENT_CLOCK_JUMP, NULL, 0,
+		    "the wall clock moved %lld ms %s the monotonic clock "
+		    "(set by hand, or a time sync stepped it); schedules were "
+		    "computed again",
+		    (long long)(skew < 0 ? -skew : skew),
+		    skew < 0 ? "behind" : "ahead of");
 		eval_due(sc, 1);
 		arm(sc);
 	}

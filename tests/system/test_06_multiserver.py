@@ -2,7 +2,6 @@
 members; the download list drains, blocks on a failure and is cleared or
 resynced; settings, versions, rename, defect and dismantle."""
 import os
-import sqlite3
 
 from cohort import wait_for
 
@@ -66,26 +65,10 @@ def test_unread_grows_while_down_then_drains(cluster):
     assert jobs_on(t) == ["j0", "j1", "j2"]
 
 
-def make_local_job(t, name):
-    con = sqlite3.connect(t.db, timeout=10)
-    con.execute("INSERT INTO jobs(name, origin, doc, updated_at) "
-                "VALUES (?, 'local', '{}', 0)", (name,))
-    con.commit()
-    con.close()
-
-
-def drop_local_job(t, name):
-    con = sqlite3.connect(t.db, timeout=10)
-    con.execute("DELETE FROM jobs WHERE name = ? AND origin = 'local'",
-                (name,))
-    con.commit()
-    con.close()
-
-
 def test_failed_instruction_blocks_until_cleared_or_resync(cluster):
     m = cluster.master().init().start()
     (t,) = cluster.enlisted(m, ["web-1"])
-    make_local_job(t, "clash")
+    t.add_local_job("clash")
     m.apply_job({"name": "clash", "targets": ["web-1"],
                  "steps": [{"command": "true"}]})
     wait_for(lambda: m.targets()["web-1"]["status"] == "blocked",
@@ -115,7 +98,7 @@ def test_failed_instruction_blocks_until_cleared_or_resync(cluster):
                  "steps": [{"command": "true"}]})
     wait_for(lambda: m.targets()["web-1"]["status"] == "blocked",
              what="blocked again")
-    drop_local_job(t, "clash")
+    t.drop_local_job("clash")
     r = m.ctl("target", "resync", "web-1")
     assert "posted resync to web-1" in r.stdout
     wait_for(lambda: jobs_on(t) == ["clash", "later"], what="resynced")
@@ -186,7 +169,7 @@ def test_defect_and_dismantle(cluster):
                  "steps": [{"command": "true"}]})
     wait_for(lambda: jobs_on(t1) == ["mj"], what="job on web-1")
     t1.stop()
-    make_local_job(t1, "mine")
+    t1.add_local_job("mine")
     r = cluster.run("cohortctl", "defect", "--state-dir", t1.dir)
     assert "defected" in r.stdout
     assert m.targets()["web-1"]["status"] == "defected"

@@ -314,3 +314,42 @@ def check_operator_refusals(m, t, cluster):
     r = cluster.run("cohortctl", "event", "raise", "--state-dir", t.dir,
                     "--severity", "loud", "x", check=False)
     assert r.returncode != 0 and "--severity" in r.stderr
+
+
+def test_wall_clock_jump_is_an_event(cluster):
+    """A target whose wall clock is stepped (here by the clockshift
+    preload, not the machine's clock) reports it to the master as a
+    warning event, in each direction."""
+    m = cluster.master().init().start()
+    t = cluster.target("web-1")
+    t.enlist(m)
+    shift = os.path.join(cluster.root, "clock-shift-ms")
+    with open(shift, "w") as f:
+        f.write("0")
+    asan = os.environ.get("ASAN_OPTIONS", "")
+    t.start(env={
+        "LD_PRELOAD": os.path.join(cluster.bins, "libclockshift.so"),
+        "COHORT_TEST_CLOCK_SHIFT_FILE": shift,
+        # the sanitizer build: the preload comes before its runtime
+        "ASAN_OPTIONS": (asan + ":" if asan else "") +
+        "verify_asan_link_order=0"})
+    wait_for(lambda: m.targets()["web-1"]["last_poll"], what="a poll")
+
+    def jumps():
+        return [e for e in m.ctl_json("event", "list", "--target", "web-1")
+                if e["kind"] == "clock_jump"]
+
+    assert jumps() == []
+    with open(shift, "w") as f:
+        f.write("120000")
+    (ahead,) = wait_for(jumps, what="the jump ahead reported")
+    assert ahead["severity"] == "warning", ahead
+    assert "ahead of the monotonic clock" in ahead["message"], ahead
+    moved = int(ahead["message"].split("moved ")[1].split(" ms")[0])
+    assert 115000 <= moved <= 125000, ahead
+    with open(shift, "w") as f:
+        f.write("0")
+    both = wait_for(lambda: (lambda j: j if len(j) == 2 else None)(jumps()),
+                    what="the jump back reported")
+    assert "behind the monotonic clock" in both[0]["message"], both
+    assert "clock_jump" in t.proc.log_text()

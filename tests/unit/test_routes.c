@@ -92,6 +92,7 @@ static const struct {
     {EVHTTP_REQ_POST, "/v1/targets/{name}/settings", HTTP_ADMIN},
     {EVHTTP_REQ_POST, "/v1/history/purge", HTTP_ADMIN},
     {EVHTTP_REQ_GET, "/v1/jobs/{name}/next", HTTP_READERS},
+    {EVHTTP_REQ_GET, "/v1/jobs/{name}/why", HTTP_READERS},
     /* security */
     {EVHTTP_REQ_GET, "/v1/certs", HTTP_READERS},
     {EVHTTP_REQ_POST, "/v1/certs", HTTP_ADMIN},

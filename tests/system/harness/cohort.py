@@ -305,6 +305,27 @@ class Target:
         finally:
             con.close()
 
+    def write(self, sql, args=()):
+        """Writes the target's local store beside the running daemon, as a
+        second writer (cohortctl local does the same)."""
+        import sqlite3
+        con = sqlite3.connect(self.db, timeout=10)
+        try:
+            con.execute(sql, args)
+            con.commit()
+        finally:
+            con.close()
+
+    def add_local_job(self, name):
+        """A local job row (an empty document) the master's job of the
+        same name will clash with."""
+        self.write("INSERT INTO jobs(name, origin, doc, updated_at) "
+                   "VALUES (?, 'local', '{}', 0)", (name,))
+
+    def drop_local_job(self, name):
+        self.write("DELETE FROM jobs WHERE name = ? AND origin = 'local'",
+                   (name,))
+
 
 class Cluster:
     """One master (or a pair) and its targets under a temporary

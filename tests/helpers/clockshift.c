@@ -1,0 +1,69 @@
+/*
+ * clockshift: a test-only LD_PRELOAD library. It moves CLOCK_REALTIME by
+ * the milliseconds written in the file $COHORT_TEST_CLOCK_SHIFT_FILE
+ * (read again at most every 50 ms; absent or empty: no shift) and leaves
+ * the monotonic clocks alone, so a system test can make a running
+ * daemon's wall clock jump, as `date -s` or a stepping time sync would,
+ * without touching the machine's clock.
+ */
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define REREAD_NS 50000000LL
+
+static int64_t shift_ms;
+static int64_t read_at_ns = -1;
+
+/* The kernel's clock, not libc's: libc's would be this file's again. */
+static int
+kernel_clock(clockid_t id, struct timespec *ts)
+{
+	return (int)syscall(SYS_clock_gettime, id, ts);
+}
+
+static void
+shift_refresh(void)
+{
+	const char *path = getenv("COHORT_TEST_CLOCK_SHIFT_FILE");
+	struct timespec now;
+	char text[32];
+	int64_t now_ns;
+	ssize_t n;
+	int fd;
+
+	if (path == NULL || kernel_clock(CLOCK_MONOTONIC, &now) != 0)
+		return;
+	now_ns = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
+	if (read_at_ns >= 0 && now_ns - read_at_ns < REREAD_NS)
+		return;
+	read_at_ns = now_ns;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	text[n] = '\0';
+	shift_ms = strtoll(text, NULL, 10);
+}
+
+int
+clock_gettime(clockid_t id, struct timespec *ts)
+{
+	int64_t ns;
+	int rc = kernel_clock(id, ts);
+
+	if (rc != 0 || (id != CLOCK_REALTIME && id != CLOCK_REALTIME_COARSE))
+		return rc;
+	shift_refresh();
+	ns = (int64_t)ts->tv_sec * 1000000000LL + ts->tv_nsec +
+	    shift_ms * 1000000LL;
+	ts->tv_sec = (time_t)(ns / 1000000000LL);
+	ts->tv_nsec = (long)(ns % 1000000000LL);
+	return 0;
+}

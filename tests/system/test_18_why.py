@@ -1,0 +1,151 @@
+"""`cohortctl job why` on real daemons: each verdict reached the way an
+operator meets it (a job not aimed at a target, not yet delivered to one
+that never polled, blocked by a failed instruction, on demand only,
+disabled, scheduled; an offline target still runs its schedules), the
+last record a target uploaded (a run, then a missed record naming the
+disabled job), and bad input refused."""
+import os
+import time
+
+from cohort import admin_cert, api, wait_for
+
+EVERY_2S = [{"name": "s", "cron": "*/2 * * * * *"}]
+
+
+def why(m, job, target=None):
+    args = ["job", "why", job] + (["--target", target] if target else [])
+    return m.ctl_json(*args)
+
+
+def why_one(m, job, target):
+    (entry,) = why(m, job, target)["targets"]
+    return entry
+
+
+def verdict_is(m, job, target, verdict):
+    entry = why_one(m, job, target)
+    return entry if entry["verdict"] == verdict else None
+
+
+def newest_job_row(m, job, target):
+    rows = m.history("--job", job, "--target", target, "--limit", "1000")
+    return [r for r in rows if r["step"] == 0][0]
+
+
+def test_why_follows_a_scheduled_job(cluster):
+    m = cluster.master().init().start()
+    (t,) = cluster.enlisted(m, ["web-1"])
+    doc = {"name": "tick", "targets": ["web-1"], "schedules": EVERY_2S,
+           "steps": [{"name": "t", "command": "true"}]}
+    m.apply_job(doc)
+    e = wait_for(lambda: (lambda e: e if e["last"] and
+                          e["last"]["outcome"] == "succeeded" else None)(
+        verdict_is(m, "tick", "web-1", "scheduled")), timeout=30,
+        what="a scheduled run")
+    assert e["aimed"] and e["status"] == "normal"
+    assert "next run at" in e["explanation"], e
+    assert "schedule s" in e["explanation"], e
+    assert e["definition"]["operation"] == "insert"
+    assert e["definition"]["status"] == "applied"
+    assert e["blocked_by"] is None
+    # disabled: once the update is applied, the verdict says so
+    m.apply_job(dict(doc, enabled=False))
+    e = wait_for(lambda: verdict_is(m, "tick", "web-1", "disabled"),
+                 what="the disabling update to apply")
+    assert e["definition"]["operation"] == "update"
+    assert "recorded as missed" in e["explanation"]
+    disabled_at = time.time()
+    wait_for(lambda: time.time() > disabled_at + 5, timeout=10,
+             what="due instants to pass while disabled")
+    m.apply_job(doc)
+    wait_for(lambda: [r for r in m.history("--job", "tick", "--limit", "1000")
+                      if r["outcome"] == "missed" and
+                      "job disabled" in r["message"]],
+             timeout=30, what="the missed record")
+    # stopped, the target uploads nothing more: its last record is the
+    # newest job row in the history, and it still runs its schedules
+    t.stop()
+    newest = newest_job_row(m, "tick", "web-1")
+    e = why_one(m, "tick", "web-1")
+    assert e["last"]["run_id"] == newest["run_id"], (e, newest)
+    assert e["last"]["outcome"] == newest["outcome"]
+    e = wait_for(lambda: (lambda e: e if "suspected offline" in
+                          e["explanation"] else None)(
+        why_one(m, "tick", "web-1")), timeout=20, what="suspected offline")
+    assert e["verdict"] == "scheduled"
+    assert "runs its schedules alone" in e["explanation"]
+
+
+def test_why_verdicts_across_targets(cluster):
+    m = cluster.master().init().start()
+    (t1,) = cluster.enlisted(m, ["web-1"])
+    cluster.target("web-2").enlist(m)  # enlisted, never started
+    m.apply_job({"name": "solo", "targets": ["web-1"],
+                 "steps": [{"command": "true"}]})
+    e = wait_for(lambda: verdict_is(m, "solo", "web-1", "on_demand"),
+                 what="solo on demand")
+    assert "cohortctl job start solo" in e["explanation"]
+    e = why_one(m, "solo", "web-2")
+    assert e["verdict"] == "not_aimed" and not e["aimed"], e
+    # aimed at both: one entry each, in name order
+    m.apply_job({"name": "both", "targets": ["web-2", "web-1"],
+                 "schedules": [{"name": "night", "kind": "daily",
+                                "every_days": 1, "at": "02:30",
+                                "time_zone": "UTC"}],
+                 "steps": [{"command": "true"}]})
+    wait_for(lambda: verdict_is(m, "both", "web-1", "scheduled"),
+             what="both scheduled on web-1")
+    out = why(m, "both")
+    assert out["aimed_at"] == ["web-1", "web-2"]
+    assert [e["target"] for e in out["targets"]] == ["web-1", "web-2"]
+    assert out["more_targets"] == 0
+    w2 = out["targets"][1]
+    assert w2["verdict"] == "not_delivered", w2
+    assert "not downloaded yet" in w2["explanation"], w2
+    assert "has never polled" in w2["explanation"], w2
+    assert w2["last"] is None and w2["last_poll"] is None
+    text = m.ctl("job", "why", "both").stdout
+    assert "job both on web-1: scheduled" in text, text
+    assert "job both on web-2: not_delivered" in text, text
+    assert "last record: none uploaded" in text, text
+    # blocked: the insert fails on the target (a local job of that name)
+    t1.add_local_job("clash")
+    m.apply_job({"name": "clash", "targets": ["web-1"],
+                 "steps": [{"command": "true"}]})
+    e = wait_for(lambda: verdict_is(m, "clash", "web-1", "blocked"),
+                 what="blocked")
+    failed = [i for i in m.ctl_json("downloadlist", "--target", "web-1")
+              if i["status"] == "failed"]
+    assert e["blocked_by"]["id"] == failed[0]["id"]
+    assert f"downloadlist clear {failed[0]['id']}" in e["explanation"]
+    assert "a local job named 'clash'" in e["explanation"], e
+    # every job on a blocked target says so, first
+    assert why_one(m, "solo", "web-1")["verdict"] == "blocked"
+
+
+def test_why_bad_input_is_refused(cluster):
+    m = cluster.master().init().start()
+    (t,) = cluster.enlisted(m, ["web-1"])
+    m.apply_job({"name": "solo", "targets": ["web-1"],
+                 "steps": [{"command": "true"}]})
+    r = m.ctl("job", "why", "nosuch", check=False)
+    assert r.returncode != 0 and "nosuch" in r.stderr, r.stderr
+    r = m.ctl("job", "why", "solo", "--target", "nosuch", check=False)
+    assert r.returncode != 0 and "nosuch" in r.stderr, r.stderr
+    r = m.ctl("job", "why", "solo", "--target", "bad\x01name", check=False)
+    assert r.returncode != 0 and "--target" in r.stderr, r.stderr
+    r = m.ctl("job", "why", "solo", "extra", check=False)
+    assert r.returncode != 0
+    cert, key = admin_cert(m)
+    status, body = api(m, "GET", "/v1/jobs/solo/why?target=bad%01name",
+                       cert=cert, key=key)
+    assert status == 400 and body["error"]["code"] == "invalid_request", body
+    status, body = api(m, "GET", "/v1/jobs/solo/why?target=nosuch",
+                       cert=cert, key=key)
+    assert status == 404 and body["error"]["code"] == "not_found", body
+    # a target's certificate may not ask
+    tls = os.path.join(t.dir, "tls")
+    status, body = api(m, "GET", "/v1/jobs/solo/why",
+                       cert=os.path.join(tls, "cert.pem"),
+                       key=os.path.join(tls, "key.pem"))
+    assert status == 403 and body["error"]["code"] == "forbidden", body

@@ -1,0 +1,187 @@
+/*
+ * Unit tests for `job why`'s verdict: each case is a set of facts (a
+ * target's aim and status, the download list, the job's flags, its next
+ * run), the verdict expected and words its explanation must hold. The
+ * cases run in the order of precedence: each adds the one fact that makes
+ * the verdict before it give way.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "master/why.h"
+
+#define T0 1764892800 /* 2025-12-05T00:00:00Z */
+
+/* A healthy fact base: aimed, normal, definition applied, enabled, one
+ * schedule with a next run. */
+static struct why_facts
+base(void)
+{
+	struct why_facts f;
+
+	memset(&f, 0, sizeof(f));
+	f.job = "tick";
+	f.target = "web-1";
+	f.aimed = 1;
+	f.status = "normal";
+	f.last_poll = T0;
+	f.enabled = 1;
+	f.schedules_enabled = 1;
+	f.definition.found = 1;
+	f.definition.id = 7;
+	f.definition.op = INSTR_INSERT;
+	f.definition.status = INSTR_APPLIED;
+	f.definition.posted_at = T0 - 60;
+	f.definition.applied_at = T0 - 59;
+	snprintf(f.definition.object, sizeof(f.definition.object), "tick");
+	f.next_at = "2025-12-05T00:01:00Z";
+	f.next_schedule = "every-minute";
+	return f;
+}
+
+static void
+expect(const struct why_facts *f, const char *verdict, const char *words1,
+    const char *words2)
+{
+	char text[WHY_TEXT_MAX];
+	const char *got = why_verdict(f, text, sizeof(text));
+
+	if (strcmp(got, verdict) != 0)
+		fail_msg("verdict %s, expected %s (%s)", got, verdict, text);
+	if (strstr(text, words1) == NULL)
+		fail_msg("'%s' not in: %s", words1, text);
+	if (words2 != NULL && strstr(text, words2) == NULL)
+		fail_msg("'%s' not in: %s", words2, text);
+}
+
+static void
+test_scheduled(void **state)
+{
+	struct why_facts f = base();
+
+	(void)state;
+	expect(&f, "scheduled", "next run at 2025-12-05T00:01:00Z",
+	    "schedule every-minute");
+	/* offline: schedules still run there */
+	f.status = "suspected offline";
+	expect(
+	    &f, "scheduled", "suspected offline", "runs its schedules alone");
+}
+
+static void
+test_no_run_ahead_and_on_demand(void **state)
+{
+	struct why_facts f = base();
+
+	(void)state;
+	f.next_at = NULL;
+	f.next_schedule = NULL;
+	expect(&f, "no_run_ahead", "no schedule of job tick has a run ahead",
+	    NULL);
+	f.schedules_enabled = 0;
+	expect(&f, "on_demand", "runs only when started",
+	    "cohortctl job start tick");
+}
+
+static void
+test_disabled(void **state)
+{
+	struct why_facts f = base();
+
+	(void)state;
+	f.enabled = 0;
+	expect(&f, "disabled", "job tick is disabled", "recorded as missed");
+}
+
+static void
+test_not_delivered(void **state)
+{
+	struct why_facts f = base();
+
+	(void)state;
+	f.enabled = 0; /* the disabling update has not arrived */
+	f.definition.op = INSTR_UPDATE;
+	f.definition.status = INSTR_PENDING;
+	f.status = "suspected offline";
+	expect(
+	    &f, "not_delivered", "instruction 7, update", "not downloaded yet");
+	expect(&f, "not_delivered",
+	    "web-1 (status suspected offline) last polled",
+	    "at 2025-12-05T00:00:00Z");
+	f.definition.status = INSTR_DOWNLOADED;
+	f.last_poll = 0;
+	expect(&f, "not_delivered", "downloaded but not applied",
+	    "has never polled");
+	/* no definition in the list (trimmed long after it applied) */
+	f.definition.found = 0;
+	expect(&f, "disabled", "job tick is disabled", NULL);
+}
+
+static void
+test_blocked(void **state)
+{
+	struct why_facts f = base();
+
+	(void)state;
+	f.definition.status = INSTR_PENDING;
+	f.status = "blocked";
+	f.blocker.found = 1;
+	f.blocker.id = 5;
+	f.blocker.op = INSTR_INSERT;
+	f.blocker.status = INSTR_FAILED;
+	f.blocker.applied_at = T0 - 30;
+	snprintf(f.blocker.object, sizeof(f.blocker.object), "other");
+	snprintf(f.blocker.error, sizeof(f.blocker.error), "no such proxy");
+	expect(&f, "blocked", "instruction 5 (insert other) failed",
+	    "no such proxy");
+	expect(&f, "blocked", "cohortctl downloadlist clear 5",
+	    "cohortctl target resync web-1");
+}
+
+static void
+test_defected_and_not_aimed(void **state)
+{
+	struct why_facts f = base();
+
+	(void)state;
+	f.blocker.found = 1;
+	f.status = "defected";
+	expect(&f, "defected", "web-1 has defected", NULL);
+	f.aimed = 0;
+	expect(&f, "not_aimed", "job tick is not aimed at web-1", NULL);
+}
+
+static void
+test_text_is_cut_not_overrun(void **state)
+{
+	struct why_facts f = base();
+	char text[16];
+
+	(void)state;
+	memset(text, 'x', sizeof(text));
+	assert_string_equal(why_verdict(&f, text, 8), "scheduled");
+	assert_int_equal(strlen(text), 7);
+	assert_int_equal(text[8], 'x');
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_scheduled),
+	    cmocka_unit_test(test_no_run_ahead_and_on_demand),
+	    cmocka_unit_test(test_disabled),
+	    cmocka_unit_test(test_not_delivered),
+	    cmocka_unit_test(test_blocked),
+	    cmocka_unit_test(test_defected_and_not_aimed),
+	    cmocka_unit_test(test_text_is_cut_not_overrun),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
