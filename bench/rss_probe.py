@@ -68,28 +68,22 @@ def descendants(pid):
     return out
 
 
-def stop_wrapped(wrapper_pid, timeout_s=60):
+def stop_wrapped(wrapper, timeout_s=60):
     """A wrapper (heaptrack's script) does not pass SIGTERM on: the master
-    under it is stopped by its own PID first, so the wrapper can end and
-    the profile is written."""
-    pids = descendants(wrapper_pid)
-    for p in pids:
+    under it is stopped by its own PID, and the wrapper is waited for, so
+    it writes its profile and ends by itself. Its other children (the
+    profiler's own) are left to it."""
+    for p in descendants(wrapper.pid):
         try:
+            exe = os.path.basename(os.readlink(f"/proc/{p}/exe"))
+        except OSError:
+            continue
+        if exe == "cohortd":
             os.kill(p, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and any(map(running, pids)):
-        time.sleep(0.1)
-
-
-def running(pid):
-    """pid exists and is not a zombie waiting for its parent."""
     try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+        wrapper.p.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        pass  # stop_all() then stops it
 
 
 def gdb_call(pid, expr):
@@ -189,7 +183,7 @@ def main():
             print(json.dumps(out))
         finally:
             if a.wrap:
-                stop_wrapped(m.proc.pid)
+                stop_wrapped(m.proc)
             c.stop_all()
 
 

@@ -96,6 +96,7 @@ echo "  $CTL -c $ROOT/master/admin.conf target list"
 echo "  $CTL -c $ROOT/master/admin.conf job start hello-fleet"
 echo "  $CTL -c $ROOT/master/admin.conf history --job hello-fleet"
 echo "  $CTL -c $ROOT/master/admin.conf downloadlist"
+echo "  $CTL -c $ROOT/master/admin.conf job why hello-fleet"
 echo "Logs: $ROOT/*.log. Press Ctrl-C to stop all three."
 while true; do
 	sleep 3600 &

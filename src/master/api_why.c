@@ -4,7 +4,8 @@
  * the download list, the job's flags and next run, and the last record
  * the target uploaded for the job. Without a target: every target the job
  * is aimed at, up to WHY_MAX_TARGETS (each costs a few store reads on the
- * master's loop).
+ * master's loop, the download list read newest first and at most
+ * WHY_SCAN_MAX rows of it).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,13 +22,16 @@
 #include "store/store.h"
 
 #define WHY_MAX_TARGETS 100
+/* A definition further back than this in a target's download list is
+ * treated as applied long ago (retention keeps 100 applied per target). */
+#define WHY_SCAN_MAX 500
 
 struct why_ctx {
 	struct master *m;
 	const struct job *job;
 	json_t *aimed; /* array of target names */
-	const char *next_at, *next_schedule; /* borrowed from next */
-	json_t *next; /* nextrun_json() of the job */
+	json_t *next; /* nextrun_json() of the job, NULL if it failed */
+	char preview_error[CERR_MSG_MAX]; /* why next is NULL */
 	struct cerr *err;
 };
 
@@ -40,24 +44,39 @@ instr_copy(struct why_instr *to, const struct store_instr *in)
 	to->id = in->id;
 	to->op = in->op;
 	to->status = in->status;
+	to->cleared = in->cleared;
 	snprintf(to->object, sizeof(to->object), "%s", in->object);
 	to->posted_at = in->posted_at;
 	to->applied_at = in->applied_at;
 	snprintf(to->error, sizeof(to->error), "%s", in->error);
 }
 
-/* Rows come newest first: the first insert/update of the job is its
- * latest definition; the last failed, uncleared row is the oldest, the one
- * the target stopped at. */
+/* Newest first: the first row of the job is its latest instruction, the
+ * first insert or update its latest definition, where the scan stops. */
 static int
-instr_cb(void *arg, const struct store_instr *in)
+job_instr_cb(void *arg, const struct store_instr *in)
 {
 	struct why_facts *f = arg;
 
-	if (!f->definition.found && strcmp(in->object, f->job) == 0 &&
-	    (in->op == INSTR_INSERT || in->op == INSTR_UPDATE))
-		instr_copy(&f->definition, in);
-	if (in->status == INSTR_FAILED && !in->cleared)
+	if (strcmp(in->object, f->job) != 0 || in->op == INSTR_RESYNC ||
+	    in->op == INSTR_SET_POLL_INTERVAL || in->op == INSTR_DEFECT)
+		return 0;
+	if (!f->latest.found)
+		instr_copy(&f->latest, in);
+	if (in->op != INSTR_INSERT && in->op != INSTR_UPDATE)
+		return 0;
+	instr_copy(&f->definition, in);
+	return 1;
+}
+
+/* Failed rows, newest first: the last uncleared one is the oldest, the
+ * one the target stopped at. */
+static int
+failed_cb(void *arg, const struct store_instr *in)
+{
+	struct why_facts *f = arg;
+
+	if (!in->cleared)
 		instr_copy(&f->blocker, in);
 	return 0;
 }
@@ -116,17 +135,103 @@ is_aimed(const json_t *aimed, const char *target)
 	return 0;
 }
 
+/* The earliest first run of the job's enabled schedules, as text, into
+ * buf; NULL when none. A schedule without a zone runs in the target's
+ * own: its preview is that wall time read as UTC, so its instant is
+ * about that minus the target's offset at its last poll. */
+static const char *
+next_run(const struct why_ctx *wc, const struct store_target *t, char *buf,
+    size_t size, const char **schedule_out)
+{
+	int64_t best = INT64_MAX, at_ms;
+	char approx[TIMEFMT_MAX];
+	const char *found = NULL;
+	size_t i;
+	json_t *s;
+
+	json_array_foreach(wc->next, i, s)
+	{
+		json_t *first = json_array_get(json_object_get(s, "runs"), 0);
+		int own_zone = json_is_true(json_object_get(s, "target_zone"));
+
+		if (!json_is_true(json_object_get(s, "enabled")) ||
+		    timefmt_parse(
+			json_string_value(json_object_get(first, "utc")),
+			&at_ms) < 0)
+			continue;
+		if (own_zone)
+			at_ms -= (int64_t)t->tz_offset_s * 1000;
+		if (at_ms >= best)
+			continue;
+		best = at_ms;
+		found = buf;
+		*schedule_out =
+		    json_string_value(json_object_get(s, "schedule"));
+		if (!own_zone)
+			snprintf(buf, size, "%s",
+			    json_string_value(json_object_get(first, "at")));
+		else if (t->last_poll > 0)
+			snprintf(buf, size, "%s in %s's own zone (about %s)",
+			    json_string_value(json_object_get(first, "local")),
+			    t->name, timefmt_utc_ms(at_ms, approx));
+		else
+			snprintf(buf, size, "%s in %s's own zone",
+			    json_string_value(json_object_get(first, "local")),
+			    t->name);
+	}
+	return found;
+}
+
+static void
+count_schedules(const struct job *job, struct why_facts *f)
+{
+	for (size_t i = 0; i < job->nschedules; i++) {
+		const struct schedule *s = job->schedules[i];
+
+		if (!schedule_enabled(s))
+			continue;
+		if (schedule_kind(s) == SCHED_START)
+			f->start_schedules++;
+		else if (schedule_kind(s) == SCHED_IDLE)
+			f->idle_schedules++;
+		else
+			f->timed_schedules++;
+	}
+}
+
+/* The store's facts about the job on the target into f. */
+static int
+read_facts(
+    struct why_ctx *wc, const char *target, struct why_facts *f, json_t **last)
+{
+	struct store_instr_filter all = {target, -1, WHY_SCAN_MAX};
+	struct store_instr_filter failed = {target, INSTR_FAILED, 0};
+	struct store_run_filter rf;
+
+	memset(&rf, 0, sizeof(rf));
+	rf.job = wc->job->name;
+	rf.target = target;
+	rf.outcome = -1;
+	rf.job_rows_only = 1;
+	rf.limit = 1;
+	if (store_instr_list(wc->m->store, &all, job_instr_cb, f, wc->err) <
+		0 ||
+	    store_instr_list(wc->m->store, &failed, failed_cb, f, wc->err) <
+		0 ||
+	    store_run_list(wc->m->store, &rf, last_run_cb, last, wc->err) < 0)
+		return -1;
+	return 0;
+}
+
 /* The explanation for one target, as JSON; NULL with err set. */
 static json_t *
 explain(struct why_ctx *wc, const char *target)
 {
-	struct store_instr_filter inf = {target, -1, 0};
-	struct store_run_filter rf;
 	struct store_target t;
 	struct why_facts f;
-	char text[WHY_TEXT_MAX], polled[TIMEFMT_MAX];
+	char text[WHY_TEXT_MAX], polled[TIMEFMT_MAX], next[256];
 	const char *verdict;
-	json_t *last = NULL;
+	json_t *last = NULL, *out;
 
 	if (store_target_get(wc->m->store, target, &t, wc->err) < 0)
 		return NULL;
@@ -137,57 +242,25 @@ explain(struct why_ctx *wc, const char *target)
 	f.status = status_of_target(wc->m, &t, master_now());
 	f.last_poll = t.last_poll;
 	f.enabled = wc->job->enabled;
-	for (size_t i = 0; i < wc->job->nschedules; i++)
-		f.schedules_enabled += schedule_enabled(wc->job->schedules[i]);
-	f.next_at = wc->next_at;
-	f.next_schedule = wc->next_schedule;
-	memset(&rf, 0, sizeof(rf));
-	rf.job = wc->job->name;
-	rf.target = target;
-	rf.outcome = -1;
-	rf.job_rows_only = 1;
-	rf.limit = 1;
-	if (store_instr_list(wc->m->store, &inf, instr_cb, &f, wc->err) < 0 ||
-	    store_run_list(wc->m->store, &rf, last_run_cb, &last, wc->err) <
-		0) {
+	count_schedules(wc->job, &f);
+	f.next_run = next_run(wc, &t, next, sizeof(next), &f.next_schedule);
+	f.preview_error = wc->next == NULL ? wc->preview_error : NULL;
+	if (read_facts(wc, target, &f, &last) < 0) {
 		json_decref(last);
 		return NULL;
 	}
 	verdict = why_verdict(&f, text, sizeof(text));
-	return json_pack("{s:s,s:b,s:s,s:o,s:s,s:s,s:o,s:o,s:o}", "target",
+	out = json_pack("{s:s,s:b,s:s,s:o,s:s,s:s,s:o,s:o,s:o}", "target",
 	    target, "aimed", f.aimed, "status", f.status, "last_poll",
 	    t.last_poll > 0 ? json_string(timefmt_utc(t.last_poll, polled))
 			    : json_null(),
 	    "verdict", verdict, "explanation", text, "definition",
 	    instr_view(&f.definition), "blocked_by", instr_view(&f.blocker),
 	    "last", last != NULL ? last : json_null());
-}
-
-/* The earliest first run of the job's enabled schedules. */
-static void
-next_run(struct why_ctx *wc)
-{
-	const char *best_utc = NULL;
-	size_t i;
-	json_t *s;
-
-	json_array_foreach(wc->next, i, s)
-	{
-		json_t *first = json_array_get(json_object_get(s, "runs"), 0);
-		const char *utc =
-		    json_string_value(json_object_get(first, "utc"));
-
-		if (!json_is_true(json_object_get(s, "enabled")) || utc == NULL)
-			continue;
-		/* RFC 3339 in UTC, one format: text order is time order */
-		if (best_utc == NULL || strcmp(utc, best_utc) < 0) {
-			best_utc = utc;
-			wc->next_at =
-			    json_string_value(json_object_get(first, "at"));
-			wc->next_schedule =
-			    json_string_value(json_object_get(s, "schedule"));
-		}
-	}
+	if (out == NULL)
+		cerr_set(wc->err, CERR_INTERNAL,
+		    "job why: the answer for %s cannot be encoded", target);
+	return out;
 }
 
 /* ---- the handler --------------------------------------------------------- */
@@ -252,8 +325,10 @@ why_job_cb(void *arg, const struct store_job *j)
 	wc.job = job;
 	/* a zone file gone since the job was applied: no next run known */
 	wc.next = nextrun_json(job, NULL, master_now(), 1, wr->err);
+	if (wc.next == NULL)
+		snprintf(wc.preview_error, sizeof(wc.preview_error), "%s",
+		    wr->err->msg);
 	cerr_clear(wr->err);
-	next_run(&wc);
 	if (explain_all(&wc, wr->target, list, &more) < 0)
 		goto out;
 	wr->out = json_pack("{s:s,s:b,s:O,s:o,s:i}", "job", job->name,

@@ -22,22 +22,94 @@ polled(int64_t last_poll, char *buf, size_t size)
 	return buf;
 }
 
+static int
+is_open(const struct why_instr *in)
+{
+	return in->found &&
+	    (in->status == INSTR_PENDING || in->status == INSTR_DOWNLOADED);
+}
+
+/* The target stopped at a failed instruction: only what was posted after
+ * it waits. So it concerns this job when it is the job's own, or when the
+ * job's newest instruction is still open behind it. */
+static int
+blocks_this_job(const struct why_facts *f)
+{
+	const struct why_instr *b = &f->blocker;
+
+	return b->found &&
+	    (strcmp(b->object, f->job) == 0 ||
+		(is_open(&f->latest) && f->latest.id > b->id));
+}
+
+/* "instruction 5 (insert other)" */
+static const char *
+instr_name(const struct why_instr *in, char *buf, size_t size)
+{
+	snprintf(buf, size, "instruction %lld (%s%s%s)", (long long)in->id,
+	    instr_op_name(in->op), in->object[0] ? " " : "", in->object);
+	return buf;
+}
+
 static const char *
 blocked(const struct why_facts *f, char *text, size_t size)
 {
 	const struct why_instr *b = &f->blocker;
-	char at[TIMEFMT_MAX];
+	char at[TIMEFMT_MAX], name[200];
+
+	/* the commands first: the error, quoted last, may be long */
+	snprintf(text, size,
+	    "%s is blocked at %s, which failed at %s: it applies nothing "
+	    "posted after it until an administrator clears it (cohortctl "
+	    "downloadlist clear %lld) or resyncs the target (cohortctl target "
+	    "resync %s); the error: %s",
+	    f->target, instr_name(b, name, sizeof(name)),
+	    timefmt_utc(b->applied_at, at), (long long)b->id, f->target,
+	    b->error[0] ? b->error : "none given");
+	return "blocked";
+}
+
+static const char *
+not_aimed(const struct why_facts *f, char *text, size_t size)
+{
+	const struct why_instr *l = &f->latest;
+	char at[TIMEFMT_MAX], poll[80];
+
+	/* a target that had the job keeps running it until the delete
+	 * applies */
+	if (is_open(l) && l->op == INSTR_DELETE &&
+	    f->definition.status == INSTR_APPLIED) {
+		snprintf(text, size,
+		    "job %s is no longer aimed at %s, but the delete "
+		    "(instruction %lld, posted at %s) is not applied yet: %s "
+		    "still has the job and runs it; %s (status %s) %s",
+		    f->job, f->target, (long long)l->id,
+		    timefmt_utc(l->posted_at, at), f->target, f->target,
+		    f->status, polled(f->last_poll, poll, sizeof(poll)));
+		return "leaving";
+	}
+	snprintf(text, size,
+	    "job %s is not aimed at %s: neither its targets nor its groups "
+	    "name it",
+	    f->job, f->target);
+	return "not_aimed";
+}
+
+static const char *
+definition_failed(const struct why_facts *f, char *text, size_t size)
+{
+	const struct why_instr *d = &f->definition;
+	char name[200];
 
 	snprintf(text, size,
-	    "%s is blocked: instruction %lld (%s%s%s) failed at %s: %s; it "
-	    "applies nothing after it until an administrator clears it "
-	    "(cohortctl downloadlist clear %lld) or resyncs the target "
-	    "(cohortctl target resync %s)",
-	    f->target, (long long)b->id, instr_op_name(b->op),
-	    b->object[0] ? " " : "", b->object, timefmt_utc(b->applied_at, at),
-	    b->error[0] ? b->error : "no reason given", (long long)b->id,
-	    f->target);
-	return "blocked";
+	    "the job's latest definition, %s, failed on %s and an "
+	    "administrator cleared it: %s %s; apply the job again, or resync "
+	    "the target (cohortctl target resync %s); the error: %s",
+	    instr_name(d, name, sizeof(name)), f->target, f->target,
+	    d->op == INSTR_INSERT ? "does not have the job"
+				  : "runs the job's previous definition",
+	    f->target, d->error[0] ? d->error : "none given");
+	return "definition_failed";
 }
 
 static const char *
@@ -57,45 +129,75 @@ not_delivered(const struct why_facts *f, char *text, size_t size)
 	return "not_delivered";
 }
 
-static const char *
-scheduled(const struct why_facts *f, char *text, size_t size)
+/* Appends to text what else holds of a job that runs: an offline target
+ * still runs its schedules; a failure on the target that does not hold
+ * this job back. */
+static void
+running_notes(const struct why_facts *f, char *text, size_t size)
 {
-	char poll[80];
-	int n;
+	size_t n = strlen(text);
+	char poll[80], name[200];
 
-	n = snprintf(text, size, "next run at %s (schedule %s)", f->next_at,
-	    f->next_schedule ? f->next_schedule : "?");
-	/* Schedules run on the target: offline, it still runs them and
-	 * uploads the outcomes when it is back. */
-	if (n >= 0 && (size_t)n < size &&
-	    strcmp(f->status, "suspected offline") == 0)
-		snprintf(text + n, size - (size_t)n,
+	if (n < size && strcmp(f->status, "suspected offline") == 0)
+		n += (size_t)snprintf(text + n, size - n,
 		    "; %s is suspected offline (it %s): it runs its schedules "
 		    "alone and uploads the outcomes when it is back",
 		    f->target, polled(f->last_poll, poll, sizeof(poll)));
-	return "scheduled";
+	if (n < size && f->blocker.found)
+		snprintf(text + n, size - n,
+		    "; %s is blocked at %s, which holds back only what was "
+		    "posted after it",
+		    f->target, instr_name(&f->blocker, name, sizeof(name)));
+}
+
+static const char *
+runs_by_schedule(const struct why_facts *f, char *text, size_t size)
+{
+	const char *verdict = "scheduled";
+
+	if (f->next_run != NULL) {
+		snprintf(text, size, "next run at %s (schedule %s)",
+		    f->next_run, f->next_schedule ? f->next_schedule : "?");
+	} else if (f->start_schedules + f->idle_schedules > 0) {
+		snprintf(text, size,
+		    "job %s has no timed run ahead; it runs%s%s%s", f->job,
+		    f->start_schedules ? " when the target daemon starts" : "",
+		    f->start_schedules && f->idle_schedules ? " and" : "",
+		    f->idle_schedules ? " when the machine is idle" : "");
+		verdict = "on_condition";
+	} else if (f->preview_error != NULL) {
+		snprintf(text, size,
+		    "the master cannot preview job %s's schedules (the target "
+		    "computes its own): %s",
+		    f->job, f->preview_error);
+		return "unknown_next";
+	} else {
+		snprintf(text, size,
+		    "no schedule of job %s has a run ahead (a one-time "
+		    "schedule that has passed, or an end date)",
+		    f->job);
+		return "no_run_ahead";
+	}
+	running_notes(f, text, size);
+	return verdict;
 }
 
 const char *
 why_verdict(const struct why_facts *f, char *text, size_t size)
 {
-	if (!f->aimed) {
-		snprintf(text, size,
-		    "job %s is not aimed at %s: neither its targets nor its "
-		    "groups name it",
-		    f->job, f->target);
-		return "not_aimed";
-	}
 	if (strcmp(f->status, "defected") == 0) {
 		snprintf(text, size,
 		    "%s has defected: the master sends it nothing", f->target);
 		return "defected";
 	}
-	if (f->blocker.found)
+	if (blocks_this_job(f))
 		return blocked(f, text, size);
-	if (f->definition.found &&
-	    (f->definition.status == INSTR_PENDING ||
-		f->definition.status == INSTR_DOWNLOADED))
+	if (!f->aimed)
+		return not_aimed(f, text, size);
+	if (f->definition.found && f->definition.status == INSTR_FAILED &&
+	    f->definition.cleared)
+		return definition_failed(f, text, size);
+	if (is_open(&f->definition))
 		return not_delivered(f, text, size);
 	if (!f->enabled) {
 		snprintf(text, size,
@@ -104,19 +206,12 @@ why_verdict(const struct why_facts *f, char *text, size_t size)
 		    f->job);
 		return "disabled";
 	}
-	if (f->schedules_enabled == 0) {
+	if (f->timed_schedules + f->start_schedules + f->idle_schedules == 0) {
 		snprintf(text, size,
 		    "job %s has no enabled schedule: it runs only when started "
 		    "(cohortctl job start %s)",
 		    f->job, f->job);
 		return "on_demand";
 	}
-	if (f->next_at == NULL) {
-		snprintf(text, size,
-		    "no schedule of job %s has a run ahead (a one-time "
-		    "schedule that has passed, or an end date)",
-		    f->job);
-		return "no_run_ahead";
-	}
-	return scheduled(f, text, size);
+	return runs_by_schedule(f, text, size);
 }

@@ -26,6 +26,8 @@
 
 #define SCHED_TICK_MS 1000
 #define SCHED_JUMP_MS 5000 /* a clock step, not NTP slewing */
+#define JUMP_EVENTS_PER_WINDOW 3
+#define JUMP_WINDOW_MS (10 * 60 * 1000)
 #define SCHED_MAX_WAIT_MS 60000 /* look again at least this often */
 /* Due instants are handled this much ahead: the run is recorded running
  * (one fsync), its first step forked and its process group recorded, and
@@ -59,6 +61,8 @@ struct scheduler {
 	struct tz *utc;
 	struct event *timer, *tick;
 	int64_t wall_ms, mono_ms; /* the last tick's clocks */
+	int64_t jump_window_ms; /* monotonic start of the jump window */
+	int jump_events, jumps_held; /* raised in it; not raised */
 	int kick, upload; /* after the transaction */
 	char zone[TZ_NAME_MAX + 1]; /* this machine's zone */
 };
@@ -411,6 +415,36 @@ sample_idle(struct scheduler *sc, int64_t now_ms)
 	after_eval(sc);
 }
 
+/* An operator hears of a jump on the master, not only in this machine's
+ * log: due times moved under the schedules. A clock that keeps stepping
+ * (a broken time sync) raises at most JUMP_EVENTS_PER_WINDOW events per
+ * window; the next one counts those held back. */
+static void
+report_jump(struct scheduler *sc, int64_t skew_ms, int64_t mono)
+{
+	char held[64] = "";
+
+	if (sc->jump_events == 0 ||
+	    mono - sc->jump_window_ms >= JUMP_WINDOW_MS) {
+		sc->jump_window_ms = mono;
+		sc->jump_events = 0;
+	}
+	if (sc->jump_events == JUMP_EVENTS_PER_WINDOW) {
+		sc->jumps_held++;
+		return;
+	}
+	sc->jump_events++;
+	if (sc->jumps_held > 0)
+		snprintf(held, sizeof(held),
+		    " (and %d jumps not reported before)", sc->jumps_held);
+	sc->jumps_held = 0;
+	events_raise(sc->t, EVENT_WARNING, EVENT_CLOCK_JUMP, NULL, 0,
+	    "the wall clock moved %lld ms %s the monotonic clock (set by hand, "
+	    "or a time sync stepped it); schedules were computed again%s",
+	    (long long)(skew_ms < 0 ? -skew_ms : skew_ms),
+	    skew_ms < 0 ? "behind" : "ahead of", held);
+}
+
 static void
 tick_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -428,14 +462,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 		    "computed again\"",
 		    (long long)skew, (long long)(skew < 0 ? -skew : skew),
 		    skew < 0 ? "behind" : "ahead of");
-		/* An operator hears of it on the master, not only in this
-		 * machine's log: due times moved under the schedules. */
-		events_raise(sc->t, EVENT_WARNING, EVENT_CLOCK_JUMP, NULL, 0,
-		    "the wall clock moved %lld ms %s the monotonic clock "
-		    "(set by hand, or a time sync stepped it); schedules were "
-		    "computed again",
-		    (long long)(skew < 0 ? -skew : skew),
-		    skew < 0 ? "behind" : "ahead of");
+		report_jump(sc, skew, mono);
 		eval_due(sc, 1);
 		arm(sc);
 	}

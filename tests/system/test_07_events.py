@@ -327,8 +327,10 @@ def test_wall_clock_jump_is_an_event(cluster):
     with open(shift, "w") as f:
         f.write("0")
     asan = os.environ.get("ASAN_OPTIONS", "")
+    preload = os.path.join(cluster.bins, "libclockshift.so")
+    assert os.path.exists(preload), "built with COHORT_TESTS=ON?"
     t.start(env={
-        "LD_PRELOAD": os.path.join(cluster.bins, "libclockshift.so"),
+        "LD_PRELOAD": preload,
         "COHORT_TEST_CLOCK_SHIFT_FILE": shift,
         # the sanitizer build: the preload comes before its runtime
         "ASAN_OPTIONS": (asan + ":" if asan else "") +
@@ -352,4 +354,14 @@ def test_wall_clock_jump_is_an_event(cluster):
     both = wait_for(lambda: (lambda j: j if len(j) == 2 else None)(jumps()),
                     what="the jump back reported")
     assert "behind the monotonic clock" in both[0]["message"], both
-    assert "clock_jump" in t.proc.log_text()
+    # a clock that keeps stepping: three events per ten minutes, the
+    # rest counted (each jump is logged; the fourth raises nothing)
+    for n, ms in ((3, "60000"), (4, "0")):
+        with open(shift, "w") as f:
+            f.write(ms)
+        wait_for(lambda: t.proc.log_text().count("event=clock_jump") == n,
+                 what=f"jump {n} logged")
+    queued = [ln for ln in t.proc.log_text().splitlines()
+              if "event=event_queued" in ln and "kind=clock_jump" in ln]
+    assert len(queued) == 3, queued
+    wait_for(lambda: len(jumps()) == 3, what="the third jump reported")

@@ -55,8 +55,8 @@ def test_why_follows_a_scheduled_job(cluster):
     assert e["definition"]["operation"] == "update"
     assert "recorded as missed" in e["explanation"]
     disabled_at = time.time()
-    wait_for(lambda: time.time() > disabled_at + 5, timeout=10,
-             what="due instants to pass while disabled")
+    wait_for(lambda: time.time() > disabled_at + 3, timeout=10,
+             what="a due instant to pass while disabled")
     m.apply_job(doc)
     wait_for(lambda: [r for r in m.history("--job", "tick", "--limit", "1000")
                       if r["outcome"] == "missed" and
@@ -74,6 +74,12 @@ def test_why_follows_a_scheduled_job(cluster):
         why_one(m, "tick", "web-1")), timeout=20, what="suspected offline")
     assert e["verdict"] == "scheduled"
     assert "runs its schedules alone" in e["explanation"]
+    # moved off the stopped target: it has the job until the delete
+    # applies, and still runs it
+    m.apply_job(dict(doc, targets=[]))
+    e = why_one(m, "tick", "web-1")
+    assert e["verdict"] == "leaving", e
+    assert "still has the job and runs it" in e["explanation"], e
 
 
 def test_why_verdicts_across_targets(cluster):
@@ -119,8 +125,23 @@ def test_why_verdicts_across_targets(cluster):
     assert e["blocked_by"]["id"] == failed[0]["id"]
     assert f"downloadlist clear {failed[0]['id']}" in e["explanation"]
     assert "a local job named 'clash'" in e["explanation"], e
-    # every job on a blocked target says so, first
-    assert why_one(m, "solo", "web-1")["verdict"] == "blocked"
+    # a job applied before the failure runs on; one posted after it waits
+    e = why_one(m, "solo", "web-1")
+    assert e["verdict"] == "on_demand", e
+    m.apply_job({"name": "later", "targets": ["web-1"],
+                 "steps": [{"command": "true"}]})
+    e = why_one(m, "later", "web-1")
+    assert e["verdict"] == "blocked", e
+    assert e["definition"]["status"] == "pending", e
+    # a schedule without a zone runs in the target's own
+    m.apply_job({"name": "local", "targets": ["web-1"],
+                 "schedules": [{"name": "n", "kind": "daily",
+                                "every_days": 1, "at": "02:30"}],
+                 "steps": [{"command": "true"}]})
+    m.ctl("downloadlist", "clear", str(failed[0]["id"]))
+    e = wait_for(lambda: verdict_is(m, "local", "web-1", "scheduled"),
+                 what="local scheduled")
+    assert "T02:30:00 in web-1's own zone (about " in e["explanation"], e
 
 
 def test_why_bad_input_is_refused(cluster):
