@@ -5,6 +5,7 @@ disabled, scheduled; an offline target still runs its schedules), the
 last record a target uploaded (a run, then a missed record naming the
 disabled job), and bad input refused."""
 import os
+import subprocess
 import time
 
 from cohort import admin_cert, api, wait_for
@@ -170,3 +171,28 @@ def test_why_bad_input_is_refused(cluster):
                        cert=os.path.join(tls, "cert.pem"),
                        key=os.path.join(tls, "key.pem"))
     assert status == 403 and body["error"]["code"] == "forbidden", body
+
+
+def test_why_explains_at_most_100_targets(cluster):
+    """Without --target a job aimed at more targets is explained for the
+    first 100 (each costs store reads on the master's loop); the rest are
+    counted."""
+    m = cluster.master(extra_conf="rate_limit_per_s = 0\n").init().start()
+    n = 103
+    r = subprocess.run([cluster.bin("fleet"), "enlist", "--state", m.dir,
+                        "--n", str(n), "--prefix", "why", "--creds",
+                        os.path.join(cluster.root, "creds")],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    names = [f"why-{i:05d}" for i in range(n)]
+    m.apply_job({"name": "wide", "targets": names,
+                 "steps": [{"command": "true"}]})
+    out = why(m, "wide")
+    assert [e["target"] for e in out["targets"]] == names[:100]
+    assert out["more_targets"] == 3
+    assert {e["verdict"] for e in out["targets"]} == {"not_delivered"}
+    assert len(out["aimed_at"]) == n
+    text = m.ctl("job", "why", "wide").stdout
+    assert "... and 3 more targets: name one with --target" in text
+    e = why_one(m, "wide", "why-00102")
+    assert e["verdict"] == "not_delivered", e
