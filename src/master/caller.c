@@ -9,6 +9,7 @@
 #include "common/conf.h"
 #include "common/tls.h"
 #include "master/master.h"
+#include "store/store.h"
 
 enum http_role
 caller_role(const char *name)
@@ -75,6 +76,31 @@ first_identity(struct master *m, SSL *ssl, struct http_caller *c)
 	return hc;
 }
 
+/* Deleting a target or its defecting revokes its certificate. A target
+ * that was not holding a poll at that moment learns it on its next call:
+ * c->gone, for its own routes (PRODUCT.md section 11: it is told so and
+ * stops polling). Any other revoked certificate, or a store that cannot
+ * answer, stays a plain 401. */
+static void
+revoked_target_gone(struct master *m, struct http_caller *c)
+{
+	struct store_target t;
+	struct cerr err;
+
+	if (caller_role(c->id.role) != HTTP_TARGET)
+		return;
+	if (store_target_get(m->store, c->id.name, &t, &err) < 0) {
+		if (err.code == CERR_NOT_FOUND)
+			cerr_set(&c->gone, CERR_GONE,
+			    "target '%s' was deleted on the master",
+			    c->id.name);
+		return;
+	}
+	if (t.defected)
+		cerr_set(&c->gone, CERR_GONE, "target '%s' has defected",
+		    c->id.name);
+}
+
 void
 caller_identify(
     struct master *m, SSL *ssl, struct http_caller *c, struct http_conn **conn)
@@ -100,6 +126,7 @@ caller_identify(
 	if (strmap_has(&m->revoked, c->id.serial_hex)) {
 		cerr_set(&c->why, CERR_UNAUTHENTICATED,
 		    "certificate of %s has been revoked", c->id.name);
+		revoked_target_gone(m, c);
 		return;
 	}
 	c->role = caller_role(c->id.role);

@@ -326,7 +326,9 @@ check_access(
 	if (rt->roles & HTTP_ANON)
 		return 0;
 	if (!c->authenticated) {
-		*err = c->why;
+		*err = rt->roles == HTTP_TARGET && c->gone.code == CERR_GONE
+		    ? c->gone
+		    : c->why;
 		return -1;
 	}
 	if ((rt->roles & c->role) == 0)

@@ -47,6 +47,10 @@ struct http_caller {
 	enum http_role role;
 	struct pki_identity id;
 	struct cerr why; /* why not authenticated */
+	/* A revoked target certificate whose target was deleted or has
+	 * defected: the target's own calls are answered this (410), so it
+	 * stops polling rather than retry a 401 for ever. */
+	struct cerr gone;
 	int external; /* certificate from client_ca, role mapped */
 };
 

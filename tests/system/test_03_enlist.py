@@ -119,6 +119,26 @@ def test_deleted_target_stops_polling(cluster):
     assert status == 401 and "revoked" in body["error"]["message"]
 
 
+def test_target_deleted_while_down_stops_polling(cluster):
+    """Deleted while its daemon was down (no poll held to answer): its
+    next poll is told so, and it stops polling, not retrying a 401."""
+    m = cluster.master().init().start()
+    (t,) = cluster.enlisted(m, ["web-1"])
+    t.stop()
+    m.ctl("target", "delete", "web-1")
+    t.start()
+    wait_for(lambda: "poll_stopped" in t.proc.log_text(),
+             what="the target to stop polling")
+    assert "was deleted on the master" in t.proc.log_text()
+    assert "status=410" in t.proc.log_text()
+    # to anything but its own calls it is a revoked certificate
+    from cohort import api
+    cert = os.path.join(t.dir, "tls", "cert.pem")
+    key = os.path.join(t.dir, "tls", "key.pem")
+    status, body = api(m, "GET", "/v1/whoami", cert=cert, key=key)
+    assert status == 401 and "revoked" in body["error"]["message"]
+
+
 def test_suspected_offline(cluster):
     m = cluster.master().init().start()
     (t,) = cluster.enlisted(m, ["web-1"])
