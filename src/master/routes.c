@@ -84,7 +84,7 @@ const struct http_route http_routes[] = {
 	"revoke a certificate by serial, or every one issued to a name"),
     R(POST, "/v1/renew", HTTP_TARGET, api_cert_renew,
 	"target: a new certificate for a new key, before the old expires"),
-    R(GET, "/v1/audit", HTTP_ADMIN | HTTP_VIEWER, api_audit_list,
+    R(GET, "/v1/audit", HTTP_READERS, api_audit_list,
 	"the audit log of changes made through the API"),
     R(GET, "/v1/events", HTTP_READERS, api_events_list,
 	"events forwarded by targets (filters: target, severity)"),

@@ -98,7 +98,7 @@ static const struct {
     {EVHTTP_REQ_POST, "/v1/certs", HTTP_ADMIN},
     {EVHTTP_REQ_POST, "/v1/certs/revoke", HTTP_ADMIN},
     {EVHTTP_REQ_POST, "/v1/renew", HTTP_TARGET},
-    {EVHTTP_REQ_GET, "/v1/audit", HTTP_ADMIN | HTTP_VIEWER},
+    {EVHTTP_REQ_GET, "/v1/audit", HTTP_READERS},
     {EVHTTP_REQ_GET, "/v1/events", HTTP_READERS},
     {EVHTTP_REQ_GET, "/v1/operators", HTTP_READERS},
     {EVHTTP_REQ_POST, "/v1/operators", HTTP_ADMIN},
