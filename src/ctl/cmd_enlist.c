@@ -13,13 +13,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
 #include "common/jobdoc.h"
 #include "common/paths.h"
 #include "common/pki.h"
+#include "common/sockpath.h"
 #include "common/version.h"
 #include "ctl/ctl.h"
 #include "ctl/statedir.h"
@@ -256,6 +260,30 @@ defect_local(const struct conf *conf, struct cerr *err)
 	return 0;
 }
 
+/* Whether the target's daemon runs: its control socket takes a
+ * connection. A running daemon would go on polling with a certificate
+ * the master revokes and scheduling jobs whose rows are gone, so defect
+ * waits until it is stopped (it cannot start again without enlisting). */
+static int
+daemon_running(const struct conf *conf, char *sock, size_t size)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct sockpath sp;
+	struct cerr err;
+	int fd, up;
+
+	if (conf_state_path(conf, conf->socket, sock, size, &err) < 0 ||
+	    sockpath_open(sock, &sp, &err) < 0)
+		return 0;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sp.path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	up = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	if (fd >= 0)
+		close(fd);
+	sockpath_close(&sp);
+	return up;
+}
+
 int
 cmd_defect(struct ctl *ctl, int argc, char **argv)
 {
@@ -264,7 +292,7 @@ cmd_defect(struct ctl *ctl, int argc, char **argv)
 	int force = 0, npos;
 	struct ctl_opt opts[] = {CTL_VALUE("--state-dir", &dir),
 	    CTL_FLAG("--force", &force), CTL_END};
-	char path[PATH_MAX], report[4096];
+	char path[PATH_MAX], report[4096], sock[CONF_STR_MAX + 32];
 	struct cerr err;
 
 	if (ctl_parse(argc, argv, opts, NULL, 0, 0, &npos, &err) < 0)
@@ -281,6 +309,13 @@ cmd_defect(struct ctl *ctl, int argc, char **argv)
 		    "%s is not a target's "
 		    "configuration",
 		    path);
+		return ctl_fail(&err);
+	}
+	if (daemon_running(&conf, sock, sizeof(sock))) {
+		cerr_set(&err, CERR_CONFLICT,
+		    "the target daemon is running (its control socket %s "
+		    "answers): stop it first, then defect",
+		    sock);
 		return ctl_fail(&err);
 	}
 	if (!force && defect_remote(&conf, &err) < 0) {

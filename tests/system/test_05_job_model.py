@@ -326,9 +326,16 @@ def test_local_jobs_over_the_socket_survive_defect(cluster, tmp_path):
     assert r.returncode != 0 and "comes from the master" in r.stderr
     r = local(cluster, t, "job", "delete", "nope", check=False)
     assert r.returncode != 0 and "no local job" in r.stderr
+    # not while the daemon runs: refused, nothing changed
+    r = cluster.run("cohortctl", "defect", "--state-dir", t.dir,
+                    check=False)
+    assert r.returncode != 0 and "stop it first" in r.stderr, r.stderr
+    assert sorted(t.query("SELECT name FROM jobs")) == [("central",),
+                                                        ("mine",)]
+    assert m.targets()["web-1"]["status"] == "normal"
+    t.stop()
     cluster.run("cohortctl", "defect", "--state-dir", t.dir)
     assert t.query("SELECT name, origin FROM jobs") == [("mine", "local")]
-    t.stop()
     # enlisted again, the local job is still there and still runs
     t.enlist(m)
     t.start()
