@@ -59,12 +59,12 @@ def descendants(pid):
                 parent[int(d)] = int(f.read().rsplit(")", 1)[1].split()[1])
         except (ValueError, OSError):
             continue
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
+    out, queue = [], [pid]
+    while queue:
+        p = queue.pop()
         kids = [c for c, pp in parent.items() if pp == p]
         out += kids
-        todo += kids
+        queue += kids
     return out
 
 
