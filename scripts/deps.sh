@@ -6,7 +6,7 @@ set -euo pipefail
 build_pkgs="cmake make gcc pkg-config libssl-dev libevent-dev
 	libcurl4-openssl-dev libsqlite3-dev libpq-dev libjansson-dev openssl"
 test_pkgs="$build_pkgs libcmocka-dev python3 python3-pytest sqlite3 procps
-	iproute2 curl postgresql valgrind clang-14 libclang-rt-14-dev"
+	iproute2 curl postgresql valgrind clang-14 libclang-rt-14-dev chromium"
 bench_pkgs="$test_pkgs nginx postgresql pgagent slurm-wlm munge"
 
 case "${1:-build}" in
@@ -24,7 +24,30 @@ for p in $want; do
 	*) missing="$missing $p" ;;
 	esac
 done
-[ -z "$missing" ] && exit 0
+# The dashboard's browser test drives Chromium with playwright-core from
+# npm: Node.js 18 or later, Debian's or one already on the machine.
+if [ "${1:-build}" != build ]; then
+	node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null ||
+		echo 0)
+	[ "$node_major" -ge 18 ] || missing="$missing nodejs"
+	command -v npm >/dev/null || missing="$missing npm"
+fi
+
+# playwright-core at the version package-lock.json pins, never a browser.
+browser_modules() {
+	[ "${1:-build}" = build ] && return 0
+	local dir
+	dir="$(dirname "$0")/../tests/browser"
+	[ -f "$dir/node_modules/playwright-core/package.json" ] && return 0
+	echo "deps.sh: npm ci in tests/browser (playwright-core)"
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix "$dir" \
+		--no-audit --no-fund --loglevel=error
+}
+
+if [ -z "$missing" ]; then
+	browser_modules "${1:-build}"
+	exit 0
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "cohort needs these Debian packages:$missing" >&2
@@ -37,3 +60,4 @@ if ! apt-get install -y -q --no-install-recommends $missing; then
 	apt-get update -q
 	apt-get install -y -q --no-install-recommends $missing
 fi
+browser_modules "${1:-build}"

@@ -132,6 +132,10 @@ void api_notifications_list(struct http_req *r);
 /* api_ha.c: high availability */
 void api_health(struct http_req *r);
 void api_lease_release(struct http_req *r);
+/* api_ui.c: the web dashboard, its files under /ui/ */
+void api_ui_index(struct http_req *r);
+void api_ui_file(struct http_req *r);
+void api_ui_redirect(struct http_req *r);
 /* api_metrics.c: GET /metrics, Prometheus text */
 void api_metrics(struct http_req *r);
 

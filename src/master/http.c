@@ -69,13 +69,20 @@ conn_free_cb(
 	free(ptr);
 }
 
+/* A {name} segment, %-decoded; NULL when it decodes to a NUL byte, which
+ * would cut the name short ("app.js%00.html" is not "app.js"). */
 static void
 decode_segment(const char *seg, size_t len, char **out)
 {
 	char *copy = strndup(seg, len);
+	size_t decoded_len = 0;
 
-	*out = copy ? evhttp_uridecode(copy, 0, NULL) : NULL;
+	*out = copy ? evhttp_uridecode(copy, 0, &decoded_len) : NULL;
 	free(copy);
+	if (*out != NULL && strlen(*out) != decoded_len) {
+		free(*out);
+		*out = NULL;
+	}
 }
 
 int
@@ -144,6 +151,7 @@ add_common_headers(struct evhttp_request *req, const char *content_type)
 	evhttp_add_header(h, "Content-Type", content_type);
 	evhttp_add_header(h, "Cache-Control", "no-store");
 	evhttp_add_header(h, "Cohort-Version", version_string());
+	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
 }
 
 static void
@@ -337,6 +345,35 @@ check_access(
 	return 0;
 }
 
+int
+http_cross_site(int is_get, const char *fetch_site, const char *fetch_mode,
+    const char *origin, const char *host, struct cerr *err)
+{
+	char own[300];
+
+	/* A link from elsewhere to the dashboard opens it: a GET that
+	 * navigates changes nothing and shows the other site nothing. */
+	if (is_get && fetch_mode != NULL && strcmp(fetch_mode, "navigate") == 0)
+		return 0;
+	if (fetch_site != NULL && strcmp(fetch_site, "same-origin") != 0 &&
+	    strcmp(fetch_site, "none") != 0)
+		return cerr_set(err, CERR_FORBIDDEN,
+		    "cross-site request refused (Sec-Fetch-Site: %.40s): "
+		    "the API answers its own dashboard, not other sites' "
+		    "pages",
+		    fetch_site);
+	if (origin == NULL)
+		return 0;
+	snprintf(own, sizeof(own), "https://%s", host ? host : "");
+	if (host == NULL || strcmp(origin, own) != 0)
+		return cerr_set(err, CERR_FORBIDDEN,
+		    "cross-site request refused (Origin: %.100s): "
+		    "the API answers its own dashboard, not other sites' "
+		    "pages",
+		    origin);
+	return 0;
+}
+
 /* The client's address, the rate limit's key for an anonymous call. */
 static void
 peer_key(struct evhttp_request *req, char *out, size_t size)
@@ -385,6 +422,23 @@ admit(struct http_req *r, struct cerr *err)
 	return 0;
 }
 
+/* A browser sends the client certificate with any page's request to the
+ * master, so a request another site's page made is refused before it
+ * reaches a route (cross-site request forgery). cohortctl and targets
+ * send neither header. */
+static int
+refuse_cross_site(struct evhttp_request *req, struct cerr *err)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+
+	return http_cross_site(
+	    evhttp_request_get_command(req) == EVHTTP_REQ_GET,
+	    evhttp_find_header(in, "Sec-Fetch-Site"),
+	    evhttp_find_header(in, "Sec-Fetch-Mode"),
+	    evhttp_find_header(in, "Origin"), evhttp_find_header(in, "Host"),
+	    err);
+}
+
 /* A refusal is logged (never with a secret: only codes, names and the
  * reason), so an operator sees who knocked. */
 static void
@@ -416,7 +470,7 @@ serve(struct master *m, struct evhttp_request *req)
 	path = path ? path : "";
 	r.peer_version = evhttp_find_header(
 	    evhttp_request_get_input_headers(req), "Cohort-Version");
-	if (admit(&r, &err) < 0) {
+	if (admit(&r, &err) < 0 || refuse_cross_site(req, &err) < 0) {
 		refuse(&r, path, &err);
 		goto out;
 	}

@@ -125,6 +125,13 @@ int http_query_int(const struct http_req *r, const char *name, int64_t min,
 int http_body_name(const struct http_req *r, const char *key, const char **out,
     struct cerr *err);
 
+/* Refuses (-1 with err) a request a browser made from another site's page:
+ * Sec-Fetch-Site other than same-origin or none, or an Origin other than
+ * https://HOST, unless it is a GET that navigates (Sec-Fetch-Mode). Each
+ * header may be NULL (absent). Exposed for the unit test. */
+int http_cross_site(int is_get, const char *fetch_site, const char *fetch_mode,
+    const char *origin, const char *host, struct cerr *err);
+
 /* Matches path against pattern; fills args (caller frees each). Returns 1
  * on a match. Exposed for the route unit test. */
 int http_match(const char *pattern, const char *path, char **args, int *nargs);

@@ -108,5 +108,11 @@ const struct http_route http_routes[] = {
     R(GET, "/metrics", HTTP_READERS, api_metrics,
 	"Prometheus text metrics (format 0.0.4; answered by a standby "
 	"too)"),
+    /* the web dashboard: static files; what it shows it reads from
+     * /v1/ with the same certificate */
+    R(GET, "/ui", HTTP_READERS, api_ui_redirect, "redirects to /ui/"),
+    R(GET, "/ui/", HTTP_READERS, api_ui_index, "the web dashboard"),
+    R(GET, "/ui/{file}", HTTP_READERS, api_ui_file,
+	"the dashboard's scripts and styles"),
     {.pattern = NULL},
 };

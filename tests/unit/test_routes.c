@@ -31,6 +31,12 @@ static const struct {
     {"/v1/jobs/{name}/start", "/v1/jobs/x", 0, NULL},
     {"/v1/jobs/{name}/next", "/v1/jobs/x/next", 1, "x"},
     {"/v1/targets/{name}/token", "/v1/targets/web-1/token", 1, "web-1"},
+    /* a NUL byte would cut the name short */
+    {"/v1/jobs/{name}", "/v1/jobs/a%00b", 0, NULL},
+    {"/ui/{file}", "/ui/app.js%00.html", 0, NULL},
+    {"/ui/{file}", "/ui/..%2fcohortd.conf", 1, "../cohortd.conf"},
+    {"/ui/", "/ui/", 1, NULL},
+    {"/ui/", "/ui", 0, NULL},
     {"/v1/jobs", "", 0, NULL},
     {"/v1/jobs", "v1/jobs", 0, NULL},
 };
@@ -109,6 +115,10 @@ static const struct {
     {EVHTTP_REQ_POST, "/v1/lease/release", HTTP_ADMIN},
     /* metrics */
     {EVHTTP_REQ_GET, "/metrics", HTTP_READERS},
+    /* dashboard */
+    {EVHTTP_REQ_GET, "/ui", HTTP_READERS},
+    {EVHTTP_REQ_GET, "/ui/", HTTP_READERS},
+    {EVHTTP_REQ_GET, "/ui/{file}", HTTP_READERS},
 };
 
 static void
@@ -155,12 +165,58 @@ test_route_roles(void **state)
 	assert_int_equal(n, nexp);
 }
 
+/* Cross-site request forgery: what a browser sends from another site's
+ * page is refused; cohortctl, targets and the dashboard itself pass. */
+static void
+test_cross_site(void **state)
+{
+	const char *host = "master.example:8443";
+	struct cerr err;
+
+	/* cohortctl and targets send neither header */
+	assert_int_equal(http_cross_site(0, NULL, NULL, NULL, host, &err), 0);
+	/* the dashboard's own calls */
+	assert_int_equal(http_cross_site(0, "same-origin", "cors",
+			     "https://master.example:8443", host, &err),
+	    0);
+	assert_int_equal(
+	    http_cross_site(1, "same-origin", "cors", NULL, host, &err), 0);
+	/* a typed address, and a link from elsewhere to the dashboard */
+	assert_int_equal(
+	    http_cross_site(1, "none", "navigate", NULL, host, &err), 0);
+	assert_int_equal(
+	    http_cross_site(1, "cross-site", "navigate", NULL, host, &err), 0);
+	/* another site's form posting, or its script calling */
+	assert_int_equal(http_cross_site(0, "cross-site", "navigate",
+			     "https://evil.example", host, &err),
+	    -1);
+	assert_int_equal(err.code, CERR_FORBIDDEN);
+	assert_non_null(strstr(err.msg, "cross-site request refused"));
+	assert_int_equal(
+	    http_cross_site(1, "same-site", "cors", NULL, host, &err), -1);
+	assert_int_equal(
+	    http_cross_site(1, "cross-site", "no-cors", NULL, host, &err), -1);
+	/* an old browser without Sec-Fetch-*: the Origin decides */
+	assert_int_equal(
+	    http_cross_site(0, NULL, NULL, "https://evil.example", host, &err),
+	    -1);
+	assert_int_equal(http_cross_site(0, NULL, NULL,
+			     "http://master.example:8443", host, &err),
+	    -1);
+	assert_int_equal(
+	    http_cross_site(0, NULL, NULL, "null", host, &err), -1);
+	assert_int_equal(http_cross_site(0, NULL, NULL,
+			     "https://master.example:8443", NULL, &err),
+	    -1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_match),
 	    cmocka_unit_test(test_route_roles),
+	    cmocka_unit_test(test_cross_site),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,311 @@
+// The cohort dashboard: reads /v1/ with the browser's client certificate
+// and shows targets, jobs, history, the download list and events. Every
+// value from the master is set as text (textContent), never as markup: a
+// job's output or a target's name is data, not page. The master serves
+// this file under a policy that forbids inline script.
+'use strict';
+
+const REFRESH_MS = 5000;
+const OK = new Set(['succeeded', 'applied', 'idle', 'info']);
+const BAD = new Set(['failed', 'blocked', 'offline', 'error', 'timed_out',
+  'missed', 'defected']);
+
+const state = { view: 'targets', who: null, timer: null, busy: false };
+
+class ApiError extends Error {}
+
+// One API call; a non-2xx answer throws its JSON error message.
+async function api(method, path, body) {
+  const opts = { method, headers: { Accept: 'application/json' } };
+  if (body !== undefined) {
+    opts.headers['Content-Type'] = 'application/json';
+    opts.body = JSON.stringify(body);
+  }
+  const res = await fetch(path, opts);
+  let data = null;
+  try {
+    data = await res.json();
+  } catch (e) {
+    throw new ApiError(`${method} ${path}: HTTP ${res.status}, not JSON`);
+  }
+  if (!res.ok) {
+    const msg = data && data.error ? data.error.message : `HTTP ${res.status}`;
+    throw new ApiError(`${method} ${path}: ${msg}`);
+  }
+  return data;
+}
+
+function el(tag, text, cls) {
+  const e = document.createElement(tag);
+  if (text !== undefined && text !== null) e.textContent = String(text);
+  if (cls) e.className = cls;
+  return e;
+}
+
+function badge(word) {
+  const cls = OK.has(word) ? 'badge ok'
+    : BAD.has(word) ? 'badge bad' : 'badge warn';
+  return el('span', word, cls);
+}
+
+function when(iso) {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  return isNaN(d) ? iso : d.toLocaleString();
+}
+
+function canRun() {
+  return state.who && (state.who.role === 'admin' || state.who.role === 'operator');
+}
+
+function isAdmin() {
+  return state.who && state.who.role === 'admin';
+}
+
+function banner(text, info) {
+  const b = document.getElementById('banner');
+  b.textContent = text || '';
+  b.className = info ? 'info' : '';
+  b.hidden = !text;
+}
+
+// Fills table with a header row and one row per item; cells(item) gives
+// each cell as a string, a number or a DOM node.
+function fill(tableId, headers, items, cells, emptyText) {
+  const table = document.getElementById(tableId);
+  table.replaceChildren();
+  const head = el('tr');
+  for (const h of headers) head.append(el('th', h));
+  table.append(el('thead'));
+  table.tHead.append(head);
+  const body = el('tbody');
+  if (items.length === 0) {
+    const td = el('td', emptyText, 'empty');
+    td.colSpan = headers.length;
+    body.append(el('tr'));
+    body.lastChild.append(td);
+  }
+  for (const item of items) {
+    const tr = el('tr');
+    for (const c of cells(item)) {
+      const td = el('td');
+      if (c instanceof Node) td.append(c);
+      else td.textContent = c === null || c === undefined ? '—' : String(c);
+      tr.append(td);
+    }
+    body.append(tr);
+  }
+  table.append(body);
+}
+
+function button(text, action) {
+  const b = el('button', text);
+  b.type = 'button';
+  b.addEventListener('click', async () => {
+    b.disabled = true;
+    try {
+      banner(await action(), true);
+      await refresh();
+    } catch (e) {
+      banner(e.message);
+    } finally {
+      b.disabled = false;
+    }
+  });
+  return b;
+}
+
+async function showTargets() {
+  const targets = await api('GET', '/v1/targets');
+  const counts = {};
+  for (const t of targets) counts[t.status] = (counts[t.status] || 0) + 1;
+  document.getElementById('targets-summary').textContent =
+    `${targets.length} targets: ` +
+    Object.entries(counts).map(([s, n]) => `${n} ${s}`).join(', ');
+  fill('targets-table',
+    ['Name', 'Status', 'Last poll', 'Local time', 'Unread', 'Failed',
+      'Poll interval', 'Version', 'Location'],
+    targets,
+    (t) => [t.name, badge(t.status), when(t.last_poll), t.local_time,
+      t.unread_instructions, t.failed_instructions, `${t.poll_interval_s} s`,
+      t.version, t.location],
+    'No target is enlisted yet.');
+}
+
+// The newest job row (step 0) per target, from history (newest first).
+function lastOutcomes(rows) {
+  const last = new Map();
+  for (const r of rows) {
+    const key = `${r.job}\u0000${r.target}`;
+    if (r.step === 0 && !last.has(key)) last.set(key, r);
+  }
+  return last;
+}
+
+function outcomeList(job, last) {
+  const box = el('div');
+  const names = new Set(job.targets);
+  for (const key of last.keys()) {
+    const [j, t] = key.split('\u0000');
+    if (j === job.name) names.add(t);
+  }
+  if (names.size === 0) return el('span', 'aimed at no target', 'empty');
+  for (const t of [...names].sort()) {
+    const r = last.get(`${job.name}\u0000${t}`);
+    const line = el('span', null, 'last');
+    line.dataset.target = t;
+    line.append(el('span', `${t}: `));
+    if (r) {
+      line.append(badge(r.outcome), el('span', ` ${when(r.started_at)}`));
+    } else {
+      line.append(el('span', 'never ran', 'empty'));
+    }
+    box.append(line);
+  }
+  return box;
+}
+
+async function showJobs() {
+  const [jobs, rows] = await Promise.all([
+    api('GET', '/v1/jobs'),
+    api('GET', '/v1/history?jobs_only=1&limit=1000'),
+  ]);
+  const last = lastOutcomes(rows);
+  const headers = ['Name', 'Enabled', 'Description', 'Steps', 'Schedules',
+    'Last outcome per target'];
+  if (canRun()) headers.push('');
+  fill('jobs-table', headers, jobs, (j) => {
+    const cells = [j.name, j.enabled ? 'yes' : 'no', j.description, j.steps,
+      j.schedules, outcomeList(j, last)];
+    if (canRun()) {
+      cells.push(button('Start', async () => {
+        const res = await api('POST',
+          `/v1/jobs/${encodeURIComponent(j.name)}/start`, {});
+        return `Started ${j.name} on ${res.posted.length} target(s).`;
+      }));
+    }
+    return cells;
+  }, 'No job is defined yet.');
+}
+
+function query(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v) q.set(k, v);
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+function outputCell(r) {
+  if (!r.output) return r.message || '';
+  const d = el('details');
+  d.append(el('summary', r.message || 'output'), el('pre', r.output));
+  return d;
+}
+
+async function showHistory() {
+  const rows = await api('GET', '/v1/history' + query({
+    job: document.getElementById('history-job').value.trim(),
+    target: document.getElementById('history-target').value.trim(),
+    limit: document.getElementById('history-limit').value,
+  }));
+  fill('history-table',
+    ['Started', 'Job', 'Target', 'Step', 'Outcome', 'Exit', 'Duration',
+      'Message and output'],
+    rows,
+    (r) => [when(r.started_at), r.job, r.target,
+      r.step === 0 ? '(job)' : `${r.step} ${r.step_name}`, badge(r.outcome),
+      r.exit_code, `${r.duration_ms} ms`, outputCell(r)],
+    'No run matches.');
+}
+
+async function showDownloadlist() {
+  const rows = await api('GET', '/v1/downloadlist' + query({
+    target: document.getElementById('downloadlist-target').value.trim(),
+  }));
+  const headers = ['Id', 'Target', 'Operation', 'Object', 'Status', 'Posted',
+    'Error'];
+  if (isAdmin()) headers.push('');
+  fill('downloadlist-table', headers, rows, (i) => {
+    const cells = [i.id, i.target, i.operation, i.object, badge(i.status),
+      when(i.posted_at), i.error];
+    if (isAdmin()) {
+      cells.push(i.status === 'failed' && !i.cleared
+        ? button('Clear', async () => {
+          await api('POST', `/v1/downloadlist/${i.id}/clear`);
+          return `Cleared instruction ${i.id}: ${i.target} goes on.`;
+        })
+        : '');
+    }
+    return cells;
+  }, 'No instruction.');
+}
+
+async function showEvents() {
+  const rows = await api('GET', '/v1/events');
+  fill('events-table',
+    ['Time', 'Target', 'Severity', 'Kind', 'Job', 'Message'],
+    rows,
+    (e) => [when(e.time), e.target, badge(e.severity), e.kind, e.job,
+      e.message],
+    'No event.');
+}
+
+const VIEWS = {
+  targets: showTargets,
+  jobs: showJobs,
+  history: showHistory,
+  downloadlist: showDownloadlist,
+  events: showEvents,
+};
+
+async function refresh() {
+  if (state.busy) return;
+  state.busy = true;
+  try {
+    await VIEWS[state.view]();
+    document.getElementById('updated').textContent =
+      `Updated ${new Date().toLocaleTimeString()}`;
+    document.body.dataset.loaded = state.view;
+  } catch (e) {
+    banner(e.message);
+  } finally {
+    state.busy = false;
+  }
+}
+
+function route() {
+  const want = location.hash.replace(/^#/, '');
+  state.view = Object.hasOwn(VIEWS, want) ? want : 'targets';
+  for (const s of document.querySelectorAll('section.view')) {
+    s.hidden = s.id !== state.view;
+  }
+  for (const a of document.querySelectorAll('nav a')) {
+    a.classList.toggle('current', a.dataset.view === state.view);
+  }
+  delete document.body.dataset.loaded;
+  banner('');
+  refresh();
+}
+
+async function start() {
+  try {
+    state.who = await api('GET', '/v1/whoami');
+    document.getElementById('who').textContent =
+      `${state.who.name} (${state.who.role})`;
+  } catch (e) {
+    banner(e.message);
+    return;
+  }
+  for (const id of ['history-filter', 'downloadlist-filter']) {
+    document.getElementById(id).addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      refresh();
+    });
+  }
+  document.getElementById('refresh').addEventListener('click', refresh);
+  window.addEventListener('hashchange', route);
+  state.timer = setInterval(refresh, REFRESH_MS);
+  route();
+}
+
+start();
