@@ -165,6 +165,20 @@ function outcomeList(job, last) {
   return box;
 }
 
+// What the job does on each target and why (GET /v1/jobs/NAME/why):
+// shown under the table until another job is asked about.
+async function explain(job) {
+  const why = await api('GET', `/v1/jobs/${encodeURIComponent(job)}/why`);
+  let title = `Why: ${job}`;
+  if (why.more_targets) title += ` (first ${why.targets.length} targets; ${why.more_targets} more)`;
+  document.getElementById('why-title').textContent = title;
+  fill('why-table', ['Target', 'Status', 'Verdict', 'Explanation'],
+    why.targets, (w) => [w.target, badge(w.status), badge(w.verdict),
+      w.explanation],
+    'The job is aimed at no target.');
+  document.getElementById('why-panel').hidden = false;
+}
+
 async function showJobs() {
   const [jobs, rows] = await Promise.all([
     api('GET', '/v1/jobs'),
@@ -172,19 +186,23 @@ async function showJobs() {
   ]);
   const last = lastOutcomes(rows);
   const headers = ['Name', 'Enabled', 'Description', 'Steps', 'Schedules',
-    'Last outcome per target'];
-  if (canRun()) headers.push('');
+    'Last outcome per target', ''];
   fill('jobs-table', headers, jobs, (j) => {
-    const cells = [j.name, j.enabled ? 'yes' : 'no', j.description, j.steps,
-      j.schedules, outcomeList(j, last)];
+    const actions = el('span', null, 'actions');
+    const why = el('button', 'Why?');
+    why.type = 'button';
+    why.addEventListener('click', () => explain(j.name).catch(
+      (e) => banner(e.message)));
+    actions.append(why);
     if (canRun()) {
-      cells.push(button('Start', async () => {
+      actions.append(button('Start', async () => {
         const res = await api('POST',
           `/v1/jobs/${encodeURIComponent(j.name)}/start`, {});
         return `Started ${j.name} on ${res.posted.length} target(s).`;
       }));
     }
-    return cells;
+    return [j.name, j.enabled ? 'yes' : 'no', j.description, j.steps,
+      j.schedules, outcomeList(j, last), actions];
   }, 'No job is defined yet.');
 }
 

@@ -69,6 +69,6 @@ api_ui_redirect(struct http_req *r)
 
 	evhttp_add_header(
 	    evhttp_request_get_output_headers(r->req), "Location", "/ui/");
-	http_reply_text(r, 301, "text/plain; charset=utf-8", text,
-	    sizeof(text) - 1);
+	http_reply_text(
+	    r, 301, "text/plain; charset=utf-8", text, sizeof(text) - 1);
 }

@@ -7,6 +7,7 @@
 //   url          the master's https://127.0.0.1:PORT
 //   cert, key    the person's PEM certificate and key
 //   start_job    a job to start with its Start button (optional)
+//   why_job      a job whose Why? button to press (optional)
 //   clear_id     a failed instruction to clear with its button (optional)
 //   attacker_url a page on another origin whose script posts a start of
 //                start_job to the master (optional; cross-site forgery)
@@ -31,6 +32,11 @@ async function openView(page, view) {
     { timeout: STEP_MS });
 }
 
+function jobRow(page, job) {
+  return page.locator('#jobs-table tbody tr',
+    { has: page.locator('td:first-child', { hasText: new RegExp(`^${job}$`) }) });
+}
+
 async function bannerText(page) {
   await page.waitForSelector('#banner:not([hidden])', { timeout: STEP_MS });
   return (await page.textContent('#banner')).trim();
@@ -46,15 +52,19 @@ async function visit(page) {
 
   await openView(page, 'jobs');
   seen.views.jobs = await tableRows(page, 'jobs-table');
-  seen.start_buttons = await page.$$eval('#jobs-table button',
+  seen.job_buttons = await page.$$eval('#jobs-table button',
     (bs) => bs.map((b) => b.textContent));
   seen.last_outcomes = await page.$$eval('#jobs-table .last',
     (ls) => ls.map((l) => l.textContent.trim()));
+  if (conf.why_job) {
+    await jobRow(page, conf.why_job).locator('button', { hasText: 'Why?' }).click();
+    await page.waitForSelector('#why-panel:not([hidden])', { timeout: STEP_MS });
+    seen.why_title = (await page.textContent('#why-title')).trim();
+    seen.why = await tableRows(page, 'why-table');
+  }
   if (conf.screenshot) await page.screenshot({ path: conf.screenshot, fullPage: true });
   if (conf.start_job) {
-    const row = page.locator('#jobs-table tbody tr',
-      { has: page.locator('td:first-child', { hasText: conf.start_job }) });
-    const button = row.locator('button', { hasText: 'Start' });
+    const button = jobRow(page, conf.start_job).locator('button', { hasText: 'Start' });
     if (await button.count() === 1) {
       await button.click();
       seen.start_banner = await bannerText(page);

@@ -149,6 +149,7 @@ def test_admin_sees_the_fleet_and_acts(cluster):
     assert cleared["cleared"], cleared
     # the Start button posted one start per target; the other site's
     # forged start, sent with the same certificate, posted nothing
+    assert seen["job_buttons"].count("Start") == 3, seen["job_buttons"]
     assert seen["start_banner"] == "Started greet on 2 target(s).", seen
     assert seen["forgery"] == "sent", seen["forgery"]
     wait_for(lambda: "cross-site request refused" in m.proc.log_text(),
@@ -167,11 +168,19 @@ def test_viewer_reads_but_starts_nothing(cluster):
     m.apply_job(greet_job())
     out = os.path.join(cluster.root, "vic")
     m.ctl("cert", "issue", "--role", "viewer", "vic", "--out", out)
+    wait_for(lambda: [i["status"] for i in m.ctl_json("downloadlist")] ==
+             ["applied", "applied"], what="greet to reach both targets")
     seen = browse(cluster, m, os.path.join(out, "cert.pem"),
-                  os.path.join(out, "key.pem"), start_job="greet")
+                  os.path.join(out, "key.pem"), start_job="greet",
+                  why_job="greet")
     assert seen["who"] == "vic (viewer)"
     assert [row[0] for row in seen["views"]["jobs"]] == ["greet"]
-    assert seen["start_buttons"] == [], seen["start_buttons"]
+    # a viewer asks why, and has nothing to start with
+    assert seen["job_buttons"] == ["Why?"], seen["job_buttons"]
+    assert seen["why_title"] == "Why: greet"
+    assert [row[:3] for row in seen["why"]] == [
+        ["web-1", "normal", "on_demand"], ["web-2", "normal", "on_demand"]]
+    assert "job start" in seen["why"][0][3], seen["why"]
     assert sorted(seen["last_outcomes"]) == ["web-1: never ran",
                                              "web-2: never ran"]
     hand = seen["start_by_hand"]
