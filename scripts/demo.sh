@@ -97,14 +97,12 @@ echo "  $CTL -c $ROOT/master/admin.conf job start hello-fleet"
 echo "  $CTL -c $ROOT/master/admin.conf history --job hello-fleet"
 echo "  $CTL -c $ROOT/master/admin.conf downloadlist"
 echo "  $CTL -c $ROOT/master/admin.conf job why hello-fleet"
-# A browser takes a person's certificate as PKCS#12 (no password here:
-# the demo's admin key is a throwaway under a temporary dir).
-openssl pkcs12 -export -in "$ROOT/master/admin/cert.pem" \
-	-inkey "$ROOT/master/admin/key.pem" -name "cohort demo admin" \
-	-out "$ROOT/master/admin.p12" -passout pass:
+# A person's certificate for the browser, as PKCS#12.
+"$CTL" "${ADMIN[@]}" cert issue --role operator demo-browser \
+	--out "$ROOT/browser" --p12 >/dev/null
 echo
 echo "Dashboard: https://127.0.0.1:$PORT/ui/"
-echo "  import $ROOT/master/admin.p12 (no password) as your certificate"
+echo "  import $ROOT/browser/browser.p12 (no password) as your certificate"
 echo "  and trust $ROOT/master/tls/ca.crt as an authority"
 echo "Logs: $ROOT/*.log. Press Ctrl-C to stop all three."
 while true; do

@@ -76,6 +76,11 @@ int pki_csr_sign(X509 *ca_cert, EVP_PKEY *ca_key, const char *csr_pem,
 int pki_key_write(const char *path, EVP_PKEY *key, struct cerr *err);
 int pki_cert_write(const char *path, X509 *cert, struct cerr *err);
 int pki_key_read(const char *path, EVP_PKEY **out, struct cerr *err);
+/* The key, its certificate and the CA (both PEM) as one PKCS#12 file with
+ * an empty password, mode 0600: what a browser imports as a person's
+ * certificate. */
+int pki_p12_write(const char *path, EVP_PKEY *key, const char *cert_pem,
+    const char *ca_pem, const char *friendly_name, struct cerr *err);
 int pki_cert_read(const char *path, X509 **out, struct cerr *err);
 
 /* PEM text of a certificate; caller frees. */

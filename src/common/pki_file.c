@@ -21,6 +21,7 @@
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
@@ -127,6 +128,51 @@ int
 pki_cert_write(const char *path, X509 *cert, struct cerr *err)
 {
 	return file_write_atomic(path, 0644, pem_write_cert, cert, err);
+}
+
+static int
+der_write_p12(BIO *bio, void *obj)
+{
+	return i2d_PKCS12_bio(bio, obj);
+}
+
+int
+pki_p12_write(const char *path, EVP_PKEY *key, const char *cert_pem,
+    const char *ca_pem, const char *friendly_name, struct cerr *err)
+{
+	X509 *cert = NULL, *ca = NULL;
+	STACK_OF(X509) *chain = sk_X509_new_null();
+	PKCS12 *p12 = NULL;
+	int rc = -1;
+
+	if (chain == NULL) {
+		cerr_set(err, CERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	if (pki_cert_from_pem(cert_pem, strlen(cert_pem), &cert, err) < 0 ||
+	    pki_cert_from_pem(ca_pem, strlen(ca_pem), &ca, err) < 0)
+		goto out;
+	if (sk_X509_push(chain, ca) <= 0) {
+		cerr_set(err, CERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	ca = NULL; /* the chain owns it */
+	/* OpenSSL 3's defaults: AES-256-CBC under PBKDF2 and a SHA-256 MAC,
+	 * which Chromium and Firefox import. The password is empty: the file
+	 * guards the key by its mode, as key.pem beside it does. */
+	p12 = PKCS12_create("", friendly_name, key, cert, chain, 0, 0, 0, 0, 0);
+	if (p12 == NULL) {
+		cerr_set(err, CERR_INTERNAL, "%s: PKCS#12: %s", path,
+		    pki_ossl_reason());
+		goto out;
+	}
+	rc = file_write_atomic(path, 0600, der_write_p12, p12, err);
+out:
+	PKCS12_free(p12);
+	X509_free(cert);
+	X509_free(ca);
+	sk_X509_pop_free(chain, X509_free);
+	return rc;
 }
 
 /* A key file is never encrypted in cohort; refusing a passphrase keeps

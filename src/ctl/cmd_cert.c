@@ -22,12 +22,15 @@
 
 #define CERT_PROFILE "profile.conf"
 
+#define CERT_P12 "browser.p12"
+
 static const char *const issued_files[] = {
-    "key.pem", "cert.pem", "ca.crt", CERT_PROFILE, NULL};
+    "key.pem", "cert.pem", "ca.crt", CERT_PROFILE, CERT_P12, NULL};
 
 struct issue_opts {
 	const char *role;
 	const char *out;
+	int p12; /* also write browser.p12, for the dashboard */
 	const char *name;
 	char dir[PATH_MAX];
 };
@@ -84,6 +87,12 @@ issue_write(const struct issue_opts *o, const struct client *c, EVP_PKEY *key,
 	    statedir_write(o->dir, "ca.crt", ca, 0644, err) < 0 ||
 	    statedir_write(o->dir, CERT_PROFILE, text, 0600, err) < 0)
 		return -1;
+	if (!o->p12)
+		return 0;
+	snprintf(text, sizeof(text), "cohort %s (%s)", o->name, o->role);
+	if (statedir_path(o->dir, CERT_P12, path, sizeof(path), err) < 0 ||
+	    pki_p12_write(path, key, cert, ca, text, err) < 0)
+		return -1;
 	return 0;
 }
 
@@ -92,8 +101,8 @@ cmd_cert_issue(struct ctl *ctl, int argc, char **argv)
 {
 	struct issue_opts o;
 	const char *pos[1];
-	const struct ctl_opt opts[] = {
-	    CTL_VALUE("--role", &o.role), CTL_VALUE("--out", &o.out), CTL_END};
+	const struct ctl_opt opts[] = {CTL_VALUE("--role", &o.role),
+	    CTL_VALUE("--out", &o.out), CTL_FLAG("--p12", &o.p12), CTL_END};
 	json_t *body = NULL, *out = NULL;
 	char serial[100], until[64];
 	EVP_PKEY *key = NULL;
@@ -124,6 +133,10 @@ cmd_cert_issue(struct ctl *ctl, int argc, char **argv)
 	    o.name, o.role, output_field(out, "serial", serial, sizeof(serial)),
 	    output_field(out, "not_after", until, sizeof(until)), o.dir,
 	    CERT_PROFILE);
+	if (o.p12)
+		printf("  in a browser (the dashboard, %s/ui/): import "
+		       "%s/%s, no password\n",
+		    c->url, o.dir, CERT_P12);
 	rc = 0;
 	goto out;
 fail:

@@ -88,7 +88,7 @@ static const struct command commands[] = {
 	"[--job NAME] [--limit N] [--json]"},
     {"cert", "issue", cmd_cert_issue,
 	"cert issue --role "
-	"admin|operator|viewer NAME [--out DIR]"},
+	"admin|operator|viewer NAME [--out DIR] [--p12]"},
     {"cert", "revoke", cmd_cert_revoke, "cert revoke SERIAL | --name NAME"},
     {"cert", "list", cmd_cert_list, "cert list [--json]"},
     {"audit", NULL, cmd_audit, "audit [--since TIME] [--limit N] [--json]"},

@@ -5,7 +5,8 @@
 //
 // Usage: node dashboard.mjs CONFIG.json, where CONFIG holds
 //   url          the master's https://127.0.0.1:PORT
-//   cert, key    the person's PEM certificate and key
+//   cert, key    the person's PEM certificate and key, or
+//   pfx          the same as one PKCS#12 file (cohortctl cert issue --p12)
 //   start_job    a job to start with its Start button (optional)
 //   why_job      a job whose Why? button to press (optional)
 //   clear_id     a failed instruction to clear with its button (optional)
@@ -138,7 +139,9 @@ const browser = await chromium.launch({
 let failure = null;
 try {
   const context = await browser.newContext({
-    clientCertificates: [{ origin: conf.url, certPath: conf.cert, keyPath: conf.key }],
+    clientCertificates: [conf.pfx
+      ? { origin: conf.url, pfxPath: conf.pfx, passphrase: '' }
+      : { origin: conf.url, certPath: conf.cert, keyPath: conf.key }],
   });
   const page = await context.newPage();
   page.on('dialog', (d) => { seen.dialogs.push(d.message()); d.dismiss(); });

@@ -20,7 +20,7 @@ SCRIPT = os.path.join(ROOT, "tests", "browser", "dashboard.mjs")
 MARKUP = "<img src=x onerror=alert(1)>hello <script>alert(2)</script>"
 
 
-def browse(cluster, m, cert, key, **conf):
+def browse(cluster, m, cert=None, key=None, **conf):
     """Runs the browser over the dashboard; returns what it saw."""
     conf.update(url=m.url, cert=cert, key=key)
     path = os.path.join(cluster.root, "browser.json")
@@ -166,13 +166,16 @@ def test_viewer_reads_but_starts_nothing(cluster):
     m = cluster.master().init().start()
     cluster.enlisted(m, ["web-1", "web-2"])
     m.apply_job(greet_job())
+    # the viewer's browser holds what cert issue --p12 wrote
     out = os.path.join(cluster.root, "vic")
-    m.ctl("cert", "issue", "--role", "viewer", "vic", "--out", out)
+    issued = m.ctl("cert", "issue", "--role", "viewer", "vic", "--out", out,
+                   "--p12").stdout
+    pfx = os.path.join(out, "browser.p12")
+    assert f"import {pfx}, no password" in issued, issued
+    assert os.stat(pfx).st_mode & 0o777 == 0o600
     wait_for(lambda: [i["status"] for i in m.ctl_json("downloadlist")] ==
              ["applied", "applied"], what="greet to reach both targets")
-    seen = browse(cluster, m, os.path.join(out, "cert.pem"),
-                  os.path.join(out, "key.pem"), start_job="greet",
-                  why_job="greet")
+    seen = browse(cluster, m, pfx=pfx, start_job="greet", why_job="greet")
     assert seen["who"] == "vic (viewer)"
     assert [row[0] for row in seen["views"]["jobs"]] == ["greet"]
     # a viewer asks why, and has nothing to start with

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/x509v3.h>
 
 #include "common/pki.h"
@@ -686,6 +687,73 @@ test_pki_pem_and_fingerprint(void **state)
 	EVP_PKEY_free(key);
 }
 
+/* A person's certificate for a browser: PKCS#12 that OpenSSL reads back
+ * with the empty password as the same key, certificate and CA. */
+static void
+test_pki_p12(void **state)
+{
+	struct fixture *f = *state;
+	char dir[] = "/tmp/cohort-p12-XXXXXX";
+	char path[64], bad_path[80];
+	EVP_PKEY *key = NULL, *got_key = NULL;
+	X509 *leaf = NULL, *got_cert = NULL;
+	STACK_OF(X509) *got_ca = NULL;
+	char *leaf_pem = NULL, *ca_pem = NULL;
+	PKCS12 *p12 = NULL;
+	struct stat st;
+	struct cerr err;
+	FILE *fp;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/browser.p12", dir);
+	snprintf(bad_path, sizeof(bad_path), "%s/missing/browser.p12", dir);
+	assert_int_equal(pki_key_new(&key, &err), 0);
+	assert_int_equal(
+	    pki_cert_issue(f->ca, f->ca_key, key, "alice", "viewer",
+		PKI_USAGE_CLIENT, NULL, 0, DAYS, &leaf, &err),
+	    0);
+	assert_int_equal(pki_cert_to_pem(leaf, &leaf_pem, &err), 0);
+	assert_int_equal(pki_cert_to_pem(f->ca, &ca_pem, &err), 0);
+	assert_int_equal(
+	    pki_p12_write(path, key, leaf_pem, ca_pem, "cohort alice", &err),
+	    0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(dir_entries(dir), 1);
+	fp = fopen(path, "rb");
+	assert_non_null(fp);
+	p12 = d2i_PKCS12_fp(fp, NULL);
+	fclose(fp);
+	assert_non_null(p12);
+	assert_int_equal(
+	    PKCS12_parse(p12, "", &got_key, &got_cert, &got_ca), 1);
+	assert_int_equal(EVP_PKEY_eq(got_key, key), 1);
+	assert_int_equal(X509_cmp(got_cert, leaf), 0);
+	assert_int_equal(sk_X509_num(got_ca), 1);
+	assert_int_equal(X509_cmp(sk_X509_value(got_ca, 0), f->ca), 0);
+
+	/* refusals: a certificate that is not PEM, an unwritable place;
+	 * neither leaves a file */
+	assert_int_equal(
+	    pki_p12_write(bad_path, key, leaf_pem, ca_pem, "x", &err), -1);
+	assert_int_equal(err.code, CERR_IO);
+	assert_int_equal(
+	    pki_p12_write(path, key, "junk", ca_pem, "x", &err), -1);
+	assert_int_equal(err.code, CERR_INVALID);
+	assert_int_equal(dir_entries(dir), 1);
+
+	PKCS12_free(p12);
+	EVP_PKEY_free(got_key);
+	X509_free(got_cert);
+	sk_X509_pop_free(got_ca, X509_free);
+	free(leaf_pem);
+	free(ca_pem);
+	X509_free(leaf);
+	EVP_PKEY_free(key);
+	unlink(path);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 static void
 test_pki_random_and_sha256(void **state)
 {
@@ -725,6 +793,7 @@ main(void)
 	    cmocka_unit_test(test_pki_csr_refusals),
 	    cmocka_unit_test(test_pki_files),
 	    cmocka_unit_test(test_pki_pem_and_fingerprint),
+	    cmocka_unit_test(test_pki_p12),
 	    cmocka_unit_test(test_pki_random_and_sha256),
 	};
 
