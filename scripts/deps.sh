@@ -36,10 +36,21 @@ fi
 # playwright-core at the version package-lock.json pins, never a browser.
 browser_modules() {
 	[ "${1:-build}" = build ] && return 0
-	local dir
-	dir="$(dirname "$0")/../tests/browser"
-	[ -f "$dir/node_modules/playwright-core/package.json" ] && return 0
-	echo "deps.sh: npm ci in tests/browser (playwright-core)"
+	local dir want have major
+	major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null ||
+		echo 0)
+	if [ "$major" -lt 18 ]; then
+		echo "deps.sh: the browser test needs Node.js 18 or later" \
+			"(found: $(node --version 2>/dev/null || echo none))" >&2
+		exit 1
+	fi
+	dir="$(cd "$(dirname "$0")/../tests/browser" && pwd)"
+	want=$(node -p "require('$dir/package-lock.json')
+		.packages['node_modules/playwright-core'].version")
+	have=$(node -p "require('$dir/node_modules/playwright-core/package.json')
+		.version" 2>/dev/null || true)
+	[ "$want" = "$have" ] && return 0
+	echo "deps.sh: npm ci in tests/browser (playwright-core $want)"
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix "$dir" \
 		--no-audit --no-fund --loglevel=error
 }

@@ -6,11 +6,14 @@
 'use strict';
 
 const REFRESH_MS = 5000;
-const OK = new Set(['succeeded', 'applied', 'idle', 'info']);
-const BAD = new Set(['failed', 'blocked', 'offline', 'error', 'timed_out',
-  'missed', 'defected']);
+// The words the master answers with: target status, run outcomes,
+// instruction and execution status, event severity.
+const OK = new Set(['normal', 'succeeded', 'applied', 'info', 'enabled',
+  'online']);
+const BAD = new Set(['failed', 'blocked', 'suspected offline', 'defected',
+  'canceled', 'interrupted', 'missed', 'error', 'critical', 'offline']);
 
-const state = { view: 'targets', who: null, timer: null, busy: false };
+const state = { view: 'targets', who: null, busy: false, again: false };
 
 class ApiError extends Error {}
 
@@ -65,7 +68,7 @@ function isAdmin() {
 function banner(text, info) {
   const b = document.getElementById('banner');
   b.textContent = text || '';
-  b.className = info ? 'info' : '';
+  b.className = info ? 'info' : 'error';
   b.hidden = !text;
 }
 
@@ -132,30 +135,17 @@ async function showTargets() {
     'No target is enlisted yet.');
 }
 
-// The newest job row (step 0) per target, from history (newest first).
-function lastOutcomes(rows) {
-  const last = new Map();
-  for (const r of rows) {
-    const key = `${r.job}\u0000${r.target}`;
-    if (r.step === 0 && !last.has(key)) last.set(key, r);
-  }
-  return last;
-}
-
-function outcomeList(job, last) {
+// The master's last finished run per target (aimed at now, or with a
+// run in the history); outcome null: never ran.
+function outcomeList(job) {
   const box = el('div');
-  const names = new Set(job.targets);
-  for (const key of last.keys()) {
-    const [j, t] = key.split('\u0000');
-    if (j === job.name) names.add(t);
+  if (job.last_outcomes.length === 0) {
+    return el('span', 'aimed at no target', 'empty');
   }
-  if (names.size === 0) return el('span', 'aimed at no target', 'empty');
-  for (const t of [...names].sort()) {
-    const r = last.get(`${job.name}\u0000${t}`);
+  for (const r of job.last_outcomes) {
     const line = el('span', null, 'last');
-    line.dataset.target = t;
-    line.append(el('span', `${t}: `));
-    if (r) {
+    line.append(el('span', `${r.target}: `));
+    if (r.outcome) {
       line.append(badge(r.outcome), el('span', ` ${when(r.started_at)}`));
     } else {
       line.append(el('span', 'never ran', 'empty'));
@@ -180,11 +170,7 @@ async function explain(job) {
 }
 
 async function showJobs() {
-  const [jobs, rows] = await Promise.all([
-    api('GET', '/v1/jobs'),
-    api('GET', '/v1/history?jobs_only=1&limit=1000'),
-  ]);
-  const last = lastOutcomes(rows);
+  const jobs = await api('GET', '/v1/jobs?last_outcomes=1');
   const headers = ['Name', 'Enabled', 'Description', 'Steps', 'Schedules',
     'Last outcome per target', ''];
   fill('jobs-table', headers, jobs, (j) => {
@@ -202,7 +188,7 @@ async function showJobs() {
       }));
     }
     return [j.name, j.enabled ? 'yes' : 'no', j.description, j.steps,
-      j.schedules, outcomeList(j, last), actions];
+      j.schedules, outcomeList(j), actions];
   }, 'No job is defined yet.');
 }
 
@@ -218,6 +204,13 @@ function outputCell(r) {
   const d = el('details');
   d.append(el('summary', r.message || 'output'), el('pre', r.output));
   return d;
+}
+
+// An open output stays open: the timed refresh leaves this view alone
+// while one is.
+function historyHeld() {
+  return state.view === 'history' &&
+    document.querySelector('#history-table details[open]') !== null;
 }
 
 async function showHistory() {
@@ -258,6 +251,40 @@ async function showDownloadlist() {
   }, 'No instruction.');
 }
 
+function executionCell(e) {
+  return e.worker ? `${e.worker} (attempt ${e.attempt})` : '—';
+}
+
+async function showQueue() {
+  const [execs, workers] = await Promise.all([
+    api('GET', '/v1/executions?limit=200'),
+    api('GET', '/v1/workers'),
+  ]);
+  fill('queue-table',
+    ['Id', 'Job', 'Status', 'Worker', 'Submitted', 'Finished', 'Reason'],
+    execs,
+    (e) => [e.id, e.job, badge(e.status), executionCell(e),
+      when(e.submitted_at), when(e.finished_at), e.reason],
+    'No execution submitted.');
+  const headers = ['Worker', 'Enabled', 'Online', 'Tasks', 'Status',
+    'Last poll'];
+  if (isAdmin()) headers.push('');
+  fill('workers-table', headers, workers, (w) => {
+    const cells = [w.name, badge(w.enabled ? 'enabled' : 'disabled'),
+      badge(w.online ? 'online' : 'offline'), `${w.active} of ${w.max_tasks}`,
+      badge(w.status), when(w.last_poll)];
+    if (isAdmin()) {
+      const verb = w.enabled ? 'disable' : 'enable';
+      cells.push(button(w.enabled ? 'Disable' : 'Enable', async () => {
+        await api('POST',
+          `/v1/workers/${encodeURIComponent(w.name)}/${verb}`);
+        return `Worker ${w.name} ${verb}d.`;
+      }));
+    }
+    return cells;
+  }, 'No worker: start a target with worker = yes.');
+}
+
 async function showEvents() {
   const rows = await api('GET', '/v1/events');
   fill('events-table',
@@ -273,22 +300,40 @@ const VIEWS = {
   jobs: showJobs,
   history: showHistory,
   downloadlist: showDownloadlist,
+  queue: showQueue,
   events: showEvents,
 };
 
+// Shows the current view. One refresh runs at a time; a refresh asked
+// for meanwhile (a tab, a button) runs right after it, so the view shown
+// is always the one last asked for.
 async function refresh() {
-  if (state.busy) return;
-  state.busy = true;
-  try {
-    await VIEWS[state.view]();
-    document.getElementById('updated').textContent =
-      `Updated ${new Date().toLocaleTimeString()}`;
-    document.body.dataset.loaded = state.view;
-  } catch (e) {
-    banner(e.message);
-  } finally {
-    state.busy = false;
+  if (state.busy) {
+    state.again = true;
+    return;
   }
+  state.busy = true;
+  do {
+    state.again = false;
+    const view = state.view;
+    try {
+      await VIEWS[view]();
+      if (view === state.view) {
+        document.getElementById('updated').textContent =
+          `Updated ${new Date().toLocaleTimeString()}`;
+        document.body.dataset.loaded = view;
+        const b = document.getElementById('banner');
+        if (b.className === 'error') banner('');
+      }
+    } catch (e) {
+      banner(e.message);
+    }
+  } while (state.again);
+  state.busy = false;
+}
+
+function tick() {
+  if (!historyHeld()) refresh();
 }
 
 function route() {
@@ -312,6 +357,7 @@ async function start() {
       `${state.who.name} (${state.who.role})`;
   } catch (e) {
     banner(e.message);
+    setTimeout(start, REFRESH_MS);
     return;
   }
   for (const id of ['history-filter', 'downloadlist-filter']) {
@@ -322,7 +368,7 @@ async function start() {
   }
   document.getElementById('refresh').addEventListener('click', refresh);
   window.addEventListener('hashchange', route);
-  state.timer = setInterval(refresh, REFRESH_MS);
+  setInterval(tick, REFRESH_MS);
   route();
 }
 

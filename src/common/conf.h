@@ -67,6 +67,8 @@ struct conf {
 	int64_t lease_ttl_s;
 	int64_t lease_renew_ms;
 	char advertise_url[CONF_STR_MAX];
+	/* master, scale-out (scaleout.h) */
+	int64_t worker_lease_s;
 
 	/* target */
 	char name[NAME_MAX_LEN + 1];
@@ -76,6 +78,8 @@ struct conf {
 	int64_t max_output_bytes;
 	char socket[CONF_STR_MAX];
 	int64_t misfire_grace_s;
+	int worker; /* a scale-out worker */
+	int64_t max_tasks;
 	struct conf_proxy proxies[CONF_PROXY_MAX];
 	int proxy_count;
 	int event_forward_level; /* enum event_severity */

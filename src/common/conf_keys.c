@@ -94,6 +94,10 @@ const struct conf_key conf_keys[] = {
 	"clients reach this master by, named to them by a standby; "
 	"default https://HOST:PORT of listen"),
 
+    INT(worker_lease_s, "30", 2, 3600,
+	"master: a scale-out worker that has neither held a poll nor "
+	"polled for this long loses its executions (retried or failed)"),
+
     STR(name, "", "target: this target's name (fixed by its certificate)"),
     STR(master, "", "target: master URL(s), space separated"),
     INT(poll_interval_s, "60", 1, 28800,
@@ -105,6 +109,11 @@ const struct conf_key conf_keys[] = {
     STR(socket, "cohortd.sock",
 	"target: local control socket "
 	"(relative to state_dir)"),
+    BOOL(worker, "no",
+	"target: a scale-out worker, taking single executions "
+	"(cohortctl exec submit) once an administrator enables it"),
+    INT(max_tasks, "10", 1, 10000,
+	"target (worker): executions it runs at once"),
     INT(misfire_grace_s, "60", 0, 86400,
 	"target: a due instant found "
 	"at most this late still runs as scheduled; a later one follows "

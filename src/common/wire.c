@@ -21,6 +21,13 @@ static const char *const status_names[INSTR_STATUS_COUNT] = {
     "applied",
     "failed",
 };
+static const char *const exec_status_names[EXEC_STATUS_COUNT] = {
+    "queued",
+    "assigned",
+    "running",
+    "succeeded",
+    "failed",
+};
 static const char *const outcome_names[OUTCOME_COUNT] = {
     "running",
     "succeeded",
@@ -72,6 +79,24 @@ instr_status_parse(const char *name, enum instr_status *out)
 	if (i < 0)
 		return -1;
 	*out = (enum instr_status)i;
+	return 0;
+}
+
+const char *
+exec_status_name(enum exec_status st)
+{
+	return (int)st >= 0 && st < EXEC_STATUS_COUNT ? exec_status_names[st]
+						      : "unknown";
+}
+
+int
+exec_status_parse(const char *name, enum exec_status *out)
+{
+	int i = wire_name_index(exec_status_names, EXEC_STATUS_COUNT, name);
+
+	if (i < 0)
+		return -1;
+	*out = (enum exec_status)i;
 	return 0;
 }
 

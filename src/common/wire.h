@@ -39,11 +39,25 @@ enum run_outcome {
 	OUTCOME_COUNT
 };
 
+/* A scale-out execution (PRODUCT.md section 6): queued until one
+ * eligible worker is given it, assigned once its start instruction is
+ * posted, running once the worker reports the run, then ended. */
+enum exec_status {
+	EXEC_QUEUED,
+	EXEC_ASSIGNED,
+	EXEC_RUNNING,
+	EXEC_SUCCEEDED,
+	EXEC_FAILED,
+	EXEC_STATUS_COUNT
+};
+
 /* Names: "insert", "set_poll_interval", "pending", "succeeded", ... */
 const char *instr_op_name(enum instr_op op);
 int instr_op_parse(const char *name, enum instr_op *out);
 const char *instr_status_name(enum instr_status st);
 int instr_status_parse(const char *name, enum instr_status *out);
+const char *exec_status_name(enum exec_status st);
+int exec_status_parse(const char *name, enum exec_status *out);
 const char *run_outcome_name(enum run_outcome o);
 int run_outcome_parse(const char *name, enum run_outcome *out);
 

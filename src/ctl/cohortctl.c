@@ -64,6 +64,15 @@ static const struct command commands[] = {
     {"group", "add", cmd_group_add, "group add G TARGET"},
     {"group", "remove", cmd_group_remove, "group remove G TARGET"},
     {"group", "list", cmd_group_list, "group list [--json]"},
+    /* scale-out */
+    {"exec", "submit", cmd_exec_submit,
+	"exec submit JOB [--group G | --workers w1,w2] [--retries N]"},
+    {"exec", "list", cmd_exec_list,
+	"exec list [--status S] [--limit N] [--json]"},
+    {"exec", "show", cmd_exec_show, "exec show ID [--json]"},
+    {"worker", "list", cmd_worker_list, "worker list [--json]"},
+    {"worker", "enable", cmd_worker_enable, "worker enable NAME"},
+    {"worker", "disable", cmd_worker_disable, "worker disable NAME"},
     /* the target's local control socket */
     {"local", "job apply", cmd_local_job_apply,
 	"local job apply "

@@ -107,6 +107,13 @@ int cmd_group_delete(struct ctl *ctl, int argc, char **argv);
 int cmd_group_add(struct ctl *ctl, int argc, char **argv);
 int cmd_group_remove(struct ctl *ctl, int argc, char **argv);
 int cmd_group_list(struct ctl *ctl, int argc, char **argv);
+/* cmd_exec.c: scale-out executions and workers */
+int cmd_exec_submit(struct ctl *ctl, int argc, char **argv);
+int cmd_exec_list(struct ctl *ctl, int argc, char **argv);
+int cmd_exec_show(struct ctl *ctl, int argc, char **argv);
+int cmd_worker_list(struct ctl *ctl, int argc, char **argv);
+int cmd_worker_enable(struct ctl *ctl, int argc, char **argv);
+int cmd_worker_disable(struct ctl *ctl, int argc, char **argv);
 /* security (cmd_cert.c) */
 int cmd_cert_issue(struct ctl *ctl, int argc, char **argv);
 int cmd_cert_revoke(struct ctl *ctl, int argc, char **argv);

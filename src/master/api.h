@@ -75,6 +75,7 @@ struct api_poll_body {
 	int64_t tz_offset_s;
 	int64_t poll_interval_s;
 	int64_t outbox_dropped; /* target's outbox overflow count */
+	int64_t max_tasks; /* a scale-out worker's, 0: not a worker */
 	const json_t *acks; /* array or NULL */
 };
 int api_poll_read(
@@ -132,6 +133,13 @@ void api_notifications_list(struct http_req *r);
 /* api_ha.c: high availability */
 void api_health(struct http_req *r);
 void api_lease_release(struct http_req *r);
+/* api_exec.c: scale-out executions and workers (scaleout.h) */
+void api_exec_submit(struct http_req *r);
+void api_exec_list(struct http_req *r);
+void api_exec_get(struct http_req *r);
+void api_workers_list(struct http_req *r);
+void api_worker_enable(struct http_req *r);
+void api_worker_disable(struct http_req *r);
 /* api_ui.c: the web dashboard, its files under /ui/ */
 void api_ui_index(struct http_req *r);
 void api_ui_file(struct http_req *r);

@@ -22,6 +22,7 @@ struct jobs_ctx {
 	json_t *out; /* array (list) or object (get) */
 	int full; /* include the document */
 	struct cerr *err;
+	int64_t with_last; /* list: include last_outcomes (the dashboard) */
 };
 
 static json_t *
@@ -124,7 +125,7 @@ job_view(struct jobs_ctx *jc, const struct store_job *j)
 	    (int)job->nsteps, "schedules", (int)job->nschedules, "targets",
 	    targets, "created_at", timefmt_utc(j->created_at, created),
 	    "updated_at", timefmt_utc(j->updated_at, updated));
-	if (view != NULL && jc->full) {
+	if (view != NULL && (jc->full || jc->with_last)) {
 		json_t *last = last_outcomes(
 		    jc, job->name, json_object_get(view, "targets"));
 
@@ -133,8 +134,10 @@ job_view(struct jobs_ctx *jc, const struct store_job *j)
 			job_free(job);
 			return NULL;
 		}
-		json_object_set_new(view, "document", jobdoc_to_json(job, 1));
 		json_object_set_new(view, "last_outcomes", last);
+	}
+	if (view != NULL && jc->full) {
+		json_object_set_new(view, "document", jobdoc_to_json(job, 1));
 		/* null when a zone file vanished since the job was applied */
 		json_object_set_new(view, "next_runs",
 		    json_nullify(
@@ -166,10 +169,11 @@ void
 api_jobs_list(struct http_req *r)
 {
 	struct cerr err;
-	struct jobs_ctx jc = {r->m, json_array(), 0, &err};
+	struct jobs_ctx jc = {r->m, json_array(), 0, &err, 0};
 
 	cerr_clear(&err);
-	if (store_job_list(r->m->store, list_cb, &jc, &err) < 0 ||
+	if (http_query_int(r, "last_outcomes", 0, 1, &jc.with_last, &err) < 0 ||
+	    store_job_list(r->m->store, list_cb, &jc, &err) < 0 ||
 	    err.code != CERR_OK) {
 		json_decref(jc.out);
 		http_reply_error(r, &err);
@@ -182,7 +186,7 @@ void
 api_job_get(struct http_req *r)
 {
 	struct cerr err;
-	struct jobs_ctx jc = {r->m, json_object(), 1, &err};
+	struct jobs_ctx jc = {r->m, json_object(), 1, &err, 0};
 
 	cerr_clear(&err);
 	if (store_job_get(r->m->store, r->args[0], list_cb, &jc, &err) < 0 ||

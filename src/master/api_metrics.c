@@ -21,6 +21,21 @@
 /* 10,000 targets at some 200 bytes each, with room to spare. */
 #define METRICS_MAX_BYTES ((size_t)32 * 1024 * 1024)
 
+/* Open executions counted for the queue's gauges. */
+#define EXECS_COUNTED 100000
+
+static int
+exec_cb(void *arg, const struct store_exec *e)
+{
+	struct metrics_gauges *g = arg;
+
+	if (e->status == EXEC_QUEUED)
+		g->exec_queued++;
+	else
+		g->exec_active++;
+	return 0;
+}
+
 struct scrape {
 	struct master *m;
 	struct metrics_gauges g;
@@ -62,6 +77,9 @@ scrape(struct scrape *s, struct buf *out, struct cerr *err)
 		*err = s->err;
 		return -1;
 	}
+	if (store_exec_list(
+		s->m->store, 1, EXECS_COUNTED, exec_cb, &s->g, err) < 0)
+		return -1;
 	s->g.polls_held = (int64_t)s->m->waiters.count;
 	s->g.lease_active = lease_is_active(s->m);
 	s->g.version = version_string();

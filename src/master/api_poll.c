@@ -26,6 +26,7 @@
 #include "master/longpoll.h"
 #include "master/master.h"
 #include "master/notify.h"
+#include "master/scaleout.h"
 #include "store/store.h"
 
 #define MAX_ACKS 1000
@@ -36,7 +37,7 @@ api_poll_read(const json_t *body, struct api_poll_body *p, struct cerr *err)
 {
 	static const char *const keys[] = {"name", "version", "after", "wait_s",
 	    "local_time", "tz_offset_s", "poll_interval_s", "acks",
-	    "outbox_dropped", NULL};
+	    "outbox_dropped", "max_tasks", NULL};
 
 	memset(p, 0, sizeof(*p));
 	p->poll_interval_s = 60;
@@ -55,7 +56,9 @@ api_poll_read(const json_t *body, struct api_poll_body *p, struct cerr *err)
 	    json_get_int(body, "poll_interval_s", "", 1, 28800,
 		&p->poll_interval_s, err) < 0 ||
 	    json_get_int(body, "outbox_dropped", "", 0, INT64_MAX / 2,
-		&p->outbox_dropped, err) < 0)
+		&p->outbox_dropped, err) < 0 ||
+	    json_get_int(body, "max_tasks", "", 1, 10000, &p->max_tasks, err) <
+		0)
 		return -1;
 	if (p->name == NULL || p->version == NULL)
 		return cerr_set(err, CERR_INVALID,
@@ -202,6 +205,23 @@ check_poll(struct http_req *r, const struct api_poll_body *p, struct cerr *err)
 	return 0;
 }
 
+/* A scale-out worker's poll registers it, once per connection and again
+ * when its max_tasks changes. */
+static int
+check_worker(
+    struct http_req *r, const struct api_poll_body *p, struct cerr *err)
+{
+	if (p->max_tasks == 0 ||
+	    (r->conn != NULL && r->conn->worker_tasks == p->max_tasks))
+		return 0;
+	if (scaleout_worker_seen(r->m, r->caller.id.name, p->max_tasks, err) <
+	    0)
+		return -1;
+	if (r->conn != NULL)
+		r->conn->worker_tasks = (int)p->max_tasks;
+	return 0;
+}
+
 /* The poll is recorded and answered (or held) by the long-poll batch at
  * the end of this turn of the event loop (longpoll.h). */
 void
@@ -215,7 +235,7 @@ api_poll(struct http_req *r)
 
 	memset(&lr, 0, sizeof(lr));
 	if (api_poll_read(r->body, &p, &err) < 0 ||
-	    check_poll(r, &p, &err) < 0 ||
+	    check_poll(r, &p, &err) < 0 || check_worker(r, &p, &err) < 0 ||
 	    (p.acks != NULL &&
 		read_acks(p.acks, &lr.acks, &lr.nacks, &err) < 0))
 		goto fail;
@@ -316,6 +336,7 @@ api_outbox_read_item(
  * was queued, and the run reports stored by outcome (the metrics). */
 struct upload_tally {
 	int queued;
+	int kick_scaleout; /* a run of an execution ended */
 	uint64_t runs[OUTCOME_COUNT];
 };
 
@@ -330,6 +351,9 @@ upload_run(struct master *m, const char *target, struct run_report *rep,
 	rc = store_report(m, target, rep, err);
 	if (rc == 0)
 		rc = notify_run(m->store, target, rep, master_now(), &q, err);
+	if (rc == 0)
+		rc = scaleout_run_reported(
+		    m, target, rep, &tally->kick_scaleout, err);
 	tally->queued |= q;
 	if (rc == 0 && rep->outcome >= 0 && rep->outcome < OUTCOME_COUNT)
 		tally->runs[rep->outcome]++;
@@ -460,6 +484,8 @@ api_outbox(struct http_req *r)
 		r->m->metrics.runs[o] += tally.runs[o];
 	if (tally.queued)
 		deliver_kick(r->m->deliver);
+	if (tally.kick_scaleout)
+		scaleout_kick(r->m);
 	http_reply_json(r, 200,
 	    json_pack("{s:o,s:o}", "acked", acked, "rejected", rejected));
 	return;

@@ -346,14 +346,16 @@ check_access(
 }
 
 int
-http_cross_site(int is_get, const char *fetch_site, const char *fetch_mode,
-    const char *origin, const char *host, struct cerr *err)
+http_cross_site(int dashboard_get, const char *fetch_site,
+    const char *fetch_mode, const char *origin, const char *host,
+    struct cerr *err)
 {
 	char own[300];
 
 	/* A link from elsewhere to the dashboard opens it: a GET that
 	 * navigates changes nothing and shows the other site nothing. */
-	if (is_get && fetch_mode != NULL && strcmp(fetch_mode, "navigate") == 0)
+	if (dashboard_get && fetch_mode != NULL &&
+	    strcmp(fetch_mode, "navigate") == 0)
 		return 0;
 	if (fetch_site != NULL && strcmp(fetch_site, "same-origin") != 0 &&
 	    strcmp(fetch_site, "none") != 0)
@@ -387,15 +389,37 @@ peer_key(struct evhttp_request *req, char *out, size_t size)
 	snprintf(out, size, "addr:%s", addr ? addr : "?");
 }
 
+/* A browser sends the client certificate with any page's request to the
+ * master, so a request another site's page made is refused before it
+ * reaches a route (cross-site request forgery). cohortctl and targets
+ * send neither header. */
+static int
+refuse_cross_site(
+    struct evhttp_request *req, const char *path, struct cerr *err)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+
+	return http_cross_site(
+	    evhttp_request_get_command(req) == EVHTTP_REQ_GET &&
+		strncmp(path, "/ui", 3) == 0,
+	    evhttp_find_header(in, "Sec-Fetch-Site"),
+	    evhttp_find_header(in, "Sec-Fetch-Mode"),
+	    evhttp_find_header(in, "Origin"), evhttp_find_header(in, "Host"),
+	    err);
+}
+
 /* Before anything else: the guard's stand-in for a refused request, and
  * the caller's request budget. Fills err when the request is refused. */
 static int
-admit(struct http_req *r, struct cerr *err)
+admit(struct http_req *r, const char *path, struct cerr *err)
 {
 	char key[96];
 	int64_t retry_s = 0;
 
-	if (guard_refusal(r->req, err))
+	/* A forged request is refused before it costs the person's
+	 * certificate any of its request budget. */
+	if (guard_refusal(r->req, err) ||
+	    refuse_cross_site(r->req, path, err) < 0)
 		return -1;
 	caller_identify(r->m, guard_ssl(r->req), &r->caller, &r->conn);
 	if (r->caller.authenticated)
@@ -420,23 +444,6 @@ admit(struct http_req *r, struct cerr *err)
 	if (r->caller.authenticated && r->caller.role == HTTP_TARGET)
 		api_certs_seen(r->m, &r->caller);
 	return 0;
-}
-
-/* A browser sends the client certificate with any page's request to the
- * master, so a request another site's page made is refused before it
- * reaches a route (cross-site request forgery). cohortctl and targets
- * send neither header. */
-static int
-refuse_cross_site(struct evhttp_request *req, struct cerr *err)
-{
-	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
-
-	return http_cross_site(
-	    evhttp_request_get_command(req) == EVHTTP_REQ_GET,
-	    evhttp_find_header(in, "Sec-Fetch-Site"),
-	    evhttp_find_header(in, "Sec-Fetch-Mode"),
-	    evhttp_find_header(in, "Origin"), evhttp_find_header(in, "Host"),
-	    err);
 }
 
 /* A refusal is logged (never with a secret: only codes, names and the
@@ -470,7 +477,7 @@ serve(struct master *m, struct evhttp_request *req)
 	path = path ? path : "";
 	r.peer_version = evhttp_find_header(
 	    evhttp_request_get_input_headers(req), "Cohort-Version");
-	if (admit(&r, &err) < 0 || refuse_cross_site(req, &err) < 0) {
+	if (admit(&r, path, &err) < 0) {
 		refuse(&r, path, &err);
 		goto out;
 	}

@@ -40,6 +40,7 @@ struct http_conn {
 	struct pki_identity id;
 	int external;
 	int target_checked;
+	int worker_tasks; /* max_tasks a worker's poll last recorded */
 };
 
 struct http_caller {
@@ -127,10 +128,12 @@ int http_body_name(const struct http_req *r, const char *key, const char **out,
 
 /* Refuses (-1 with err) a request a browser made from another site's page:
  * Sec-Fetch-Site other than same-origin or none, or an Origin other than
- * https://HOST, unless it is a GET that navigates (Sec-Fetch-Mode). Each
- * header may be NULL (absent). Exposed for the unit test. */
-int http_cross_site(int is_get, const char *fetch_site, const char *fetch_mode,
-    const char *origin, const char *host, struct cerr *err);
+ * https://HOST, unless it is a GET of the dashboard (/ui...) that
+ * navigates (Sec-Fetch-Mode). Each header may be NULL (absent). Exposed
+ * for the unit test. */
+int http_cross_site(int dashboard_get, const char *fetch_site,
+    const char *fetch_mode, const char *origin, const char *host,
+    struct cerr *err);
 
 /* Matches path against pattern; fills args (caller frees each). Returns 1
  * on a match. Exposed for the route unit test. */

@@ -29,6 +29,7 @@
 #include "master/lease.h"
 #include "master/longpoll.h"
 #include "master/retention.h"
+#include "master/scaleout.h"
 #include "store/store.h"
 
 #define HOUSEKEEPING_S 60
@@ -251,6 +252,7 @@ static void
 master_cleanup(struct master *m)
 {
 	lease_stop(m);
+	scaleout_stop(m);
 	longpoll_release_all(m);
 	http_stop(m);
 	deliver_free(m->deliver);
@@ -327,7 +329,8 @@ master_run(const struct conf *conf, struct cerr *err)
 	    open_store(&m, spec, sizeof(spec), err) < 0 ||
 	    lease_open(&m, spec, err) < 0 || make_tls(&m, err) < 0 ||
 	    longpoll_init(&m, err) < 0 || http_start(&m, err) < 0 ||
-	    lease_start(&m, err) < 0 || add_events(&m, err) < 0)
+	    lease_start(&m, err) < 0 || add_events(&m, err) < 0 ||
+	    scaleout_start(&m, err) < 0)
 		goto out;
 	m.deliver = deliver_new(m.base, m.store, m.conf, deliver_gate, &m, err);
 	if (m.deliver == NULL)

@@ -55,6 +55,7 @@ struct master {
 	struct strmap rotations; /* target -> struct rotation (api_certs) */
 	struct deliver *deliver; /* sends notifications (deliver.h) */
 	struct lease *lease; /* active or standby (lease.h) */
+	struct scaleout *scaleout; /* the execution queue (scaleout.h) */
 	/* performance */
 	struct longpoll *lp; /* the per-turn poll batch */
 	int conn_idx; /* SSL ex_data: struct http_conn */

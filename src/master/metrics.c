@@ -209,6 +209,13 @@ metrics_write(const struct metrics *mx, const struct metrics_gauges *g,
 		"Instructions posted and not yet acknowledged (pending or "
 		"downloaded), over all targets: the download lists' depth.",
 		(uint64_t)g->unread, err) < 0 ||
+	    write_one(b, "cohort_executions_queued", "gauge",
+		"Scale-out executions waiting for a worker: the queue's "
+		"depth.",
+		(uint64_t)g->exec_queued, err) < 0 ||
+	    write_one(b, "cohort_executions_active", "gauge",
+		"Scale-out executions assigned to a worker or running.",
+		(uint64_t)g->exec_active, err) < 0 ||
 	    write_one(b, "cohort_instructions_posted_total", "counter",
 		"Instructions posted to download lists.", mx->posted,
 		err) < 0 ||

@@ -55,6 +55,8 @@ struct metrics_gauges {
 	int64_t unread; /* instructions not yet acknowledged */
 	int lease_active;
 	const char *version;
+	int64_t exec_queued; /* scale-out executions waiting */
+	int64_t exec_active; /* assigned or running */
 };
 
 /* A reply with HTTP status code. duration_us >= 0 also observes its

@@ -33,7 +33,9 @@ const struct http_route http_routes[] = {
     R(GET, "/v1/targets/{name}", HTTP_READERS, api_target_get, "one target"),
     R(DELETE, "/v1/targets/{name}", HTTP_ADMIN, api_target_delete,
 	"delete a target and revoke its certificate"),
-    R(GET, "/v1/jobs", HTTP_READERS, api_jobs_list, "list jobs"),
+    R(GET, "/v1/jobs", HTTP_READERS, api_jobs_list,
+	"list jobs (?last_outcomes=1: with each one's last finished run "
+	"per target, as one job shows)"),
     R(GET, "/v1/jobs/{name}", HTTP_READERS, api_job_get, "one job"),
     R(PUT, "/v1/jobs/{name}", HTTP_ADMIN, api_job_put,
 	"create or replace a job from its document"),
@@ -108,6 +110,20 @@ const struct http_route http_routes[] = {
     R(GET, "/metrics", HTTP_READERS, api_metrics,
 	"Prometheus text metrics (format 0.0.4; answered by a standby "
 	"too)"),
+    /* scale-out executions and workers */
+    R(POST, "/v1/executions", RUNNERS, api_exec_submit,
+	"queue one execution of a job for exactly one eligible worker "
+	"(body: job, group or workers, retries)"),
+    R(GET, "/v1/executions", HTTP_READERS, api_exec_list,
+	"the execution queue, newest first (query: status, limit)"),
+    R(GET, "/v1/executions/{id}", HTTP_READERS, api_exec_get,
+	"one execution: its worker, attempt and reason"),
+    R(GET, "/v1/workers", HTTP_READERS, api_workers_list,
+	"scale-out workers: enabled, online, tasks"),
+    R(POST, "/v1/workers/{name}/enable", HTTP_ADMIN, api_worker_enable,
+	"let a worker take executions"),
+    R(POST, "/v1/workers/{name}/disable", HTTP_ADMIN, api_worker_disable,
+	"a worker finishes what it runs and takes nothing new"),
     /* the web dashboard: static files; what it shows it reads from
      * /v1/ with the same certificate */
     R(GET, "/ui", HTTP_READERS, api_ui_redirect, "redirects to /ui/"),

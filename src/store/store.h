@@ -263,6 +263,79 @@ int store_group_list(
 int store_group_members(struct store *s, const char *group, store_name_cb cb,
     void *arg, struct cerr *err);
 
+/* ---- scale-out: workers and their executions (PRODUCT.md section 6) ---- */
+
+/* A worker is an enlisted target that said so in its polls (worker = yes
+ * in its cohortd.conf). Its row goes with the target's. */
+struct store_worker {
+	char name[STORE_NAME_MAX + 1]; /* the target's name */
+	int enabled; /* new workers start disabled */
+	int64_t max_tasks; /* executions it takes at once */
+	int64_t registered_at;
+	int64_t active; /* its executions now assigned or running */
+};
+typedef int (*store_worker_cb)(void *arg, const struct store_worker *w);
+
+/* Records that target name is a worker taking max_tasks at once: on the
+ * first call a new, disabled worker (*created_out 1, may be NULL), after
+ * that max_tasks is updated. CERR_NOT_FOUND when no such target. */
+int store_worker_seen(struct store *s, const char *name, int64_t max_tasks,
+    int64_t now, int *created_out, struct cerr *err);
+/* CERR_NOT_FOUND when name is not a worker. */
+int store_worker_set_enabled(
+    struct store *s, const char *name, int enabled, struct cerr *err);
+/* Every worker in name order, with active counted. */
+int store_worker_list(
+    struct store *s, store_worker_cb cb, void *arg, struct cerr *err);
+
+#define STORE_PIN_MAX 8192 /* pinned workers: JSON array text */
+
+/* One queued execution of a job, run by exactly one worker. */
+struct store_exec {
+	int64_t id; /* monotonic */
+	char job[STORE_NAME_MAX + 1];
+	char pin_group[STORE_NAME_MAX + 1]; /* "" or a group */
+	const char *pin_workers; /* "" or a JSON array of names */
+	int64_t retries; /* re-runs allowed after a failure or lost lease */
+	int64_t attempt; /* 0 until first assigned */
+	enum exec_status status;
+	char worker[STORE_NAME_MAX + 1]; /* the current attempt's, or "" */
+	int64_t instr_id; /* the current attempt's start instruction, or 0 */
+	const char *reason; /* why it waits, or how it ended; "";
+			     * at most 4,096 bytes */
+	char submitted_by[STORE_NAME_MAX + 1];
+	int64_t submitted_at;
+	int64_t assigned_at; /* 0: not yet (each attempt sets it anew) */
+	int64_t started_at; /* 0: not yet */
+	int64_t finished_at; /* 0: not yet */
+};
+typedef int (*store_exec_cb)(void *arg, const struct store_exec *e);
+
+/* Adds e (its id, attempt, worker, instr_id and times but submitted_at
+ * ignored: a new execution is queued) and gives its id. */
+int store_exec_add(struct store *s, const struct store_exec *e, int64_t *id_out,
+    struct cerr *err);
+/* Writes attempt, status, worker, instr_id, reason and the assigned,
+ * started and finished times of execution e->id (the rest never
+ * changes). CERR_NOT_FOUND when no such id. */
+int store_exec_update(
+    struct store *s, const struct store_exec *e, struct cerr *err);
+/* Calls cb once; CERR_NOT_FOUND when no such id. */
+int store_exec_get(
+    struct store *s, int64_t id, store_exec_cb cb, void *arg, struct cerr *err);
+/* open_only: queued, assigned and running ones, oldest first; else every
+ * one, newest first. At most limit (1..100000). */
+int store_exec_list(struct store *s, int open_only, int64_t limit,
+    store_exec_cb cb, void *arg, struct cerr *err);
+/* The assigned or running execution whose current attempt is worker's
+ * start instruction instr_id: cb called once, or not at all when none. */
+int store_exec_by_instr(struct store *s, const char *worker, int64_t instr_id,
+    store_exec_cb cb, void *arg, struct cerr *err);
+/* Deletes the oldest ended (succeeded, failed) executions beyond keep;
+ * *deleted_out (may be NULL) counts them. */
+int store_exec_trim(
+    struct store *s, int64_t keep, int64_t *deleted_out, struct cerr *err);
+
 /* ---- issued certificates (security) ----------------------------------- */
 
 struct store_cert {

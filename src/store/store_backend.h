@@ -6,7 +6,8 @@
  * non-NULL and within the sizes of the store.h structs, except two
  * documented NULLs: store_poll.version (keep the stored version) and
  * store_run.message/output (store ""). (store.c passes "" for a NULL
- * event message, operator address and notification payload or error.)
+ * event message, operator address, notification payload or error, and
+ * execution pin_workers or reason.)
  * Each entry has the contract of the store_*() call of the same name.
  */
 #ifndef COHORT_STORE_BACKEND_H
@@ -141,6 +142,25 @@ struct store_ops {
 	    const struct store_notification_filter *f, store_notification_cb cb,
 	    void *arg, struct cerr *err);
 	int (*notification_trim)(void *be, int64_t keep, struct cerr *err);
+	/* scale-out: workers and their executions */
+	int (*worker_seen)(void *be, const char *name, int64_t max_tasks,
+	    int64_t now, int *created_out, struct cerr *err);
+	int (*worker_set_enabled)(
+	    void *be, const char *name, int enabled, struct cerr *err);
+	int (*worker_list)(
+	    void *be, store_worker_cb cb, void *arg, struct cerr *err);
+	int (*exec_add)(void *be, const struct store_exec *e, int64_t *id_out,
+	    struct cerr *err);
+	int (*exec_update)(
+	    void *be, const struct store_exec *e, struct cerr *err);
+	int (*exec_get)(void *be, int64_t id, store_exec_cb cb, void *arg,
+	    struct cerr *err);
+	int (*exec_list)(void *be, int open_only, int64_t limit,
+	    store_exec_cb cb, void *arg, struct cerr *err);
+	int (*exec_by_instr)(void *be, const char *worker, int64_t instr_id,
+	    store_exec_cb cb, void *arg, struct cerr *err);
+	int (*exec_trim)(
+	    void *be, int64_t keep, int64_t *deleted_out, struct cerr *err);
 	/* The lease (store_lease.h). */
 	int lease_shared; /* several masters may share the store */
 	int (*lease_acquire)(void *be, const char *holder, const char *url,

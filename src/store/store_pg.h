@@ -41,9 +41,9 @@
 
 /* The schema this code reads and writes (store_pg_schema.c); kept in the
  * table cohort_schema. */
-#define STORE_PG_SCHEMA_VERSION 5
+#define STORE_PG_SCHEMA_VERSION 6
 
-#define STORE_PG_STMT_MAX 96
+#define STORE_PG_STMT_MAX 128
 #define STORE_PG_PARAMS_MAX 16
 
 /* SQLSTATEs the calls map to their own errors. */
@@ -297,5 +297,25 @@ int store_pg_notification_list(void *be,
     const struct store_notification_filter *f, store_notification_cb cb,
     void *arg, struct cerr *err);
 int store_pg_notification_trim(void *be, int64_t keep, struct cerr *err);
+
+/* scale-out: workers and their executions (store_pg_exec.c). */
+int store_pg_worker_seen(void *be, const char *name, int64_t max_tasks,
+    int64_t now, int *created_out, struct cerr *err);
+int store_pg_worker_set_enabled(
+    void *be, const char *name, int enabled, struct cerr *err);
+int store_pg_worker_list(
+    void *be, store_worker_cb cb, void *arg, struct cerr *err);
+int store_pg_exec_add(
+    void *be, const struct store_exec *e, int64_t *id_out, struct cerr *err);
+int store_pg_exec_update(
+    void *be, const struct store_exec *e, struct cerr *err);
+int store_pg_exec_get(
+    void *be, int64_t id, store_exec_cb cb, void *arg, struct cerr *err);
+int store_pg_exec_list(void *be, int open_only, int64_t limit, store_exec_cb cb,
+    void *arg, struct cerr *err);
+int store_pg_exec_by_instr(void *be, const char *worker, int64_t instr_id,
+    store_exec_cb cb, void *arg, struct cerr *err);
+int store_pg_exec_trim(
+    void *be, int64_t keep, int64_t *deleted_out, struct cerr *err);
 
 #endif

@@ -180,6 +180,38 @@ static const char *const migrations[] = {
     "CREATE INDEX notifications_due ON notifications(status, next_at);",
     /* 5: the active master's lease and the write fence (HA). */
     store_pg_lease_schema,
+    /* 6: scale-out. A worker row goes with its target's (the cascade);
+     * executions outlive their worker and its target (history). No
+     * index key holds a status: the open executions (the queue, read
+     * oldest first) and the assigned or running ones (a worker's load,
+     * and the lookup of an uploaded run by its start instruction) have
+     * partial indexes, so a status change adds or removes an entry but
+     * never moves one. */
+    "CREATE TABLE workers ("
+    "  name " TXT " PRIMARY KEY REFERENCES targets(name) ON DELETE CASCADE,"
+    "  enabled INTEGER NOT NULL DEFAULT 0,"
+    "  max_tasks BIGINT NOT NULL,"
+    "  registered_at BIGINT NOT NULL);"
+    "CREATE TABLE executions ("
+    "  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    "  job " TXT ","
+    "  pin_group " TXT " DEFAULT '',"
+    "  pin_workers " TXT " DEFAULT '',"
+    "  retries BIGINT NOT NULL DEFAULT 0,"
+    "  attempt BIGINT NOT NULL DEFAULT 0,"
+    "  status " TXT " DEFAULT 'queued',"
+    "  worker " TXT " DEFAULT '',"
+    "  instr_id BIGINT NOT NULL DEFAULT 0,"
+    "  reason " TXT " DEFAULT '',"
+    "  submitted_by " TXT " DEFAULT '',"
+    "  submitted_at BIGINT NOT NULL,"
+    "  assigned_at BIGINT NOT NULL DEFAULT 0,"
+    "  started_at BIGINT NOT NULL DEFAULT 0,"
+    "  finished_at BIGINT NOT NULL DEFAULT 0);"
+    "CREATE INDEX executions_open ON executions(id)"
+    "  WHERE status IN ('queued', 'assigned', 'running');"
+    "CREATE INDEX executions_active ON executions(worker, instr_id)"
+    "  WHERE status IN ('assigned', 'running');",
 };
 
 _Static_assert(

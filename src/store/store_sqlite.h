@@ -25,11 +25,11 @@
 
 /* The schema this code reads and writes (store_sqlite_schema.c); kept in
  * PRAGMA user_version. */
-#define STORE_SQLITE_SCHEMA_VERSION 6
+#define STORE_SQLITE_SCHEMA_VERSION 7
 /* PRAGMA application_id of a cohort store: "Coh1". */
 #define STORE_SQLITE_APP_ID 0x436f6831
 
-#define STORE_SQLITE_STMT_MAX 96
+#define STORE_SQLITE_STMT_MAX 128
 
 struct store_sqlite_stmt_slot {
 	const char *sql; /* the key: address of a static SQL array */
@@ -239,5 +239,25 @@ int store_sqlite_notification_list(void *be,
     const struct store_notification_filter *f, store_notification_cb cb,
     void *arg, struct cerr *err);
 int store_sqlite_notification_trim(void *be, int64_t keep, struct cerr *err);
+
+/* scale-out: workers and their executions (store_sqlite_exec.c). */
+int store_sqlite_worker_seen(void *be, const char *name, int64_t max_tasks,
+    int64_t now, int *created_out, struct cerr *err);
+int store_sqlite_worker_set_enabled(
+    void *be, const char *name, int enabled, struct cerr *err);
+int store_sqlite_worker_list(
+    void *be, store_worker_cb cb, void *arg, struct cerr *err);
+int store_sqlite_exec_add(
+    void *be, const struct store_exec *e, int64_t *id_out, struct cerr *err);
+int store_sqlite_exec_update(
+    void *be, const struct store_exec *e, struct cerr *err);
+int store_sqlite_exec_get(
+    void *be, int64_t id, store_exec_cb cb, void *arg, struct cerr *err);
+int store_sqlite_exec_list(void *be, int open_only, int64_t limit,
+    store_exec_cb cb, void *arg, struct cerr *err);
+int store_sqlite_exec_by_instr(void *be, const char *worker, int64_t instr_id,
+    store_exec_cb cb, void *arg, struct cerr *err);
+int store_sqlite_exec_trim(
+    void *be, int64_t keep, int64_t *deleted_out, struct cerr *err);
 
 #endif

@@ -200,6 +200,40 @@ static const char *const migrations[] = {
     "  WHERE status IN ('pending', 'downloaded');"
     "CREATE INDEX instructions_blocked ON instructions(target)"
     "  WHERE status = 'failed' AND cleared = 0;",
+    /* 7: scale-out. A worker row goes with its target's (the cascade);
+     * executions outlive their worker and its target (history). As in
+     * step 6 no index key holds a status: the open executions (the
+     * queue, read oldest first) and the assigned or running ones (a
+     * worker's load, and the lookup of an uploaded run by its start
+     * instruction) have partial indexes, so a status change adds or
+     * removes an entry but never moves one. */
+    "CREATE TABLE workers ("
+    "  name TEXT PRIMARY KEY REFERENCES targets(name) ON DELETE CASCADE,"
+    "  enabled INTEGER NOT NULL DEFAULT 0,"
+    "  max_tasks INTEGER NOT NULL,"
+    "  registered_at INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE executions ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  job TEXT NOT NULL,"
+    "  pin_group TEXT NOT NULL DEFAULT '',"
+    "  pin_workers TEXT NOT NULL DEFAULT '',"
+    "  retries INTEGER NOT NULL DEFAULT 0,"
+    "  attempt INTEGER NOT NULL DEFAULT 0,"
+    "  status TEXT NOT NULL DEFAULT 'queued',"
+    "  worker TEXT NOT NULL DEFAULT '',"
+    "  instr_id INTEGER NOT NULL DEFAULT 0,"
+    "  reason TEXT NOT NULL DEFAULT '',"
+    "  submitted_by TEXT NOT NULL DEFAULT '',"
+    "  submitted_at INTEGER NOT NULL,"
+    "  assigned_at INTEGER NOT NULL DEFAULT 0,"
+    "  started_at INTEGER NOT NULL DEFAULT 0,"
+    "  finished_at INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "CREATE INDEX executions_open ON executions(id)"
+    "  WHERE status IN ('queued', 'assigned', 'running');"
+    "CREATE INDEX executions_active ON executions(worker, instr_id)"
+    "  WHERE status IN ('assigned', 'running');",
 };
 
 _Static_assert(

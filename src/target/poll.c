@@ -199,6 +199,11 @@ poll_body(struct target *t, struct cerr *err)
 	    (json_int_t)now, "tz_offset_s", (int)timefmt_local_offset(now),
 	    "poll_interval_s", (json_int_t)t->poll_interval_s, "outbox_dropped",
 	    (json_int_t)dropped, "acks", acks.list);
+	/* A scale-out worker says so in every poll: the master registers
+	 * it and counts its tasks (scaleout.h). */
+	if (body != NULL && t->conf->worker)
+		json_object_set_new(
+		    body, "max_tasks", json_integer(t->conf->max_tasks));
 	text = body ? json_dump_compact(body) : NULL;
 	json_decref(body);
 	if (text == NULL)

@@ -12,6 +12,7 @@
 //   clear_id     a failed instruction to clear with its button (optional)
 //   attacker_url a page on another origin whose script posts a start of
 //                start_job to the master (optional; cross-site forgery)
+//   enable_worker a worker to enable with its button (optional)
 //   screenshot   where to write a PNG of the jobs view (optional)
 // The master's CA must be trusted through NODE_EXTRA_CA_CERTS: the
 // certificate is presented by Playwright's own TLS client.
@@ -55,8 +56,10 @@ async function visit(page) {
   seen.views.jobs = await tableRows(page, 'jobs-table');
   seen.job_buttons = await page.$$eval('#jobs-table button',
     (bs) => bs.map((b) => b.textContent));
-  seen.last_outcomes = await page.$$eval('#jobs-table .last',
-    (ls) => ls.map((l) => l.textContent.trim()));
+  seen.last_outcomes = Object.fromEntries(await page.$$eval(
+    '#jobs-table tbody tr', (trs) => trs.map((tr) => [
+      tr.cells[0].textContent,
+      [...tr.querySelectorAll('.last')].map((l) => l.textContent.trim())])));
   if (conf.why_job) {
     await jobRow(page, conf.why_job).locator('button', { hasText: 'Why?' }).click();
     await page.waitForSelector('#why-panel:not([hidden])', { timeout: STEP_MS });
@@ -107,6 +110,21 @@ async function visit(page) {
     seen.clear_banner = await bannerText(page);
   }
 
+  await openView(page, 'queue');
+  seen.views.queue = await tableRows(page, 'queue-table');
+  seen.views.workers = await tableRows(page, 'workers-table');
+  if (conf.enable_worker) {
+    const row = page.locator('#workers-table tbody tr',
+      { has: page.locator('td:first-child', { hasText: new RegExp(`^${conf.enable_worker}$`) }) });
+    await row.locator('button', { hasText: 'Enable' }).click();
+    seen.enable_banner = await bannerText(page);
+    await page.waitForFunction((w) => [...document.querySelectorAll(
+      '#workers-table tbody tr')].some((tr) => tr.cells[0].textContent === w &&
+      tr.cells[1].textContent === 'enabled'), conf.enable_worker,
+    { timeout: STEP_MS });
+    seen.views.workers_after = await tableRows(page, 'workers-table');
+  }
+
   await openView(page, 'events');
   seen.views.events = await tableRows(page, 'events-table');
 }
@@ -143,6 +161,7 @@ try {
       ? { origin: conf.url, pfxPath: conf.pfx, passphrase: '' }
       : { origin: conf.url, certPath: conf.cert, keyPath: conf.key }],
   });
+  context.setDefaultTimeout(STEP_MS);
   const page = await context.newPage();
   page.on('dialog', (d) => { seen.dialogs.push(d.message()); d.dismiss(); });
   page.on('pageerror', (e) => seen.page_errors.push(e.message));

@@ -20,8 +20,9 @@ SCRIPT = os.path.join(ROOT, "tests", "browser", "dashboard.mjs")
 MARKUP = "<img src=x onerror=alert(1)>hello <script>alert(2)</script>"
 
 
-def browse(cluster, m, cert=None, key=None, **conf):
-    """Runs the browser over the dashboard; returns what it saw."""
+def browse(cluster, m, cert=None, key=None, console_errors=(), **conf):
+    """Runs the browser over the dashboard; returns what it saw.
+    console_errors: the ones the test causes on purpose."""
     conf.update(url=m.url, cert=cert, key=key)
     path = os.path.join(cluster.root, "browser.json")
     with open(path, "w") as f:
@@ -35,6 +36,9 @@ def browse(cluster, m, cert=None, key=None, **conf):
     assert seen["failure"] is None, seen
     assert seen["dialogs"] == [], seen["dialogs"]
     assert seen["page_errors"] == [], seen["page_errors"]
+    # a blocked script or style (the policy) is reported here
+    assert seen["console_errors"] == list(console_errors), \
+        seen["console_errors"]
     return seen
 
 
@@ -128,9 +132,11 @@ def test_admin_sees_the_fleet_and_acts(cluster):
     assert sorted(jobs) == ["clash", "greet", "other"], seen["views"]["jobs"]
     assert jobs["greet"][2] == "says hello"
     lasts = seen["last_outcomes"]
-    assert any(s.startswith("web-1: succeeded") for s in lasts), lasts
-    assert any(s.startswith("web-2: succeeded") for s in lasts), lasts
-    assert "web-1: never ran" in lasts, lasts  # clash never ran
+    assert [s.split(" ")[:2] for s in lasts["greet"]] == [
+        ["web-1:", "succeeded"], ["web-2:", "succeeded"]], lasts
+    assert lasts["clash"] == ["web-1: never ran"], lasts
+    assert [s.split(" ")[:2] for s in lasts["other"]] == [
+        ["web-2:", "succeeded"]], lasts
     # history: a job's output that looks like markup is shown as text
     greet_rows = [r for r in seen["views"]["history"] if r[1] == "greet"]
     assert len(greet_rows) >= 4, seen["views"]["history"]  # job + step rows
@@ -175,7 +181,9 @@ def test_viewer_reads_but_starts_nothing(cluster):
     assert os.stat(pfx).st_mode & 0o777 == 0o600
     wait_for(lambda: [i["status"] for i in m.ctl_json("downloadlist")] ==
              ["applied", "applied"], what="greet to reach both targets")
-    seen = browse(cluster, m, pfx=pfx, start_job="greet", why_job="greet")
+    seen = browse(cluster, m, pfx=pfx, start_job="greet", why_job="greet",
+                  console_errors=["Failed to load resource: the server "
+                                  "responded with a status of 403 (Error)"])
     assert seen["who"] == "vic (viewer)"
     assert [row[0] for row in seen["views"]["jobs"]] == ["greet"]
     # a viewer asks why, and has nothing to start with
@@ -184,8 +192,8 @@ def test_viewer_reads_but_starts_nothing(cluster):
     assert [row[:3] for row in seen["why"]] == [
         ["web-1", "normal", "on_demand"], ["web-2", "normal", "on_demand"]]
     assert "job start" in seen["why"][0][3], seen["why"]
-    assert sorted(seen["last_outcomes"]) == ["web-1: never ran",
-                                             "web-2: never ran"]
+    assert seen["last_outcomes"] == {
+        "greet": ["web-1: never ran", "web-2: never ran"]}
     hand = seen["start_by_hand"]
     assert hand["status"] == 403, hand
     assert "may not call this" in hand["body"]["error"]["message"]
@@ -234,3 +242,32 @@ def test_dashboard_needs_a_person_and_serves_only_its_files(cluster):
                                 "Sec-Fetch-Site": "same-origin"})
     assert status == 200, body
     assert len(starts(m, "j")) == 1
+
+
+def test_scaleout_queue_and_workers(cluster):
+    """The scale-out view: the queue with the reason an execution waits,
+    and the workers, one enabled with its button; the waiting execution
+    then runs on it."""
+    m = cluster.master().init().start()
+    w = cluster.target("w1")
+    w.enlist(m)
+    w.start("--worker=yes")
+    m.apply_job({"name": "task", "targets": ["w1"],
+                 "steps": [{"command": "true"}]})
+    wait_for(lambda: m.ctl_json("worker", "list"), what="w1 to register")
+    out = m.ctl("exec", "submit", "task").stdout
+    exec_id = int(out.split()[1])
+    wait_for(lambda: "w1 disabled" in m.ctl_json(
+        "exec", "show", str(exec_id))["reason"], what="the reason")
+    seen = browse(cluster, m, *admin_cert(m), enable_worker="w1")
+    (queued,) = seen["views"]["queue"]
+    assert queued[:3] == [str(exec_id), "task", "queued"], queued
+    assert "w1 disabled" in queued[6], queued
+    (worker,) = seen["views"]["workers"]
+    assert worker[:4] == ["w1", "disabled", "online", "0 of 10"], worker
+    assert seen["enable_banner"] == "Worker w1 enabled.", seen
+    assert seen["views"]["workers_after"][0][1] == "enabled"
+    e = wait_for(lambda: (lambda e: e if e["status"] == "succeeded"
+                          else None)(m.ctl_json("exec", "show", str(exec_id))),
+                 timeout=30, what="the execution to run once enabled")
+    assert e["worker"] == "w1"

@@ -143,6 +143,8 @@ static const char *const families[] = {
     "cohort_polls_total",
     "cohort_polls_held",
     "cohort_instructions_unread",
+    "cohort_executions_queued",
+    "cohort_executions_active",
     "cohort_instructions_posted_total",
     "cohort_instructions_applied_total",
     "cohort_instructions_failed_total",
@@ -157,7 +159,7 @@ static void
 test_write(void **state)
 {
 	struct metrics mx;
-	struct metrics_gauges g = {{3, 1, 0, 2}, 4, 6, 1, "1.2.3"};
+	struct metrics_gauges g = {{3, 1, 0, 2}, 4, 6, 1, "1.2.3", 7, 2};
 	struct buf b;
 	struct cerr err;
 	char line[128];
@@ -186,6 +188,8 @@ test_write(void **state)
 	assert_non_null(
 	    strstr(buf_str(&b), "\ncohort_instructions_unread 6\n"));
 	assert_non_null(strstr(buf_str(&b), "\ncohort_lease_active 1\n"));
+	assert_non_null(strstr(buf_str(&b), "\ncohort_executions_queued 7\n"));
+	assert_non_null(strstr(buf_str(&b), "\ncohort_executions_active 2\n"));
 	assert_non_null(
 	    strstr(buf_str(&b), "cohort_build_info{version=\"1.2.3\"} 1\n"));
 	assert_non_null(strstr(
@@ -227,7 +231,7 @@ static void
 test_too_large(void **state)
 {
 	struct metrics mx;
-	struct metrics_gauges g = {{0, 0, 0, 0}, 0, 0, 0, "1.0.0"};
+	struct metrics_gauges g = {{0, 0, 0, 0}, 0, 0, 0, "1.0.0", 0, 0};
 	struct buf b;
 	struct cerr err;
 

@@ -115,6 +115,13 @@ static const struct {
     {EVHTTP_REQ_POST, "/v1/lease/release", HTTP_ADMIN},
     /* metrics */
     {EVHTTP_REQ_GET, "/metrics", HTTP_READERS},
+    /* scale-out */
+    {EVHTTP_REQ_POST, "/v1/executions", HTTP_ADMIN | HTTP_OPERATOR},
+    {EVHTTP_REQ_GET, "/v1/executions", HTTP_READERS},
+    {EVHTTP_REQ_GET, "/v1/executions/{id}", HTTP_READERS},
+    {EVHTTP_REQ_GET, "/v1/workers", HTTP_READERS},
+    {EVHTTP_REQ_POST, "/v1/workers/{name}/enable", HTTP_ADMIN},
+    {EVHTTP_REQ_POST, "/v1/workers/{name}/disable", HTTP_ADMIN},
     /* dashboard */
     {EVHTTP_REQ_GET, "/ui", HTTP_READERS},
     {EVHTTP_REQ_GET, "/ui/", HTTP_READERS},

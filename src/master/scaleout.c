@@ -1,0 +1,707 @@
+/*
+ * scaleout: the queue of executions and its dispatch passes (see
+ * scaleout.h). A pass reads the workers and the open executions, then
+ * decides in memory (scaleout_pick.c) and writes in one transaction; no
+ * store call runs inside a store listing.
+ */
+#include "master/scaleout.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "common/json.h"
+#include "common/log.h"
+#include "common/strmap.h"
+#include "common/timefmt.h"
+#include "master/lease.h"
+#include "master/longpoll.h"
+#include "master/master.h"
+#include "master/scaleout_pick.h"
+#include "store/store.h"
+
+/* Open executions looked at per pass; the oldest first, so none starves. */
+#define PASS_MAX 1000
+/* Ended executions kept (the newest). */
+#define KEEP_ENDED 10000
+#define TRIM_EVERY_S 60
+
+struct scaleout {
+	struct event *tick; /* every second */
+	struct event *kick; /* a pass at the end of this loop turn */
+	int64_t trimmed_at;
+	/* worker name -> int64_t: when a pass last saw it hold a poll. A
+	 * poll held for longpoll_max_s began longer ago than the lease may
+	 * be; the worker was there all along. */
+	struct strmap held_at;
+};
+
+/* An open execution copied out of the store listing. */
+struct open_exec {
+	struct store_exec e;
+	char *pins; /* owned copies of e's borrowed strings */
+	char *reason;
+};
+
+struct pass {
+	struct master *m;
+	int64_t now;
+	struct store_worker *workers; /* in name order */
+	struct scaleout_candidate *state; /* per worker */
+	size_t nworkers;
+	struct open_exec *execs;
+	size_t nexecs;
+	json_t *wake; /* names of workers posted to */
+	struct cerr *err;
+};
+
+/* ---- reading ------------------------------------------------------------ */
+
+static int
+worker_cb(void *arg, const struct store_worker *w)
+{
+	struct pass *p = arg;
+	struct store_worker *grown =
+	    realloc(p->workers, (p->nworkers + 1) * sizeof(*grown));
+
+	if (grown == NULL)
+		return cerr_set(p->err, CERR_INTERNAL, "out of memory");
+	p->workers = grown;
+	p->workers[p->nworkers++] = *w;
+	return 0;
+}
+
+static int
+exec_cb(void *arg, const struct store_exec *e)
+{
+	struct pass *p = arg;
+	struct open_exec *grown =
+	    realloc(p->execs, (p->nexecs + 1) * sizeof(*grown));
+	struct open_exec *x;
+
+	if (grown == NULL)
+		return cerr_set(p->err, CERR_INTERNAL, "out of memory");
+	p->execs = grown;
+	x = &p->execs[p->nexecs];
+	x->e = *e;
+	x->pins = strdup(e->pin_workers ? e->pin_workers : "");
+	x->reason = strdup(e->reason ? e->reason : "");
+	if (x->pins == NULL || x->reason == NULL) {
+		free(x->pins);
+		free(x->reason);
+		return cerr_set(p->err, CERR_INTERNAL, "out of memory");
+	}
+	x->e.pin_workers = x->pins;
+	x->e.reason = x->reason;
+	p->nexecs++;
+	return 0;
+}
+
+static void
+note_held(struct scaleout *so, const char *name, int64_t now)
+{
+	int64_t *at = strmap_get(&so->held_at, name);
+	struct cerr err;
+
+	if (at == NULL) {
+		at = malloc(sizeof(*at));
+		if (at == NULL ||
+		    strmap_put(&so->held_at, name, at, NULL, &err) < 0) {
+			free(at);
+			return;
+		}
+	}
+	*at = now;
+}
+
+int
+scaleout_worker_alive(
+    struct master *m, const struct store_target *t, int64_t now)
+{
+	struct scaleout *so = m->scaleout;
+	int64_t seen = t->last_poll, *held;
+
+	if (t->defected)
+		return 0;
+	if (longpoll_is_waiting(m, t->name)) {
+		if (so != NULL)
+			note_held(so, t->name, now);
+		return 1;
+	}
+	held = so != NULL ? strmap_get(&so->held_at, t->name) : NULL;
+	if (held != NULL && *held > seen)
+		seen = *held;
+	return seen > 0 && now - seen <= m->conf->worker_lease_s;
+}
+
+/* Each worker's liveness and state, from its target row and the held
+ * polls. */
+static int
+read_workers(struct pass *p)
+{
+	if (store_worker_list(p->m->store, worker_cb, p, p->err) < 0)
+		return -1;
+	p->state = calloc(p->nworkers + 1, sizeof(*p->state));
+	if (p->state == NULL)
+		return cerr_set(p->err, CERR_INTERNAL, "out of memory");
+	for (size_t i = 0; i < p->nworkers; i++) {
+		struct scaleout_candidate *c = &p->state[i];
+		struct store_target t;
+
+		c->name = p->workers[i].name;
+		c->enabled = p->workers[i].enabled;
+		c->max_tasks = p->workers[i].max_tasks;
+		c->active = p->workers[i].active;
+		if (store_target_get(p->m->store, c->name, &t, p->err) < 0)
+			return -1;
+		c->last_poll = t.last_poll;
+		c->blocked = t.failed > 0;
+		c->alive = scaleout_worker_alive(p->m, &t, p->now);
+	}
+	return 0;
+}
+
+static struct scaleout_candidate *
+worker_state(struct pass *p, const char *name)
+{
+	for (size_t i = 0; i < p->nworkers; i++)
+		if (strcmp(p->state[i].name, name) == 0)
+			return &p->state[i];
+	return NULL;
+}
+
+static void
+pass_free(struct pass *p)
+{
+	for (size_t i = 0; i < p->nexecs; i++) {
+		free(p->execs[i].pins);
+		free(p->execs[i].reason);
+	}
+	free(p->execs);
+	free(p->workers);
+	free(p->state);
+	json_decref(p->wake);
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+static int
+post_op(struct pass *p, const char *worker, enum instr_op op, const char *job,
+    int64_t *id_out)
+{
+	json_t *payload_json = json_pack("{s:s}", "job", job);
+	char *payload = payload_json ? json_dump_compact(payload_json) : NULL;
+	int64_t id = 0;
+	int rc = -1;
+
+	if (payload == NULL)
+		cerr_set(p->err, CERR_INTERNAL, "out of memory");
+	else if (store_instr_post(p->m->store, worker, op, job, payload, p->now,
+		     &id, p->err) == 0)
+		rc = json_array_append_new(p->wake, json_string(worker));
+	json_decref(payload_json);
+	free(payload);
+	if (id_out != NULL)
+		*id_out = id;
+	return rc;
+}
+
+/* Sets e's reason (a copy owned by x). */
+static int
+set_reason(struct open_exec *x, const char *reason, struct cerr *err)
+{
+	char *copy = strdup(reason);
+
+	if (copy == NULL)
+		return cerr_set(err, CERR_INTERNAL, "out of memory");
+	free(x->reason);
+	x->reason = copy;
+	x->e.reason = copy;
+	return 0;
+}
+
+/* The attempt ended without a result it can trust (the worker is gone,
+ * offline or blocked) or with a failure: queued again while retries are
+ * left, else failed. */
+static int
+end_attempt(struct master *m, struct open_exec *x, const char *what,
+    int64_t now, struct cerr *err)
+{
+	char reason[SCALEOUT_WHY_MAX];
+	int again = x->e.attempt < 1 + x->e.retries;
+
+	snprintf(reason, sizeof(reason), "attempt %lld %s%s",
+	    (long long)x->e.attempt, what,
+	    again ? "; queued again" : "; no retries left");
+	log_warn("execution_attempt_ended",
+	    "id=%lld job=%s worker=%s msg=\"%s\"", (long long)x->e.id, x->e.job,
+	    x->e.worker, reason);
+	if (set_reason(x, reason, err) < 0)
+		return -1;
+	if (again) {
+		x->e.status = EXEC_QUEUED;
+		x->e.worker[0] = '\0';
+		x->e.instr_id = 0;
+		x->e.assigned_at = 0;
+		x->e.started_at = 0;
+	} else {
+		x->e.status = EXEC_FAILED;
+		x->e.finished_at = now;
+	}
+	return store_exec_update(m->store, &x->e, err);
+}
+
+/* An assigned or running execution whose worker can no longer be
+ * trusted with it. */
+static int
+check_lease(struct pass *p, struct open_exec *x)
+{
+	struct scaleout_candidate *w = worker_state(p, x->e.worker);
+	char what[SCALEOUT_WHY_MAX], at[TIMEFMT_MAX];
+
+	if (w == NULL)
+		snprintf(what, sizeof(what), "lost: worker %s was deleted",
+		    x->e.worker);
+	else if (!w->alive)
+		snprintf(what, sizeof(what),
+		    "lost: worker %s stopped polling (last poll %s, lease %lld "
+		    "s)",
+		    x->e.worker,
+		    w->last_poll > 0 ? timefmt_utc(w->last_poll, at) : "never",
+		    (long long)p->m->conf->worker_lease_s);
+	else if (x->e.status == EXEC_ASSIGNED && w->blocked)
+		snprintf(what, sizeof(what),
+		    "lost: worker %s is blocked by a failed instruction before "
+		    "it started the run",
+		    x->e.worker);
+	else
+		return 0;
+	/* If the worker comes back, it stops the run it may still have. */
+	if (w != NULL &&
+	    post_op(p, x->e.worker, INSTR_STOP, x->e.job, NULL) < 0)
+		return -1;
+	if (w != NULL && w->active > 0)
+		w->active--;
+	return end_attempt(p->m, x, what, p->now, p->err);
+}
+
+/* ---- choosing ----------------------------------------------------------- */
+
+static int
+add_name(void *arg, const char *name)
+{
+	return json_array_append_new(arg, json_string(name));
+}
+
+static int
+has_name(const json_t *names, const char *name)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(
+	    names, i, v) if (strcmp(json_string_value(v), name) == 0) return 1;
+	return 0;
+}
+
+static int
+runs_job(const struct pass *p, const char *worker, const char *job)
+{
+	for (size_t i = 0; i < p->nexecs; i++) {
+		const struct store_exec *e = &p->execs[i].e;
+
+		if ((e->status == EXEC_ASSIGNED || e->status == EXEC_RUNNING) &&
+		    strcmp(e->worker, worker) == 0 && strcmp(e->job, job) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The candidates for x: workers among the job's targets, within its
+ * group or named workers. 1 when the execution cannot run at all (its job
+ * or group is gone): reason set. */
+static int
+candidates(struct pass *p, struct open_exec *x, struct scaleout_candidate *out,
+    size_t *n, char *reason, size_t size)
+{
+	json_t *aimed = json_array(), *members = NULL, *pins = NULL;
+	int rc = -1;
+
+	*n = 0;
+	if (aimed == NULL ||
+	    store_job_targets_list(
+		p->m->store, x->e.job, add_name, aimed, p->err) < 0)
+		goto out;
+	if (x->e.pin_group[0] != '\0') {
+		members = json_array();
+		if (members == NULL)
+			goto out;
+		if (store_group_members(p->m->store, x->e.pin_group, add_name,
+			members, p->err) < 0) {
+			if (p->err->code != CERR_NOT_FOUND)
+				goto out;
+			snprintf(reason, size, "group %s was deleted",
+			    x->e.pin_group);
+			rc = 1;
+			goto out;
+		}
+	}
+	if (x->e.pin_workers[0] != '\0')
+		pins = json_loads(x->e.pin_workers, 0, NULL);
+	for (size_t i = 0; i < p->nworkers; i++) {
+		const char *name = p->state[i].name;
+
+		if (!has_name(aimed, name) ||
+		    (members != NULL && !has_name(members, name)) ||
+		    (pins != NULL && !has_name(pins, name)))
+			continue;
+		out[*n] = p->state[i];
+		out[*n].runs_job = runs_job(p, name, x->e.job);
+		(*n)++;
+	}
+	rc = 0;
+out:
+	if (rc < 0 && p->err->code == CERR_OK)
+		cerr_set(p->err, CERR_INTERNAL, "out of memory");
+	json_decref(aimed);
+	json_decref(members);
+	json_decref(pins);
+	return rc;
+}
+
+static int
+job_exists_cb(void *arg, const struct store_job *j)
+{
+	return 0;
+}
+
+/* A queued execution: to a worker, or it waits and says why. */
+static int
+dispatch(struct pass *p, struct open_exec *x, struct scaleout_candidate *c)
+{
+	char why[SCALEOUT_WHY_MAX];
+	struct scaleout_candidate *w;
+	size_t n;
+	int rc, i;
+
+	if (store_job_get(p->m->store, x->e.job, job_exists_cb, NULL, p->err) <
+	    0) {
+		if (p->err->code != CERR_NOT_FOUND)
+			return -1;
+		snprintf(why, sizeof(why), "job %s was deleted", x->e.job);
+		rc = 1;
+	} else {
+		rc = candidates(p, x, c, &n, why, sizeof(why));
+	}
+	if (rc < 0)
+		return -1;
+	if (rc == 1) {
+		x->e.status = EXEC_FAILED;
+		x->e.finished_at = p->now;
+		return set_reason(x, why, p->err) < 0
+		    ? -1
+		    : store_exec_update(p->m->store, &x->e, p->err);
+	}
+	i = scaleout_pick(c, n, why, sizeof(why));
+	if (i < 0) {
+		if (strcmp(why, x->e.reason) == 0)
+			return 0;
+		return set_reason(x, why, p->err) < 0
+		    ? -1
+		    : store_exec_update(p->m->store, &x->e, p->err);
+	}
+	w = worker_state(p, c[i].name);
+	/* A retry keeps the reason the last attempt ended with. */
+	if (post_op(p, w->name, INSTR_START, x->e.job, &x->e.instr_id) < 0 ||
+	    (x->e.attempt == 0 && set_reason(x, "", p->err) < 0))
+		return -1;
+	x->e.status = EXEC_ASSIGNED;
+	x->e.attempt++;
+	x->e.assigned_at = p->now;
+	snprintf(x->e.worker, sizeof(x->e.worker), "%s", w->name);
+	w->active++;
+	log_info("execution_assigned", "id=%lld job=%s worker=%s attempt=%lld",
+	    (long long)x->e.id, x->e.job, w->name, (long long)x->e.attempt);
+	return store_exec_update(p->m->store, &x->e, p->err);
+}
+
+/* ---- the pass ----------------------------------------------------------- */
+
+static int
+pass_run(struct pass *p)
+{
+	struct scaleout_candidate *c;
+	int rc = 0;
+
+	if (store_exec_list(p->m->store, 1, PASS_MAX, exec_cb, p, p->err) < 0)
+		return -1;
+	if (p->nexecs == 0)
+		return 0;
+	if (read_workers(p) < 0)
+		return -1;
+	c = calloc(p->nworkers + 1, sizeof(*c));
+	if (c == NULL)
+		return cerr_set(p->err, CERR_INTERNAL, "out of memory");
+	if (store_begin(p->m->store, p->err) < 0) {
+		free(c);
+		return -1;
+	}
+	for (size_t i = 0; i < p->nexecs && rc == 0; i++)
+		if (p->execs[i].e.status != EXEC_QUEUED)
+			rc = check_lease(p, &p->execs[i]);
+	for (size_t i = 0; i < p->nexecs && rc == 0; i++)
+		if (p->execs[i].e.status == EXEC_QUEUED)
+			rc = dispatch(p, &p->execs[i], c);
+	free(c);
+	if (rc < 0 || store_commit(p->m->store, p->err) < 0) {
+		store_rollback(p->m->store);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+trim(struct master *m, struct scaleout *so, int64_t now)
+{
+	struct cerr err;
+
+	if (now - so->trimmed_at < TRIM_EVERY_S)
+		return;
+	so->trimmed_at = now;
+	if (store_exec_trim(m->store, KEEP_ENDED, NULL, &err) < 0)
+		log_warn("housekeeping", "msg=\"executions: %s\"", err.msg);
+}
+
+static void
+pass_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct master *m = arg;
+	struct cerr err = {0};
+	struct pass p;
+	size_t i;
+	json_t *v;
+
+	if (!lease_is_active(m))
+		return;
+	memset(&p, 0, sizeof(p));
+	p.m = m;
+	p.now = master_now();
+	p.err = &err;
+	p.wake = json_array();
+	if (p.wake == NULL)
+		return;
+	if (pass_run(&p) < 0) {
+		if (err.code == CERR_STORE)
+			master_store_failed(m, &err);
+		else
+			log_warn("scaleout", "msg=\"%s\"", err.msg);
+	} else {
+		m->metrics.posted += json_array_size(p.wake);
+		json_array_foreach(p.wake, i, v)
+		    longpoll_wake(m, json_string_value(v));
+	}
+	pass_free(&p);
+	trim(m, m->scaleout, p.now);
+}
+
+void
+scaleout_kick(struct master *m)
+{
+	if (m->scaleout != NULL)
+		event_active(m->scaleout->kick, EV_TIMEOUT, 0);
+}
+
+int
+scaleout_start(struct master *m, struct cerr *err)
+{
+	struct timeval second = {1, 0};
+	struct scaleout *so = calloc(1, sizeof(*so));
+
+	if (so == NULL)
+		return cerr_set(err, CERR_INTERNAL, "out of memory");
+	m->scaleout = so;
+	strmap_init(&so->held_at);
+	so->tick = event_new(m->base, -1, EV_PERSIST, pass_cb, m);
+	so->kick = event_new(m->base, -1, 0, pass_cb, m);
+	if (so->tick == NULL || so->kick == NULL ||
+	    event_add(so->tick, &second) < 0)
+		return cerr_set(
+		    err, CERR_INTERNAL, "scaleout: cannot add events");
+	return 0;
+}
+
+static int
+free_held(void *arg, const char *key, void *value)
+{
+	free(value);
+	return 0;
+}
+
+void
+scaleout_stop(struct master *m)
+{
+	struct scaleout *so = m->scaleout;
+
+	if (so == NULL)
+		return;
+	if (so->tick != NULL)
+		event_free(so->tick);
+	if (so->kick != NULL)
+		event_free(so->kick);
+	strmap_foreach(&so->held_at, free_held, NULL);
+	strmap_cleanup(&so->held_at);
+	free(so);
+	m->scaleout = NULL;
+}
+
+/* ---- calls from the API ------------------------------------------------- */
+
+int
+scaleout_worker_seen(
+    struct master *m, const char *worker, int64_t max_tasks, struct cerr *err)
+{
+	int created = 0;
+
+	if (store_worker_seen(
+		m->store, worker, max_tasks, master_now(), &created, err) < 0)
+		return -1;
+	if (created)
+		log_info("worker_registered",
+		    "worker=%s max_tasks=%lld enabled=0 msg=\"an administrator "
+		    "enables it: cohortctl worker enable %s\"",
+		    worker, (long long)max_tasks, worker);
+	scaleout_kick(m);
+	return 0;
+}
+
+struct found {
+	int found;
+	struct store_exec e;
+	char reason[SCALEOUT_WHY_MAX];
+	char pins[STORE_PIN_MAX + 1];
+};
+
+static int
+found_cb(void *arg, const struct store_exec *e)
+{
+	struct found *f = arg;
+
+	f->found = 1;
+	f->e = *e;
+	snprintf(f->pins, sizeof(f->pins), "%s", e->pin_workers);
+	snprintf(f->reason, sizeof(f->reason), "%s", e->reason);
+	f->e.pin_workers = f->pins;
+	f->e.reason = f->reason;
+	return 0;
+}
+
+int
+scaleout_run_reported(struct master *m, const char *worker,
+    const struct run_report *rep, int *kick, struct cerr *err)
+{
+	struct found *f;
+	struct open_exec x;
+	char what[SCALEOUT_WHY_MAX];
+	int rc = -1;
+
+	if (rep->instr_id <= 0 || rep->outcome == OUTCOME_RETRYING)
+		return 0;
+	f = calloc(1, sizeof(*f));
+	if (f == NULL)
+		return cerr_set(err, CERR_INTERNAL, "out of memory");
+	if (store_exec_by_instr(
+		m->store, worker, rep->instr_id, found_cb, f, err) < 0)
+		goto out;
+	rc = 0;
+	if (!f->found)
+		goto out;
+	memset(&x, 0, sizeof(x));
+	x.e = f->e;
+	if (rep->outcome == OUTCOME_RUNNING) {
+		if (x.e.status == EXEC_RUNNING)
+			goto out;
+		x.e.status = EXEC_RUNNING;
+		x.e.started_at = master_now();
+		rc = store_exec_update(m->store, &x.e, err);
+		goto out;
+	}
+	*kick = 1;
+	if (x.e.started_at == 0)
+		x.e.started_at = master_now();
+	if (rep->outcome == OUTCOME_SUCCEEDED) {
+		x.e.status = EXEC_SUCCEEDED;
+		x.e.finished_at = master_now();
+		x.e.reason = "";
+		log_info("execution_succeeded", "id=%lld job=%s worker=%s",
+		    (long long)x.e.id, x.e.job, worker);
+		rc = store_exec_update(m->store, &x.e, err);
+		goto out;
+	}
+	snprintf(what, sizeof(what), "%s on worker %s (exit code %d): %.300s",
+	    run_outcome_name(rep->outcome), worker, rep->exit_code,
+	    rep->message ? rep->message : "");
+	rc = end_attempt(m, &x, what, master_now(), err);
+	free(x.reason);
+out:
+	free(f);
+	return rc;
+}
+
+int
+scaleout_submit(struct master *m, const char *job, const char *group,
+    const json_t *workers, int64_t retries, const char *by, int64_t *id_out,
+    struct cerr *err)
+{
+	json_t *aimed = json_array(), *members = json_array();
+	struct store_exec e;
+	char *pins = NULL;
+	size_t i;
+	json_t *v;
+	int rc = -1;
+
+	if (aimed == NULL || members == NULL) {
+		cerr_set(err, CERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	if (store_job_get(m->store, job, job_exists_cb, NULL, err) < 0 ||
+	    store_job_targets_list(m->store, job, add_name, aimed, err) < 0 ||
+	    (group != NULL &&
+		store_group_members(m->store, group, add_name, members, err) <
+		    0))
+		goto out;
+	json_array_foreach(workers, i, v)
+	{
+		if (!has_name(aimed, json_string_value(v))) {
+			cerr_set(err, CERR_INVALID,
+			    "workers: job '%s' is not aimed at '%s' (a worker "
+			    "runs the jobs aimed at it)",
+			    job, json_string_value(v));
+			goto out;
+		}
+	}
+	if (workers != NULL && (pins = json_dump_compact(workers)) == NULL) {
+		cerr_set(err, CERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	memset(&e, 0, sizeof(e));
+	snprintf(e.job, sizeof(e.job), "%s", job);
+	snprintf(e.pin_group, sizeof(e.pin_group), "%s", group ? group : "");
+	e.pin_workers = pins ? pins : "";
+	e.retries = retries;
+	e.status = EXEC_QUEUED;
+	e.reason = "queued";
+	snprintf(e.submitted_by, sizeof(e.submitted_by), "%s", by);
+	e.submitted_at = master_now();
+	if (store_exec_add(m->store, &e, id_out, err) < 0)
+		goto out;
+	log_info("execution_submitted", "id=%lld job=%s by=%s retries=%lld",
+	    (long long)*id_out, job, by, (long long)retries);
+	scaleout_kick(m);
+	rc = 0;
+out:
+	json_decref(aimed);
+	json_decref(members);
+	free(pins);
+	return rc;
+}

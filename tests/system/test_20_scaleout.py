@@ -1,0 +1,204 @@
+"""Scale-out executions (PRODUCT.md section 6) on real daemons: targets
+started with worker = yes register disabled, take nothing until enabled,
+and each submitted execution runs on exactly one eligible worker (never
+on a target that is not a worker, never twice), pinned to a group or to
+named workers when asked; a disabled worker takes nothing new and the
+execution says why it waits. A worker killed mid-run loses its lease:
+the execution is retried on another worker, or fails with the reason
+when it has no retries left. Bad submissions are refused and change
+nothing."""
+import os
+
+from cohort import Gate, wait_for
+
+WORKER = ("--worker=yes", "--max_tasks=2")
+
+
+def start_fleet(cluster, workers, others=(), lease_s=3):
+    m = cluster.master(extra_conf=f"worker_lease_s = {lease_s}\n")
+    m.init().start()
+    out = {}
+    for name in list(workers) + list(others):
+        t = cluster.target(name)
+        t.enlist(m)
+        t.start(*(WORKER if name in workers else ()))
+        out[name] = t
+    wait_for(lambda: all(m.targets().get(n, {}).get("last_poll")
+                         for n in out), what="every target to poll")
+    wait_for(lambda: sorted(w["name"] for w in workers_of(m)) ==
+             sorted(workers), what="the workers to register")
+    return m, out
+
+
+def workers_of(m):
+    return m.ctl_json("worker", "list")
+
+
+def executions(m, *args):
+    return m.ctl_json("exec", "list", "--limit", "1000", *args)
+
+
+def execution(m, exec_id):
+    return m.ctl_json("exec", "show", str(exec_id))
+
+
+def submit(m, job, *args):
+    out = m.ctl("exec", "submit", job, *args).stdout
+    assert out.startswith("execution "), out
+    return int(out.split()[1])
+
+
+def ended(m, exec_id):
+    e = execution(m, exec_id)
+    return e if e["status"] in ("succeeded", "failed") else None
+
+
+def job_rows(m, job):
+    return [r for r in m.history("--job", job, "--limit", "1000")
+            if r["step"] == 0 and r["outcome"] != "running"]
+
+
+def test_each_execution_runs_once_on_one_eligible_worker(cluster):
+    m, _ = start_fleet(cluster, ["w1", "w2"], others=["plain"])
+    gate = Gate(cluster.root)
+    m.apply_job({"name": "task", "targets": ["w1", "w2", "plain"],
+                 "steps": [{"name": "s", "command": gate.command(
+                     "echo ran on $COHORT_TARGET")}]})
+    # registered, disabled, with their max_tasks; a plain target is not
+    # a worker
+    ws = {w["name"]: w for w in workers_of(m)}
+    assert sorted(ws) == ["w1", "w2"]
+    assert not ws["w1"]["enabled"] and ws["w1"]["max_tasks"] == 2
+    assert ws["w1"]["online"], ws
+    first = submit(m, "task")
+    e = wait_for(lambda: (lambda e: e if "disabled" in e["reason"] else None)(
+        execution(m, first)), what="the reason it waits")
+    assert e["status"] == "queued" and e["worker"] is None, e
+    assert "w1 disabled" in e["reason"] and "w2 disabled" in e["reason"], e
+    assert "plain" not in e["reason"], e
+    # enabled: one run of the job per worker at a time (a target runs
+    # one instance of a job), the rest wait and say so
+    m.ctl("worker", "enable", "w1")
+    m.ctl("worker", "enable", "w2")
+    ids = [first] + [submit(m, "task") for _ in range(4)]
+    wait_for(lambda: sorted(e["worker"] for e in executions(m)
+                            if e["status"] == "running") == ["w1", "w2"],
+             timeout=30, what="one execution running on each worker")
+    queued = executions(m, "--status", "queued")
+    assert len(queued) == 3, queued
+    assert all("w1 runs this job now" in e["reason"] and
+               "w2 runs this job now" in e["reason"] for e in queued), queued
+    # each runs exactly once
+    gate.open()
+    done = [wait_for(lambda i=i: ended(m, i), timeout=60,
+                     what=f"execution {i} to end") for i in ids]
+    assert all(e["status"] == "succeeded" for e in done), done
+    assert all(e["attempt"] == 1 for e in done), done
+    assert {e["worker"] for e in done} == {"w1", "w2"}, done
+    rows = job_rows(m, "task")
+    assert len(rows) == 5, rows
+    assert not [r for r in rows if r["target"] == "plain"], rows
+    for e in done:
+        mine = [r for r in rows if r["target"] == e["worker"] and
+                r.get("instr_id") == e["instr_id"]]
+        assert len(mine) == 1, (e, rows)
+        assert mine[0]["outcome"] == "succeeded"
+    outputs = [r["output"] for r in m.history("--job", "task", "--limit",
+                                               "1000") if r["step"] == 1]
+    assert sum("ran on w1" in o for o in outputs) + \
+        sum("ran on w2" in o for o in outputs) == 5, outputs
+    # pinned to named workers, and to a group
+    pinned = submit(m, "task", "--workers", "w2")
+    assert wait_for(lambda: ended(m, pinned), timeout=30)["worker"] == "w2"
+    m.ctl("group", "create", "g1")
+    m.ctl("group", "add", "g1", "w1")
+    grouped = submit(m, "task", "--group", "g1")
+    e = wait_for(lambda: ended(m, grouped), timeout=30)
+    assert e["worker"] == "w1" and e["group"] == "g1", e
+    # disabled: it finishes nothing new; the execution waits and says why
+    m.ctl("worker", "disable", "w1")
+    waiting = submit(m, "task", "--workers", "w1")
+    e = wait_for(lambda: (lambda e: e if "w1 disabled" in e["reason"]
+                          else None)(execution(m, waiting)),
+                 what="the pinned execution to wait")
+    assert e["status"] == "queued"
+    assert [x["id"] for x in executions(m, "--status", "queued")] == [waiting]
+    m.ctl("worker", "enable", "w1")
+    assert wait_for(lambda: ended(m, waiting), timeout=30)["status"] == \
+        "succeeded"
+    assert len(job_rows(m, "task")) == 8
+
+
+def test_bad_submissions_change_nothing(cluster):
+    m, _ = start_fleet(cluster, ["w1"])
+    m.apply_job({"name": "task", "targets": ["w1"],
+                 "steps": [{"command": "true"}]})
+    cases = [
+        (["nosuch"], "no job"),
+        (["task", "--workers", "nobody"], "not aimed at 'nobody'"),
+        (["task", "--group", "nogroup"], "nogroup"),
+        (["task", "--group", "g", "--workers", "w1"], "one or the other"),
+        (["task", "--retries", "101"], "--retries"),
+        (["task", "--workers", "w1,,w2"], "none empty"),
+        (["task", "--workers", "bad\x01name"], "workers"),
+    ]
+    for args, words in cases:
+        r = m.ctl("exec", "submit", *args, check=False)
+        assert r.returncode != 0, args
+        assert words in r.stderr, (args, r.stderr)
+    assert executions(m) == []
+    # a viewer reads the queue but submits nothing; nobody enables an
+    # unknown worker
+    out = os.path.join(cluster.root, "vic")
+    m.ctl("cert", "issue", "--role", "viewer", "vic", "--out", out)
+    viewer = ["-c", os.path.join(out, "profile.conf")]
+    r = cluster.run("cohortctl", *viewer, "exec", "submit", "task",
+                    check=False)
+    assert r.returncode != 0 and "may not call this" in r.stderr
+    r = cluster.run("cohortctl", *viewer, "worker", "enable", "w1",
+                    check=False)
+    assert r.returncode != 0 and "may not call this" in r.stderr
+    r = m.ctl("worker", "enable", "nobody", check=False)
+    assert r.returncode != 0 and "nobody" in r.stderr
+    assert executions(m) == []
+    assert [w["enabled"] for w in workers_of(m)] == [False]
+
+
+def test_a_lost_worker_is_retried_elsewhere_or_fails(cluster):
+    m, ts = start_fleet(cluster, ["w1", "w2"])
+    gate = Gate(cluster.root)
+    for name in ("slow", "slow-once"):
+        m.apply_job({"name": name, "targets": ["w1", "w2"],
+                     "steps": [{"command": gate.command()}]})
+    m.ctl("worker", "enable", "w1")
+    m.ctl("worker", "enable", "w2")
+    retried = submit(m, "slow", "--retries", "1")
+    e = wait_for(lambda: (lambda e: e if e["status"] == "running" else None)(
+        execution(m, retried)), timeout=30, what="slow to run")
+    first = e["worker"]
+    other = "w2" if first == "w1" else "w1"
+    # the worker dies mid-run: after the lease the execution moves on
+    ts[first].kill()
+    e = wait_for(lambda: (lambda e: e if e["attempt"] == 2 and
+                          e["status"] == "running" else None)(
+        execution(m, retried)), timeout=40, what="the retry to run")
+    assert e["worker"] == other, e
+    assert f"attempt 1 lost: worker {first} stopped polling" in e["reason"]
+    assert "queued again" in e["reason"], e
+    # the dead worker is told to stop the run, should it come back
+    stops = [i for i in m.ctl_json("downloadlist", "--target", first)
+             if i["operation"] == "stop" and i["object"] == "slow"]
+    assert len(stops) == 1, stops
+    # without retries, a lost execution fails and says why
+    once = submit(m, "slow-once", "--workers", other)
+    wait_for(lambda: execution(m, once)["status"] == "running", timeout=30,
+             what="slow-once to run")
+    ts[other].kill()
+    e = wait_for(lambda: ended(m, once), timeout=40, what="slow-once to fail")
+    assert e["status"] == "failed", e
+    assert f"worker {other} stopped polling" in e["reason"], e
+    assert "no retries left" in e["reason"], e
+    # the retried one was running on the worker just killed too
+    e = wait_for(lambda: ended(m, retried), timeout=40)
+    assert e["status"] == "failed" and e["attempt"] == 2, e
+    gate.open()
