@@ -184,26 +184,6 @@ cmd_cert_revoke(struct ctl *ctl, int argc, char **argv)
 	return 0;
 }
 
-/* A GET listing printed as a table or, with --json, as it came. */
-static int
-list_call(struct ctl *ctl, const char *path, int json,
-    const struct output_col *cols, size_t ncols)
-{
-	struct client *c;
-	json_t *out = NULL;
-	struct cerr err;
-
-	if (ctl_client(ctl, &c, &err) < 0 ||
-	    client_call(c, "GET", path, NULL, &out, &err) < 0)
-		return ctl_fail(&err);
-	if (json)
-		output_json(stdout, out);
-	else
-		output_table(stdout, cols, ncols, out);
-	json_decref(out);
-	return 0;
-}
-
 int
 cmd_cert_list(struct ctl *ctl, int argc, char **argv)
 {
@@ -221,7 +201,7 @@ cmd_cert_list(struct ctl *ctl, int argc, char **argv)
 
 	if (ctl_parse(argc, argv, opts, NULL, 0, 0, &npos, &err) < 0)
 		return ctl_fail(&err);
-	return list_call(
+	return ctl_get_and_print(
 	    ctl, "/v1/certs", json, cols, sizeof(cols) / sizeof(cols[0]));
 }
 
@@ -257,5 +237,6 @@ cmd_audit(struct ctl *ctl, int argc, char **argv)
 		snprintf(path + strlen(path), sizeof(path) - strlen(path),
 		    "&since=%s", esc);
 	}
-	return list_call(ctl, path, json, cols, sizeof(cols) / sizeof(cols[0]));
+	return ctl_get_and_print(
+	    ctl, path, json, cols, sizeof(cols) / sizeof(cols[0]));
 }

@@ -83,25 +83,6 @@ out:
 	return rc;
 }
 
-static int
-get_and_print(struct ctl *ctl, const char *path, int json,
-    const struct output_col *cols, size_t ncols)
-{
-	struct client *c;
-	json_t *out = NULL;
-	struct cerr err;
-
-	if (ctl_client(ctl, &c, &err) < 0 ||
-	    client_call(c, "GET", path, NULL, &out, &err) < 0)
-		return ctl_fail(&err);
-	if (json)
-		output_json(stdout, out);
-	else
-		output_table(stdout, cols, ncols, out);
-	json_decref(out);
-	return 0;
-}
-
 static const struct output_col exec_cols[] = {
     {"ID", "id", 0},
     {"JOB", "job", 0},
@@ -135,7 +116,7 @@ cmd_exec_list(struct ctl *ctl, int argc, char **argv)
 		snprintf(path + strlen(path), sizeof(path) - strlen(path),
 		    "&status=%s", st);
 	}
-	return get_and_print(ctl, path, json, exec_cols,
+	return ctl_get_and_print(ctl, path, json, exec_cols,
 	    sizeof(exec_cols) / sizeof(exec_cols[0]));
 }
 
@@ -195,7 +176,7 @@ cmd_worker_list(struct ctl *ctl, int argc, char **argv)
 
 	if (ctl_parse(argc, argv, opts, NULL, 0, 0, &npos, &err) < 0)
 		return ctl_fail(&err);
-	return get_and_print(
+	return ctl_get_and_print(
 	    ctl, "/v1/workers", json, cols, sizeof(cols) / sizeof(cols[0]));
 }
 

@@ -86,25 +86,6 @@ cmd_job_apply(struct ctl *ctl, int argc, char **argv)
 	return 0;
 }
 
-static int
-get_and_print(struct ctl *ctl, const char *path, int json,
-    const struct output_col *cols, size_t ncols)
-{
-	struct client *c;
-	json_t *out = NULL;
-	struct cerr err;
-
-	if (ctl_client(ctl, &c, &err) < 0 ||
-	    client_call(c, "GET", path, NULL, &out, &err) < 0)
-		return ctl_fail(&err);
-	if (json || cols == NULL)
-		output_json(stdout, out);
-	else
-		output_table(stdout, cols, ncols, out);
-	json_decref(out);
-	return 0;
-}
-
 int
 cmd_job_list(struct ctl *ctl, int argc, char **argv)
 {
@@ -123,7 +104,7 @@ cmd_job_list(struct ctl *ctl, int argc, char **argv)
 
 	if (ctl_parse(argc, argv, opts, NULL, 0, 0, &npos, &err) < 0)
 		return ctl_fail(&err);
-	return get_and_print(
+	return ctl_get_and_print(
 	    ctl, "/v1/jobs", json, cols, sizeof(cols) / sizeof(cols[0]));
 }
 

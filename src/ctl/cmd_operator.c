@@ -116,26 +116,6 @@ cmd_operator_default(struct ctl *ctl, int argc, char **argv)
 	return 0;
 }
 
-/* GETs path and prints it as a table or JSON. */
-static int
-show_list(struct ctl *ctl, const char *path, int json,
-    const struct output_col *cols, size_t ncols)
-{
-	struct client *c;
-	json_t *out = NULL;
-	struct cerr err;
-
-	if (ctl_client(ctl, &c, &err) < 0 ||
-	    client_call(c, "GET", path, NULL, &out, &err) < 0)
-		return ctl_fail(&err);
-	if (json)
-		output_json(stdout, out);
-	else
-		output_table(stdout, cols, ncols, out);
-	json_decref(out);
-	return 0;
-}
-
 int
 cmd_operator_list(struct ctl *ctl, int argc, char **argv)
 {
@@ -152,7 +132,7 @@ cmd_operator_list(struct ctl *ctl, int argc, char **argv)
 
 	if (ctl_parse(argc, argv, opts, NULL, 0, 0, &npos, &err) < 0)
 		return ctl_fail(&err);
-	return show_list(
+	return ctl_get_and_print(
 	    ctl, "/v1/operators", json, cols, sizeof(cols) / sizeof(cols[0]));
 }
 
@@ -202,6 +182,7 @@ cmd_operator_deliveries(struct ctl *ctl, int argc, char **argv)
 	}
 	snprintf(path, sizeof(path), "/v1/notifications%s", buf_str(&q));
 	buf_cleanup(&q);
-	rc = show_list(ctl, path, json, cols, sizeof(cols) / sizeof(cols[0]));
+	rc = ctl_get_and_print(
+	    ctl, path, json, cols, sizeof(cols) / sizeof(cols[0]));
 	return rc;
 }

@@ -71,6 +71,12 @@ int ctl_duration(const char *text, const char *what, long long *seconds_out,
 int ctl_int(const char *text, const char *what, long long min, long long max,
     long long *out, struct cerr *err);
 
+struct output_col;
+/* GETs path and prints it: as JSON with json (or no cols), else as a
+ * table of cols. 0, or ctl_fail()'s status. */
+int ctl_get_and_print(struct ctl *ctl, const char *path, int json,
+    const struct output_col *cols, size_t ncols);
+
 /* ---- commands ---- */
 int cmd_master_init(struct ctl *ctl, int argc, char **argv);
 int cmd_master_dismantle(struct ctl *ctl, int argc, char **argv);
