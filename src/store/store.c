@@ -12,14 +12,13 @@
 #include <string.h>
 
 #include "store/store_backend.h"
+#include "store/store_check.h"
 #include "store/store_pg.h"
 
 #define HASH_HEX_LEN 64 /* SHA-256 */
 
-/* A name: 1..STORE_NAME_MAX bytes, no control characters (names end up
- * in logs and listings). */
-static int
-check_name(const char *what, const char *name, struct cerr *err)
+int
+store_check_name(const char *what, const char *name, struct cerr *err)
 {
 	size_t len;
 
@@ -36,10 +35,8 @@ check_name(const char *what, const char *name, struct cerr *err)
 	return 0;
 }
 
-/* A text field that must fit a fixed array of size bytes (with its NUL);
- * NULL counts as "". */
-static int
-check_text(const char *what, const char *s, size_t size, struct cerr *err)
+int
+store_check_text(const char *what, const char *s, size_t size, struct cerr *err)
 {
 	if (s != NULL && strlen(s) >= size)
 		return cerr_set(err, CERR_INVALID, "%s: longer than %zu bytes",
@@ -130,7 +127,7 @@ int
 store_target_add(
     struct store *s, const struct store_target *t, struct cerr *err)
 {
-	if (check_name("add target", t->name, err) < 0)
+	if (store_check_name("add target", t->name, err) < 0)
 		return -1;
 	if (t->poll_interval_s <= 0)
 		return cerr_set(err, CERR_INVALID,
@@ -142,7 +139,7 @@ int
 store_target_get(struct store *s, const char *name, struct store_target *out,
     struct cerr *err)
 {
-	if (check_name("get target", name, err) < 0)
+	if (store_check_name("get target", name, err) < 0)
 		return -1;
 	return s->ops->target_get(s->be, name, out, err);
 }
@@ -158,8 +155,8 @@ int
 store_target_polled(struct store *s, const char *name,
     const struct store_poll *p, struct cerr *err)
 {
-	if (check_name("record poll", name, err) < 0 ||
-	    check_text("record poll: version", p->version,
+	if (store_check_name("record poll", name, err) < 0 ||
+	    store_check_text("record poll: version", p->version,
 		sizeof(((struct store_target *)0)->version), err) < 0)
 		return -1;
 	if (p->poll_interval_s <= 0)
@@ -172,7 +169,7 @@ int
 store_target_set_defected(
     struct store *s, const char *name, int64_t now, struct cerr *err)
 {
-	if (check_name("defect target", name, err) < 0)
+	if (store_check_name("defect target", name, err) < 0)
 		return -1;
 	return s->ops->target_set_defected(s->be, name, now, err);
 }
@@ -181,8 +178,8 @@ int
 store_target_set_location(
     struct store *s, const char *name, const char *location, struct cerr *err)
 {
-	if (check_name("set location", name, err) < 0 ||
-	    check_text("set location", location, STORE_TEXT_MAX, err) < 0)
+	if (store_check_name("set location", name, err) < 0 ||
+	    store_check_text("set location", location, STORE_TEXT_MAX, err) < 0)
 		return -1;
 	return s->ops->target_set_location(
 	    s->be, name, or_empty(location), err);
@@ -191,7 +188,7 @@ store_target_set_location(
 int
 store_target_delete(struct store *s, const char *name, struct cerr *err)
 {
-	if (check_name("delete target", name, err) < 0)
+	if (store_check_name("delete target", name, err) < 0)
 		return -1;
 	return s->ops->target_delete(s->be, name, err);
 }
@@ -204,7 +201,7 @@ store_token_add(struct store *s, const char *target, const char *hash_hex,
 {
 	char hash[HASH_HEX_LEN + 1];
 
-	if (check_name("add token", target, err) < 0 ||
+	if (store_check_name("add token", target, err) < 0 ||
 	    check_hash(hash_hex, hash, err) < 0)
 		return -1;
 	if (expires_at <= now)
@@ -219,7 +216,7 @@ store_token_use(struct store *s, const char *target, const char *hash_hex,
 {
 	char hash[HASH_HEX_LEN + 1];
 
-	if (check_name("use token", target, err) < 0 ||
+	if (store_check_name("use token", target, err) < 0 ||
 	    check_hash(hash_hex, hash, err) < 0)
 		return -1;
 	return s->ops->token_use(s->be, target, hash, now, err);
@@ -231,9 +228,9 @@ store_revoke(struct store *s, const char *serial_hex, const char *name,
 {
 	if (serial_hex == NULL || serial_hex[0] == '\0')
 		return cerr_set(err, CERR_INVALID, "revoke: empty serial");
-	if (check_text("revoke: serial", serial_hex,
+	if (store_check_text("revoke: serial", serial_hex,
 		sizeof(((struct store_target *)0)->cert_serial), err) < 0 ||
-	    check_name("revoke", name, err) < 0)
+	    store_check_name("revoke", name, err) < 0)
 		return -1;
 	return s->ops->revoke(s->be, serial_hex, name, now, err);
 }
@@ -253,7 +250,7 @@ store_job_put(struct store *s, const char *name, const char *doc, int64_t now,
 {
 	int created = 0;
 
-	if (check_name("put job", name, err) < 0)
+	if (store_check_name("put job", name, err) < 0)
 		return -1;
 	if (doc == NULL || doc[0] == '\0')
 		return cerr_set(
@@ -269,7 +266,7 @@ int
 store_job_get(struct store *s, const char *name, store_job_cb cb, void *arg,
     struct cerr *err)
 {
-	if (check_name("get job", name, err) < 0)
+	if (store_check_name("get job", name, err) < 0)
 		return -1;
 	return s->ops->job_get(s->be, name, cb, arg, err);
 }
@@ -283,7 +280,7 @@ store_job_list(struct store *s, store_job_cb cb, void *arg, struct cerr *err)
 int
 store_job_delete(struct store *s, const char *name, struct cerr *err)
 {
-	if (check_name("delete job", name, err) < 0)
+	if (store_check_name("delete job", name, err) < 0)
 		return -1;
 	return s->ops->job_delete(s->be, name, err);
 }
@@ -292,10 +289,11 @@ int
 store_job_targets_set(struct store *s, const char *job,
     const char *const *targets, size_t n, struct cerr *err)
 {
-	if (check_name("set job targets", job, err) < 0)
+	if (store_check_name("set job targets", job, err) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++)
-		if (check_name("set job targets: target", targets[i], err) < 0)
+		if (store_check_name(
+			"set job targets: target", targets[i], err) < 0)
 			return -1;
 	return s->ops->job_targets_set(s->be, job, targets, n, err);
 }
@@ -304,7 +302,7 @@ int
 store_job_targets_list(struct store *s, const char *job, store_name_cb cb,
     void *arg, struct cerr *err)
 {
-	if (check_name("list job targets", job, err) < 0)
+	if (store_check_name("list job targets", job, err) < 0)
 		return -1;
 	return s->ops->job_targets_list(s->be, job, cb, arg, err);
 }
@@ -313,7 +311,7 @@ int
 store_target_jobs_list(struct store *s, const char *target, store_name_cb cb,
     void *arg, struct cerr *err)
 {
-	if (check_name("list target jobs", target, err) < 0)
+	if (store_check_name("list target jobs", target, err) < 0)
 		return -1;
 	return s->ops->target_jobs_list(s->be, target, cb, arg, err);
 }
@@ -327,9 +325,9 @@ store_instr_post(struct store *s, const char *target, enum instr_op op,
 {
 	int64_t id = 0;
 
-	if (check_name("post instruction", target, err) < 0 ||
-	    check_text("post instruction: object", object, STORE_NAME_MAX + 1,
-		err) < 0)
+	if (store_check_name("post instruction", target, err) < 0 ||
+	    store_check_text("post instruction: object", object,
+		STORE_NAME_MAX + 1, err) < 0)
 		return -1;
 	if ((int)op < 0 || op >= INSTR_OP_COUNT)
 		return cerr_set(err, CERR_INVALID,
@@ -346,7 +344,7 @@ int
 store_instr_fetch(struct store *s, const char *target, int64_t after_id,
     int limit, int64_t now, store_instr_cb cb, void *arg, struct cerr *err)
 {
-	if (check_name("fetch instructions", target, err) < 0)
+	if (store_check_name("fetch instructions", target, err) < 0)
 		return -1;
 	if (limit <= 0)
 		return cerr_set(err, CERR_INVALID,
@@ -362,7 +360,7 @@ int
 store_instr_ack(struct store *s, const char *target, int64_t id, int ok,
     const char *error, int64_t now, struct cerr *err)
 {
-	if (check_name("ack instruction", target, err) < 0)
+	if (store_check_name("ack instruction", target, err) < 0)
 		return -1;
 	return s->ops->instr_ack(
 	    s->be, target, id, ok != 0, ok ? "" : or_empty(error), now, err);
@@ -373,7 +371,7 @@ store_instr_list(struct store *s, const struct store_instr_filter *f,
     store_instr_cb cb, void *arg, struct cerr *err)
 {
 	if (f->target != NULL &&
-	    check_name("list instructions", f->target, err) < 0)
+	    store_check_name("list instructions", f->target, err) < 0)
 		return -1;
 	if (f->status < -1 || f->status >= INSTR_STATUS_COUNT)
 		return cerr_set(err, CERR_INVALID,
@@ -393,7 +391,7 @@ store_instr_clear(struct store *s, int64_t id, struct cerr *err)
 int
 store_instr_drop_pending(struct store *s, const char *target, struct cerr *err)
 {
-	if (check_name("drop pending instructions", target, err) < 0)
+	if (store_check_name("drop pending instructions", target, err) < 0)
 		return -1;
 	return s->ops->instr_drop_pending(s->be, target, err);
 }
@@ -412,10 +410,10 @@ store_instr_trim(struct store *s, int64_t keep, struct cerr *err)
 static int
 check_run(const struct store_run *r, struct cerr *err)
 {
-	if (check_name("put run: target", r->target, err) < 0 ||
-	    check_name("put run: job", r->job, err) < 0 ||
-	    check_text("put run: step name", r->step_name, STORE_NAME_MAX + 1,
-		err) < 0)
+	if (store_check_name("put run: target", r->target, err) < 0 ||
+	    store_check_name("put run: job", r->job, err) < 0 ||
+	    store_check_text("put run: step name", r->step_name,
+		STORE_NAME_MAX + 1, err) < 0)
 		return -1;
 	if (r->step < 0 || r->attempt < 0)
 		return cerr_set(err, CERR_INVALID,
@@ -440,9 +438,10 @@ int
 store_run_list(struct store *s, const struct store_run_filter *f,
     store_run_cb cb, void *arg, struct cerr *err)
 {
-	if ((f->job != NULL && check_name("list runs: job", f->job, err) < 0) ||
+	if ((f->job != NULL &&
+		store_check_name("list runs: job", f->job, err) < 0) ||
 	    (f->target != NULL &&
-		check_name("list runs: target", f->target, err) < 0))
+		store_check_name("list runs: target", f->target, err) < 0))
 		return -1;
 	if (f->outcome < -1 || f->outcome >= OUTCOME_COUNT)
 		return cerr_set(err, CERR_INVALID,
@@ -468,7 +467,7 @@ store_history_purge(struct store *s, const char *job, int64_t before_ms,
 {
 	if (deleted_out != NULL)
 		*deleted_out = 0;
-	if (job != NULL && check_name("purge history: job", job, err) < 0)
+	if (job != NULL && store_check_name("purge history: job", job, err) < 0)
 		return -1;
 	if (before_ms < 0)
 		return cerr_set(
@@ -480,7 +479,7 @@ int
 store_history_trim_job(
     struct store *s, const char *job, int64_t keep, struct cerr *err)
 {
-	if (check_name("trim job history: job", job, err) < 0)
+	if (store_check_name("trim job history: job", job, err) < 0)
 		return -1;
 	if (keep < 0)
 		return cerr_set(
@@ -494,7 +493,7 @@ int
 store_group_create(
     struct store *s, const char *name, int64_t now, struct cerr *err)
 {
-	if (check_name("create group", name, err) < 0)
+	if (store_check_name("create group", name, err) < 0)
 		return -1;
 	return s->ops->group_create(s->be, name, now, err);
 }
@@ -502,7 +501,7 @@ store_group_create(
 int
 store_group_delete(struct store *s, const char *name, struct cerr *err)
 {
-	if (check_name("delete group", name, err) < 0)
+	if (store_check_name("delete group", name, err) < 0)
 		return -1;
 	return s->ops->group_delete(s->be, name, err);
 }
@@ -513,8 +512,8 @@ store_group_add(struct store *s, const char *group, const char *target,
 {
 	int added;
 
-	if (check_name("add to group", group, err) < 0 ||
-	    check_name("add to group: target", target, err) < 0)
+	if (store_check_name("add to group", group, err) < 0 ||
+	    store_check_name("add to group: target", target, err) < 0)
 		return -1;
 	return s->ops->group_add(
 	    s->be, group, target, added_out ? added_out : &added, err);
@@ -524,8 +523,8 @@ int
 store_group_remove(
     struct store *s, const char *group, const char *target, struct cerr *err)
 {
-	if (check_name("remove from group", group, err) < 0 ||
-	    check_name("remove from group: target", target, err) < 0)
+	if (store_check_name("remove from group", group, err) < 0 ||
+	    store_check_name("remove from group: target", target, err) < 0)
 		return -1;
 	return s->ops->group_remove(s->be, group, target, err);
 }
@@ -540,165 +539,9 @@ int
 store_group_members(struct store *s, const char *group, store_name_cb cb,
     void *arg, struct cerr *err)
 {
-	if (check_name("list group members", group, err) < 0)
+	if (store_check_name("list group members", group, err) < 0)
 		return -1;
 	return s->ops->group_members(s->be, group, cb, arg, err);
-}
-
-/* ---- scale-out: workers and their executions -------------------------- */
-
-#define WORKER_TASKS_MAX 10000
-#define EXEC_RETRIES_MAX 100
-#define EXEC_LIST_MAX 100000
-/* The master composes reasons from a target's error text; room enough for
- * that, but still bounded. */
-#define EXEC_REASON_MAX 4096
-
-/* A name that may also be "" (none). */
-static int
-check_opt_name(const char *what, const char *name, struct cerr *err)
-{
-	if (name[0] == '\0')
-		return 0;
-	return check_name(what, name, err);
-}
-
-int
-store_worker_seen(struct store *s, const char *name, int64_t max_tasks,
-    int64_t now, int *created_out, struct cerr *err)
-{
-	int created = 0;
-
-	if (check_name("record worker", name, err) < 0)
-		return -1;
-	if (max_tasks < 1 || max_tasks > WORKER_TASKS_MAX)
-		return cerr_set(err, CERR_INVALID,
-		    "record worker %s: max tasks must be 1..%d", name,
-		    WORKER_TASKS_MAX);
-	if (s->ops->worker_seen(s->be, name, max_tasks, now, &created, err) < 0)
-		return -1;
-	if (created_out != NULL)
-		*created_out = created;
-	return 0;
-}
-
-int
-store_worker_set_enabled(
-    struct store *s, const char *name, int enabled, struct cerr *err)
-{
-	if (check_name("enable worker", name, err) < 0)
-		return -1;
-	return s->ops->worker_set_enabled(s->be, name, enabled != 0, err);
-}
-
-int
-store_worker_list(
-    struct store *s, store_worker_cb cb, void *arg, struct cerr *err)
-{
-	return s->ops->worker_list(s->be, cb, arg, err);
-}
-
-/* The fields store_exec_update() writes. */
-static int
-check_exec_state(const char *what, const struct store_exec *e, struct cerr *err)
-{
-	if (check_opt_name(what, e->worker, err) < 0 ||
-	    check_text(what, e->reason, EXEC_REASON_MAX + 1, err) < 0)
-		return -1;
-	if ((int)e->status < 0 || e->status >= EXEC_STATUS_COUNT)
-		return cerr_set(err, CERR_INVALID, "%s: unknown status %d",
-		    what, (int)e->status);
-	if (e->attempt < 0 || e->instr_id < 0)
-		return cerr_set(err, CERR_INVALID,
-		    "%s: negative attempt or instruction id", what);
-	return 0;
-}
-
-int
-store_exec_add(struct store *s, const struct store_exec *e, int64_t *id_out,
-    struct cerr *err)
-{
-	struct store_exec copy = *e;
-	int64_t id = 0;
-
-	if (check_name("add execution: job", e->job, err) < 0 ||
-	    check_opt_name("add execution: group", e->pin_group, err) < 0 ||
-	    check_text("add execution: workers", e->pin_workers,
-		STORE_PIN_MAX + 1, err) < 0 ||
-	    check_text("add execution: reason", e->reason, EXEC_REASON_MAX + 1,
-		err) < 0 ||
-	    check_opt_name(
-		"add execution: submitted by", e->submitted_by, err) < 0)
-		return -1;
-	if (e->retries < 0 || e->retries > EXEC_RETRIES_MAX)
-		return cerr_set(err, CERR_INVALID,
-		    "add execution of %s: retries must be 0..%d", e->job,
-		    EXEC_RETRIES_MAX);
-	copy.pin_workers = or_empty(e->pin_workers);
-	copy.reason = or_empty(e->reason);
-	if (s->ops->exec_add(s->be, &copy, &id, err) < 0)
-		return -1;
-	if (id_out != NULL)
-		*id_out = id;
-	return 0;
-}
-
-int
-store_exec_update(struct store *s, const struct store_exec *e, struct cerr *err)
-{
-	struct store_exec copy = *e;
-
-	if (check_exec_state("update execution", e, err) < 0)
-		return -1;
-	copy.reason = or_empty(e->reason);
-	return s->ops->exec_update(s->be, &copy, err);
-}
-
-int
-store_exec_get(
-    struct store *s, int64_t id, store_exec_cb cb, void *arg, struct cerr *err)
-{
-	return s->ops->exec_get(s->be, id, cb, arg, err);
-}
-
-int
-store_exec_list(struct store *s, int open_only, int64_t limit, store_exec_cb cb,
-    void *arg, struct cerr *err)
-{
-	if (limit < 1 || limit > EXEC_LIST_MAX)
-		return cerr_set(err, CERR_INVALID,
-		    "list executions: limit must be 1..%d", EXEC_LIST_MAX);
-	return s->ops->exec_list(s->be, open_only != 0, limit, cb, arg, err);
-}
-
-int
-store_exec_by_instr(struct store *s, const char *worker, int64_t instr_id,
-    store_exec_cb cb, void *arg, struct cerr *err)
-{
-	if (check_name("execution by instruction: worker", worker, err) < 0)
-		return -1;
-	if (instr_id < 0)
-		return cerr_set(err, CERR_INVALID,
-		    "execution by instruction: negative instruction id");
-	return s->ops->exec_by_instr(s->be, worker, instr_id, cb, arg, err);
-}
-
-int
-store_exec_trim(
-    struct store *s, int64_t keep, int64_t *deleted_out, struct cerr *err)
-{
-	int64_t deleted = 0;
-
-	if (deleted_out != NULL)
-		*deleted_out = 0;
-	if (keep < 0)
-		return cerr_set(err, CERR_INVALID,
-		    "trim executions: negative count to keep");
-	if (s->ops->exec_trim(s->be, keep, &deleted, err) < 0)
-		return -1;
-	if (deleted_out != NULL)
-		*deleted_out = deleted;
-	return 0;
 }
 
 /* ---- issued certificates, audit log (security) ------------------------ */
@@ -724,9 +567,9 @@ int
 store_cert_add(struct store *s, const struct store_cert *c, struct cerr *err)
 {
 	if (check_serial("record certificate", c->serial_hex, err) < 0 ||
-	    check_name("record certificate", c->name, err) < 0 ||
-	    check_name("record certificate: role", c->role, err) < 0 ||
-	    check_text(
+	    store_check_name("record certificate", c->name, err) < 0 ||
+	    store_check_name("record certificate: role", c->role, err) < 0 ||
+	    store_check_text(
 		"record certificate: role", c->role, sizeof(c->role), err) < 0)
 		return -1;
 	return s->ops->cert_add(s->be, c, err);
@@ -745,7 +588,8 @@ int
 store_cert_list(struct store *s, const char *name, store_cert_cb cb, void *arg,
     struct cerr *err)
 {
-	if (name != NULL && check_name("list certificates", name, err) < 0)
+	if (name != NULL &&
+	    store_check_name("list certificates", name, err) < 0)
 		return -1;
 	return s->ops->cert_list(s->be, name, cb, arg, err);
 }
@@ -754,7 +598,7 @@ int
 store_target_set_serial(
     struct store *s, const char *name, const char *serial_hex, struct cerr *err)
 {
-	if (check_name("set serial", name, err) < 0 ||
+	if (store_check_name("set serial", name, err) < 0 ||
 	    check_serial("set serial", serial_hex, err) < 0)
 		return -1;
 	return s->ops->target_set_serial(s->be, name, serial_hex, err);
@@ -763,16 +607,18 @@ store_target_set_serial(
 int
 store_audit_add(struct store *s, const struct store_audit *a, struct cerr *err)
 {
-	if (check_text("audit: who", a->who, sizeof(a->who), err) < 0 ||
-	    check_text("audit: role", a->role, sizeof(a->role), err) < 0 ||
-	    check_text("audit: serial", a->serial_hex, sizeof(a->serial_hex),
-		err) < 0 ||
-	    check_text("audit: method", a->method, sizeof(a->method), err) <
+	if (store_check_text("audit: who", a->who, sizeof(a->who), err) < 0 ||
+	    store_check_text("audit: role", a->role, sizeof(a->role), err) <
 		0 ||
-	    check_text("audit: path", a->path, sizeof(a->path), err) < 0 ||
-	    check_text("audit: object", a->object, sizeof(a->object), err) <
+	    store_check_text("audit: serial", a->serial_hex,
+		sizeof(a->serial_hex), err) < 0 ||
+	    store_check_text(
+		"audit: method", a->method, sizeof(a->method), err) < 0 ||
+	    store_check_text("audit: path", a->path, sizeof(a->path), err) <
 		0 ||
-	    check_text("audit: code", a->code, sizeof(a->code), err) < 0)
+	    store_check_text(
+		"audit: object", a->object, sizeof(a->object), err) < 0 ||
+	    store_check_text("audit: code", a->code, sizeof(a->code), err) < 0)
 		return -1;
 	if (a->method[0] == '\0' || a->path[0] == '\0' || a->code[0] == '\0')
 		return cerr_set(err, CERR_INVALID,
@@ -805,7 +651,7 @@ int
 store_run_last_per_target(struct store *s, const char *job, store_run_cb cb,
     void *arg, struct cerr *err)
 {
-	if (check_name("last runs per target: job", job, err) < 0)
+	if (store_check_name("last runs per target: job", job, err) < 0)
 		return -1;
 	return s->ops->run_last_per_target(s->be, job, cb, arg, err);
 }
@@ -817,10 +663,11 @@ store_event_add(struct store *s, const struct store_event *e, int *added_out,
 	struct store_event copy = *e;
 	int added = 0;
 
-	if (check_name("add event: target", e->target, err) < 0 ||
-	    check_text("add event: message", e->message,
+	if (store_check_name("add event: target", e->target, err) < 0 ||
+	    store_check_text("add event: message", e->message,
 		EVENTREC_MESSAGE_MAX + 1, err) < 0 ||
-	    check_text("add event: job", e->job, STORE_NAME_MAX + 1, err) < 0)
+	    store_check_text(
+		"add event: job", e->job, STORE_NAME_MAX + 1, err) < 0)
 		return -1;
 	if (strlen(e->event_id) != EVENTREC_ID_LEN || (int)e->severity < 0 ||
 	    e->severity >= EVENT_SEVERITY_COUNT || (int)e->kind < 0 ||
@@ -840,7 +687,7 @@ store_event_list(struct store *s, const struct store_event_filter *f,
     store_event_cb cb, void *arg, struct cerr *err)
 {
 	if (f->target != NULL &&
-	    check_name("list events: target", f->target, err) < 0)
+	    store_check_name("list events: target", f->target, err) < 0)
 		return -1;
 	if (f->min_severity < -1 || f->min_severity >= EVENT_SEVERITY_COUNT)
 		return cerr_set(err, CERR_INVALID,
@@ -918,8 +765,8 @@ store_operator_add(
 {
 	struct store_operator copy = *op;
 
-	if (check_name("add operator", op->name, err) < 0 ||
-	    check_text("add operator: address", op->address,
+	if (store_check_name("add operator", op->name, err) < 0 ||
+	    store_check_text("add operator: address", op->address,
 		STORE_ADDRESS_MAX + 1, err) < 0)
 		return -1;
 	if ((int)op->kind < 0 || op->kind >= OPERATOR_KIND_COUNT)
@@ -935,7 +782,7 @@ int
 store_operator_get(struct store *s, const char *name, store_operator_cb cb,
     void *arg, struct cerr *err)
 {
-	if (check_name("get operator", name, err) < 0)
+	if (store_check_name("get operator", name, err) < 0)
 		return -1;
 	return s->ops->operator_get(s->be, name, cb, arg, err);
 }
@@ -957,7 +804,7 @@ store_operator_list(
 int
 store_operator_set_default(struct store *s, const char *name, struct cerr *err)
 {
-	if (check_name("set default operator", name, err) < 0)
+	if (store_check_name("set default operator", name, err) < 0)
 		return -1;
 	return s->ops->operator_set_default(s->be, name, err);
 }
@@ -965,7 +812,7 @@ store_operator_set_default(struct store *s, const char *name, struct cerr *err)
 int
 store_operator_delete(struct store *s, const char *name, struct cerr *err)
 {
-	if (check_name("delete operator", name, err) < 0)
+	if (store_check_name("delete operator", name, err) < 0)
 		return -1;
 	return s->ops->operator_delete(s->be, name, err);
 }
@@ -982,12 +829,12 @@ store_notification_add(struct store *s, const struct store_notification *n,
 	if (n->key[0] == '\0')
 		return cerr_set(
 		    err, CERR_INVALID, "add notification: empty key");
-	if (check_text(
+	if (store_check_text(
 		"add notification: key", n->key, STORE_KEY_MAX + 1, err) < 0 ||
-	    check_name("add notification: operator", n->operator_name, err) <
-		0 ||
-	    check_text("add notification: subject", n->subject, STORE_TEXT_MAX,
-		err) < 0)
+	    store_check_name(
+		"add notification: operator", n->operator_name, err) < 0 ||
+	    store_check_text("add notification: subject", n->subject,
+		STORE_TEXT_MAX, err) < 0)
 		return -1;
 	copy.payload = or_empty(n->payload);
 	copy.last_error = "";
@@ -1029,8 +876,8 @@ store_notification_update(struct store *s, int64_t id,
 		return cerr_set(err, CERR_INVALID,
 		    "update notification %lld: bad status or attempts",
 		    (long long)id);
-	if (check_text("update notification: error", last_error, STORE_TEXT_MAX,
-		err) < 0)
+	if (store_check_text("update notification: error", last_error,
+		STORE_TEXT_MAX, err) < 0)
 		return -1;
 	return s->ops->notification_update(s->be, id, status, attempts, next_at,
 	    or_empty(last_error), now, err);
@@ -1042,8 +889,8 @@ store_notification_list(struct store *s,
     void *arg, struct cerr *err)
 {
 	if (f->operator_name != NULL &&
-	    check_name("list notifications: operator", f->operator_name, err) <
-		0)
+	    store_check_name(
+		"list notifications: operator", f->operator_name, err) < 0)
 		return -1;
 	if (f->status < -1 || f->status >= DELIVERY_STATUS_COUNT)
 		return cerr_set(err, CERR_INVALID,
