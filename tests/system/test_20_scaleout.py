@@ -9,7 +9,7 @@ when it has no retries left. Bad submissions are refused and change
 nothing."""
 import os
 
-from cohort import Gate, wait_for
+from cohort import Gate, admin_cert, api, wait_for
 
 WORKER = ("--worker=yes", "--max_tasks=2")
 
@@ -146,6 +146,26 @@ def test_bad_submissions_change_nothing(cluster):
         r = m.ctl("exec", "submit", *args, check=False)
         assert r.returncode != 0, args
         assert words in r.stderr, (args, r.stderr)
+    cert = admin_cert(m)
+    for body, words in [
+            ({}, "job: required"),
+            ({"job": "task", "bogus": 1}, "bogus"),
+            ({"job": "task", "workers": "w1"}, "workers: must be an array"),
+            ({"job": "task", "workers": []}, "workers: must be an array"),
+            ({"job": "task", "workers": [7]}, "workers[1]"),
+            ({"job": "task", "retries": "x"}, "retries"),
+            ({"job": "task", "retries": -1}, "retries"),
+            ("not json", "request body")]:
+        status, answer = api(m, "POST", "/v1/executions", body=body,
+                             cert=cert[0], key=cert[1])
+        assert status == 400, (body, answer)
+        assert words in answer["error"]["message"], (body, answer)
+    for path, code in [("/v1/executions/abc", 400),
+                       ("/v1/executions/999", 404),
+                       ("/v1/executions?status=weird", 400),
+                       ("/v1/executions?limit=0", 400)]:
+        status, answer = api(m, "GET", path, cert=cert[0], key=cert[1])
+        assert status == code, (path, answer)
     assert executions(m) == []
     # a viewer reads the queue but submits nothing; nobody enables an
     # unknown worker
