@@ -21,8 +21,13 @@
 #include "master/scaleout_pick.h"
 #include "store/store.h"
 
-/* Open executions looked at per pass; the oldest first, so none starves. */
-#define PASS_MAX 1000
+/* Open executions read per pass: all of them in practice (a queue this
+ * deep is a fleet without workers, and still costs one read a second). */
+#define PASS_MAX 100000
+/* Newest instructions of a worker searched for an execution's start, once
+ * it is assigned for START_GRACE_S without a run. */
+#define START_SEARCH 1000
+#define START_GRACE_S 3
 /* Ended executions kept (the newest). */
 #define KEEP_ENDED 10000
 #define TRIM_EVERY_S 60
@@ -31,6 +36,12 @@ struct scaleout {
 	struct event *tick; /* every second */
 	struct event *kick; /* a pass at the end of this loop turn */
 	int64_t trimmed_at;
+	/* When this master last became active. A worker that polled before
+	 * counts as alive until it has had its poll interval (the longest
+	 * it waits to reconnect) and a lease to come back: a restart or a
+	 * failover judges no execution lost by its own outage. */
+	int64_t active_since;
+	int was_active;
 	/* worker name -> int64_t: when a pass last saw it hold a poll. A
 	 * poll held for longpoll_max_s began longer ago than the lease may
 	 * be; the worker was there all along. */
@@ -132,6 +143,10 @@ scaleout_worker_alive(
 	held = so != NULL ? strmap_get(&so->held_at, t->name) : NULL;
 	if (held != NULL && *held > seen)
 		seen = *held;
+	if (so != NULL && seen > 0 && so->active_since > seen &&
+	    now - so->active_since <=
+		m->conf->worker_lease_s + t->poll_interval_s)
+		return 1;
 	return seen > 0 && now - seen <= m->conf->worker_lease_s;
 }
 
@@ -158,6 +173,7 @@ read_workers(struct pass *p)
 		c->last_poll = t.last_poll;
 		c->blocked = t.failed > 0;
 		c->alive = scaleout_worker_alive(p->m, &t, p->now);
+		c->holding = longpoll_is_waiting(p->m, c->name);
 	}
 	return 0;
 }
@@ -186,11 +202,16 @@ pass_free(struct pass *p)
 
 /* ---- writing ------------------------------------------------------------ */
 
+/* Posts op of job to worker; a stop names the start it undoes (instr_id),
+ * so the worker stops that run alone, queued or running. */
 static int
 post_op(struct pass *p, const char *worker, enum instr_op op, const char *job,
-    int64_t *id_out)
+    int64_t start_id, int64_t *id_out)
 {
-	json_t *payload_json = json_pack("{s:s}", "job", job);
+	json_t *payload_json = start_id > 0
+	    ? json_pack(
+		  "{s:s,s:I}", "job", job, "instr_id", (json_int_t)start_id)
+	    : json_pack("{s:s}", "job", job);
 	char *payload = payload_json ? json_dump_compact(payload_json) : NULL;
 	int64_t id = 0;
 	int rc = -1;
@@ -198,8 +219,9 @@ post_op(struct pass *p, const char *worker, enum instr_op op, const char *job,
 	if (payload == NULL)
 		cerr_set(p->err, CERR_INTERNAL, "out of memory");
 	else if (store_instr_post(p->m->store, worker, op, job, payload, p->now,
-		     &id, p->err) == 0)
-		rc = json_array_append_new(p->wake, json_string(worker));
+		     &id, p->err) == 0 &&
+	    (rc = json_array_append_new(p->wake, json_string(worker))) < 0)
+		cerr_set(p->err, CERR_INTERNAL, "out of memory");
 	json_decref(payload_json);
 	free(payload);
 	if (id_out != NULL)
@@ -226,14 +248,18 @@ set_reason(struct open_exec *x, const char *reason, struct cerr *err)
  * left, else failed. */
 static int
 end_attempt(struct master *m, struct open_exec *x, const char *what,
-    int64_t now, struct cerr *err)
+    int uncounted, int64_t now, struct cerr *err)
 {
 	char reason[SCALEOUT_WHY_MAX];
-	int again = x->e.attempt < 1 + x->e.retries;
+	int again = uncounted || x->e.attempt < 1 + x->e.retries;
 
 	snprintf(reason, sizeof(reason), "attempt %lld %s%s",
 	    (long long)x->e.attempt, what,
-	    again ? "; queued again" : "; no retries left");
+	    uncounted   ? "; it did not run, so it is not counted; queued again"
+		: again ? "; queued again"
+			: "; no retries left");
+	if (uncounted)
+		x->e.attempt--;
 	log_warn("execution_attempt_ended",
 	    "id=%lld job=%s worker=%s msg=\"%s\"", (long long)x->e.id, x->e.job,
 	    x->e.worker, reason);
@@ -252,15 +278,85 @@ end_attempt(struct master *m, struct open_exec *x, const char *what,
 	return store_exec_update(m->store, &x->e, err);
 }
 
+struct start_find {
+	int64_t id;
+	int found;
+	enum instr_status status;
+	int cleared;
+};
+
+static int
+start_cb(void *arg, const struct store_instr *in)
+{
+	struct start_find *f = arg;
+
+	if (in->id != f->id)
+		return 0;
+	f->found = 1;
+	f->status = in->status;
+	f->cleared = in->cleared;
+	return 1;
+}
+
+/* Where an assigned execution's start stands on its worker's download
+ * list: found, its status; else gone (a resync dropped it). */
+static int
+find_start(struct pass *p, const struct open_exec *x, struct start_find *f)
+{
+	struct store_instr_filter flt = {x->e.worker, -1, START_SEARCH};
+
+	memset(f, 0, sizeof(*f));
+	f->id = x->e.instr_id;
+	return store_instr_list(p->m->store, &flt, start_cb, f, p->err);
+}
+
+/* An assigned execution whose start will never run: dropped by a resync,
+ * or failed (cleared or not). Then what says so and the attempt ends
+ * uncounted: the run never began. 1 when so, 0 when not. */
+static int
+start_never_runs(struct pass *p, struct open_exec *x,
+    const struct start_find *f, char *what, size_t size)
+{
+	if (x->e.status != EXEC_ASSIGNED)
+		return 0;
+	if (!f->found)
+		snprintf(what, size,
+		    "was not run: its start (instruction %lld) left worker "
+		    "%s's download list (a resync?)",
+		    (long long)x->e.instr_id, x->e.worker);
+	else if (f->status == INSTR_FAILED)
+		snprintf(what, size,
+		    "was not run: its start (instruction %lld) failed on "
+		    "worker %s",
+		    (long long)x->e.instr_id, x->e.worker);
+	else
+		return 0;
+	return 1;
+}
+
 /* An assigned or running execution whose worker can no longer be
- * trusted with it. */
+ * trusted with it, or whose start will never run. An attempt whose start
+ * the worker never downloaded (or that will never run) is not counted
+ * against the retries: it certainly did not run. */
 static int
 check_lease(struct pass *p, struct open_exec *x)
 {
 	struct scaleout_candidate *w = worker_state(p, x->e.worker);
 	char what[SCALEOUT_WHY_MAX], at[TIMEFMT_MAX];
+	struct start_find f = {0};
+	int uncounted = 0;
 
-	if (w == NULL)
+	/* A start is normally running within a second; only a slow one is
+	 * looked up. */
+	if (x->e.status == EXEC_ASSIGNED && w != NULL &&
+	    p->now - x->e.assigned_at >= START_GRACE_S) {
+		if (find_start(p, x, &f) < 0)
+			return -1;
+		uncounted = f.found && f.status == INSTR_PENDING;
+	}
+	if (f.id > 0 && start_never_runs(p, x, &f, what, sizeof(what)))
+		uncounted = 1;
+	else if (w == NULL)
 		snprintf(what, sizeof(what), "lost: worker %s was deleted",
 		    x->e.worker);
 	else if (!w->alive)
@@ -279,11 +375,12 @@ check_lease(struct pass *p, struct open_exec *x)
 		return 0;
 	/* If the worker comes back, it stops the run it may still have. */
 	if (w != NULL &&
-	    post_op(p, x->e.worker, INSTR_STOP, x->e.job, NULL) < 0)
+	    post_op(p, x->e.worker, INSTR_STOP, x->e.job, x->e.instr_id, NULL) <
+		0)
 		return -1;
 	if (w != NULL && w->active > 0)
 		w->active--;
-	return end_attempt(p->m, x, what, p->now, p->err);
+	return end_attempt(p->m, x, what, uncounted, p->now, p->err);
 }
 
 /* ---- choosing ----------------------------------------------------------- */
@@ -347,8 +444,14 @@ candidates(struct pass *p, struct open_exec *x, struct scaleout_candidate *out,
 			goto out;
 		}
 	}
-	if (x->e.pin_workers[0] != '\0')
-		pins = json_loads(x->e.pin_workers, 0, NULL);
+	if (x->e.pin_workers[0] != '\0' &&
+	    !json_is_array(pins = json_loads(x->e.pin_workers, 0, NULL))) {
+		snprintf(reason, size,
+		    "its list of workers does not read as "
+		    "JSON (a damaged store row)");
+		rc = 1;
+		goto out;
+	}
 	for (size_t i = 0; i < p->nworkers; i++) {
 		const char *name = p->state[i].name;
 
@@ -374,6 +477,45 @@ static int
 job_exists_cb(void *arg, const struct store_job *j)
 {
 	return 0;
+}
+
+/* A queued execution that no worker can take says why; after a lost or
+ * failed attempt, after how that attempt ended ("attempt 1 lost: ...;
+ * queued again. waiting: ..."). */
+static int
+wait_reason(struct pass *p, struct open_exec *x, const char *why)
+{
+	char reason[2 * SCALEOUT_WHY_MAX];
+	const char *old = x->e.reason, *waiting = strstr(old, "waiting:");
+	int keep = strncmp(old, "attempt ", 8) == 0
+	    ? (int)(waiting != NULL ? waiting - old : (int)strlen(old))
+	    : 0;
+
+	snprintf(reason, sizeof(reason), "%.*s%s%s", keep, old,
+	    keep > 0 && waiting == NULL ? ". " : "", why);
+	if (strcmp(reason, old) == 0)
+		return 0;
+	if (set_reason(x, reason, p->err) < 0)
+		return -1;
+	return store_exec_update(p->m->store, &x->e, p->err);
+}
+
+/* Assigned, an execution keeps only how its last attempt ended: the
+ * reason it waited is over. */
+static int
+assigned_reason(struct open_exec *x, struct cerr *err)
+{
+	char kept[SCALEOUT_WHY_MAX];
+	const char *waiting = strstr(x->e.reason, "waiting:");
+
+	if (x->e.attempt == 0 || waiting == x->e.reason)
+		return set_reason(x, "", err);
+	if (waiting == NULL)
+		return 0;
+	snprintf(kept, sizeof(kept), "%.*s",
+	    (int)(waiting - x->e.reason > 2 ? waiting - x->e.reason - 2 : 0),
+	    x->e.reason);
+	return set_reason(x, kept, err);
 }
 
 /* A queued execution: to a worker, or it waits and says why. */
@@ -404,17 +546,12 @@ dispatch(struct pass *p, struct open_exec *x, struct scaleout_candidate *c)
 		    : store_exec_update(p->m->store, &x->e, p->err);
 	}
 	i = scaleout_pick(c, n, why, sizeof(why));
-	if (i < 0) {
-		if (strcmp(why, x->e.reason) == 0)
-			return 0;
-		return set_reason(x, why, p->err) < 0
-		    ? -1
-		    : store_exec_update(p->m->store, &x->e, p->err);
-	}
+	if (i < 0)
+		return wait_reason(p, x, why);
 	w = worker_state(p, c[i].name);
 	/* A retry keeps the reason the last attempt ended with. */
-	if (post_op(p, w->name, INSTR_START, x->e.job, &x->e.instr_id) < 0 ||
-	    (x->e.attempt == 0 && set_reason(x, "", p->err) < 0))
+	if (post_op(p, w->name, INSTR_START, x->e.job, 0, &x->e.instr_id) < 0 ||
+	    assigned_reason(x, p->err) < 0)
 		return -1;
 	x->e.status = EXEC_ASSIGNED;
 	x->e.attempt++;
@@ -482,8 +619,14 @@ pass_cb(evutil_socket_t fd, short what, void *arg)
 	size_t i;
 	json_t *v;
 
-	if (!lease_is_active(m))
+	if (!lease_is_active(m)) {
+		m->scaleout->was_active = 0;
 		return;
+	}
+	if (!m->scaleout->was_active) {
+		m->scaleout->was_active = 1;
+		m->scaleout->active_since = master_now();
+	}
 	memset(&p, 0, sizeof(p));
 	p.m = m;
 	p.now = master_now();
@@ -641,11 +784,17 @@ scaleout_run_reported(struct master *m, const char *worker,
 	snprintf(what, sizeof(what), "%s on worker %s (exit code %d): %.300s",
 	    run_outcome_name(rep->outcome), worker, rep->exit_code,
 	    rep->message ? rep->message : "");
-	rc = end_attempt(m, &x, what, master_now(), err);
+	rc = end_attempt(m, &x, what, 0, master_now(), err);
 	free(x.reason);
 out:
 	free(f);
 	return rc;
+}
+
+static int
+worker_name_cb(void *arg, const struct store_worker *w)
+{
+	return json_array_append_new(arg, json_string(w->name));
 }
 
 int
@@ -654,31 +803,57 @@ scaleout_submit(struct master *m, const char *job, const char *group,
     struct cerr *err)
 {
 	json_t *aimed = json_array(), *members = json_array();
+	json_t *known = json_array();
 	struct store_exec e;
 	char *pins = NULL;
-	size_t i;
+	size_t i, eligible = 0;
 	json_t *v;
 	int rc = -1;
 
-	if (aimed == NULL || members == NULL) {
+	if (aimed == NULL || members == NULL || known == NULL) {
 		cerr_set(err, CERR_INTERNAL, "out of memory");
 		goto out;
 	}
 	if (store_job_get(m->store, job, job_exists_cb, NULL, err) < 0 ||
 	    store_job_targets_list(m->store, job, add_name, aimed, err) < 0 ||
+	    store_worker_list(m->store, worker_name_cb, known, err) < 0 ||
 	    (group != NULL &&
 		store_group_members(m->store, group, add_name, members, err) <
 		    0))
 		goto out;
 	json_array_foreach(workers, i, v)
 	{
-		if (!has_name(aimed, json_string_value(v))) {
+		const char *name = json_string_value(v);
+
+		if (!has_name(known, name)) {
+			cerr_set(err, CERR_INVALID,
+			    "workers: '%s' is not a worker (a target started "
+			    "with worker = yes)",
+			    name);
+			goto out;
+		}
+		if (!has_name(aimed, name)) {
 			cerr_set(err, CERR_INVALID,
 			    "workers: job '%s' is not aimed at '%s' (a worker "
 			    "runs the jobs aimed at it)",
-			    job, json_string_value(v));
+			    job, name);
 			goto out;
 		}
+	}
+	json_array_foreach(known, i, v)
+	{
+		const char *name = json_string_value(v);
+
+		eligible += has_name(aimed, name) &&
+		    (group == NULL || has_name(members, name)) &&
+		    (workers == NULL || has_name(workers, name));
+	}
+	if (eligible == 0) {
+		cerr_set(err, CERR_CONFLICT,
+		    "job '%s' has no worker to run it%s%s: aim it at workers "
+		    "(targets started with worker = yes)",
+		    job, group ? " in group " : "", group ? group : "");
+		goto out;
 	}
 	if (workers != NULL && (pins = json_dump_compact(workers)) == NULL) {
 		cerr_set(err, CERR_INTERNAL, "out of memory");
@@ -702,6 +877,7 @@ scaleout_submit(struct master *m, const char *job, const char *group,
 out:
 	json_decref(aimed);
 	json_decref(members);
+	json_decref(known);
 	free(pins);
 	return rc;
 }

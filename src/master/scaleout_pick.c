@@ -39,7 +39,9 @@ scaleout_pick(
 	for (size_t i = 0; i < n; i++) {
 		if (refusal(&c[i], state, sizeof(state)) != NULL)
 			continue;
-		if (best < 0 || c[i].active < c[best].active)
+		if (best < 0 || c[i].holding > c[best].holding ||
+		    (c[i].holding == c[best].holding &&
+			c[i].active < c[best].active))
 			best = (int)i;
 	}
 	if (best >= 0)

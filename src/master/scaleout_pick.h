@@ -17,6 +17,7 @@ struct scaleout_candidate {
 	const char *name;
 	int enabled; /* an administrator enabled it */
 	int alive; /* holds a poll, or polled within the lease */
+	int holding; /* holds a poll now: surely there */
 	int blocked; /* a failed instruction is not cleared */
 	int64_t max_tasks;
 	int64_t active; /* its executions assigned or running */
@@ -26,8 +27,9 @@ struct scaleout_candidate {
 
 /* The index of the candidate to take the execution: enabled, alive, not
  * blocked, below max_tasks and not already running the job (a target
- * runs one instance of a job at a time); the least loaded first, then
- * the first in order. -1 when none can, with why (a sentence naming each
+ * runs one instance of a job at a time); one holding a poll before one
+ * only recently seen (it may have just died), then the least loaded,
+ * then the first in order. -1 when none can, with why (a sentence naming each
  * candidate's state, or that there is none). */
 int scaleout_pick(
     const struct scaleout_candidate *c, size_t n, char *why, size_t size);

@@ -37,6 +37,7 @@ struct effects {
 	int jobs_changed; /* the scheduler loads them again, once per
 				   batch (a resync inserts every job) */
 	const char *stop_job;
+	int64_t stop_instr; /* stop only the run this start made, 0: all */
 	int64_t poll_interval_s;
 };
 
@@ -166,6 +167,11 @@ apply_op(struct target *t, const struct instr *in, struct effects *fx,
 	case INSTR_START:
 		return queue_start(t, in, fx, err);
 	case INSTR_STOP:
+		/* A scale-out execution's lost attempt is stopped alone
+		 * (payload instr_id: its start), queued or running. */
+		if (json_get_int(in->payload, "instr_id", "payload", 1,
+			INT64_MAX, &fx->stop_instr, err) < 0)
+			return -1;
 		fx->stop_job = in->object;
 		return 0;
 	case INSTR_RESYNC:
@@ -241,7 +247,11 @@ run_effects(struct target *t, const struct effects *fx)
 {
 	if (fx->kick_runs)
 		runs_kick(t);
-	if (fx->stop_job != NULL)
+	if (fx->stop_job != NULL && fx->stop_instr > 0)
+		runs_stop_instr(t, fx->stop_instr,
+		    "stopped from the master: the execution moved on without "
+		    "this worker");
+	else if (fx->stop_job != NULL)
 		runs_stop_job(t, fx->stop_job, "stopped from the master");
 	if (fx->poll_interval_s > 0)
 		t->poll_interval_s = fx->poll_interval_s;
@@ -257,7 +267,7 @@ apply_batch(struct target *t, const json_t *instructions)
 	t->apply_stalled = 0;
 	json_array_foreach(instructions, i, v)
 	{
-		struct effects fx = {0, 0, NULL, 0};
+		struct effects fx = {0, 0, NULL, 0, 0};
 		struct instr in;
 		struct cerr err;
 		int rc;

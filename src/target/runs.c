@@ -429,6 +429,51 @@ runs_stop_job(struct target *t, const char *job, const char *why)
 			jobrun_cancel(a->jr, why);
 }
 
+struct by_instr {
+	int64_t instr_id;
+	int64_t run_id;
+	char job[JOB_NAME_MAX + 1];
+};
+
+static int
+by_instr_cb(void *arg, int64_t run_id, const char *job, int64_t instr_id,
+    int64_t due_at, int64_t created_at)
+{
+	struct by_instr *b = arg;
+
+	if (instr_id != b->instr_id)
+		return 0;
+	b->run_id = run_id;
+	snprintf(b->job, sizeof(b->job), "%s", job);
+	return 1;
+}
+
+void
+runs_stop_instr(struct target *t, int64_t instr_id, const char *why)
+{
+	struct by_instr b = {instr_id, 0, ""};
+	struct cerr err;
+
+	if (tstore_run_list_state(
+		t->store, TRUN_QUEUED, by_instr_cb, &b, &err) < 0) {
+		target_store_failed(t, &err);
+		return;
+	}
+	if (b.run_id > 0) {
+		finish_unstarted(
+		    t, b.run_id, b.job, instr_id, OUTCOME_CANCELED, why);
+		return;
+	}
+	if (tstore_run_list_state(
+		t->store, TRUN_RUNNING, by_instr_cb, &b, &err) < 0) {
+		target_store_failed(t, &err);
+		return;
+	}
+	for (struct active_run *a = t->runs; a != NULL; a = a->next)
+		if (b.run_id > 0 && a->run_id == b.run_id)
+			jobrun_cancel(a->jr, why);
+}
+
 /* The step a dead daemon left running is killed with its process group
  * (orphan.h checks it is still the recorded process). */
 static void

@@ -146,6 +146,9 @@ void apply_batch(struct target *t, const json_t *instructions);
 /* runs.c */
 void runs_kick(struct target *t);
 void runs_stop_job(struct target *t, const char *job, const char *why);
+/* Stops only the run that start instruction instr_id made: cancelled
+ * before it starts when still queued, else cancelled while it runs. */
+void runs_stop_instr(struct target *t, int64_t instr_id, const char *why);
 /* Whether a run of job is in progress (started, not ended). */
 int runs_running(struct target *t, const char *job);
 int runs_recover(struct target *t, struct cerr *err);

@@ -8,6 +8,7 @@ the execution is retried on another worker, or fails with the reason
 when it has no retries left. Bad submissions are refused and change
 nothing."""
 import os
+import time
 
 from cohort import Gate, admin_cert, api, wait_for
 
@@ -130,12 +131,20 @@ def test_each_execution_runs_once_on_one_eligible_worker(cluster):
 
 
 def test_bad_submissions_change_nothing(cluster):
-    m, _ = start_fleet(cluster, ["w1"])
-    m.apply_job({"name": "task", "targets": ["w1"],
+    m, _ = start_fleet(cluster, ["w1", "w2"], others=["plain"])
+    m.apply_job({"name": "task", "targets": ["w1", "plain"],
                  "steps": [{"command": "true"}]})
+    m.apply_job({"name": "plain-only", "targets": ["plain"],
+                 "steps": [{"command": "true"}]})
+    m.ctl("group", "create", "g")
+    m.ctl("group", "add", "g", "w2")
     cases = [
         (["nosuch"], "no job"),
-        (["task", "--workers", "nobody"], "not aimed at 'nobody'"),
+        (["task", "--workers", "nobody"], "'nobody' is not a worker"),
+        (["task", "--workers", "plain"], "'plain' is not a worker"),
+        (["task", "--workers", "w2"], "not aimed at 'w2'"),
+        (["plain-only"], "has no worker to run it"),
+        (["task", "--group", "g"], "no worker to run it in group g"),
         (["task", "--group", "nogroup"], "nogroup"),
         (["task", "--group", "g", "--workers", "w1"], "one or the other"),
         (["task", "--retries", "101"], "--retries"),
@@ -181,7 +190,7 @@ def test_bad_submissions_change_nothing(cluster):
     r = m.ctl("worker", "enable", "nobody", check=False)
     assert r.returncode != 0 and "nobody" in r.stderr
     assert executions(m) == []
-    assert [w["enabled"] for w in workers_of(m)] == [False]
+    assert [w["enabled"] for w in workers_of(m)] == [False, False]
 
 
 def test_a_lost_worker_is_retried_elsewhere_or_fails(cluster):
@@ -222,3 +231,90 @@ def test_a_lost_worker_is_retried_elsewhere_or_fails(cluster):
     e = wait_for(lambda: ended(m, retried), timeout=40)
     assert e["status"] == "failed" and e["attempt"] == 2, e
     gate.open()
+
+
+def test_a_failed_run_is_retried(cluster):
+    """A run that fails counts as an attempt; with a retry left the
+    execution runs again, and both runs are in the history."""
+    m, _ = start_fleet(cluster, ["w1", "w2"])
+    flag = os.path.join(cluster.root, "second-time")
+    m.apply_job({"name": "flaky", "targets": ["w1", "w2"], "steps": [
+        {"command": f"if [ -e {flag} ]; then echo fine; "
+                    f"else touch {flag}; exit 3; fi"}]})
+    m.ctl("worker", "enable", "w1")
+    m.ctl("worker", "enable", "w2")
+    once = submit(m, "flaky", "--retries", "1")
+    e = wait_for(lambda: ended(m, once), timeout=60, what="flaky to end")
+    assert e["status"] == "succeeded" and e["attempt"] == 2, e
+    outcomes = sorted(r["outcome"] for r in job_rows(m, "flaky"))
+    assert outcomes == ["failed", "succeeded"], outcomes
+    # without retries, the failure is the execution's end
+    os.unlink(flag)
+    last = submit(m, "flaky")
+    e = wait_for(lambda: ended(m, last), timeout=60, what="flaky to fail")
+    assert e["status"] == "failed" and e["attempt"] == 1, e
+    assert "failed on worker" in e["reason"] and "exit code 3" in e["reason"]
+    assert "no retries left" in e["reason"], e
+
+
+def test_a_worker_back_from_the_dead_runs_nothing_twice(cluster):
+    """A worker stopped before it downloaded its start loses the attempt
+    (not counted: it never ran); when it comes back it gets the start and
+    the stop together and runs neither; the execution then runs there
+    once."""
+    m, ts = start_fleet(cluster, ["w1"])
+    m.apply_job({"name": "once", "targets": ["w1"],
+                 "steps": [{"command": "echo ran"}]})
+    m.ctl("worker", "enable", "w1")
+    ts["w1"].stop()
+    # the master has seen the poll's connection close: the start cannot
+    # be handed to it
+    cert = admin_cert(m)
+    wait_for(lambda: "\ncohort_polls_held 0\n" in api(
+        m, "GET", "/metrics", cert=cert[0], key=cert[1])[1],
+        what="w1's held poll to close")
+    exec_id = submit(m, "once")
+    first = wait_for(lambda: (lambda e: e if e["status"] == "assigned"
+                              else None)(execution(m, exec_id)),
+                     what="the execution to go to the stopped worker")
+    e = wait_for(lambda: (lambda e: e if "not counted" in e["reason"]
+                          else None)(execution(m, exec_id)), timeout=30,
+                 what="the attempt to be lost")
+    assert e["attempt"] == 0 and "stopped polling" in e["reason"], e
+    ts["w1"].start(*WORKER)
+    e = wait_for(lambda: ended(m, exec_id), timeout=30,
+                 what="the execution to run once w1 is back")
+    assert e["status"] == "succeeded" and e["attempt"] == 1, e
+    rows = job_rows(m, "once")
+    assert sorted((r["instr_id"], r["outcome"]) for r in rows) == [
+        (first["instr_id"], "canceled"), (e["instr_id"], "succeeded")], rows
+
+
+def test_a_master_restart_leaves_running_executions_alone(cluster):
+    """A restarted master gives every worker one lease to poll again: an
+    execution running meanwhile is neither lost nor run twice."""
+    m, _ = start_fleet(cluster, ["w1"])
+    gate = Gate(cluster.root)
+    m.apply_job({"name": "long", "targets": ["w1"],
+                 "steps": [{"command": gate.command()}]})
+    m.ctl("worker", "enable", "w1")
+    exec_id = submit(m, "long")
+    wait_for(lambda: execution(m, exec_id)["status"] == "running",
+             timeout=30, what="long to run")
+    port = m.port
+    m.stop()
+    down_at = time.time()
+    # down for longer than the lease (3 s)
+    wait_for(lambda: time.time() > down_at + 5, timeout=10,
+             what="the master to stay down past the lease")
+    m.start(f"--listen=127.0.0.1:{port}")
+    restarted = time.time()
+    wait_for(lambda: workers_of(m)[0]["last_poll"] is not None and
+             time.time() > restarted + 6, timeout=15,
+             what="two leases after the restart, w1 back")
+    e = execution(m, exec_id)
+    assert e["status"] == "running" and e["attempt"] == 1, e
+    gate.open()
+    e = wait_for(lambda: ended(m, exec_id), timeout=30)
+    assert e["status"] == "succeeded" and e["attempt"] == 1, e
+    assert len(job_rows(m, "long")) == 1

@@ -43,6 +43,14 @@ test_least_loaded_first_then_order(void **state)
 	assert_int_equal(scaleout_pick(c, 3, why, sizeof(why)), 1);
 	c[1].active = 3;
 	assert_int_equal(scaleout_pick(c, 3, why, sizeof(why)), 2);
+	/* one holding a poll first, however loaded: the others may have
+	 * just died */
+	c[0].holding = 1;
+	assert_int_equal(scaleout_pick(c, 3, why, sizeof(why)), 0);
+	c[1].holding = 1;
+	assert_int_equal(scaleout_pick(c, 3, why, sizeof(why)), 0);
+	c[0].active = 5;
+	assert_int_equal(scaleout_pick(c, 3, why, sizeof(why)), 1);
 }
 
 /* Each state rules one worker out; the other one takes the execution. */
