@@ -244,6 +244,8 @@ api_poll(struct http_req *r)
 	lr.wait_s = (int)(p.wait_s < r->m->conf->longpoll_max_s
 		? p.wait_s
 		: r->m->conf->longpoll_max_s);
+	if (p.max_tasks > 0 && lr.wait_s > SCALEOUT_HEARTBEAT_S)
+		lr.wait_s = SCALEOUT_HEARTBEAT_S;
 	lr.local_time = p.local_time;
 	lr.tz_offset_s = (int32_t)p.tz_offset_s;
 	lr.poll_interval_s = (int32_t)p.poll_interval_s;

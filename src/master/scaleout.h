@@ -39,6 +39,12 @@
 struct master;
 struct scaleout;
 
+/* A worker's poll is held at most this long (PRODUCT.md 11: a task
+ * heartbeat every 10 s): it polls again at least this often, so a host
+ * that vanishes without closing its connection is missed within this
+ * and a lease. */
+#define SCALEOUT_HEARTBEAT_S 10
+
 int scaleout_start(struct master *m, struct cerr *err);
 void scaleout_stop(struct master *m);
 

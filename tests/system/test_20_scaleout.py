@@ -318,3 +318,27 @@ def test_a_master_restart_leaves_running_executions_alone(cluster):
     e = wait_for(lambda: ended(m, exec_id), timeout=30)
     assert e["status"] == "succeeded" and e["attempt"] == 1, e
     assert len(job_rows(m, "long")) == 1
+
+
+def test_a_worker_polls_at_least_every_ten_seconds(cluster):
+    """The heartbeat: a worker's poll is held at most 10 s (a target's
+    otherwise up to longpoll_max_s, 50 s), so even with a poll interval
+    of 60 s the master hears from it every 10 s."""
+    from datetime import datetime
+    m = cluster.master().init().start()
+    w = cluster.target("w1")
+    w.enlist(m, poll_interval=60)
+    w.start(*WORKER)
+
+    def last_poll():
+        (row,) = workers_of(m)
+        return row["last_poll"]
+
+    first = wait_for(last_poll, what="w1 to register")
+    second = wait_for(lambda: (lambda p: p if p != first else None)(
+        last_poll()), timeout=30, what="w1's next poll")
+    third = wait_for(lambda: (lambda p: p if p != second else None)(
+        last_poll()), timeout=30, what="the poll after")
+    gap = (datetime.fromisoformat(third.replace("Z", "+00:00")) -
+           datetime.fromisoformat(second.replace("Z", "+00:00")))
+    assert 5 <= gap.total_seconds() <= 15, (second, third)
