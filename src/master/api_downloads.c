@@ -14,6 +14,7 @@
 #include "master/jobs.h"
 #include "master/longpoll.h"
 #include "master/master.h"
+#include "master/scaleout.h"
 #include "store/store.h"
 
 void
@@ -112,6 +113,7 @@ api_target_resync(struct http_req *r)
 		store_rollback(r->m->store);
 		goto fail;
 	}
+	scaleout_resynced(r->m, r->args[0]);
 	log_info("target_resync", "target=%s jobs=%zu by=%s", r->args[0],
 	    json_array_size(rs.posted) - 1, r->caller.id.name);
 	r->m->metrics.posted += json_array_size(rs.posted);

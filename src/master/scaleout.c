@@ -42,10 +42,12 @@ struct scaleout {
 	 * failover judges no execution lost by its own outage. */
 	int64_t active_since;
 	int was_active;
-	/* worker name -> int64_t: when a pass last saw it hold a poll. A
-	 * poll held for longpoll_max_s began longer ago than the lease may
-	 * be; the worker was there all along. */
+	/* worker name -> int64_t: when a pass last saw it hold a poll (its
+	 * last_poll is when that poll began). */
 	struct strmap held_at;
+	/* worker name -> int64_t: when an admin last resynced it (which
+	 * drops its pending starts). */
+	struct strmap resynced_at;
 };
 
 /* An open execution copied out of the store listing. */
@@ -60,6 +62,7 @@ struct pass {
 	int64_t now;
 	struct store_worker *workers; /* in name order */
 	struct scaleout_candidate *state; /* per worker */
+	int *grace; /* per worker: in_grace() */
 	size_t nworkers;
 	struct open_exec *execs;
 	size_t nexecs;
@@ -110,20 +113,28 @@ exec_cb(void *arg, const struct store_exec *e)
 }
 
 static void
-note_held(struct scaleout *so, const char *name, int64_t now)
+note_time(struct strmap *map, const char *name, int64_t now)
 {
-	int64_t *at = strmap_get(&so->held_at, name);
+	int64_t *at = strmap_get(map, name);
 	struct cerr err;
 
 	if (at == NULL) {
 		at = malloc(sizeof(*at));
-		if (at == NULL ||
-		    strmap_put(&so->held_at, name, at, NULL, &err) < 0) {
+		if (at == NULL || strmap_put(map, name, at, NULL, &err) < 0) {
 			free(at);
 			return;
 		}
 	}
 	*at = now;
+}
+
+void
+scaleout_resynced(struct master *m, const char *worker)
+{
+	if (m->scaleout != NULL) {
+		note_time(&m->scaleout->resynced_at, worker, master_now());
+		scaleout_kick(m);
+	}
 }
 
 int
@@ -137,17 +148,28 @@ scaleout_worker_alive(
 		return 0;
 	if (longpoll_is_waiting(m, t->name)) {
 		if (so != NULL)
-			note_held(so, t->name, now);
+			note_time(&so->held_at, t->name, now);
 		return 1;
 	}
 	held = so != NULL ? strmap_get(&so->held_at, t->name) : NULL;
 	if (held != NULL && *held > seen)
 		seen = *held;
-	if (so != NULL && seen > 0 && so->active_since > seen &&
-	    now - so->active_since <=
-		m->conf->worker_lease_s + t->poll_interval_s)
-		return 1;
 	return seen > 0 && now - seen <= m->conf->worker_lease_s;
+}
+
+/* Whether this master became active so recently that worker t, which
+ * may have run an execution all along, has not yet had its poll interval
+ * (the longest it waits to reconnect) and a lease to come back: its
+ * executions are not judged lost yet. It is not picked meanwhile unless
+ * alive. */
+static int
+in_grace(struct master *m, const struct store_target *t, int64_t now)
+{
+	const struct scaleout *so = m->scaleout;
+
+	return so != NULL && so->active_since > 0 &&
+	    now - so->active_since <=
+	    m->conf->worker_lease_s + t->poll_interval_s;
 }
 
 /* Each worker's liveness and state, from its target row and the held
@@ -158,7 +180,8 @@ read_workers(struct pass *p)
 	if (store_worker_list(p->m->store, worker_cb, p, p->err) < 0)
 		return -1;
 	p->state = calloc(p->nworkers + 1, sizeof(*p->state));
-	if (p->state == NULL)
+	p->grace = calloc(p->nworkers + 1, sizeof(*p->grace));
+	if (p->state == NULL || p->grace == NULL)
 		return cerr_set(p->err, CERR_INTERNAL, "out of memory");
 	for (size_t i = 0; i < p->nworkers; i++) {
 		struct scaleout_candidate *c = &p->state[i];
@@ -173,6 +196,7 @@ read_workers(struct pass *p)
 		c->last_poll = t.last_poll;
 		c->blocked = t.failed > 0;
 		c->alive = scaleout_worker_alive(p->m, &t, p->now);
+		p->grace[i] = in_grace(p->m, &t, p->now);
 		c->holding = longpoll_is_waiting(p->m, c->name);
 	}
 	return 0;
@@ -197,6 +221,7 @@ pass_free(struct pass *p)
 	free(p->execs);
 	free(p->workers);
 	free(p->state);
+	free(p->grace);
 	json_decref(p->wake);
 }
 
@@ -298,8 +323,9 @@ start_cb(void *arg, const struct store_instr *in)
 	return 1;
 }
 
-/* Where an assigned execution's start stands on its worker's download
- * list: found, its status; else gone (a resync dropped it). */
+/* Where an assigned execution's start stands among its worker's newest
+ * instructions: found, with its status, or not found (dropped by a
+ * resync, trimmed once applied, or older than the search). */
 static int
 find_start(struct pass *p, const struct open_exec *x, struct start_find *f)
 {
@@ -310,27 +336,31 @@ find_start(struct pass *p, const struct open_exec *x, struct start_find *f)
 	return store_instr_list(p->m->store, &flt, start_cb, f, p->err);
 }
 
-/* An assigned execution whose start will never run: dropped by a resync,
- * or failed (cleared or not). Then what says so and the attempt ends
- * uncounted: the run never began. 1 when so, 0 when not. */
+/* An assigned execution whose start will never run: it failed on the
+ * worker (counted: the worker refused it, and would again), or a resync
+ * of the worker after the assignment dropped it (not counted: it never
+ * reached the worker's runs). 1 with what and *uncounted set, else 0. */
 static int
 start_never_runs(struct pass *p, struct open_exec *x,
-    const struct start_find *f, char *what, size_t size)
+    const struct start_find *f, char *what, size_t size, int *uncounted)
 {
-	if (x->e.status != EXEC_ASSIGNED)
-		return 0;
-	if (!f->found)
-		snprintf(what, size,
-		    "was not run: its start (instruction %lld) left worker "
-		    "%s's download list (a resync?)",
-		    (long long)x->e.instr_id, x->e.worker);
-	else if (f->status == INSTR_FAILED)
+	const int64_t *resynced =
+	    strmap_get(&p->m->scaleout->resynced_at, x->e.worker);
+
+	if (f->found && f->status == INSTR_FAILED) {
 		snprintf(what, size,
 		    "was not run: its start (instruction %lld) failed on "
 		    "worker %s",
 		    (long long)x->e.instr_id, x->e.worker);
-	else
+		return 1;
+	}
+	if (f->found || resynced == NULL || *resynced < x->e.assigned_at)
 		return 0;
+	snprintf(what, size,
+	    "was not run: a resync of worker %s dropped its start "
+	    "(instruction %lld)",
+	    x->e.worker, (long long)x->e.instr_id);
+	*uncounted = 1;
 	return 1;
 }
 
@@ -347,19 +377,22 @@ check_lease(struct pass *p, struct open_exec *x)
 	int uncounted = 0;
 
 	/* A start is normally running within a second; only a slow one is
-	 * looked up. */
+	 * looked up. One the worker never downloaded is not counted if the
+	 * attempt is lost: it certainly did not run. */
 	if (x->e.status == EXEC_ASSIGNED && w != NULL &&
-	    p->now - x->e.assigned_at >= START_GRACE_S) {
+	    (p->now - x->e.assigned_at >= START_GRACE_S ||
+		(!w->alive && !p->grace[w - p->state]))) {
 		if (find_start(p, x, &f) < 0)
 			return -1;
 		uncounted = f.found && f.status == INSTR_PENDING;
 	}
-	if (f.id > 0 && start_never_runs(p, x, &f, what, sizeof(what)))
-		uncounted = 1;
+	if (f.id > 0 &&
+	    start_never_runs(p, x, &f, what, sizeof(what), &uncounted))
+		;
 	else if (w == NULL)
 		snprintf(what, sizeof(what), "lost: worker %s was deleted",
 		    x->e.worker);
-	else if (!w->alive)
+	else if (!w->alive && !p->grace[w - p->state])
 		snprintf(what, sizeof(what),
 		    "lost: worker %s stopped polling (last poll %s, lease %lld "
 		    "s)",
@@ -479,6 +512,20 @@ job_exists_cb(void *arg, const struct store_job *j)
 	return 0;
 }
 
+/* Where ". waiting:" last begins in reason, or NULL: the part an
+ * execution's reason gives for waiting, after how its last attempt
+ * ended (a target's error text may hold the words too; the last is
+ * ours). */
+static const char *
+last_waiting(const char *reason)
+{
+	const char *at = NULL, *p = reason;
+
+	while ((p = strstr(p, ". waiting:")) != NULL)
+		at = p++;
+	return at;
+}
+
 /* A queued execution that no worker can take says why; after a lost or
  * failed attempt, after how that attempt ended ("attempt 1 lost: ...;
  * queued again. waiting: ..."). */
@@ -486,13 +533,15 @@ static int
 wait_reason(struct pass *p, struct open_exec *x, const char *why)
 {
 	char reason[2 * SCALEOUT_WHY_MAX];
-	const char *old = x->e.reason, *waiting = strstr(old, "waiting:");
+	const char *old = x->e.reason, *waiting = last_waiting(old);
 	int keep = strncmp(old, "attempt ", 8) == 0
 	    ? (int)(waiting != NULL ? waiting - old : (int)strlen(old))
 	    : 0;
 
-	snprintf(reason, sizeof(reason), "%.*s%s%s", keep, old,
-	    keep > 0 && waiting == NULL ? ". " : "", why);
+	snprintf(
+	    reason, sizeof(reason), "%.*s%s", keep, old, keep > 0 ? ". " : "");
+	snprintf(reason + strlen(reason), sizeof(reason) - strlen(reason), "%s",
+	    why);
 	if (strcmp(reason, old) == 0)
 		return 0;
 	if (set_reason(x, reason, p->err) < 0)
@@ -505,15 +554,14 @@ wait_reason(struct pass *p, struct open_exec *x, const char *why)
 static int
 assigned_reason(struct open_exec *x, struct cerr *err)
 {
-	char kept[SCALEOUT_WHY_MAX];
-	const char *waiting = strstr(x->e.reason, "waiting:");
+	char kept[2 * SCALEOUT_WHY_MAX];
+	const char *waiting = last_waiting(x->e.reason);
 
-	if (x->e.attempt == 0 || waiting == x->e.reason)
+	if (strncmp(x->e.reason, "attempt ", 8) != 0)
 		return set_reason(x, "", err);
 	if (waiting == NULL)
 		return 0;
-	snprintf(kept, sizeof(kept), "%.*s",
-	    (int)(waiting - x->e.reason > 2 ? waiting - x->e.reason - 2 : 0),
+	snprintf(kept, sizeof(kept), "%.*s", (int)(waiting - x->e.reason),
 	    x->e.reason);
 	return set_reason(x, kept, err);
 }
@@ -665,6 +713,7 @@ scaleout_start(struct master *m, struct cerr *err)
 		return cerr_set(err, CERR_INTERNAL, "out of memory");
 	m->scaleout = so;
 	strmap_init(&so->held_at);
+	strmap_init(&so->resynced_at);
 	so->tick = event_new(m->base, -1, EV_PERSIST, pass_cb, m);
 	so->kick = event_new(m->base, -1, 0, pass_cb, m);
 	if (so->tick == NULL || so->kick == NULL ||
@@ -694,6 +743,8 @@ scaleout_stop(struct master *m)
 		event_free(so->kick);
 	strmap_foreach(&so->held_at, free_held, NULL);
 	strmap_cleanup(&so->held_at);
+	strmap_foreach(&so->resynced_at, free_held, NULL);
+	strmap_cleanup(&so->resynced_at);
 	free(so);
 	m->scaleout = NULL;
 }

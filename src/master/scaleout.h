@@ -69,6 +69,10 @@ int scaleout_run_reported(struct master *m, const char *worker,
 int scaleout_worker_alive(
     struct master *m, const struct store_target *t, int64_t now);
 
+/* An admin resynced worker (after the commit): starts it had pending are
+ * gone, and the executions they carried are queued again. */
+void scaleout_resynced(struct master *m, const char *worker);
+
 /* A worker's poll (max_tasks > 0) registers it or updates max_tasks. */
 int scaleout_worker_seen(
     struct master *m, const char *worker, int64_t max_tasks, struct cerr *err);
