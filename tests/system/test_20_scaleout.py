@@ -10,9 +10,20 @@ nothing."""
 import os
 import time
 
+import pytest
+
 from cohort import Gate, admin_cert, api, wait_for
 
 WORKER = ("--worker=yes", "--max_tasks=2")
+
+
+@pytest.fixture
+def gate(cluster):
+    """A gate opened at the end of the test, pass or fail, so no step a
+    killed worker left behind waits on it for ever."""
+    g = Gate(cluster.root)
+    yield g
+    g.open()
 
 
 def start_fleet(cluster, workers, others=(), lease_s=3):
@@ -59,9 +70,8 @@ def job_rows(m, job):
             if r["step"] == 0 and r["outcome"] != "running"]
 
 
-def test_each_execution_runs_once_on_one_eligible_worker(cluster):
+def test_each_execution_runs_once_on_one_eligible_worker(cluster, gate):
     m, _ = start_fleet(cluster, ["w1", "w2"], others=["plain"])
-    gate = Gate(cluster.root)
     m.apply_job({"name": "task", "targets": ["w1", "w2", "plain"],
                  "steps": [{"name": "s", "command": gate.command(
                      "echo ran on $COHORT_TARGET")}]})
@@ -193,9 +203,8 @@ def test_bad_submissions_change_nothing(cluster):
     assert [w["enabled"] for w in workers_of(m)] == [False, False]
 
 
-def test_a_lost_worker_is_retried_elsewhere_or_fails(cluster):
+def test_a_lost_worker_is_retried_elsewhere_or_fails(cluster, gate):
     m, ts = start_fleet(cluster, ["w1", "w2"])
-    gate = Gate(cluster.root)
     for name in ("slow", "slow-once"):
         m.apply_job({"name": name, "targets": ["w1", "w2"],
                      "steps": [{"command": gate.command()}]})
@@ -290,11 +299,10 @@ def test_a_worker_back_from_the_dead_runs_nothing_twice(cluster):
         (first["instr_id"], "canceled"), (e["instr_id"], "succeeded")], rows
 
 
-def test_a_master_restart_leaves_running_executions_alone(cluster):
+def test_a_master_restart_leaves_running_executions_alone(cluster, gate):
     """A restarted master gives every worker one lease to poll again: an
     execution running meanwhile is neither lost nor run twice."""
     m, _ = start_fleet(cluster, ["w1"])
-    gate = Gate(cluster.root)
     m.apply_job({"name": "long", "targets": ["w1"],
                  "steps": [{"command": gate.command()}]})
     m.ctl("worker", "enable", "w1")
