@@ -18,6 +18,7 @@
 #include "master/lease.h"
 #include "master/longpoll.h"
 #include "master/master.h"
+#include "master/scaleout_int.h"
 #include "master/scaleout_pick.h"
 #include "store/store.h"
 
@@ -48,13 +49,6 @@ struct scaleout {
 	/* worker name -> int64_t: when an admin last resynced it (which
 	 * drops its pending starts). */
 	struct strmap resynced_at;
-};
-
-/* An open execution copied out of the store listing. */
-struct open_exec {
-	struct store_exec e;
-	char *pins; /* owned copies of e's borrowed strings */
-	char *reason;
 };
 
 struct pass {
@@ -268,11 +262,9 @@ set_reason(struct open_exec *x, const char *reason, struct cerr *err)
 	return 0;
 }
 
-/* The attempt ended without a result it can trust (the worker is gone,
- * offline or blocked) or with a failure: queued again while retries are
- * left, else failed. */
-static int
-end_attempt(struct master *m, struct open_exec *x, const char *what,
+/* See scaleout_int.h. */
+int
+scaleout_end_attempt(struct master *m, struct open_exec *x, const char *what,
     int uncounted, int64_t now, struct cerr *err)
 {
 	char reason[SCALEOUT_WHY_MAX];
@@ -413,19 +405,19 @@ check_lease(struct pass *p, struct open_exec *x)
 		return -1;
 	if (w != NULL && w->active > 0)
 		w->active--;
-	return end_attempt(p->m, x, what, uncounted, p->now, p->err);
+	return scaleout_end_attempt(p->m, x, what, uncounted, p->now, p->err);
 }
 
 /* ---- choosing ----------------------------------------------------------- */
 
-static int
-add_name(void *arg, const char *name)
+int
+scaleout_add_name(void *arg, const char *name)
 {
 	return json_array_append_new(arg, json_string(name));
 }
 
-static int
-has_name(const json_t *names, const char *name)
+int
+scaleout_has_name(const json_t *names, const char *name)
 {
 	size_t i;
 	json_t *v;
@@ -461,14 +453,14 @@ candidates(struct pass *p, struct open_exec *x, struct scaleout_candidate *out,
 	*n = 0;
 	if (aimed == NULL ||
 	    store_job_targets_list(
-		p->m->store, x->e.job, add_name, aimed, p->err) < 0)
+		p->m->store, x->e.job, scaleout_add_name, aimed, p->err) < 0)
 		goto out;
 	if (x->e.pin_group[0] != '\0') {
 		members = json_array();
 		if (members == NULL)
 			goto out;
-		if (store_group_members(p->m->store, x->e.pin_group, add_name,
-			members, p->err) < 0) {
+		if (store_group_members(p->m->store, x->e.pin_group,
+			scaleout_add_name, members, p->err) < 0) {
 			if (p->err->code != CERR_NOT_FOUND)
 				goto out;
 			snprintf(reason, size, "group %s was deleted",
@@ -488,9 +480,9 @@ candidates(struct pass *p, struct open_exec *x, struct scaleout_candidate *out,
 	for (size_t i = 0; i < p->nworkers; i++) {
 		const char *name = p->state[i].name;
 
-		if (!has_name(aimed, name) ||
-		    (members != NULL && !has_name(members, name)) ||
-		    (pins != NULL && !has_name(pins, name)))
+		if (!scaleout_has_name(aimed, name) ||
+		    (members != NULL && !scaleout_has_name(members, name)) ||
+		    (pins != NULL && !scaleout_has_name(pins, name)))
 			continue;
 		out[*n] = p->state[i];
 		out[*n].runs_job = runs_job(p, name, x->e.job);
@@ -506,8 +498,8 @@ out:
 	return rc;
 }
 
-static int
-job_exists_cb(void *arg, const struct store_job *j)
+int
+scaleout_job_exists_cb(void *arg, const struct store_job *j)
 {
 	return 0;
 }
@@ -575,8 +567,8 @@ dispatch(struct pass *p, struct open_exec *x, struct scaleout_candidate *c)
 	size_t n;
 	int rc, i;
 
-	if (store_job_get(p->m->store, x->e.job, job_exists_cb, NULL, p->err) <
-	    0) {
+	if (store_job_get(p->m->store, x->e.job, scaleout_job_exists_cb, NULL,
+		p->err) < 0) {
 		if (p->err->code != CERR_NOT_FOUND)
 			return -1;
 		snprintf(why, sizeof(why), "job %s was deleted", x->e.job);
@@ -747,188 +739,4 @@ scaleout_stop(struct master *m)
 	strmap_cleanup(&so->resynced_at);
 	free(so);
 	m->scaleout = NULL;
-}
-
-/* ---- calls from the API ------------------------------------------------- */
-
-int
-scaleout_worker_seen(
-    struct master *m, const char *worker, int64_t max_tasks, struct cerr *err)
-{
-	int created = 0;
-
-	if (store_worker_seen(
-		m->store, worker, max_tasks, master_now(), &created, err) < 0)
-		return -1;
-	if (created)
-		log_info("worker_registered",
-		    "worker=%s max_tasks=%lld enabled=0 msg=\"an administrator "
-		    "enables it: cohortctl worker enable %s\"",
-		    worker, (long long)max_tasks, worker);
-	scaleout_kick(m);
-	return 0;
-}
-
-struct found {
-	int found;
-	struct store_exec e;
-	char reason[SCALEOUT_WHY_MAX];
-	char pins[STORE_PIN_MAX + 1];
-};
-
-static int
-found_cb(void *arg, const struct store_exec *e)
-{
-	struct found *f = arg;
-
-	f->found = 1;
-	f->e = *e;
-	snprintf(f->pins, sizeof(f->pins), "%s", e->pin_workers);
-	snprintf(f->reason, sizeof(f->reason), "%s", e->reason);
-	f->e.pin_workers = f->pins;
-	f->e.reason = f->reason;
-	return 0;
-}
-
-int
-scaleout_run_reported(struct master *m, const char *worker,
-    const struct run_report *rep, int *kick, struct cerr *err)
-{
-	struct found *f;
-	struct open_exec x;
-	char what[SCALEOUT_WHY_MAX];
-	int rc = -1;
-
-	if (rep->instr_id <= 0 || rep->outcome == OUTCOME_RETRYING)
-		return 0;
-	f = calloc(1, sizeof(*f));
-	if (f == NULL)
-		return cerr_set(err, CERR_INTERNAL, "out of memory");
-	if (store_exec_by_instr(
-		m->store, worker, rep->instr_id, found_cb, f, err) < 0)
-		goto out;
-	rc = 0;
-	if (!f->found)
-		goto out;
-	memset(&x, 0, sizeof(x));
-	x.e = f->e;
-	if (rep->outcome == OUTCOME_RUNNING) {
-		if (x.e.status == EXEC_RUNNING)
-			goto out;
-		x.e.status = EXEC_RUNNING;
-		x.e.started_at = master_now();
-		rc = store_exec_update(m->store, &x.e, err);
-		goto out;
-	}
-	*kick = 1;
-	if (x.e.started_at == 0)
-		x.e.started_at = master_now();
-	if (rep->outcome == OUTCOME_SUCCEEDED) {
-		x.e.status = EXEC_SUCCEEDED;
-		x.e.finished_at = master_now();
-		x.e.reason = "";
-		log_info("execution_succeeded", "id=%lld job=%s worker=%s",
-		    (long long)x.e.id, x.e.job, worker);
-		rc = store_exec_update(m->store, &x.e, err);
-		goto out;
-	}
-	snprintf(what, sizeof(what), "%s on worker %s (exit code %d): %.300s",
-	    run_outcome_name(rep->outcome), worker, rep->exit_code,
-	    rep->message ? rep->message : "");
-	rc = end_attempt(m, &x, what, 0, master_now(), err);
-	free(x.reason);
-out:
-	free(f);
-	return rc;
-}
-
-static int
-worker_name_cb(void *arg, const struct store_worker *w)
-{
-	return json_array_append_new(arg, json_string(w->name));
-}
-
-int
-scaleout_submit(struct master *m, const char *job, const char *group,
-    const json_t *workers, int64_t retries, const char *by, int64_t *id_out,
-    struct cerr *err)
-{
-	json_t *aimed = json_array(), *members = json_array();
-	json_t *known = json_array();
-	struct store_exec e;
-	char *pins = NULL;
-	size_t i, eligible = 0;
-	json_t *v;
-	int rc = -1;
-
-	if (aimed == NULL || members == NULL || known == NULL) {
-		cerr_set(err, CERR_INTERNAL, "out of memory");
-		goto out;
-	}
-	if (store_job_get(m->store, job, job_exists_cb, NULL, err) < 0 ||
-	    store_job_targets_list(m->store, job, add_name, aimed, err) < 0 ||
-	    store_worker_list(m->store, worker_name_cb, known, err) < 0 ||
-	    (group != NULL &&
-		store_group_members(m->store, group, add_name, members, err) <
-		    0))
-		goto out;
-	json_array_foreach(workers, i, v)
-	{
-		const char *name = json_string_value(v);
-
-		if (!has_name(known, name)) {
-			cerr_set(err, CERR_INVALID,
-			    "workers: '%s' is not a worker (a target started "
-			    "with worker = yes)",
-			    name);
-			goto out;
-		}
-		if (!has_name(aimed, name)) {
-			cerr_set(err, CERR_INVALID,
-			    "workers: job '%s' is not aimed at '%s' (a worker "
-			    "runs the jobs aimed at it)",
-			    job, name);
-			goto out;
-		}
-	}
-	json_array_foreach(known, i, v)
-	{
-		const char *name = json_string_value(v);
-
-		eligible += has_name(aimed, name) &&
-		    (group == NULL || has_name(members, name)) &&
-		    (workers == NULL || has_name(workers, name));
-	}
-	if (eligible == 0) {
-		cerr_set(err, CERR_CONFLICT,
-		    "job '%s' has no worker to run it%s%s: aim it at workers "
-		    "(targets started with worker = yes)",
-		    job, group ? " in group " : "", group ? group : "");
-		goto out;
-	}
-	if (workers != NULL && (pins = json_dump_compact(workers)) == NULL) {
-		cerr_set(err, CERR_INTERNAL, "out of memory");
-		goto out;
-	}
-	memset(&e, 0, sizeof(e));
-	snprintf(e.job, sizeof(e.job), "%s", job);
-	snprintf(e.pin_group, sizeof(e.pin_group), "%s", group ? group : "");
-	e.pin_workers = pins ? pins : "";
-	e.retries = retries;
-	e.status = EXEC_QUEUED;
-	e.reason = "queued";
-	snprintf(e.submitted_by, sizeof(e.submitted_by), "%s", by);
-	e.submitted_at = master_now();
-	if (store_exec_add(m->store, &e, id_out, err) < 0)
-		goto out;
-	log_info("execution_submitted", "id=%lld job=%s by=%s retries=%lld",
-	    (long long)*id_out, job, by, (long long)retries);
-	scaleout_kick(m);
-	rc = 0;
-out:
-	json_decref(aimed);
-	json_decref(members);
-	json_decref(known);
-	free(pins);
-	return rc;
 }
