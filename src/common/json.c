@@ -6,6 +6,8 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "common/timefmt.h"
+
 int
 json_text_depth(const char *text, size_t len, int limit)
 {
@@ -159,4 +161,12 @@ char *
 json_dump_compact(const json_t *v)
 {
 	return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+json_t *
+json_utc_or_null(int64_t unix_s)
+{
+	char buf[TIMEFMT_MAX];
+
+	return unix_s > 0 ? json_string(timefmt_utc(unix_s, buf)) : json_null();
 }

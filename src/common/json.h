@@ -45,6 +45,10 @@ int json_get_int(const json_t *obj, const char *key, const char *path,
 int json_get_bool(const json_t *obj, const char *key, const char *path,
     int *out, struct cerr *err);
 
+/* unix_s as an RFC 3339 UTC string, or null when it is 0 or less (not
+ * yet, never): how the API shows every time. */
+json_t *json_utc_or_null(int64_t unix_s);
+
 /* Serialises compactly; caller frees. NULL on out-of-memory. */
 char *json_dump_compact(const json_t *v);
 

@@ -22,14 +22,6 @@
 #define MAX_LIMIT 10000
 
 static json_t *
-time_or_null(int64_t unix_s)
-{
-	char buf[TIMEFMT_MAX];
-
-	return unix_s > 0 ? json_string(timefmt_utc(unix_s, buf)) : json_null();
-}
-
-static json_t *
 exec_view(const struct store_exec *e)
 {
 	json_t *pins = e->pin_workers[0] ? json_loads(e->pin_workers, 0, NULL)
@@ -44,10 +36,11 @@ exec_view(const struct store_exec *e)
 	    e->pin_group[0] ? json_string(e->pin_group) : json_null(),
 	    "workers", pins ? pins : json_null(), "reason", e->reason,
 	    "submitted_by", e->submitted_by, "submitted_at",
-	    time_or_null(e->submitted_at), "assigned_at",
-	    time_or_null(e->assigned_at), "started_at",
-	    time_or_null(e->started_at), "finished_at",
-	    time_or_null(e->finished_at), "instr_id", (json_int_t)e->instr_id);
+	    json_utc_or_null(e->submitted_at), "assigned_at",
+	    json_utc_or_null(e->assigned_at), "started_at",
+	    json_utc_or_null(e->started_at), "finished_at",
+	    json_utc_or_null(e->finished_at), "instr_id",
+	    (json_int_t)e->instr_id);
 }
 
 static int
@@ -242,7 +235,7 @@ api_workers_list(struct http_req *r)
 			(json_int_t)w->active, "online",
 			scaleout_worker_alive(r->m, &t, now), "status",
 			status_of_target(r->m, &t, now), "last_poll",
-			time_or_null(t.last_poll), "registered_at",
+			json_utc_or_null(t.last_poll), "registered_at",
 			timefmt_utc(w->registered_at, at)));
 	}
 	free(wc.v);

@@ -96,14 +96,6 @@ fail:
 	http_reply_error(r, &err);
 }
 
-static json_t *
-time_or_null(int64_t unix_s)
-{
-	char buf[TIMEFMT_MAX];
-
-	return unix_s > 0 ? json_string(timefmt_utc(unix_s, buf)) : json_null();
-}
-
 static int
 instr_cb(void *arg, const struct store_instr *in)
 {
@@ -112,9 +104,9 @@ instr_cb(void *arg, const struct store_instr *in)
 		(json_int_t)in->id, "target", in->target, "operation",
 		instr_op_name(in->op), "object", in->object, "status",
 		instr_status_name(in->status), "cleared", in->cleared,
-		"posted_at", time_or_null(in->posted_at), "downloaded_at",
-		time_or_null(in->downloaded_at), "applied_at",
-		time_or_null(in->applied_at), "error",
+		"posted_at", json_utc_or_null(in->posted_at), "downloaded_at",
+		json_utc_or_null(in->downloaded_at), "applied_at",
+		json_utc_or_null(in->applied_at), "error",
 		in->error ? in->error : ""));
 	return 0;
 }

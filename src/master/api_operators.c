@@ -20,14 +20,6 @@
 #define DEFAULT_LIMIT 100
 #define MAX_LIMIT 100000
 
-static json_t *
-time_or_null(int64_t unix_s)
-{
-	char buf[TIMEFMT_MAX];
-
-	return unix_s > 0 ? json_string(timefmt_utc(unix_s, buf)) : json_null();
-}
-
 static int
 operator_cb(void *arg, const struct store_operator *op)
 {
@@ -35,7 +27,7 @@ operator_cb(void *arg, const struct store_operator *op)
 	    json_pack("{s:s,s:s,s:s,s:b,s:o}", "name", op->name, "kind",
 		store_operator_kind_name(op->kind), "address", op->address,
 		"default", op->is_default, "created_at",
-		time_or_null(op->created_at)));
+		json_utc_or_null(op->created_at)));
 }
 
 void
@@ -160,9 +152,9 @@ notification_cb(void *arg, const struct store_notification *n)
 		(json_int_t)n->id, "operator", n->operator_name, "subject",
 		n->subject, "status", store_delivery_status_name(n->status),
 		"attempts", n->attempts, "last_error", n->last_error,
-		"created_at", time_or_null(n->created_at), "updated_at",
-		time_or_null(n->updated_at), "next_attempt_at",
-		n->status == DELIVERY_PENDING ? time_or_null(n->next_at)
+		"created_at", json_utc_or_null(n->created_at), "updated_at",
+		json_utc_or_null(n->updated_at), "next_attempt_at",
+		n->status == DELIVERY_PENDING ? json_utc_or_null(n->next_at)
 					      : json_null()));
 }
 

@@ -3,6 +3,7 @@
  */
 #include "master/status.h"
 
+#include "common/json.h"
 #include "common/timefmt.h"
 #include "master/longpoll.h"
 #include "master/master.h"
@@ -25,14 +26,6 @@ status_of_target(struct master *m, const struct store_target *t, int64_t now)
 	return "normal";
 }
 
-static json_t *
-time_or_null(int64_t unix_s)
-{
-	char buf[TIMEFMT_MAX];
-
-	return unix_s > 0 ? json_string(timefmt_utc(unix_s, buf)) : json_null();
-}
-
 json_t *
 status_target_json(struct master *m, const struct store_target *t, int64_t now)
 {
@@ -46,9 +39,9 @@ status_target_json(struct master *m, const struct store_target *t, int64_t now)
 			t->tz_offset_s, local));
 	return json_pack("{s:s,s:s,s:o,s:I,s:s,s:s,s:o,s:i,s:i,s:o,s:I,s:I}",
 	    "name", t->name, "status", status_of_target(m, t, now), "last_poll",
-	    time_or_null(t->last_poll), "unread_instructions",
+	    json_utc_or_null(t->last_poll), "unread_instructions",
 	    (json_int_t)t->unread, "version", t->version, "location",
-	    t->location, "enlisted_at", time_or_null(t->enlisted_at),
+	    t->location, "enlisted_at", json_utc_or_null(t->enlisted_at),
 	    "poll_interval_s", (int)t->poll_interval_s, "time_zone_offset_s",
 	    (int)t->tz_offset_s, "local_time", local_time,
 	    "failed_instructions", (json_int_t)t->failed, "outbox_dropped",
