@@ -28,6 +28,7 @@
 #include "ctl/ctl.h"
 #include "ctl/statedir.h"
 #include "master/token.h"
+#include "target/defect.h"
 #include "target/tstore.h"
 
 static const char *const enlist_files[] = {
@@ -162,6 +163,42 @@ out:
 	return rc;
 }
 
+static void
+warn_dropped(int64_t left)
+{
+	if (left > 0)
+		fprintf(stderr,
+		    "warning: %lld outbox records (run outcomes, events) "
+		    "were not uploaded and are dropped\n",
+		    (long long)left);
+}
+
+/* A state dir that was enlisted before keeps its local store: what it
+ * still holds for a master (a defect cut off before the store was told,
+ * or a store copied from elsewhere) must not reach the next one, whose
+ * instruction ids start anew. */
+static int
+forget_old_master(const char *dir, struct cerr *err)
+{
+	char db[PATH_MAX];
+	struct tstore *s = NULL;
+	struct stat st;
+	int64_t left = 0;
+	int rc;
+
+	if (statedir_path(dir, PATH_TARGET_STORE, db, sizeof(db), err) < 0)
+		return -1;
+	if (stat(db, &st) != 0)
+		return 0;
+	if (tstore_open(db, &s, err) < 0)
+		return -1;
+	rc = tstore_forget_master(s, &left, err);
+	tstore_close(s);
+	if (rc == 0)
+		warn_dropped(left);
+	return rc;
+}
+
 static int
 write_target_conf(const struct enlist_opts *o, struct cerr *err)
 {
@@ -204,7 +241,8 @@ cmd_enlist(struct ctl *ctl, int argc, char **argv)
 	}
 	if (statedir_path(o.abs_dir, PATH_TLS_DIR, path, sizeof(path), &err) <
 		0 ||
-	    statedir_mkdir(path, &err) < 0 || fetch_ca(&o, &err) < 0 ||
+	    statedir_mkdir(path, &err) < 0 ||
+	    forget_old_master(o.abs_dir, &err) < 0 || fetch_ca(&o, &err) < 0 ||
 	    request_cert(&o, &err) < 0 || write_target_conf(&o, &err) < 0) {
 		statedir_remove(o.abs_dir, enlist_files);
 		return ctl_fail(&err);
@@ -230,34 +268,26 @@ defect_remote(const struct conf *conf, struct cerr *err)
 	return client_call(&c, "POST", "/v1/defect", NULL, NULL, err);
 }
 
-/* Removes the multiserver jobs (local jobs stay) and forgets the master:
- * the configuration is kept aside as cohortd.conf.defected. */
+/* Removes the multiserver jobs (local jobs stay) and forgets the master
+ * (target/defect.h). */
 static int
 defect_local(const struct conf *conf, struct cerr *err)
 {
-	static const char *const tls_files[] = {
-	    PATH_TLS_CERT, PATH_TLS_KEY, PATH_TLS_CA, NULL};
-	char db[PATH_MAX], from[PATH_MAX], to[PATH_MAX + 16];
+	char db[PATH_MAX];
 	struct tstore *s = NULL;
 	struct stat st;
+	int64_t left = 0;
+	int rc;
 
 	if (conf_state_path(conf, PATH_TARGET_STORE, db, sizeof(db), err) < 0)
 		return -1;
-	if (stat(db, &st) == 0) {
-		if (tstore_open(db, &s, err) < 0 ||
-		    tstore_job_delete_origin(s, ORIGIN_MASTER, err) < 0) {
-			tstore_close(s);
-			return -1;
-		}
-		tstore_close(s);
-	}
-	statedir_remove(conf->state_dir, tls_files);
-	if (conf_state_path(conf, PATH_CONF, from, sizeof(from), err) < 0)
+	if (stat(db, &st) == 0 && tstore_open(db, &s, err) < 0)
 		return -1;
-	snprintf(to, sizeof(to), "%s.defected", from);
-	if (rename(from, to) != 0)
-		return cerr_set(err, CERR_IO, "rename %s: %m", from);
-	return 0;
+	rc = defect_forget_master(conf, s, &left, err);
+	tstore_close(s);
+	if (rc == 0)
+		warn_dropped(left);
+	return rc;
 }
 
 /* Whether the target's daemon runs: its control socket takes a

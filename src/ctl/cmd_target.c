@@ -128,26 +128,62 @@ print_posted(const json_t *out)
 		(long long)json_integer_value(json_object_get(p, "id")));
 }
 
+/* POST /v1/targets/NAME/ACTION with no body; the answer goes to out. */
+static int
+post_to_target(struct ctl *ctl, int argc, char **argv, const char *action,
+    const char **target, json_t **out, struct cerr *err)
+{
+	const struct ctl_opt opts[] = {CTL_END};
+	char path[512], name[300];
+	struct client *c;
+	int npos;
+
+	if (ctl_parse(argc, argv, opts, target, 1, 1, &npos, err) < 0 ||
+	    ctl_client(ctl, &c, err) < 0)
+		return -1;
+	client_escape(target[0], name, sizeof(name));
+	snprintf(path, sizeof(path), "/v1/targets/%s/%s", name, action);
+	return client_call(c, "POST", path, NULL, out, err);
+}
+
 int
 cmd_target_resync(struct ctl *ctl, int argc, char **argv)
 {
-	const struct ctl_opt opts[] = {CTL_END};
 	const char *pos[1];
-	char path[512], name[300];
-	struct client *c;
 	json_t *out = NULL;
 	struct cerr err;
-	int npos;
 
-	if (ctl_parse(argc, argv, opts, pos, 1, 1, &npos, &err) < 0 ||
-	    ctl_client(ctl, &c, &err) < 0)
-		return ctl_fail(&err);
-	client_escape(pos[0], name, sizeof(name));
-	snprintf(path, sizeof(path), "/v1/targets/%s/resync", name);
-	if (client_call(c, "POST", path, NULL, &out, &err) < 0)
+	if (post_to_target(ctl, argc, argv, "resync", pos, &out, &err) < 0)
 		return ctl_fail(&err);
 	printf("resync of %s posted\n", pos[0]);
 	print_posted(out);
+	json_decref(out);
+	return 0;
+}
+
+int
+cmd_target_defect(struct ctl *ctl, int argc, char **argv)
+{
+	const char *pos[1], *status;
+	json_t *out = NULL;
+	struct cerr err;
+
+	if (post_to_target(ctl, argc, argv, "defect", pos, &out, &err) < 0)
+		return ctl_fail(&err);
+	printf("defect of %s %s (instruction %lld): it removes its "
+	       "multiserver jobs, uploads what it holds and stops\n",
+	    pos[0],
+	    json_is_true(json_object_get(out, "posted_before"))
+		? "was posted before"
+		: "posted",
+	    (long long)json_integer_value(json_object_get(out, "id")));
+	status = json_string_value(json_object_get(out, "status"));
+	if (status != NULL && strcmp(status, "blocked") == 0)
+		fprintf(stderr,
+		    "warning: %s is blocked: it applies the defect only "
+		    "after its failed instruction is cleared (downloadlist "
+		    "clear ID); target delete removes it at once\n",
+		    pos[0]);
 	json_decref(out);
 	return 0;
 }

@@ -38,6 +38,7 @@ static const struct command commands[] = {
     {"target", "list", cmd_target_list, "target list [--json]"},
     {"target", "delete", cmd_target_delete, "target delete NAME"},
     {"target", "resync", cmd_target_resync, "target resync NAME"},
+    {"target", "defect", cmd_target_defect, "target defect NAME"},
     {"target", "set", cmd_target_set,
 	"target set NAME [--location TEXT] "
 	"[--poll-interval S]"},

@@ -98,6 +98,7 @@ int cmd_history_purge(struct ctl *ctl, int argc, char **argv);
 int cmd_history(struct ctl *ctl, int argc, char **argv);
 int cmd_downloadlist(struct ctl *ctl, int argc, char **argv);
 int cmd_target_resync(struct ctl *ctl, int argc, char **argv);
+int cmd_target_defect(struct ctl *ctl, int argc, char **argv);
 int cmd_target_set(struct ctl *ctl, int argc, char **argv);
 int cmd_downloadlist_clear(struct ctl *ctl, int argc, char **argv);
 /* cmd_local.c: the target's local control socket */

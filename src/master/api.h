@@ -45,7 +45,10 @@ void api_history_purge(struct http_req *r);
 /* api_poll.c: the calls targets make */
 void api_poll(struct http_req *r);
 void api_outbox(struct http_req *r);
+
+/* api_defect.c: a target leaving, on its own or the master's request */
 void api_defect(struct http_req *r);
+void api_target_defect(struct http_req *r);
 
 /* api_groups.c */
 void api_groups_list(struct http_req *r);

@@ -11,6 +11,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "master/api.h"
+#include "master/defect.h"
 #include "master/jobs.h"
 #include "master/longpoll.h"
 #include "master/master.h"
@@ -105,9 +106,21 @@ api_target_resync(struct http_req *r)
 	struct cerr err;
 	struct resync rs = {r->m, r->args[0], json_array(), &err};
 	struct store_target t;
+	int64_t defect = 0;
 
 	if (store_target_get(r->m->store, r->args[0], &t, &err) < 0 ||
-	    store_begin(r->m->store, &err) < 0)
+	    defect_open(r->m, r->args[0], &defect, &err) < 0)
+		goto fail;
+	/* A resync would drop a defect the target may have applied, and the
+	 * target would then wait for ever for the master to take its ack. */
+	if (defect > 0) {
+		cerr_set(&err, CERR_CONFLICT,
+		    "target '%s' has a defect on its way (instruction %lld): "
+		    "it cannot be resynced; target delete removes it at once",
+		    r->args[0], (long long)defect);
+		goto fail;
+	}
+	if (store_begin(r->m->store, &err) < 0)
 		goto fail;
 	if (resync_in_tx(&rs) < 0 || store_commit(r->m->store, &err) < 0) {
 		store_rollback(r->m->store);

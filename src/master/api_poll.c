@@ -496,37 +496,3 @@ fail:
 	json_decref(rejected);
 	http_reply_error(r, &err);
 }
-
-void
-api_defect(struct http_req *r)
-{
-	const char *name = r->caller.id.name;
-	char serials[16][PKI_SERIAL_HEX_MAX];
-	struct store_target t;
-	struct cerr err;
-	int n = 0;
-
-	if (store_target_get(r->m->store, name, &t, &err) < 0)
-		goto fail;
-	if (store_begin(r->m->store, &err) < 0)
-		goto fail;
-	if (store_instr_drop_pending(r->m->store, name, &err) < 0 ||
-	    store_target_set_defected(r->m->store, name, master_now(), &err) <
-		0 ||
-	    store_revoke(r->m->store, r->caller.id.serial_hex, name,
-		master_now(), &err) < 0 ||
-	    api_certs_revoke_target(r->m, name, serials, 16, &n, &err) < 0 ||
-	    store_commit(r->m->store, &err) < 0) {
-		store_rollback(r->m->store);
-		goto fail;
-	}
-	strmap_put(&r->m->revoked, r->caller.id.serial_hex, NULL, NULL, &err);
-	for (int i = 0; i < n; i++)
-		strmap_put(&r->m->revoked, serials[i], NULL, NULL, &err);
-	log_info(
-	    "defected", "target=%s serial=%s", name, r->caller.id.serial_hex);
-	http_reply_ok(r);
-	return;
-fail:
-	http_reply_error(r, &err);
-}

@@ -23,6 +23,7 @@
 
 #include "common/buf.h"
 #include "common/log.h"
+#include "master/defect.h"
 #include "master/http.h"
 #include "master/lease.h"
 #include "master/master.h"
@@ -51,6 +52,9 @@ struct poll_waiter {
 	enum waiter_state state;
 	int expired; /* its hold time ended */
 	int gone; /* its target row is gone */
+	/* it acknowledged a defect: the target is defected once the batch
+	 * commits, and this poll is answered so */
+	struct defect_revoked *defected;
 	int wait_s;
 	int64_t after;
 	int64_t local_time;
@@ -102,6 +106,7 @@ waiter_free(struct poll_waiter *w)
 	if (w->timer != NULL)
 		event_free(w->timer);
 	longpoll_acks_free(w->acks, w->nacks);
+	free(w->defected);
 	free(w->reply);
 	free(w);
 }
@@ -263,6 +268,19 @@ note_overflow(struct master *m, const struct poll_waiter *w, struct cerr *err)
 	return 0;
 }
 
+/* The target applied its defect: it has no multiserver jobs left and its
+ * outbox is uploaded (target/defect.c). Nothing it acknowledges after the
+ * defect counts: the defect dropped it. */
+static int
+defect_acked(struct master *m, struct poll_waiter *w, struct cerr *err)
+{
+	w->applied++;
+	w->defected = calloc(1, sizeof(*w->defected));
+	if (w->defected == NULL)
+		return cerr_set(err, CERR_INTERNAL, "out of memory");
+	return defect_in_tx(m, w->target, NULL, w->defected, err);
+}
+
 /* Records a new poll's status and acknowledgements. */
 static int
 record_poll(
@@ -281,15 +299,18 @@ record_poll(
 	}
 	for (size_t i = 0; i < w->nacks; i++) {
 		const struct longpoll_ack *a = &w->acks[i];
+		enum instr_op op;
 
 		/* An id the master no longer has (trimmed, or the target
 		 * was reset) is nothing to record. */
 		if (store_instr_ack(m->store, w->target, a->id, a->ok,
-			a->error ? a->error : "", now, err) < 0) {
+			a->error ? a->error : "", now, &op, err) < 0) {
 			if (err->code != CERR_NOT_FOUND)
 				return -1;
 			continue;
 		}
+		if (a->ok && op == INSTR_DEFECT)
+			return defect_acked(m, w, err);
 		if (a->ok) {
 			w->applied++;
 			continue;
@@ -312,7 +333,8 @@ batch_store(struct master *m, struct waiter_list *batch, struct cerr *err)
 	TAILQ_FOREACH(w, batch, q)
 	{
 		if ((w->state == W_NEW && record_poll(m, w, now, err) < 0) ||
-		    (!w->gone && fetch_reply(m, w, now, err) < 0))
+		    (!w->gone && w->defected == NULL &&
+			fetch_reply(m, w, now, err) < 0))
 			goto fail;
 	}
 	if (store_commit(m->store, err) < 0)
@@ -349,7 +371,7 @@ hold(struct master *m, struct poll_waiter *w)
 static int
 will_reply(const struct poll_waiter *w)
 {
-	return !w->gone &&
+	return !w->gone && w->defected == NULL &&
 	    (w->count > 0 || w->expired ||
 		(w->state == W_NEW && w->wait_s == 0));
 }
@@ -368,6 +390,12 @@ batch_answer(struct master *m, struct poll_waiter *w)
 		cerr_set(&err, CERR_GONE,
 		    "target '%s' is not enlisted with "
 		    "this master (deleted?)",
+		    w->target);
+		waiter_answer_error(w, &err);
+	} else if (w->defected != NULL) {
+		defect_committed(m, w->target, w->defected, "the master");
+		cerr_set(&err, CERR_GONE,
+		    "target '%s' has defected, on the master's instruction",
 		    w->target);
 		waiter_answer_error(w, &err);
 	} else if (will_reply(w)) {

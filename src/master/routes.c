@@ -77,6 +77,9 @@ const struct http_route http_routes[] = {
 	"drop pending instructions and post every job again"),
     R(POST, "/v1/targets/{name}/settings", HTTP_ADMIN, api_target_settings,
 	"set a target's location and poll interval"),
+    R(POST, "/v1/targets/{name}/defect", HTTP_ADMIN, api_target_defect,
+	"post a target a defect: it removes its multiserver jobs, uploads "
+	"what it holds and leaves"),
     /* security */
     R(GET, "/v1/certs", HTTP_READERS, api_certs_list,
 	"certificates the master issued, with their expiry and revocation"),

@@ -349,8 +349,8 @@ start_never_runs(struct pass *p, struct open_exec *x,
 	if (f->found || resynced == NULL || *resynced < x->e.assigned_at)
 		return 0;
 	snprintf(what, size,
-	    "was not run: a resync of worker %s dropped its start "
-	    "(instruction %lld)",
+	    "was not run: a resync or defect of worker %s dropped its "
+	    "start (instruction %lld)",
 	    x->e.worker, (long long)x->e.instr_id);
 	*uncounted = 1;
 	return 1;

@@ -358,12 +358,15 @@ store_instr_fetch(struct store *s, const char *target, int64_t after_id,
 
 int
 store_instr_ack(struct store *s, const char *target, int64_t id, int ok,
-    const char *error, int64_t now, struct cerr *err)
+    const char *error, int64_t now, enum instr_op *first_op, struct cerr *err)
 {
+	enum instr_op ignored;
+
 	if (store_check_name("ack instruction", target, err) < 0)
 		return -1;
-	return s->ops->instr_ack(
-	    s->be, target, id, ok != 0, ok ? "" : or_empty(error), now, err);
+	return s->ops->instr_ack(s->be, target, id, ok != 0,
+	    ok ? "" : or_empty(error), now, first_op ? first_op : &ignored,
+	    err);
 }
 
 int

@@ -169,9 +169,12 @@ int store_instr_fetch(struct store *s, const char *target, int64_t after_id,
     int limit, int64_t now, store_instr_cb cb, void *arg, struct cerr *err);
 /* Records the target's outcome for one of its own instructions. Applying
  * an ack twice is harmless; an ack for an unknown id or another target's
- * instruction is CERR_NOT_FOUND. error is "" when ok. */
+ * instruction is CERR_NOT_FOUND. error is "" when ok. first_op (may be
+ * NULL) is the instruction's operation when this ack recorded its first
+ * outcome, INSTR_OP_COUNT when it repeated one: an effect the master ties
+ * to an ack (a defect) happens once. */
 int store_instr_ack(struct store *s, const char *target, int64_t id, int ok,
-    const char *error, int64_t now, struct cerr *err);
+    const char *error, int64_t now, enum instr_op *first_op, struct cerr *err);
 
 struct store_instr_filter {
 	const char *target; /* NULL: all */

@@ -67,7 +67,8 @@ struct store_ops {
 	    int limit, int64_t now, store_instr_cb cb, void *arg,
 	    struct cerr *err);
 	int (*instr_ack)(void *be, const char *target, int64_t id, int ok,
-	    const char *error, int64_t now, struct cerr *err);
+	    const char *error, int64_t now, enum instr_op *first_op,
+	    struct cerr *err);
 	int (*instr_list)(void *be, const struct store_instr_filter *f,
 	    store_instr_cb cb, void *arg, struct cerr *err);
 	int (*instr_clear)(void *be, int64_t id, struct cerr *err);

@@ -234,7 +234,7 @@ int store_pg_instr_post(void *be, const char *target, enum instr_op op,
 int store_pg_instr_fetch(void *be, const char *target, int64_t after_id,
     int limit, int64_t now, store_instr_cb cb, void *arg, struct cerr *err);
 int store_pg_instr_ack(void *be, const char *target, int64_t id, int ok,
-    const char *error, int64_t now, struct cerr *err);
+    const char *error, int64_t now, enum instr_op *first_op, struct cerr *err);
 int store_pg_instr_list(void *be, const struct store_instr_filter *f,
     store_instr_cb cb, void *arg, struct cerr *err);
 int store_pg_instr_clear(void *be, int64_t id, struct cerr *err);

@@ -34,7 +34,7 @@ static const char sql_ack[] =
     " downloaded_at = CASE downloaded_at WHEN 0 THEN $5::bigint"
     "  ELSE downloaded_at END"
     " WHERE id = $1 AND target = $2"
-    "  AND status IN ('pending', 'downloaded')";
+    "  AND status IN ('pending', 'downloaded') RETURNING op";
 static const char sql_owned[] =
     "SELECT 1 FROM instructions WHERE id = $1 AND target = $2";
 static const char sql_clear[] =
@@ -195,13 +195,15 @@ instr_owned(struct store_pg *pg, const char *target, int64_t id, int *found,
  * reply it lost). */
 int
 store_pg_instr_ack(void *be, const char *target, int64_t id, int ok,
-    const char *error, int64_t now, struct cerr *err)
+    const char *error, int64_t now, enum instr_op *first_op, struct cerr *err)
 {
 	struct store_pg *pg = be;
 	struct store_pg_params p = {0};
 	PGresult *res = NULL;
 	int64_t changed;
 	int found = 0;
+
+	*first_op = INSTR_OP_COUNT;
 
 	store_pg_param_int(&p, id);
 	store_pg_param_text(&p, target);
@@ -212,6 +214,9 @@ store_pg_instr_ack(void *be, const char *target, int64_t id, int ok,
 	if (store_pg_write(pg, sql_ack, &p, &res, "ack instruction", err) < 0)
 		return -1;
 	changed = store_pg_changes(res);
+	if (changed > 0 && PQntuples(res) > 0 &&
+	    instr_op_parse(PQgetvalue(res, 0, 0), first_op) < 0)
+		*first_op = INSTR_OP_COUNT;
 	PQclear(res);
 	if (changed > 0)
 		return 0;

@@ -40,7 +40,7 @@ static const char sql_ack[] =
     " downloaded_at = CASE downloaded_at WHEN 0 THEN ?5"
     "  ELSE downloaded_at END"
     " WHERE id = ?1 AND target = ?2"
-    "  AND status IN ('pending', 'downloaded')";
+    "  AND status IN ('pending', 'downloaded') RETURNING op";
 static const char sql_owned[] =
     "SELECT 1 FROM instructions WHERE id = ?1 AND target = ?2";
 static const char sql_clear[] =
@@ -230,11 +230,13 @@ out:
  * reply it lost). */
 int
 store_sqlite_instr_ack(void *be, const char *target, int64_t id, int ok,
-    const char *error, int64_t now, struct cerr *err)
+    const char *error, int64_t now, enum instr_op *first_op, struct cerr *err)
 {
 	struct store_sqlite *sq = be;
 	sqlite3_stmt *st = NULL;
-	int rc = -1, found = 0;
+	int rc = -1, found = 0, step;
+
+	*first_op = INSTR_OP_COUNT;
 
 	if (store_sqlite_stmt(sq, sql_ack, &st, err) < 0)
 		goto out;
@@ -245,9 +247,19 @@ store_sqlite_instr_ack(void *be, const char *target, int64_t id, int ok,
 	    SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, error, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, now);
-	if (store_sqlite_exec(sq, st, "ack instruction", err) < 0)
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW &&
+	    instr_op_parse((const char *)sqlite3_column_text(st, 0), first_op) <
+		0)
+		*first_op = INSTR_OP_COUNT;
+	if (step == SQLITE_ROW &&
+	    store_sqlite_exec(sq, st, "ack instruction", err) < 0)
 		goto out;
-	if (sqlite3_changes(sq->db) == 0) {
+	if (step != SQLITE_ROW && step != SQLITE_DONE) {
+		store_sqlite_fail(sq, step, "ack instruction", err);
+		goto out;
+	}
+	if (step == SQLITE_DONE) {
 		if (instr_owned(sq, target, id, &found, err) < 0)
 			goto out;
 		if (!found) {

@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "common/wire.h"
+#include "target/defect.h"
 #include "target/scheduler.h"
 #include "target/target.h"
 #include "target/tstore.h"
@@ -39,6 +40,7 @@ struct effects {
 	const char *stop_job;
 	int64_t stop_instr; /* stop only the run this start made, 0: all */
 	int64_t poll_interval_s;
+	int defect; /* the last instruction of the batch */
 };
 
 static int
@@ -179,6 +181,10 @@ apply_op(struct target *t, const struct instr *in, struct effects *fx,
 		return tstore_job_delete_origin(t->store, ORIGIN_MASTER, err);
 	case INSTR_SET_POLL_INTERVAL:
 		return set_poll_interval(t, in, fx, err);
+	case INSTR_DEFECT:
+		fx->jobs_changed = 1;
+		fx->defect = 1;
+		return defect_apply(t, err);
 	default:
 		return cerr_set(err, CERR_INVALID,
 		    "operation '%s' is not "
@@ -255,6 +261,8 @@ run_effects(struct target *t, const struct effects *fx)
 		runs_stop_job(t, fx->stop_job, "stopped from the master");
 	if (fx->poll_interval_s > 0)
 		t->poll_interval_s = fx->poll_interval_s;
+	if (fx->defect)
+		defect_begin(t);
 }
 
 void
@@ -265,9 +273,13 @@ apply_batch(struct target *t, const json_t *instructions)
 	json_t *v;
 
 	t->apply_stalled = 0;
+	/* Defecting, nothing more is applied: the master drops what it
+	 * posted after the defect once it has the defect's ack. */
+	if (t->defecting)
+		return;
 	json_array_foreach(instructions, i, v)
 	{
-		struct effects fx = {0, 0, NULL, 0, 0};
+		struct effects fx = {0, 0, NULL, 0, 0, 0};
 		struct instr in;
 		struct cerr err;
 		int rc;
@@ -289,6 +301,9 @@ apply_batch(struct target *t, const json_t *instructions)
 		    instr_op_name(in.op), in.object);
 		jobs_changed |= fx.jobs_changed;
 		run_effects(t, &fx);
+		/* Nothing after a defect: the master drops it. */
+		if (fx.defect)
+			break;
 	}
 	if (jobs_changed)
 		scheduler_reload(t);

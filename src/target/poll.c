@@ -23,6 +23,7 @@
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "common/version.h"
+#include "target/defect.h"
 #include "target/target.h"
 #include "target/tstore.h"
 
@@ -72,6 +73,13 @@ handle_instructions(struct target *t, const struct hresp *resp)
 		    body ? "no instructions" : err.msg);
 		json_decref(body);
 		poll_backoff(t);
+		return;
+	}
+	/* Defecting, nothing is applied (apply.c): ask again in a second,
+	 * not at once, or the same instructions would come straight back. */
+	if (t->defecting && json_array_size(list) > 0) {
+		json_decref(body);
+		poll_retry_later(t, 1);
 		return;
 	}
 	if (json_array_size(list) > 0)
@@ -143,6 +151,14 @@ poll_done(void *arg, const struct hresp *resp)
 		return;
 	}
 	error_message(resp, msg, sizeof(msg));
+	/* Gone: the master has the defect (a defected or deleted target is
+	 * answered so, its certificate revoked or not). */
+	if (t->defecting && resp->status == 410) {
+		log_info(
+		    "poll_stopped", "status=%ld msg=\"%s\"", resp->status, msg);
+		defect_finish(t);
+		return;
+	}
 	if (resp->status == 410 || resp->status == 409) {
 		log_error(
 		    "poll_stopped", "status=%ld msg=\"%s\"", resp->status, msg);
@@ -182,13 +198,20 @@ poll_body(struct target *t, struct cerr *err)
 	int64_t after = 0, now = timefmt_now_s(), queued = 0, dropped = 0;
 	int64_t wait = t->poll_interval_s < POLL_MAX_WAIT_S ? t->poll_interval_s
 							    : POLL_MAX_WAIT_S;
+	/* A defect's ack waits until nothing is left to upload; meanwhile
+	 * the poll comes back each second to look again. */
+	int hold_acks = t->defecting && !defect_ready(t);
 	json_t *body;
 	char *text;
 
+	if (hold_acks)
+		wait = 1;
 	if (acks.list == NULL ||
 	    tstore_meta_get_int(t->store, "last_instr", 0, &after, err) < 0 ||
 	    tstore_outbox_stats(t->store, &queued, &dropped, err) < 0 ||
-	    tstore_ack_list(t->store, POLL_MAX_ACKS, ack_cb, &acks, err) < 0) {
+	    (!hold_acks &&
+		tstore_ack_list(t->store, POLL_MAX_ACKS, ack_cb, &acks, err) <
+		    0)) {
 		json_decref(acks.list);
 		return NULL;
 	}

@@ -429,6 +429,78 @@ runs_stop_job(struct target *t, const char *job, const char *why)
 			jobrun_cancel(a->jr, why);
 }
 
+/* Queued runs of multiserver jobs, a list's worth at a time. */
+struct master_queued {
+	struct target *t;
+	struct queued items[64];
+	int n;
+};
+
+static int
+master_queued_cb(void *arg, int64_t run_id, const char *job, int64_t instr_id,
+    int64_t due_at, int64_t created_at)
+{
+	struct master_queued *q = arg;
+	struct queued *e;
+
+	if (runlog_is_local(q->t, job))
+		return 0;
+	e = &q->items[q->n++];
+	e->run_id = run_id;
+	e->instr_id = instr_id;
+	e->due_at = due_at;
+	snprintf(e->job, sizeof(e->job), "%s", job);
+	return q->n == (int)(sizeof(q->items) / sizeof(q->items[0]));
+}
+
+/* The target defects: every run of a multiserver job ends, queued ones
+ * canceled at once, running ones stopped (target/defect.c). */
+void
+runs_stop_master(struct target *t, const char *why)
+{
+	struct master_queued q = {.t = t};
+	struct cerr err;
+
+	for (struct active_run *a = t->runs; a != NULL; a = a->next)
+		if (!a->local)
+			jobrun_cancel(a->jr, why);
+	/* Each round ends the runs it lists, so the next lists the rest;
+	 * a store that refuses (finished runs wait in memory) ends it. */
+	for (int round = 0; round < 10000; round++) {
+		q.n = 0;
+		if (tstore_run_list_state(t->store, TRUN_QUEUED,
+			master_queued_cb, &q, &err) < 0) {
+			target_store_failed(t, &err);
+			return;
+		}
+		for (int i = 0; i < q.n; i++)
+			finish_unstarted(t, q.items[i].run_id, q.items[i].job,
+			    q.items[i].instr_id, OUTCOME_CANCELED, why);
+		if (q.n < (int)(sizeof(q.items) / sizeof(q.items[0])) ||
+		    t->nunrecorded > 0)
+			return;
+	}
+}
+
+/* Whether a multiserver job's run is queued, running or not yet
+ * recorded: its outcome is still to reach the outbox. -1 with err when
+ * the store cannot tell. */
+int
+runs_master_busy(struct target *t, struct cerr *err)
+{
+	struct master_queued q = {.t = t};
+
+	if (t->nunrecorded > 0)
+		return 1;
+	for (struct active_run *a = t->runs; a != NULL; a = a->next)
+		if (!a->local)
+			return 1;
+	if (tstore_run_list_state(
+		t->store, TRUN_QUEUED, master_queued_cb, &q, err) < 0)
+		return -1;
+	return q.n > 0;
+}
+
 struct by_instr {
 	int64_t instr_id;
 	int64_t run_id;

@@ -174,6 +174,7 @@ static int
 open_parts(struct target *t, struct cerr *err)
 {
 	char db[CONF_STR_MAX + 32], cert[CONF_STR_MAX + 32];
+	int64_t defecting = 0;
 
 	if (conf_state_path(t->conf, PATH_TARGET_STORE, db, sizeof(db), err) <
 		0 ||
@@ -183,8 +184,10 @@ open_parts(struct target *t, struct cerr *err)
 	    check_identity(t, cert, err) < 0 ||
 	    tstore_open(db, &t->store, err) < 0 ||
 	    tstore_meta_get_int(t->store, "poll_interval_s",
-		t->conf->poll_interval_s, &t->poll_interval_s, err) < 0)
+		t->conf->poll_interval_s, &t->poll_interval_s, err) < 0 ||
+	    tstore_meta_get_int(t->store, "defecting", 0, &defecting, err) < 0)
 		return -1;
+	t->defecting = defecting != 0;
 	if (t->runner_ipc != NULL)
 		t->runner = runner_ipc_runner(t->runner_ipc, t->base, err);
 	else
@@ -405,6 +408,10 @@ target_run(const struct conf *conf, struct cerr *err)
 	 * and says so, so a supervisor restarts it. */
 	if (runner_check(t.runner, err) < 0)
 		goto out;
+	if (t.defect_failed[0] != '\0') {
+		cerr_set(err, CERR_IO, "%s", t.defect_failed);
+		goto out;
+	}
 	rc = 0;
 out:
 	target_cleanup(&t);

@@ -65,6 +65,8 @@ struct target {
 	int poll_backoff_s;
 	int64_t acks_sent_upto; /* highest ack in the poll in flight */
 	int stopped_polling; /* told to stop (gone, renamed) */
+	int defecting; /* applied a defect; its ack waits (defect.h) */
+	char defect_failed[CERR_MSG_MAX + 64]; /* why the daemon exits 1 */
 
 	/* uploader */
 	struct hcall *upload_call;
@@ -151,6 +153,10 @@ void runs_stop_job(struct target *t, const char *job, const char *why);
 void runs_stop_instr(struct target *t, int64_t instr_id, const char *why);
 /* Whether a run of job is in progress (started, not ended). */
 int runs_running(struct target *t, const char *job);
+/* For a defect (defect.h): every run of a multiserver job ends; whether
+ * one has not yet (-1: the store cannot tell). */
+void runs_stop_master(struct target *t, const char *why);
+int runs_master_busy(struct target *t, struct cerr *err);
 int runs_recover(struct target *t, struct cerr *err);
 /* Kills what a crashed daemon left running (orphan.h), from the store in
  * conf's state dir: done by a root target before it drops to `user`, since

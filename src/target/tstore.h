@@ -186,4 +186,13 @@ int tstore_outbox_delete(
 int tstore_outbox_stats(struct tstore *s, int64_t *count_out,
     int64_t *dropped_out, struct cerr *err);
 
+/* Defecting: everything bound to the master goes, in one transaction:
+ * its jobs, the runs of them still queued (canceled), the acks, the
+ * outbox (*outbox_left says how many records were still in it), the
+ * last instruction applied and the poll interval it set. A master
+ * enlisted with later starts from nothing. Local jobs, their runs and
+ * the local history stay. */
+int tstore_forget_master(
+    struct tstore *s, int64_t *outbox_left, struct cerr *err);
+
 #endif

@@ -17,6 +17,7 @@
 #include <event2/event.h>
 
 #include "common/log.h"
+#include "target/defect.h"
 #include "target/target.h"
 #include "target/tstore.h"
 
@@ -294,6 +295,81 @@ test_poll_interval_and_resync(void **state)
 	assert_int_equal(meta(f, "last_instr"), 3);
 }
 
+/* 70 queued runs of the master's job "a" (starts 2..71), behind 70 of
+ * the local job "mine": more than one listing's worth of each. */
+static void
+queue_many(struct fixture *f)
+{
+	char text[8192];
+	struct cerr err;
+	int64_t run_id;
+	int existed, n;
+
+	assert_int_equal(
+	    tstore_job_put(f->t.store, "mine", ORIGIN_LOCAL, "{}", 1, &err), 0);
+	for (int i = 1; i <= 70; i++)
+		assert_int_equal(tstore_run_add(f->t.store, "mine", 0, i, 1,
+				     &run_id, &existed, &err),
+		    0);
+	n = snprintf(text, sizeof(text),
+	    "[{\"id\":1,\"op\":\"insert\",\"object\":\"a\","
+	    "\"payload\":%s}",
+	    JOB("a"));
+	for (int id = 2; id <= 71; id++)
+		n += snprintf(text + n, sizeof(text) - (size_t)n,
+		    ",{\"id\":%d,\"op\":\"start\",\"object\":\"a\"}", id);
+	snprintf(text + n, sizeof(text) - (size_t)n, "]");
+	apply_text(f, text);
+	assert_int_equal(queued_runs(f), 140);
+}
+
+/* A defect removes the multiserver jobs in the transaction of its ack,
+ * then cancels their queued runs (all of them, local ones behind or
+ * not), applies nothing after it, not even in a later batch, and holds
+ * its ack back while the canceled runs' outcomes wait in the outbox.
+ * The master state is then forgotten; local jobs and runs stay. */
+static void
+test_defect(void **state)
+{
+	struct fixture *f = *state;
+	int64_t left = -1;
+	struct cerr err;
+	struct acks a;
+
+	queue_many(f);
+	apply_text(f,
+	    "[{\"id\":72,\"op\":\"defect\",\"object\":\"\"},"
+	    "{\"id\":73,\"op\":\"insert\",\"object\":\"b\","
+	    "\"payload\":" JOB("b") "}]");
+	assert_true(f->t.defecting);
+	assert_int_equal(meta(f, "defecting"), 1);
+	assert_int_equal(meta(f, "last_instr"), 72);
+	assert_false(has_job(f, "a"));
+	assert_false(has_job(f, "b"));
+	assert_true(has_job(f, "mine"));
+	assert_int_equal(queued_runs(f), 70); /* the local job's */
+	read_acks(f, &a);
+	assert_int_equal(a.n, 16); /* the list's bound: 72 acks are held */
+	/* the canceled runs' outcomes are not uploaded yet */
+	assert_false(defect_ready(&f->t));
+	/* a later batch is not applied either */
+	apply_text(f,
+	    "[{\"id\":74,\"op\":\"insert\",\"object\":\"c\","
+	    "\"payload\":" JOB("c") "}]");
+	assert_false(has_job(f, "c"));
+	assert_int_equal(meta(f, "last_instr"), 72);
+
+	assert_int_equal(tstore_forget_master(f->t.store, &left, &err), 0);
+	assert_true(left >= 70);
+	assert_true(defect_ready(&f->t));
+	assert_int_equal(meta(f, "last_instr"), 0);
+	assert_int_equal(meta(f, "defecting"), 0);
+	read_acks(f, &a);
+	assert_int_equal(a.n, 0);
+	assert_true(has_job(f, "mine"));
+	assert_int_equal(queued_runs(f), 70);
+}
+
 int
 main(void)
 {
@@ -306,6 +382,7 @@ main(void)
 		test_local_job_is_not_replaced, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_poll_interval_and_resync, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_defect, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -95,6 +95,7 @@ static const struct {
     {EVHTTP_REQ_DELETE, "/v1/groups/{name}/members/{target}", HTTP_ADMIN},
     {EVHTTP_REQ_POST, "/v1/downloadlist/{id}/clear", HTTP_ADMIN},
     {EVHTTP_REQ_POST, "/v1/targets/{name}/resync", HTTP_ADMIN},
+    {EVHTTP_REQ_POST, "/v1/targets/{name}/defect", HTTP_ADMIN},
     {EVHTTP_REQ_POST, "/v1/targets/{name}/settings", HTTP_ADMIN},
     {EVHTTP_REQ_POST, "/v1/history/purge", HTTP_ADMIN},
     {EVHTTP_REQ_GET, "/v1/jobs/{name}/next", HTTP_READERS},

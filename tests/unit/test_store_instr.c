@@ -58,6 +58,7 @@ static void
 test_instr_fetch_ack(void **state)
 {
 	struct fx *fx = *state;
+	enum instr_op op;
 	struct seen sn;
 	struct cerr err;
 	int64_t id[4];
@@ -81,17 +82,30 @@ test_instr_fetch_ack(void **state)
 	assert_int_equal(sn.n, 2);
 	assert_int_equal(sn.id[0], id[1]);
 
-	/* Acks: own instructions only; twice is harmless. */
+	/* Acks: own instructions only; twice is harmless, and only the
+	 * first names the operation it recorded. */
 	assert_int_equal(
-	    store_instr_ack(fx->s, "web-1", id[0], 1, "", 300, &err), 0);
+	    store_instr_ack(fx->s, "web-1", id[0], 1, "", 300, &op, &err), 0);
+	assert_int_equal(op, INSTR_INSERT);
 	assert_int_equal(
-	    store_instr_ack(fx->s, "web-1", id[0], 1, "", 301, &err), 0);
-	expect_err(store_instr_ack(fx->s, "web-1", id[3], 1, "", 300, &err),
+	    store_instr_ack(fx->s, "web-1", id[0], 1, "", 301, &op, &err), 0);
+	assert_int_equal(op, INSTR_OP_COUNT);
+	assert_int_equal(
+	    store_instr_ack(fx->s, "web-1", id[2], 0, "x", 302, &op, &err), 0);
+	assert_int_equal(op, INSTR_STOP);
+	assert_int_equal(store_instr_clear(fx->s, id[2], &err), 0);
+	post(fx->s, "web-2", INSTR_DEFECT, &id[3]);
+	assert_int_equal(
+	    store_instr_ack(fx->s, "web-2", id[3], 1, "", 303, &op, &err), 0);
+	assert_int_equal(op, INSTR_DEFECT);
+	expect_err(
+	    store_instr_ack(fx->s, "web-1", id[3], 1, "", 300, NULL, &err),
 	    &err, CERR_NOT_FOUND, "for target 'web-1'");
-	expect_err(store_instr_ack(fx->s, "web-1", 9999, 1, "", 300, &err),
-	    &err, CERR_NOT_FOUND, "no instruction 9999");
+	expect_err(
+	    store_instr_ack(fx->s, "web-1", 9999, 1, "", 300, NULL, &err), &err,
+	    CERR_NOT_FOUND, "no instruction 9999");
 	fetch(fx->s, "web-1", 0, 10, 300, &sn);
-	assert_int_equal(sn.n, 2);
+	assert_int_equal(sn.n, 1); /* id[2] failed and was cleared */
 	assert_int_equal(sn.id[0], id[1]);
 }
 
@@ -108,11 +122,12 @@ test_instr_blocked(void **state)
 	post_four(fx->s, id);
 	fetch(fx->s, "web-1", 0, 10, 100, &sn);
 	assert_int_equal(
-	    store_instr_ack(fx->s, "web-1", id[0], 1, "", 300, &err), 0);
+	    store_instr_ack(fx->s, "web-1", id[0], 1, "", 300, NULL, &err), 0);
+	assert_int_equal(store_instr_ack(fx->s, "web-1", id[1], 0, "no disk",
+			     400, NULL, &err),
+	    0);
 	assert_int_equal(
-	    store_instr_ack(fx->s, "web-1", id[1], 0, "no disk", 400, &err), 0);
-	assert_int_equal(
-	    store_instr_ack(fx->s, "web-1", id[1], 1, "", 401, &err),
+	    store_instr_ack(fx->s, "web-1", id[1], 1, "", 401, NULL, &err),
 	    0); /* the first outcome stands */
 	fetch(fx->s, "web-1", 0, 10, 400, &sn);
 	assert_int_equal(sn.n, 0);
@@ -197,19 +212,21 @@ test_instr_list(void **state)
 	for (int i = 0; i < 6; i++)
 		post(fx->s, i < 4 ? "web-1" : "web-2", INSTR_UPDATE, &id[i]);
 	assert_int_equal(
-	    store_instr_ack(fx->s, "web-1", id[0], 1, "", 1, &err), 0);
+	    store_instr_ack(fx->s, "web-1", id[0], 1, "", 1, NULL, &err), 0);
 	assert_int_equal(
-	    store_instr_ack(fx->s, "web-1", id[1], 0, "bad doc", 1, &err), 0);
+	    store_instr_ack(fx->s, "web-1", id[1], 0, "bad doc", 1, NULL, &err),
+	    0);
 	fetch(fx->s, "web-1", 0, 10, 5, &sn); /* blocked: nothing */
 	assert_int_equal(
-	    store_instr_ack(fx->s, "web-2", id[4], 1, "", 1, &err), 0);
+	    store_instr_ack(fx->s, "web-2", id[4], 1, "", 1, NULL, &err), 0);
 	fetch(fx->s, "web-1", 0, 10, 5, &sn);
 	assert_int_equal(
-	    store_instr_ack(fx->s, "web-1", id[2], 1, "", 1, &err), 0);
+	    store_instr_ack(fx->s, "web-1", id[2], 1, "", 1, NULL, &err), 0);
 	assert_int_equal(store_instr_clear(fx->s, id[1], &err), 0);
 	fetch(fx->s, "web-1", 0, 10, 5, &sn); /* id[3] now downloaded */
 	assert_int_equal(
-	    store_instr_ack(fx->s, "web-1", id[2], 0, "late", 1, &err), 0);
+	    store_instr_ack(fx->s, "web-1", id[2], 0, "late", 1, NULL, &err),
+	    0);
 
 	for (size_t i = 0; i < sizeof(list_cases) / sizeof(list_cases[0]);
 	     i++) {
@@ -250,9 +267,9 @@ test_instr_drop_pending(void **state)
 	for (int i = 0; i < 4; i++)
 		post(fx->s, "web-1", INSTR_INSERT, &id[i]);
 	assert_int_equal(
-	    store_instr_ack(fx->s, "web-1", id[0], 1, "", 1, &err), 0);
+	    store_instr_ack(fx->s, "web-1", id[0], 1, "", 1, NULL, &err), 0);
 	assert_int_equal(
-	    store_instr_ack(fx->s, "web-1", id[1], 0, "x", 1, &err), 0);
+	    store_instr_ack(fx->s, "web-1", id[1], 0, "x", 1, NULL, &err), 0);
 	assert_int_equal(store_instr_drop_pending(fx->s, "web-1", &err), 0);
 	assert_int_equal(store_target_get(fx->s, "web-1", &t, &err), 0);
 	assert_int_equal(t.unread, 0);
@@ -283,7 +300,7 @@ test_instr_trim(void **state)
 		if (i != 9 && i != 13)
 			assert_int_equal(
 			    store_instr_ack(fx->s, i < 10 ? "web-1" : "web-2",
-				id[i], 1, "", 1, &err),
+				id[i], 1, "", 1, NULL, &err),
 			    0);
 	}
 	assert_int_equal(store_instr_trim(fx->s, 5, &err), 0);

@@ -1,0 +1,90 @@
+/*
+ * defect: a target leaving this master (see defect.h).
+ */
+#include "master/defect.h"
+
+#include <string.h>
+
+#include "common/log.h"
+#include "master/api.h"
+#include "master/master.h"
+#include "master/scaleout.h"
+#include "store/store.h"
+
+static int
+open_defect_cb(void *arg, const struct store_instr *in)
+{
+	int64_t *id = arg;
+
+	if (in->op != INSTR_DEFECT ||
+	    (in->status != INSTR_PENDING && in->status != INSTR_DOWNLOADED))
+		return 0;
+	*id = in->id;
+	return 1;
+}
+
+int
+defect_open(
+    struct master *m, const char *name, int64_t *id_out, struct cerr *err)
+{
+	struct store_instr_filter f = {name, -1, 0};
+
+	*id_out = 0;
+	return store_instr_list(m->store, &f, open_defect_cb, id_out, err);
+}
+
+static int
+revoke_one(struct master *m, const char *name, const char *serial,
+    struct defect_revoked *out, struct cerr *err)
+{
+	if (serial == NULL || serial[0] == '\0')
+		return 0;
+	for (int i = 0; i < out->n; i++)
+		if (strcmp(out->serials[i], serial) == 0)
+			return 0;
+	if (store_revoke(m->store, serial, name, master_now(), err) < 0)
+		return -1;
+	snprintf(out->serials[out->n], sizeof(out->serials[0]), "%s", serial);
+	out->n++;
+	return 0;
+}
+
+int
+defect_in_tx(struct master *m, const char *name, const char *caller_serial,
+    struct defect_revoked *out, struct cerr *err)
+{
+	char renewed[DEFECT_SERIALS_MAX][PKI_SERIAL_HEX_MAX];
+	struct store_target t;
+	int n = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (store_target_get(m->store, name, &t, err) < 0 ||
+	    store_instr_drop_pending(m->store, name, err) < 0 ||
+	    store_target_set_defected(m->store, name, master_now(), err) < 0 ||
+	    revoke_one(m, name, caller_serial, out, err) < 0 ||
+	    revoke_one(m, name, t.cert_serial, out, err) < 0)
+		return -1;
+	/* Every other certificate issued to it (one it renewed to, or from,
+	 * and has not stopped using): already revoked in the store. */
+	if (api_certs_revoke_target(
+		m, name, renewed, DEFECT_SERIALS_MAX, &n, err) < 0)
+		return -1;
+	for (int i = 0; i < n && out->n < DEFECT_SERIALS_MAX + 2; i++)
+		memcpy(out->serials[out->n++], renewed[i], sizeof(renewed[i]));
+	return 0;
+}
+
+void
+defect_committed(struct master *m, const char *name,
+    const struct defect_revoked *rv, const char *by)
+{
+	struct cerr err;
+
+	for (int i = 0; i < rv->n; i++)
+		if (strmap_put(&m->revoked, rv->serials[i], NULL, NULL, &err) <
+		    0)
+			log_error(
+			    "defected", "target=%s msg=\"%s\"", name, err.msg);
+	scaleout_resynced(m, name);
+	log_info("defected", "target=%s by=%s revoked=%d", name, by, rv->n);
+}
