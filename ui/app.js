@@ -199,18 +199,47 @@ function query(params) {
   return s ? `?${s}` : '';
 }
 
+// The listing comes without outputs (a history of big outputs would be
+// read again at every refresh); a step's output is read when it is
+// opened, from its run's rows, and marked loaded (data-loaded).
+async function loadOutput(d, r) {
+  const pre = d.querySelector('pre');
+  try {
+    const rows = await api('GET', '/v1/history' + query({
+      run_id: r.run_id, limit: '1000',
+    }));
+    const mine = rows.find((x) => x.step === r.step &&
+      x.attempt === r.attempt);
+    pre.textContent = mine && mine.output ? mine.output : '(no output)';
+  } catch (e) {
+    pre.textContent = e.message;
+  }
+  d.dataset.loaded = '1';
+}
+
 function outputCell(r) {
-  if (!r.output) return r.message || '';
+  if (r.step === 0) return r.message || '';
   const d = el('details');
-  d.append(el('summary', r.message || 'output'), el('pre', r.output));
+  d.append(el('summary', r.message || 'output'), el('pre', ''));
+  d.addEventListener('toggle', () => {
+    if (d.open && !d.dataset.loaded) loadOutput(d, r);
+  });
   return d;
 }
 
 // An open output stays open: the timed refresh leaves this view alone
-// while one is.
+// while one is, also when it was opened while the refresh was under way.
+// What a person asks for (a filter, the refresh button, a tab) folds the
+// outputs first.
 function historyHeld() {
   return state.view === 'history' &&
     document.querySelector('#history-table details[open]') !== null;
+}
+
+function foldOutputs() {
+  for (const d of document.querySelectorAll('#history-table details[open]')) {
+    d.open = false;
+  }
 }
 
 async function showHistory() {
@@ -218,7 +247,9 @@ async function showHistory() {
     job: document.getElementById('history-job').value.trim(),
     target: document.getElementById('history-target').value.trim(),
     limit: document.getElementById('history-limit').value,
+    output: '0',
   }));
+  if (historyHeld()) return;
   fill('history-table',
     ['Started', 'Job', 'Target', 'Step', 'Outcome', 'Exit', 'Duration',
       'Message and output'],
@@ -347,6 +378,7 @@ function route() {
   }
   delete document.body.dataset.loaded;
   banner('');
+  foldOutputs();
   refresh();
 }
 
@@ -363,10 +395,14 @@ async function start() {
   for (const id of ['history-filter', 'downloadlist-filter']) {
     document.getElementById(id).addEventListener('submit', (ev) => {
       ev.preventDefault();
+      foldOutputs();
       refresh();
     });
   }
-  document.getElementById('refresh').addEventListener('click', refresh);
+  document.getElementById('refresh').addEventListener('click', () => {
+    foldOutputs();
+    refresh();
+  });
   window.addEventListener('hashchange', route);
   setInterval(tick, REFRESH_MS);
   route();

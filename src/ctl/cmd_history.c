@@ -85,9 +85,32 @@ group_by_run(json_t *rows)
 	return out;
 }
 
+/* One run's outputs, after its table: each step attempt that has one. */
+static void
+print_outputs(const json_t *rows)
+{
+	size_t i;
+	json_t *r;
+
+	json_array_foreach(rows, i, r)
+	{
+		const char *out =
+		    json_string_value(json_object_get(r, "output"));
+
+		if (out == NULL || out[0] == '\0')
+			continue;
+		printf("\n--- step %lld %s, attempt %lld ---\n%s%s",
+		    (long long)json_integer_value(json_object_get(r, "step")),
+		    json_string_value(json_object_get(r, "step_name")),
+		    (long long)json_integer_value(
+			json_object_get(r, "attempt")),
+		    out, out[strlen(out) - 1] == '\n' ? "" : "\n");
+	}
+}
+
 static int
 list_call(struct ctl *ctl, const char *base, struct buf *q, int json,
-    const struct output_col *cols, size_t ncols)
+    int outputs, const struct output_col *cols, size_t ncols)
 {
 	char path[2048];
 	struct client *c;
@@ -105,6 +128,8 @@ list_call(struct ctl *ctl, const char *base, struct buf *q, int json,
 		json_t *grouped = group_by_run(out);
 
 		output_table(stdout, cols, ncols, grouped);
+		if (outputs)
+			print_outputs(grouped);
 		json_decref(grouped);
 	} else {
 		output_table(stdout, cols, ncols, out);
@@ -130,12 +155,13 @@ cmd_history(struct ctl *ctl, int argc, char **argv)
 	    {"MESSAGE", "message", 50},
 	};
 	const char *job = NULL, *target = NULL, *limit = NULL;
-	const char *outcome = NULL, *since = NULL, *until = NULL;
+	const char *outcome = NULL, *since = NULL, *until = NULL, *run = NULL;
 	int json = 0, npos;
 	const struct ctl_opt opts[] = {CTL_VALUE("--job", &job),
 	    CTL_VALUE("--target", &target), CTL_VALUE("--limit", &limit),
 	    CTL_VALUE("--outcome", &outcome), CTL_VALUE("--since", &since),
-	    CTL_VALUE("--until", &until), CTL_FLAG("--json", &json), CTL_END};
+	    CTL_VALUE("--until", &until), CTL_VALUE("--run", &run),
+	    CTL_FLAG("--json", &json), CTL_END};
 	long long n;
 	struct buf q;
 	struct cerr err;
@@ -149,12 +175,15 @@ cmd_history(struct ctl *ctl, int argc, char **argv)
 	    add_param(&q, "limit", limit, &err) < 0 ||
 	    add_param(&q, "outcome", outcome, &err) < 0 ||
 	    add_param(&q, "since", since, &err) < 0 ||
-	    add_param(&q, "until", until, &err) < 0) {
+	    add_param(&q, "until", until, &err) < 0 ||
+	    add_param(&q, "run_id", run, &err) < 0 ||
+	    /* The table shows no output: the master need not send it. */
+	    add_param(&q, "output", json || run ? NULL : "0", &err) < 0) {
 		buf_cleanup(&q);
 		return ctl_fail(&err);
 	}
-	return list_call(
-	    ctl, "/v1/history", &q, json, cols, sizeof(cols) / sizeof(cols[0]));
+	return list_call(ctl, "/v1/history", &q, json, run != NULL, cols,
+	    sizeof(cols) / sizeof(cols[0]));
 }
 
 int
@@ -189,7 +218,7 @@ cmd_downloadlist(struct ctl *ctl, int argc, char **argv)
 		buf_cleanup(&q);
 		return ctl_fail(&err);
 	}
-	return list_call(ctl, "/v1/downloadlist", &q, json, cols,
+	return list_call(ctl, "/v1/downloadlist", &q, json, 0, cols,
 	    sizeof(cols) / sizeof(cols[0]));
 }
 

@@ -55,7 +55,8 @@ static const struct command commands[] = {
 	"[--older-than DURATION]"},
     {"history", NULL, cmd_history,
 	"history [--job NAME] [--target T] "
-	"[--outcome O] [--since TIME] [--until TIME] [--limit N] [--json]"},
+	"[--outcome O] [--since TIME] [--until TIME] [--run TARGET:N] "
+	"[--limit N] [--json]"},
     {"downloadlist", "clear", cmd_downloadlist_clear, "downloadlist clear ID"},
     {"downloadlist", NULL, cmd_downloadlist,
 	"downloadlist [--target T] "

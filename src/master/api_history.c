@@ -4,6 +4,7 @@
  * (by job, by age) on an administrator's request.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/json.h"
@@ -16,27 +17,65 @@
 #define DEFAULT_LIMIT 100
 #define MAX_LIMIT 100000
 
+struct history_list {
+	json_t *rows;
+	int without_output;
+};
+
 static int
 history_cb(void *arg, const struct store_run *h)
 {
+	const struct history_list *hl = arg;
 	char started[TIMEFMT_MAX], run_id[STORE_NAME_MAX + 24];
+	json_t *row;
 
 	/* A run is named by the target that ran it and the target's own run
 	 * number: stable across uploads, unique across the fleet. */
 	snprintf(run_id, sizeof(run_id), "%s:%lld", h->target,
 	    (long long)h->target_run_id);
-	json_array_append_new(arg,
-	    json_pack(
-		"{s:s,s:s,s:s,s:i,s:s,s:i,s:s,s:i,s:s,s:i,s:I,s:s,s:s,s:I}",
-		"run_id", run_id, "job", h->job, "target", h->target, "step",
-		h->step, "step_name", h->step_name, "attempt", h->attempt,
-		"outcome", run_outcome_name(h->outcome), "exit_code",
-		h->exit_code, "started_at",
-		timefmt_utc_ms(h->started_at_ms, started), "tz_offset_s",
-		(int)h->tz_offset_s, "duration_ms", (json_int_t)h->duration_ms,
-		"message", h->message ? h->message : "", "output",
-		h->output ? h->output : "", "instr_id",
-		(json_int_t)h->instr_id));
+	row = json_pack("{s:s,s:s,s:s,s:i,s:s,s:i,s:s,s:i,s:s,s:i,s:I,s:s,s:I}",
+	    "run_id", run_id, "job", h->job, "target", h->target, "step",
+	    h->step, "step_name", h->step_name, "attempt", h->attempt,
+	    "outcome", run_outcome_name(h->outcome), "exit_code", h->exit_code,
+	    "started_at", timefmt_utc_ms(h->started_at_ms, started),
+	    "tz_offset_s", (int)h->tz_offset_s, "duration_ms",
+	    (json_int_t)h->duration_ms, "message", h->message ? h->message : "",
+	    "instr_id", (json_int_t)h->instr_id);
+	/* Left out on request, not sent empty: "" would claim no output. */
+	if (row != NULL && !hl->without_output)
+		json_object_set_new(
+		    row, "output", json_string(h->output ? h->output : ""));
+	return json_array_append_new(hl->rows, row);
+}
+
+/* run_id=TARGET:N, as the listing names a job run: its rows only. The
+ * filter's target then points into target (the caller's). */
+static int
+run_param(struct http_req *r, struct store_run_filter *f,
+    char target[STORE_NAME_MAX + 1], struct cerr *err)
+{
+	const char *v = http_query(r, "run_id");
+	const char *colon = v ? strrchr(v, ':') : NULL;
+	char *end = NULL;
+	long long n;
+
+	if (v == NULL)
+		return 0;
+	if (colon == NULL || colon == v || (size_t)(colon - v) > STORE_NAME_MAX)
+		return cerr_set(err, CERR_INVALID,
+		    "query parameter run_id: '%.80s' is not TARGET:N", v);
+	n = strtoll(colon + 1, &end, 10);
+	if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || n <= 0)
+		return cerr_set(err, CERR_INVALID,
+		    "query parameter run_id: '%.80s' is not TARGET:N", v);
+	snprintf(target, STORE_NAME_MAX + 1, "%.*s", (int)(colon - v), v);
+	if (f->target != NULL && strcmp(f->target, target) != 0)
+		return cerr_set(err, CERR_INVALID,
+		    "query parameters: run_id names target '%s', target "
+		    "names '%.80s'",
+		    target, f->target);
+	f->target = target;
+	f->target_run_id = n;
 	return 0;
 }
 
@@ -61,10 +100,11 @@ api_history(struct http_req *r)
 {
 	struct store_run_filter f;
 	const char *outcome = http_query(r, "outcome");
-	json_t *list = json_array();
+	struct history_list hl = {json_array(), 0};
+	char run_target[STORE_NAME_MAX + 1];
 	struct cerr err;
 	enum run_outcome o;
-	int64_t jobs_only = 0;
+	int64_t jobs_only = 0, output = 1;
 
 	memset(&f, 0, sizeof(f));
 	f.job = http_query(r, "job");
@@ -83,16 +123,19 @@ api_history(struct http_req *r)
 	}
 	if (http_query_int(r, "limit", 1, MAX_LIMIT, &f.limit, &err) < 0 ||
 	    http_query_int(r, "jobs_only", 0, 1, &jobs_only, &err) < 0 ||
+	    http_query_int(r, "output", 0, 1, &output, &err) < 0 ||
 	    time_param(r, "since", &f.since_ms, &err) < 0 ||
-	    time_param(r, "until", &f.until_ms, &err) < 0)
+	    time_param(r, "until", &f.until_ms, &err) < 0 ||
+	    run_param(r, &f, run_target, &err) < 0)
 		goto fail;
 	f.job_rows_only = (int)jobs_only;
-	if (store_run_list(r->m->store, &f, history_cb, list, &err) < 0)
+	f.without_output = hl.without_output = !output;
+	if (store_run_list(r->m->store, &f, history_cb, &hl, &err) < 0)
 		goto fail;
-	http_reply_json(r, 200, list);
+	http_reply_json(r, 200, hl.rows);
 	return;
 fail:
-	json_decref(list);
+	json_decref(hl.rows);
 	http_reply_error(r, &err);
 }
 

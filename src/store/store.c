@@ -451,6 +451,9 @@ store_run_list(struct store *s, const struct store_run_filter *f,
 		    "list runs: unknown outcome %d", f->outcome);
 	if (f->limit < 0)
 		return cerr_set(err, CERR_INVALID, "list runs: negative limit");
+	if (f->target_run_id < 0 || (f->target_run_id > 0 && f->target == NULL))
+		return cerr_set(
+		    err, CERR_INVALID, "list runs: a run id needs its target");
 	return s->ops->run_list(s->be, f, cb, arg, err);
 }
 

@@ -226,6 +226,8 @@ struct store_run_filter {
 	int64_t since_ms, until_ms; /* 0: unbounded */
 	int job_rows_only; /* only step 0 rows */
 	int64_t limit; /* 0: no limit */
+	int64_t target_run_id; /* 0: all; else one job run of target */
+	int without_output; /* output read as "": listings that show none */
 };
 typedef int (*store_run_cb)(void *arg, const struct store_run *r);
 /* Newest first (started_at_ms, then run_id). */

@@ -10,10 +10,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#define RUN_COLS                                                               \
+#define RUN_COLS_BUT_OUTPUT                                                    \
 	"run_id, target, target_run_id, job, step, attempt, step_name,"        \
 	" outcome, exit_code, started_at_ms, tz_offset_s, duration_ms,"        \
-	" instr_id, message, output"
+	" instr_id, message"
+#define RUN_COLS RUN_COLS_BUT_OUTPUT ", output"
 
 /* A late "running" never overwrites a finished row: an outbox may
  * deliver the start of a run after its end. */
@@ -121,7 +122,7 @@ append(char *sql, size_t size, const char *text, int *n)
 		snprintf(sql + len, size - len, "%s$%d", text, ++*n);
 }
 
-/* Builds the listing for the filters in use (64 combinations: built, not
+/* Builds the listing for the filters in use (256 combinations: built, not
  * prepared) and its parameters. since_ms is inclusive, until_ms
  * exclusive. */
 static void
@@ -130,7 +131,13 @@ list_build(const struct store_run_filter *f, char *sql, size_t size,
 {
 	int n = 0;
 
-	snprintf(sql, size, "SELECT " RUN_COLS " FROM runs WHERE TRUE");
+	snprintf(sql, size,
+	    "SELECT " RUN_COLS_BUT_OUTPUT ", %s FROM runs WHERE TRUE",
+	    f->without_output ? "''" : "output");
+	if (f->target_run_id > 0) {
+		append(sql, size, " AND target_run_id = ", &n);
+		store_pg_param_int(p, f->target_run_id);
+	}
 	if (f->job != NULL) {
 		append(sql, size, " AND job = ", &n);
 		store_pg_param_text(p, f->job);
@@ -168,7 +175,7 @@ store_pg_run_list(void *be, const struct store_run_filter *f, store_run_cb cb,
 	struct store_pg_params p = {0};
 	struct store_run r;
 	PGresult *res = NULL;
-	char sql[768];
+	char sql[1024];
 	int rc = -1;
 
 	list_build(f, sql, sizeof(sql), &p);

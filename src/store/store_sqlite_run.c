@@ -11,10 +11,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#define RUN_COLS                                                               \
+#define RUN_COLS_BUT_OUTPUT                                                    \
 	"run_id, target, target_run_id, job, step, attempt, step_name,"        \
 	" outcome, exit_code, started_at_ms, tz_offset_s, duration_ms,"        \
-	" instr_id, message, output"
+	" instr_id, message"
+#define RUN_COLS RUN_COLS_BUT_OUTPUT ", output"
 
 /* A late "running" never overwrites a finished row: an outbox may
  * deliver the start of a run after its end. */
@@ -125,19 +126,22 @@ run_row(sqlite3_stmt *st, struct store_run *r, struct cerr *err)
 	return 0;
 }
 
-/* Builds the listing for the filters in use (64 combinations: built, not
+/* Builds the listing for the filters in use (256 combinations: built, not
  * cached) and binds its parameters. since_ms is inclusive, until_ms
  * exclusive. */
 static int
 list_prepare(struct store_sqlite *sq, const struct store_run_filter *f,
     sqlite3_stmt **out, struct cerr *err)
 {
-	char sql[768];
+	char sql[1024];
 	sqlite3_stmt *st = NULL;
 
+	/* Without the output, a row's overflow pages are never read. */
 	snprintf(sql, sizeof(sql),
-	    "SELECT " RUN_COLS " FROM runs WHERE 1%s%s%s%s%s%s"
+	    "SELECT " RUN_COLS_BUT_OUTPUT ", %s FROM runs WHERE 1%s%s%s%s%s%s%s"
 	    " ORDER BY started_at_ms DESC, run_id DESC LIMIT :limit",
+	    f->without_output ? "''" : "output",
+	    f->target_run_id > 0 ? " AND target_run_id = :trid" : "",
 	    f->job != NULL ? " AND job = :job" : "",
 	    f->target != NULL ? " AND target = :target" : "",
 	    f->outcome >= 0 ? " AND outcome = :outcome" : "",
@@ -146,6 +150,8 @@ list_prepare(struct store_sqlite *sq, const struct store_run_filter *f,
 	    f->job_rows_only ? " AND step = 0" : "");
 	if (store_sqlite_prepare(sq, sql, &st, "list runs", err) < 0)
 		return -1;
+	sqlite3_bind_int64(
+	    st, sqlite3_bind_parameter_index(st, ":trid"), f->target_run_id);
 	if (f->job != NULL)
 		sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":job"),
 		    f->job, -1, SQLITE_STATIC);

@@ -21,7 +21,8 @@ import { chromium } from 'playwright-core';
 
 const STEP_MS = 15000;
 const conf = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-const seen = { dialogs: [], page_errors: [], console_errors: [], views: {} };
+const seen = { dialogs: [], page_errors: [], console_errors: [], views: {},
+  history_requests: [] };
 
 async function tableRows(page, id) {
   return page.$$eval(`#${id} tbody tr`, (trs) =>
@@ -85,9 +86,15 @@ async function visit(page) {
 
   await openView(page, 'history');
   seen.views.history = await tableRows(page, 'history-table');
-  const details = page.locator('#history-table details').first();
+  // The listing has no outputs: a step's is read when it is opened. The
+  // newest finished step of the job filtered for below.
+  const details = page.locator('#history-table tbody tr')
+    .filter({ hasText: conf.history_job || '' })
+    .filter({ hasText: 'succeeded' }).locator('details').first();
   if (await details.count() === 1) {
     await details.locator('summary').click();
+    await page.waitForSelector('#history-table details[open][data-loaded]',
+      { timeout: STEP_MS });
     seen.first_output = await details.locator('pre').textContent();
     seen.first_output_visible = await details.locator('pre').isVisible();
   }
@@ -165,6 +172,10 @@ try {
   const page = await context.newPage();
   page.on('dialog', (d) => { seen.dialogs.push(d.message()); d.dismiss(); });
   page.on('pageerror', (e) => seen.page_errors.push(e.message));
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (u.pathname === '/v1/history') seen.history_requests.push(u.search);
+  });
   page.on('console', (m) => {
     if (m.type() === 'error') seen.console_errors.push(m.text());
   });

@@ -5,7 +5,7 @@ target restart."""
 import json
 import os
 
-from cohort import Gate, wait_for
+from cohort import Gate, admin_cert, api, wait_for
 
 HELLO = {
     "name": "hello",
@@ -74,6 +74,55 @@ def test_job_runs_on_both_targets(cluster):
         for field in ("id", "target", "operation", "object", "status",
                       "posted_at", "error"):
             assert field in i
+
+
+def test_one_run_and_listings_without_output(cluster):
+    """history --run shows one job run with its outputs; the API lists
+    without outputs on request (the dashboard does), and refuses a
+    malformed run id or flag."""
+    m = cluster.master().init().start()
+    cluster.enlisted(m, ["web-1", "web-2"])
+    m.apply_job(HELLO)
+    for _ in range(2):
+        m.ctl("job", "start", "hello", "--target", "web-1")
+        wait_for(lambda: not [r for r in job_rows(m, "hello", step=0)
+                              if r["outcome"] == "running"]
+                 and job_rows(m, "hello", step=0), what="a run to end")
+    runs = job_rows(m, "hello", step=0)
+    assert len(runs) == 2
+    one = runs[1]["run_id"]
+    rows = m.ctl_json("history", "--run", one)
+    assert sorted((r["run_id"], r["step"]) for r in rows) == [
+        (one, 0), (one, 1), (one, 2)]
+    text = m.ctl("history", "--run", one).stdout
+    assert "--- step 1 greet, attempt 1 ---\nhello from web-1" in text
+    assert "--- step 2 report, attempt 1 ---\ndone" in text
+    cert, key = admin_cert(m)
+    status, bare = api(m, "GET", "/v1/history?output=0&limit=100",
+                       cert=cert, key=key)
+    assert status == 200 and len(bare) == 6
+    assert all("output" not in r and "message" in r for r in bare)
+    status, full = api(m, "GET", "/v1/history?limit=100", cert=cert,
+                       key=key)
+    assert [dict(r, output=None) for r in full] == \
+        [dict(r, output=None) for r in bare]
+    target, n = one.rsplit(":", 1)
+    for bad in (f"{target}", f":{n}", f"{target}:", f"{target}:0",
+                f"{target}:-1", f"{target}:+{n}", f"{target}:{n}x",
+                "bad%01name:1"):
+        status, body = api(m, "GET", f"/v1/history?run_id={bad}",
+                           cert=cert, key=key)
+        assert status == 400, (bad, body)
+        assert body["error"]["code"] == "invalid_request", body
+    status, body = api(m, "GET", f"/v1/history?run_id={one}&target=web-2",
+                       cert=cert, key=key)
+    assert status == 400 and "run_id names target" in \
+        body["error"]["message"], body
+    status, body = api(m, "GET", "/v1/history?output=2", cert=cert,
+                       key=key)
+    assert status == 400, body
+    r = m.ctl("history", "--run", "nonsense", check=False)
+    assert r.returncode != 0 and "run_id" in r.stderr
 
 
 def test_start_one_target_only(cluster):

@@ -142,6 +142,11 @@ def test_admin_sees_the_fleet_and_acts(cluster):
     assert len(greet_rows) >= 4, seen["views"]["history"]  # job + step rows
     assert seen["first_output"].strip() == MARKUP, seen["first_output"]
     assert seen["first_output_visible"]
+    # listed without outputs; the one opened was read by its run id
+    reqs = seen["history_requests"]
+    lists = [q for q in reqs if "run_id=" not in q]
+    assert lists and all("output=0" in q for q in lists), reqs
+    assert any("run_id=web-" in q and "output=0" not in q for q in reqs), reqs
     # the filter asks the master for one job's runs only
     assert any(r[1] == "other" for r in seen["views"]["history"])
     filtered = seen["views"]["history_filtered"]

@@ -45,6 +45,7 @@ struct runs_seen {
 	char job[64][16];
 	enum run_outcome outcome[64];
 	char message[64][16];
+	char output[64][16];
 	int n;
 };
 
@@ -62,6 +63,7 @@ collect_run(void *arg, const struct store_run *r)
 	rs->outcome[rs->n] = r->outcome;
 	snprintf(rs->job[rs->n], sizeof(rs->job[0]), "%s", r->job);
 	snprintf(rs->message[rs->n], sizeof(rs->message[0]), "%s", r->message);
+	snprintf(rs->output[rs->n], sizeof(rs->output[0]), "%s", r->output);
 	rs->n++;
 	return 0;
 }
@@ -170,6 +172,9 @@ static const struct {
     {{.job = "audit", .target = "web-1", .outcome = OUTCOME_SUCCEEDED}, 1,
 	3000},
     {{.job = "none", .outcome = -1}, 0, 0},
+    {{.target = "web-1", .target_run_id = 1, .outcome = -1}, 2, 1001},
+    {{.target = "web-2", .target_run_id = 1, .outcome = -1}, 2, 2001},
+    {{.target = "web-1", .target_run_id = 9, .outcome = -1}, 0, 0},
 };
 
 static void
@@ -206,6 +211,20 @@ test_run_list(void **state)
 	/* Equal start times: the later row (higher run id) first. */
 	list(fx->s, &f, &rs);
 	assert_string_equal(rs.job[0], "audit");
+	assert_string_equal(rs.output[0], "hello\n");
+	/* Without outputs: the same rows, each output "". */
+	f.without_output = 1;
+	list(fx->s, &f, &rs);
+	assert_int_equal(rs.n, 7);
+	for (int k = 0; k < rs.n; k++)
+		assert_string_equal(rs.output[k], "");
+	assert_string_equal(rs.message[0], "done");
+	f.without_output = 0;
+	/* A run id needs its target. */
+	f.target_run_id = 1;
+	assert_int_equal(store_run_list(fx->s, &f, collect_run, &rs, &err), -1);
+	assert_int_equal(err.code, CERR_INVALID);
+	f.target_run_id = 0;
 	f.outcome = OUTCOME_COUNT;
 	assert_int_equal(store_run_list(fx->s, &f, collect_run, &rs, &err), -1);
 	assert_int_equal(err.code, CERR_INVALID);
