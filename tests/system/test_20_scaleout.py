@@ -299,6 +299,46 @@ def test_a_worker_back_from_the_dead_runs_nothing_twice(cluster):
         (first["instr_id"], "canceled"), (e["instr_id"], "succeeded")], rows
 
 
+
+def test_a_resync_of_the_worker_requeues_its_start(cluster):
+    """A resync drops the start an assigned execution waits on: the
+    attempt is lost, not counted (it never reached the worker), and the
+    execution is handed over again; it runs once."""
+    m, ts = start_fleet(cluster, ["w1"], lease_s=120)
+    m.apply_job({"name": "once", "targets": ["w1"],
+                 "steps": [{"command": "echo ran"}]})
+    m.ctl("worker", "enable", "w1")
+    ts["w1"].stop()
+    cert = admin_cert(m)
+    wait_for(lambda: "\ncohort_polls_held 0\n" in api(
+        m, "GET", "/metrics", cert=cert[0], key=cert[1])[1],
+        what="w1's held poll to close")
+    exec_id = submit(m, "once")
+    first = wait_for(lambda: (lambda e: e if e["status"] == "assigned"
+                              else None)(execution(m, exec_id)),
+                     what="the execution to go to w1")
+    m.ctl("target", "resync", "w1")
+    # w1 is within its lease (120 s): only the resync can lose the attempt
+    again = wait_for(lambda: (lambda e: e if e["instr_id"] not in
+                              (0, first["instr_id"]) else None)(
+                                  execution(m, exec_id)), timeout=30,
+                     what="a new start after the resync")
+    # counted at assignment, uncounted when lost: attempt 1 again
+    assert again["attempt"] == 1 and again["status"] == "assigned", again
+    assert "dropped its start" in again["reason"] and \
+        "not counted" in again["reason"], again
+    starts = [i for i in m.ctl_json("downloadlist", "--target", "w1")
+              if i["operation"] == "start"]
+    assert [i["id"] for i in starts] == [again["instr_id"]], starts
+    ts["w1"].start(*WORKER)
+    e = wait_for(lambda: ended(m, exec_id), timeout=30,
+                 what="the execution to run once w1 is back")
+    assert e["status"] == "succeeded" and e["attempt"] == 1, e
+    rows = job_rows(m, "once")
+    assert [(r["instr_id"], r["outcome"]) for r in rows] == [
+        (again["instr_id"], "succeeded")], rows
+
+
 def test_a_master_restart_leaves_running_executions_alone(cluster, gate):
     """A restarted master gives every worker one lease to poll again: an
     execution running meanwhile is neither lost nor run twice."""
