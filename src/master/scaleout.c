@@ -32,6 +32,10 @@
 /* Ended executions kept (the newest). */
 #define KEEP_ENDED 10000
 #define TRIM_EVERY_S 60
+/* A worker that refused a start because it was running the job (its own
+ * schedule, or a start not from scale-out) is not given the job again
+ * for this long: one attempt per heartbeat, not one per pass. */
+#define REFUSED_BACKOFF_S SCALEOUT_HEARTBEAT_S
 
 struct scaleout {
 	struct event *tick; /* every second */
@@ -49,6 +53,9 @@ struct scaleout {
 	/* worker name -> int64_t: when an admin last resynced it (which
 	 * drops its pending starts). */
 	struct strmap resynced_at;
+	/* "worker\njob" -> int64_t: when the worker last refused to start
+	 * the job (scaleout_refused). */
+	struct strmap refused_at;
 };
 
 struct pass {
@@ -427,9 +434,35 @@ scaleout_has_name(const json_t *names, const char *name)
 	return 0;
 }
 
+static void
+refused_key(const char *worker, const char *job, char *key, size_t size)
+{
+	snprintf(key, size, "%s\n%s", worker, job);
+}
+
+void
+scaleout_refused(struct master *m, const char *worker, const char *job)
+{
+	char key[2 * (STORE_NAME_MAX + 1)];
+
+	if (m->scaleout == NULL)
+		return;
+	refused_key(worker, job, key, sizeof(key));
+	note_time(&m->scaleout->refused_at, key, master_now());
+}
+
+/* Whether worker runs job now: an execution of it, or a run it refused
+ * to start the job beside a moment ago. */
 static int
 runs_job(const struct pass *p, const char *worker, const char *job)
 {
+	char key[2 * (STORE_NAME_MAX + 1)];
+	const int64_t *refused;
+
+	refused_key(worker, job, key, sizeof(key));
+	refused = strmap_get(&p->m->scaleout->refused_at, key);
+	if (refused != NULL && p->now - *refused < REFUSED_BACKOFF_S)
+		return 1;
 	for (size_t i = 0; i < p->nexecs; i++) {
 		const struct store_exec *e = &p->execs[i].e;
 
@@ -706,6 +739,7 @@ scaleout_start(struct master *m, struct cerr *err)
 	m->scaleout = so;
 	strmap_init(&so->held_at);
 	strmap_init(&so->resynced_at);
+	strmap_init(&so->refused_at);
 	so->tick = event_new(m->base, -1, EV_PERSIST, pass_cb, m);
 	so->kick = event_new(m->base, -1, 0, pass_cb, m);
 	if (so->tick == NULL || so->kick == NULL ||
@@ -737,6 +771,8 @@ scaleout_stop(struct master *m)
 	strmap_cleanup(&so->held_at);
 	strmap_foreach(&so->resynced_at, free_held, NULL);
 	strmap_cleanup(&so->resynced_at);
+	strmap_foreach(&so->refused_at, free_held, NULL);
+	strmap_cleanup(&so->refused_at);
 	free(so);
 	m->scaleout = NULL;
 }

@@ -96,6 +96,18 @@ scaleout_run_reported(struct master *m, const char *worker,
 		rc = store_exec_update(m->store, &x.e, err);
 		goto out;
 	}
+	/* Canceled before any step started: the worker refused the start
+	 * (it was running the job), or a defect ended it while queued. It
+	 * certainly did not run: not counted against the retries. */
+	if (rep->outcome == OUTCOME_CANCELED && rep->nsteps == 0) {
+		snprintf(what, sizeof(what),
+		    "was not run: worker %s refused it: %.300s", worker,
+		    rep->message ? rep->message : "");
+		scaleout_refused(m, worker, x.e.job);
+		rc = scaleout_end_attempt(m, &x, what, 1, master_now(), err);
+		free(x.reason);
+		goto out;
+	}
 	snprintf(what, sizeof(what), "%s on worker %s (exit code %d): %.300s",
 	    run_outcome_name(rep->outcome), worker, rep->exit_code,
 	    rep->message ? rep->message : "");

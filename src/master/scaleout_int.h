@@ -26,6 +26,10 @@ struct open_exec {
 int scaleout_end_attempt(struct master *m, struct open_exec *x,
     const char *what, int uncounted, int64_t now, struct cerr *err);
 
+/* The worker refused to start the job (it was running it): it is not
+ * given the job again for a heartbeat. */
+void scaleout_refused(struct master *m, const char *worker, const char *job);
+
 /* store_name_cb appending name to a JSON array (arg). */
 int scaleout_add_name(void *arg, const char *name);
 /* Whether the JSON array names holds name. */

@@ -339,6 +339,35 @@ def test_a_resync_of_the_worker_requeues_its_start(cluster):
         (again["instr_id"], "succeeded")], rows
 
 
+
+def test_a_start_refused_beside_a_run_is_not_counted(cluster, gate):
+    """A worker already running the job (a start not from scale-out, or
+    its own schedule) refuses the execution's start under overlap
+    refuse: that attempt never ran, so it is not counted, and the worker
+    is not asked again for a heartbeat. The execution runs afterwards,
+    with no retries to spare."""
+    m, _ = start_fleet(cluster, ["w1"])
+    m.apply_job({"name": "busy", "targets": ["w1"],
+                 "steps": [{"command": gate.command()}]})
+    m.ctl("worker", "enable", "w1")
+    m.ctl("job", "start", "busy")
+    wait_for(lambda: any(r["outcome"] == "running" and r["step"] == 0
+                         for r in m.history("--job", "busy")),
+             what="busy to run outside scale-out")
+    exec_id = submit(m, "busy")
+    e = wait_for(lambda: (lambda e: e if e["status"] == "queued" and
+                          "refused it" in e["reason"] else None)(
+                              execution(m, exec_id)), timeout=30,
+                 what="the start to be refused")
+    assert e["attempt"] == 0 and "not counted" in e["reason"], e
+    assert "already running" in e["reason"], e
+    assert "w1 runs this job now" in e["reason"], e
+    gate.open()
+    e = wait_for(lambda: ended(m, exec_id), timeout=40,
+                 what="the execution to run after the other run")
+    assert e["status"] == "succeeded" and e["attempt"] == 1, e
+
+
 def test_a_master_restart_leaves_running_executions_alone(cluster, gate):
     """A restarted master gives every worker one lease to poll again: an
     execution running meanwhile is neither lost nor run twice."""
