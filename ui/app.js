@@ -13,7 +13,10 @@ const OK = new Set(['normal', 'succeeded', 'applied', 'info', 'enabled',
 const BAD = new Set(['failed', 'blocked', 'suspected offline', 'defected',
   'canceled', 'interrupted', 'missed', 'error', 'critical', 'offline']);
 
-const state = { view: 'targets', who: null, busy: false, again: false };
+// timed: the refresh under way is the 5-second one, which leaves an open
+// output alone; one a person asked for (asked) is never dropped.
+const state = { view: 'targets', who: null, busy: false, again: false,
+  timed: false, asked: false };
 
 class ApiError extends Error {}
 
@@ -211,10 +214,10 @@ async function loadOutput(d, r) {
     const mine = rows.find((x) => x.step === r.step &&
       x.attempt === r.attempt);
     pre.textContent = mine && mine.output ? mine.output : '(no output)';
+    d.dataset.loaded = '1';
   } catch (e) {
-    pre.textContent = e.message;
+    pre.textContent = e.message; // read again when opened again
   }
-  d.dataset.loaded = '1';
 }
 
 function outputCell(r) {
@@ -230,7 +233,7 @@ function outputCell(r) {
 // An open output stays open: the timed refresh leaves this view alone
 // while one is, also when it was opened while the refresh was under way.
 // What a person asks for (a filter, the refresh button, a tab) folds the
-// outputs first.
+// outputs first, and is shown even if one was opened meanwhile.
 function historyHeld() {
   return state.view === 'history' &&
     document.querySelector('#history-table details[open]') !== null;
@@ -249,7 +252,7 @@ async function showHistory() {
     limit: document.getElementById('history-limit').value,
     output: '0',
   }));
-  if (historyHeld()) return;
+  if (state.timed && historyHeld()) return false;
   fill('history-table',
     ['Started', 'Job', 'Target', 'Step', 'Outcome', 'Exit', 'Duration',
       'Message and output'],
@@ -338,18 +341,20 @@ const VIEWS = {
 // Shows the current view. One refresh runs at a time; a refresh asked
 // for meanwhile (a tab, a button) runs right after it, so the view shown
 // is always the one last asked for.
-async function refresh() {
+async function refresh(timed = false) {
   if (state.busy) {
     state.again = true;
+    state.asked = state.asked || !timed;
     return;
   }
   state.busy = true;
+  state.timed = timed;
   do {
     state.again = false;
     const view = state.view;
     try {
-      await VIEWS[view]();
-      if (view === state.view) {
+      const shown = await VIEWS[view]();
+      if (view === state.view && shown !== false) {
         document.getElementById('updated').textContent =
           `Updated ${new Date().toLocaleTimeString()}`;
         document.body.dataset.loaded = view;
@@ -359,12 +364,14 @@ async function refresh() {
     } catch (e) {
       banner(e.message);
     }
+    state.timed = !state.asked;
+    state.asked = false;
   } while (state.again);
   state.busy = false;
 }
 
 function tick() {
-  if (!historyHeld()) refresh();
+  if (!historyHeld()) refresh(true);
 }
 
 function route() {

@@ -89,6 +89,7 @@ group_by_run(json_t *rows)
 static void
 print_outputs(const json_t *rows)
 {
+	char name[256];
 	size_t i;
 	json_t *r;
 
@@ -99,12 +100,12 @@ print_outputs(const json_t *rows)
 
 		if (out == NULL || out[0] == '\0')
 			continue;
-		printf("\n--- step %lld %s, attempt %lld ---\n%s%s",
+		printf("\n--- step %lld %s, attempt %lld ---\n",
 		    (long long)json_integer_value(json_object_get(r, "step")),
-		    json_string_value(json_object_get(r, "step_name")),
+		    output_field(r, "step_name", name, sizeof(name)),
 		    (long long)json_integer_value(
-			json_object_get(r, "attempt")),
-		    out, out[strlen(out) - 1] == '\n' ? "" : "\n");
+			json_object_get(r, "attempt")));
+		output_text(stdout, out);
 	}
 }
 

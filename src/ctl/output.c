@@ -83,3 +83,18 @@ output_json(FILE *f, const json_t *v)
 	json_dumpf(v, f, JSON_INDENT(2) | JSON_ENCODE_ANY);
 	fputc('\n', f);
 }
+
+void
+output_text(FILE *f, const char *text)
+{
+	size_t len = strlen(text);
+
+	for (const char *p = text; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+		int control = (c < 0x20 && c != '\n' && c != '\t') || c == 0x7f;
+
+		fputc(control ? '?' : c, f);
+	}
+	if (len == 0 || text[len - 1] != '\n')
+		fputc('\n', f);
+}

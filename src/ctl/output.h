@@ -24,6 +24,10 @@ void output_table(
 
 /* Pretty JSON with a trailing newline. */
 void output_json(FILE *f, const json_t *v);
+/* Text from a target (a job's output) for a terminal: control characters
+ * but newline and tab shown as '?', so no escape sequence reaches it;
+ * ends with a newline. */
+void output_text(FILE *f, const char *text);
 
 /* A member as text ("-" when absent or null); buf holds size bytes. */
 const char *output_field(

@@ -3,6 +3,7 @@
  * first, with the filters the command line offers; and purging history
  * (by job, by age) on an administrator's request.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,8 +65,10 @@ run_param(struct http_req *r, struct store_run_filter *f,
 	if (colon == NULL || colon == v || (size_t)(colon - v) > STORE_NAME_MAX)
 		return cerr_set(err, CERR_INVALID,
 		    "query parameter run_id: '%.80s' is not TARGET:N", v);
+	errno = 0;
 	n = strtoll(colon + 1, &end, 10);
-	if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || n <= 0)
+	if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || n <= 0 ||
+	    errno == ERANGE)
 		return cerr_set(err, CERR_INVALID,
 		    "query parameter run_id: '%.80s' is not TARGET:N", v);
 	snprintf(target, STORE_NAME_MAX + 1, "%.*s", (int)(colon - v), v);

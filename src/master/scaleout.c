@@ -32,10 +32,6 @@
 /* Ended executions kept (the newest). */
 #define KEEP_ENDED 10000
 #define TRIM_EVERY_S 60
-/* A worker that refused a start because it was running the job (its own
- * schedule, or a start not from scale-out) is not given the job again
- * for this long: one attempt per heartbeat, not one per pass. */
-#define REFUSED_BACKOFF_S SCALEOUT_HEARTBEAT_S
 
 struct scaleout {
 	struct event *tick; /* every second */
@@ -53,8 +49,9 @@ struct scaleout {
 	/* worker name -> int64_t: when an admin last resynced it (which
 	 * drops its pending starts). */
 	struct strmap resynced_at;
-	/* "worker\njob" -> int64_t: when the worker last refused to start
-	 * the job (scaleout_refused). */
+	/* "worker\njob" -> int64_t: when the worker last canceled a start
+	 * of the job before it ran (scaleout_refused); kept while the
+	 * history shows a run of the job going on there. */
 	struct strmap refused_at;
 };
 
@@ -451,17 +448,48 @@ scaleout_refused(struct master *m, const char *worker, const char *job)
 	note_time(&m->scaleout->refused_at, key, master_now());
 }
 
-/* Whether worker runs job now: an execution of it, or a run it refused
- * to start the job beside a moment ago. */
+static int
+found_run_cb(void *arg, const struct store_run *r)
+{
+	*(int *)arg = 1;
+	return 1;
+}
+
+/* After a refusal only (the history is not read for every candidate of
+ * every pass): whether the worker's history shows a run of the job
+ * going on, which the refusal was beside. The mark goes with the run. */
+static int
+runs_job_outside(const struct pass *p, const char *worker, const char *job)
+{
+	struct store_run_filter f = {.job = job,
+	    .target = worker,
+	    .outcome = OUTCOME_RUNNING,
+	    .job_rows_only = 1,
+	    .limit = 1,
+	    .without_output = 1};
+	struct strmap *refused = &p->m->scaleout->refused_at;
+	char key[2 * (STORE_NAME_MAX + 1)];
+	struct cerr err;
+	int found = 0;
+
+	refused_key(worker, job, key, sizeof(key));
+	if (strmap_get(refused, key) == NULL)
+		return 0;
+	if (store_run_list(p->m->store, &f, found_run_cb, &found, &err) < 0) {
+		log_warn("scaleout", "msg=\"%s\"", err.msg);
+		return 1; /* asked again at the next pass */
+	}
+	if (!found)
+		free(strmap_del(refused, key));
+	return found;
+}
+
+/* Whether worker runs job now: an execution of it, or (after it refused
+ * a start) a run of its own. */
 static int
 runs_job(const struct pass *p, const char *worker, const char *job)
 {
-	char key[2 * (STORE_NAME_MAX + 1)];
-	const int64_t *refused;
-
-	refused_key(worker, job, key, sizeof(key));
-	refused = strmap_get(&p->m->scaleout->refused_at, key);
-	if (refused != NULL && p->now - *refused < REFUSED_BACKOFF_S)
+	if (runs_job_outside(p, worker, job))
 		return 1;
 	for (size_t i = 0; i < p->nexecs; i++) {
 		const struct store_exec *e = &p->execs[i].e;

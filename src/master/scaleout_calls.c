@@ -101,8 +101,9 @@ scaleout_run_reported(struct master *m, const char *worker,
 	 * certainly did not run: not counted against the retries. */
 	if (rep->outcome == OUTCOME_CANCELED && rep->nsteps == 0) {
 		snprintf(what, sizeof(what),
-		    "was not run: worker %s refused it: %.300s", worker,
-		    rep->message ? rep->message : "");
+		    "was not run: worker %s canceled it before it started: "
+		    "%.300s",
+		    worker, rep->message ? rep->message : "");
 		scaleout_refused(m, worker, x.e.job);
 		rc = scaleout_end_attempt(m, &x, what, 1, master_now(), err);
 		free(x.reason);

@@ -26,8 +26,9 @@ struct open_exec {
 int scaleout_end_attempt(struct master *m, struct open_exec *x,
     const char *what, int uncounted, int64_t now, struct cerr *err);
 
-/* The worker refused to start the job (it was running it): it is not
- * given the job again for a heartbeat. */
+/* The worker canceled a start of the job before it ran (it was running
+ * the job): it is not given the job again while its history shows a run
+ * of it going on there. */
 void scaleout_refused(struct master *m, const char *worker, const char *job);
 
 /* store_name_cb appending name to a JSON array (arg). */

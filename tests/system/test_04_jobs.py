@@ -83,11 +83,11 @@ def test_one_run_and_listings_without_output(cluster):
     m = cluster.master().init().start()
     cluster.enlisted(m, ["web-1", "web-2"])
     m.apply_job(HELLO)
-    for _ in range(2):
+    for i in range(2):
         m.ctl("job", "start", "hello", "--target", "web-1")
-        wait_for(lambda: not [r for r in job_rows(m, "hello", step=0)
-                              if r["outcome"] == "running"]
-                 and job_rows(m, "hello", step=0), what="a run to end")
+        wait_for(lambda: len([r for r in job_rows(m, "hello", step=0)
+                              if r["outcome"] == "succeeded"]) == i + 1,
+                 what=f"run {i + 1} to end")
     runs = job_rows(m, "hello", step=0)
     assert len(runs) == 2
     one = runs[1]["run_id"]
@@ -123,6 +123,18 @@ def test_one_run_and_listings_without_output(cluster):
     assert status == 400, body
     r = m.ctl("history", "--run", "nonsense", check=False)
     assert r.returncode != 0 and "run_id" in r.stderr
+    # an output's escape sequences never reach the terminal
+    m.apply_job({"name": "esc", "targets": ["web-1"],
+                 "steps": [{"command": "printf 'a\\033[2Jb\\tc'"}]})
+    m.ctl("job", "start", "esc")
+    (run,) = wait_for(lambda: [r for r in job_rows(m, "esc", step=0)
+                               if r["outcome"] == "succeeded"],
+                      what="esc to run")
+    (step,) = [r for r in m.ctl_json("history", "--run", run["run_id"])
+               if r["step"] == 1]
+    assert step["output"] == "a\x1b[2Jb\tc", step
+    text = m.ctl("history", "--run", run["run_id"]).stdout
+    assert "a?[2Jb\tc\n" in text and "\x1b" not in text, text
 
 
 def test_start_one_target_only(cluster):

@@ -356,12 +356,22 @@ def test_a_start_refused_beside_a_run_is_not_counted(cluster, gate):
              what="busy to run outside scale-out")
     exec_id = submit(m, "busy")
     e = wait_for(lambda: (lambda e: e if e["status"] == "queued" and
-                          "refused it" in e["reason"] else None)(
-                              execution(m, exec_id)), timeout=30,
-                 what="the start to be refused")
+                          "w1 runs this job now" in e["reason"]
+                          else None)(execution(m, exec_id)), timeout=30,
+                 what="the start to be refused, and the execution to wait")
     assert e["attempt"] == 0 and "not counted" in e["reason"], e
+    assert "canceled it before it started" in e["reason"], e
     assert "already running" in e["reason"], e
-    assert "w1 runs this job now" in e["reason"], e
+    # it waits for the other run to end, not posting a start per pass:
+    # watched over three passes (a negative, so a window, not a wait)
+    def starts():
+        return [i["id"] for i in m.ctl_json("downloadlist", "--target", "w1")
+                if i["operation"] == "start"]
+    assert len(starts()) == 2  # the plain start and the refused one
+    watch_until = time.time() + 3
+    while time.time() < watch_until:
+        assert len(starts()) == 2, starts()
+        time.sleep(0.25)
     gate.open()
     e = wait_for(lambda: ended(m, exec_id), timeout=40,
                  what="the execution to run after the other run")
