@@ -123,41 +123,28 @@ void
 api_exec_list(struct http_req *r)
 {
 	const char *status = http_query(r, "status");
-	int open = status != NULL && strcmp(status, "open") == 0;
-	json_t *list = json_array(), *kept;
+	int which = STORE_EXECS_ALL;
+	json_t *list = json_array();
 	int64_t limit = DEFAULT_LIMIT;
-	enum exec_status st = EXEC_QUEUED;
+	enum exec_status st;
 	struct cerr err;
-	size_t i;
-	json_t *v;
 
-	if (status != NULL && !open && exec_status_parse(status, &st) < 0) {
-		cerr_set(&err, CERR_INVALID,
-		    "query parameter status: '%.40s' is not open, queued, "
-		    "assigned, running, succeeded or failed",
-		    status);
-		goto fail;
+	if (status != NULL && strcmp(status, "open") == 0) {
+		which = STORE_EXECS_OPEN;
+	} else if (status != NULL) {
+		if (exec_status_parse(status, &st) < 0) {
+			cerr_set(&err, CERR_INVALID,
+			    "query parameter status: '%.40s' is not open, "
+			    "queued, assigned, running, succeeded or failed",
+			    status);
+			goto fail;
+		}
+		which = (int)st;
 	}
 	if (http_query_int(r, "limit", 1, MAX_LIMIT, &limit, &err) < 0 ||
-	    store_exec_list(r->m->store, status != NULL && st <= EXEC_RUNNING,
-		status == NULL || open ? limit : MAX_LIMIT, exec_cb, list,
-		&err) < 0)
+	    store_exec_list(r->m->store, which, limit, exec_cb, list, &err) < 0)
 		goto fail;
-	if (status == NULL || open) {
-		http_reply_json(r, 200, list);
-		return;
-	}
-	kept = json_array();
-	json_array_foreach(list, i, v)
-	{
-		if ((int64_t)json_array_size(kept) == limit)
-			break;
-		if (strcmp(json_string_value(json_object_get(v, "status")),
-			status) == 0)
-			json_array_append(kept, v);
-	}
-	json_decref(list);
-	http_reply_json(r, 200, kept);
+	http_reply_json(r, 200, list);
 	return;
 fail:
 	json_decref(list);

@@ -77,8 +77,8 @@ scrape(struct scrape *s, struct buf *out, struct cerr *err)
 		*err = s->err;
 		return -1;
 	}
-	if (store_exec_list(
-		s->m->store, 1, EXECS_COUNTED, exec_cb, &s->g, err) < 0)
+	if (store_exec_list(s->m->store, STORE_EXECS_OPEN, EXECS_COUNTED,
+		exec_cb, &s->g, err) < 0)
 		return -1;
 	s->g.polls_held = (int64_t)s->m->waiters.count;
 	s->g.lease_active = lease_is_active(s->m);

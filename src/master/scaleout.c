@@ -672,7 +672,8 @@ pass_run(struct pass *p)
 	struct scaleout_candidate *c;
 	int rc = 0;
 
-	if (store_exec_list(p->m->store, 1, PASS_MAX, exec_cb, p, p->err) < 0)
+	if (store_exec_list(p->m->store, STORE_EXECS_OPEN, PASS_MAX, exec_cb, p,
+		p->err) < 0)
 		return -1;
 	if (p->nexecs == 0)
 		return 0;

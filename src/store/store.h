@@ -328,10 +328,13 @@ int store_exec_update(
 /* Calls cb once; CERR_NOT_FOUND when no such id. */
 int store_exec_get(
     struct store *s, int64_t id, store_exec_cb cb, void *arg, struct cerr *err);
-/* open_only: queued, assigned and running ones, oldest first; else every
- * one, newest first. At most limit (1..100000). */
-int store_exec_list(struct store *s, int open_only, int64_t limit,
-    store_exec_cb cb, void *arg, struct cerr *err);
+#define STORE_EXECS_ALL (-1) /* every one, newest first */
+#define STORE_EXECS_OPEN (-2) /* queued, assigned, running: oldest first */
+/* which: STORE_EXECS_ALL, STORE_EXECS_OPEN, or an enum exec_status: that
+ * status only, open ones oldest first (the queue's order), ended ones
+ * newest first. At most limit (1..100000). */
+int store_exec_list(struct store *s, int which, int64_t limit, store_exec_cb cb,
+    void *arg, struct cerr *err);
 /* The assigned or running execution whose current attempt is worker's
  * start instruction instr_id: cb called once, or not at all when none. */
 int store_exec_by_instr(struct store *s, const char *worker, int64_t instr_id,

@@ -156,8 +156,8 @@ struct store_ops {
 	    void *be, const struct store_exec *e, struct cerr *err);
 	int (*exec_get)(void *be, int64_t id, store_exec_cb cb, void *arg,
 	    struct cerr *err);
-	int (*exec_list)(void *be, int open_only, int64_t limit,
-	    store_exec_cb cb, void *arg, struct cerr *err);
+	int (*exec_list)(void *be, int which, int64_t limit, store_exec_cb cb,
+	    void *arg, struct cerr *err);
 	int (*exec_by_instr)(void *be, const char *worker, int64_t instr_id,
 	    store_exec_cb cb, void *arg, struct cerr *err);
 	int (*exec_trim)(

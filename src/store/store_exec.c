@@ -128,13 +128,16 @@ store_exec_get(
 }
 
 int
-store_exec_list(struct store *s, int open_only, int64_t limit, store_exec_cb cb,
+store_exec_list(struct store *s, int which, int64_t limit, store_exec_cb cb,
     void *arg, struct cerr *err)
 {
 	if (limit < 1 || limit > EXEC_LIST_MAX)
 		return cerr_set(err, CERR_INVALID,
 		    "list executions: limit must be 1..%d", EXEC_LIST_MAX);
-	return s->ops->exec_list(s->be, open_only != 0, limit, cb, arg, err);
+	if (which < STORE_EXECS_OPEN || which >= EXEC_STATUS_COUNT)
+		return cerr_set(err, CERR_INVALID,
+		    "list executions: no such selection %d", which);
+	return s->ops->exec_list(s->be, which, limit, cb, arg, err);
 }
 
 int

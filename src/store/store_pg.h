@@ -311,7 +311,7 @@ int store_pg_exec_update(
     void *be, const struct store_exec *e, struct cerr *err);
 int store_pg_exec_get(
     void *be, int64_t id, store_exec_cb cb, void *arg, struct cerr *err);
-int store_pg_exec_list(void *be, int open_only, int64_t limit, store_exec_cb cb,
+int store_pg_exec_list(void *be, int which, int64_t limit, store_exec_cb cb,
     void *arg, struct cerr *err);
 int store_pg_exec_by_instr(void *be, const char *worker, int64_t instr_id,
     store_exec_cb cb, void *arg, struct cerr *err);

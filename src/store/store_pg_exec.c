@@ -46,6 +46,12 @@ static const char sql_exec_open[] = "SELECT " EXEC_COLS " FROM executions"
 				    " WHERE " OPEN_TERM " ORDER BY id LIMIT $1";
 static const char sql_exec_all[] =
     "SELECT " EXEC_COLS " FROM executions ORDER BY id DESC LIMIT $1";
+static const char sql_exec_status_oldest[] =
+    "SELECT " EXEC_COLS " FROM executions WHERE status = $2"
+    " ORDER BY id LIMIT $1";
+static const char sql_exec_status_newest[] =
+    "SELECT " EXEC_COLS " FROM executions WHERE status = $2"
+    " ORDER BY id DESC LIMIT $1";
 static const char sql_exec_by_instr[] =
     "SELECT " EXEC_COLS " FROM executions"
     " WHERE worker = $1 AND instr_id = $2 AND " ACTIVE_TERM
@@ -276,14 +282,20 @@ store_pg_exec_get(
 }
 
 int
-store_pg_exec_list(void *be, int open_only, int64_t limit, store_exec_cb cb,
+store_pg_exec_list(void *be, int which, int64_t limit, store_exec_cb cb,
     void *arg, struct cerr *err)
 {
+	const char *sql = which == STORE_EXECS_OPEN ? sql_exec_open
+	    : which == STORE_EXECS_ALL              ? sql_exec_all
+	    : which <= EXEC_RUNNING                 ? sql_exec_status_oldest
+						    : sql_exec_status_newest;
 	struct store_pg_params p = {0};
 
 	store_pg_param_int(&p, limit);
-	return list_rows(be, open_only ? sql_exec_open : sql_exec_all, &p, cb,
-	    arg, NULL, "list executions", err);
+	if (which >= 0)
+		store_pg_param_text(
+		    &p, exec_status_name((enum exec_status)which));
+	return list_rows(be, sql, &p, cb, arg, NULL, "list executions", err);
 }
 
 int

@@ -253,8 +253,8 @@ int store_sqlite_exec_update(
     void *be, const struct store_exec *e, struct cerr *err);
 int store_sqlite_exec_get(
     void *be, int64_t id, store_exec_cb cb, void *arg, struct cerr *err);
-int store_sqlite_exec_list(void *be, int open_only, int64_t limit,
-    store_exec_cb cb, void *arg, struct cerr *err);
+int store_sqlite_exec_list(void *be, int which, int64_t limit, store_exec_cb cb,
+    void *arg, struct cerr *err);
 int store_sqlite_exec_by_instr(void *be, const char *worker, int64_t instr_id,
     store_exec_cb cb, void *arg, struct cerr *err);
 int store_sqlite_exec_trim(

@@ -46,6 +46,12 @@ static const char sql_exec_open[] = "SELECT " EXEC_COLS " FROM executions"
 				    " WHERE " OPEN_TERM " ORDER BY id LIMIT ?1";
 static const char sql_exec_all[] =
     "SELECT " EXEC_COLS " FROM executions ORDER BY id DESC LIMIT ?1";
+static const char sql_exec_status_oldest[] =
+    "SELECT " EXEC_COLS " FROM executions WHERE status = ?2"
+    " ORDER BY id LIMIT ?1";
+static const char sql_exec_status_newest[] =
+    "SELECT " EXEC_COLS " FROM executions WHERE status = ?2"
+    " ORDER BY id DESC LIMIT ?1";
 static const char sql_exec_by_instr[] =
     "SELECT " EXEC_COLS " FROM executions"
     " WHERE worker = ?1 AND instr_id = ?2 AND " ACTIVE_TERM
@@ -301,17 +307,24 @@ out:
 }
 
 int
-store_sqlite_exec_list(void *be, int open_only, int64_t limit, store_exec_cb cb,
+store_sqlite_exec_list(void *be, int which, int64_t limit, store_exec_cb cb,
     void *arg, struct cerr *err)
 {
 	struct store_sqlite *sq = be;
+	const char *sql = which == STORE_EXECS_OPEN ? sql_exec_open
+	    : which == STORE_EXECS_ALL              ? sql_exec_all
+	    : which <= EXEC_RUNNING                 ? sql_exec_status_oldest
+						    : sql_exec_status_newest;
 	sqlite3_stmt *st = NULL;
 	int rc = -1;
 
-	if (store_sqlite_stmt(
-		sq, open_only ? sql_exec_open : sql_exec_all, &st, err) < 0)
+	if (store_sqlite_stmt(sq, sql, &st, err) < 0)
 		goto out;
 	sqlite3_bind_int64(st, 1, limit);
+	if (which >= 0)
+		sqlite3_bind_text(st, 2,
+		    exec_status_name((enum exec_status)which), -1,
+		    SQLITE_STATIC);
 	rc = list_rows(sq, st, cb, arg, NULL, "list executions", err);
 out:
 	store_sqlite_done(sq, st);

@@ -125,14 +125,14 @@ set_status(struct store *s, int64_t id, enum exec_status status,
 }
 
 static void
-list_execs(struct store *s, int open_only, int64_t limit, struct execs *es)
+list_execs(struct store *s, int which, int64_t limit, struct execs *es)
 {
 	struct cerr err;
 	int stop_after = es->stop_after;
 
 	memset(es, 0, sizeof(*es));
 	es->stop_after = stop_after;
-	if (store_exec_list(s, open_only, limit, collect_exec, es, &err) < 0)
+	if (store_exec_list(s, which, limit, collect_exec, es, &err) < 0)
 		fail_msg("list executions: %s", err.msg);
 }
 
@@ -400,7 +400,7 @@ test_exec_list(void **state)
 	int64_t id[5];
 
 	memset(&es, 0, sizeof(es));
-	list_execs(fx->s, 1, 10, &es);
+	list_execs(fx->s, STORE_EXECS_OPEN, 10, &es);
 	assert_int_equal(es.n, 0);
 	for (int i = 0; i < 5; i++)
 		id[i] = submit(fx->s, "job");
@@ -413,22 +413,44 @@ test_exec_list(void **state)
 		/* open ones, oldest first */
 		const int64_t want[] = {id[1], id[2], id[4]};
 
-		list_execs(fx->s, 1, 100000, &es);
+		list_execs(fx->s, STORE_EXECS_OPEN, 100000, &es);
 		expect_ids(&es, want, 3);
-		list_execs(fx->s, 7, 2, &es); /* any non-zero is open only */
+		list_execs(fx->s, STORE_EXECS_OPEN, 2, &es);
 		expect_ids(&es, want, 2);
+	}
+	{
+		/* one status: open ones oldest first, ended ones newest */
+		const int64_t queued[] = {id[1]}, running[] = {id[2]};
+		const int64_t failed[] = {id[3]}, succeeded[] = {id[0]};
+
+		list_execs(fx->s, EXEC_QUEUED, 10, &es);
+		expect_ids(&es, queued, 1);
+		list_execs(fx->s, EXEC_RUNNING, 10, &es);
+		expect_ids(&es, running, 1);
+		list_execs(fx->s, EXEC_FAILED, 10, &es);
+		expect_ids(&es, failed, 1);
+		list_execs(fx->s, EXEC_SUCCEEDED, 10, &es);
+		expect_ids(&es, succeeded, 1);
+		set_status(fx->s, id[1], EXEC_FAILED, "w", 6);
+		{
+			const int64_t both[] = {id[3], id[1]};
+
+			list_execs(fx->s, EXEC_FAILED, 10, &es);
+			expect_ids(&es, both, 2);
+		}
+		set_status(fx->s, id[1], EXEC_QUEUED, "", 0);
 	}
 	{
 		/* all, newest first */
 		const int64_t want[] = {id[4], id[3], id[2], id[1], id[0]};
 
-		list_execs(fx->s, 0, 10, &es);
+		list_execs(fx->s, STORE_EXECS_ALL, 10, &es);
 		expect_ids(&es, want, 5);
-		list_execs(fx->s, 0, 2, &es);
+		list_execs(fx->s, STORE_EXECS_ALL, 2, &es);
 		expect_ids(&es, want, 2);
 		/* a callback stops the listing early */
 		es.stop_after = 3;
-		list_execs(fx->s, 0, 10, &es);
+		list_execs(fx->s, STORE_EXECS_ALL, 10, &es);
 		expect_ids(&es, want, 3);
 	}
 }
@@ -516,7 +538,7 @@ test_exec_trim(void **state)
 	{
 		const int64_t want[] = {id[6], id[5], id[4], id[3], id[2]};
 
-		list_execs(fx->s, 0, 10, &es);
+		list_execs(fx->s, STORE_EXECS_ALL, 10, &es);
 		expect_ids(&es, want, 5);
 	}
 	assert_int_equal(store_exec_trim(fx->s, 2, NULL, &err), 0);
@@ -525,9 +547,9 @@ test_exec_trim(void **state)
 	{
 		const int64_t want[] = {id[2], id[5], id[6]};
 
-		list_execs(fx->s, 1, 10, &es);
+		list_execs(fx->s, STORE_EXECS_OPEN, 10, &es);
 		expect_ids(&es, want, 3);
-		list_execs(fx->s, 0, 10, &es);
+		list_execs(fx->s, STORE_EXECS_ALL, 10, &es);
 		assert_int_equal(es.n, 3);
 	}
 }
@@ -669,10 +691,17 @@ test_exec_refusals(void **state)
 	    CERR_INVALID, "max tasks must be 1..10000");
 	expect_err(store_worker_set_enabled(fx->s, long_name, 1, &err), &err,
 	    CERR_INVALID, "longer than");
-	expect_err(store_exec_list(fx->s, 0, 0, collect_exec, &es, &err), &err,
-	    CERR_INVALID, "limit must be 1..100000");
-	expect_err(store_exec_list(fx->s, 1, 100001, collect_exec, &es, &err),
+	expect_err(
+	    store_exec_list(fx->s, STORE_EXECS_ALL, 0, collect_exec, &es, &err),
 	    &err, CERR_INVALID, "limit must be 1..100000");
+	expect_err(store_exec_list(fx->s, STORE_EXECS_OPEN, 100001,
+		       collect_exec, &es, &err),
+	    &err, CERR_INVALID, "limit must be 1..100000");
+	expect_err(store_exec_list(fx->s, -3, 10, collect_exec, &es, &err),
+	    &err, CERR_INVALID, "no such selection -3");
+	expect_err(store_exec_list(
+		       fx->s, EXEC_STATUS_COUNT, 10, collect_exec, &es, &err),
+	    &err, CERR_INVALID, "no such selection");
 	expect_err(
 	    store_exec_by_instr(fx->s, long_name, 1, collect_exec, &es, &err),
 	    &err, CERR_INVALID, "longer than");
@@ -685,7 +714,7 @@ test_exec_refusals(void **state)
 	list_workers(fx->s, &ws);
 	assert_int_equal(ws.n, 0);
 	memset(&es, 0, sizeof(es));
-	list_execs(fx->s, 0, 10, &es);
+	list_execs(fx->s, STORE_EXECS_ALL, 10, &es);
 	assert_int_equal(es.n, 0);
 }
 
@@ -721,7 +750,7 @@ fenced_update(struct store *s, struct cerr *err)
 	struct execs es;
 
 	memset(&es, 0, sizeof(es));
-	if (store_exec_list(s, 0, 1, collect_exec, &es, err) < 0)
+	if (store_exec_list(s, STORE_EXECS_ALL, 1, collect_exec, &es, err) < 0)
 		return -1;
 	base_exec(&e);
 	e.id = es.v[0].id;
@@ -792,7 +821,7 @@ test_exec_fenced(void **state)
 	list_workers(fx->s, &ws);
 	assert_int_equal(ws.n, 2);
 	memset(&es, 0, sizeof(es));
-	list_execs(fx->s, 0, 10, &es);
+	list_execs(fx->s, STORE_EXECS_ALL, 10, &es);
 	assert_int_equal(es.n, 2);
 	assert_int_equal(es.v[0].status, EXEC_QUEUED);
 	assert_int_equal(es.v[1].status, EXEC_QUEUED);
