@@ -1,11 +1,12 @@
 /*
  * clockshift: a test-only LD_PRELOAD library. It moves CLOCK_REALTIME by
  * the milliseconds written in the file $COHORT_TEST_CLOCK_SHIFT_FILE
- * (read again at most every 50 ms; absent or empty: no shift) and leaves
- * the monotonic clocks alone, so a system test can make a running
- * daemon's wall clock jump, as `date -s` or a stepping time sync would,
- * without touching the machine's clock. For the single-threaded target:
- * the shift is kept in plain statics.
+ * (read again at most every 50 ms; absent or empty: no shift), so a
+ * system test can make a running daemon's wall clock jump, as `date -s`
+ * or a stepping time sync would, without touching the machine's clock.
+ * A second number in the file moves the monotonic clocks too, as a
+ * suspended machine would see them: time passes without a jump. For the
+ * single-threaded target: the shifts are kept in plain statics.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +18,7 @@
 
 #define REREAD_NS 50000000LL
 
-static int64_t shift_ms;
+static int64_t shift_ms, mono_shift_ms;
 static int64_t read_at_ns = -1;
 
 /* The kernel's clock, not libc's: libc's would be this file's again. */
@@ -32,7 +33,7 @@ shift_refresh(void)
 {
 	const char *path = getenv("COHORT_TEST_CLOCK_SHIFT_FILE");
 	struct timespec now;
-	char text[32];
+	char text[64], *end;
 	int64_t now_ns;
 	ssize_t n;
 	int fd;
@@ -51,7 +52,8 @@ shift_refresh(void)
 	if (n <= 0)
 		return;
 	text[n] = '\0';
-	shift_ms = strtoll(text, NULL, 10);
+	shift_ms = strtoll(text, &end, 10);
+	mono_shift_ms = strtoll(end, NULL, 10);
 }
 
 int
@@ -59,14 +61,16 @@ clock_gettime(clockid_t id, struct timespec *ts)
 {
 	int saved_errno = errno; /* a missing file must not show */
 	int rc = kernel_clock(id, ts);
+	int wall = id == CLOCK_REALTIME || id == CLOCK_REALTIME_COARSE;
+	int mono = id == CLOCK_MONOTONIC || id == CLOCK_MONOTONIC_COARSE;
 	int64_t ns;
 
-	if (rc != 0 || (id != CLOCK_REALTIME && id != CLOCK_REALTIME_COARSE))
+	if (rc != 0 || (!wall && !mono))
 		return rc;
 	shift_refresh();
 	errno = saved_errno;
 	ns = (int64_t)ts->tv_sec * 1000000000LL + ts->tv_nsec +
-	    shift_ms * 1000000LL;
+	    (wall ? shift_ms : mono_shift_ms) * 1000000LL;
 	ts->tv_sec = (time_t)(ns / 1000000000LL);
 	ts->tv_nsec = (long)(ns % 1000000000LL);
 	return 0;

@@ -365,3 +365,15 @@ def test_wall_clock_jump_is_an_event(cluster):
               if "event=event_queued" in ln and "kind=clock_jump" in ln]
     assert len(queued) == 3, queued
     wait_for(lambda: len(jumps()) == 3, what="the third jump reported")
+    # the window is ten minutes of the monotonic clock: eleven pass at
+    # once (both clocks move, as after a suspend) with one more minute on
+    # the wall clock: a new window, whose first event counts the jump
+    # held back in the last one
+    with open(shift, "w") as f:
+        f.write(f"{11 * 60000 + 60000} {11 * 60000}")
+    (last,) = wait_for(lambda: [e for e in jumps()
+                                if "not reported before" in e["message"]],
+                       timeout=30, what="the held jump counted")
+    held = int(last["message"].split("(and ")[1].split(" jumps")[0])
+    assert held >= 1, last  # 1; 2 if the two clocks were read apart
+    assert len(jumps()) == 4
