@@ -173,6 +173,16 @@ warn_dropped(int64_t left)
 		    (long long)left);
 }
 
+/* The target's local store at db, when there is one (*s NULL when not). */
+static int
+open_store_if_any(const char *db, struct tstore **s, struct cerr *err)
+{
+	struct stat st;
+
+	*s = NULL;
+	return stat(db, &st) == 0 ? tstore_open(db, s, err) : 0;
+}
+
 /* A state dir that was enlisted before keeps its local store: what it
  * still holds for a master (a defect cut off before the store was told,
  * or a store copied from elsewhere) must not reach the next one, whose
@@ -181,18 +191,15 @@ static int
 forget_old_master(const char *dir, struct cerr *err)
 {
 	char db[PATH_MAX];
-	struct tstore *s = NULL;
-	struct stat st;
+	struct tstore *s;
 	int64_t left = 0;
-	int rc;
+	int rc = 0;
 
-	if (statedir_path(dir, PATH_TARGET_STORE, db, sizeof(db), err) < 0)
+	if (statedir_path(dir, PATH_TARGET_STORE, db, sizeof(db), err) < 0 ||
+	    open_store_if_any(db, &s, err) < 0)
 		return -1;
-	if (stat(db, &st) != 0)
-		return 0;
-	if (tstore_open(db, &s, err) < 0)
-		return -1;
-	rc = tstore_forget_master(s, &left, err);
+	if (s != NULL)
+		rc = tstore_forget_master(s, &left, err);
 	tstore_close(s);
 	if (rc == 0)
 		warn_dropped(left);
@@ -274,14 +281,12 @@ static int
 defect_local(const struct conf *conf, struct cerr *err)
 {
 	char db[PATH_MAX];
-	struct tstore *s = NULL;
-	struct stat st;
+	struct tstore *s;
 	int64_t left = 0;
 	int rc;
 
-	if (conf_state_path(conf, PATH_TARGET_STORE, db, sizeof(db), err) < 0)
-		return -1;
-	if (stat(db, &st) == 0 && tstore_open(db, &s, err) < 0)
+	if (conf_state_path(conf, PATH_TARGET_STORE, db, sizeof(db), err) < 0 ||
+	    open_store_if_any(db, &s, err) < 0)
 		return -1;
 	rc = defect_forget_master(conf, s, &left, err);
 	tstore_close(s);

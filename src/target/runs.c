@@ -326,7 +326,11 @@ struct queued {
 	char job[JOB_NAME_MAX + 1];
 };
 
+/* Queued runs, a list's worth at a time; master_only: only those of
+ * multiserver jobs (a defect's, target/defect.c). */
 struct queued_list {
+	struct target *t;
+	int master_only;
 	struct queued items[64];
 	int n;
 };
@@ -336,7 +340,11 @@ queued_cb(void *arg, int64_t run_id, const char *job, int64_t instr_id,
     int64_t due_at, int64_t created_at)
 {
 	struct queued_list *q = arg;
-	struct queued *e = &q->items[q->n++];
+	struct queued *e;
+
+	if (q->master_only && runlog_is_local(q->t, job))
+		return 0;
+	e = &q->items[q->n++];
 
 	e->run_id = run_id;
 	e->instr_id = instr_id;
@@ -384,11 +392,10 @@ static void
 kick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct target *t = arg;
-	struct queued_list q;
+	struct queued_list q = {.t = t};
 	struct cerr err;
 	int rc, moved = 0;
 
-	q.n = 0;
 	if (tstore_run_list_state(t->store, TRUN_QUEUED, queued_cb, &q, &err) <
 	    0) {
 		target_store_failed(t, &err);
@@ -429,36 +436,12 @@ runs_stop_job(struct target *t, const char *job, const char *why)
 			jobrun_cancel(a->jr, why);
 }
 
-/* Queued runs of multiserver jobs, a list's worth at a time. */
-struct master_queued {
-	struct target *t;
-	struct queued items[64];
-	int n;
-};
-
-static int
-master_queued_cb(void *arg, int64_t run_id, const char *job, int64_t instr_id,
-    int64_t due_at, int64_t created_at)
-{
-	struct master_queued *q = arg;
-	struct queued *e;
-
-	if (runlog_is_local(q->t, job))
-		return 0;
-	e = &q->items[q->n++];
-	e->run_id = run_id;
-	e->instr_id = instr_id;
-	e->due_at = due_at;
-	snprintf(e->job, sizeof(e->job), "%s", job);
-	return q->n == (int)(sizeof(q->items) / sizeof(q->items[0]));
-}
-
 /* The target defects: every run of a multiserver job ends, queued ones
  * canceled at once, running ones stopped (target/defect.c). */
 void
 runs_stop_master(struct target *t, const char *why)
 {
-	struct master_queued q = {.t = t};
+	struct queued_list q = {.t = t, .master_only = 1};
 	struct cerr err;
 
 	for (struct active_run *a = t->runs; a != NULL; a = a->next)
@@ -468,8 +451,8 @@ runs_stop_master(struct target *t, const char *why)
 	 * a store that refuses (finished runs wait in memory) ends it. */
 	for (int round = 0; round < 10000; round++) {
 		q.n = 0;
-		if (tstore_run_list_state(t->store, TRUN_QUEUED,
-			master_queued_cb, &q, &err) < 0) {
+		if (tstore_run_list_state(
+			t->store, TRUN_QUEUED, queued_cb, &q, &err) < 0) {
 			target_store_failed(t, &err);
 			return;
 		}
@@ -488,15 +471,15 @@ runs_stop_master(struct target *t, const char *why)
 int
 runs_master_busy(struct target *t, struct cerr *err)
 {
-	struct master_queued q = {.t = t};
+	struct queued_list q = {.t = t, .master_only = 1};
 
 	if (t->nunrecorded > 0)
 		return 1;
 	for (struct active_run *a = t->runs; a != NULL; a = a->next)
 		if (!a->local)
 			return 1;
-	if (tstore_run_list_state(
-		t->store, TRUN_QUEUED, master_queued_cb, &q, err) < 0)
+	if (tstore_run_list_state(t->store, TRUN_QUEUED, queued_cb, &q, err) <
+	    0)
 		return -1;
 	return q.n > 0;
 }

@@ -266,16 +266,13 @@ def test_a_failed_run_is_retried(cluster):
     assert "no retries left" in e["reason"], e
 
 
-def test_a_worker_back_from_the_dead_runs_nothing_twice(cluster):
-    """A worker stopped before it downloaded its start loses the attempt
-    (not counted: it never ran); when it comes back it gets the start and
-    the stop together and runs neither; the execution then runs there
-    once."""
-    m, ts = start_fleet(cluster, ["w1"])
+def assigned_to_stopped_worker(m, w1):
+    """Job "once" on w1, enabled, then stopped; an execution of it is
+    assigned to w1, its start pending. Returns (id, the execution)."""
     m.apply_job({"name": "once", "targets": ["w1"],
                  "steps": [{"command": "echo ran"}]})
     m.ctl("worker", "enable", "w1")
-    ts["w1"].stop()
+    w1.stop()
     # the master has seen the poll's connection close: the start cannot
     # be handed to it
     cert = admin_cert(m)
@@ -286,6 +283,15 @@ def test_a_worker_back_from_the_dead_runs_nothing_twice(cluster):
     first = wait_for(lambda: (lambda e: e if e["status"] == "assigned"
                               else None)(execution(m, exec_id)),
                      what="the execution to go to the stopped worker")
+    return exec_id, first
+
+def test_a_worker_back_from_the_dead_runs_nothing_twice(cluster):
+    """A worker stopped before it downloaded its start loses the attempt
+    (not counted: it never ran); when it comes back it gets the start and
+    the stop together and runs neither; the execution then runs there
+    once."""
+    m, ts = start_fleet(cluster, ["w1"])
+    exec_id, first = assigned_to_stopped_worker(m, ts["w1"])
     e = wait_for(lambda: (lambda e: e if "not counted" in e["reason"]
                           else None)(execution(m, exec_id)), timeout=30,
                  what="the attempt to be lost")
@@ -305,18 +311,7 @@ def test_a_resync_of_the_worker_requeues_its_start(cluster):
     attempt is lost, not counted (it never reached the worker), and the
     execution is handed over again; it runs once."""
     m, ts = start_fleet(cluster, ["w1"], lease_s=120)
-    m.apply_job({"name": "once", "targets": ["w1"],
-                 "steps": [{"command": "echo ran"}]})
-    m.ctl("worker", "enable", "w1")
-    ts["w1"].stop()
-    cert = admin_cert(m)
-    wait_for(lambda: "\ncohort_polls_held 0\n" in api(
-        m, "GET", "/metrics", cert=cert[0], key=cert[1])[1],
-        what="w1's held poll to close")
-    exec_id = submit(m, "once")
-    first = wait_for(lambda: (lambda e: e if e["status"] == "assigned"
-                              else None)(execution(m, exec_id)),
-                     what="the execution to go to w1")
+    exec_id, first = assigned_to_stopped_worker(m, ts["w1"])
     m.ctl("target", "resync", "w1")
     # w1 is within its lease (120 s): only the resync can lose the attempt
     again = wait_for(lambda: (lambda e: e if e["instr_id"] not in
