@@ -291,7 +291,10 @@ function executionCell(e) {
 
 async function showQueue() {
   const [execs, workers] = await Promise.all([
-    api('GET', '/v1/executions?limit=200'),
+    api('GET', '/v1/executions' + query({
+      status: document.getElementById('queue-status').value,
+      limit: document.getElementById('queue-limit').value,
+    })),
     api('GET', '/v1/workers'),
   ]);
   fill('queue-table',
@@ -299,7 +302,7 @@ async function showQueue() {
     execs,
     (e) => [e.id, e.job, badge(e.status), executionCell(e),
       when(e.submitted_at), when(e.finished_at), e.reason],
-    'No execution submitted.');
+    'No execution matches.');
   const headers = ['Worker', 'Enabled', 'Online', 'Tasks', 'Status',
     'Last poll'];
   if (isAdmin()) headers.push('');
@@ -399,7 +402,8 @@ async function start() {
     setTimeout(start, REFRESH_MS);
     return;
   }
-  for (const id of ['history-filter', 'downloadlist-filter']) {
+  for (const id of ['history-filter', 'downloadlist-filter',
+    'queue-filter']) {
     document.getElementById(id).addEventListener('submit', (ev) => {
       ev.preventDefault();
       foldOutputs();

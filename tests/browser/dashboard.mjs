@@ -131,6 +131,17 @@ async function visit(page) {
     { timeout: STEP_MS });
     seen.views.workers_after = await tableRows(page, 'workers-table');
   }
+  if (conf.queue_status) {
+    // the filter asks the master; the timed refresh keeps it
+    await page.selectOption('#queue-status', conf.queue_status);
+    await page.click('#queue-filter button');
+    await page.waitForFunction((st) => {
+      const rows = [...document.querySelectorAll('#queue-table tbody tr')];
+      return rows.length > 0 && rows.every((tr) => tr.cells.length > 2 &&
+        tr.cells[2].textContent === st);
+    }, conf.queue_status, { timeout: STEP_MS });
+    seen.views.queue_filtered = await tableRows(page, 'queue-table');
+  }
 
   await openView(page, 'events');
   seen.views.events = await tableRows(page, 'events-table');

@@ -264,8 +264,13 @@ def test_scaleout_queue_and_workers(cluster):
     exec_id = int(out.split()[1])
     wait_for(lambda: "w1 disabled" in m.ctl_json(
         "exec", "show", str(exec_id))["reason"], what="the reason")
-    seen = browse(cluster, m, *admin_cert(m), enable_worker="w1")
-    (queued,) = seen["views"]["queue"]
+    # a second one that will still run when the queue is filtered
+    m.apply_job({"name": "slow", "targets": ["w1"],
+                 "steps": [{"command": "sleep 60"}]})
+    slow_id = int(m.ctl("exec", "submit", "slow").stdout.split()[1])
+    seen = browse(cluster, m, *admin_cert(m), enable_worker="w1",
+                  queue_status="succeeded")
+    (queued,) = [r for r in seen["views"]["queue"] if r[0] == str(exec_id)]
     assert queued[:3] == [str(exec_id), "task", "queued"], queued
     assert "w1 disabled" in queued[6], queued
     (worker,) = seen["views"]["workers"]
@@ -276,3 +281,9 @@ def test_scaleout_queue_and_workers(cluster):
                           else None)(m.ctl_json("exec", "show", str(exec_id))),
                  timeout=30, what="the execution to run once enabled")
     assert e["worker"] == "w1"
+    # filtered by status: the master's answer, only that status ("slow"
+    # runs meanwhile)
+    assert [r[:3] for r in seen["views"]["queue_filtered"]] == [
+        [str(exec_id), "task", "succeeded"]], seen["views"]["queue_filtered"]
+    assert m.ctl_json("exec", "show", str(slow_id))["status"] in (
+        "assigned", "running"), slow_id
