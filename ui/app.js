@@ -209,7 +209,8 @@ async function loadOutput(d, r) {
   const pre = d.querySelector('pre');
   try {
     const rows = await api('GET', '/v1/history' + query({
-      run_id: r.run_id, limit: '1000',
+      run_id: r.run_id, step: String(r.step), attempt: String(r.attempt),
+      limit: '1000',
     }));
     const mine = rows.find((x) => x.step === r.step &&
       x.attempt === r.attempt);

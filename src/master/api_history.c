@@ -21,6 +21,7 @@
 struct history_list {
 	json_t *rows;
 	int without_output;
+	int64_t step, attempt; /* within one run; -1: any */
 };
 
 static int
@@ -30,6 +31,9 @@ history_cb(void *arg, const struct store_run *h)
 	char started[TIMEFMT_MAX], run_id[STORE_NAME_MAX + 24];
 	json_t *row;
 
+	if ((hl->step >= 0 && h->step != hl->step) ||
+	    (hl->attempt >= 0 && h->attempt != hl->attempt))
+		return 0;
 	/* A run is named by the target that ran it and the target's own run
 	 * number: stable across uploads, unique across the fleet. */
 	snprintf(run_id, sizeof(run_id), "%s:%lld", h->target,
@@ -103,7 +107,7 @@ api_history(struct http_req *r)
 {
 	struct store_run_filter f;
 	const char *outcome = http_query(r, "outcome");
-	struct history_list hl = {json_array(), 0};
+	struct history_list hl = {json_array(), 0, -1, -1};
 	char run_target[STORE_NAME_MAX + 1];
 	struct cerr err;
 	enum run_outcome o;
@@ -129,8 +133,16 @@ api_history(struct http_req *r)
 	    http_query_int(r, "output", 0, 1, &output, &err) < 0 ||
 	    time_param(r, "since", &f.since_ms, &err) < 0 ||
 	    time_param(r, "until", &f.until_ms, &err) < 0 ||
-	    run_param(r, &f, run_target, &err) < 0)
+	    run_param(r, &f, run_target, &err) < 0 ||
+	    http_query_int(r, "step", 0, INT32_MAX, &hl.step, &err) < 0 ||
+	    http_query_int(r, "attempt", 0, INT32_MAX, &hl.attempt, &err) < 0)
 		goto fail;
+	/* Only a run's rows are few enough to pick from after the limit. */
+	if ((hl.step >= 0 || hl.attempt >= 0) && f.target_run_id == 0) {
+		cerr_set(&err, CERR_INVALID,
+		    "query parameters step and attempt: only with run_id");
+		goto fail;
+	}
 	f.job_rows_only = (int)jobs_only;
 	f.without_output = hl.without_output = !output;
 	if (store_run_list(r->m->store, &f, history_cb, &hl, &err) < 0)

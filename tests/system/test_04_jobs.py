@@ -121,6 +121,16 @@ def test_one_run_and_listings_without_output(cluster):
     status, body = api(m, "GET", "/v1/history?output=2", cert=cert,
                        key=key)
     assert status == 400, body
+    # one step attempt of a run, as the dashboard reads an output
+    status, rows = api(m, "GET", f"/v1/history?run_id={one}&step=2"
+                       "&attempt=1", cert=cert, key=key)
+    assert status == 200 and [(r["step"], r["output"].strip())
+                              for r in rows] == [(2, "done")], rows
+    for bad in ("step=1", "attempt=1", f"run_id={one}&step=-1",
+                f"run_id={one}&attempt=x"):
+        status, body = api(m, "GET", f"/v1/history?{bad}", cert=cert,
+                           key=key)
+        assert status == 400, (bad, body)
     r = m.ctl("history", "--run", "nonsense", check=False)
     assert r.returncode != 0 and "run_id" in r.stderr
     # an output's escape sequences never reach the terminal

@@ -146,7 +146,8 @@ def test_admin_sees_the_fleet_and_acts(cluster):
     reqs = seen["history_requests"]
     lists = [q for q in reqs if "run_id=" not in q]
     assert lists and all("output=0" in q for q in lists), reqs
-    assert any("run_id=web-" in q and "output=0" not in q for q in reqs), reqs
+    assert any("run_id=web-" in q and "step=" in q and "output=0" not in q
+               for q in reqs), reqs
     # the filter asks the master for one job's runs only
     assert any(r[1] == "other" for r in seen["views"]["history"])
     filtered = seen["views"]["history_filtered"]
