@@ -436,7 +436,8 @@ report_jump(struct scheduler *sc, int64_t skew_ms, int64_t mono)
 	sc->jump_events++;
 	if (sc->jumps_held > 0)
 		snprintf(held, sizeof(held),
-		    " (and %d jumps not reported before)", sc->jumps_held);
+		    " (and %d jump%s not reported before)", sc->jumps_held,
+		    sc->jumps_held == 1 ? "" : "s");
 	sc->jumps_held = 0;
 	events_raise(sc->t, EVENT_WARNING, EVENT_CLOCK_JUMP, NULL, 0,
 	    "the wall clock moved %lld ms %s the monotonic clock (set by hand, "
