@@ -118,7 +118,8 @@ const struct http_route http_routes[] = {
 	"queue one execution of a job for exactly one eligible worker "
 	"(body: job, group or workers, retries)"),
     R(GET, "/v1/executions", HTTP_READERS, api_exec_list,
-	"the execution queue, newest first (query: status, limit)"),
+	"the execution queue (query: status, limit): newest first; "
+	"open ones oldest first"),
     R(GET, "/v1/executions/{id}", HTTP_READERS, api_exec_get,
 	"one execution: its worker, attempt and reason"),
     R(GET, "/v1/workers", HTTP_READERS, api_workers_list,

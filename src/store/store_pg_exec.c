@@ -46,9 +46,10 @@ static const char sql_exec_open[] = "SELECT " EXEC_COLS " FROM executions"
 				    " WHERE " OPEN_TERM " ORDER BY id LIMIT $1";
 static const char sql_exec_all[] =
     "SELECT " EXEC_COLS " FROM executions ORDER BY id DESC LIMIT $1";
+/* OPEN_TERM as the partial index says it, so the index is used. */
 static const char sql_exec_status_oldest[] =
-    "SELECT " EXEC_COLS " FROM executions WHERE status = $2"
-    " ORDER BY id LIMIT $1";
+    "SELECT " EXEC_COLS " FROM executions WHERE " OPEN_TERM
+    " AND status = $2 ORDER BY id LIMIT $1";
 static const char sql_exec_status_newest[] =
     "SELECT " EXEC_COLS " FROM executions WHERE status = $2"
     " ORDER BY id DESC LIMIT $1";

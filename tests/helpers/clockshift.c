@@ -67,7 +67,10 @@ clock_gettime(clockid_t id, struct timespec *ts)
 
 	if (rc != 0 || (!wall && !mono))
 		return rc;
-	shift_refresh();
+	/* Read again on the wall clock only: a daemon that reads the wall
+	 * clock and then the monotonic one sees both shifts of one file. */
+	if (wall)
+		shift_refresh();
 	errno = saved_errno;
 	ns = (int64_t)ts->tv_sec * 1000000000LL + ts->tv_nsec +
 	    (wall ? shift_ms : mono_shift_ms) * 1000000LL;
