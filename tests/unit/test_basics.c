@@ -88,11 +88,28 @@ static const struct {
     {"0.5.0", "0.6.0", 0},
     {"0.5.0", "1.0.0", 0},
     {"1.0.0", "0.9.0", 1},
+    {"1.0.0", "0.8.3", 1},
+    {"1.0.0", "0.7.0", 0},
+    {"1.1.0", "0.9.9", 1},
+    {"1.1.0", "0.8.0", 0},
+    {"1.2.0", "1.0.0", 1},
+    {"1.2.0", "0.9.0", 0},
     {"1.4.0", "0.9.0", 0},
+    {"2.0.0", "1.4.0", 1},
+    {"2.0.0", "1.3.0", 1},
+    {"2.0.0", "1.2.0", 0},
+    {"2.0.0", "0.9.0", 0},
+    {"3.1.0", "3.0.0", 1},
+    {"3.1.0", "2.0.0", 0},
+    {"3.1.0", "1.4.0", 0},
     {"0.5.0", "banana", 0},
     {"0.5.0", "0.5", 0},
     {"0.5.0", "0.5.0x", 0},
 };
+
+/* An example history of ended majors: 0.9 and 1.4 were their majors' last
+ * release lines; 2.x has not ended, so 3.0 knows of no line before it. */
+static const struct version_major_end version_ends[] = {{0, 9}, {1, 4}};
 
 static void
 test_version_rule(void **state)
@@ -101,8 +118,8 @@ test_version_rule(void **state)
 
 	for (size_t i = 0; i < sizeof(version_cases) / sizeof(version_cases[0]);
 	     i++) {
-		int rc = version_check_peer(
-		    version_cases[i].master, version_cases[i].peer, &err);
+		int rc = version_check_peer_with(version_cases[i].master,
+		    version_cases[i].peer, version_ends, 2, &err);
 
 		if (version_cases[i].ok && rc != 0)
 			fail_msg("case %zu refused: %s", i, err.msg);
@@ -116,6 +133,32 @@ test_version_rule(void **state)
 	assert_int_equal(version_check_peer("0.5.0", "0.6.1", &err), -1);
 	assert_non_null(strstr(err.msg, "0.5.0"));
 	assert_non_null(strstr(err.msg, "0.6.1"));
+	/* a major whose predecessor's last line is unknown says so */
+	assert_int_equal(
+	    version_check_peer_with("3.0.0", "2.5.0", version_ends, 2, &err),
+	    -1);
+	assert_non_null(strstr(err.msg, "does not know"));
+	assert_int_equal(
+	    version_check_peer_with("3.0.0", "3.0.1", version_ends, 2, &err),
+	    0);
+}
+
+/* This build's own table must know the line before its major's first one,
+ * or a master of a new major would refuse every target of the last. */
+static void
+test_version_table_covers_own_major(void **state)
+{
+	struct version own, first, prev;
+
+	(void)state;
+	assert_int_equal(version_parse(COHORT_VERSION, &own), 0);
+	first = (struct version){own.major, 0, 0};
+	if (own.major > 0 && version_line_before(&first, &prev) < 0)
+		fail_msg("version.c's major_ends has no entry for major %d: "
+			 "add its last minor before releasing %d.x",
+		    own.major - 1, own.major);
+	assert_int_equal(version_line_before(&own, &prev),
+	    own.major == 0 && own.minor == 0 ? -1 : 0);
 }
 
 static void
@@ -191,6 +234,7 @@ main(void)
 	    cmocka_unit_test(test_buf_take),
 	    cmocka_unit_test(test_cerr_codes),
 	    cmocka_unit_test(test_version_rule),
+	    cmocka_unit_test(test_version_table_covers_own_major),
 	    cmocka_unit_test(test_log_quote),
 	    cmocka_unit_test(test_log_limited),
 	};
