@@ -13,6 +13,8 @@
  */
 #include "common/pki.h"
 
+#include <ctype.h>
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -619,25 +621,60 @@ pki_csr_sign(X509 *ca_cert, EVP_PKEY *ca_key, const char *csr_pem, size_t len,
 	return rc;
 }
 
+/* A serial's one spelling, as every list and lookup keeps it: lower-case
+ * hex without leading zeros. Frees bn. */
 static int
-serial_hex(X509 *cert, char *out, size_t size)
+bn_hex_lower(BIGNUM *bn, char *out, size_t size)
 {
-	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
 	char *hex = bn != NULL ? BN_bn2hex(bn) : NULL;
 	int rc = -1;
 
 	if (hex == NULL || strlen(hex) >= size)
 		goto out;
 	for (size_t i = 0; hex[i] != '\0'; i++)
-		out[i] =
-		    (char)(hex[i] >= 'A' && hex[i] <= 'F' ? hex[i] - 'A' + 'a'
-							  : hex[i]);
+		out[i] = (char)tolower((unsigned char)hex[i]);
 	out[strlen(hex)] = '\0';
 	rc = 0;
 out:
 	OPENSSL_free(hex);
 	BN_free(bn);
 	return rc;
+}
+
+static int
+serial_hex(X509 *cert, char *out, size_t size)
+{
+	return bn_hex_lower(
+	    ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL), out, size);
+}
+
+int
+pki_serial_canonical(
+    const char *in, char out[PKI_SERIAL_HEX_MAX], struct cerr *err)
+{
+	char digits[PKI_SERIAL_HEX_MAX];
+	size_t n = 0;
+	BIGNUM *bn = NULL;
+
+	for (const char *c = in; *c != '\0'; c++) {
+		if (*c == ':')
+			continue;
+		if (!isxdigit((unsigned char)*c) || n + 1 >= sizeof(digits))
+			return cerr_set(err, CERR_INVALID,
+			    "serial: '%.80s' is not a hexadecimal serial "
+			    "number (as openssl x509 -serial prints it)",
+			    in);
+		digits[n++] = *c;
+	}
+	digits[n] = '\0';
+	if (n == 0 || BN_hex2bn(&bn, digits) != (int)n) {
+		BN_free(bn);
+		return cerr_set(err, CERR_INVALID,
+		    "serial: '%.80s' is not a hexadecimal serial number", in);
+	}
+	if (bn_hex_lower(bn, out, PKI_SERIAL_HEX_MAX) < 0)
+		return cerr_set(err, CERR_INTERNAL, "serial: out of memory");
+	return 0;
 }
 
 /* The role is the one OU; a certificate with none, several, or one that

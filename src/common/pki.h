@@ -92,6 +92,12 @@ int pki_cert_from_pem(
 /* Name, role, serial and expiry of a certificate. */
 int pki_cert_identity(X509 *cert, struct pki_identity *out, struct cerr *err);
 
+/* A serial as a person may type it (upper or lower case, leading zeros,
+ * colons between bytes) in the spelling pki_cert_identity() gives: lower
+ * case without leading zeros. -1 with CERR_INVALID when in is not hex. */
+int pki_serial_canonical(
+    const char *in, char out[PKI_SERIAL_HEX_MAX], struct cerr *err);
+
 /* SHA-256 of the certificate's DER encoding, lowercase hex. */
 int pki_cert_fingerprint(
     X509 *cert, char out[PKI_FINGERPRINT_HEX], struct cerr *err);

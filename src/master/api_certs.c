@@ -233,9 +233,14 @@ revoke_read(struct http_req *r, struct revoke_set *rs, char *who,
 			    rs->name);
 		return 0;
 	}
-	snprintf(rs->serials[rs->n++], PKI_SERIAL_HEX_MAX, "%s", serial);
+	/* Stored, listed and looked up in one spelling (caller.c compares
+	 * exactly): a serial pasted from openssl, in capitals, must not be
+	 * answered "revoked" and go on working. */
+	if (pki_serial_canonical(serial, rs->serials[0], err) < 0)
+		return -1;
+	rs->n = 1;
 	snprintf(who, who_size, "%s", "unrecorded");
-	if (store_cert_get(r->m->store, serial, &c, err) == 0)
+	if (store_cert_get(r->m->store, rs->serials[0], &c, err) == 0)
 		snprintf(who, who_size, "%s", c.name);
 	else if (err->code != CERR_NOT_FOUND)
 		return -1;

@@ -84,8 +84,14 @@ static int
 revoked_cb(void *arg, const char *serial)
 {
 	struct master *m = arg;
+	char canonical[PKI_SERIAL_HEX_MAX];
+	struct cerr err;
 
-	return strmap_put(&m->revoked, serial, NULL, NULL, NULL);
+	/* A revocation recorded before serials were made canonical may be
+	 * in capitals or keep leading zeros; it is meant all the same. */
+	if (pki_serial_canonical(serial, canonical, &err) < 0)
+		return strmap_put(&m->revoked, serial, NULL, NULL, NULL);
+	return strmap_put(&m->revoked, canonical, NULL, NULL, NULL);
 }
 
 int

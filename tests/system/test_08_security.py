@@ -485,11 +485,22 @@ def test_cert_issue_list_revoke_and_audit(cluster):
     own = [c for c in m.ctl_json("cert", "list") if c["name"] == "admin"]
     r = m.ctl("cert", "revoke", own[0]["serial"], check=False)
     assert r.returncode != 0 and "this request came with" in r.stderr
+    r = m.ctl("cert", "revoke", "zz:12", check=False)
+    assert r.returncode != 0 and "not a hexadecimal serial" in r.stderr
     r = m.ctl("cert", "revoke", "--name", "nobody", check=False)
     assert r.returncode != 0 and "no valid certificate" in r.stderr
-    # revoked by serial: refused at its next request
+    # revoked by serial, spelled as openssl prints it (capitals, and a
+    # leading zero when the top bit is set): refused at its next request
     assert alice("whoami").returncode == 0
-    m.ctl("cert", "revoke", certs["alice"]["serial"])
+    pem = glob.glob(os.path.join(cluster.root, "alice", "*cert*.pem"))
+    printed = subprocess.run(
+        ["openssl", "x509", "-noout", "-serial", "-in", pem[0]],
+        capture_output=True, text=True, check=True).stdout
+    printed = printed.strip().split("=", 1)[1]
+    assert printed != certs["alice"]["serial"]
+    assert printed.lower().lstrip("0") == certs["alice"]["serial"]
+    m.ctl("cert", "revoke", ":".join(
+        printed[i:i + 2] for i in range(0, len(printed), 2)))
     r = alice("whoami")
     assert r.returncode != 0 and "revoked" in r.stderr
     listed = {c["name"]: c for c in m.ctl_json("cert", "list")}

@@ -85,6 +85,31 @@ is_lower_hex(const char *s, size_t len)
 }
 
 static void
+test_pki_serial_canonical(void **state)
+{
+	char out[PKI_SERIAL_HEX_MAX], too_long[PKI_SERIAL_HEX_MAX + 2];
+	struct cerr err;
+
+	(void)state;
+	assert_int_equal(pki_serial_canonical("00E5ec0A", out, &err), 0);
+	assert_string_equal(out, "e5ec0a");
+	assert_int_equal(pki_serial_canonical("e5:EC:0a", out, &err), 0);
+	assert_string_equal(out, "e5ec0a");
+	assert_int_equal(pki_serial_canonical("000", out, &err), 0);
+	assert_string_equal(out, "0");
+	for (const char *bad[] = {"", ":", "0x12", "12 34", "-12", "g1", NULL},
+			**b = bad;
+	     *b != NULL; b++) {
+		if (pki_serial_canonical(*b, out, &err) == 0)
+			fail_msg("'%s' taken as a serial", *b);
+		assert_int_equal(err.code, CERR_INVALID);
+	}
+	memset(too_long, '1', sizeof(too_long) - 1);
+	too_long[sizeof(too_long) - 1] = '\0';
+	assert_int_equal(pki_serial_canonical(too_long, out, &err), -1);
+}
+
+static void
 test_pki_ca(void **state)
 {
 	struct fixture *f = *state;
@@ -782,6 +807,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_pki_serial_canonical),
 	    cmocka_unit_test(test_pki_ca),
 	    cmocka_unit_test(test_pki_server_cert),
 	    cmocka_unit_test(test_pki_server_no_sans),
