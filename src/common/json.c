@@ -58,9 +58,17 @@ json_parse_limited(const char *text, size_t len, size_t max_bytes,
 		return NULL;
 	}
 	v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (v == NULL)
+	if (v == NULL) {
+		/* jansson quotes the text it stopped at ("... near 'TEXT'"),
+		 * which may be part of a secret value; the message is logged
+		 * and sent back, so the line and column must do. */
+		char *near = strstr(jerr.text, " near '");
+
+		if (near != NULL)
+			*near = '\0';
 		cerr_set(err, CERR_INVALID, "bad JSON at line %d column %d: %s",
 		    jerr.line, jerr.column, jerr.text);
+	}
 	return v;
 }
 

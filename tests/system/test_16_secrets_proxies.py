@@ -6,9 +6,10 @@ environment values) except the `target token` output that issued it.
 Runs last (file order), so the scan covers every test of the session that
 ran before it; it makes secrets of its own as well, so it can fail alone."""
 import glob
+import json
 import os
 
-from cohort import OUTPUTS, SECRETS, wait_for
+from cohort import OUTPUTS, SECRETS, admin_cert, api, wait_for
 
 
 def one_target(cluster):
@@ -58,6 +59,19 @@ def test_no_log_or_output_shows_a_secret(cluster, tmp_path_factory):
     wait_for(lambda: finished_run(m, "keeps-quiet"), what="keeps-quiet")
     m.ctl("history", "--job", "keeps-quiet", "--json")
     m.ctl("job", "show", "keeps-quiet", "--json")
+    # a document the parser stops in, just after a secret: the refusal
+    # (logged, and sent back) names the line and column, not the text
+    # (jansson quotes up to 20 characters of it, so a short secret)
+    bad = "Kq3-shh-91"
+    SECRETS.add(bad)
+    body = ('{"name": "garbled", "targets": ["web-1"], "steps": [{"name":'
+            ' "s", "command": "true", "env": {"PASS": {"secret": true,'
+            ' "value": "' + bad).encode() + b'\xe4"}}}]}'
+    status, reply = api(m, "PUT", "/v1/jobs/garbled", body,
+                        *admin_cert(m))
+    assert status == 400 and "bad JSON at line 1" in \
+        reply["error"]["message"], reply
+    assert bad not in json.dumps(reply), reply
     m.stop()
     t.stop()
     assert secret in SECRETS and len(SECRETS) >= 2, SECRETS
