@@ -628,8 +628,19 @@ void
 longpoll_release_all(struct master *m)
 {
 	json_t *empty = json_pack("{s:[]}", "instructions");
+	json_t *stopping = json_pack("{s:{s:s,s:s}}", "error", "code",
+	    cerr_code_name(CERR_UNAVAILABLE), "message",
+	    "the master is stopping; poll again");
 
+	/* A new poll's acknowledgements are not recorded yet (its batch has
+	 * not run): a 200 would tell its target they were, and it would
+	 * forget them. Held polls were recorded; they get the empty list. */
+	if (m->lp != NULL) {
+		refuse_queued(&m->lp->queue, 503, stopping);
+		refuse_queued(&m->lp->replying, 503, stopping);
+	}
 	longpoll_refuse_all(m, 200, empty);
+	json_decref(stopping);
 	json_decref(empty);
 	if (m->lp != NULL) {
 		if (m->lp->flush != NULL)
