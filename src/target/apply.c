@@ -50,11 +50,14 @@ read_instr(const json_t *v, struct instr *in, struct cerr *err)
 
 	memset(in, 0, sizeof(in[0]));
 	if (json_get_int(v, "id", "instruction", 1, INT64_MAX, &in->id, err) !=
-		0 ||
-	    json_get_string(v, "op", "instruction", 32, 0, &op, err) != 0 ||
+	    0) {
+		in->id = 0;
+		return cerr_set(err, CERR_INVALID, "malformed instruction");
+	}
+	if (json_get_string(v, "op", "instruction", 32, 0, &op, err) != 0 ||
 	    json_get_string(v, "object", "instruction", JOB_NAME_MAX, 0,
 		&in->object, err) < 0)
-		return cerr_set(err, CERR_INVALID, "malformed instruction");
+		return cerr_wrap(err, "malformed instruction");
 	if (instr_op_parse(op, &in->op) < 0)
 		return cerr_set(
 		    err, CERR_INVALID, "unknown operation '%s'", op);
@@ -248,6 +251,33 @@ apply_one(struct target *t, const struct instr *in, struct effects *fx,
 	return -1;
 }
 
+/* An instruction this target cannot read (an operation of a newer master,
+ * a malformed one) fails like one it cannot apply: recorded with its
+ * reason, so the master shows the target blocked and says why. Without
+ * an id nothing can be recorded: APPLY_STALLED, so the target waits
+ * before asking again rather than getting the same answer at once. */
+static int
+fail_unreadable(struct target *t, const struct instr *in,
+    const struct cerr *why, struct cerr *err)
+{
+	int64_t last = 0;
+
+	*err = *why;
+	if (in->id <= 0) {
+		log_error("apply", "msg=\"%s\"", why->msg);
+		return APPLY_STALLED;
+	}
+	if (tstore_meta_get_int(t->store, "last_instr", 0, &last, err) < 0)
+		return APPLY_STALLED;
+	if (in->id <= last)
+		return 0; /* recorded before */
+	log_warn(
+	    "apply_failed", "id=%lld msg=\"%s\"", (long long)in->id, why->msg);
+	if (record_failure(t, in, why, err) < 0)
+		return APPLY_STALLED;
+	return -1;
+}
+
 static void
 run_effects(struct target *t, const struct effects *fx)
 {
@@ -285,7 +315,14 @@ apply_batch(struct target *t, const json_t *instructions)
 		int rc;
 
 		if (read_instr(v, &in, &err) < 0) {
-			log_error("apply", "msg=\"%s\"", err.msg);
+			struct cerr why = err;
+
+			rc = fail_unreadable(t, &in, &why, &err);
+			if (rc == 0)
+				continue;
+			if (rc == APPLY_STALLED && err.code == CERR_STORE)
+				target_store_failed(t, &err);
+			t->apply_stalled = rc == APPLY_STALLED;
 			break;
 		}
 		rc = apply_one(t, &in, &fx, &err);

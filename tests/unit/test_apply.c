@@ -222,6 +222,13 @@ static const struct {
 	"[{\"id\":14,\"op\":\"set_poll_interval\",\"object\":\"\","
 	"\"payload\":{\"poll_interval_s\":0}}]",
 	"poll_interval_s", 14},
+    {"operation of a newer master",
+	"[{\"id\":15,\"op\":\"teleport\",\"object\":\"b\"},"
+	"{\"id\":16,\"op\":\"insert\",\"object\":\"b\",\"payload\":" JOB(
+	    "b") "}]",
+	"unknown operation 'teleport'", 15},
+    {"malformed instruction", "[{\"id\":17,\"op\":7,\"object\":\"b\"}]",
+	"malformed instruction: instruction.op", 17},
 };
 
 static void
@@ -254,6 +261,16 @@ test_failures_stop_the_batch(void **state)
 	/* nothing after a failure in its batch was applied */
 	assert_false(has_job(f, "b"));
 	assert_false(has_job(f, "c"));
+	assert_false(f->t.apply_stalled);
+	/* without a readable id nothing can be recorded: the target waits
+	 * before polling again, and applies nothing after it */
+	apply_text(f,
+	    "[{\"id\":\"x\",\"op\":\"delete\",\"object\":\"b\"},"
+	    "{\"id\":18,\"op\":\"insert\",\"object\":\"b\","
+	    "\"payload\":" JOB("b") "}]");
+	assert_true(f->t.apply_stalled);
+	assert_int_equal(meta(f, "last_instr"), 17);
+	assert_false(has_job(f, "b"));
 }
 
 static void
