@@ -370,14 +370,15 @@ check_lease(struct pass *p, struct open_exec *x)
 	struct scaleout_candidate *w = worker_state(p, x->e.worker);
 	char what[SCALEOUT_WHY_MAX], at[TIMEFMT_MAX];
 	struct start_find f = {0};
-	int uncounted = 0;
+	int uncounted = 0, withdrawn = 0;
 
 	/* A start is normally running within a second; only a slow one is
-	 * looked up. One the worker never downloaded is not counted if the
-	 * attempt is lost: it certainly did not run. */
+	 * looked up, or one of a blocked worker. One the worker never
+	 * downloaded is not counted if the attempt is lost: it certainly
+	 * did not run. */
 	if (x->e.status == EXEC_ASSIGNED && w != NULL &&
 	    (p->now - x->e.assigned_at >= START_GRACE_S ||
-		(!w->alive && !p->grace[w - p->state]))) {
+		(!w->alive && !p->grace[w - p->state]) || w->blocked)) {
 		if (find_start(p, x, &f) < 0)
 			return -1;
 		uncounted = f.found && f.status == INSTR_PENDING;
@@ -385,7 +386,26 @@ check_lease(struct pass *p, struct open_exec *x)
 	if (f.id > 0 &&
 	    start_never_runs(p, x, &f, what, sizeof(what), &uncounted))
 		;
-	else if (w == NULL)
+	else if (w != NULL && w->blocked && f.found &&
+	    (f.status == INSTR_PENDING || f.status == INSTR_DOWNLOADED)) {
+		/* Blocked before its start: the worker applies nothing after
+		 * the failure, and records the start's ack before the
+		 * failure's when the start came first (so a start that ran
+		 * is 'applied' here). Taken back, it never runs, even once
+		 * the failure is cleared. A blocked worker whose start was
+		 * applied keeps the execution: its run reports as usual. */
+		switch (store_instr_withdraw(p->m->store, f.id, p->err)) {
+		case -1:
+			return -1;
+		case 0:
+			return 0;
+		}
+		snprintf(what, sizeof(what),
+		    "was not run: worker %s is blocked by a failed instruction "
+		    "before its start (instruction %lld, withdrawn)",
+		    x->e.worker, (long long)f.id);
+		uncounted = withdrawn = 1;
+	} else if (w == NULL)
 		snprintf(what, sizeof(what), "lost: worker %s was deleted",
 		    x->e.worker);
 	else if (!w->alive && !p->grace[w - p->state])
@@ -395,15 +415,10 @@ check_lease(struct pass *p, struct open_exec *x)
 		    x->e.worker,
 		    w->last_poll > 0 ? timefmt_utc(w->last_poll, at) : "never",
 		    (long long)p->m->conf->worker_lease_s);
-	else if (x->e.status == EXEC_ASSIGNED && w->blocked)
-		snprintf(what, sizeof(what),
-		    "lost: worker %s is blocked by a failed instruction before "
-		    "it started the run",
-		    x->e.worker);
 	else
 		return 0;
 	/* If the worker comes back, it stops the run it may still have. */
-	if (w != NULL &&
+	if (w != NULL && !withdrawn &&
 	    post_op(p, x->e.worker, INSTR_STOP, x->e.job, x->e.instr_id, NULL) <
 		0)
 		return -1;

@@ -392,6 +392,12 @@ store_instr_clear(struct store *s, int64_t id, struct cerr *err)
 }
 
 int
+store_instr_withdraw(struct store *s, int64_t id, struct cerr *err)
+{
+	return s->ops->instr_withdraw(s->be, id, err);
+}
+
+int
 store_instr_drop_pending(struct store *s, const char *target, struct cerr *err)
 {
 	if (store_check_name("drop pending instructions", target, err) < 0)

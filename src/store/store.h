@@ -187,6 +187,9 @@ int store_instr_list(struct store *s, const struct store_instr_filter *f,
 /* Marks a failed instruction cleared (the target is no longer blocked by
  * it). CERR_NOT_FOUND, or CERR_CONFLICT when it is not failed. */
 int store_instr_clear(struct store *s, int64_t id, struct cerr *err);
+/* Deletes instruction id if it is still open (pending or downloaded, so
+ * never applied): 1 when it was, 0 when it is not open (or gone). */
+int store_instr_withdraw(struct store *s, int64_t id, struct cerr *err);
 /* Marks every pending/downloaded instruction of target cleared-away
  * (deleted) and every failed one cleared: the first half of a resync. */
 int store_instr_drop_pending(

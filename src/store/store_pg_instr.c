@@ -42,6 +42,8 @@ static const char sql_clear[] =
 static const char sql_status[] =
     "SELECT status FROM instructions WHERE id = $1";
 static const char sql_target_exists[] = "SELECT 1 FROM targets WHERE name = $1";
+static const char sql_withdraw[] = "DELETE FROM instructions WHERE id = $1"
+				   " AND status IN ('pending', 'downloaded')";
 static const char sql_drop_open[] = "DELETE FROM instructions WHERE target = $1"
 				    " AND status IN ('pending', 'downloaded')";
 static const char sql_clear_failed[] =
@@ -293,6 +295,21 @@ store_pg_instr_clear(void *be, int64_t id, struct cerr *err)
 		cerr_set(
 		    err, CERR_NOT_FOUND, "no instruction %lld", (long long)id);
 out:
+	PQclear(res);
+	return rc;
+}
+
+int
+store_pg_instr_withdraw(void *be, int64_t id, struct cerr *err)
+{
+	struct store_pg_params p = {0};
+	PGresult *res = NULL;
+	int rc = -1;
+
+	store_pg_param_int(&p, id);
+	if (store_pg_write(
+		be, sql_withdraw, &p, &res, "withdraw instruction", err) == 0)
+		rc = store_pg_changes(res) > 0;
 	PQclear(res);
 	return rc;
 }

@@ -387,6 +387,7 @@ static const struct store_ops sqlite_ops = {
     .instr_ack = store_sqlite_instr_ack,
     .instr_list = store_sqlite_instr_list,
     .instr_clear = store_sqlite_instr_clear,
+    .instr_withdraw = store_sqlite_instr_withdraw,
     .instr_drop_pending = store_sqlite_instr_drop_pending,
     .instr_trim = store_sqlite_instr_trim,
     .run_put = store_sqlite_run_put,

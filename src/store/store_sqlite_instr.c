@@ -50,6 +50,8 @@ static const char sql_status[] =
 static const char sql_target_exists[] = "SELECT 1 FROM targets WHERE name = ?1";
 static const char sql_drop_open[] = "DELETE FROM instructions WHERE target = ?1"
 				    " AND status IN ('pending', 'downloaded')";
+static const char sql_withdraw[] = "DELETE FROM instructions WHERE id = ?1"
+				   " AND status IN ('pending', 'downloaded')";
 static const char sql_clear_failed[] =
     "UPDATE instructions SET cleared = 1 WHERE target = ?1"
     " AND status = 'failed' AND cleared = 0";
@@ -356,6 +358,24 @@ store_sqlite_instr_clear(void *be, int64_t id, struct cerr *err)
 		    err, CERR_NOT_FOUND, "no instruction %lld", (long long)id);
 	else
 		store_sqlite_fail(sq, step, "clear instruction", err);
+out:
+	store_sqlite_done(sq, st);
+	return rc;
+}
+
+int
+store_sqlite_instr_withdraw(void *be, int64_t id, struct cerr *err)
+{
+	struct store_sqlite *sq = be;
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (store_sqlite_stmt(sq, sql_withdraw, &st, err) < 0)
+		goto out;
+	sqlite3_bind_int64(st, 1, id);
+	if (store_sqlite_exec(sq, st, "withdraw instruction", err) < 0)
+		goto out;
+	rc = sqlite3_changes(sq->db) > 0;
 out:
 	store_sqlite_done(sq, st);
 	return rc;

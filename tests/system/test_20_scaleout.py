@@ -335,6 +335,61 @@ def test_a_resync_of_the_worker_requeues_its_start(cluster):
 
 
 
+def test_a_start_behind_a_failure_is_withdrawn(cluster):
+    """A worker blocked by an instruction posted before its start never
+    applies the start: the master takes the start back (not counted),
+    the execution runs once on another worker, and clearing the failure
+    later does not run it on the first."""
+    m, ts = start_fleet(cluster, ["w1"], lease_s=120)
+    w2 = cluster.target("w2")
+    w2.enlist(m)
+    m.apply_job({"name": "once", "targets": ["w1", "w2"],
+                 "steps": [{"command": "echo ran"}]})
+    m.ctl("worker", "enable", "w1")
+    ts["w1"].stop()
+    cert = admin_cert(m)
+    wait_for(lambda: "\ncohort_polls_held 0\n" in api(
+        m, "GET", "/metrics", cert=cert[0], key=cert[1])[1],
+        what="w1's held poll to close")
+    # posted before the start; it will fail on w1, which has a local job
+    # of that name
+    ts["w1"].add_local_job("clash")
+    m.apply_job({"name": "clash", "targets": ["w1"],
+                 "steps": [{"command": "true"}]})
+    exec_id = submit(m, "once", "--retries", "0")
+    first = wait_for(lambda: (lambda e: e if e["status"] == "assigned"
+                              else None)(execution(m, exec_id)),
+                     what="the execution to go to w1 (within its lease)")
+    ts["w1"].start(*WORKER)
+    e = wait_for(lambda: (lambda e: e if "withdrawn" in e["reason"]
+                          else None)(execution(m, exec_id)), timeout=30,
+                 what="the start to be withdrawn")
+    # no retries, yet not failed: the attempt is not counted
+    assert e["status"] == "queued" and e["attempt"] == 0, e
+    assert "not counted" in e["reason"], e
+    listed = m.ctl_json("downloadlist", "--target", "w1")
+    assert first["instr_id"] not in [i["id"] for i in listed], listed
+    failed = [i for i in listed if i["status"] == "failed"]
+    assert [i["object"] for i in failed] == ["clash"], listed
+    w2.start(*WORKER)
+    wait_for(lambda: "w2" in [w["name"] for w in workers_of(m)],
+             what="w2 to register")
+    m.ctl("worker", "enable", "w2")
+    e = wait_for(lambda: ended(m, exec_id), timeout=30,
+                 what="the execution to run on w2")
+    assert e["status"] == "succeeded" and e["worker"] == "w2", e
+    assert e["attempt"] == 1, e
+    # cleared: w1 goes on from the failure, and the start is not there
+    ts["w1"].drop_local_job("clash")
+    m.ctl("downloadlist", "clear", str(failed[0]["id"]))
+    wait_for(lambda: (lambda t: t["status"] == "normal" and
+                      t["unread_instructions"] == 0)(m.targets()["w1"]),
+             what="w1 to poll after the clear")
+    assert ts["w1"].query("SELECT count(*) FROM runs WHERE job = 'once'") \
+        == [(0,)]
+    assert [r["target"] for r in job_rows(m, "once")] == ["w2"]
+
+
 def test_a_start_refused_beside_a_run_is_not_counted(cluster, gate):
     """A worker already running the job (a start not from scale-out, or
     its own schedule) refuses the execution's start under overlap

@@ -284,6 +284,34 @@ test_instr_drop_pending(void **state)
 	    CERR_NOT_FOUND, NULL);
 }
 
+/* One open instruction taken back: pending or downloaded, never applied
+ * or failed ones, and a second try finds nothing. */
+static void
+test_instr_withdraw(void **state)
+{
+	struct fx *fx = *state;
+	struct seen sn;
+	struct cerr err;
+	int64_t id[4];
+
+	add_target(fx->s, "web-1");
+	for (int i = 0; i < 4; i++)
+		post(fx->s, "web-1", INSTR_START, &id[i]);
+	fetch(fx->s, "web-1", 0, 2, 5, &sn); /* id[0], id[1] downloaded */
+	assert_int_equal(
+	    store_instr_ack(fx->s, "web-1", id[0], 1, "", 6, NULL, &err), 0);
+	assert_int_equal(store_instr_withdraw(fx->s, id[0], &err), 0);
+	assert_int_equal(store_instr_withdraw(fx->s, id[1], &err), 1);
+	assert_int_equal(store_instr_withdraw(fx->s, id[2], &err), 1);
+	assert_int_equal(store_instr_withdraw(fx->s, id[2], &err), 0);
+	assert_int_equal(store_instr_withdraw(fx->s, 99999, &err), 0);
+	fetch(fx->s, "web-1", 0, 10, 7, &sn);
+	assert_int_equal(sn.n, 1);
+	assert_int_equal(sn.id[0], id[3]);
+	assert_int_equal(
+	    raw_int(fx->path, "SELECT count(*) FROM instructions"), 2);
+}
+
 static void
 test_instr_trim(void **state)
 {
@@ -334,6 +362,7 @@ main(void)
 	    T(test_instr_fetch_stops_early),
 	    T(test_instr_list),
 	    T(test_instr_drop_pending),
+	    T(test_instr_withdraw),
 	    T(test_instr_trim),
 	};
 
