@@ -119,8 +119,17 @@ int jobdoc_parse(
 /* The same, from a parsed document (borrowed). */
 int jobdoc_from_json(const json_t *doc, struct job **out, struct cerr *err);
 
+/* What listings show in place of a secret environment value. */
+#define JOB_SECRET_MASK "********"
+
+/* Each secret entry of job whose value is JOB_SECRET_MASK (a document
+ * applied as it was listed) takes the value of the secret of the same
+ * name in the step of the same name in old, the stored job (NULL: none).
+ * -1 with CERR_INVALID naming the entry when there is none to take. */
+int job_keep_secrets(struct job *job, const struct job *old, struct cerr *err);
+
 /* The canonical document: every field explicit. With redact_secrets, the
- * values of secret environment entries are replaced by "********" (for
+ * values of secret environment entries are replaced by JOB_SECRET_MASK (for
  * listings); without, they are kept (for delivery to targets). Returns a
  * new reference, NULL on out-of-memory. */
 json_t *jobdoc_to_json(const struct job *job, int redact_secrets);

@@ -79,8 +79,8 @@ env_json(const struct job_step *st, int redact_secrets)
 		if (rc == -1)
 			break;
 		put(entry, "value",
-		    json_string(
-			e->secret && redact_secrets ? "********" : e->value),
+		    json_string(e->secret && redact_secrets ? JOB_SECRET_MASK
+							    : e->value),
 		    &rc);
 		put(entry, "secret", json_boolean(e->secret), &rc);
 	}

@@ -147,6 +147,32 @@ stored_doc_cb(void *arg, const struct store_job *j)
 	return 0;
 }
 
+/* A secret sent back as listings show it keeps the stored value
+ * (jobdoc_secrets.c). */
+static int
+keep_stored_secrets(struct master *m, struct job *job, struct cerr *err)
+{
+	struct stored_doc sd = {NULL, 0};
+	struct job *old = NULL;
+	int rc = -1;
+
+	if (store_job_get(m->store, job->name, stored_doc_cb, &sd, err) < 0 &&
+	    err->code != CERR_NOT_FOUND)
+		goto out;
+	if (sd.found &&
+	    (sd.doc == NULL ||
+		jobdoc_parse(sd.doc, strlen(sd.doc), &old, err) < 0)) {
+		cerr_set(err, CERR_INTERNAL, "stored job '%s' unreadable",
+		    job->name);
+		goto out;
+	}
+	rc = job_keep_secrets(job, old, err);
+out:
+	job_free(old);
+	free(sd.doc);
+	return rc;
+}
+
 /* Saves the job and posts the instructions, inside the caller's
  * transaction. */
 static int
@@ -221,6 +247,8 @@ jobs_apply(struct master *m, const json_t *doc, const char *url_name,
 		    job->name, url_name);
 		goto out;
 	}
+	if (keep_stored_secrets(m, job, err) < 0)
+		goto out;
 	canon_json = jobdoc_to_json(job, 0);
 	canonical = canon_json ? json_dump_compact(canon_json) : NULL;
 	res = json_pack("{s:s,s:[]}", "name", job->name, "posted");

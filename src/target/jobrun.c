@@ -37,7 +37,6 @@
 #define JOBRUN_PATH                                                            \
 	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define JOBRUN_BASE_ENV 12 /* entries before the step's own */
-#define JOBRUN_MASK "********"
 #define JOBRUN_PW_BUF 16384
 #define JOBRUN_GR_BUF_MAX (1 << 20)
 
@@ -168,15 +167,15 @@ scrub_one(char **data, size_t *len, const char *secret, size_t slen)
 		count++;
 	if (count == 0)
 		return 0;
-	newlen = *len - count * slen + count * (sizeof(JOBRUN_MASK) - 1);
+	newlen = *len - count * slen + count * (sizeof(JOB_SECRET_MASK) - 1);
 	out = malloc(newlen + 1);
 	if (out == NULL)
 		return -1;
 	while ((hit = memmem(p, (size_t)(end - p), secret, slen)) != NULL) {
 		memcpy(out + o, p, (size_t)(hit - p));
 		o += (size_t)(hit - p);
-		memcpy(out + o, JOBRUN_MASK, sizeof(JOBRUN_MASK) - 1);
-		o += sizeof(JOBRUN_MASK) - 1;
+		memcpy(out + o, JOB_SECRET_MASK, sizeof(JOB_SECRET_MASK) - 1);
+		o += sizeof(JOB_SECRET_MASK) - 1;
 		p = hit + slen;
 	}
 	memcpy(out + o, p, (size_t)(end - p));

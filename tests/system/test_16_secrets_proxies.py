@@ -6,6 +6,7 @@ environment values) except the `target token` output that issued it.
 Runs last (file order), so the scan covers every test of the session that
 ran before it; it makes secrets of its own as well, so it can fail alone."""
 import glob
+import hashlib
 import json
 import os
 
@@ -42,6 +43,41 @@ def test_missing_proxy_fails_the_step_and_names_it(cluster):
     assert "proxy 'ghost' is not defined on target web-1" in \
         steps[0]["message"], steps[0]
     assert steps[0]["output"] == ""
+
+
+def test_a_listed_job_applied_again_keeps_its_secret(cluster):
+    """`job show --json`, edited and applied again, shows each secret as
+    the mask: applying it keeps the stored value, not the mask. A mask
+    with no stored secret to keep is refused and changes nothing."""
+    m, _ = one_target(cluster)
+    secret = "Vb8-kept-on-reapply"
+    SECRETS.add(secret)
+    m.apply_job({"name": "rehash", "targets": ["web-1"], "steps": [
+        {"name": "s", "command": 'printf %s "$PASS" | sha256sum',
+         "env": {"PASS": {"value": secret, "secret": True}}}]})
+    doc = m.ctl_json("job", "show", "rehash")["document"]
+    assert doc["steps"][0]["env"]["PASS"]["value"] == "********"
+    doc["description"] = "edited from the listing"
+    path = os.path.join(cluster.root, "rehash-listed.json")
+    with open(path, "w") as f:
+        json.dump(doc, f)
+    out = m.ctl("job", "apply", path).stdout
+    assert "updated" in out or "changed" in out, out
+    m.ctl("job", "start", "rehash")
+    run, steps = wait_for(lambda: finished_run(m, "rehash"),
+                          what="the rehash run")
+    assert run["outcome"] == "succeeded", run
+    assert hashlib.sha256(secret.encode()).hexdigest() in \
+        steps[0]["output"], steps[0]
+    # the mask where nothing is stored: refused, the job unchanged
+    doc["steps"][0]["env"]["TOKEN"] = {"value": "********", "secret": True}
+    with open(path, "w") as f:
+        json.dump(doc, f)
+    r = m.ctl("job", "apply", path, check=False)
+    assert r.returncode != 0 and "steps[1].env.TOKEN.value" in r.stderr, \
+        r.stderr
+    shown = m.ctl_json("job", "show", "rehash")["document"]
+    assert set(shown["steps"][0]["env"]) == {"PASS"}
 
 
 def issued_it(args):
@@ -90,3 +126,4 @@ def test_no_log_or_output_shows_a_secret(cluster, tmp_path_factory):
         found += [(" ".join(args), s) for s in SECRETS
                   if s in out or s in err]
     assert not found, f"secrets shown in: {sorted(set(p for p, _ in found))}"
+

@@ -653,6 +653,63 @@ test_jobdoc_secrets(void **state)
 	free(doc);
 }
 
+static struct job *
+job_of(const char *text)
+{
+	struct job *job = NULL;
+	struct cerr err;
+
+	if (jobdoc_parse(text, strlen(text), &job, &err) < 0)
+		fail_msg("%s", err.msg);
+	return job;
+}
+
+/* A document applied as it was listed keeps its stored secrets. */
+static void
+test_jobdoc_keep_secrets(void **state)
+{
+	struct job *old = job_of(
+	    "{\"name\":\"j\",\"steps\":[{\"name\":\"a\",\"command\":\"true\","
+	    "\"env\":{\"PW\":{\"value\":\"s3cr3t\",\"secret\":true},"
+	    "\"PLAIN\":{\"value\":\"p\"}}}]}");
+	struct job *job = job_of(
+	    "{\"name\":\"j\",\"steps\":[{\"name\":\"a\",\"command\":\"true\","
+	    "\"env\":{\"PW\":{\"value\":\"********\",\"secret\":true},"
+	    "\"STARS\":{\"value\":\"********\"}}}]}");
+	struct cerr err;
+
+	(void)state;
+	assert_int_equal(job_keep_secrets(job, old, &err), 0);
+	assert_string_equal(job->steps[0].env[0].value, "s3cr3t");
+	/* not secret: eight stars are a value like any other */
+	assert_string_equal(job->steps[0].env[1].value, "********");
+	job_free(job);
+	/* the mask for a name that was plain, in another step, or with no
+	 * stored job: refused, naming the entry */
+	for (const char *bad[] =
+		 {"{\"name\":\"j\",\"steps\":[{\"name\":\"a\",\"command\":"
+		  "\"true\",\"env\":{\"PLAIN\":{\"value\":\"********\","
+		  "\"secret\":true}}}]}",
+		     "{\"name\":\"j\",\"steps\":[{\"name\":\"b\",\"command\":"
+		     "\"true\",\"env\":{\"PW\":{\"value\":\"********\","
+		     "\"secret\":true}}}]}",
+		     NULL},
+			**b = bad;
+	     *b != NULL; b++) {
+		job = job_of(*b);
+		assert_int_equal(job_keep_secrets(job, old, &err), -1);
+		assert_non_null(strstr(err.msg, "steps[1].env."));
+		assert_string_equal(job->steps[0].env[0].value, "********");
+		job_free(job);
+	}
+	job = job_of("{\"name\":\"j\",\"steps\":[{\"name\":\"a\","
+		     "\"command\":\"true\",\"env\":{\"PW\":{\"value\":"
+		     "\"********\",\"secret\":true}}}]}");
+	assert_int_equal(job_keep_secrets(job, NULL, &err), -1);
+	job_free(job);
+	job_free(old);
+}
+
 static void
 test_jobdoc_check_name(void **state)
 {
@@ -698,6 +755,7 @@ main(void)
 	    cmocka_unit_test(test_jobdoc_defaults),
 	    cmocka_unit_test(test_jobdoc_fields),
 	    cmocka_unit_test(test_jobdoc_secrets),
+	    cmocka_unit_test(test_jobdoc_keep_secrets),
 	    cmocka_unit_test(test_jobdoc_check_name),
 	};
 
