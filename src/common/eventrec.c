@@ -18,8 +18,6 @@
 #include "common/timefmt.h"
 #include "common/wire.h"
 
-#define TIME_MS_MAX 253402300799999LL /* 9999-12-31T23:59:59.999Z */
-
 static const char *const severity_names[EVENT_SEVERITY_COUNT] = {
     "info",
     "warning",
@@ -225,7 +223,7 @@ eventrec_from_json(const json_t *v, struct eventrec *out, struct cerr *err)
 		return cerr_set(err, CERR_INVALID, "event: must be an object");
 	if (json_check_keys(v, keys, "event", err) < 0 ||
 	    read_id(v, out, err) < 0 ||
-	    required(json_get_int(v, "time_ms", "event", 1, TIME_MS_MAX,
+	    required(json_get_int(v, "time_ms", "event", 1, TIMEFMT_MS_MAX,
 			 &out->time_ms, err),
 		"time_ms", err) < 0 ||
 	    read_enum(v, "severity", parse_severity, &severity, err) < 0 ||

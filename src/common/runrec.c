@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "common/json.h"
+#include "common/timefmt.h"
 
 #define RUNREC_TZ_MAX_S (18 * 3600)
 #define RUNREC_NAME_MAX 128 /* JOB_NAME_MAX */
@@ -331,9 +332,9 @@ step_from_json(
 	    check_name(name, path, "step_name", err) < 0 ||
 	    need_outcome(o, path, 1, &s->outcome, err) < 0 ||
 	    need_int(o, "exit_code", path, -1, 255, &code, err) < 0 ||
-	    need_int(o, "started_ms", path, 0, INT64_MAX, &s->started_ms, err) <
-		0 ||
-	    need_int(o, "duration_ms", path, 0, INT64_MAX, &s->duration_ms,
+	    need_int(o, "started_ms", path, 0, TIMEFMT_MS_MAX, &s->started_ms,
+		err) < 0 ||
+	    need_int(o, "duration_ms", path, 0, TIMEFMT_MS_MAX, &s->duration_ms,
 		err) < 0 ||
 	    need_str(o, "message", path, RUNREC_MESSAGE_MAX, 1, &message, err) <
 		0 ||
@@ -367,10 +368,10 @@ row_from_json(const json_t *v, struct run_report *r, const char **job,
 	    need_int(v, "instr_id", "", 0, INT64_MAX, &r->instr_id, err) < 0 ||
 	    need_outcome(v, "", 0, &r->outcome, err) < 0 ||
 	    need_int(v, "exit_code", "", -1, 255, &code, err) < 0 ||
-	    need_int(v, "started_ms", "", 0, INT64_MAX, &r->started_ms, err) <
-		0 ||
-	    need_int(v, "duration_ms", "", 0, INT64_MAX, &r->duration_ms, err) <
-		0 ||
+	    need_int(v, "started_ms", "", 0, TIMEFMT_MS_MAX, &r->started_ms,
+		err) < 0 ||
+	    need_int(v, "duration_ms", "", 0, TIMEFMT_MS_MAX, &r->duration_ms,
+		err) < 0 ||
 	    need_int(v, "tz_offset_s", "", -RUNREC_TZ_MAX_S, RUNREC_TZ_MAX_S,
 		&tz, err) < 0 ||
 	    need_str(v, "message", "", RUNREC_MESSAGE_MAX, 1, message, err) < 0)

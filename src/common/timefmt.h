@@ -9,6 +9,9 @@
 #include <stdint.h>
 
 #define TIMEFMT_MAX 40
+/* The last instant RFC 3339 can write, 9999-12-31T23:59:59.999Z: the
+ * bound of every time (and duration) a peer sends in milliseconds. */
+#define TIMEFMT_MS_MAX 253402300799999LL
 
 int64_t timefmt_now_s(void);
 int64_t timefmt_now_ms(void);
