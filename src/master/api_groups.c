@@ -127,9 +127,18 @@ void
 api_group_add(struct http_req *r)
 {
 	const char *target = NULL;
+	struct store_target t;
 	struct cerr err;
 
-	if (http_body_name(r, "target", &target, &err) < 0) {
+	if (http_body_name(r, "target", &target, &err) < 0 ||
+	    store_target_get(r->m->store, target, &t, &err) < 0) {
+		http_reply_error(r, &err);
+		return;
+	}
+	/* Defecting took it out of every group; it is not put back. */
+	if (t.defected) {
+		cerr_set(&err, CERR_CONFLICT,
+		    "target '%s' has defected: enlist it again first", target);
 		http_reply_error(r, &err);
 		return;
 	}

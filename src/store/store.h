@@ -85,6 +85,8 @@ struct store_poll {
 /* Records a poll. CERR_NOT_FOUND when the target row is gone. */
 int store_target_polled(struct store *s, const char *name,
     const struct store_poll *p, struct cerr *err);
+/* Marks the target defected (its row stays, for the record) and takes it
+ * out of every job's aim and every group. CERR_NOT_FOUND when absent. */
 int store_target_set_defected(
     struct store *s, const char *name, int64_t now, struct cerr *err);
 int store_target_set_location(

@@ -32,6 +32,11 @@ static const char sql_polled[] =
     " WHERE name = $1";
 static const char sql_defected[] =
     "UPDATE targets SET defected = 1, defected_at = $2 WHERE name = $1";
+/* As in store_sqlite_target.c: a defected target leaves aims and groups. */
+static const char sql_leave_aims[] =
+    "DELETE FROM job_targets WHERE target = $1";
+static const char sql_leave_groups[] =
+    "DELETE FROM group_members WHERE target = $1";
 static const char sql_location[] =
     "UPDATE targets SET location = $2 WHERE name = $1";
 /* The schema's ON DELETE CASCADE takes the target's instructions, job
@@ -198,11 +203,22 @@ int
 store_pg_target_set_defected(
     void *be, const char *name, int64_t now, struct cerr *err)
 {
-	struct store_pg_params p = {0};
+	static const char what[] = "defect target";
+	struct store_pg_params p = {0}, only_name = {0};
+	int rc = -1;
 
+	if (store_pg_tx_enter(be, what, err) < 0)
+		return -1;
 	store_pg_param_text(&p, name);
 	store_pg_param_int(&p, now);
-	return change_target(be, sql_defected, &p, name, "defect target", err);
+	store_pg_param_text(&only_name, name);
+	if (change_target(be, sql_defected, &p, name, what, err) == 0 &&
+	    store_pg_write(be, sql_leave_aims, &only_name, NULL, what, err) ==
+		0 &&
+	    store_pg_write(be, sql_leave_groups, &only_name, NULL, what, err) ==
+		0)
+		rc = 0;
+	return store_pg_tx_leave(be, rc == 0, what, err);
 }
 
 int

@@ -34,6 +34,13 @@ static const char sql_polled[] =
     " WHERE name = ?1";
 static const char sql_defected[] =
     "UPDATE targets SET defected = 1, defected_at = ?2 WHERE name = ?1";
+/* A defected target leaves every job's aim and every group, as SQL Server
+ * Agent drops a defected target's job assignments: nothing is posted to
+ * it again, and enlisting again starts from none. */
+static const char sql_leave_aims[] =
+    "DELETE FROM job_targets WHERE target = ?1";
+static const char sql_leave_groups[] =
+    "DELETE FROM group_members WHERE target = ?1";
 static const char sql_location[] =
     "UPDATE targets SET location = ?2 WHERE name = ?1";
 /* The schema's ON DELETE CASCADE takes the target's instructions, job
@@ -234,18 +241,33 @@ int
 store_sqlite_target_set_defected(
     void *be, const char *name, int64_t now, struct cerr *err)
 {
+	static const char what[] = "defect target";
 	struct store_sqlite *sq = be;
+	const char *const leave[] = {sql_leave_aims, sql_leave_groups};
 	sqlite3_stmt *st = NULL;
 	int rc = -1;
 
+	if (store_sqlite_tx_enter(sq, what, err) < 0)
+		return -1;
 	if (store_sqlite_stmt(sq, sql_defected, &st, err) < 0)
 		goto out;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, now);
-	rc = change_target(sq, st, name, "defect target", err);
+	if (change_target(sq, st, name, what, err) < 0)
+		goto out;
+	for (size_t i = 0; i < sizeof(leave) / sizeof(leave[0]); i++) {
+		store_sqlite_done(sq, st);
+		st = NULL;
+		if (store_sqlite_stmt(sq, leave[i], &st, err) < 0)
+			goto out;
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		if (store_sqlite_exec(sq, st, what, err) < 0)
+			goto out;
+	}
+	rc = 0;
 out:
 	store_sqlite_done(sq, st);
-	return rc;
+	return store_sqlite_tx_leave(sq, rc == 0, what, err);
 }
 
 int

@@ -37,6 +37,9 @@ def keep_cert(cluster, t):
 def test_master_posted_defect(cluster):
     m = cluster.master().init().start()
     t1, t2 = cluster.enlisted(m, ["web-1", "web-2"])
+    m.ctl("group", "create", "web")
+    m.ctl("group", "add", "web", "web-1")
+    m.ctl("group", "add", "web", "web-2")
     m.apply_job({"name": "mj", "targets": ["web-1", "web-2"],
                  "steps": [{"command": "true"}]})
     m.apply_job({"name": "slow", "targets": ["web-1"],
@@ -81,6 +84,22 @@ def test_master_posted_defect(cluster):
     assert t1.query("SELECT COUNT(*) FROM outbox") == [(0,)]
     assert t1.query("SELECT key FROM meta WHERE key IN "
                     "('last_instr', 'defecting')") == []
+
+    # it left every job and group: a job names it no more (and can be
+    # applied again as shown), a start posts nothing to it, and it is
+    # not put back in a group
+    shown = m.ctl_json("job", "show", "mj")["document"]
+    assert shown["targets"] == ["web-2"], shown
+    assert m.apply_job(shown).returncode == 0
+    status, body = api(m, "POST", "/v1/jobs/mj/start", {},
+                       *admin_cert(m))
+    assert status == 200, body
+    assert [p["target"] for p in body["posted"]] == ["web-2"], body
+    groups = {g["name"]: g["members"] for g in m.ctl_json("group", "list")}
+    assert groups["web"] == ["web-2"], groups
+    r = m.ctl("group", "add", "web", "web-1", check=False)
+    assert r.returncode != 0 and "has defected" in r.stderr, r.stderr
+    assert m.targets()["web-1"]["unread_instructions"] == 0
 
     # web-2 goes on as before
     m.ctl("job", "start", "mj", "--target", "web-2")

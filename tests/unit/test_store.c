@@ -96,6 +96,14 @@ test_target_updates(void **state)
 	    CERR_NOT_FOUND, NULL);
 }
 
+static int
+count_name(void *arg, const char *name)
+{
+	(void)name;
+	(*(int *)arg)++;
+	return 0;
+}
+
 static void
 test_target_readd_after_defect(void **state)
 {
@@ -104,15 +112,28 @@ test_target_readd_after_defect(void **state)
 	struct cerr err;
 	int64_t id = 0;
 
+	const char *const web1[] = {"web-1"};
+	int n = 0;
+
 	add_target(fx->s, "web-1");
 	assert_int_equal(store_instr_post(fx->s, "web-1", INSTR_INSERT, "j",
 			     "{}", 10, &id, &err),
 	    0);
+	assert_int_equal(store_job_put(fx->s, "j", "{}", 10, NULL, &err), 0);
+	assert_int_equal(store_job_targets_set(fx->s, "j", web1, 1, &err), 0);
+	assert_int_equal(store_group_create(fx->s, "web", 10, &err), 0);
+	assert_int_equal(store_group_add(fx->s, "web", "web-1", NULL, &err), 0);
 	assert_int_equal(
 	    store_target_set_defected(fx->s, "web-1", 50, &err), 0);
 	assert_int_equal(store_target_get(fx->s, "web-1", &t, &err), 0);
 	assert_int_equal(t.defected, 1);
 	assert_int_equal(t.unread, 1);
+	/* it left the job's aim and the group */
+	assert_int_equal(
+	    store_job_targets_list(fx->s, "j", count_name, &n, &err), 0);
+	assert_int_equal(
+	    store_group_members(fx->s, "web", count_name, &n, &err), 0);
+	assert_int_equal(n, 0);
 
 	memset(&t, 0, sizeof(t));
 	snprintf(t.name, sizeof(t.name), "web-1");
