@@ -22,6 +22,7 @@
 void
 api_token_create(struct http_req *r)
 {
+	static const char *const token_keys[] = {"ttl_s", NULL};
 	const char *name = r->args[0];
 	char token[TOKEN_MAX], hash[PKI_FINGERPRINT_HEX], when[TIMEFMT_MAX];
 	int64_t ttl = r->m->conf->token_ttl_s, now = master_now();
@@ -30,7 +31,9 @@ api_token_create(struct http_req *r)
 
 	if (jobdoc_check_name(name, STORE_NAME_MAX, "name", &err) < 0 ||
 	    (r->body != NULL &&
-		json_get_int(r->body, "ttl_s", "", 10, 604800, &ttl, &err) < 0))
+		(json_check_keys(r->body, token_keys, "", &err) < 0 ||
+		    json_get_int(r->body, "ttl_s", "", 10, 604800, &ttl, &err) <
+			0)))
 		goto fail;
 	if (store_target_get(r->m->store, name, &t, &err) == 0 && !t.defected) {
 		cerr_set(&err, CERR_CONFLICT,

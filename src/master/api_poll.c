@@ -456,6 +456,7 @@ upload_all(struct master *m, const char *target, const json_t *items,
 void
 api_outbox(struct http_req *r)
 {
+	static const char *const outbox_keys[] = {"items", NULL};
 	const char *name = r->caller.id.name;
 	const json_t *items =
 	    r->body ? json_object_get(r->body, "items") : NULL;
@@ -465,6 +466,9 @@ api_outbox(struct http_req *r)
 	struct upload_tally tally;
 
 	memset(&tally, 0, sizeof(tally));
+	if (r->body != NULL &&
+	    json_check_keys(r->body, outbox_keys, "", &err) < 0)
+		goto fail;
 	if (!json_is_array(items) ||
 	    json_array_size(items) > MAX_UPLOAD_ITEMS) {
 		cerr_set(&err, CERR_INVALID,

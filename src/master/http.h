@@ -81,6 +81,7 @@ struct http_route {
 	int quiet; /* a change not audited: a target's polls and
 				 * uploads, many per minute, are not admin
 				 * actions */
+	int no_body; /* takes no body: one, unless {}, is refused */
 };
 
 /* The route table (routes.c), ended by a NULL pattern. */

@@ -19,6 +19,14 @@
 		.handler = h, .summary = doc, .quiet = 1                       \
 	}
 
+/* A request that takes no body: anything but none or {} is refused, so a
+ * field the caller thought it set is never silently ignored. */
+#define RN(m, p, roles_, h, doc)                                               \
+	{                                                                      \
+		.method = EVHTTP_REQ_##m, .pattern = p, .roles = roles_,       \
+		.handler = h, .summary = doc, .no_body = 1                     \
+	}
+
 const struct http_route http_routes[] = {
     R(GET, "/v1/whoami", ANYONE_CERT, api_whoami,
 	"the caller's certificate name and role"),
@@ -31,7 +39,7 @@ const struct http_route http_routes[] = {
 	"issue a one-time enlistment token"),
     R(GET, "/v1/targets", HTTP_READERS, api_targets_list, "list targets"),
     R(GET, "/v1/targets/{name}", HTTP_READERS, api_target_get, "one target"),
-    R(DELETE, "/v1/targets/{name}", HTTP_ADMIN, api_target_delete,
+    RN(DELETE, "/v1/targets/{name}", HTTP_ADMIN, api_target_delete,
 	"delete a target and revoke its certificate"),
     R(GET, "/v1/jobs", HTTP_READERS, api_jobs_list,
 	"list jobs (?last_outcomes=1: with each one's last finished run "
@@ -39,7 +47,7 @@ const struct http_route http_routes[] = {
     R(GET, "/v1/jobs/{name}", HTTP_READERS, api_job_get, "one job"),
     R(PUT, "/v1/jobs/{name}", HTTP_ADMIN, api_job_put,
 	"create or replace a job from its document"),
-    R(DELETE, "/v1/jobs/{name}", HTTP_ADMIN, api_job_delete,
+    RN(DELETE, "/v1/jobs/{name}", HTTP_ADMIN, api_job_delete,
 	"delete a job (posts a delete to its targets)"),
     R(POST, "/v1/jobs/{name}/start", RUNNERS, api_job_start,
 	"start a job on its targets or one of them"),
@@ -59,25 +67,26 @@ const struct http_route http_routes[] = {
 	"target: acknowledge instructions and wait for new ones"),
     RQ(POST, "/v1/outbox", HTTP_TARGET, api_outbox,
 	"target: upload run outcomes and events"),
-    R(POST, "/v1/defect", HTTP_TARGET, api_defect, "target: leave this master"),
+    RN(POST, "/v1/defect", HTTP_TARGET, api_defect,
+	"target: leave this master"),
     R(GET, "/v1/groups", HTTP_READERS, api_groups_list,
 	"target groups and their members"),
     R(POST, "/v1/groups", HTTP_ADMIN, api_group_create,
 	"create a target group"),
-    R(DELETE, "/v1/groups/{name}", HTTP_ADMIN, api_group_delete,
+    RN(DELETE, "/v1/groups/{name}", HTTP_ADMIN, api_group_delete,
 	"delete a target group no job names"),
     R(POST, "/v1/groups/{name}/members", HTTP_ADMIN, api_group_add,
 	"add a target to a group (posts the group's jobs to it)"),
-    R(DELETE, "/v1/groups/{name}/members/{target}", HTTP_ADMIN,
+    RN(DELETE, "/v1/groups/{name}/members/{target}", HTTP_ADMIN,
 	api_group_remove,
 	"remove a target from a group (posts deletes it no longer gets)"),
-    R(POST, "/v1/downloadlist/{id}/clear", HTTP_ADMIN, api_downloadlist_clear,
+    RN(POST, "/v1/downloadlist/{id}/clear", HTTP_ADMIN, api_downloadlist_clear,
 	"clear a failed instruction (unblocks its target)"),
-    R(POST, "/v1/targets/{name}/resync", HTTP_ADMIN, api_target_resync,
+    RN(POST, "/v1/targets/{name}/resync", HTTP_ADMIN, api_target_resync,
 	"drop pending instructions and post every job again"),
     R(POST, "/v1/targets/{name}/settings", HTTP_ADMIN, api_target_settings,
 	"set a target's location and poll interval"),
-    R(POST, "/v1/targets/{name}/defect", HTTP_ADMIN, api_target_defect,
+    RN(POST, "/v1/targets/{name}/defect", HTTP_ADMIN, api_target_defect,
 	"post a target a defect: it removes its multiserver jobs, uploads "
 	"what it holds and leaves"),
     /* security */
@@ -97,16 +106,16 @@ const struct http_route http_routes[] = {
 	"operators: whom notifications reach, and how"),
     R(POST, "/v1/operators", HTTP_ADMIN, api_operator_create,
 	"create an operator (webhook, email, command or log)"),
-    R(DELETE, "/v1/operators/{name}", HTTP_ADMIN, api_operator_delete,
+    RN(DELETE, "/v1/operators/{name}", HTTP_ADMIN, api_operator_delete,
 	"delete an operator no job names and that is not the default"),
-    R(POST, "/v1/operators/{name}/default", HTTP_ADMIN, api_operator_default,
+    RN(POST, "/v1/operators/{name}/default", HTTP_ADMIN, api_operator_default,
 	"make an operator the default one"),
     R(GET, "/v1/notifications", HTTP_READERS, api_notifications_list,
 	"notifications and their delivery (filters: operator, status)"),
     R(GET, "/v1/health", HTTP_ANON, api_health,
 	"active or standby, and the active master's URL (200 when "
 	"active, 503 on a standby; answered by a standby too)"),
-    R(POST, "/v1/lease/release", HTTP_ADMIN, api_lease_release,
+    RN(POST, "/v1/lease/release", HTTP_ADMIN, api_lease_release,
 	"the active master gives up its lease to a standby (the "
 	"failover drill)"),
     /* metrics: a scraper gets a viewer certificate */
@@ -124,9 +133,9 @@ const struct http_route http_routes[] = {
 	"one execution: its worker, attempt and reason"),
     R(GET, "/v1/workers", HTTP_READERS, api_workers_list,
 	"scale-out workers: enabled, online, tasks"),
-    R(POST, "/v1/workers/{name}/enable", HTTP_ADMIN, api_worker_enable,
+    RN(POST, "/v1/workers/{name}/enable", HTTP_ADMIN, api_worker_enable,
 	"let a worker take executions"),
-    R(POST, "/v1/workers/{name}/disable", HTTP_ADMIN, api_worker_disable,
+    RN(POST, "/v1/workers/{name}/disable", HTTP_ADMIN, api_worker_disable,
 	"a worker finishes what it runs and takes nothing new"),
     /* the web dashboard: static files; what it shows it reads from
      * /v1/ with the same certificate */

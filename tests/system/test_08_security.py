@@ -335,6 +335,30 @@ def case_chunked_body(w):
                cert, key)
 
 
+def case_resync_with_a_body(w):
+    cert, key = admin_cert(w["m"])
+    return api(w["m"], "POST", "/v1/targets/web-1/resync", {"zzz": 1},
+               cert=cert, key=key)
+
+
+def case_token_with_a_misspelt_ttl(w):
+    cert, key = admin_cert(w["m"])
+    return api(w["m"], "POST", "/v1/targets/web-9/token", {"ttl": 10},
+               cert=cert, key=key)
+
+
+def case_target_defect_names_another(w):
+    cert, key = cert_of(w["a"])
+    return api(w["m"], "POST", "/v1/defect", {"name": "web-2"},
+               cert=cert, key=key)
+
+
+def case_upload_with_an_extra_field(w):
+    cert, key = cert_of(w["a"])
+    return api(w["m"], "POST", "/v1/outbox", {"items": [], "zzz": 1},
+               cert=cert, key=key)
+
+
 HOSTILE = [
     ("no client certificate", case_no_client_cert, 401, "unauthenticated"),
     ("no client certificate, a change", case_no_client_cert_change, 401,
@@ -368,6 +392,13 @@ HOSTILE = [
     ("method outside the API (PATCH)", case_bad_method, 400,
      "invalid_request"),
     ("chunked request body", case_chunked_body, 400, "invalid_request"),
+    ("resync with a body", case_resync_with_a_body, 400, "invalid_request"),
+    ("token with a misspelt ttl", case_token_with_a_misspelt_ttl, 400,
+     "invalid_request"),
+    ("target defect naming another", case_target_defect_names_another, 400,
+     "invalid_request"),
+    ("upload with an extra field", case_upload_with_an_extra_field, 400,
+     "invalid_request"),
 ]
 
 
