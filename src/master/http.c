@@ -500,8 +500,11 @@ serve(struct master *m, struct evhttp_request *req)
 		goto out;
 	}
 	if (check_access(rt, &r.caller, &err) < 0 ||
-	    (query != NULL && evhttp_parse_query_str(query, &r.query) < 0 &&
-		cerr_set(&err, CERR_INVALID, "malformed query string") < 0) ||
+	    (query != NULL &&
+		(strcasestr(query, "%00") != NULL ||
+		    evhttp_parse_query_str(query, &r.query) < 0) &&
+		cerr_set(&err, CERR_INVALID,
+		    "malformed query string (or a NUL byte in it)") < 0) ||
 	    read_body(&r, &err) < 0 ||
 	    (rt->no_body && r.body != NULL &&
 		!(json_is_object(r.body) && json_object_size(r.body) == 0) &&

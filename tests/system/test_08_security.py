@@ -335,6 +335,12 @@ def case_chunked_body(w):
                cert, key)
 
 
+def case_nul_in_a_query_value(w):
+    cert, key = admin_cert(w["m"])
+    return api(w["m"], "GET", "/v1/history?job=both%00x", cert=cert,
+               key=key)
+
+
 def case_resync_with_a_body(w):
     cert, key = admin_cert(w["m"])
     return api(w["m"], "POST", "/v1/targets/web-1/resync", {"zzz": 1},
@@ -392,6 +398,8 @@ HOSTILE = [
     ("method outside the API (PATCH)", case_bad_method, 400,
      "invalid_request"),
     ("chunked request body", case_chunked_body, 400, "invalid_request"),
+    ("NUL in a query value", case_nul_in_a_query_value, 400,
+     "invalid_request"),
     ("resync with a body", case_resync_with_a_body, 400, "invalid_request"),
     ("token with a misspelt ttl", case_token_with_a_misspelt_ttl, 400,
      "invalid_request"),
