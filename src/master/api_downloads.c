@@ -22,19 +22,13 @@ void
 api_downloadlist_clear(struct http_req *r)
 {
 	struct cerr err;
-	char *end = NULL;
-	long long id = strtoll(r->args[0], &end, 10);
+	int64_t id;
 
-	if (*r->args[0] == '\0' || *end != '\0' || id <= 0) {
-		cerr_set(&err, CERR_INVALID,
-		    "instruction id: '%.40s' is not "
-		    "a positive integer",
-		    r->args[0]);
+	if (http_path_id(r->args[0], "instruction id", &id, &err) < 0 ||
+	    store_instr_clear(r->m->store, id, &err) < 0)
 		goto fail;
-	}
-	if (store_instr_clear(r->m->store, id, &err) < 0)
-		goto fail;
-	log_info("instruction_cleared", "id=%lld by=%s", id, r->caller.id.name);
+	log_info("instruction_cleared", "id=%lld by=%s", (long long)id,
+	    r->caller.id.name);
 	http_reply_ok(r);
 	return;
 fail:

@@ -156,17 +156,10 @@ api_exec_get(struct http_req *r)
 {
 	json_t *list = json_array();
 	struct cerr err;
-	char *end = NULL;
-	long long id = strtoll(r->args[0], &end, 10);
+	int64_t id;
 
-	if (end == r->args[0] || *end != '\0' || id <= 0) {
-		cerr_set(&err, CERR_INVALID,
-		    "execution id: '%.40s' is not a "
-		    "positive number",
-		    r->args[0]);
-		goto fail;
-	}
-	if (store_exec_get(r->m->store, id, exec_cb, list, &err) < 0)
+	if (http_path_id(r->args[0], "execution id", &id, &err) < 0 ||
+	    store_exec_get(r->m->store, id, exec_cb, list, &err) < 0)
 		goto fail;
 	http_reply_json(r, 200, json_incref(json_array_get(list, 0)));
 	json_decref(list);

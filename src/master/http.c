@@ -284,6 +284,22 @@ http_query_int(const struct http_req *r, const char *name, int64_t min,
 }
 
 int
+http_path_id(const char *arg, const char *what, int64_t *out, struct cerr *err)
+{
+	char *end = NULL;
+	long long v;
+
+	errno = 0;
+	v = strtoll(arg, &end, 10);
+	if (arg[0] < '0' || arg[0] > '9' || *end != '\0' || errno == ERANGE ||
+	    v <= 0)
+		return cerr_set(err, CERR_INVALID,
+		    "%s: '%.40s' is not a positive integer", what, arg);
+	*out = v;
+	return 0;
+}
+
+int
 http_body_name(const struct http_req *r, const char *key, const char **out,
     struct cerr *err)
 {

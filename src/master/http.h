@@ -122,6 +122,12 @@ const char *http_query(const struct http_req *r, const char *name);
 int http_query_int(const struct http_req *r, const char *name, int64_t min,
     int64_t max, int64_t *out, struct cerr *err);
 
+/* The path argument arg (an instruction's or an execution's id) as a
+ * positive decimal integer; -1 with err naming what when it is not one
+ * (signs, spaces and values past INT64_MAX included). */
+int http_path_id(
+    const char *arg, const char *what, int64_t *out, struct cerr *err);
+
 /* Reads a body that is an object with exactly one member, key, holding a
  * valid name (jobdoc_check_name rules); *out is borrowed from r->body. */
 int http_body_name(const struct http_req *r, const char *key, const char **out,

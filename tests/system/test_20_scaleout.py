@@ -180,6 +180,8 @@ def test_bad_submissions_change_nothing(cluster):
         assert status == 400, (body, answer)
         assert words in answer["error"]["message"], (body, answer)
     for path, code in [("/v1/executions/abc", 400),
+                       ("/v1/executions/99999999999999999999", 400),
+                       ("/v1/executions/+7", 400),
                        ("/v1/executions/999", 404),
                        ("/v1/executions?status=weird", 400),
                        ("/v1/executions?limit=0", 400)]:
