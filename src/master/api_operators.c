@@ -5,7 +5,10 @@
  * default one, cannot be deleted.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <curl/curl.h>
 
 #include "common/jobdoc.h"
 #include "common/json.h"
@@ -20,14 +23,42 @@
 #define DEFAULT_LIMIT 100
 #define MAX_LIMIT 100000
 
+/* A webhook's URL may carry a password (https://user:pw@host/...): the
+ * listing, which viewers read, shows it as the mask, as it does a
+ * secret. NULL on out-of-memory; curl_free() the result. */
+static char *
+address_shown(const struct store_operator *op)
+{
+	CURLU *u = NULL;
+	char *pw = NULL, *shown = NULL;
+
+	if (op->kind != OPERATOR_WEBHOOK || (u = curl_url()) == NULL ||
+	    curl_url_set(u, CURLUPART_URL, op->address, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PASSWORD, &pw, 0) != CURLUE_OK ||
+	    curl_url_set(u, CURLUPART_PASSWORD, JOB_SECRET_MASK, 0) !=
+		CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_URL, &shown, 0) != CURLUE_OK) {
+		curl_free(shown);
+		shown = NULL;
+	}
+	curl_free(pw);
+	curl_url_cleanup(u);
+	return shown;
+}
+
 static int
 operator_cb(void *arg, const struct store_operator *op)
 {
-	return json_array_append_new(arg,
+	char *masked = address_shown(op);
+	int rc = json_array_append_new(arg,
 	    json_pack("{s:s,s:s,s:s,s:b,s:o}", "name", op->name, "kind",
-		store_operator_kind_name(op->kind), "address", op->address,
-		"default", op->is_default, "created_at",
+		store_operator_kind_name(op->kind), "address",
+		masked != NULL ? masked : op->address, "default",
+		op->is_default, "created_at",
 		json_utc_or_null(op->created_at)));
+
+	curl_free(masked);
+	return rc;
 }
 
 void

@@ -10,7 +10,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from cohort import wait_for
+from cohort import SECRETS, wait_for
 
 CONF = "notify_retry_base_s = 1\nnotify_max_attempts = 3\n"
 
@@ -93,7 +93,14 @@ def test_outcomes_notify_per_job_and_show_per_target(cluster):
         m = cluster.master(extra_conf=CONF).init().start()
         names = ["web-1", "web-2", "web-3"]
         cluster.enlisted(m, names)
-        m.ctl("operator", "create", "hook", "--webhook", hooks.url("/ok"))
+        # credentials in the URL: used, never listed
+        SECRETS.add("Hk7-pw-only")
+        m.ctl("operator", "create", "hook", "--webhook",
+              hooks.url("/ok").replace("//", "//alice:Hk7-pw-only@"))
+        (hook,) = [o for o in m.ctl_json("operator", "list")
+                   if o["name"] == "hook"]
+        assert hook["address"] == hooks.url("/ok").replace(
+            "//", "//alice:********@"), hook
         m.apply_job(job("breaks", names, "exit 3",
                         {"operator": "hook", "on": "failure"}))
         m.apply_job(job("quiet", names, "true",
