@@ -13,10 +13,13 @@
  */
 #include "store/store_sqlite.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "store/store_backend.h"
@@ -447,8 +450,18 @@ store_sqlite_open(const char *path, struct store *s, struct cerr *err)
 {
 	struct store_sqlite *sq = NULL;
 	char what[128];
-	int rc = -1, orc;
+	int rc = -1, orc, fd;
 
+	/* Created 0600 here, as the target's store is: SQLite would create
+	 * it (and its -wal and -shm, which copy its mode) world-readable,
+	 * and it holds token hashes, job documents and their secrets. */
+	if (strcmp(path, ":memory:") != 0) {
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return cerr_set(err, CERR_STORE, "store: open %s: %s",
+			    path, strerror(errno));
+		close(fd);
+	}
 	sq = calloc(1, sizeof(*sq));
 	if (sq == NULL)
 		return cerr_set(err, CERR_INTERNAL, "store: out of memory");

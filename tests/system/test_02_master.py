@@ -35,8 +35,9 @@ def test_master_init_makes_state_dir(cluster):
         assert not os.path.exists(os.path.join(m.dir, "cohort.db"))
         assert m.sql("SELECT version FROM cohort_schema")[0][0] != "0"
         return
-    # the store is SQLite in WAL mode
+    # the store is SQLite in WAL mode, readable by its owner alone
     import sqlite3
+    assert mode(os.path.join(m.dir, "cohort.db")) == 0o600
     con = sqlite3.connect(os.path.join(m.dir, "cohort.db"))
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     con.close()
