@@ -15,7 +15,6 @@
 #include "common/json.h"
 #include "common/timefmt.h"
 
-#define RUNREC_TZ_MAX_S (18 * 3600)
 #define RUNREC_NAME_MAX 128 /* JOB_NAME_MAX */
 #define RUNREC_STEP_MAX 100 /* JOB_MAX_STEPS */
 

@@ -19,6 +19,8 @@
 #include "common/wire.h"
 
 #define RUNREC_MESSAGE_MAX 1024
+/* The widest UTC offset a peer may report (ISO 8601's +-18:00). */
+#define RUNREC_TZ_MAX_S (18 * 3600)
 #define RUNREC_MAX_STEP_ROWS 10000 /* steps x attempts in one report */
 #define RUNREC_OUTPUT_MAX (64 * 1024 * 1024) /* one step row's output */
 

@@ -177,6 +177,10 @@ api_target_settings(struct http_req *r)
 		&location, &err) < 0 ||
 	    json_get_int(
 		r->body, "poll_interval_s", "", 1, 28800, &poll_s, &err) < 0 ||
+	    (location == NULL && poll_s == 0 &&
+		cerr_set(&err, CERR_INVALID,
+		    "request body: nothing to set (location, "
+		    "poll_interval_s)") < 0) ||
 	    store_target_get(r->m->store, r->args[0], &t, &err) < 0 ||
 	    store_begin(r->m->store, &err) < 0)
 		goto fail;

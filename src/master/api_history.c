@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/jobdoc.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "common/timefmt.h"
@@ -213,6 +214,8 @@ api_history_purge(struct http_req *r)
 	    (json_check_keys(r->body, keys, "", &err) < 0 ||
 		json_get_string(
 		    r->body, "job", "", STORE_NAME_MAX, 0, &job, &err) < 0 ||
+		(job != NULL &&
+		    jobdoc_check_name(job, STORE_NAME_MAX, "job", &err) < 0) ||
 		json_get_int(r->body, "older_than_s", "", 1,
 		    (int64_t)100 * 365 * 86400, &older_than_s, &err) < 0))
 		goto fail;

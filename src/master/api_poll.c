@@ -51,8 +51,8 @@ api_poll_read(const json_t *body, struct api_poll_body *p, struct cerr *err)
 	    json_get_int(body, "wait_s", "", 0, 3600, &p->wait_s, err) < 0 ||
 	    json_get_int(body, "local_time", "", 0, INT64_MAX / 2,
 		&p->local_time, err) < 0 ||
-	    json_get_int(body, "tz_offset_s", "", -86400, 86400,
-		&p->tz_offset_s, err) < 0 ||
+	    json_get_int(body, "tz_offset_s", "", -RUNREC_TZ_MAX_S,
+		RUNREC_TZ_MAX_S, &p->tz_offset_s, err) < 0 ||
 	    json_get_int(body, "poll_interval_s", "", 1, 28800,
 		&p->poll_interval_s, err) < 0 ||
 	    json_get_int(body, "outbox_dropped", "", 0, INT64_MAX / 2,

@@ -341,6 +341,26 @@ def case_nul_in_a_query_value(w):
                key=key)
 
 
+def case_settings_with_nothing_to_set(w):
+    cert, key = admin_cert(w["m"])
+    return api(w["m"], "POST", "/v1/targets/web-1/settings", {},
+               cert=cert, key=key)
+
+
+def case_purge_a_path(w):
+    cert, key = admin_cert(w["m"])
+    return api(w["m"], "POST", "/v1/history/purge", {"job": "../x"},
+               cert=cert, key=key)
+
+
+def case_poll_a_day_ahead(w):
+    cert, key = cert_of(w["a"])
+    return api(w["m"], "POST", "/v1/poll", {
+        "name": "web-1", "version": "0.1.0", "wait_s": 0, "after": 0,
+        "local_time": 1, "tz_offset_s": 86400, "acks": []},
+        cert=cert, key=key)
+
+
 def case_resync_with_a_body(w):
     cert, key = admin_cert(w["m"])
     return api(w["m"], "POST", "/v1/targets/web-1/resync", {"zzz": 1},
@@ -399,6 +419,11 @@ HOSTILE = [
      "invalid_request"),
     ("chunked request body", case_chunked_body, 400, "invalid_request"),
     ("NUL in a query value", case_nul_in_a_query_value, 400,
+     "invalid_request"),
+    ("settings with nothing to set", case_settings_with_nothing_to_set, 400,
+     "invalid_request"),
+    ("purge of a path", case_purge_a_path, 400, "invalid_request"),
+    ("a poll a day ahead of UTC", case_poll_a_day_ahead, 400,
      "invalid_request"),
     ("resync with a body", case_resync_with_a_body, 400, "invalid_request"),
     ("token with a misspelt ttl", case_token_with_a_misspelt_ttl, 400,
