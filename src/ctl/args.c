@@ -144,3 +144,20 @@ ctl_fail(const struct cerr *err)
 	fprintf(stderr, "cohortctl: %s\n", err->msg);
 	return err->code == CERR_INVALID ? 2 : 1;
 }
+
+json_t *
+ctl_json_file(const char *path, struct cerr *err)
+{
+	json_error_t jerr;
+	json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+
+	if (doc != NULL)
+		return doc;
+	/* jansson says line -1 when the file could not be read at all */
+	if (jerr.line < 0)
+		cerr_set(err, CERR_INVALID, "%s", jerr.text);
+	else
+		cerr_set(err, CERR_INVALID, "%s: line %d: %s", path, jerr.line,
+		    jerr.text);
+	return NULL;
+}

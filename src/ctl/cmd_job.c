@@ -40,12 +40,10 @@ read_document(
     const char *path, json_t **doc_out, const char **name_out, struct cerr *err)
 {
 	struct job *job = NULL;
-	json_error_t jerr;
-	json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *doc = ctl_json_file(path, err);
 
 	if (doc == NULL)
-		return cerr_set(err, CERR_INVALID, "%s: line %d: %s", path,
-		    jerr.line, jerr.text);
+		return -1;
 	if (jobdoc_from_json(doc, &job, err) < 0) {
 		json_decref(doc);
 		return cerr_wrap(err, "%s", path);

@@ -82,7 +82,6 @@ cmd_local_job_apply(struct ctl *ctl, int argc, char **argv)
 	char path[JOB_NAME_MAX * 3 + 64];
 	json_t *doc = NULL, *out = NULL;
 	struct job *job = NULL;
-	json_error_t jerr;
 	struct client c;
 	struct cerr err;
 	int npos, rc = -1;
@@ -90,12 +89,9 @@ cmd_local_job_apply(struct ctl *ctl, int argc, char **argv)
 	if (ctl_parse(argc, argv, opts, pos, 1, 1, &npos, &err) < 0 ||
 	    local_client(dir, &c, &err) < 0)
 		return ctl_fail(&err);
-	doc = json_load_file(pos[0], JSON_REJECT_DUPLICATES, &jerr);
-	if (doc == NULL) {
-		cerr_set(&err, CERR_INVALID, "%s: line %d: %s", pos[0],
-		    jerr.line, jerr.text);
+	doc = ctl_json_file(pos[0], &err);
+	if (doc == NULL)
 		return ctl_fail(&err);
-	}
 	if (jobdoc_from_json(doc, &job, &err) < 0) {
 		cerr_wrap(&err, "%s", pos[0]);
 		goto out;

@@ -71,6 +71,10 @@ int ctl_duration(const char *text, const char *what, long long *seconds_out,
 int ctl_int(const char *text, const char *what, long long min, long long max,
     long long *out, struct cerr *err);
 
+/* The JSON document in the file at path (a job document), new reference;
+ * NULL with err naming the file, and the line when the text is bad. */
+json_t *ctl_json_file(const char *path, struct cerr *err);
+
 struct output_col;
 /* GETs path and prints it: as JSON with json (or no cols), else as a
  * table of cols. 0, or ctl_fail()'s status. */

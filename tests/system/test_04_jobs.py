@@ -216,6 +216,9 @@ def test_bad_documents_refused_and_nothing_changes(cluster, tmp_path):
     bad.write_text("{not json")
     r = m.ctl("job", "apply", str(bad), check=False)
     assert r.returncode != 0 and "line 1" in r.stderr
+    r = m.ctl("job", "apply", str(tmp_path / "absent.json"), check=False)
+    assert r.returncode != 0 and "absent.json" in r.stderr and \
+        "line -1" not in r.stderr, r.stderr
     assert m.ctl_json("job", "list") == []
     assert m.ctl_json("downloadlist") == []
 
