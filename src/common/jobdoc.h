@@ -127,6 +127,8 @@ int jobdoc_from_json(const json_t *doc, struct job **out, struct cerr *err);
  * name in the step of the same name in old, the stored job (NULL: none).
  * -1 with CERR_INVALID naming the entry when there is none to take. */
 int job_keep_secrets(struct job *job, const struct job *old, struct cerr *err);
+/* 1 when some secret entry of job has the value JOB_SECRET_MASK. */
+int job_has_masked_secret(const struct job *job);
 
 /* The canonical document: every field explicit. With redact_secrets, the
  * values of secret environment entries are replaced by JOB_SECRET_MASK (for

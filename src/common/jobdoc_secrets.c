@@ -30,6 +30,22 @@ secret_named(const struct job_step *st, const char *name)
 	return NULL;
 }
 
+static int
+masked(const struct job_env *e)
+{
+	return e->secret && strcmp(e->value, JOB_SECRET_MASK) == 0;
+}
+
+int
+job_has_masked_secret(const struct job *job)
+{
+	for (size_t i = 0; i < job->nsteps; i++)
+		for (size_t k = 0; k < job->steps[i].nenv; k++)
+			if (masked(&job->steps[i].env[k]))
+				return 1;
+	return 0;
+}
+
 int
 job_keep_secrets(struct job *job, const struct job *old, struct cerr *err)
 {

@@ -39,6 +39,18 @@ json_text_depth(const char *text, size_t len, int limit)
 	return deepest;
 }
 
+const char *
+json_error_scrubbed(json_error_t *jerr)
+{
+	/* jansson quotes the text it stopped at ("... near 'TEXT'"), which
+	 * may be part of a secret value; line and column must do. */
+	char *near = strstr(jerr->text, " near '");
+
+	if (near != NULL)
+		*near = '\0';
+	return jerr->text;
+}
+
 json_t *
 json_parse_limited(const char *text, size_t len, size_t max_bytes,
     int max_depth, struct cerr *err)
@@ -58,17 +70,9 @@ json_parse_limited(const char *text, size_t len, size_t max_bytes,
 		return NULL;
 	}
 	v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (v == NULL) {
-		/* jansson quotes the text it stopped at ("... near 'TEXT'"),
-		 * which may be part of a secret value; the message is logged
-		 * and sent back, so the line and column must do. */
-		char *near = strstr(jerr.text, " near '");
-
-		if (near != NULL)
-			*near = '\0';
+	if (v == NULL)
 		cerr_set(err, CERR_INVALID, "bad JSON at line %d column %d: %s",
-		    jerr.line, jerr.column, jerr.text);
-	}
+		    jerr.line, jerr.column, json_error_scrubbed(&jerr));
 	return v;
 }
 

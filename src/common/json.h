@@ -18,6 +18,10 @@
 
 #include "common/cerr.h"
 
+/* jerr's text without the part jansson quotes from the input (which may
+ * be a secret value): the line and column name the place. */
+const char *json_error_scrubbed(json_error_t *jerr);
+
 /* Parses text (len bytes, need not be NUL-terminated). Returns a new
  * reference (caller decrefs) or NULL with err set: CERR_TOO_LARGE beyond
  * max_bytes, CERR_INVALID for bad syntax or nesting beyond max_depth. */

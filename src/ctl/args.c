@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/json.h"
 #include "ctl/ctl.h"
 
 static const struct ctl_opt *
@@ -157,7 +158,7 @@ ctl_json_file(const char *path, struct cerr *err)
 	if (jerr.line < 0)
 		cerr_set(err, CERR_INVALID, "%s", jerr.text);
 	else
-		cerr_set(err, CERR_INVALID, "%s: line %d: %s", path, jerr.line,
-		    jerr.text);
+		cerr_set(err, CERR_INVALID, "%s: line %d column %d: %s", path,
+		    jerr.line, jerr.column, json_error_scrubbed(&jerr));
 	return NULL;
 }

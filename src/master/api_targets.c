@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "master/api.h"
+#include "master/jobs.h"
 #include "master/longpoll.h"
 #include "master/master.h"
 #include "master/status.h"
@@ -85,6 +86,7 @@ api_target_delete(struct http_req *r)
 		store_revoke(r->m->store, t.cert_serial, t.name, master_now(),
 		    &err) < 0) ||
 	    api_certs_revoke_target(r->m, t.name, serials, 16, &n, &err) < 0 ||
+	    jobs_forget_target(r->m, t.name, &err) < 0 ||
 	    store_target_delete(r->m->store, t.name, &err) < 0 ||
 	    store_commit(r->m->store, &err) < 0) {
 		store_rollback(r->m->store);

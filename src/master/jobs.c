@@ -147,29 +147,49 @@ stored_doc_cb(void *arg, const struct store_job *j)
 	return 0;
 }
 
+int
+jobs_stored(
+    struct master *m, const char *name, struct job **out, struct cerr *err)
+{
+	struct stored_doc sd = {NULL, 0};
+	json_t *doc = NULL;
+	int rc = -1;
+
+	*out = NULL;
+	if (store_job_get(m->store, name, stored_doc_cb, &sd, err) < 0)
+		goto out;
+	doc = sd.doc != NULL ? json_loads(sd.doc, 0, NULL) : NULL;
+	if (doc == NULL) {
+		cerr_set(
+		    err, CERR_INTERNAL, "stored job '%s' unreadable", name);
+		goto out;
+	}
+	if (jobdoc_from_json(doc, out, err) < 0) {
+		cerr_wrap(err, "stored job '%s'", name);
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(doc);
+	free(sd.doc);
+	return rc;
+}
+
 /* A secret sent back as listings show it keeps the stored value
- * (jobdoc_secrets.c). */
+ * (jobdoc_secrets.c). The stored job is read only for such a document. */
 static int
 keep_stored_secrets(struct master *m, struct job *job, struct cerr *err)
 {
-	struct stored_doc sd = {NULL, 0};
 	struct job *old = NULL;
-	int rc = -1;
+	int rc;
 
-	if (store_job_get(m->store, job->name, stored_doc_cb, &sd, err) < 0 &&
+	if (!job_has_masked_secret(job))
+		return 0;
+	if (jobs_stored(m, job->name, &old, err) < 0 &&
 	    err->code != CERR_NOT_FOUND)
-		goto out;
-	if (sd.found &&
-	    (sd.doc == NULL ||
-		jobdoc_parse(sd.doc, strlen(sd.doc), &old, err) < 0)) {
-		cerr_set(err, CERR_INTERNAL, "stored job '%s' unreadable",
-		    job->name);
-		goto out;
-	}
+		return -1;
 	rc = job_keep_secrets(job, old, err);
-out:
 	job_free(old);
-	free(sd.doc);
 	return rc;
 }
 
@@ -493,4 +513,65 @@ void
 jobs_wake(struct master *m, const json_t *posted)
 {
 	wake_posted(m, posted);
+}
+
+/* Saves job name's document without target among its named targets,
+ * when it names it there (it may reach it through a group only). */
+static int
+drop_from_document(
+    struct master *m, const char *name, const char *target, struct cerr *err)
+{
+	struct job *job = NULL;
+	json_t *canon_json = NULL;
+	char *canonical = NULL;
+	size_t kept = 0;
+	int rc = -1;
+
+	if (jobs_stored(m, name, &job, err) < 0) {
+		if (err->code == CERR_STORE)
+			return -1;
+		log_warn("job_unreadable", "job=%s msg=\"%s\"", name, err->msg);
+		return 0;
+	}
+	for (size_t i = 0; i < job->ntargets; i++) {
+		if (strcmp(job->targets[i], target) == 0)
+			free(job->targets[i]);
+		else
+			job->targets[kept++] = job->targets[i];
+	}
+	if (kept == job->ntargets) {
+		rc = 0;
+		goto out;
+	}
+	job->ntargets = kept;
+	canon_json = jobdoc_to_json(job, 0);
+	canonical = canon_json ? json_dump_compact(canon_json) : NULL;
+	if (canonical == NULL) {
+		cerr_set(err, CERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	rc = store_job_put(m->store, name, canonical, master_now(), NULL, err);
+out:
+	free(canonical);
+	json_decref(canon_json);
+	job_free(job);
+	return rc;
+}
+
+int
+jobs_forget_target(struct master *m, const char *target, struct cerr *err)
+{
+	struct aim names = {0};
+	int rc = -1;
+
+	/* Names first: saving writes to the store, not inside its listing. */
+	if (store_target_jobs_list(m->store, target, aim_add, &names, err) < 0)
+		goto out;
+	for (size_t i = 0; i < names.n; i++)
+		if (drop_from_document(m, names.names[i], target, err) < 0)
+			goto out;
+	rc = 0;
+out:
+	aim_cleanup(&names);
+	return rc;
 }

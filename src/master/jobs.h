@@ -13,6 +13,7 @@
 
 #include "common/cerr.h"
 
+struct job;
 struct master;
 
 /* doc is the job document; url_name the name in the request path (must
@@ -35,6 +36,17 @@ int jobs_reaim_group(
 /* 1 when a job names group (its name in first), 0 when none, -1 error. */
 int jobs_naming_group(struct master *m, const char *group, char *first,
     size_t size, struct cerr *err);
+/* The stored job name, parsed (the master's own text, so without the
+ * size limit of a document sent to it): 0 with *out, or -1 with err
+ * (CERR_NOT_FOUND when there is no such job). */
+int jobs_stored(
+    struct master *m, const char *name, struct job **out, struct cerr *err);
+/* Inside the caller's transaction, for a target that defects or is
+ * deleted: each job document naming it is saved without it (nothing is
+ * posted; its other targets run the job the same), so a job shows what
+ * it reaches and can be applied again as shown. A stored document that
+ * cannot be read is left as it is, with a log line. */
+int jobs_forget_target(struct master *m, const char *target, struct cerr *err);
 /* Wakes the held polls of the targets in posted (after the commit). */
 void jobs_wake(struct master *m, const json_t *posted);
 

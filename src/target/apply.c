@@ -47,6 +47,7 @@ static int
 read_instr(const json_t *v, struct instr *in, struct cerr *err)
 {
 	const char *op = NULL;
+	int op_rc;
 
 	memset(in, 0, sizeof(in[0]));
 	if (json_get_int(v, "id", "instruction", 1, INT64_MAX, &in->id, err) !=
@@ -54,7 +55,10 @@ read_instr(const json_t *v, struct instr *in, struct cerr *err)
 		in->id = 0;
 		return cerr_set(err, CERR_INVALID, "malformed instruction");
 	}
-	if (json_get_string(v, "op", "instruction", 32, 0, &op, err) != 0 ||
+	op_rc = json_get_string(v, "op", "instruction", 32, 0, &op, err);
+	if (op_rc > 0)
+		cerr_set(err, CERR_INVALID, "instruction.op: missing");
+	if (op_rc != 0 ||
 	    json_get_string(v, "object", "instruction", JOB_NAME_MAX, 0,
 		&in->object, err) < 0)
 		return cerr_wrap(err, "malformed instruction");

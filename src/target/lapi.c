@@ -166,6 +166,31 @@ read_local_doc(struct lreq *r, struct cerr *err)
 	return NULL;
 }
 
+/* A secret sent back as `local job show` lists it keeps the stored value,
+ * as on the master (jobdoc_secrets.c). */
+static int
+keep_local_secrets(struct target *t, struct job *job, struct cerr *err)
+{
+	enum job_origin origin;
+	struct job *old = NULL;
+	char *doc = NULL;
+	int rc = -1;
+
+	if (!job_has_masked_secret(job))
+		return 0;
+	if (tstore_job_get(t->store, job->name, &doc, &origin, err) < 0 &&
+	    err->code != CERR_NOT_FOUND)
+		return -1;
+	if (doc != NULL && origin == ORIGIN_LOCAL &&
+	    jobdoc_parse(doc, strlen(doc), &old, err) < 0)
+		goto out;
+	rc = job_keep_secrets(job, old, err);
+out:
+	job_free(old);
+	free(doc);
+	return rc;
+}
+
 static int
 store_local_job(
     struct target *t, const struct job *job, int *created, struct cerr *err)
@@ -204,7 +229,8 @@ lapi_job_put(struct lreq *r)
 	struct job *job = read_local_doc(r, &err);
 	int created = 0;
 
-	if (job == NULL || store_local_job(r->t, job, &created, &err) < 0) {
+	if (job == NULL || keep_local_secrets(r->t, job, &err) < 0 ||
+	    store_local_job(r->t, job, &created, &err) < 0) {
 		job_free(job);
 		lsock_reply_error(r, &err);
 		return;

@@ -182,11 +182,17 @@ static int
 ack_cb(void *arg, int64_t id, int ok, const char *error)
 {
 	struct ack_list *a = arg;
+	json_t *ack = ok ? json_pack("{s:I,s:b}", "id", (json_int_t)id, "ok", 1)
+			 : json_pack("{s:I,s:b,s:s}", "id", (json_int_t)id,
+			       "ok", 0, "error", error);
 
-	json_array_append_new(a->list,
-	    ok ? json_pack("{s:I,s:b}", "id", (json_int_t)id, "ok", 1)
-	       : json_pack("{s:I,s:b,s:s}", "id", (json_int_t)id, "ok", 0,
-		     "error", error));
+	/* An error text that is not UTF-8 still fails the instruction: an
+	 * ack left out would be deleted unsent after the next answer. */
+	if (ack == NULL && !ok)
+		ack = json_pack("{s:I,s:b,s:s}", "id", (json_int_t)id, "ok", 0,
+		    "error", "(the error text was not valid UTF-8)");
+	if (ack == NULL || json_array_append_new(a->list, ack) < 0)
+		return 1; /* the rest waits; max_id stays before this one */
 	a->max_id = id;
 	return 0;
 }

@@ -106,9 +106,15 @@ def test_bad_tokens_refused(cluster):
 
 def test_deleted_target_stops_polling(cluster):
     m = cluster.master().init().start()
-    (t,) = cluster.enlisted(m, ["web-1"])
+    (t, _) = cluster.enlisted(m, ["web-1", "web-2"])
+    m.apply_job({"name": "both", "targets": ["web-1", "web-2"],
+                 "steps": [{"command": "true"}]})
     m.ctl("target", "delete", "web-1")
     assert "web-1" not in m.targets()
+    # the job names it no more, and can be applied again as shown
+    shown = m.ctl_json("job", "show", "both")["document"]
+    assert shown["targets"] == ["web-2"], shown
+    assert m.apply_job(shown).returncode == 0
     wait_for(lambda: "poll_stopped" in t.proc.log_text(),
              what="the target to stop polling")
     # its certificate is revoked: it may not call in any more

@@ -229,6 +229,8 @@ static const struct {
 	"unknown operation 'teleport'", 15},
     {"malformed instruction", "[{\"id\":17,\"op\":7,\"object\":\"b\"}]",
 	"malformed instruction: instruction.op", 17},
+    {"instruction without an operation", "[{\"id\":18,\"object\":\"b\"}]",
+	"malformed instruction: instruction.op: missing", 18},
 };
 
 static void
@@ -266,10 +268,10 @@ test_failures_stop_the_batch(void **state)
 	 * before polling again, and applies nothing after it */
 	apply_text(f,
 	    "[{\"id\":\"x\",\"op\":\"delete\",\"object\":\"b\"},"
-	    "{\"id\":18,\"op\":\"insert\",\"object\":\"b\","
+	    "{\"id\":19,\"op\":\"insert\",\"object\":\"b\","
 	    "\"payload\":" JOB("b") "}]");
 	assert_true(f->t.apply_stalled);
-	assert_int_equal(meta(f, "last_instr"), 17);
+	assert_int_equal(meta(f, "last_instr"), 18);
 	assert_false(has_job(f, "b"));
 }
 
