@@ -335,54 +335,34 @@ def case_chunked_body(w):
                cert, key)
 
 
-def case_nul_in_a_query_value(w):
-    cert, key = admin_cert(w["m"])
-    return api(w["m"], "GET", "/v1/history?job=both%00x", cert=cert,
-               key=key)
+def as_admin(method, path, body=None):
+    """A case: one request with the admin's certificate."""
+    def case(w):
+        cert, key = admin_cert(w["m"])
+        return api(w["m"], method, path, body, cert=cert, key=key)
+    return case
 
 
-def case_settings_with_nothing_to_set(w):
-    cert, key = admin_cert(w["m"])
-    return api(w["m"], "POST", "/v1/targets/web-1/settings", {},
-               cert=cert, key=key)
+def as_web1(method, path, body=None):
+    """A case: one request with target web-1's certificate."""
+    def case(w):
+        cert, key = cert_of(w["a"])
+        return api(w["m"], method, path, body, cert=cert, key=key)
+    return case
 
 
-def case_purge_a_path(w):
-    cert, key = admin_cert(w["m"])
-    return api(w["m"], "POST", "/v1/history/purge", {"job": "../x"},
-               cert=cert, key=key)
-
-
-def case_poll_a_day_ahead(w):
-    cert, key = cert_of(w["a"])
-    return api(w["m"], "POST", "/v1/poll", {
-        "name": "web-1", "version": "0.1.0", "wait_s": 0, "after": 0,
-        "local_time": 1, "tz_offset_s": 86400, "acks": []},
-        cert=cert, key=key)
-
-
-def case_resync_with_a_body(w):
-    cert, key = admin_cert(w["m"])
-    return api(w["m"], "POST", "/v1/targets/web-1/resync", {"zzz": 1},
-               cert=cert, key=key)
-
-
-def case_token_with_a_misspelt_ttl(w):
-    cert, key = admin_cert(w["m"])
-    return api(w["m"], "POST", "/v1/targets/web-9/token", {"ttl": 10},
-               cert=cert, key=key)
-
-
-def case_target_defect_names_another(w):
-    cert, key = cert_of(w["a"])
-    return api(w["m"], "POST", "/v1/defect", {"name": "web-2"},
-               cert=cert, key=key)
-
-
-def case_upload_with_an_extra_field(w):
-    cert, key = cert_of(w["a"])
-    return api(w["m"], "POST", "/v1/outbox", {"items": [], "zzz": 1},
-               cert=cert, key=key)
+# requests whose mistake used to be ignored: each is refused, not half-done
+NUL_IN_QUERY = as_admin("GET", "/v1/history?job=both%00x")
+SETTINGS_EMPTY = as_admin("POST", "/v1/targets/web-1/settings", {})
+PURGE_A_PATH = as_admin("POST", "/v1/history/purge", {"job": "../x"})
+POLL_A_DAY_AHEAD = as_web1("POST", "/v1/poll", {
+    "name": "web-1", "version": "0.1.0", "wait_s": 0, "after": 0,
+    "local_time": 1, "tz_offset_s": 86400, "acks": []})
+RESYNC_WITH_BODY = as_admin("POST", "/v1/targets/web-1/resync", {"zzz": 1})
+TOKEN_MISSPELT_TTL = as_admin("POST", "/v1/targets/web-9/token",
+                              {"ttl": 10})
+DEFECT_NAMES_ANOTHER = as_web1("POST", "/v1/defect", {"name": "web-2"})
+UPLOAD_EXTRA_FIELD = as_web1("POST", "/v1/outbox", {"items": [], "zzz": 1})
 
 
 HOSTILE = [
@@ -418,19 +398,19 @@ HOSTILE = [
     ("method outside the API (PATCH)", case_bad_method, 400,
      "invalid_request"),
     ("chunked request body", case_chunked_body, 400, "invalid_request"),
-    ("NUL in a query value", case_nul_in_a_query_value, 400,
+    ("NUL in a query value", NUL_IN_QUERY, 400,
      "invalid_request"),
-    ("settings with nothing to set", case_settings_with_nothing_to_set, 400,
+    ("settings with nothing to set", SETTINGS_EMPTY, 400,
      "invalid_request"),
-    ("purge of a path", case_purge_a_path, 400, "invalid_request"),
-    ("a poll a day ahead of UTC", case_poll_a_day_ahead, 400,
+    ("purge of a path", PURGE_A_PATH, 400, "invalid_request"),
+    ("a poll a day ahead of UTC", POLL_A_DAY_AHEAD, 400,
      "invalid_request"),
-    ("resync with a body", case_resync_with_a_body, 400, "invalid_request"),
-    ("token with a misspelt ttl", case_token_with_a_misspelt_ttl, 400,
+    ("resync with a body", RESYNC_WITH_BODY, 400, "invalid_request"),
+    ("token with a misspelt ttl", TOKEN_MISSPELT_TTL, 400,
      "invalid_request"),
-    ("target defect naming another", case_target_defect_names_another, 400,
+    ("target defect naming another", DEFECT_NAMES_ANOTHER, 400,
      "invalid_request"),
-    ("upload with an extra field", case_upload_with_an_extra_field, 400,
+    ("upload with an extra field", UPLOAD_EXTRA_FIELD, 400,
      "invalid_request"),
 ]
 
