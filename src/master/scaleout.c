@@ -25,9 +25,7 @@
 /* Open executions read per pass: all of them in practice (a queue this
  * deep is a fleet without workers, and still costs one read a second). */
 #define PASS_MAX 100000
-/* Newest instructions of a worker searched for an execution's start, once
- * it is assigned for START_GRACE_S without a run. */
-#define START_SEARCH 1000
+/* An execution assigned this long without a run has its start looked up. */
 #define START_GRACE_S 3
 /* Ended executions kept (the newest). */
 #define KEEP_ENDED 10000
@@ -311,25 +309,22 @@ start_cb(void *arg, const struct store_instr *in)
 {
 	struct start_find *f = arg;
 
-	if (in->id != f->id)
-		return 0;
 	f->found = 1;
 	f->status = in->status;
 	f->cleared = in->cleared;
-	return 1;
+	return 0;
 }
 
-/* Where an assigned execution's start stands among its worker's newest
- * instructions: found, with its status, or not found (dropped by a
- * resync, trimmed once applied, or older than the search). */
+/* Where an assigned execution's start stands: found, with its status, or
+ * not found (dropped by a resync, or trimmed once applied). */
 static int
 find_start(struct pass *p, const struct open_exec *x, struct start_find *f)
 {
-	struct store_instr_filter flt = {x->e.worker, -1, START_SEARCH};
-
 	memset(f, 0, sizeof(*f));
 	f->id = x->e.instr_id;
-	return store_instr_list(p->m->store, &flt, start_cb, f, p->err);
+	if (store_instr_get(p->m->store, f->id, start_cb, f, p->err) == 0)
+		return 0;
+	return p->err->code == CERR_NOT_FOUND ? 0 : -1;
 }
 
 /* An assigned execution whose start will never run: it failed on the

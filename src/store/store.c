@@ -392,6 +392,13 @@ store_instr_clear(struct store *s, int64_t id, struct cerr *err)
 }
 
 int
+store_instr_get(
+    struct store *s, int64_t id, store_instr_cb cb, void *arg, struct cerr *err)
+{
+	return s->ops->instr_get(s->be, id, cb, arg, err);
+}
+
+int
 store_instr_withdraw(struct store *s, int64_t id, struct cerr *err)
 {
 	return s->ops->instr_withdraw(s->be, id, err);

@@ -189,6 +189,10 @@ int store_instr_list(struct store *s, const struct store_instr_filter *f,
 /* Marks a failed instruction cleared (the target is no longer blocked by
  * it). CERR_NOT_FOUND, or CERR_CONFLICT when it is not failed. */
 int store_instr_clear(struct store *s, int64_t id, struct cerr *err);
+/* Calls cb once with instruction id; CERR_NOT_FOUND when there is none
+ * (never posted, dropped by a resync, or trimmed once applied). */
+int store_instr_get(struct store *s, int64_t id, store_instr_cb cb, void *arg,
+    struct cerr *err);
 /* Deletes instruction id if it is still open (pending or downloaded, so
  * never applied): 1 when it was, 0 when it is not open (or gone). */
 int store_instr_withdraw(struct store *s, int64_t id, struct cerr *err);

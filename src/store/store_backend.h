@@ -72,6 +72,8 @@ struct store_ops {
 	int (*instr_list)(void *be, const struct store_instr_filter *f,
 	    store_instr_cb cb, void *arg, struct cerr *err);
 	int (*instr_clear)(void *be, int64_t id, struct cerr *err);
+	int (*instr_get)(void *be, int64_t id, store_instr_cb cb, void *arg,
+	    struct cerr *err);
 	int (*instr_withdraw)(void *be, int64_t id, struct cerr *err);
 	int (*instr_drop_pending)(
 	    void *be, const char *target, struct cerr *err);

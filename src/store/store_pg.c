@@ -748,6 +748,7 @@ static const struct store_ops pg_ops = {
     .instr_ack = store_pg_instr_ack,
     .instr_list = store_pg_instr_list,
     .instr_clear = store_pg_instr_clear,
+    .instr_get = store_pg_instr_get,
     .instr_withdraw = store_pg_instr_withdraw,
     .instr_drop_pending = store_pg_instr_drop_pending,
     .instr_trim = store_pg_instr_trim,

@@ -238,6 +238,8 @@ int store_pg_instr_ack(void *be, const char *target, int64_t id, int ok,
 int store_pg_instr_list(void *be, const struct store_instr_filter *f,
     store_instr_cb cb, void *arg, struct cerr *err);
 int store_pg_instr_clear(void *be, int64_t id, struct cerr *err);
+int store_pg_instr_get(
+    void *be, int64_t id, store_instr_cb cb, void *arg, struct cerr *err);
 int store_pg_instr_withdraw(void *be, int64_t id, struct cerr *err);
 int store_pg_instr_drop_pending(void *be, const char *target, struct cerr *err);
 int store_pg_instr_trim(void *be, int64_t keep, struct cerr *err);

@@ -42,6 +42,8 @@ static const char sql_clear[] =
 static const char sql_status[] =
     "SELECT status FROM instructions WHERE id = $1";
 static const char sql_target_exists[] = "SELECT 1 FROM targets WHERE name = $1";
+static const char sql_get[] =
+    "SELECT " INSTR_COLS " FROM instructions WHERE id = $1";
 static const char sql_withdraw[] = "DELETE FROM instructions WHERE id = $1"
 				   " AND status IN ('pending', 'downloaded')";
 static const char sql_drop_open[] = "DELETE FROM instructions WHERE target = $1"
@@ -294,6 +296,32 @@ store_pg_instr_clear(void *be, int64_t id, struct cerr *err)
 	else
 		cerr_set(
 		    err, CERR_NOT_FOUND, "no instruction %lld", (long long)id);
+out:
+	PQclear(res);
+	return rc;
+}
+
+int
+store_pg_instr_get(
+    void *be, int64_t id, store_instr_cb cb, void *arg, struct cerr *err)
+{
+	struct store_pg_params p = {0};
+	struct store_instr in;
+	PGresult *res = NULL;
+	int rc = -1;
+
+	store_pg_param_int(&p, id);
+	if (store_pg_query(be, sql_get, &p, &res, "get instruction", err) < 0)
+		goto out;
+	if (PQntuples(res) == 0) {
+		cerr_set(
+		    err, CERR_NOT_FOUND, "no instruction %lld", (long long)id);
+		goto out;
+	}
+	if (instr_row(res, 0, &in, err) < 0)
+		goto out;
+	cb(arg, &in);
+	rc = 0;
 out:
 	PQclear(res);
 	return rc;

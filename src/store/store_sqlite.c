@@ -390,6 +390,7 @@ static const struct store_ops sqlite_ops = {
     .instr_ack = store_sqlite_instr_ack,
     .instr_list = store_sqlite_instr_list,
     .instr_clear = store_sqlite_instr_clear,
+    .instr_get = store_sqlite_instr_get,
     .instr_withdraw = store_sqlite_instr_withdraw,
     .instr_drop_pending = store_sqlite_instr_drop_pending,
     .instr_trim = store_sqlite_instr_trim,

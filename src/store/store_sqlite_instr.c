@@ -50,6 +50,8 @@ static const char sql_status[] =
 static const char sql_target_exists[] = "SELECT 1 FROM targets WHERE name = ?1";
 static const char sql_drop_open[] = "DELETE FROM instructions WHERE target = ?1"
 				    " AND status IN ('pending', 'downloaded')";
+static const char sql_get[] =
+    "SELECT " INSTR_COLS " FROM instructions WHERE id = ?1";
 static const char sql_withdraw[] = "DELETE FROM instructions WHERE id = ?1"
 				   " AND status IN ('pending', 'downloaded')";
 static const char sql_clear_failed[] =
@@ -358,6 +360,37 @@ store_sqlite_instr_clear(void *be, int64_t id, struct cerr *err)
 		    err, CERR_NOT_FOUND, "no instruction %lld", (long long)id);
 	else
 		store_sqlite_fail(sq, step, "clear instruction", err);
+out:
+	store_sqlite_done(sq, st);
+	return rc;
+}
+
+int
+store_sqlite_instr_get(
+    void *be, int64_t id, store_instr_cb cb, void *arg, struct cerr *err)
+{
+	struct store_sqlite *sq = be;
+	struct store_instr in;
+	sqlite3_stmt *st = NULL;
+	int rc = -1, step;
+
+	if (store_sqlite_stmt(sq, sql_get, &st, err) < 0)
+		goto out;
+	sqlite3_bind_int64(st, 1, id);
+	step = sqlite3_step(st);
+	if (step == SQLITE_DONE) {
+		cerr_set(
+		    err, CERR_NOT_FOUND, "no instruction %lld", (long long)id);
+		goto out;
+	}
+	if (step != SQLITE_ROW) {
+		store_sqlite_fail(sq, step, "get instruction", err);
+		goto out;
+	}
+	if (instr_row(st, &in, err) < 0)
+		goto out;
+	cb(arg, &in);
+	rc = 0;
 out:
 	store_sqlite_done(sq, st);
 	return rc;

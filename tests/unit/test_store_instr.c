@@ -305,6 +305,15 @@ test_instr_withdraw(void **state)
 	assert_int_equal(store_instr_withdraw(fx->s, id[2], &err), 1);
 	assert_int_equal(store_instr_withdraw(fx->s, id[2], &err), 0);
 	assert_int_equal(store_instr_withdraw(fx->s, 99999, &err), 0);
+	/* one by its id: the applied one; the withdrawn one is gone */
+	memset(&sn, 0, sizeof(sn));
+	assert_int_equal(
+	    store_instr_get(fx->s, id[0], collect_instr, &sn, &err), 0);
+	assert_int_equal(sn.n, 1);
+	assert_int_equal(sn.id[0], id[0]);
+	assert_int_equal(sn.status[0], INSTR_APPLIED);
+	expect_err(store_instr_get(fx->s, id[1], collect_instr, &sn, &err),
+	    &err, CERR_NOT_FOUND, NULL);
 	fetch(fx->s, "web-1", 0, 10, 7, &sn);
 	assert_int_equal(sn.n, 1);
 	assert_int_equal(sn.id[0], id[3]);
