@@ -27,7 +27,7 @@ static const struct {
     {"postgres://cohort:s3cret@127.0.0.1:1/cohort", CERR_STORE,
 	"store: open postgresql://cohort@127.0.0.1:1/cohort: "},
     {"/nonexistent-cohort-dir/x/store.db", CERR_STORE,
-	"store: open /nonexistent-cohort-dir/x/store.db: unable to open"},
+	"store: open /nonexistent-cohort-dir/x/store.db: No such file"},
 };
 
 static void
