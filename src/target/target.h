@@ -72,6 +72,7 @@ struct target {
 	struct hcall *upload_call;
 	struct event *upload_retry;
 	int upload_backoff_s;
+	size_t upload_budget; /* bytes per upload; 0: UPLOAD_MAX_BYTES */
 	int64_t upload_inflight_max_seq;
 
 	/* runs */

@@ -15,21 +15,43 @@
 #include "common/log.h"
 #include "target/target.h"
 #include "target/tstore.h"
+#include "target/upload_fit.h"
 
 #define UPLOAD_BATCH 100
+/* Bytes per upload: below the master's default max_body_bytes (1 MiB),
+ * halved on each 413 down to UPLOAD_MIN_BYTES for a master set lower. */
+#define UPLOAD_MAX_BYTES (768 * 1024)
+#define UPLOAD_MIN_BYTES (16 * 1024)
 #define UPLOAD_MAX_RESPONSE (1024 * 1024)
 #define UPLOAD_TIMEOUT_MS 60000L
 
+struct batch {
+	json_t *items;
+	size_t used, budget;
+};
+
+/* Records up to the batch's byte budget; the first always goes, a run
+ * record over the budget with its outputs cut (upload_fit.h). */
 static int
 collect_cb(void *arg, int64_t seq, const char *kind, const char *body)
 {
-	json_t *items = arg;
+	struct batch *b = arg;
 	json_t *parsed = json_loads(body, 0, NULL);
+	json_t *item = json_pack("{s:I,s:s,s:o}", "seq", (json_int_t)seq,
+	    "kind", kind, "body", parsed ? parsed : json_string(body));
+	size_t size = item != NULL ? upload_json_size(item) : 0;
 
-	json_array_append_new(items,
-	    json_pack("{s:I,s:s,s:o}", "seq", (json_int_t)seq, "kind", kind,
-		"body", parsed ? parsed : json_string(body)));
-	return 0;
+	if (size == 0 ||
+	    (json_array_size(b->items) > 0 && b->used + size > b->budget)) {
+		json_decref(item);
+		return 1;
+	}
+	if (size > b->budget && parsed != NULL && strcmp(kind, "run") == 0) {
+		upload_fit_run(parsed, b->budget - (size - strlen(body)));
+		size = upload_json_size(item);
+	}
+	b->used += size;
+	return json_array_append_new(b->items, item) < 0;
 }
 
 static void
@@ -76,6 +98,13 @@ upload_done(void *arg, const struct hresp *resp)
 	struct cerr err;
 
 	t->upload_call = NULL;
+	/* Over the master's max_body_bytes: smaller batches, cut records. */
+	if (resp->status == 413 && t->upload_budget > UPLOAD_MIN_BYTES) {
+		t->upload_budget /= 2;
+		log_warn("upload_too_large", "budget=%zu", t->upload_budget);
+		upload_kick_soon(t);
+		return;
+	}
 	if (resp->status != 200) {
 		/* A standby names the active master; the poller moves on
 		 * to the next master otherwise. */
@@ -143,29 +172,33 @@ void
 upload_kick(struct target *t)
 {
 	char url[CONF_STR_MAX + 32];
-	json_t *items, *req;
+	struct batch b = {json_array(), 0, t->upload_budget};
+	json_t *req;
 	char *text = NULL;
 	struct cerr err;
 
-	if (!upload_idle(t))
+	if (!upload_idle(t)) {
+		json_decref(b.items);
 		return;
-	items = json_array();
-	if (items == NULL ||
-	    tstore_outbox_peek(
-		t->store, UPLOAD_BATCH, collect_cb, items, &err) < 0) {
-		if (items != NULL)
+	}
+	if (b.budget == 0)
+		b.budget = t->upload_budget = UPLOAD_MAX_BYTES;
+	if (b.items == NULL ||
+	    tstore_outbox_peek(t->store, UPLOAD_BATCH, collect_cb, &b, &err) <
+		0) {
+		if (b.items != NULL)
 			target_store_failed(t, &err);
 		else
 			log_error("upload", "msg=\"out of memory\"");
-		json_decref(items);
+		json_decref(b.items);
 		upload_later(t);
 		return;
 	}
-	if (json_array_size(items) == 0) {
-		json_decref(items);
+	if (json_array_size(b.items) == 0) {
+		json_decref(b.items);
 		return;
 	}
-	req = json_pack("{s:o}", "items", items);
+	req = json_pack("{s:o}", "items", b.items);
 	text = req ? json_dump_compact(req) : NULL;
 	json_decref(req);
 	if (text == NULL) {

@@ -250,3 +250,38 @@ def test_unsent_outcomes_upload_after_restart(cluster):
     assert done["web-1"]["outcome"] == "succeeded"
     wait_for(lambda: t.query("SELECT count(*) FROM outbox") == [(0,)],
              what="the outbox emptied")
+
+
+def test_an_outcome_over_the_masters_limit_is_cut_not_stuck(cluster):
+    """A step may keep more output than the master takes in one request:
+    its outcome is uploaded with the output cut to its last bytes (the
+    target's own history keeps it whole), and the outcomes behind it are
+    not held back."""
+    m = cluster.master(extra_conf="max_body_bytes = 65536\n").init().start()
+    (t,) = cluster.enlisted(m, ["web-1"])
+    # 300,000 bytes of output, ending in a line the cut must keep
+    m.apply_job({"name": "loud", "targets": ["web-1"], "steps": [
+        {"name": "s", "command": "head -c 300000 /dev/zero | tr '\\0' x; "
+         "echo; echo the-last-line"}]})
+    m.apply_job({"name": "quiet", "targets": ["web-1"], "steps": [
+        {"name": "s", "command": "echo after"}]})
+    m.ctl("job", "start", "loud")
+    wait_for(lambda: t.query("SELECT state FROM runs WHERE job = 'loud'")
+             == [("finished",)], what="loud to finish on the target")
+    m.ctl("job", "start", "quiet")
+    done = wait_for(lambda: finished(m, "quiet", ["web-1"]), timeout=60,
+                    what="quiet's outcome, behind loud's")
+    assert done["web-1"]["outcome"] == "succeeded"
+    (step,) = job_rows(m, "loud", step=1)
+    out = step["output"]
+    assert step["outcome"] == "succeeded"
+    assert out.startswith("[cohort: output cut to its last "), out[:120]
+    assert "of 300015 bytes" in out.split("\n", 1)[0], out[:200]
+    assert out.endswith("the-last-line\n"), out[-40:]
+    assert len(out) < 65536
+    # the target's history has it whole
+    ((report,),) = t.query("SELECT report FROM history WHERE job = 'loud'")
+    steps = json.loads(report)["steps"]
+    assert [len(s["output"]) for s in steps] == [300015], \
+        [len(s["output"]) for s in steps]
+    assert "upload_too_large" in t.proc.log_text()
