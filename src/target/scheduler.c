@@ -35,6 +35,8 @@
  * and execs on it, rather than 10-20 ms after it. Enough for that work
  * on a slow disk; a lead too short only makes the step late, as before. */
 #define SCHED_LEAD_MS 50
+/* An entry whose evaluation failed (the store) is tried again after this. */
+#define SCHED_RETRY_S 2
 #define LOADAVG_PATH "/proc/loadavg"
 
 struct sched_job {
@@ -324,9 +326,20 @@ eval_due(struct scheduler *sc, int all)
 		if (!clock_kind(e->s) ||
 		    (!all && (e->next == 0 || e->next > ahead)))
 			continue;
-		if (eval_entry(sc, e, now, ahead, &err) < 0)
-			log_error("schedule", "job=%s schedule=%s msg=\"%s\"",
-			    e->job->name, e->s->name, err.msg);
+		if (eval_entry(sc, e, now, ahead, &err) < 0) {
+			/* The store failed (a full disk, a lock): asked again
+			 * a little later, not at once and not in a loop, and
+			 * logged once per interval. Nothing is lost: the
+			 * entry's cursor is in the store, so the instants
+			 * passed meanwhile are caught up as after a stop. */
+			if (err.code == CERR_STORE)
+				target_store_failed(sc->t, &err);
+			else
+				log_error("schedule",
+				    "job=%s schedule=%s msg=\"%s\"",
+				    e->job->name, e->s->name, err.msg);
+			e->next = now + SCHED_RETRY_S;
+		}
 	}
 	after_eval(sc);
 }
@@ -409,7 +422,9 @@ sample_idle(struct scheduler *sc, int64_t now_ms)
 			e->s->idle_for_s, now_ms)) {
 			log_info("idle", "job=%s schedule=%s load=%.2f",
 			    e->job->name, e->s->name, load);
-			run_now(sc, e, now_ms / 1000);
+			/* now_ms is the monotonic clock (the idle span's
+			 * measure); the run is due now on the wall clock */
+			run_now(sc, e, timefmt_now_s());
 		}
 	}
 	after_eval(sc);

@@ -16,6 +16,10 @@ tstore_forget_master(struct tstore *s, int64_t *outbox_left, struct cerr *err)
 	    " WHERE state = 'queued'"
 	    "  AND job NOT IN (SELECT name FROM jobs WHERE origin = 'local');"
 	    "DELETE FROM jobs WHERE origin = 'master';"
+	    /* Instruction ids are the master's own: a later master's START
+	     * with an old run's id must be a run of its own (runs_instr),
+	     * not taken for one already applied. */
+	    "UPDATE runs SET instr_id = 0 WHERE instr_id > 0;"
 	    "DELETE FROM acks;"
 	    "DELETE FROM outbox;"
 	    "DELETE FROM meta WHERE key IN ('last_instr', 'poll_interval_s',"

@@ -162,6 +162,22 @@ def test_output_limit_and_secrets(cluster):
         assert secret not in text
 
 
+def test_idle_schedule_runs_due_now_on_the_wall_clock(cluster):
+    """An idle schedule (load below idle_load for idle_for_s) runs once,
+    due at the wall-clock second it fired, not at the monotonic clock's
+    (seconds since boot, which would date it in 1970)."""
+    m, t = one_target(cluster)
+    before = int(time.time())
+    m.apply_job({"name": "calm", "targets": ["web-1"],
+                 "steps": [{"name": "s", "command": "echo calm"}],
+                 "schedules": [{"name": "quiet", "kind": "idle",
+                                "idle_load": 10000, "idle_for_s": 1}]})
+    runs = wait_for(lambda: finished_runs(m, "calm", 1), timeout=30)
+    assert runs[0]["outcome"] == "succeeded"
+    ((due,),) = t.query("SELECT due_at FROM runs WHERE job = 'calm'")
+    assert before <= due <= int(time.time()) + 1, (before, due)
+
+
 def test_repeating_schedule_runs_on_target(cluster):
     m, t = one_target(cluster)
     m.apply_job({"name": "pulse", "targets": ["web-1"],

@@ -387,6 +387,16 @@ test_defect(void **state)
 	assert_int_equal(a.n, 0);
 	assert_true(has_job(f, "mine"));
 	assert_int_equal(queued_runs(f), 70);
+	/* enlisted with another master, whose ids start at 1 again: its
+	 * start 5 is a run of its own, not taken for the old master's 5 */
+	f->t.defecting = 0;
+	apply_text(f,
+	    "[{\"id\":1,\"op\":\"insert\",\"object\":\"n\","
+	    "\"payload\":" JOB("n") "},"
+				    "{\"id\":5,\"op\":\"start\",\"object\":"
+				    "\"n\"}]");
+	assert_int_equal(meta(f, "last_instr"), 5);
+	assert_int_equal(queued_runs(f), 71);
 }
 
 int
