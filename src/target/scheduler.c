@@ -235,8 +235,17 @@ eval_state(struct scheduler *sc, struct sched_entry *e,
 	*planned = 0;
 	if (!found || row->def_hash != e->def_hash) {
 		/* New or redefined: nothing before now was due (an instant
-		 * within the lead is not "before"). */
+		 * within the lead is not "before"). Overlap refusals held
+		 * under the old definition stay held: they are instants
+		 * that did not run, recorded when the blocking run ends. */
+		struct tstore_sched held = *row;
+
 		memset(row, 0, sizeof(*row));
+		if (found) {
+			row->miss_first = held.miss_first;
+			row->miss_last = held.miss_last;
+			row->miss_count = held.miss_count;
+		}
 		row->def_hash = e->def_hash;
 		row->cursor = now;
 		row->paused = !e->job->enabled;

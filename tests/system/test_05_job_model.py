@@ -178,6 +178,34 @@ def test_idle_schedule_runs_due_now_on_the_wall_clock(cluster):
     assert before <= due <= int(time.time()) + 1, (before, due)
 
 
+def test_overlap_refusals_survive_a_schedule_change(cluster):
+    """Due instants refused while a run goes on (overlap refuse) are
+    held and recorded as one missed record when it ends; a schedule
+    changed meanwhile must not drop them. The new schedule is yearly, so
+    every refusal recorded is from before the change."""
+    m, t = one_target(cluster)
+    gate = Gate(cluster.root)
+    try:
+        doc = {"name": "busy", "targets": ["web-1"], "overlap": "refuse",
+               "steps": [{"name": "s", "command": gate.command("echo ok")}],
+               "schedules": [{"name": "often", "cron": "* * * * * *"}]}
+        m.apply_job(doc)
+        wait_for(lambda: t.query("SELECT miss_count FROM sched WHERE "
+                                 "job = 'busy'") not in ([], [(0,)]),
+                 timeout=30, what="refusals held while the run goes on")
+        m.apply_job(dict(doc, schedules=[{"name": "often",
+                                          "cron": "0 0 0 1 1 *"}]))
+        wait_for(lambda: "0 0 0 1 1" in (t.query(
+            "SELECT doc FROM jobs WHERE name = 'busy'") or [("",)])[0][0],
+                 what="the change to reach the target")
+    finally:
+        gate.open()
+    missed = wait_for(lambda: [r for r in job_runs(m, "busy", step=0)
+                               if r["outcome"] == "missed"], timeout=30,
+                      what="the held refusals' missed record")
+    assert "overlap forbidden" in missed[0]["message"], missed
+
+
 def test_repeating_schedule_runs_on_target(cluster):
     m, t = one_target(cluster)
     m.apply_job({"name": "pulse", "targets": ["web-1"],
