@@ -22,6 +22,8 @@
  * halved on each 413 down to UPLOAD_MIN_BYTES for a master set lower. */
 #define UPLOAD_MAX_BYTES (768 * 1024)
 #define UPLOAD_MIN_BYTES (16 * 1024)
+/* {"seq":,"kind":"","body":} and a seq of up to 20 digits */
+#define UPLOAD_ITEM_WRAPPER 46
 #define UPLOAD_MAX_RESPONSE (1024 * 1024)
 #define UPLOAD_TIMEOUT_MS 60000L
 
@@ -39,17 +41,20 @@ collect_cb(void *arg, int64_t seq, const char *kind, const char *body)
 	json_t *parsed = json_loads(body, 0, NULL);
 	json_t *item = json_pack("{s:I,s:s,s:o}", "seq", (json_int_t)seq,
 	    "kind", kind, "body", parsed ? parsed : json_string(body));
-	size_t size = item != NULL ? upload_json_size(item) : 0;
+	/* The stored body is compact JSON already: its length and the
+	 * wrapper's ({"seq":N,"kind":"K","body":...}) are the item's size,
+	 * without dumping it twice. */
+	size_t size = strlen(body) + strlen(kind) + UPLOAD_ITEM_WRAPPER;
 
-	if (size == 0 ||
+	if (item == NULL ||
 	    (json_array_size(b->items) > 0 && b->used + size > b->budget)) {
 		json_decref(item);
 		return 1;
 	}
-	if (size > b->budget && parsed != NULL && strcmp(kind, "run") == 0) {
-		upload_fit_run(parsed, b->budget - (size - strlen(body)));
-		size = upload_json_size(item);
-	}
+	if (size > b->budget && parsed != NULL && strcmp(kind, "run") == 0)
+		size =
+		    upload_fit_run(parsed, b->budget - (size - strlen(body))) +
+		    (size - strlen(body));
 	b->used += size;
 	return json_array_append_new(b->items, item) < 0;
 }
