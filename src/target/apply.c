@@ -136,7 +136,7 @@ queue_start(struct target *t, const struct instr *in, struct effects *fx,
 		    "job '%s' on target %s is "
 		    "a local job",
 		    in->object, t->conf->name);
-	if (tstore_run_add(t->store, in->object, in->id, 0, timefmt_now_s(),
+	if (tstore_run_add(t->store, in->object, 0, in->id, 0, timefmt_now_s(),
 		&run_id, &existed, err) < 0)
 		return -1;
 	fx->kick_runs = 1;

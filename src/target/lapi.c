@@ -291,8 +291,8 @@ lapi_job_start(struct lreq *r)
 	int existed;
 
 	if (need_local(r, &err) < 0 ||
-	    tstore_run_add(r->t->store, r->arg, 0, 0, timefmt_now_s(), &run_id,
-		&existed, &err) < 0) {
+	    tstore_run_add(r->t->store, r->arg, 1, 0, 0, timefmt_now_s(),
+		&run_id, &existed, &err) < 0) {
 		lsock_reply_error(r, &err);
 		return;
 	}

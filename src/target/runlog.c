@@ -28,19 +28,6 @@ load_job(struct target *t, const char *name)
 	return job;
 }
 
-int
-runlog_is_local(struct target *t, const char *job_name)
-{
-	enum job_origin origin = ORIGIN_MASTER;
-	char *doc = NULL;
-	struct cerr err;
-
-	if (tstore_job_get(t->store, job_name, &doc, &origin, &err) < 0)
-		return 0;
-	free(doc);
-	return origin == ORIGIN_LOCAL;
-}
-
 /* Trims job's local history to its limits. */
 static int
 trim_job(
@@ -126,8 +113,8 @@ runlog_missed(struct target *t, const char *job_name, int local,
 	int existed, rc = -1;
 
 	/* Neither an instruction nor a due instant: a record of its own. */
-	if (tstore_run_add(t->store, job_name, 0, 0, timefmt_now_s(), &run_id,
-		&existed, err) < 0)
+	if (tstore_run_add(t->store, job_name, local, 0, 0, timefmt_now_s(),
+		&run_id, &existed, err) < 0)
 		return -1;
 	rep = run_report_new(run_id, job_name, 0, started_ms,
 	    timefmt_local_offset(started_ms / 1000));

@@ -35,9 +35,6 @@ int runlog_missed(struct target *t, const char *job_name, int local,
     const struct job *job, int64_t started_ms, const char *message,
     struct cerr *err);
 
-/* Whether job is a local job on this target (0 when absent). */
-int runlog_is_local(struct target *t, const char *job_name);
-
 /* Retention of the local history: every job's limits, then
  * history_max_rows in all. Logs failures. */
 void runlog_housekeeping(struct target *t);

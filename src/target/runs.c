@@ -75,7 +75,8 @@ record_finished(
 		    (long long)rep->target_run_id, TARGET_UNRECORDED_MAX);
 		run_report_free(rep);
 	} else {
-		t->unrecorded[t->nunrecorded++] = rep;
+		t->unrecorded[t->nunrecorded].rep = rep;
+		t->unrecorded[t->nunrecorded++].local = local;
 	}
 	retry_later(t);
 }
@@ -90,14 +91,15 @@ record_retry_cb(evutil_socket_t fd, short what, void *arg)
 	int done = 0;
 
 	while (done < t->nunrecorded) {
-		struct run_report *rep = t->unrecorded[done];
+		struct unrecorded_run *u = &t->unrecorded[done];
 
-		if (runlog_record(t, rep, TRUN_FINISHED,
-			runlog_is_local(t, rep->job), NULL, &err) < 0) {
+		if (runlog_record(
+			t, u->rep, TRUN_FINISHED, u->local, NULL, &err) < 0) {
 			target_store_failed(t, &err);
 			break;
 		}
-		run_report_free(t->unrecorded[done++]);
+		run_report_free(u->rep);
+		done++;
 	}
 	memmove(t->unrecorded, t->unrecorded + done,
 	    (size_t)(t->nunrecorded - done) * sizeof(t->unrecorded[0]));
@@ -113,7 +115,7 @@ record_retry_cb(evutil_socket_t fd, short what, void *arg)
 
 /* Ends a run that never started, with a reason. */
 static void
-finish_unstarted(struct target *t, int64_t run_id, const char *job,
+finish_unstarted(struct target *t, int64_t run_id, const char *job, int local,
     int64_t instr_id, enum run_outcome outcome, const char *why)
 {
 	int64_t now = timefmt_now_ms();
@@ -132,7 +134,7 @@ finish_unstarted(struct target *t, int64_t run_id, const char *job,
 	if (outcome == OUTCOME_FAILED)
 		events_raise(t, EVENT_ERROR, EVENT_JOB_FAILED, job, run_id,
 		    "job %s failed on %s: %s", job, t->conf->name, why);
-	record_finished(t, rep, runlog_is_local(t, job), NULL);
+	record_finished(t, rep, local, NULL);
 }
 
 static struct active_run *
@@ -237,6 +239,15 @@ step_spawned(void *arg, int64_t run_id, pid_t pgid, struct cerr *err)
 	return 0;
 }
 
+/* A queued run, as listed from the ledger. */
+struct queued {
+	int64_t run_id;
+	int64_t instr_id;
+	int64_t due_at;
+	int local;
+	char job[JOB_NAME_MAX + 1];
+};
+
 /* The job of a queued run, parsed. */
 static int
 load_job(struct target *t, const char *name, struct job **out,
@@ -258,9 +269,11 @@ load_job(struct target *t, const char *name, struct job **out,
  * any step can run: a crash from then on is recorded interrupted at the
  * next start, never run a second time. */
 static int
-start_run(struct target *t, int64_t run_id, const char *name, int64_t instr_id,
-    int64_t due_at, struct cerr *err)
+start_run(struct target *t, const struct queued *q, struct cerr *err)
 {
+	int64_t run_id = q->run_id, instr_id = q->instr_id;
+	const char *name = q->job;
+	int local = q->local;
 	struct jobrun_params p = {run_id, instr_id, t->conf->name,
 	    (size_t)t->conf->max_output_bytes, "/", t->conf, job_free_cb,
 	    step_spawned, 0};
@@ -269,14 +282,20 @@ start_run(struct target *t, int64_t run_id, const char *name, int64_t instr_id,
 	struct active_run *a = NULL;
 	enum job_origin origin;
 	struct job *job = NULL;
-	int local;
 
 	if (load_job(t, name, &job, &origin, err) < 0)
 		return -1;
-	local = origin == ORIGIN_LOCAL;
+	/* The job was deleted and one of the other origin took its name. */
+	if ((origin == ORIGIN_LOCAL) != local) {
+		job_free(job);
+		return cerr_set(err, CERR_CONFLICT,
+		    "job '%s' was replaced by a %s job of that name before "
+		    "this run could start",
+		    name, local ? "multiserver" : "local");
+	}
 	/* A scheduled run made ready just ahead of its instant (scheduler.c)
 	 * starts on it: its first step waits for it after its fork. */
-	wait_ms = runner_wait_ms(due_at * 1000, now);
+	wait_ms = runner_wait_ms(q->due_at * 1000, now);
 	now += wait_ms;
 	p.not_before_ms = wait_ms > 0 ? now : 0;
 	rep = run_report_new(
@@ -319,13 +338,6 @@ start_run(struct target *t, int64_t run_id, const char *name, int64_t instr_id,
 	return 0;
 }
 
-struct queued {
-	int64_t run_id;
-	int64_t instr_id;
-	int64_t due_at;
-	char job[JOB_NAME_MAX + 1];
-};
-
 /* Queued runs, a list's worth at a time; master_only: only those of
  * multiserver jobs (a defect's, target/defect.c). */
 struct queued_list {
@@ -336,20 +348,20 @@ struct queued_list {
 };
 
 static int
-queued_cb(void *arg, int64_t run_id, const char *job, int64_t instr_id,
-    int64_t due_at, int64_t created_at)
+queued_cb(void *arg, const struct tstore_run *row)
 {
 	struct queued_list *q = arg;
 	struct queued *e;
 
-	if (q->master_only && runlog_is_local(q->t, job))
+	if (q->master_only && row->local)
 		return 0;
 	e = &q->items[q->n++];
 
-	e->run_id = run_id;
-	e->instr_id = instr_id;
-	e->due_at = due_at;
-	snprintf(e->job, sizeof(e->job), "%s", job);
+	e->run_id = row->run_id;
+	e->instr_id = row->instr_id;
+	e->due_at = row->due_at;
+	e->local = row->local;
+	snprintf(e->job, sizeof(e->job), "%s", row->job);
 	return q->n == (int)(sizeof(q->items) / sizeof(q->items[0]));
 }
 
@@ -372,19 +384,19 @@ start_queued(struct target *t, const struct queued *q)
 		    "running on target %s (run %lld) and its overlap policy "
 		    "is refuse",
 		    q->job, t->conf->name, (long long)busy->run_id);
-		finish_unstarted(
-		    t, q->run_id, q->job, q->instr_id, OUTCOME_CANCELED, why);
+		finish_unstarted(t, q->run_id, q->job, q->local, q->instr_id,
+		    OUTCOME_CANCELED, why);
 		return 0;
 	}
-	rc = start_run(t, q->run_id, q->job, q->instr_id, q->due_at, &err);
+	rc = start_run(t, q, &err);
 	if (rc == RUNS_STALLED) {
 		target_store_failed(t, &err);
 		retry_later(t);
 		return rc;
 	}
 	if (rc < 0)
-		finish_unstarted(
-		    t, q->run_id, q->job, q->instr_id, OUTCOME_FAILED, err.msg);
+		finish_unstarted(t, q->run_id, q->job, q->local, q->instr_id,
+		    OUTCOME_FAILED, err.msg);
 	return 0;
 }
 
@@ -458,7 +470,8 @@ runs_stop_master(struct target *t, const char *why)
 		}
 		for (int i = 0; i < q.n; i++)
 			finish_unstarted(t, q.items[i].run_id, q.items[i].job,
-			    q.items[i].instr_id, OUTCOME_CANCELED, why);
+			    q.items[i].local, q.items[i].instr_id,
+			    OUTCOME_CANCELED, why);
 		if (q.n < (int)(sizeof(q.items) / sizeof(q.items[0])) ||
 		    t->nunrecorded > 0)
 			return;
@@ -487,26 +500,27 @@ runs_master_busy(struct target *t, struct cerr *err)
 struct by_instr {
 	int64_t instr_id;
 	int64_t run_id;
+	int local;
 	char job[JOB_NAME_MAX + 1];
 };
 
 static int
-by_instr_cb(void *arg, int64_t run_id, const char *job, int64_t instr_id,
-    int64_t due_at, int64_t created_at)
+by_instr_cb(void *arg, const struct tstore_run *row)
 {
 	struct by_instr *b = arg;
 
-	if (instr_id != b->instr_id)
+	if (row->instr_id != b->instr_id)
 		return 0;
-	b->run_id = run_id;
-	snprintf(b->job, sizeof(b->job), "%s", job);
+	b->run_id = row->run_id;
+	b->local = row->local;
+	snprintf(b->job, sizeof(b->job), "%s", row->job);
 	return 1;
 }
 
 void
 runs_stop_instr(struct target *t, int64_t instr_id, const char *why)
 {
-	struct by_instr b = {instr_id, 0, ""};
+	struct by_instr b = {instr_id, 0, 0, ""};
 	struct cerr err;
 
 	if (tstore_run_list_state(
@@ -515,8 +529,8 @@ runs_stop_instr(struct target *t, int64_t instr_id, const char *why)
 		return;
 	}
 	if (b.run_id > 0) {
-		finish_unstarted(
-		    t, b.run_id, b.job, instr_id, OUTCOME_CANCELED, why);
+		finish_unstarted(t, b.run_id, b.job, b.local, instr_id,
+		    OUTCOME_CANCELED, why);
 		return;
 	}
 	if (tstore_run_list_state(
@@ -555,23 +569,22 @@ kill_orphan(struct tstore *store, int64_t run_id)
 }
 
 static int
-interrupted_cb(void *arg, int64_t run_id, const char *job, int64_t instr_id,
-    int64_t due_at, int64_t created_at)
+interrupted_cb(void *arg, const struct tstore_run *row)
 {
 	struct target *t = arg;
 
-	kill_orphan(t->store, run_id);
-	finish_unstarted(t, run_id, job, instr_id, OUTCOME_INTERRUPTED,
+	kill_orphan(t->store, row->run_id);
+	finish_unstarted(t, row->run_id, row->job, row->local, row->instr_id,
+	    OUTCOME_INTERRUPTED,
 	    "interrupted: the target daemon stopped while the run was in "
 	    "progress");
 	return 0;
 }
 
 static int
-orphan_cb(void *arg, int64_t run_id, const char *job, int64_t instr_id,
-    int64_t due_at, int64_t created_at)
+orphan_cb(void *arg, const struct tstore_run *row)
 {
-	kill_orphan(arg, run_id);
+	kill_orphan(arg, row->run_id);
 	return 0;
 }
 
@@ -617,7 +630,7 @@ runs_shutdown(struct target *t)
 	}
 	reap_cb(-1, 0, t);
 	for (int i = 0; i < t->nunrecorded; i++)
-		run_report_free(t->unrecorded[i]);
+		run_report_free(t->unrecorded[i].rep);
 	t->nunrecorded = 0;
 	if (t->runs_kick != NULL)
 		event_free(t->runs_kick);

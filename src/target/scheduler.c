@@ -181,8 +181,8 @@ add_due_run(struct scheduler *sc, const struct sched_entry *e, int64_t due,
 		return 0;
 	}
 	if ((row != NULL && flush_overlap(sc, e, row, err) < 0) ||
-	    tstore_run_add(sc->t->store, e->job->name, 0, due, timefmt_now_s(),
-		&run_id, &existed, err) < 0)
+	    tstore_run_add(sc->t->store, e->job->name, e->local, 0, due,
+		timefmt_now_s(), &run_id, &existed, err) < 0)
 		return -1;
 	if (!existed) {
 		sc->kick = 1;

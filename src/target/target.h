@@ -97,7 +97,10 @@ struct target {
 	struct log_limit poll_log; /* failed polls, once per interval */
 	struct log_limit upload_log; /* failed uploads, once per interval */
 	int apply_stalled; /* a store failure cut the last batch */
-	struct run_report *unrecorded[TARGET_UNRECORDED_MAX];
+	struct unrecorded_run {
+		struct run_report *rep;
+		int local; /* a local job's run */
+	} unrecorded[TARGET_UNRECORDED_MAX];
 	int nunrecorded; /* finished runs not yet in the store */
 	struct event *record_retry; /* writes them, starts queued runs */
 	/* scheduling (scheduler.c) and the local control socket (lsock.c) */

@@ -53,8 +53,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_JOB_LIST] = "SELECT name, origin, doc FROM jobs ORDER BY name",
     /* DO NOTHING covers both partial unique indexes. */
     [ST_RUN_ADD] = "INSERT INTO runs(job, instr_id, due_at, state, outcome, "
-		   "created_at, updated_at) VALUES (?1, ?2, ?3, 'queued', '', "
-		   "?4, ?4) ON CONFLICT DO NOTHING",
+		   "created_at, updated_at, local) VALUES (?1, ?2, ?3, "
+		   "'queued', '', ?4, ?4, ?5) ON CONFLICT DO NOTHING",
     /* The "> 0" terms let the planner use the partial indexes. */
     [ST_RUN_BY_INSTR] = "SELECT run_id FROM runs "
 			"WHERE instr_id = ?1 AND instr_id > 0",
@@ -64,8 +64,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 			 "updated_at = ?4 WHERE run_id = ?1",
     /* run_id, not created_at, is the order of creation: the clock may
      * have been set back between two runs. */
-    [ST_RUN_LIST_STATE] = "SELECT run_id, job, instr_id, due_at, created_at "
-			  "FROM runs WHERE state = ?1 ORDER BY run_id",
+    [ST_RUN_LIST_STATE] = "SELECT run_id, job, instr_id, due_at, created_at, "
+			  "local FROM runs WHERE state = ?1 ORDER BY run_id",
     [ST_RUN_ACTIVE] = "SELECT run_id FROM runs WHERE job = ?1 AND state IN "
 		      "('queued', 'running') ORDER BY run_id LIMIT 1",
     [ST_OUTBOX_COUNT] = "SELECT COUNT(*) FROM outbox",
@@ -165,6 +165,12 @@ static const char *const migrations[] = {
     " started_ms INTEGER NOT NULL, duration_ms INTEGER NOT NULL,"
     " report TEXT NOT NULL);"
     "CREATE INDEX history_job ON history (job, run_id);",
+    /* 5: each run's origin, so a run whose job is deleted meanwhile is
+     * still recorded as what it was (a local job's stays off the
+     * outbox); runs from before take their job's origin, if it is left */
+    ("ALTER TABLE runs ADD COLUMN local INTEGER NOT NULL DEFAULT 0;"
+     "UPDATE runs SET local = 1 WHERE job IN "
+     "(SELECT name FROM jobs WHERE origin = 'local');"),
 };
 
 #define TSTORE_SCHEMA_VERSION (int)(sizeof(migrations) / sizeof(migrations[0]))

@@ -66,19 +66,28 @@ int tstore_job_list(
 /* ---- the run ledger ---- */
 enum trun_state { TRUN_QUEUED, TRUN_RUNNING, TRUN_FINISHED };
 
-/* Adds a queued run. instr_id > 0 (a START) or due_at > 0 (a scheduled
- * instant) identifies it: when a run with that instr_id, or that (job,
- * due_at), exists already, nothing is added, *existed_out is 1 and
- * *run_id_out is the existing run. */
-int tstore_run_add(struct tstore *s, const char *job, int64_t instr_id,
-    int64_t due_at, int64_t now, int64_t *run_id_out, int *existed_out,
-    struct cerr *err);
+/* Adds a queued run of job; local: a local job's (its origin is kept
+ * with the run, whatever becomes of the job). instr_id > 0 (a START) or
+ * due_at > 0 (a scheduled instant) identifies it: when a run with that
+ * instr_id, or that (job, due_at), exists already, nothing is added,
+ * *existed_out is 1 and *run_id_out is the existing run. */
+int tstore_run_add(struct tstore *s, const char *job, int local,
+    int64_t instr_id, int64_t due_at, int64_t now, int64_t *run_id_out,
+    int *existed_out, struct cerr *err);
 /* outcome: a run_outcome name, or "" while not finished. */
 int tstore_run_set_state(struct tstore *s, int64_t run_id,
     enum trun_state state, const char *outcome, int64_t now, struct cerr *err);
-/* due_at: the scheduled instant (s), 0 for a START or a manual run. */
-typedef int (*tstore_run_cb)(void *arg, int64_t run_id, const char *job,
-    int64_t instr_id, int64_t due_at, int64_t created_at);
+/* A row of the run ledger, as listed. */
+struct tstore_run {
+	int64_t run_id;
+	const char *job;
+	int local; /* a local job's run */
+	int64_t instr_id;
+	int64_t
+	    due_at; /* the scheduled instant (s), 0 for a START or a manual run */
+	int64_t created_at;
+};
+typedef int (*tstore_run_cb)(void *arg, const struct tstore_run *row);
 /* Runs in a state, oldest first. */
 int tstore_run_list_state(struct tstore *s, enum trun_state state,
     tstore_run_cb cb, void *arg, struct cerr *err);

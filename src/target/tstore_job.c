@@ -165,7 +165,7 @@ tstore_job_list(struct tstore *s, tstore_job_cb cb, void *arg, struct cerr *err)
  * nothing to deduplicate by: every call adds a run. When the insert is
  * refused by a unique index, the run holding the key is looked up. */
 int
-tstore_run_add(struct tstore *s, const char *job, int64_t instr_id,
+tstore_run_add(struct tstore *s, const char *job, int local, int64_t instr_id,
     int64_t due_at, int64_t now, int64_t *run_id_out, int *existed_out,
     struct cerr *err)
 {
@@ -185,7 +185,8 @@ tstore_run_add(struct tstore *s, const char *job, int64_t instr_id,
 		sqlite3_bind_text(add, 1, job, -1, SQLITE_STATIC) |
 		    sqlite3_bind_int64(add, 2, instr_id) |
 		    sqlite3_bind_int64(add, 3, due_at) |
-		    sqlite3_bind_int64(add, 4, now),
+		    sqlite3_bind_int64(add, 4, now) |
+		    sqlite3_bind_int(add, 5, local != 0),
 		"run add", err) < 0)
 		return -1;
 	if (sqlite3_changes(s->db) > 0) {
@@ -260,11 +261,12 @@ tstore_run_list_state(struct tstore *s, enum trun_state state, tstore_run_cb cb,
 		return -1;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *job = (const char *)sqlite3_column_text(st, 1);
+		struct tstore_run row = {sqlite3_column_int64(st, 0),
+		    job != NULL ? job : "", sqlite3_column_int(st, 5) != 0,
+		    sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
+		    sqlite3_column_int64(st, 4)};
 
-		if (cb(arg, sqlite3_column_int64(st, 0), job != NULL ? job : "",
-			sqlite3_column_int64(st, 2),
-			sqlite3_column_int64(st, 3),
-			sqlite3_column_int64(st, 4)) != 0) {
+		if (cb(arg, &row) != 0) {
 			step = SQLITE_DONE;
 			break;
 		}

@@ -101,8 +101,7 @@ meta(struct fixture *f, const char *key)
 }
 
 static int
-count_cb(void *arg, int64_t run_id, const char *job, int64_t instr_id,
-    int64_t due_at, int64_t created_at)
+count_cb(void *arg, const struct tstore_run *row)
 {
 	(*(int *)arg)++;
 	return 0;
@@ -327,7 +326,7 @@ queue_many(struct fixture *f)
 	assert_int_equal(
 	    tstore_job_put(f->t.store, "mine", ORIGIN_LOCAL, "{}", 1, &err), 0);
 	for (int i = 1; i <= 70; i++)
-		assert_int_equal(tstore_run_add(f->t.store, "mine", 0, i, 1,
+		assert_int_equal(tstore_run_add(f->t.store, "mine", 1, 0, i, 1,
 				     &run_id, &existed, &err),
 		    0);
 	n = snprintf(text, sizeof(text),

@@ -122,8 +122,7 @@ struct seen {
 };
 
 static int
-queued_cb(void *arg, int64_t run_id, const char *job, int64_t instr_id,
-    int64_t due_at, int64_t created_at)
+queued_cb(void *arg, const struct tstore_run *row)
 {
 	((struct seen *)arg)->queued++;
 	return 0;
@@ -210,8 +209,8 @@ run_case(const struct case_ *c)
 	job_doc(doc, sizeof(doc), c->sched, c->extra);
 	put_job(f, doc, c->local, c->cursor_ago_s);
 	if (c->busy &&
-	    tstore_run_add(f->t.store, "j", 99, 0, 1, &run_id, &existed, &err) <
-		0)
+	    tstore_run_add(
+		f->t.store, "j", 0, 99, 0, 1, &run_id, &existed, &err) < 0)
 		fail_msg("%s: %s", c->what, err.msg);
 	if (scheduler_start(&f->t, &err) < 0)
 		fail_msg("%s: %s", c->what, err.msg);
@@ -261,8 +260,8 @@ test_overlap_held_until_run_ends(void **state)
 	log_setup("test", LOG_LVL_ERROR, 0);
 	job_doc(doc, sizeof(doc), NULL, "");
 	put_job(f, doc, 0, 3 * DAY);
-	assert_int_equal(
-	    tstore_run_add(f->t.store, "j", 99, 0, 1, &run_id, &existed, &err),
+	assert_int_equal(tstore_run_add(f->t.store, "j", 0, 99, 0, 1, &run_id,
+			     &existed, &err),
 	    0);
 	assert_int_equal(scheduler_start(&f->t, &err), 0);
 	scheduler_run_ended(&f->t, "j");
@@ -274,6 +273,66 @@ test_overlap_held_until_run_ends(void **state)
 	scheduler_run_ended(&f->t, "j");
 	look(f, &s, &outbox);
 	assert_int_equal(s.missed, 2);
+	fixture_free(f);
+}
+
+struct kept {
+	int run_records; /* outbox records of kind "run" */
+	int hist_rows;
+	int hist_local;
+	char outcome[32];
+};
+
+static int
+outbox_run_cb(void *arg, int64_t seq, const char *kind, const char *body)
+{
+	((struct kept *)arg)->run_records += strcmp(kind, "run") == 0;
+	return 0;
+}
+
+static int
+hist_local_cb(void *arg, const struct tstore_hist_row *r)
+{
+	struct kept *k = arg;
+
+	k->hist_rows++;
+	k->hist_local += r->local;
+	snprintf(k->outcome, sizeof(k->outcome), "%s", r->outcome);
+	return 0;
+}
+
+/* A queued run keeps its origin: when its local job is deleted before it
+ * can start, it ends failed in the local history only, and is never put
+ * in the outbox for the master as if it were a multiserver job's. */
+static void
+test_run_of_deleted_local_job_stays_local(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct kept k = {0, 0, 0, ""};
+	char doc[1024];
+	struct cerr err;
+	int64_t run_id;
+	int existed;
+
+	log_setup("test", LOG_LVL_ERROR, 0);
+	job_doc(doc, sizeof(doc), NULL, "");
+	put_job(f, doc, 1, 0);
+	assert_int_equal(tstore_run_add(f->t.store, "j", 1, 0, 0,
+			     timefmt_now_s(), &run_id, &existed, &err),
+	    0);
+	assert_int_equal(
+	    tstore_job_delete(f->t.store, "j", ORIGIN_LOCAL, NULL, &err), 0);
+	runs_kick(&f->t);
+	assert_true(event_base_loop(f->t.base, EVLOOP_NONBLOCK) >= 0);
+	assert_int_equal(
+	    tstore_outbox_peek(f->t.store, 100, outbox_run_cb, &k, &err), 0);
+	assert_int_equal(
+	    tstore_hist_list(f->t.store, NULL, 100, hist_local_cb, &k, &err),
+	    0);
+	assert_int_equal(k.run_records, 0);
+	assert_int_equal(k.hist_rows, 1);
+	assert_int_equal(k.hist_local, 1);
+	assert_string_equal(k.outcome, "failed");
 	fixture_free(f);
 }
 
@@ -311,6 +370,7 @@ main(void)
 	    cmocka_unit_test(test_startup_cases),
 	    cmocka_unit_test(test_overlap_held_until_run_ends),
 	    cmocka_unit_test(test_reload_drops_state),
+	    cmocka_unit_test(test_run_of_deleted_local_job_stays_local),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -233,7 +233,7 @@ test_tstore_run_add(void **state)
 	int existed;
 
 	for (size_t i = 0; i < sizeof(run_cases) / sizeof(run_cases[0]); i++) {
-		if (tstore_run_add(f->s, run_cases[i].job,
+		if (tstore_run_add(f->s, run_cases[i].job, 0,
 			run_cases[i].instr_id, run_cases[i].due_at, 1000 + i,
 			&ids[i], &existed, &err) < 0)
 			fail_msg("case %zu: %s", i, err.msg);
@@ -250,10 +250,10 @@ test_tstore_run_add(void **state)
 				    (long long)ids[i]);
 	}
 	assert_int_equal(
-	    tstore_run_add(f->s, "", 1, 0, 1, &id, &existed, &err), -1);
+	    tstore_run_add(f->s, "", 0, 1, 0, 1, &id, &existed, &err), -1);
 	assert_int_equal(err.code, CERR_INVALID);
 	assert_int_equal(
-	    tstore_run_add(f->s, "x", -1, 0, 1, &id, &existed, &err), -1);
+	    tstore_run_add(f->s, "x", 0, -1, 0, 1, &id, &existed, &err), -1);
 	assert_int_equal(err.code, CERR_INVALID);
 }
 
@@ -262,21 +262,22 @@ struct run_seen {
 	int64_t ids[16];
 	int64_t instr[16];
 	int64_t due[16];
+	int local[16];
 	char jobs[16][16];
 	int stop_after; /* 0: never */
 };
 
 static int
-run_collect(void *arg, int64_t run_id, const char *job, int64_t instr_id,
-    int64_t due_at, int64_t created_at)
+run_collect(void *arg, const struct tstore_run *row)
 {
 	struct run_seen *seen = arg;
 
 	if (seen->n < 16) {
-		seen->ids[seen->n] = run_id;
-		seen->instr[seen->n] = instr_id;
-		seen->due[seen->n] = due_at;
-		snprintf(seen->jobs[seen->n], 16, "%s", job);
+		seen->ids[seen->n] = row->run_id;
+		seen->instr[seen->n] = row->instr_id;
+		seen->due[seen->n] = row->due_at;
+		seen->local[seen->n] = row->local;
+		snprintf(seen->jobs[seen->n], 16, "%s", row->job);
 	}
 	seen->n++;
 	return seen->stop_after != 0 && seen->n >= seen->stop_after;
@@ -293,11 +294,11 @@ test_tstore_run_states(void **state)
 
 	/* created_at runs backwards (clock set back): order is creation */
 	assert_int_equal(
-	    tstore_run_add(f->s, "j", 1, 0, 300, &a, &existed, &err), 0);
+	    tstore_run_add(f->s, "j", 0, 1, 0, 300, &a, &existed, &err), 0);
 	assert_int_equal(
-	    tstore_run_add(f->s, "j", 0, 60, 200, &b, &existed, &err), 0);
+	    tstore_run_add(f->s, "j", 0, 0, 60, 200, &b, &existed, &err), 0);
 	assert_int_equal(
-	    tstore_run_add(f->s, "k", 2, 0, 100, &c, &existed, &err), 0);
+	    tstore_run_add(f->s, "k", 1, 2, 0, 100, &c, &existed, &err), 0);
 	assert_int_equal(
 	    tstore_run_list_state(f->s, TRUN_QUEUED, run_collect, &seen, &err),
 	    0);
@@ -306,6 +307,7 @@ test_tstore_run_states(void **state)
 	assert_string_equal(seen.jobs[2], "k");
 	assert_true(seen.instr[0] == 1 && seen.instr[1] == 0);
 	assert_true(seen.due[0] == 0 && seen.due[1] == 60 && seen.due[2] == 0);
+	assert_true(seen.local[0] == 0 && seen.local[1] == 0 && seen.local[2]);
 
 	/* a callback returning non-zero stops the listing early */
 	memset(&seen, 0, sizeof(seen));
@@ -367,14 +369,14 @@ struct reenter {
 /* Marks each queued run running from inside the listing (allowed), and
  * tries to start the same listing again (refused). */
 static int
-run_reenter(void *arg, int64_t run_id, const char *job, int64_t instr_id,
-    int64_t due_at, int64_t created_at)
+run_reenter(void *arg, const struct tstore_run *row)
 {
 	struct reenter *r = arg;
 	struct run_seen seen = {0};
 	struct cerr err;
 
-	if (tstore_run_set_state(r->s, run_id, TRUN_RUNNING, "", 1, &err) == 0)
+	if (tstore_run_set_state(
+		r->s, row->run_id, TRUN_RUNNING, "", 1, &err) == 0)
 		r->marked++;
 	r->inner_rc = tstore_run_list_state(
 	    r->s, TRUN_QUEUED, run_collect, &seen, &r->inner_err);
@@ -392,7 +394,8 @@ test_tstore_list_reentry(void **state)
 
 	for (int i = 1; i <= 3; i++)
 		assert_int_equal(
-		    tstore_run_add(f->s, "j", i, 0, 1, &id, &existed, &err), 0);
+		    tstore_run_add(f->s, "j", 0, i, 0, 1, &id, &existed, &err),
+		    0);
 	assert_int_equal(
 	    tstore_run_list_state(f->s, TRUN_QUEUED, run_reenter, &r, &err), 0);
 	assert_int_equal(r.marked, 3);
@@ -520,7 +523,7 @@ test_tstore_transactions(void **state)
 	assert_int_equal(tstore_begin(f->s, &err), -1); /* no nesting */
 	assert_int_equal(err.code, CERR_INTERNAL);
 	assert_int_equal(
-	    tstore_run_add(f->s, "j", 77, 0, 1, &id, &existed, &err), 0);
+	    tstore_run_add(f->s, "j", 0, 77, 0, 1, &id, &existed, &err), 0);
 	assert_int_equal(tstore_meta_set_int(f->s, "last_instr", 77, &err), 0);
 	assert_int_equal(
 	    tstore_job_put(f->s, "j", ORIGIN_MASTER, "{}", 1, &err), 0);
@@ -534,13 +537,13 @@ test_tstore_transactions(void **state)
 	assert_int_equal(tstore_outbox_stats(f->s, &count, &dropped, &err), 0);
 	assert_true(count == 0 && dropped == 0);
 	assert_int_equal(
-	    tstore_run_add(f->s, "j", 77, 0, 1, &id, &existed, &err), 0);
+	    tstore_run_add(f->s, "j", 0, 77, 0, 1, &id, &existed, &err), 0);
 	assert_int_equal(existed, 0);
 
 	/* committed: the START and its ledger entry go together */
 	assert_int_equal(tstore_begin(f->s, &err), 0);
 	assert_int_equal(
-	    tstore_run_add(f->s, "j", 78, 0, 1, &id, &existed, &err), 0);
+	    tstore_run_add(f->s, "j", 0, 78, 0, 1, &id, &existed, &err), 0);
 	assert_int_equal(tstore_meta_set_int(f->s, "last_instr", 78, &err), 0);
 	outbox_add_n(f->s, 0, 3, 2);
 	assert_int_equal(tstore_commit(f->s, &err), 0);
@@ -553,7 +556,7 @@ test_tstore_transactions(void **state)
 	    tstore_meta_get_int(f->s, "last_instr", -1, &v, &err), 0);
 	assert_true(v == 78);
 	assert_int_equal(
-	    tstore_run_add(f->s, "j", 78, 0, 1, &v, &existed, &err), 0);
+	    tstore_run_add(f->s, "j", 0, 78, 0, 1, &v, &existed, &err), 0);
 	assert_int_equal(existed, 1);
 	assert_true(v == id);
 	assert_int_equal(tstore_outbox_stats(f->s, &count, &dropped, &err), 0);
@@ -628,7 +631,7 @@ test_tstore_file(void **state)
 	    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL),
 	    SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(q, 0), 4);
+	assert_int_equal(sqlite3_column_int(q, 0), 5);
 	sqlite3_finalize(q);
 	sqlite3_close(db);
 }
@@ -683,8 +686,7 @@ test_tstore_acks(void **state)
 }
 
 static int
-count_cb(void *arg, int64_t run_id, const char *job, int64_t instr_id,
-    int64_t due_at, int64_t created_at)
+count_cb(void *arg, const struct tstore_run *row)
 {
 	(*(int *)arg)++;
 	return 0;
@@ -699,17 +701,19 @@ test_tstore_run_prune(void **state)
 	struct cerr err;
 
 	assert_int_equal(
-	    tstore_run_add(f->s, "j", 1, 0, 100, &old_run, &existed, &err), 0);
+	    tstore_run_add(f->s, "j", 0, 1, 0, 100, &old_run, &existed, &err),
+	    0);
 	assert_int_equal(tstore_run_set_state(f->s, old_run, TRUN_FINISHED,
 			     "succeeded", 100, &err),
 	    0);
 	assert_int_equal(
-	    tstore_run_add(f->s, "j", 2, 0, 200, &new_run, &existed, &err), 0);
+	    tstore_run_add(f->s, "j", 0, 2, 0, 200, &new_run, &existed, &err),
+	    0);
 	assert_int_equal(tstore_run_set_state(f->s, new_run, TRUN_FINISHED,
 			     "succeeded", 300, &err),
 	    0);
 	assert_int_equal(
-	    tstore_run_add(f->s, "j", 3, 0, 50, &queued, &existed, &err), 0);
+	    tstore_run_add(f->s, "j", 0, 3, 0, 50, &queued, &existed, &err), 0);
 	assert_int_equal(tstore_run_prune(f->s, 250, &err), 0);
 	assert_int_equal(
 	    tstore_run_list_state(f->s, TRUN_FINISHED, count_cb, &n, &err), 0);
@@ -731,7 +735,7 @@ test_tstore_run_pgid(void **state)
 	struct cerr err;
 
 	assert_int_equal(
-	    tstore_run_add(f->s, "j", 1, 0, 100, &run, &existed, &err), 0);
+	    tstore_run_add(f->s, "j", 0, 1, 0, 100, &run, &existed, &err), 0);
 	assert_int_equal(
 	    tstore_run_get_pgid(f->s, run, &pgid, &start, &err), 0);
 	assert_int_equal(pgid, 0);
@@ -761,6 +765,7 @@ test_tstore_migrate_v1(void **state)
 	sqlite3 *db = NULL;
 	struct tstore *s = NULL;
 	struct cerr err;
+	struct run_seen seen = {0};
 	char *doc = NULL;
 	enum job_origin origin;
 	int64_t run;
@@ -784,6 +789,9 @@ test_tstore_migrate_v1(void **state)
 		" kind TEXT NOT NULL, body TEXT NOT NULL, created_at INTEGER NOT"
 		" NULL);"
 		"INSERT INTO jobs VALUES ('kept', 'master', '{}', 1);"
+		"INSERT INTO jobs VALUES ('mine', 'local', '{}', 1);"
+		"INSERT INTO runs (job, state, created_at, updated_at) VALUES"
+		" ('kept', 'queued', 1, 1), ('mine', 'queued', 1, 1);"
 		"PRAGMA user_version = 1;",
 		NULL, NULL, NULL),
 	    SQLITE_OK);
@@ -792,9 +800,15 @@ test_tstore_migrate_v1(void **state)
 	assert_int_equal(tstore_job_get(s, "kept", &doc, &origin, &err), 0);
 	assert_string_equal(doc, "{}");
 	free(doc);
+	/* runs from before schema 5 take their job's origin */
+	assert_int_equal(
+	    tstore_run_list_state(s, TRUN_QUEUED, run_collect, &seen, &err), 0);
+	assert_int_equal(seen.n, 2);
+	assert_string_equal(seen.jobs[1], "mine");
+	assert_true(seen.local[0] == 0 && seen.local[1] == 1);
 	assert_int_equal(tstore_ack_add(s, 1, 1, "", &err), 0);
 	assert_int_equal(
-	    tstore_run_add(s, "kept", 1, 0, 1, &run, &existed, &err), 0);
+	    tstore_run_add(s, "kept", 0, 1, 0, 1, &run, &existed, &err), 0);
 	assert_int_equal(tstore_run_set_pgid(s, run, 77, 88, &err), 0);
 	tstore_close(s);
 	unlink(path);
