@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static char *
 trim(char *s)
@@ -84,13 +85,21 @@ ini_parse_file(const char *path, ini_key_cb cb, void *arg, char *report,
 	struct cerr first = {CERR_OK, ""};
 	struct cerr lerr;
 	int lineno = 0, bad = 0;
+	struct stat st;
 	FILE *f;
 
 	if (report_size > 0)
 		report[0] = '\0';
 	f = fopen(path, "r");
-	if (f == NULL)
-		return cerr_set(err, CERR_IO, "%s: %s", path, strerror(errno));
+	if (f == NULL || fstat(fileno(f), &st) < 0) {
+		cerr_set(&first, CERR_IO, "%s: %s", path, strerror(errno));
+		goto unreadable;
+	}
+	/* glibc opens a directory for reading; its first read fails. */
+	if (S_ISDIR(st.st_mode)) {
+		cerr_set(&first, CERR_IO, "%s: is a directory", path);
+		goto unreadable;
+	}
 	while (fgets(line, sizeof(line), f) != NULL) {
 		char *s, *key, *value;
 
@@ -117,6 +126,12 @@ ini_parse_file(const char *path, ini_key_cb cb, void *arg, char *report,
 				    lineno, lerr.msg);
 		}
 	}
+	if (ferror(f)) {
+		report_add(report, report_size, path, lineno, strerror(errno));
+		if (bad++ == 0)
+			cerr_set(&first, CERR_IO, "%s:%d: %s", path, lineno,
+			    strerror(errno));
+	}
 	fclose(f);
 	if (bad > 0) {
 		if (err != NULL)
@@ -124,4 +139,12 @@ ini_parse_file(const char *path, ini_key_cb cb, void *arg, char *report,
 		return -1;
 	}
 	return 0;
+unreadable:
+	if (f != NULL)
+		fclose(f);
+	if (report_size > 0)
+		snprintf(report, report_size, "%s\n", first.msg);
+	if (err != NULL)
+		*err = first;
+	return -1;
 }

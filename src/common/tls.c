@@ -50,9 +50,12 @@ tls_server_ctx_new(const char *cert_path, const char *key_path,
 		ssl_fail(err, "TLS settings");
 		goto fail;
 	}
+	/* No resumption of any kind (TLS 1.2 tickets, session ids, TLS 1.3
+	 * tickets below): a resumed session would bring back its old
+	 * verification verdict without checking the certificate again. */
 	SSL_CTX_set_options(ctx,
 	    SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
-		SSL_OP_NO_COMPRESSION);
+		SSL_OP_NO_COMPRESSION | SSL_OP_NO_TICKET);
 	/* Idle long-polls hold no read/write buffers this way. */
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_num_tickets(ctx, 0);
@@ -75,7 +78,7 @@ tls_server_ctx_new(const char *cert_path, const char *key_path,
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, accept_any_cb);
 	SSL_CTX_set_verify_depth(ctx, 4);
 	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"cohort", 6);
-	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	return ctx;
 fail:
 	SSL_CTX_free(ctx);

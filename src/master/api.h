@@ -114,10 +114,12 @@ void api_cert_renew(struct http_req *r);
  * renewed from is revoked now. */
 void api_certs_seen(struct master *m, const struct http_caller *c);
 /* Inside the caller's transaction, revokes in the store every valid
- * target certificate issued to name; their serials (at most max) go to
- * serials, for the in-memory set after the commit. */
-int api_certs_revoke_target(struct master *m, const char *name,
-    char serials[][PKI_SERIAL_HEX_MAX], int max, int *n, struct cerr *err);
+ * target certificate issued to name. */
+int api_certs_revoke_target(
+    struct master *m, const char *name, struct cerr *err);
+/* After the commit: every revoked certificate of name joins the set each
+ * request is checked against (failures are logged). */
+void api_certs_load_revoked(struct master *m, const char *name);
 
 /* api_audit.c (security) */
 void api_audit_list(struct http_req *r);

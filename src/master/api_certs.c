@@ -22,6 +22,7 @@
 #include "common/log.h"
 #include "common/timefmt.h"
 #include "master/api.h"
+#include "master/longpoll.h"
 #include "master/master.h"
 #include "store/store.h"
 
@@ -269,6 +270,7 @@ api_cert_revoke(struct http_req *r)
 	}
 	if (revoke_set_apply(r->m, &rs, who, &err) < 0)
 		goto fail;
+	longpoll_revoked(r->m, who);
 	list = json_array();
 	for (int i = 0; i < rs.n; i++) {
 		json_array_append_new(list, json_string(rs.serials[i]));
@@ -388,23 +390,48 @@ api_certs_seen(struct master *m, const struct http_caller *c)
 	free(strmap_del(&m->rotations, c->id.name));
 }
 
+/* Each round revokes what one listing collected (at most 16), so the
+ * next lists the rest; a name holds one certificate per enlistment and
+ * per renewal, far fewer than the rounds' bound. */
 int
-api_certs_revoke_target(struct master *m, const char *name,
-    char serials[][PKI_SERIAL_HEX_MAX], int max, int *n, struct cerr *err)
+api_certs_revoke_target(struct master *m, const char *name, struct cerr *err)
 {
 	struct revoke_set rs;
 
-	memset(&rs, 0, sizeof(rs));
-	rs.role = "target";
-	*n = 0;
-	if (store_cert_list(m->store, name, collect_cb, &rs, err) < 0)
-		return -1;
-	for (int i = 0; i < rs.n && *n < max; i++) {
-		if (store_revoke(
-			m->store, rs.serials[i], name, master_now(), err) < 0)
+	for (int round = 0; round < 100000; round++) {
+		memset(&rs, 0, sizeof(rs));
+		rs.role = "target";
+		if (store_cert_list(m->store, name, collect_cb, &rs, err) < 0)
 			return -1;
-		snprintf(
-		    serials[(*n)++], PKI_SERIAL_HEX_MAX, "%s", rs.serials[i]);
+		for (int i = 0; i < rs.n; i++)
+			if (store_revoke(m->store, rs.serials[i], name,
+				master_now(), err) < 0)
+				return -1;
+		if (!rs.more)
+			return 0;
 	}
+	return cerr_set(err, CERR_INTERNAL,
+	    "'%s' holds more certificates than can be revoked at once", name);
+}
+
+static int
+revoked_cb(void *arg, const struct store_cert *c)
+{
+	struct master *m = arg;
+	struct cerr err;
+
+	if (c->revoked_at > 0 &&
+	    strmap_put(&m->revoked, c->serial_hex, NULL, NULL, &err) < 0)
+		log_error("cert_revoked", "name=%s serial=%s msg=\"%s\"",
+		    c->name, c->serial_hex, err.msg);
 	return 0;
+}
+
+void
+api_certs_load_revoked(struct master *m, const char *name)
+{
+	struct cerr err;
+
+	if (store_cert_list(m->store, name, revoked_cb, m, &err) < 0)
+		log_error("cert_revoked", "name=%s msg=\"%s\"", name, err.msg);
 }

@@ -71,10 +71,8 @@ master_revoke(
 void
 api_target_delete(struct http_req *r)
 {
-	char serials[16][PKI_SERIAL_HEX_MAX];
 	struct store_target t;
 	struct cerr err, gone;
-	int n = 0;
 
 	if (store_target_get(r->m->store, r->args[0], &t, &err) < 0)
 		goto fail;
@@ -85,7 +83,7 @@ api_target_delete(struct http_req *r)
 	if ((t.cert_serial[0] != '\0' &&
 		store_revoke(r->m->store, t.cert_serial, t.name, master_now(),
 		    &err) < 0) ||
-	    api_certs_revoke_target(r->m, t.name, serials, 16, &n, &err) < 0 ||
+	    api_certs_revoke_target(r->m, t.name, &err) < 0 ||
 	    jobs_forget_target(r->m, t.name, &err) < 0 ||
 	    store_target_delete(r->m->store, t.name, &err) < 0 ||
 	    store_commit(r->m->store, &err) < 0) {
@@ -95,8 +93,7 @@ api_target_delete(struct http_req *r)
 	/* Only after the commit: a rolled-back delete revokes nothing. */
 	if (t.cert_serial[0] != '\0')
 		strmap_put(&r->m->revoked, t.cert_serial, NULL, NULL, &err);
-	for (int i = 0; i < n; i++)
-		strmap_put(&r->m->revoked, serials[i], NULL, NULL, &err);
+	api_certs_load_revoked(r->m, t.name);
 	log_info("target_deleted", "target=%s by=%s serial=%s", t.name,
 	    r->caller.id.name, t.cert_serial);
 	cerr_set(

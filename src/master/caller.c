@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/conf.h"
 #include "common/tls.h"
@@ -123,6 +124,13 @@ caller_identify(
 			return;
 	}
 	*conn = hc;
+	/* The handshake checked the dates; a kept-alive connection (a
+	 * dashboard, a long-poll renewed for hours) outlives them. */
+	if (c->id.not_after < (long long)time(NULL)) {
+		cerr_set(&c->why, CERR_UNAUTHENTICATED,
+		    "certificate of %s has expired", c->id.name);
+		return;
+	}
 	if (strmap_has(&m->revoked, c->id.serial_hex)) {
 		cerr_set(&c->why, CERR_UNAUTHENTICATED,
 		    "certificate of %s has been revoked", c->id.name);

@@ -54,9 +54,7 @@ int
 defect_in_tx(struct master *m, const char *name, const char *caller_serial,
     struct defect_revoked *out, struct cerr *err)
 {
-	char renewed[DEFECT_SERIALS_MAX][PKI_SERIAL_HEX_MAX];
 	struct store_target t;
-	int n = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (store_target_get(m->store, name, &t, err) < 0 ||
@@ -67,13 +65,8 @@ defect_in_tx(struct master *m, const char *name, const char *caller_serial,
 	    revoke_one(m, name, t.cert_serial, out, err) < 0)
 		return -1;
 	/* Every other certificate issued to it (one it renewed to, or from,
-	 * and has not stopped using): already revoked in the store. */
-	if (api_certs_revoke_target(
-		m, name, renewed, DEFECT_SERIALS_MAX, &n, err) < 0)
-		return -1;
-	for (int i = 0; i < n && out->n < DEFECT_SERIALS_MAX + 2; i++)
-		memcpy(out->serials[out->n++], renewed[i], sizeof(renewed[i]));
-	return 0;
+	 * and has not stopped using): defect_committed() loads them. */
+	return api_certs_revoke_target(m, name, err);
 }
 
 void
@@ -87,6 +80,7 @@ defect_committed(struct master *m, const char *name,
 		    0)
 			log_error(
 			    "defected", "target=%s msg=\"%s\"", name, err.msg);
+	api_certs_load_revoked(m, name);
 	scaleout_resynced(m, name);
 	log_info("defected", "target=%s by=%s revoked=%d", name, by, rv->n);
 }

@@ -16,11 +16,11 @@
 
 struct master;
 
-#define DEFECT_SERIALS_MAX 16
-
-/* The serials a defect revoked, for the in-memory set after the commit. */
+/* The serials a defect revoked that may not be listed under the target's
+ * name (the caller's own, the target row's), for the in-memory set after
+ * the commit; the name's own are loaded by name. */
 struct defect_revoked {
-	char serials[DEFECT_SERIALS_MAX + 2][PKI_SERIAL_HEX_MAX];
+	char serials[2][PKI_SERIAL_HEX_MAX];
 	int n;
 };
 

@@ -24,6 +24,7 @@
 #include "common/buf.h"
 #include "common/log.h"
 #include "master/defect.h"
+#include "master/guard.h"
 #include "master/http.h"
 #include "master/lease.h"
 #include "master/master.h"
@@ -572,6 +573,23 @@ longpoll_refuse(struct master *m, const char *target, const struct cerr *why)
 
 	if (w != NULL)
 		waiter_answer_error(w, why);
+}
+
+void
+longpoll_revoked(struct master *m, const char *target)
+{
+	struct poll_waiter *w = strmap_get(&m->waiters, target);
+	SSL *ssl = w != NULL ? guard_ssl(w->req) : NULL;
+	struct http_conn *hc =
+	    ssl != NULL ? SSL_get_ex_data(ssl, m->conn_idx) : NULL;
+	struct cerr why;
+
+	if (w == NULL ||
+	    (hc != NULL && !strmap_has(&m->revoked, hc->id.serial_hex)))
+		return;
+	cerr_set(&why, CERR_UNAUTHENTICATED,
+	    "certificate of %s has been revoked", target);
+	waiter_answer_error(w, &why);
 }
 
 int

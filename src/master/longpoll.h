@@ -78,6 +78,11 @@ void longpoll_wake(struct master *m, const char *target);
 void longpoll_refuse(
     struct master *m, const char *target, const struct cerr *why);
 
+/* Answers target's waiting poll 401 when its connection's certificate
+ * is in the revoked set (a poll held with a revoked certificate would
+ * otherwise be answered with what is posted next). */
+void longpoll_revoked(struct master *m, const char *target);
+
 int longpoll_is_waiting(struct master *m, const char *target);
 
 /* Answers every waiting and queued poll empty and frees them and the

@@ -38,3 +38,16 @@ def test_flag_errors_are_reported(cluster, tmp_path):
 def test_version_flag(cluster):
     r = cluster.run("cohortd", "--version")
     assert r.stdout.startswith("cohortd ")
+
+
+def test_an_unreadable_config_is_named(cluster, tmp_path):
+    """A missing file or a directory is said so on stderr, not a silent
+    exit (nor "role: not set")."""
+    missing = str(tmp_path / "missing.conf")
+    for path, why in ((missing, "No such file or directory"),
+                      (str(tmp_path), "is a directory")):
+        for mode in (["-n"], []):
+            r = cluster.run("cohortd", *mode, "-c", path, check=False)
+            assert r.returncode == 1, r
+            assert f"{path}: {why}" in r.stderr, r.stderr
+            assert "role" not in r.stderr, r.stderr

@@ -5,6 +5,7 @@ roles per route; certificates issued, listed, revoked and renewed;
 an external CA mapped to roles; the target checking the master's name;
 the audit log; and no secret in any log or output of the suite."""
 import glob
+import http.client
 import json
 import os
 import socket
@@ -15,6 +16,7 @@ import time
 import pytest
 
 from cohort import (OUTPUTS, SECRETS, admin_cert, api, build_dir, wait_for)
+from faults import log_lines
 
 SLOW_HEADERS_S = 2
 
@@ -762,3 +764,60 @@ def test_rate_limit_per_certificate(cluster):
     assert len([a for a in audit if a["path"] == "/v1/jobs/flood"]) == \
         len(served)
     assert m.proc.alive()
+
+
+def test_a_certificate_ending_on_a_kept_alive_connection_is_refused(
+        cluster, tmp_path):
+    """The handshake checks a certificate's dates once; the master checks
+    the end date again on every request, so a connection kept alive past
+    it (a dashboard, a long-poll renewed for hours) gets 401."""
+    m = cluster.master().init().start()
+    d = str(tmp_path)
+    lifetime_s = 4
+    pki_tool(cluster, "issue", f"{m.dir}/tls/ca.crt", f"{m.dir}/tls/ca.key",
+             "dave", "operator", f"{d}/short.crt", f"{d}/short.key", "-60",
+             str(lifetime_s))
+    issued = time.time()
+    conn = http.client.HTTPSConnection(
+        "127.0.0.1", m.port, timeout=30,
+        context=tls_context(m, f"{d}/short.crt", f"{d}/short.key"))
+    try:
+        conn.request("GET", "/v1/whoami")
+        r = conn.getresponse()
+        assert r.status == 200, r.read()
+        assert json.loads(r.read())["name"] == "dave"
+        sock = conn.sock
+        # wall-clock time has to pass the end date: nothing to poll for
+        while time.time() < issued + lifetime_s + 1.5:
+            time.sleep(0.25)
+        conn.request("GET", "/v1/whoami")
+        r = conn.getresponse()
+        body = json.loads(r.read())
+        assert conn.sock is sock, "the connection was not kept alive"
+        assert r.status == 401, body
+        assert "expired" in body["error"]["message"], body
+    finally:
+        conn.close()
+
+
+def test_revoking_a_target_certificate_cuts_its_held_poll(cluster):
+    """A poll held with a certificate that is then revoked is answered
+    401 at once, not with whatever is posted before its hold ends."""
+    m = cluster.master().init().start()
+    t = cluster.target("web-1")
+    t.enlist(m, poll_interval=60)  # each poll is held up to 60 s
+    t.start()
+    cert = admin_cert(m)
+    wait_for(lambda: "\ncohort_polls_held 1\n" in api(
+        m, "GET", "/metrics", cert=cert[0], key=cert[1])[1],
+        what="web-1's poll held")
+    serial = [c["serial"] for c in m.ctl_json("cert", "list")
+              if c["name"] == "web-1"]
+    assert len(serial) == 1, serial
+    m.ctl("cert", "revoke", serial[0])
+    lines = wait_for(lambda: [ln for ln in log_lines(t.proc, "poll_failing")
+                              if "status=401" in ln], timeout=15,
+                     what="the held poll answered 401")
+    assert "revoked" in lines[0], lines
+    assert "\ncohort_polls_held 0\n" in api(
+        m, "GET", "/metrics", cert=cert[0], key=cert[1])[1]
