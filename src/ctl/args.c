@@ -9,6 +9,8 @@
 #include "common/json.h"
 #include "ctl/ctl.h"
 
+#define MAX_VALUE_OPTS 64 /* options of one command */
+
 static const struct ctl_opt *
 find_opt(const struct ctl_opt *opts, const char *name, size_t len)
 {
@@ -33,10 +35,28 @@ take_value(const struct ctl_opt *o, const char *v, struct cerr *err)
 	return 0;
 }
 
+/* An option that takes one value, given twice: refused, not the last
+ * one kept ("--target a --target b" would act on b alone). */
+static int
+given_before(
+    const struct ctl_opt *o, const char **seen, int *nseen, struct cerr *err)
+{
+	for (int i = 0; i < *nseen; i++)
+		if (seen[i] == o->name)
+			return cerr_set(
+			    err, CERR_INVALID, "%s given twice", o->name);
+	if (*nseen < MAX_VALUE_OPTS)
+		seen[(*nseen)++] = o->name;
+	return 0;
+}
+
 int
 ctl_parse(int argc, char **argv, const struct ctl_opt *opts, const char **pos,
     int min_pos, int max_pos, int *npos, struct cerr *err)
 {
+	const char *seen[MAX_VALUE_OPTS];
+	int nseen = 0;
+
 	*npos = 0;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
@@ -65,6 +85,9 @@ ctl_parse(int argc, char **argv, const struct ctl_opt *opts, const char **pos,
 		if (eq == NULL && i + 1 >= argc)
 			return cerr_set(
 			    err, CERR_INVALID, "%s needs a value", o->name);
+		if (o->kind == OPT_VALUE &&
+		    given_before(o, seen, &nseen, err) < 0)
+			return -1;
 		if (take_value(o, eq ? eq + 1 : argv[++i], err) < 0)
 			return -1;
 	}

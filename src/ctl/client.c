@@ -316,6 +316,28 @@ next_url(char **urls, int n, const int *tried, int at, const char *active)
 	return -1;
 }
 
+/* A name given on the command line becomes a segment of the path: an
+ * empty one, "." or ".." would reach another route ("/v1/jobs/.." is
+ * "/v1/"), or none, and come back as "no such API path". */
+static int
+path_names_check(const char *path, struct cerr *err)
+{
+	size_t end = strcspn(path, "?");
+
+	for (size_t i = 1; i <= end; i++) {
+		size_t start = i, len;
+
+		while (i < end && path[i] != '/')
+			i++;
+		len = i - start;
+		if (len == 0 || (len == 1 && path[start] == '.') ||
+		    (len == 2 && strncmp(path + start, "..", 2) == 0))
+			return cerr_set(err, CERR_INVALID,
+			    "a name may not be empty, '.' or '..'");
+	}
+	return 0;
+}
+
 int
 client_call(const struct client *c, const char *method, const char *path,
     const json_t *body, json_t **out, struct cerr *err)
@@ -326,6 +348,8 @@ client_call(const struct client *c, const char *method, const char *path,
 	struct cerr standby;
 	int n, at = 0, resend = 0;
 
+	if (path_names_check(path, err) < 0)
+		return -1;
 	snprintf(copy, sizeof(copy), "%s", c->url);
 	n = split_urls(copy, urls);
 	if (n > CLIENT_MAX_URLS)

@@ -160,6 +160,7 @@ struct revoke_set {
 	char serials[16][PKI_SERIAL_HEX_MAX];
 	int n;
 	int more; /* more than fit: revoke again */
+	int targets, people; /* what the collected serials were issued to */
 };
 
 static int
@@ -175,6 +176,10 @@ collect_cb(void *arg, const struct store_cert *c)
 		return 1;
 	}
 	snprintf(rs->serials[rs->n++], PKI_SERIAL_HEX_MAX, "%s", c->serial_hex);
+	if (strcmp(c->role, "target") == 0)
+		rs->targets++;
+	else
+		rs->people++;
 	return 0;
 }
 
@@ -231,6 +236,14 @@ revoke_read(struct http_req *r, struct revoke_set *rs, char *who,
 			return cerr_set(err, CERR_NOT_FOUND,
 			    "no valid "
 			    "certificate was issued to '%s'",
+			    rs->name);
+		/* People and targets share names: revoking a person must not
+		 * cut off the target of that name, or the other way round. */
+		if (rs->targets > 0 && rs->people > 0)
+			return cerr_set(err, CERR_CONFLICT,
+			    "'%s' names both a person's and a target's "
+			    "certificates: revoke by serial (cert list shows "
+			    "them), or delete the target",
 			    rs->name);
 		return 0;
 	}

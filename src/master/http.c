@@ -30,6 +30,7 @@
 #include "common/log.h"
 #include "common/paths.h"
 #include "common/tls.h"
+#include "common/utf8.h"
 #include "common/version.h"
 #include "master/api.h"
 #include "master/caller.h"
@@ -70,7 +71,9 @@ conn_free_cb(
 }
 
 /* A {name} segment, %-decoded; NULL when it decodes to a NUL byte, which
- * would cut the name short ("app.js%00.html" is not "app.js"). */
+ * would cut the name short ("app.js%00.html" is not "app.js"), or to
+ * bytes that are not UTF-8 (no name is, and PostgreSQL would answer such
+ * a lookup with an error where SQLite finds nothing). */
 static void
 decode_segment(const char *seg, size_t len, char **out)
 {
@@ -79,7 +82,8 @@ decode_segment(const char *seg, size_t len, char **out)
 
 	*out = copy ? evhttp_uridecode(copy, 0, &decoded_len) : NULL;
 	free(copy);
-	if (*out != NULL && strlen(*out) != decoded_len) {
+	if (*out != NULL &&
+	    (strlen(*out) != decoded_len || !utf8_valid(*out, decoded_len))) {
 		free(*out);
 		*out = NULL;
 	}

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/utf8.h"
 #include "store/store_backend.h"
 #include "store/store_check.h"
 #include "store/store_pg.h"
@@ -32,6 +33,11 @@ store_check_name(const char *what, const char *name, struct cerr *err)
 		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
 			return cerr_set(err, CERR_INVALID,
 			    "%s: name holds a control character", what);
+	/* A name from a request path is percent-decoded bytes; PostgreSQL
+	 * would refuse invalid UTF-8 where SQLite stores it. */
+	if (!utf8_valid(name, len))
+		return cerr_set(
+		    err, CERR_INVALID, "%s: name is not valid UTF-8", what);
 	return 0;
 }
 

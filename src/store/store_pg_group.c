@@ -116,18 +116,23 @@ store_pg_group_remove(
 {
 	struct store_pg_params p = {0};
 	int64_t changed = 0;
+	int found = 0;
 
 	store_pg_param_text(&p, group);
 	store_pg_param_text(&p, target);
 	if (write_rows(be, sql_remove, &p, &changed, "remove from group", err) <
 	    0)
 		return -1;
-	if (changed == 0)
-		return cerr_set(err, CERR_NOT_FOUND,
-		    "target '%s' is not in "
-		    "group '%s'",
-		    target, group);
-	return 0;
+	if (changed > 0)
+		return 0;
+	if (exists(be, sql_exists, group, &found, "remove from group", err) < 0)
+		return -1;
+	if (!found)
+		return cerr_set(err, CERR_NOT_FOUND, "no group '%s'", group);
+	return cerr_set(err, CERR_NOT_FOUND,
+	    "target '%s' is not in "
+	    "group '%s'",
+	    target, group);
 }
 
 int

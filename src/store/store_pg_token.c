@@ -18,6 +18,10 @@ static const char sql_token_find[] =
  * enlistments racing with one token exactly one changes the row. */
 static const char sql_token_mark[] =
     "UPDATE tokens SET used_at = $2 WHERE hash = $1 AND used_at = 0";
+/* An enlistment spends every other token issued to its name: a spare
+ * one, leaked, could otherwise enlist the name again after a delete. */
+static const char sql_token_spend_rest[] =
+    "UPDATE tokens SET used_at = $2 WHERE target = $1 AND used_at = 0";
 static const char sql_revoke[] =
     "INSERT INTO revoked (serial, target, revoked_at) VALUES ($1, $2, $3)"
     " ON CONFLICT (serial) DO NOTHING";
@@ -92,6 +96,7 @@ store_pg_token_use(void *be, const char *target, const char *hash_hex,
     int64_t now, struct cerr *err)
 {
 	struct store_pg *pg = be;
+	struct store_pg_params p = {0};
 	int64_t expires_at = 0, used_at = 0;
 	int found = 0;
 
@@ -107,7 +112,12 @@ store_pg_token_use(void *be, const char *target, const char *hash_hex,
 	if (now >= expires_at)
 		return cerr_set(err, CERR_TOKEN,
 		    "enlistment token for '%s' has expired", target);
-	return token_mark(pg, target, hash_hex, now, err);
+	if (token_mark(pg, target, hash_hex, now, err) < 0)
+		return -1;
+	store_pg_param_text(&p, target);
+	store_pg_param_int(&p, now);
+	return store_pg_write(
+	    pg, sql_token_spend_rest, &p, NULL, "use token", err);
 }
 
 /* Revoking a serial twice keeps the first record and succeeds. */

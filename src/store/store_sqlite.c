@@ -4,10 +4,14 @@
  * dispatches through. The calls themselves live in store_sqlite_<area>.c
  * and the schema in store_sqlite_schema.c.
  *
- * The connection runs in WAL mode with synchronous=NORMAL: a commit is
- * durable against a process crash and the database stays consistent after
- * a power loss (the last commits may be lost), which is what lets one
- * master ingest thousands of outcomes a second. foreign_keys is on: the
+ * The connection runs in WAL mode with synchronous=FULL: a commit is on
+ * disk before it returns. A power loss must not take back an instruction
+ * id that a target has applied (the next instruction would get the same
+ * id and never be fetched: targets ask for ids above their last) or an
+ * outcome whose upload was acknowledged (the target has deleted it).
+ * Commits are batched per loop turn, so the fsync is paid per batch, not
+ * per request (docs/architecture.md has what it costs). foreign_keys is
+ * on: the
  * schema's ON DELETE CASCADE rules remove a target's instructions, aims
  * and memberships with it.
  */
@@ -349,7 +353,7 @@ configure(struct store_sqlite *sq, const char *path, struct cerr *err)
 	sqlite3_extended_result_codes(sq->db, 1);
 	sqlite3_busy_timeout(sq->db, BUSY_TIMEOUT_MS);
 	rc = sqlite3_exec(sq->db,
-	    "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;"
+	    "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;"
 	    " PRAGMA trusted_schema=OFF;",
 	    NULL, NULL, NULL);
 	if (rc != SQLITE_OK)

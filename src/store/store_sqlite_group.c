@@ -118,17 +118,21 @@ int
 store_sqlite_group_remove(
     void *be, const char *group, const char *target, struct cerr *err)
 {
-	int changed = 0;
+	int changed = 0, found = 0;
 
 	if (write_keyed(be, sql_remove, group, target, -1, &changed,
 		"remove from group", err) < 0)
 		return -1;
-	if (changed == 0)
-		return cerr_set(err, CERR_NOT_FOUND,
-		    "target '%s' is not in "
-		    "group '%s'",
-		    target, group);
-	return 0;
+	if (changed > 0)
+		return 0;
+	if (exists(be, sql_exists, group, &found, "remove from group", err) < 0)
+		return -1;
+	if (!found)
+		return cerr_set(err, CERR_NOT_FOUND, "no group '%s'", group);
+	return cerr_set(err, CERR_NOT_FOUND,
+	    "target '%s' is not in "
+	    "group '%s'",
+	    target, group);
 }
 
 int

@@ -14,6 +14,10 @@ static const char sql_token_find[] =
  * enlistments racing with one token exactly one changes the row. */
 static const char sql_token_mark[] =
     "UPDATE tokens SET used_at = ?2 WHERE hash = ?1 AND used_at = 0";
+/* An enlistment spends every other token issued to its name: a spare
+ * one, leaked, could otherwise enlist the name again after a delete. */
+static const char sql_token_spend_rest[] =
+    "UPDATE tokens SET used_at = ?2 WHERE target = ?1 AND used_at = 0";
 static const char sql_revoke[] =
     "INSERT INTO revoked (serial, target, revoked_at) VALUES (?1, ?2, ?3)"
     " ON CONFLICT (serial) DO NOTHING";
@@ -110,7 +114,8 @@ store_sqlite_token_use(void *be, const char *target, const char *hash_hex,
 {
 	struct store_sqlite *sq = be;
 	int64_t expires_at = 0, used_at = 0;
-	int found = 0;
+	sqlite3_stmt *st = NULL;
+	int found = 0, rc;
 
 	if (token_find(
 		sq, target, hash_hex, &found, &expires_at, &used_at, err) < 0)
@@ -124,7 +129,14 @@ store_sqlite_token_use(void *be, const char *target, const char *hash_hex,
 	if (now >= expires_at)
 		return cerr_set(err, CERR_TOKEN,
 		    "enlistment token for '%s' has expired", target);
-	return token_mark(sq, target, hash_hex, now, err);
+	if (token_mark(sq, target, hash_hex, now, err) < 0 ||
+	    store_sqlite_stmt(sq, sql_token_spend_rest, &st, err) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now);
+	rc = store_sqlite_exec(sq, st, "use token", err);
+	store_sqlite_done(sq, st);
+	return rc;
 }
 
 /* Revoking a serial twice keeps the first record and succeeds. */

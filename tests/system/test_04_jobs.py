@@ -158,6 +158,36 @@ def test_start_one_target_only(cluster):
     assert r.returncode != 0 and "not aimed" in r.stderr
 
 
+def test_ambiguous_command_lines_are_refused_and_change_nothing(cluster):
+    """An option given twice is refused, not its last value kept; a name
+    that is empty, '.' or '..' is refused before it reaches another API
+    path; a missing group is named as such."""
+    m = cluster.master().init().start()
+    cluster.enlisted(m, ["web-1", "web-2"])
+    m.apply_job(HELLO)
+    m.ctl("group", "create", "web")
+    before = m.ctl_json("downloadlist", "--limit", "1000")
+    for args, why in (
+            (("job", "start", "hello", "--target", "web-1", "--target",
+              "web-2"), "--target given twice"),
+            (("job", "start", "hello", "--target=web-1", "--target=web-2"),
+             "--target given twice"),
+            (("job", "show", ".."), "may not be empty, '.' or '..'"),
+            (("job", "start", "."), "may not be empty, '.' or '..'"),
+            (("group", "delete", ""), "may not be empty, '.' or '..'"),
+            (("group", "remove", "web", ""),
+             "may not be empty, '.' or '..'"),
+            (("target", "delete", ".."), "may not be empty, '.' or '..'"),
+            (("group", "remove", "nogroup", "web-1"), "no group 'nogroup'")):
+        r = m.ctl(*args, check=False)
+        assert r.returncode != 0, args
+        assert why in r.stderr, (args, r.stderr)
+        assert r.stdout == "", (args, r.stdout)
+    assert m.ctl_json("downloadlist", "--limit", "1000") == before
+    assert set(m.targets()) == {"web-1", "web-2"}
+    assert m.ctl_json("group", "list")[0]["name"] == "web"
+
+
 def test_failing_step_recorded(cluster):
     m = cluster.master().init().start()
     cluster.enlisted(m, ["web-1"])

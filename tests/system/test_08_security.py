@@ -821,3 +821,24 @@ def test_revoking_a_target_certificate_cuts_its_held_poll(cluster):
     assert "revoked" in lines[0], lines
     assert "\ncohort_polls_held 0\n" in api(
         m, "GET", "/metrics", cert=cert[0], key=cert[1])[1]
+
+
+def test_revoke_by_name_refuses_a_name_shared_by_a_person_and_a_target(
+        cluster):
+    """People and targets share one namespace of names: revoking the
+    person 'backup' by name must not cut off the target 'backup'."""
+    m = cluster.master().init().start()
+    t = cluster.target("backup")
+    t.enlist(m)
+    person(cluster, m, "backup", "viewer")
+    before = m.ctl_json("cert", "list")
+    r = m.ctl("cert", "revoke", "--name", "backup", check=False)
+    assert r.returncode != 0
+    assert "names both a person's and a target's" in r.stderr, r.stderr
+    assert m.ctl_json("cert", "list") == before  # nothing revoked
+    viewer = [c["serial"] for c in before
+              if c["name"] == "backup" and c["role"] == "viewer"]
+    m.ctl("cert", "revoke", viewer[0])
+    after = {c["role"]: c["revoked"] for c in m.ctl_json("cert", "list")
+             if c["name"] == "backup"}
+    assert after == {"viewer": True, "target": False}, after

@@ -34,6 +34,10 @@ static const struct {
     /* a NUL byte would cut the name short */
     {"/v1/jobs/{name}", "/v1/jobs/a%00b", 0, NULL},
     {"/ui/{file}", "/ui/app.js%00.html", 0, NULL},
+    /* nor is a name anything but UTF-8 */
+    {"/v1/jobs/{name}", "/v1/jobs/a%FFb", 0, NULL},
+    {"/v1/jobs/{name}", "/v1/jobs/%C0%AF", 0, NULL}, /* overlong "/" */
+    {"/v1/jobs/{name}", "/v1/jobs/%C3%A9t%C3%A9", 1, "\xc3\xa9t\xc3\xa9"},
     {"/ui/{file}", "/ui/..%2fcohortd.conf", 1, "../cohortd.conf"},
     {"/ui/", "/ui/", 1, NULL},
     {"/ui/", "/ui", 0, NULL},

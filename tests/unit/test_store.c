@@ -11,6 +11,7 @@
 
 #define H1 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define H2 "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+#define H3 "1111111111111111222222222222222233333333333333334444444444444444"
 
 /* ---- targets ----------------------------------------------------------- */
 
@@ -168,6 +169,11 @@ test_target_bad_input(void **state)
 	snprintf(t.name, sizeof(t.name), "bad\nname");
 	expect_err(store_target_add(fx->s, &t, &err), &err, CERR_INVALID,
 	    "control character");
+	snprintf(t.name, sizeof(t.name), "bad\xff");
+	expect_err(store_target_add(fx->s, &t, &err), &err, CERR_INVALID,
+	    "not valid UTF-8");
+	expect_err(store_target_get(fx->s, "caf\xc3", &t, &err), &err,
+	    CERR_INVALID, "not valid UTF-8");
 	snprintf(t.name, sizeof(t.name), "ok");
 	t.poll_interval_s = 0;
 	expect_err(store_target_add(fx->s, &t, &err), &err, CERR_INVALID,
@@ -195,6 +201,8 @@ static const struct {
     {"web-1", "xyz", 150, CERR_INVALID, "not 64 hex digits"},
     {"web-1", H1, 150, CERR_OK, NULL},
     {"web-1", H1, 151, CERR_TOKEN, "for 'web-1' was already used"},
+    /* the enlistment spent the spare token of its name too */
+    {"web-1", H3, 152, CERR_TOKEN, "for 'web-1' was already used"},
     {"web-3", H2, 150, CERR_TOKEN, "is unknown"},
 };
 
@@ -212,6 +220,8 @@ test_tokens(void **state)
 	    CERR_CONFLICT, NULL);
 	expect_err(store_token_add(fx->s, "web-1", H2, 100, 100, &err), &err,
 	    CERR_INVALID, "not in the future");
+	assert_int_equal(
+	    store_token_add(fx->s, "web-1", H3, 100, 300, &err), 0);
 	for (size_t i = 0; i < sizeof(token_cases) / sizeof(token_cases[0]);
 	     i++) {
 		int rc = store_token_use(fx->s, token_cases[i].target,
@@ -237,7 +247,7 @@ test_tokens(void **state)
 	assert_int_equal(raw_int(fx->path,
 			     "SELECT count(*) FROM tokens "
 			     "WHERE hash = lower(hash)"),
-	    2);
+	    3);
 }
 
 static void

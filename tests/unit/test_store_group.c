@@ -41,6 +41,8 @@ test_group_lifecycle(void **state)
 	assert_int_equal(store_group_remove(fx->s, "web", "web-1", &err), 0);
 	expect_err(store_group_remove(fx->s, "web", "web-1", &err), &err,
 	    CERR_NOT_FOUND, "not in group");
+	expect_err(store_group_remove(fx->s, "nogroup", "web-1", &err), &err,
+	    CERR_NOT_FOUND, "no group 'nogroup'");
 	assert_int_equal(store_group_delete(fx->s, "db", &err), 0);
 	expect_err(store_group_delete(fx->s, "db", &err), &err, CERR_NOT_FOUND,
 	    "no group");
