@@ -42,7 +42,12 @@ struct lease {
 	int64_t hold_off_ms; /* no taking before (after giving up) */
 	struct store_lease seen; /* the lease as last read */
 	int64_t seen_ms; /* when */
+	int64_t caches_ms; /* a standby's last reload of the revoked set */
 };
+
+/* A standby answers its metrics to certificate holders: the revoked set
+ * it checks them against is read again this often, not only at start. */
+#define STANDBY_RELOAD_MS 10000
 
 static int64_t
 mono_ms(void)
@@ -235,14 +240,30 @@ renew(struct lease *l)
 }
 
 static void
+standby_reload(struct lease *l)
+{
+	int64_t now = mono_ms();
+	struct cerr err;
+
+	if (now - l->caches_ms < STANDBY_RELOAD_MS)
+		return;
+	l->caches_ms = now;
+	if (master_reload_caches(l->m, &err) < 0)
+		log_warn("standby_reload", "msg=\"%s\"", err.msg);
+}
+
+static void
 tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct lease *l = arg;
 
-	if (l->active)
+	if (l->active) {
 		renew(l);
-	else
-		try_take(l);
+		return;
+	}
+	try_take(l);
+	if (!l->active)
+		standby_reload(l);
 }
 
 int

@@ -123,6 +123,32 @@ set_idle_tx(struct store_pg *pg, const char *what, struct cerr *err)
 	return rc;
 }
 
+/* The active master's lease names its session (backend_pid), so a
+ * standby can take over at once from a holder whose session is gone
+ * (store_pg_lease.c). A reconnect is a new session: the lease is pointed
+ * at it before anything else runs, or a standby would take a lease whose
+ * holder is alive. A lease that moved on meanwhile changes nothing here;
+ * the next fenced write finds that out. */
+static int
+adopt_lease(struct store_pg *pg, const char *what, struct cerr *err)
+{
+	static const char sql_adopt[] =
+	    "UPDATE lease SET backend_pid = pg_backend_pid()"
+	    " WHERE id = 1 AND epoch = $1";
+	struct store_pg_params p = {0};
+	PGresult *res;
+	int rc = 0;
+
+	if (pg->fence_epoch <= 0 || pg->fenced)
+		return 0;
+	store_pg_param_int(&p, pg->fence_epoch);
+	res = PQexecParams(pg->conn, sql_adopt, p.n, NULL, p.v, NULL, NULL, 0);
+	if (!result_ok(res))
+		rc = store_pg_fail(pg, res, what, err);
+	PQclear(res);
+	return rc;
+}
+
 /* Opens the connection again after it was lost. Statements prepared on
  * the old one are gone with it. */
 static int
@@ -142,7 +168,7 @@ reconnect(struct store_pg *pg, const char *what, struct cerr *err)
 	PQreset(pg->conn);
 	if (PQstatus(pg->conn) != CONNECTION_OK ||
 	    run_fixed(pg, sql_session, what, err) < 0 ||
-	    set_idle_tx(pg, what, err) < 0) {
+	    set_idle_tx(pg, what, err) < 0 || adopt_lease(pg, what, err) < 0) {
 		if (PQstatus(pg->conn) != CONNECTION_OK)
 			store_pg_fail(pg, NULL, what, err);
 		store_pg_one_line(
@@ -692,19 +718,67 @@ make_label(const char *url, char *out, size_t size)
 	PQconninfoFree(opts);
 }
 
+/* Whether host (a libpq host list entry) is this machine: a Unix
+ * socket directory, localhost or a loopback address. */
+static int
+host_is_local(const char *host)
+{
+	return host[0] == '/' || host[0] == '@' ||
+	    strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0 ||
+	    strncmp(host, "127.", 4) == 0;
+}
+
+const char *
+store_pg_default_sslmode(const char *url)
+{
+	PQconninfoOption *opts = PQconninfoParse(url, NULL);
+	const char *mode = NULL;
+	int remote = 0, explicit_mode = getenv("PGSSLMODE") != NULL;
+
+	for (PQconninfoOption *o = opts; o != NULL && o->keyword != NULL; o++) {
+		if (o->val == NULL || o->val[0] == '\0')
+			continue;
+		if (strcmp(o->keyword, "sslmode") == 0) {
+			explicit_mode = 1;
+		} else if (strcmp(o->keyword, "host") == 0 ||
+		    strcmp(o->keyword, "hostaddr") == 0) {
+			char list[512], *save = NULL;
+
+			snprintf(list, sizeof(list), "%s", o->val);
+			for (char *h = strtok_r(list, ",", &save); h != NULL;
+			     h = strtok_r(NULL, ",", &save))
+				remote |= !host_is_local(h);
+		}
+	}
+	/* No host at all is libpq's Unix socket. */
+	if (opts != NULL && remote && !explicit_mode)
+		mode = "verify-full";
+	PQconninfoFree(opts);
+	return mode;
+}
+
 /* Connects with our defaults (which the URL may override) and forces
  * UTF-8 on the wire: the store's text is UTF-8 whatever the database's
- * encoding. */
+ * encoding. Every call is synchronous on the event loop, so a database
+ * that vanishes without a word (a partition) must be noticed in seconds,
+ * not after TCP's retransmissions (~15 min): unacknowledged data fails
+ * the connection after 10 s (tcp_user_timeout), an idle wait for a
+ * reply after 5 + 3 x 2 s of unanswered keepalives. */
 static int
 connect_url(struct store_pg *pg, const char *url, struct cerr *err)
 {
+	const char *sslmode = store_pg_default_sslmode(url);
 	const char *keys[] = {"connect_timeout", "application_name",
 	    "keepalives_idle", "keepalives_interval", "keepalives_count",
-	    "dbname", "client_encoding", NULL};
-	const char *vals[] = {
-	    "10", "cohortd", "30", "10", "3", url, "UTF8", NULL};
+	    "tcp_user_timeout", "dbname", "client_encoding", "sslmode", NULL};
+	const char *vals[] = {"10", "cohortd", "5", "2", "3", "10000", url,
+	    "UTF8", sslmode, NULL};
 	char what[300];
 
+	/* A NULL value ends the list: without a default the URL's own
+	 * sslmode (or libpq's) applies. */
+	if (sslmode == NULL)
+		keys[8] = NULL;
 	snprintf(what, sizeof(what), "open %s", pg->label);
 	pg->conn = PQconnectdbParams(keys, vals, 1);
 	if (pg->conn == NULL)

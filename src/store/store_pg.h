@@ -151,6 +151,12 @@ void store_pg_copy(
 /* Opens the store a postgresql:// or postgres:// URL names (store_pg.c):
  * fills s->ops and s->be on success, leaves s untouched on failure. */
 int store_pg_open(const char *url, struct store *s, struct cerr *err);
+/* The sslmode a connection to url gets when neither the URL nor
+ * PGSSLMODE names one: "verify-full" when a host is not this machine (the
+ * database holds every job the fleet runs: its link is authenticated
+ * like the targets'), NULL (libpq's default) for a Unix socket, localhost
+ * or a loopback address. */
+const char *store_pg_default_sslmode(const char *url);
 
 /* Runs sql (one text parameter: key) and calls cb with column 0 of each
  * row; a non-zero return from cb ends the listing early. */

@@ -114,9 +114,16 @@ store_pg_lease_acquire(void *be, const char *holder, const char *url,
 		rc = store_pg_lease_get(pg, out, err);
 		goto out;
 	}
-	if (read_lease(res, out, err) < 0 ||
-	    store_pg_idle_tx_timeout(pg, ttl_ms, err) < 0)
+	if (read_lease(res, out, err) < 0)
 		goto out;
+	/* Taken, but not to be kept without its bound: given back at once,
+	 * so no one waits out a lease its holder does not know it has. */
+	if (store_pg_idle_tx_timeout(pg, ttl_ms, err) < 0) {
+		struct cerr ignored;
+
+		store_pg_lease_release(pg, out->epoch, &ignored);
+		goto out;
+	}
 	*taken = 1;
 	rc = 0;
 out:

@@ -13,6 +13,7 @@
 #include "test_store.h"
 
 #include "store/store_backend.h"
+#include "store/store_pg.h"
 
 /* ---- opening ----------------------------------------------------------- */
 
@@ -47,6 +48,44 @@ test_open_cases(void **state)
 			fail_msg("case %zu: message shows the password", i);
 	}
 	store_close(NULL);
+}
+
+/* A remote database's link is authenticated unless the URL (or
+ * PGSSLMODE) chooses otherwise; a local one is left to libpq. */
+static const struct {
+	const char *url;
+	const char *mode; /* NULL: libpq's own default */
+} sslmode_cases[] = {
+    {"postgresql://cohort@db.example.com/cohort", "verify-full"},
+    {"postgresql://cohort@10.0.0.5:5433/cohort", "verify-full"},
+    {"postgresql://cohort@127.0.0.1/cohort,db2", NULL},
+    {"postgresql://h1,db.example.com/cohort", "verify-full"},
+    {"postgresql://cohort@db.example.com/cohort?sslmode=require", NULL},
+    {"postgresql://cohort@127.0.0.1:5432/cohort", NULL},
+    {"postgresql://cohort@localhost/cohort", NULL},
+    {"postgresql://cohort@[::1]/cohort", NULL},
+    {"postgresql:///cohort?host=/run/postgresql", NULL},
+    {"postgresql:///cohort", NULL},
+    {"host=db.example.com dbname=cohort", "verify-full"},
+    {"postgresql://%zz@db/cohort", NULL}, /* unparsable: open says so */
+};
+
+static void
+test_pg_default_sslmode(void **state)
+{
+	for (size_t i = 0; i < sizeof(sslmode_cases) / sizeof(sslmode_cases[0]);
+	     i++) {
+		const char *got =
+		    store_pg_default_sslmode(sslmode_cases[i].url);
+
+		if ((got == NULL) != (sslmode_cases[i].mode == NULL) ||
+		    (got != NULL && strcmp(got, sslmode_cases[i].mode) != 0))
+			fail_msg("case %zu (%s): got %s", i,
+			    sslmode_cases[i].url, got ? got : "(none)");
+	}
+	setenv("PGSSLMODE", "disable", 1);
+	assert_null(store_pg_default_sslmode(sslmode_cases[0].url));
+	unsetenv("PGSSLMODE");
 }
 
 static void
@@ -413,6 +452,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_open_cases),
+	    cmocka_unit_test(test_pg_default_sslmode),
 	    T(test_open_versions),
 	    T(test_two_stores),
 	    T(test_open_together),
