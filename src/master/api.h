@@ -11,6 +11,7 @@
 #include "common/eventrec.h"
 #include "common/runrec.h"
 #include "master/http.h"
+#include "store/store.h"
 
 /* api_session.c */
 void api_whoami(struct http_req *r);
@@ -112,7 +113,8 @@ void api_cert_revoke(struct http_req *r);
 void api_cert_renew(struct http_req *r);
 /* A target calling with the certificate it renewed to: the one it
  * renewed from is revoked now. */
-void api_certs_seen(struct master *m, const struct http_caller *c);
+void api_certs_seen(struct master *m, const struct http_caller *c,
+    const struct store_target *t);
 /* Inside the caller's transaction, revokes in the store every valid
  * target certificate issued to name. */
 int api_certs_revoke_target(

@@ -6,13 +6,15 @@
  * renews its own before it expires, over its current identity.
  *
  * Renewal and the old certificate: the new serial is recorded on the
- * target row at once, and the old certificate is revoked when the target
- * first calls with the new one (api_certs_seen()). Until then both are valid,
- * so a target that dies before it has written the new files keeps
- * working with the old ones and simply renews again (which revokes the
- * certificate it never used). The pairs in progress live in memory: a
- * master restarted in between leaves the old certificate valid until it
- * expires.
+ * target row at once, and every other certificate of the target is
+ * revoked when it first polls with the new one (api_certs_seen()). Until
+ * then both are valid, so a target that dies before it has written the
+ * new files keeps working with the old ones and simply renews again (the
+ * certificate it never used is revoked with the old one). It all follows
+ * from the store, so a restart or a takeover in between changes nothing.
+ * A name gets at most CERTS_PER_HOUR certificates an hour, enlistment
+ * included: a target that renewed in a loop would fill the store and the
+ * revoked set for ever.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,13 +29,7 @@
 #include "store/store.h"
 
 #define CSR_MAX_BYTES 16384
-
-/* A renewal in progress: the certificate the target renewed from, and
- * the one it was given. */
-struct rotation {
-	char old_serial[PKI_SERIAL_HEX_MAX];
-	char new_serial[PKI_SERIAL_HEX_MAX];
-};
+#define CERTS_PER_HOUR 6
 
 static json_t *
 cert_json(const struct store_cert *c)
@@ -157,6 +153,7 @@ fail:
 struct revoke_set {
 	const char *name; /* revoke by name, or NULL */
 	const char *role; /* only this role's, or NULL: all */
+	const char *keep; /* a serial to leave valid, or NULL */
 	char serials[16][PKI_SERIAL_HEX_MAX];
 	int n;
 	int more; /* more than fit: revoke again */
@@ -169,7 +166,8 @@ collect_cb(void *arg, const struct store_cert *c)
 	struct revoke_set *rs = arg;
 
 	if (c->revoked_at > 0 ||
-	    (rs->role != NULL && strcmp(c->role, rs->role) != 0))
+	    (rs->role != NULL && strcmp(c->role, rs->role) != 0) ||
+	    (rs->keep != NULL && strcmp(c->serial_hex, rs->keep) == 0))
 		return 0;
 	if (rs->n == (int)(sizeof(rs->serials) / sizeof(rs->serials[0]))) {
 		rs->more = 1;
@@ -298,8 +296,37 @@ fail:
 	http_reply_error(r, &err);
 }
 
+struct recent_certs {
+	int64_t since;
+	int n;
+};
+
+static int
+recent_cb(void *arg, const struct store_cert *c)
+{
+	struct recent_certs *rc = arg;
+
+	rc->n += strcmp(c->role, "target") == 0 && c->issued_at >= rc->since;
+	return 0;
+}
+
+static int
+renew_rate_check(struct master *m, const char *name, struct cerr *err)
+{
+	struct recent_certs recent = {master_now() - 3600, 0};
+
+	if (store_cert_list(m->store, name, recent_cb, &recent, err) < 0)
+		return -1;
+	if (recent.n >= CERTS_PER_HOUR)
+		return cerr_set(err, CERR_RATE_LIMITED,
+		    "target '%s' was issued %d certificates in the last "
+		    "hour, the most it gets: renew later",
+		    name, recent.n);
+	return 0;
+}
+
 /* A renewal: only by an enlisted target of this master's CA, for its own
- * name. */
+ * name, a few times an hour at most. */
 static int
 renew_check(struct http_req *r, struct store_target *t, const char **csr,
     struct cerr *err)
@@ -325,33 +352,7 @@ renew_check(struct http_req *r, struct store_target *t, const char **csr,
 		    "target '%s' is not enlisted "
 		    "with this master",
 		    name);
-	return 0;
-}
-
-/* Remembers the pair; a renewal from the same old certificate again
- * means the certificate issued the time before was never used (its key
- * was lost): it is revoked. */
-static void
-rotation_note(struct master *m, const char *name, const char *old_serial,
-    const char *new_serial)
-{
-	struct rotation *rot = strmap_get(&m->rotations, name);
-	struct cerr err;
-
-	if (rot != NULL && strcmp(rot->old_serial, old_serial) == 0 &&
-	    master_revoke(m, rot->new_serial, name, &err) < 0)
-		log_warn(
-		    "cert_revoke_failed", "name=%s msg=\"%s\"", name, err.msg);
-	if (rot == NULL) {
-		rot = calloc(1, sizeof(*rot));
-		if (rot == NULL ||
-		    strmap_put(&m->rotations, name, rot, NULL, NULL) < 0) {
-			free(rot);
-			return;
-		}
-	}
-	snprintf(rot->old_serial, sizeof(rot->old_serial), "%s", old_serial);
-	snprintf(rot->new_serial, sizeof(rot->new_serial), "%s", new_serial);
+	return renew_rate_check(r->m, name, err);
 }
 
 void
@@ -374,7 +375,6 @@ api_cert_renew(struct http_req *r)
 		store_rollback(r->m->store);
 		goto fail;
 	}
-	rotation_note(r->m, name, r->caller.id.serial_hex, rec.serial_hex);
 	log_info("cert_renewed", "target=%s serial=%s old_serial=%s", name,
 	    rec.serial_hex, r->caller.id.serial_hex);
 	reply_issued(r, &rec, pem);
@@ -385,22 +385,44 @@ fail:
 	http_reply_error(r, &err);
 }
 
+/* Called on a target connection's first poll (api_poll.c), with its
+ * row: a target calling with its current certificate no longer needs any
+ * other (the one it renewed from, one it was given and never used). */
 void
-api_certs_seen(struct master *m, const struct http_caller *c)
+api_certs_seen(
+    struct master *m, const struct http_caller *c, const struct store_target *t)
 {
-	struct rotation *rot = strmap_get(&m->rotations, c->id.name);
+	struct revoke_set rs;
 	struct cerr err;
+	int rc;
 
-	if (rot == NULL || strcmp(rot->new_serial, c->id.serial_hex) != 0)
+	if (c->external || strcmp(t->cert_serial, c->id.serial_hex) != 0)
 		return;
-	if (master_revoke(m, rot->old_serial, c->id.name, &err) < 0) {
-		log_warn("cert_revoke_failed", "name=%s msg=\"%s\"", c->id.name,
+	memset(&rs, 0, sizeof(rs));
+	rs.role = "target";
+	rs.keep = c->id.serial_hex;
+	if (store_cert_list(m->store, t->name, collect_cb, &rs, &err) < 0) {
+		log_warn("cert_revoke_failed", "name=%s msg=\"%s\"", t->name,
 		    err.msg);
 		return;
 	}
-	log_info("cert_rotated", "target=%s serial=%s revoked=%s", c->id.name,
-	    c->id.serial_hex, rot->old_serial);
-	free(strmap_del(&m->rotations, c->id.name));
+	if (rs.n == 0)
+		return;
+	rc = store_begin(m->store, &err);
+	for (int i = 0; rc == 0 && i < rs.n; i++)
+		rc = store_revoke(
+		    m->store, rs.serials[i], t->name, master_now(), &err);
+	if (rc < 0 || store_commit(m->store, &err) < 0) {
+		store_rollback(m->store);
+		log_warn("cert_revoke_failed", "name=%s msg=\"%s\"", t->name,
+		    err.msg);
+		return;
+	}
+	for (int i = 0; i < rs.n; i++) {
+		strmap_put(&m->revoked, rs.serials[i], NULL, NULL, NULL);
+		log_info("cert_rotated", "target=%s serial=%s revoked=%s",
+		    t->name, c->id.serial_hex, rs.serials[i]);
+	}
 }
 
 /* Each round revokes what one listing collected (at most 16), so the

@@ -461,8 +461,6 @@ admit(struct http_req *r, const char *path, struct cerr *err)
 		    (long long)r->m->conf->rate_limit_per_s,
 		    (long long)retry_s);
 	}
-	if (r->caller.authenticated && r->caller.role == HTTP_TARGET)
-		api_certs_seen(r->m, &r->caller);
 	return 0;
 }
 

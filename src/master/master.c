@@ -232,13 +232,6 @@ add_events(struct master *m, struct cerr *err)
 	return 0;
 }
 
-static int
-free_value_cb(void *arg, const char *key, void *value)
-{
-	free(value);
-	return 0;
-}
-
 /* Every connected target holds a descriptor: lift the soft limit to the
  * hard one (often 1024 against 1048576), or 10,000 targets cannot
  * connect. */
@@ -278,8 +271,6 @@ master_cleanup(struct master *m)
 	strmap_cleanup(&m->revoked);
 	strmap_cleanup(&m->waiters);
 	ratelimit_cleanup(&m->ratelimit);
-	strmap_foreach(&m->rotations, free_value_cb, NULL);
-	strmap_cleanup(&m->rotations);
 	if (m->base)
 		event_base_free(m->base);
 	free(m->live);
@@ -295,7 +286,6 @@ master_run(const struct conf *conf, struct cerr *err)
 	memset(&m, 0, sizeof(m));
 	strmap_init(&m.revoked);
 	strmap_init(&m.waiters);
-	strmap_init(&m.rotations);
 	ratelimit_init(
 	    &m.ratelimit, conf->rate_limit_per_s, conf->rate_limit_burst);
 	/* A copy the master owns, so SIGHUP can change its live keys. */

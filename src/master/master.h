@@ -52,7 +52,6 @@ struct master {
 	/* security */
 	struct guard_limits guard; /* checks before evhttp parses */
 	struct ratelimit ratelimit; /* per certificate serial / address */
-	struct strmap rotations; /* target -> struct rotation (api_certs) */
 	struct deliver *deliver; /* sends notifications (deliver.h) */
 	struct lease *lease; /* active or standby (lease.h) */
 	struct scaleout *scaleout; /* the execution queue (scaleout.h) */

@@ -842,3 +842,50 @@ def test_revoke_by_name_refuses_a_name_shared_by_a_person_and_a_target(
     after = {c["role"]: c["revoked"] for c in m.ctl_json("cert", "list")
              if c["name"] == "backup"}
     assert after == {"viewer": True, "target": False}, after
+
+
+def test_renewals_are_capped_and_every_other_certificate_revoked(
+        cluster, tmp_path):
+    """A target renewing in a loop gets at most six certificates an hour
+    (its enlistment's included), then 429 and nothing recorded; the first
+    poll with its current certificate revokes every other one, unused
+    renewals included, whatever the master did in between (a restart)."""
+    m = cluster.master().init().start()
+    t = cluster.target("web-1")
+    t.enlist(m)
+    cert = os.path.join(t.dir, "tls", "cert.pem")
+    key = os.path.join(t.dir, "tls", "key.pem")
+    d = str(tmp_path)
+    subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out",
+                    f"{d}/k.pem"], check=True, capture_output=True)
+    subprocess.run(["openssl", "req", "-new", "-key", f"{d}/k.pem", "-subj",
+                    "/CN=web-1/OU=target", "-out", f"{d}/r.csr"],
+                   check=True, capture_output=True)
+    csr = open(f"{d}/r.csr").read()
+    issued = []
+    for _ in range(5):
+        status, body = api(m, "POST", "/v1/renew", {"csr": csr}, cert=cert,
+                           key=key)
+        assert status == 200, body
+        issued.append(body)
+    status, body = api(m, "POST", "/v1/renew", {"csr": csr}, cert=cert,
+                       key=key)
+    assert status == 429 and "6 certificates in the last hour" in \
+        body["error"]["message"], body
+    certs = [c for c in m.ctl_json("cert", "list") if c["name"] == "web-1"]
+    assert len(certs) == 6 and not any(c["revoked"] for c in certs), certs
+    # the master restarts: nothing about the renewals lived in memory
+    m.stop()
+    m.start(f"--listen=127.0.0.1:{m.port}")
+    newest = issued[-1]
+    with open(f"{d}/new.crt", "w") as f:
+        f.write(newest["cert"])
+    status, body = api(m, "POST", "/v1/poll",
+                       {"name": "web-1", "version": "0.1.0",
+                        "after": 0, "wait_s": 0},
+                       cert=f"{d}/new.crt", key=f"{d}/k.pem")
+    assert status == 200, body
+    revoked = {c["serial"]: c["revoked"] for c in m.ctl_json("cert", "list")
+               if c["name"] == "web-1"}
+    assert revoked.pop(newest["serial"]) is False
+    assert len(revoked) == 5 and all(revoked.values()), revoked
