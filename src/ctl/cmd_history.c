@@ -111,7 +111,7 @@ print_outputs(const json_t *rows)
 
 static int
 list_call(struct ctl *ctl, const char *base, struct buf *q, int json,
-    int outputs, const struct output_col *cols, size_t ncols)
+    const struct output_col *cols, size_t ncols)
 {
 	char path[2048];
 	struct client *c;
@@ -123,20 +123,121 @@ list_call(struct ctl *ctl, const char *base, struct buf *q, int json,
 	if (ctl_client(ctl, &c, &err) < 0 ||
 	    client_call(c, "GET", path, NULL, &out, &err) < 0)
 		return ctl_fail(&err);
-	if (json) {
+	if (json)
 		output_json(stdout, out);
-	} else if (strcmp(base, "/v1/history") == 0) {
-		json_t *grouped = group_by_run(out);
-
-		output_table(stdout, cols, ncols, grouped);
-		if (outputs)
-			print_outputs(grouped);
-		json_decref(grouped);
-	} else {
+	else
 		output_table(stdout, cols, ncols, out);
-	}
 	json_decref(out);
 	return 0;
+}
+
+/* What "history" was asked for. */
+struct history_args {
+	const char *job, *target, *outcome, *since, *until, *run;
+	const char *limit; /* job runs, not rows */
+	int json;
+};
+
+static int
+history_get(struct ctl *ctl, struct buf *q, json_t **out, struct cerr *err)
+{
+	char path[2048];
+	struct client *c;
+
+	snprintf(path, sizeof(path), "/v1/history%s", buf_str(q));
+	buf_cleanup(q);
+	if (ctl_client(ctl, &c, err) < 0)
+		return -1;
+	return client_call(c, "GET", path, NULL, out, err);
+}
+
+/* The API's limit counts rows, and a run is a job row and its steps'
+ * rows: cut by rows, the oldest run would lose its job row (outcome and
+ * message) or some steps. So the newest N job rows (with every filter)
+ * name the runs, then every row from the oldest one's start on is read,
+ * and only those runs' rows kept. */
+static int
+history_runs(struct ctl *ctl, const struct history_args *a, json_t **out,
+    struct cerr *err)
+{
+	json_t *jobs = NULL, *rows = NULL, *keep = json_object(), *r;
+	const char *oldest;
+	struct buf q;
+	size_t i;
+	int rc = -1;
+
+	buf_init(&q, 4096);
+	if (keep == NULL) {
+		cerr_set(err, CERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	if (add_param(&q, "job", a->job, err) < 0 ||
+	    add_param(&q, "target", a->target, err) < 0 ||
+	    add_param(&q, "outcome", a->outcome, err) < 0 ||
+	    add_param(&q, "since", a->since, err) < 0 ||
+	    add_param(&q, "until", a->until, err) < 0 ||
+	    add_param(&q, "limit", a->limit ? a->limit : "100", err) < 0 ||
+	    add_param(&q, "jobs_only", "1", err) < 0 ||
+	    add_param(&q, "output", "0", err) < 0 ||
+	    history_get(ctl, &q, &jobs, err) < 0)
+		goto out;
+	if (json_array_size(jobs) == 0) {
+		*out = json_incref(jobs);
+		rc = 0;
+		goto out;
+	}
+	json_array_foreach(jobs, i, r) json_object_set(
+	    keep, json_string_value(json_object_get(r, "run_id")), json_true());
+	/* Newest first: the last row started first. Its run's steps, and
+	 * every kept run's, started at or after it, whatever --until says. */
+	oldest = json_string_value(json_object_get(
+	    json_array_get(jobs, json_array_size(jobs) - 1), "started_at"));
+	buf_init(&q, 4096);
+	if (add_param(&q, "job", a->job, err) < 0 ||
+	    add_param(&q, "target", a->target, err) < 0 ||
+	    add_param(&q, "since", oldest, err) < 0 ||
+	    add_param(&q, "limit", "100000", err) < 0 ||
+	    add_param(&q, "output", a->json ? NULL : "0", err) < 0 ||
+	    history_get(ctl, &q, &rows, err) < 0)
+		goto out;
+	*out = json_array();
+	if (*out == NULL) {
+		cerr_set(err, CERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	json_array_foreach(rows, i, r)
+	{
+		const char *run =
+		    json_string_value(json_object_get(r, "run_id"));
+
+		if (run != NULL && json_object_get(keep, run) != NULL)
+			json_array_append(*out, r);
+	}
+	rc = 0;
+out:
+	buf_cleanup(&q);
+	json_decref(jobs);
+	json_decref(rows);
+	json_decref(keep);
+	return rc;
+}
+
+/* One job run (--run), with each step's output after the table. */
+static int
+history_one_run(struct ctl *ctl, const struct history_args *a, json_t **out,
+    struct cerr *err)
+{
+	struct buf q;
+
+	buf_init(&q, 4096);
+	if (add_param(&q, "run_id", a->run, err) < 0 ||
+	    add_param(&q, "job", a->job, err) < 0 ||
+	    add_param(&q, "target", a->target, err) < 0 ||
+	    add_param(&q, "limit", "100000", err) < 0) {
+		buf_cleanup(&q);
+		return -1;
+	}
+	return history_get(ctl, &q, out, err);
 }
 
 int
@@ -155,36 +256,37 @@ cmd_history(struct ctl *ctl, int argc, char **argv)
 	    {"MS", "duration_ms", 0},
 	    {"MESSAGE", "message", 50},
 	};
-	const char *job = NULL, *target = NULL, *limit = NULL;
-	const char *outcome = NULL, *since = NULL, *until = NULL, *run = NULL;
-	int json = 0, npos;
-	const struct ctl_opt opts[] = {CTL_VALUE("--job", &job),
-	    CTL_VALUE("--target", &target), CTL_VALUE("--limit", &limit),
-	    CTL_VALUE("--outcome", &outcome), CTL_VALUE("--since", &since),
-	    CTL_VALUE("--until", &until), CTL_VALUE("--run", &run),
-	    CTL_FLAG("--json", &json), CTL_END};
+	struct history_args a = {0};
+	int npos;
+	const struct ctl_opt opts[] = {CTL_VALUE("--job", &a.job),
+	    CTL_VALUE("--target", &a.target), CTL_VALUE("--limit", &a.limit),
+	    CTL_VALUE("--outcome", &a.outcome), CTL_VALUE("--since", &a.since),
+	    CTL_VALUE("--until", &a.until), CTL_VALUE("--run", &a.run),
+	    CTL_FLAG("--json", &a.json), CTL_END};
+	json_t *rows = NULL, *grouped;
 	long long n;
-	struct buf q;
 	struct cerr err;
 
-	buf_init(&q, 4096);
 	if (ctl_parse(argc, argv, opts, NULL, 0, 0, &npos, &err) < 0 ||
-	    (limit != NULL &&
-		ctl_int(limit, "--limit", 1, 100000, &n, &err) < 0) ||
-	    add_param(&q, "job", job, &err) < 0 ||
-	    add_param(&q, "target", target, &err) < 0 ||
-	    add_param(&q, "limit", limit, &err) < 0 ||
-	    add_param(&q, "outcome", outcome, &err) < 0 ||
-	    add_param(&q, "since", since, &err) < 0 ||
-	    add_param(&q, "until", until, &err) < 0 ||
-	    add_param(&q, "run_id", run, &err) < 0 ||
-	    /* The table shows no output: the master need not send it. */
-	    add_param(&q, "output", json || run ? NULL : "0", &err) < 0) {
-		buf_cleanup(&q);
+	    (a.limit != NULL &&
+		ctl_int(a.limit, "--limit", 1, 100000, &n, &err) < 0) ||
+	    (a.run != NULL ? history_one_run(ctl, &a, &rows, &err)
+			   : history_runs(ctl, &a, &rows, &err)) < 0)
 		return ctl_fail(&err);
+	/* Both forms list the same rows in the same order: each run's job
+	 * row, then its steps. */
+	grouped = group_by_run(rows);
+	if (a.json) {
+		output_json(stdout, grouped);
+	} else {
+		output_table(
+		    stdout, cols, sizeof(cols) / sizeof(cols[0]), grouped);
+		if (a.run != NULL)
+			print_outputs(grouped);
 	}
-	return list_call(ctl, "/v1/history", &q, json, run != NULL, cols,
-	    sizeof(cols) / sizeof(cols[0]));
+	json_decref(grouped);
+	json_decref(rows);
+	return 0;
 }
 
 int
@@ -219,7 +321,7 @@ cmd_downloadlist(struct ctl *ctl, int argc, char **argv)
 		buf_cleanup(&q);
 		return ctl_fail(&err);
 	}
-	return list_call(ctl, "/v1/downloadlist", &q, json, 0, cols,
+	return list_call(ctl, "/v1/downloadlist", &q, json, cols,
 	    sizeof(cols) / sizeof(cols[0]));
 }
 

@@ -158,6 +158,31 @@ def test_start_one_target_only(cluster):
     assert r.returncode != 0 and "not aimed" in r.stderr
 
 
+def test_history_limit_counts_whole_runs_listed_as_in_the_table(cluster):
+    """history --limit N lists the newest N job runs whole (never a run
+    cut from its job row or a step), and --json lists the same rows in
+    the table's order: each run's job row, then its steps."""
+    m = cluster.master().init().start()
+    cluster.enlisted(m, ["web-1", "web-2"])
+    m.apply_job(HELLO)
+    for round_ in (1, 2):
+        m.ctl("job", "start", "hello")
+        wait_for(lambda: len([r for r in job_rows(m, "hello", step=0)
+                              if r["outcome"] != "running"]) == 2 * round_,
+                 what=f"round {round_} finished on both targets")
+    one = m.history("--limit", "1")
+    assert len({r["run_id"] for r in one}) == 1, one
+    assert [r["step"] for r in one] == [0, 1, 2], one
+    three = m.history("--limit", "3")
+    runs = list(dict.fromkeys(r["run_id"] for r in three))
+    assert len(runs) == 3
+    assert [r["step"] for r in three] == [0, 1, 2] * 3, three
+    table = m.ctl("history", "--limit", "3").stdout.splitlines()[1:]
+    assert [(ln.split()[0], int(ln.split()[3])) for ln in table] == \
+        [(r["run_id"], r["step"]) for r in three]
+    assert m.history("--limit", "4")[-3:] != three[-3:]  # a fourth run
+
+
 def test_ambiguous_command_lines_are_refused_and_change_nothing(cluster):
     """An option given twice is refused, not its last value kept; a name
     that is empty, '.' or '..' is refused before it reaches another API
