@@ -106,6 +106,19 @@ run_report_free(struct run_report *r)
 	free(r);
 }
 
+void
+run_report_drop_outputs(struct run_report *r, const char *why)
+{
+	for (size_t i = 0; i < r->nsteps; i++) {
+		char *note = strdup(why);
+
+		if (note == NULL)
+			continue; /* the output stays: better than none */
+		free(r->steps[i].output);
+		r->steps[i].output = note;
+	}
+}
+
 int
 run_report_add_step(
     struct run_report *r, const struct run_step_rec *s, struct cerr *err)

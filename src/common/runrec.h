@@ -67,6 +67,9 @@ int run_report_add_step(
 int run_report_set_message(
     struct run_report *r, const char *msg, struct cerr *err);
 void run_report_free(struct run_report *r);
+/* Replaces each step row's output with why (memory is short: the rest
+ * of the report is kept). */
+void run_report_drop_outputs(struct run_report *r, const char *why);
 
 /* A copy of len bytes of data as text JSON can carry: NUL bytes and
  * invalid UTF-8 become U+FFFD, and the text is cut to at most max bytes on

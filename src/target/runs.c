@@ -48,6 +48,38 @@ retry_later(struct target *t)
 		evtimer_add(t->record_retry, &tv);
 }
 
+/* Keeps a report the store refused; 0, or -1 when it had to be dropped. */
+static int
+keep_unrecorded(struct target *t, struct run_report *rep, int local)
+{
+	char why[160];
+
+	if (t->nunrecorded == t->unrecorded_cap) {
+		int cap = t->unrecorded_cap ? 2 * t->unrecorded_cap
+					    : TARGET_UNRECORDED_MAX;
+		struct unrecorded_run *grown = cap <= TARGET_UNRECORDED_KEPT
+		    ? realloc(t->unrecorded, (size_t)cap * sizeof(*grown))
+		    : NULL;
+
+		if (grown == NULL)
+			return -1;
+		t->unrecorded = grown;
+		t->unrecorded_cap = cap;
+	}
+	/* Many runs ended while the store refused: their outputs (up to
+	 * max_output_bytes each) are what would exhaust memory. */
+	if (t->nunrecorded >= TARGET_UNRECORDED_MAX) {
+		snprintf(why, sizeof(why),
+		    "(output not kept: more than %d outcomes waited for the "
+		    "store to take writes)",
+		    TARGET_UNRECORDED_MAX);
+		run_report_drop_outputs(rep, why);
+	}
+	t->unrecorded[t->nunrecorded].rep = rep;
+	t->unrecorded[t->nunrecorded++].local = local;
+	return 0;
+}
+
 /* Records a run's end. When the store refuses (a full disk), the report
  * waits in memory and record_retry writes it later; the ledger keeps the
  * run "running" meanwhile, so if the daemon stops first the next start
@@ -67,19 +99,19 @@ record_finished(
 	}
 	if (t->nunrecorded == 0)
 		target_store_failed(t, &err);
-	if (t->nunrecorded == TARGET_UNRECORDED_MAX) {
+	if (keep_unrecorded(t, rep, local) < 0) {
 		log_error("run_unrecorded",
 		    "run=%lld msg=\"more than %d "
 		    "outcomes wait for the store; this one is recorded "
-		    "interrupted at the next start\"",
-		    (long long)rep->target_run_id, TARGET_UNRECORDED_MAX);
+		    "interrupted once the store takes writes\"",
+		    (long long)rep->target_run_id, t->nunrecorded);
+		t->unrecorded_dropped++;
 		run_report_free(rep);
-	} else {
-		t->unrecorded[t->nunrecorded].rep = rep;
-		t->unrecorded[t->nunrecorded++].local = local;
 	}
 	retry_later(t);
 }
+
+static void finish_dropped(struct target *t);
 
 /* Writes the reports that waited, oldest first, then starts what is
  * queued. */
@@ -104,6 +136,12 @@ record_retry_cb(evutil_socket_t fd, short what, void *arg)
 	memmove(t->unrecorded, t->unrecorded + done,
 	    (size_t)(t->nunrecorded - done) * sizeof(t->unrecorded[0]));
 	t->nunrecorded -= done;
+	if (t->nunrecorded > 0) {
+		retry_later(t);
+		return;
+	}
+	if (t->unrecorded_dropped > 0)
+		finish_dropped(t);
 	if (t->nunrecorded > 0) {
 		retry_later(t);
 		return;
@@ -408,6 +446,11 @@ kick_cb(evutil_socket_t fd, short what, void *arg)
 	struct cerr err;
 	int rc, moved = 0;
 
+	/* Outcomes wait for the store: a run ended now (refused, or its job
+	 * gone) could not be recorded either, stay queued, and be ended
+	 * again on the next kick. record_retry kicks once they are in. */
+	if (t->nunrecorded > 0)
+		return;
 	if (tstore_run_list_state(t->store, TRUN_QUEUED, queued_cb, &q, &err) <
 	    0) {
 		target_store_failed(t, &err);
@@ -543,6 +586,67 @@ runs_stop_instr(struct target *t, int64_t instr_id, const char *why)
 			jobrun_cancel(a->jr, why);
 }
 
+/* Runs the ledger says are running that nothing runs, a list's worth at
+ * a time. */
+struct lost_list {
+	struct target *t;
+	struct queued items[64];
+	int n;
+};
+
+static int
+lost_cb(void *arg, const struct tstore_run *row)
+{
+	struct lost_list *l = arg;
+	struct queued *e;
+
+	for (struct active_run *a = l->t->runs; a != NULL; a = a->next)
+		if (a->run_id == row->run_id)
+			return 0;
+	e = &l->items[l->n++];
+	e->run_id = row->run_id;
+	e->instr_id = row->instr_id;
+	e->due_at = row->due_at;
+	e->local = row->local;
+	snprintf(e->job, sizeof(e->job), "%s", row->job);
+	return l->n == (int)(sizeof(l->items) / sizeof(l->items[0]));
+}
+
+/* Called once every waiting report is in: a run whose report was dropped
+ * (keep_unrecorded) is "running" in the ledger with nothing running it,
+ * and its job's schedule would take it for a run still going and refuse
+ * every instant. It is recorded interrupted. */
+static void
+finish_dropped(struct target *t)
+{
+	struct lost_list l = {.t = t};
+	struct cerr err;
+	char why[200];
+
+	snprintf(why, sizeof(why),
+	    "interrupted: its outcome was lost while the store refused "
+	    "writes (more than %d outcomes waited)",
+	    TARGET_UNRECORDED_KEPT);
+	for (int round = 0; round < 10000; round++) {
+		l.n = 0;
+		if (tstore_run_list_state(
+			t->store, TRUN_RUNNING, lost_cb, &l, &err) < 0) {
+			target_store_failed(t, &err);
+			return;
+		}
+		for (int i = 0; i < l.n; i++)
+			finish_unstarted(t, l.items[i].run_id, l.items[i].job,
+			    l.items[i].local, l.items[i].instr_id,
+			    OUTCOME_INTERRUPTED, why);
+		/* A refusal again: the next drain sweeps the rest. */
+		if (t->nunrecorded > 0)
+			return;
+		if (l.n < (int)(sizeof(l.items) / sizeof(l.items[0])))
+			break;
+	}
+	t->unrecorded_dropped = 0;
+}
+
 /* The step a dead daemon left running is killed with its process group
  * (orphan.h checks it is still the recorded process). */
 static void
@@ -631,7 +735,9 @@ runs_shutdown(struct target *t)
 	reap_cb(-1, 0, t);
 	for (int i = 0; i < t->nunrecorded; i++)
 		run_report_free(t->unrecorded[i].rep);
-	t->nunrecorded = 0;
+	free(t->unrecorded);
+	t->unrecorded = NULL;
+	t->nunrecorded = t->unrecorded_cap = 0;
 	if (t->runs_kick != NULL)
 		event_free(t->runs_kick);
 	if (t->reap != NULL)

@@ -31,7 +31,12 @@ struct scheduler;
 struct lsock;
 
 #define TARGET_MAX_MASTERS 8
+/* Finished runs the store refused wait in memory: this many whole, then
+ * without their outputs up to TARGET_UNRECORDED_KEPT; past that a run's
+ * report is dropped and its ledger row, left "running", is recorded
+ * interrupted once the store takes writes again. */
 #define TARGET_UNRECORDED_MAX 64
+#define TARGET_UNRECORDED_KEPT 4096
 
 /* A run in progress on this target. */
 struct active_run {
@@ -100,8 +105,10 @@ struct target {
 	struct unrecorded_run {
 		struct run_report *rep;
 		int local; /* a local job's run */
-	} unrecorded[TARGET_UNRECORDED_MAX];
+	} * unrecorded;
 	int nunrecorded; /* finished runs not yet in the store */
+	int unrecorded_cap;
+	int unrecorded_dropped; /* reports dropped since the last sweep */
 	struct event *record_retry; /* writes them, starts queued runs */
 	/* scheduling (scheduler.c) and the local control socket (lsock.c) */
 	int64_t started_at; /* Unix seconds */

@@ -24,6 +24,7 @@
 #include "target/scheduler.h"
 #include "target/target.h"
 #include "target/tstore.h"
+#include "target/tstore_db.h"
 
 #define NCASES(t) (sizeof(t) / sizeof((t)[0]))
 #define DAY 86400
@@ -336,6 +337,100 @@ test_run_of_deleted_local_job_stays_local(void **state)
 	fixture_free(f);
 }
 
+struct outcomes {
+	int rows;
+	int canceled;
+	int interrupted_lost;
+};
+
+static int
+outcome_cb(void *arg, const struct tstore_hist_row *r)
+{
+	struct outcomes *o = arg;
+
+	o->rows++;
+	o->canceled += strcmp(r->outcome, "canceled") == 0;
+	o->interrupted_lost += strcmp(r->outcome, "interrupted") == 0 &&
+	    strstr(r->report, "outcome was lost") != NULL;
+	return 0;
+}
+
+static int
+queued_runs_of(struct fixture *f)
+{
+	struct seen s = {0};
+	struct cerr err;
+
+	if (tstore_run_list_state(
+		f->t.store, TRUN_QUEUED, queued_cb, &s, &err) < 0)
+		fail_msg("queued: %s", err.msg);
+	return s.queued;
+}
+
+static void
+store_refuses(struct fixture *f, int on)
+{
+	assert_int_equal(
+	    sqlite3_exec(f->t.store->db,
+		on ? "PRAGMA query_only = 1" : "PRAGMA query_only = 0", NULL,
+		NULL, NULL),
+	    SQLITE_OK);
+}
+
+/* Runs that end while the store refuses writes wait in memory, more than
+ * TARGET_UNRECORDED_MAX of them too (without their outputs), and all go
+ * in once it takes writes again; meanwhile no queued run is started or
+ * ended (each would be ended again on every kick). A run whose report
+ * had to be dropped is recorded interrupted, not left "running" for its
+ * schedule to trip over. */
+static void
+test_outcomes_wait_for_the_store(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct outcomes o = {0, 0, 0};
+	int n = TARGET_UNRECORDED_MAX + 6, existed;
+	int64_t run_id, lost;
+	struct cerr err;
+
+	log_setup("test", LOG_LVL_ERROR, 0);
+	for (int i = 1; i <= n; i++)
+		assert_int_equal(tstore_run_add(f->t.store, "gone", 0, i, 0,
+				     timefmt_now_s(), &run_id, &existed, &err),
+		    0);
+	store_refuses(f, 1);
+	for (int i = 1; i <= n; i++)
+		runs_stop_instr(&f->t, i, "stopped by the test");
+	assert_int_equal(f->t.nunrecorded, n);
+	runs_kick(&f->t);
+	assert_true(event_base_loop(f->t.base, EVLOOP_NONBLOCK) >= 0);
+	assert_int_equal(f->t.nunrecorded, n);
+	store_refuses(f, 0);
+	event_active(f->t.record_retry, EV_TIMEOUT, 1);
+	assert_true(event_base_loop(f->t.base, EVLOOP_NONBLOCK) >= 0);
+	assert_int_equal(f->t.nunrecorded, 0);
+	assert_int_equal(queued_runs_of(f), 0);
+	assert_int_equal(
+	    tstore_hist_list(f->t.store, NULL, 1000, outcome_cb, &o, &err), 0);
+	assert_int_equal(o.canceled, n);
+
+	/* a dropped report: its run is "running" with nothing running it */
+	assert_int_equal(tstore_run_add(f->t.store, "gone", 0, 1000, 0,
+			     timefmt_now_s(), &lost, &existed, &err),
+	    0);
+	assert_int_equal(tstore_run_set_state(f->t.store, lost, TRUN_RUNNING,
+			     "", timefmt_now_s(), &err),
+	    0);
+	f->t.unrecorded_dropped = 1;
+	event_active(f->t.record_retry, EV_TIMEOUT, 1);
+	assert_true(event_base_loop(f->t.base, EVLOOP_NONBLOCK) >= 0);
+	assert_int_equal(f->t.unrecorded_dropped, 0);
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(
+	    tstore_hist_list(f->t.store, NULL, 1000, outcome_cb, &o, &err), 0);
+	assert_int_equal(o.interrupted_lost, 1);
+	fixture_free(f);
+}
+
 /* A job that goes away takes its schedule state with it. */
 static void
 test_reload_drops_state(void **state)
@@ -371,6 +466,7 @@ main(void)
 	    cmocka_unit_test(test_overlap_held_until_run_ends),
 	    cmocka_unit_test(test_reload_drops_state),
 	    cmocka_unit_test(test_run_of_deleted_local_job_stays_local),
+	    cmocka_unit_test(test_outcomes_wait_for_the_store),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
