@@ -9,6 +9,7 @@
  * the token. A state dir with a cohortd.conf is enlisted already and is
  * refused: defect first.
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -332,12 +333,24 @@ cmd_defect(struct ctl *ctl, int argc, char **argv)
 
 	if (ctl_parse(argc, argv, opts, NULL, 0, 0, &npos, &err) < 0)
 		return ctl_fail(&err);
-	if (dir == NULL) {
-		cerr_set(&err, CERR_INVALID, "defect needs --state-dir");
+	if (dir == NULL || dir[0] == '\0') {
+		cerr_set(&err, CERR_INVALID,
+		    "defect needs --state-dir (the target's state "
+		    "directory)");
 		return ctl_fail(&err);
 	}
-	if (statedir_path(dir, PATH_CONF, path, sizeof(path), &err) < 0 ||
-	    conf_load(&conf, path, NULL, 0, report, sizeof(report), &err) < 0)
+	if (statedir_path(dir, PATH_CONF, path, sizeof(path), &err) < 0)
+		return ctl_fail(&err);
+	/* Defecting removes the configuration: a second defect, or a
+	 * directory that never enlisted, finds none. */
+	if (access(path, F_OK) != 0 && errno == ENOENT) {
+		cerr_set(&err, CERR_NOT_FOUND,
+		    "%s is not an enlisted target's state directory (no %s): "
+		    "nothing to defect",
+		    dir, PATH_CONF);
+		return ctl_fail(&err);
+	}
+	if (conf_load(&conf, path, NULL, 0, report, sizeof(report), &err) < 0)
 		return ctl_fail(&err);
 	if (conf.role != ROLE_TARGET) {
 		cerr_set(&err, CERR_INVALID,

@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "common/timefmt.h"
+#include "common/wire.h"
 #include "ctl/ctl.h"
 #include "ctl/output.h"
 
@@ -137,6 +139,32 @@ struct history_args {
 	const char *limit; /* job runs, not rows */
 	int json;
 };
+
+/* The filters checked here, so a mistake is named by its option (the
+ * master would name its query parameter). */
+static int
+history_filters_check(const struct history_args *a, struct cerr *err)
+{
+	enum run_outcome o;
+	int64_t ms;
+
+	if (a->outcome != NULL && run_outcome_parse(a->outcome, &o) < 0)
+		return cerr_set(err, CERR_INVALID,
+		    "--outcome: '%s' is not one of running, succeeded, "
+		    "failed, retrying, canceled, interrupted, missed",
+		    a->outcome);
+	if (a->since != NULL && timefmt_parse(a->since, &ms) < 0)
+		return cerr_set(err, CERR_INVALID,
+		    "--since: '%s' is not an RFC 3339 time (e.g. "
+		    "2026-01-31T18:00:00Z)",
+		    a->since);
+	if (a->until != NULL && timefmt_parse(a->until, &ms) < 0)
+		return cerr_set(err, CERR_INVALID,
+		    "--until: '%s' is not an RFC 3339 time (e.g. "
+		    "2026-01-31T18:00:00Z)",
+		    a->until);
+	return 0;
+}
 
 static int
 history_get(struct ctl *ctl, struct buf *q, json_t **out, struct cerr *err)
@@ -270,6 +298,7 @@ cmd_history(struct ctl *ctl, int argc, char **argv)
 	if (ctl_parse(argc, argv, opts, NULL, 0, 0, &npos, &err) < 0 ||
 	    (a.limit != NULL &&
 		ctl_int(a.limit, "--limit", 1, 100000, &n, &err) < 0) ||
+	    history_filters_check(&a, &err) < 0 ||
 	    (a.run != NULL ? history_one_run(ctl, &a, &rows, &err)
 			   : history_runs(ctl, &a, &rows, &err)) < 0)
 		return ctl_fail(&err);
@@ -303,6 +332,7 @@ cmd_downloadlist(struct ctl *ctl, int argc, char **argv)
 	    {"ERROR", "error", 50},
 	};
 	const char *target = NULL, *status = NULL, *limit = NULL;
+	enum instr_status st;
 	int json = 0, npos;
 	const struct ctl_opt opts[] = {CTL_VALUE("--target", &target),
 	    CTL_VALUE("--status", &status), CTL_VALUE("--limit", &limit),
@@ -315,6 +345,11 @@ cmd_downloadlist(struct ctl *ctl, int argc, char **argv)
 	if (ctl_parse(argc, argv, opts, NULL, 0, 0, &npos, &err) < 0 ||
 	    (limit != NULL &&
 		ctl_int(limit, "--limit", 1, 100000, &n, &err) < 0) ||
+	    (status != NULL && instr_status_parse(status, &st) < 0 &&
+		cerr_set(&err, CERR_INVALID,
+		    "--status: '%s' is not one of pending, downloaded, "
+		    "applied, failed",
+		    status) < 0) ||
 	    add_param(&q, "target", target, &err) < 0 ||
 	    add_param(&q, "status", status, &err) < 0 ||
 	    add_param(&q, "limit", limit, &err) < 0) {

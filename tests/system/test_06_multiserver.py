@@ -191,6 +191,13 @@ def test_defect_and_dismantle(cluster):
                     check=False)
     assert r.returncode != 0 and "--force" in r.stderr
     cluster.run("cohortctl", "defect", "--state-dir", t2.dir, "--force")
+    # a second defect, or none named, says what is wrong
+    for args, why in ((["--state-dir", t2.dir], "is not an enlisted "
+                       "target's state directory"),
+                      (["--state-dir", ""], "defect needs --state-dir")):
+        r = cluster.run("cohortctl", "defect", *args, "--force",
+                        check=False)
+        assert r.returncode != 0 and why in r.stderr, r.stderr
     m.start()
     m.ctl("target", "delete", "web-2")
     m.stop()

@@ -191,9 +191,13 @@ def check_history_filters(m, names):
     window = job_rows(m.history("--since", first, "--until", last))
     assert last not in [h["started_at"] for h in window]
     assert first in [h["started_at"] for h in window]
-    for bad in (["--outcome", "exploded"], ["--since", "yesterday"]):
+    for bad in (["--outcome", "exploded"], ["--since", "yesterday"],
+                ["--until", "soon"]):
         r = m.ctl("history", *bad, check=False)
-        assert r.returncode != 0 and bad[1] in r.stderr
+        assert r.returncode == 2 and bad[1] in r.stderr, r.stderr
+        assert f"{bad[0]}: " in r.stderr, r.stderr  # named as typed
+    r = m.ctl("downloadlist", "--status", "lost", check=False)
+    assert r.returncode == 2 and "--status: 'lost'" in r.stderr, r.stderr
 
 
 def write_script(path, text):
