@@ -231,11 +231,14 @@ cmd_enlist(struct ctl *ctl, int argc, char **argv)
 	char path[PATH_MAX];
 	struct cerr err;
 	struct stat st;
-	int npos;
+	int npos, dir_existed;
 
 	memset(&o, 0, sizeof(o));
 	if (ctl_parse(argc, argv, opts, NULL, 0, 0, &npos, &err) < 0 ||
-	    check_opts(&o, &err) < 0 || statedir_mkdir(o.dir, &err) < 0 ||
+	    check_opts(&o, &err) < 0)
+		return ctl_fail(&err);
+	dir_existed = stat(o.dir, &st) == 0;
+	if (statedir_mkdir(o.dir, &err) < 0 ||
 	    statedir_absolute(o.dir, o.abs_dir, sizeof(o.abs_dir), &err) < 0 ||
 	    statedir_path(o.abs_dir, PATH_CONF, path, sizeof(path), &err) < 0)
 		return ctl_fail(&err);
@@ -252,7 +255,7 @@ cmd_enlist(struct ctl *ctl, int argc, char **argv)
 	    statedir_mkdir(path, &err) < 0 ||
 	    forget_old_master(o.abs_dir, &err) < 0 || fetch_ca(&o, &err) < 0 ||
 	    request_cert(&o, &err) < 0 || write_target_conf(&o, &err) < 0) {
-		statedir_remove(o.abs_dir, enlist_files);
+		statedir_undo(o.abs_dir, enlist_files, dir_existed);
 		return ctl_fail(&err);
 	}
 	printf("enlisted %s with %s\n  start it: cohortd -c %s/%s\n", o.name,

@@ -253,7 +253,7 @@ cmd_master_init(struct ctl *ctl, int argc, char **argv)
 	char conf_path[PATH_MAX];
 	struct cerr err;
 	struct stat st;
-	int npos;
+	int npos, dir_existed;
 
 	memset(&o, 0, sizeof(o));
 	if (ctl_parse(argc, argv, opts, NULL, 0, 0, &npos, &err) < 0)
@@ -277,6 +277,7 @@ cmd_master_init(struct ctl *ctl, int argc, char **argv)
 		    "(without --store the store is STATE_DIR/cohort.db)");
 		return ctl_fail(&err);
 	}
+	dir_existed = stat(o.dir, &st) == 0;
 	if (parse_listen(&o, &err) < 0 || statedir_mkdir(o.dir, &err) < 0 ||
 	    statedir_absolute(o.dir, o.abs_dir, sizeof(o.abs_dir), &err) < 0 ||
 	    statedir_path(
@@ -298,7 +299,7 @@ cmd_master_init(struct ctl *ctl, int argc, char **argv)
 		sizeof(conf_path), &err) < 0 ||
 	    statedir_mkdir(conf_path, &err) < 0 || make_pki(&o, &err) < 0 ||
 	    make_store(&o, &err) < 0 || write_configs(&o, &err) < 0) {
-		statedir_remove(o.abs_dir, written_files);
+		statedir_undo(o.abs_dir, written_files, dir_existed);
 		return ctl_fail(&err);
 	}
 	printf("master initialised in %s\n  start it:  cohortd -c %s/%s\n"

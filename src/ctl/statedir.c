@@ -102,3 +102,25 @@ statedir_remove(const char *dir, const char *const *rels)
 		if (statedir_path(dir, *rels, path, sizeof(path), NULL) == 0)
 			unlink(path);
 }
+
+void
+statedir_undo(const char *dir, const char *const *rels, int dir_existed)
+{
+	char path[PATH_MAX];
+
+	statedir_remove(dir, rels);
+	/* rmdir() takes only an empty directory: what was there stays. */
+	for (; *rels != NULL; rels++) {
+		char *slash;
+
+		if (statedir_path(dir, *rels, path, sizeof(path), NULL) < 0)
+			continue;
+		slash = strrchr(path, '/');
+		if (slash != NULL && (size_t)(slash - path) > strlen(dir)) {
+			*slash = '\0';
+			rmdir(path);
+		}
+	}
+	if (!dir_existed)
+		rmdir(dir);
+}

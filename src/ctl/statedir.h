@@ -30,5 +30,9 @@ int statedir_absolute(
 /* Removes the files named in rels (NULL-ended) from dir, ignoring absent
  * ones: the undo of a failed init or enlist. */
 void statedir_remove(const char *dir, const char *const *rels);
+/* The same, then the directories of those files and dir itself when
+ * they are left empty and dir_existed is 0: a failed init or enlist
+ * leaves the state directory as it found it. */
+void statedir_undo(const char *dir, const char *const *rels, int dir_existed);
 
 #endif

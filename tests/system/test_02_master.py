@@ -59,6 +59,20 @@ def test_master_init_bad_listen_changes_nothing(cluster, tmp_path):
                     "--listen", "nowhere", check=False)
     assert r.returncode != 0 and "--listen" in r.stderr
     assert not (d / "cohortd.conf").exists()
+    # a failure after the directories were made takes them away again,
+    # and leaves a directory that was there before (and what is in it)
+    for made_before in (False, True):
+        if made_before:
+            d.mkdir()
+            (d / "keep").write_text("mine")
+        r = cluster.run("cohortctl", "master", "init", "--state-dir",
+                        str(d), "--listen", "127.0.0.1:0", "--san", "",
+                        check=False)
+        assert r.returncode != 0 and "san" in r.stderr, r.stderr
+        if made_before:
+            assert sorted(os.listdir(d)) == ["keep"]
+        else:
+            assert not d.exists(), os.listdir(d)
 
 
 def test_whoami_and_certificates(cluster):

@@ -40,6 +40,8 @@ def test_token_is_single_use(cluster):
     assert r.returncode != 0
     assert "enlisted already" in r.stderr or "used" in r.stderr
     assert not os.path.exists(b.conf)
+    # the refused enlistment left nothing behind: not even its directory
+    assert not os.path.exists(b.dir), os.listdir(b.dir)
 
 
 def test_token_reuse_after_delete_refused(cluster):
