@@ -98,9 +98,10 @@ int
 cmd_target_delete(struct ctl *ctl, int argc, char **argv)
 {
 	const struct ctl_opt opts[] = {CTL_END};
-	const char *pos[1];
+	const char *pos[1], *note;
 	char path[512], name[300];
 	struct client *c;
+	json_t *out = NULL;
 	struct cerr err;
 	int npos;
 
@@ -109,9 +110,13 @@ cmd_target_delete(struct ctl *ctl, int argc, char **argv)
 		return ctl_fail(&err);
 	client_escape(pos[0], name, sizeof(name));
 	snprintf(path, sizeof(path), "/v1/targets/%s", name);
-	if (client_call(c, "DELETE", path, NULL, NULL, &err) < 0)
+	if (client_call(c, "DELETE", path, NULL, &out, &err) < 0)
 		return ctl_fail(&err);
 	printf("deleted target %s (its certificate is revoked)\n", pos[0]);
+	note = json_string_value(json_object_get(out, "note"));
+	if (note != NULL)
+		fprintf(stderr, "cohortctl: note: %s\n", note);
+	json_decref(out);
 	return 0;
 }
 

@@ -72,10 +72,20 @@ void
 api_target_delete(struct http_req *r)
 {
 	struct store_target t;
+	struct store_cert issued;
 	struct cerr err, gone;
+	char note[512];
+	int external = 0;
 
 	if (store_target_get(r->m->store, r->args[0], &t, &err) < 0)
 		goto fail;
+	/* Not a certificate this master issued: the external CA's. */
+	if (t.cert_serial[0] != '\0' &&
+	    store_cert_get(r->m->store, t.cert_serial, &issued, &err) < 0) {
+		if (err.code != CERR_NOT_FOUND)
+			goto fail;
+		external = 1;
+	}
 	if (store_begin(r->m->store, &err) < 0)
 		goto fail;
 	/* Every certificate it holds: the current one, and one it renewed
@@ -99,6 +109,19 @@ api_target_delete(struct http_req *r)
 	cerr_set(
 	    &gone, CERR_GONE, "target '%s' was deleted on the master", t.name);
 	longpoll_refuse(r->m, t.name, &gone);
+	/* Its CA issues it another certificate, and with that it enlists
+	 * again on its next poll, for as long as the map line admits it. */
+	if (external) {
+		snprintf(note, sizeof(note),
+		    "target '%s' has a certificate of the external CA: a new "
+		    "one from that CA enlists it again; remove 'map %s = "
+		    "target' from the master's configuration (and restart "
+		    "it) to keep it out",
+		    t.name, t.name);
+		http_reply_json(
+		    r, 200, json_pack("{s:b,s:s}", "ok", 1, "note", note));
+		return;
+	}
 	http_reply_ok(r);
 	return;
 fail:

@@ -48,7 +48,8 @@ def test_token_reuse_after_delete_refused(cluster):
     m = cluster.master().init().start()
     token = m.token("web-1")
     cluster.target("web-1").enlist(m, token=token)
-    m.ctl("target", "delete", "web-1")
+    r = m.ctl("target", "delete", "web-1")
+    assert "note" not in r.stderr, r.stderr  # an enlisted one: no map line
     b = cluster.target("web-1")
     b.dir = os.path.join(cluster.root, "t-web-1-again")
     r = b.enlist(m, token=token, check=False)

@@ -698,8 +698,10 @@ def test_external_ca_names_mapped_to_roles(cluster):
     m.ctl("job", "start", "ext")
     wait_for(lambda: any(r["outcome"] == "succeeded" for r in
                          m.history("--job", "ext")), what="the run")
-    # deleting it revokes its (external) certificate
-    m.ctl("target", "delete", "web-7")
+    # deleting it revokes its (external) certificate, and says that its
+    # map line would admit the next certificate its CA issues
+    r = m.ctl("target", "delete", "web-7")
+    assert "remove 'map web-7 = target'" in r.stderr, r.stderr
     status, body = api(m, "GET", "/v1/whoami", cert=f"{t.dir}/tls/cert.pem",
                        key=f"{t.dir}/tls/key.pem")
     assert status == 401 and "revoked" in body["error"]["message"]
