@@ -92,9 +92,7 @@ ctl_parse(int argc, char **argv, const struct ctl_opt *opts, const char **pos,
 			return -1;
 	}
 	if (*npos < min_pos)
-		return cerr_set(err, CERR_INVALID,
-		    "missing argument (see "
-		    "cohortctl help)");
+		return cerr_set(err, CERR_INVALID, "missing argument");
 	return 0;
 }
 

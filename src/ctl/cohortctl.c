@@ -155,6 +155,36 @@ verb_matches(const char *verb, int argc, char **argv, int *nwords)
 	return 1;
 }
 
+/* Prints the commands of noun to f (NULL: only counts them), for
+ * "cohortctl job" or a misspelt verb; 0 when noun is none of ours. */
+static int
+noun_usage(FILE *f, const char *noun)
+{
+	int n = 0;
+
+	for (const struct command *c = commands; c->noun != NULL; c++) {
+		if (strcmp(c->noun, noun) != 0)
+			continue;
+		if (f != NULL && n == 0)
+			fprintf(f, "usage:\n");
+		if (f != NULL)
+			fprintf(f, "  cohortctl %s\n", c->usage);
+		n++;
+	}
+	return n;
+}
+
+/* "--help" or "-h" anywhere after the command asks for its usage. */
+static int
+wants_help(int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
+			return 1;
+	return 0;
+}
+
 static const struct command *
 find_command(int argc, char **argv, int *used)
 {
@@ -204,15 +234,32 @@ main(int argc, char **argv)
 	}
 	cmd = find_command(argc - i, argv + i, &used);
 	if (cmd == NULL) {
-		if (argc > i)
-			fprintf(stderr, "cohortctl: unknown command '%s%s%s'\n",
-			    argv[i], argc > i + 1 ? " " : "",
-			    argc > i + 1 ? argv[i + 1] : "");
-		usage(stderr);
+		int known = argc > i && noun_usage(NULL, argv[i]) > 0;
+
+		if (argc > i && !known)
+			fprintf(stderr, "cohortctl: unknown command '%s'\n",
+			    argv[i]);
+		else if (argc > i + 1)
+			fprintf(stderr, "cohortctl: unknown command '%s %s'\n",
+			    argv[i], argv[i + 1]);
+		else if (argc > i)
+			fprintf(stderr, "cohortctl: '%s' needs a command\n",
+			    argv[i]);
+		if (known)
+			noun_usage(stderr, argv[i]);
+		else
+			usage(stderr);
 		return 2;
+	}
+	if (wants_help(argc - i - used, argv + i + used)) {
+		printf("usage: cohortctl %s\n", cmd->usage);
+		return 0;
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	rc = cmd->run(&ctl, argc - i - used, argv + i + used);
 	curl_global_cleanup();
+	/* A command line it could not take (exit 2): its usage helps. */
+	if (rc == 2)
+		fprintf(stderr, "usage: cohortctl %s\n", cmd->usage);
 	return rc;
 }

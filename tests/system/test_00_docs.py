@@ -47,3 +47,31 @@ def test_every_route_documented():
     missing = [f"{m} {p}" for m, p in routes
                if f"| {m} | `{p}` |" not in page]
     assert not missing, f"not in docs/api.md: {missing}"
+
+
+def test_usage_of_one_command(bins):
+    """--help after a command prints its usage line; a command line it
+    cannot take prints the error, then that usage; a noun alone or with
+    an unknown verb lists that noun's commands, not all sixty."""
+    def ctl(*args):
+        return subprocess.run([os.path.join(bins, "cohortctl"), *args],
+                              capture_output=True, text=True, timeout=30)
+    r = ctl("history", "--help")
+    assert r.returncode == 0
+    assert r.stdout.startswith("usage: cohortctl history [--job NAME]")
+    r = ctl("-c", "/nonexistent", "group", "add", "web")
+    assert r.returncode == 2
+    assert r.stderr == ("cohortctl: missing argument\n"
+                        "usage: cohortctl group add G TARGET\n"), r.stderr
+    for args, first in ((("job",), "cohortctl: 'job' needs a command"),
+                        (("job", "frob"),
+                         "cohortctl: unknown command 'job frob'")):
+        r = ctl(*args)
+        lines = r.stderr.splitlines()
+        assert r.returncode == 2 and lines[0] == first, r.stderr
+        assert all(ln.startswith("  cohortctl job ") for ln in lines[2:])
+        assert "  cohortctl job show NAME [--json]" in lines
+    r = ctl("bogus")
+    assert r.returncode == 2
+    assert r.stderr.startswith("cohortctl: unknown command 'bogus'\n"
+                               "usage: cohortctl [-c PROFILE] COMMAND")
