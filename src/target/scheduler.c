@@ -562,6 +562,7 @@ load_cb(void *arg, const char *name, enum job_origin origin, const char *doc)
 struct stale {
 	char job[JOB_NAME_MAX + 1];
 	char schedule[JOB_NAME_MAX + 1];
+	struct tstore_sched row;
 };
 
 struct stale_list {
@@ -582,7 +583,34 @@ stale_cb(void *arg, const char *job, const char *schedule,
 	snprintf(sl->items[sl->n].job, sizeof(sl->items[0].job), "%s", job);
 	snprintf(sl->items[sl->n].schedule, sizeof(sl->items[0].schedule), "%s",
 	    schedule);
+	sl->items[sl->n].row = *row;
 	return ++sl->n == (int)(sizeof(sl->items) / sizeof(sl->items[0]));
+}
+
+/* Overlap refusals held under a schedule that is gone (deleted, renamed
+ * or disabled) become their record now, under the job that is still
+ * there: the schedule's end would otherwise lose them. A deleted job
+ * takes them with it, as it takes its schedules. */
+static int
+flush_stale(struct scheduler *sc, const struct stale *st, struct cerr *err)
+{
+	struct schedplan_miss m = {SCHEDPLAN_OVERLAP, st->row.miss_first,
+	    st->row.miss_last, 0, 0, st->row.miss_count, 0};
+	const struct sched_job *sj = NULL;
+	char msg[RUNREC_MESSAGE_MAX];
+
+	for (size_t i = 0; i < sc->njobs && st->row.miss_count > 0; i++)
+		if (strcmp(sc->jobs[i].job->name, st->job) == 0)
+			sj = &sc->jobs[i];
+	if (sj == NULL)
+		return 0;
+	schedplan_miss_text(&m, sc->utc, sj->job->misfire, 0, msg, sizeof(msg));
+	snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
+	    " [schedule %s, since removed or disabled, reason: %s]",
+	    st->schedule, schedplan_reason_name(m.reason));
+	sc->upload = 1;
+	return runlog_missed(
+	    sc->t, sj->job->name, sj->local, sj->job, m.first * 1000, msg, err);
 }
 
 /* Forgets the state of schedules that are gone or disabled: one coming
@@ -597,10 +625,17 @@ drop_stale(struct scheduler *sc, struct cerr *err)
 		sl.n = 0;
 		if (tstore_sched_list(sc->t->store, stale_cb, &sl, err) < 0)
 			return -1;
-		for (int i = 0; i < sl.n; i++)
-			if (tstore_sched_delete(sc->t->store, sl.items[i].job,
-				sl.items[i].schedule, err) < 0)
+		for (int i = 0; i < sl.n; i++) {
+			if (tstore_begin(sc->t->store, err) < 0)
 				return -1;
+			if (flush_stale(sc, &sl.items[i], err) < 0 ||
+			    tstore_sched_delete(sc->t->store, sl.items[i].job,
+				sl.items[i].schedule, err) < 0 ||
+			    tstore_commit(sc->t->store, err) < 0) {
+				tstore_rollback(sc->t->store);
+				return -1;
+			}
+		}
 	} while (sl.n == (int)(sizeof(sl.items) / sizeof(sl.items[0])));
 	return 0;
 }

@@ -431,6 +431,41 @@ test_outcomes_wait_for_the_store(void **state)
 	fixture_free(f);
 }
 
+/* Refusals held under a schedule that is then removed become their
+ * record at the reload, not lost with the schedule's state. */
+static void
+test_overlap_held_when_the_schedule_goes(void **state)
+{
+	struct fixture *f = fixture_new();
+	int64_t outbox, run_id;
+	char doc[1024];
+	struct seen s;
+	struct cerr err;
+	int existed, found;
+	struct tstore_sched row;
+
+	log_setup("test", LOG_LVL_ERROR, 0);
+	job_doc(doc, sizeof(doc), NULL, "");
+	put_job(f, doc, 0, 3 * DAY);
+	assert_int_equal(tstore_run_add(f->t.store, "j", 0, 99, 0, 1, &run_id,
+			     &existed, &err),
+	    0);
+	assert_int_equal(scheduler_start(&f->t, &err), 0);
+	look(f, &s, &outbox);
+	assert_int_equal(s.missed, 1); /* the catch-up's; the rest is held */
+	put_job(f, "{\"name\":\"j\",\"steps\":[{\"command\":\"true\"}]}", 0, 0);
+	scheduler_reload(&f->t);
+	look(f, &s, &outbox);
+	assert_int_equal(s.missed, 2);
+	/* newest first */
+	assert_non_null(strstr(s.message[0], "since removed"));
+	assert_null(strstr(s.message[1], "since removed"));
+	assert_int_equal(
+	    tstore_sched_get(f->t.store, "j", "d", &row, &found, &err), 0);
+	assert_int_equal(found, 0);
+	fixture_free(f);
+}
+
 /* A job that goes away takes its schedule state with it. */
 static void
 test_reload_drops_state(void **state)
@@ -467,6 +502,7 @@ main(void)
 	    cmocka_unit_test(test_reload_drops_state),
 	    cmocka_unit_test(test_run_of_deleted_local_job_stays_local),
 	    cmocka_unit_test(test_outcomes_wait_for_the_store),
+	    cmocka_unit_test(test_overlap_held_when_the_schedule_goes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
