@@ -28,8 +28,9 @@ print_posted(const json_t *out)
 	json_t *p;
 
 	json_array_foreach(json_object_get(out, "posted"), i, p)
-	    printf("  posted %s to %s (instruction %lld)\n",
+	    printf("  posted %s of job %s to %s (instruction %lld)\n",
 		json_string_value(json_object_get(p, "op")),
+		json_string_value(json_object_get(p, "object")),
 		json_string_value(json_object_get(p, "target")),
 		(long long)json_integer_value(json_object_get(p, "id")));
 }
@@ -103,7 +104,10 @@ cmd_group_add(struct ctl *ctl, int argc, char **argv)
 	json_decref(body);
 	if (rc < 0)
 		return ctl_fail(&err);
-	printf("%s added to group %s\n", pos[1], pos[0]);
+	if (json_is_false(json_object_get(out, "changed")))
+		printf("%s is in group %s already\n", pos[1], pos[0]);
+	else
+		printf("%s added to group %s\n", pos[1], pos[0]);
 	print_posted(out);
 	json_decref(out);
 	return 0;

@@ -99,11 +99,11 @@ membership(struct http_req *r, const char *group, const char *target, int add)
 {
 	json_t *posted = json_array();
 	struct cerr err;
-	int rc;
+	int rc, changed = 1;
 
 	if (store_begin(r->m->store, &err) < 0)
 		goto fail;
-	rc = add ? store_group_add(r->m->store, group, target, NULL, &err)
+	rc = add ? store_group_add(r->m->store, group, target, &changed, &err)
 		 : store_group_remove(r->m->store, group, target, &err);
 	if (rc < 0 || jobs_reaim_group(r->m, group, posted, &err) < 0 ||
 	    store_commit(r->m->store, &err) < 0) {
@@ -114,9 +114,10 @@ membership(struct http_req *r, const char *group, const char *target, int add)
 	    "group=%s target=%s posted=%zu by=%s", group, target,
 	    json_array_size(posted), r->caller.id.name);
 	jobs_wake(r->m, posted);
+	/* "changed": false for an add of a member already in the group. */
 	http_reply_json(r, 200,
-	    json_pack("{s:s,s:s,s:o}", "group", group, "target", target,
-		"posted", posted));
+	    json_pack("{s:s,s:s,s:b,s:o}", "group", group, "target", target,
+		"changed", changed, "posted", posted));
 	return;
 fail:
 	json_decref(posted);

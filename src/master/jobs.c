@@ -99,11 +99,13 @@ aim_resolve(
 }
 
 static int
-posted_add(json_t *posted, const char *target, enum instr_op op, int64_t id)
+posted_add(json_t *posted, const char *target, enum instr_op op,
+    const char *object, int64_t id)
 {
 	return json_array_append_new(posted,
-	    json_pack("{s:s,s:s,s:I}", "target", target, "op",
-		instr_op_name(op), "id", (json_int_t)id));
+	    json_pack("{s:s,s:s,s:s,s:I}", "target", target, "op",
+		instr_op_name(op), "object", object ? object : "", "id",
+		(json_int_t)id));
 }
 
 static int
@@ -115,7 +117,7 @@ post(struct master *m, json_t *posted, const char *target, enum instr_op op,
 	if (store_instr_post(m->store, target, op, object, payload,
 		master_now(), &id, err) < 0)
 		return -1;
-	posted_add(posted, target, op, id);
+	posted_add(posted, target, op, object, id);
 	return 0;
 }
 

@@ -28,8 +28,11 @@ def test_groups_move_jobs(cluster):
     assert jobs_on(t2) == [] and jobs_on(t3) == []
     # joining a group brings the job
     r = m.ctl("group", "add", "web", "web-2")
-    assert "posted insert to web-2" in r.stdout
+    assert "posted insert of job g-job to web-2" in r.stdout
     wait_for(lambda: jobs_on(t2) == ["g-job"], what="job on web-2")
+    # adding a member again changes nothing, and says so
+    r = m.ctl("group", "add", "web", "web-2")
+    assert r.stdout == "web-2 is in group web already\n", r.stdout
     # a target in two groups that carry the job gets it once
     r = m.ctl("group", "add", "all", "web-1")
     assert "posted" not in r.stdout
@@ -38,7 +41,7 @@ def test_groups_move_jobs(cluster):
     m.ctl("group", "remove", "web", "web-1")
     assert ("delete", "g-job") not in ops(m, "web-1")
     r = m.ctl("group", "remove", "all", "web-1")
-    assert "posted delete to web-1" in r.stdout
+    assert "posted delete of job g-job to web-1" in r.stdout
     wait_for(lambda: jobs_on(t1) == [], what="job gone from web-1")
     groups = {g["name"]: g["members"] for g in m.ctl_json("group", "list")}
     assert groups == {"all": [], "web": ["web-2"]}
