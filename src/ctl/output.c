@@ -8,6 +8,64 @@
 
 #define CELL_MAX 512
 
+/* A list of names (a group's members, a job's targets) as "a, b"; "-"
+ * when empty. Anything else in it is shown as JSON. */
+static void
+join_strings(const json_t *list, char *buf, size_t size)
+{
+	size_t i, used = 0;
+	json_t *v;
+
+	buf[0] = '\0';
+	json_array_foreach(list, i, v)
+	{
+		char *text =
+		    json_is_string(v) ? NULL : json_dumps(v, JSON_ENCODE_ANY);
+		int n = snprintf(buf + used, size - used, "%s%s",
+		    i > 0 ? ", " : "", text ? text : json_string_value(v));
+
+		free(text);
+		if (n < 0 || (size_t)n >= size - used)
+			break;
+		used += (size_t)n;
+	}
+	if (used == 0)
+		snprintf(buf, size, "-");
+}
+
+/* Columns are counted in characters, not bytes: a location in UTF-8
+ * ("Zürich") must not push the rest of its row out of line. A
+ * continuation byte (10xxxxxx) adds no character. */
+static size_t
+text_width(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/* The byte offset of character `chars` in s (its length when shorter). */
+static size_t
+char_offset(const char *s, size_t chars)
+{
+	size_t i = 0;
+
+	for (; s[i] != '\0'; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80 && chars-- == 0)
+			break;
+	return i;
+}
+
+static void
+pad_to(FILE *f, const char *text, size_t width)
+{
+	fputs(text, f);
+	for (size_t n = text_width(text); n < width; n++)
+		fputc(' ', f);
+}
+
 const char *
 output_field(const json_t *row, const char *field, char *buf, size_t size)
 {
@@ -23,6 +81,8 @@ output_field(const json_t *row, const char *field, char *buf, size_t size)
 		snprintf(buf, size, "%s", json_is_true(v) ? "yes" : "no");
 	else if (json_is_real(v))
 		snprintf(buf, size, "%g", json_real_value(v));
+	else if (json_is_array(v))
+		join_strings(v, buf, size);
 	else {
 		char *text = json_dumps(v, JSON_COMPACT);
 
@@ -38,12 +98,9 @@ output_field(const json_t *row, const char *field, char *buf, size_t size)
 static void
 cell(const json_t *row, const struct output_col *c, char *buf)
 {
-	size_t len;
-
 	output_field(row, c->field, buf, CELL_MAX);
-	len = strlen(buf);
-	if (c->max_width > 3 && len > (size_t)c->max_width)
-		strcpy(buf + c->max_width - 3, "...");
+	if (c->max_width > 3 && text_width(buf) > (size_t)c->max_width)
+		strcpy(buf + char_offset(buf, (size_t)c->max_width - 3), "...");
 }
 
 void
@@ -58,21 +115,22 @@ output_table(
 	if (width == NULL)
 		return;
 	for (c = 0; c < ncols; c++)
-		width[c] = strlen(cols[c].header);
+		width[c] = text_width(cols[c].header);
 	json_array_foreach(rows, i, row) for (c = 0; c < ncols; c++)
 	{
 		cell(row, &cols[c], buf);
-		if (strlen(buf) > width[c])
-			width[c] = strlen(buf);
+		if (text_width(buf) > width[c])
+			width[c] = text_width(buf);
 	}
-	for (c = 0; c < ncols; c++)
-		fprintf(f, "%-*s%s", c + 1 < ncols ? (int)width[c] : 0,
-		    cols[c].header, c + 1 < ncols ? "  " : "\n");
+	for (c = 0; c < ncols; c++) {
+		pad_to(f, cols[c].header, c + 1 < ncols ? width[c] : 0);
+		fputs(c + 1 < ncols ? "  " : "\n", f);
+	}
 	json_array_foreach(rows, i, row) for (c = 0; c < ncols; c++)
 	{
 		cell(row, &cols[c], buf);
-		fprintf(f, "%-*s%s", c + 1 < ncols ? (int)width[c] : 0, buf,
-		    c + 1 < ncols ? "  " : "\n");
+		pad_to(f, buf, c + 1 < ncols ? width[c] : 0);
+		fputs(c + 1 < ncols ? "  " : "\n", f);
 	}
 	free(width);
 }

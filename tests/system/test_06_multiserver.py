@@ -209,3 +209,24 @@ def test_defect_and_dismantle(cluster):
     assert "dismantled" in r.stdout
     assert not os.path.exists(m.conf)
     assert not os.path.exists(os.path.join(m.dir, "tls", "ca.key"))
+
+
+def test_tables_line_up_in_characters_and_list_names(cluster):
+    """A table's columns are counted in characters, so a UTF-8 location
+    keeps the rest of its row in line; lists of names read as names."""
+    m = cluster.master().init().start()
+    cluster.enlisted(m, ["web-1", "web-2"])
+    m.ctl("target", "set", "web-1", "--location", "Zürich 東京")
+    m.ctl("target", "set", "web-2", "--location", "rack 9")
+    lines = m.ctl("target", "list").stdout.splitlines()
+    at = lines[0].index("ENLISTED")
+    for ln in lines[1:]:
+        # ENLISTED starts with the year in every row, where the header is
+        assert ln[at:at + 2] == "20", (at, lines)
+    m.ctl("group", "create", "web")
+    m.ctl("group", "create", "none")
+    for t in ("web-1", "web-2"):
+        m.ctl("group", "add", "web", t)
+    rows = dict(ln.split(None, 1) for ln in
+                m.ctl("group", "list").stdout.splitlines()[1:])
+    assert rows == {"web": "web-1, web-2", "none": "-"}, rows
