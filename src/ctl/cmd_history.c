@@ -181,73 +181,27 @@ history_get(struct ctl *ctl, struct buf *q, json_t **out, struct cerr *err)
 
 /* The API's limit counts rows, and a run is a job row and its steps'
  * rows: cut by rows, the oldest run would lose its job row (outcome and
- * message) or some steps. So the newest N job rows (with every filter)
- * name the runs, then every row from the oldest one's start on is read,
- * and only those runs' rows kept. */
+ * message) or some steps. whole_runs makes the filters and the limit
+ * choose job runs, and lists every row of each. */
 static int
 history_runs(struct ctl *ctl, const struct history_args *a, json_t **out,
     struct cerr *err)
 {
-	json_t *jobs = NULL, *rows = NULL, *keep = json_object(), *r;
-	const char *oldest;
 	struct buf q;
-	size_t i;
-	int rc = -1;
 
 	buf_init(&q, 4096);
-	if (keep == NULL) {
-		cerr_set(err, CERR_INTERNAL, "out of memory");
-		goto out;
-	}
 	if (add_param(&q, "job", a->job, err) < 0 ||
 	    add_param(&q, "target", a->target, err) < 0 ||
 	    add_param(&q, "outcome", a->outcome, err) < 0 ||
 	    add_param(&q, "since", a->since, err) < 0 ||
 	    add_param(&q, "until", a->until, err) < 0 ||
 	    add_param(&q, "limit", a->limit ? a->limit : "100", err) < 0 ||
-	    add_param(&q, "jobs_only", "1", err) < 0 ||
-	    add_param(&q, "output", "0", err) < 0 ||
-	    history_get(ctl, &q, &jobs, err) < 0)
-		goto out;
-	if (json_array_size(jobs) == 0) {
-		*out = json_incref(jobs);
-		rc = 0;
-		goto out;
+	    add_param(&q, "whole_runs", "1", err) < 0 ||
+	    add_param(&q, "output", a->json ? NULL : "0", err) < 0) {
+		buf_cleanup(&q);
+		return -1;
 	}
-	json_array_foreach(jobs, i, r) json_object_set(
-	    keep, json_string_value(json_object_get(r, "run_id")), json_true());
-	/* Newest first: the last row started first. Its run's steps, and
-	 * every kept run's, started at or after it, whatever --until says. */
-	oldest = json_string_value(json_object_get(
-	    json_array_get(jobs, json_array_size(jobs) - 1), "started_at"));
-	buf_init(&q, 4096);
-	if (add_param(&q, "job", a->job, err) < 0 ||
-	    add_param(&q, "target", a->target, err) < 0 ||
-	    add_param(&q, "since", oldest, err) < 0 ||
-	    add_param(&q, "limit", "100000", err) < 0 ||
-	    add_param(&q, "output", a->json ? NULL : "0", err) < 0 ||
-	    history_get(ctl, &q, &rows, err) < 0)
-		goto out;
-	*out = json_array();
-	if (*out == NULL) {
-		cerr_set(err, CERR_INTERNAL, "out of memory");
-		goto out;
-	}
-	json_array_foreach(rows, i, r)
-	{
-		const char *run =
-		    json_string_value(json_object_get(r, "run_id"));
-
-		if (run != NULL && json_object_get(keep, run) != NULL)
-			json_array_append(*out, r);
-	}
-	rc = 0;
-out:
-	buf_cleanup(&q);
-	json_decref(jobs);
-	json_decref(rows);
-	json_decref(keep);
-	return rc;
+	return history_get(ctl, &q, out, err);
 }
 
 /* One job run (--run), with each step's output after the table. */
@@ -261,6 +215,9 @@ history_one_run(struct ctl *ctl, const struct history_args *a, json_t **out,
 	if (add_param(&q, "run_id", a->run, err) < 0 ||
 	    add_param(&q, "job", a->job, err) < 0 ||
 	    add_param(&q, "target", a->target, err) < 0 ||
+	    add_param(&q, "outcome", a->outcome, err) < 0 ||
+	    add_param(&q, "since", a->since, err) < 0 ||
+	    add_param(&q, "until", a->until, err) < 0 ||
 	    add_param(&q, "limit", "100000", err) < 0) {
 		buf_cleanup(&q);
 		return -1;

@@ -112,7 +112,7 @@ api_history(struct http_req *r)
 	char run_target[STORE_NAME_MAX + 1];
 	struct cerr err;
 	enum run_outcome o;
-	int64_t jobs_only = 0, output = 1;
+	int64_t jobs_only = 0, whole_runs = 0, output = 1;
 
 	memset(&f, 0, sizeof(f));
 	f.job = http_query(r, "job");
@@ -131,6 +131,7 @@ api_history(struct http_req *r)
 	}
 	if (http_query_int(r, "limit", 1, MAX_LIMIT, &f.limit, &err) < 0 ||
 	    http_query_int(r, "jobs_only", 0, 1, &jobs_only, &err) < 0 ||
+	    http_query_int(r, "whole_runs", 0, 1, &whole_runs, &err) < 0 ||
 	    http_query_int(r, "output", 0, 1, &output, &err) < 0 ||
 	    time_param(r, "since", &f.since_ms, &err) < 0 ||
 	    time_param(r, "until", &f.until_ms, &err) < 0 ||
@@ -144,7 +145,14 @@ api_history(struct http_req *r)
 		    "query parameters step and attempt: only with run_id");
 		goto fail;
 	}
+	if (jobs_only && whole_runs) {
+		cerr_set(&err, CERR_INVALID,
+		    "query parameters jobs_only and whole_runs: one or the "
+		    "other");
+		goto fail;
+	}
 	f.job_rows_only = (int)jobs_only;
+	f.whole_runs = (int)whole_runs;
 	f.without_output = hl.without_output = !output;
 	if (store_run_list(r->m->store, &f, history_cb, &hl, &err) < 0)
 		goto fail;

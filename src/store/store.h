@@ -234,6 +234,9 @@ struct store_run_filter {
 	int outcome; /* -1: all */
 	int64_t since_ms, until_ms; /* 0: unbounded */
 	int job_rows_only; /* only step 0 rows */
+	/* The filters and the limit choose job runs by their job row (step
+	 * 0); every row of each chosen run is listed. */
+	int whole_runs;
 	int64_t limit; /* 0: no limit */
 	int64_t target_run_id; /* 0: all; else one job run of target */
 	int without_output; /* output read as "": listings that show none */

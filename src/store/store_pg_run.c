@@ -132,8 +132,11 @@ list_build(const struct store_run_filter *f, char *sql, size_t size,
 	int n = 0;
 
 	snprintf(sql, size,
-	    "SELECT " RUN_COLS_BUT_OUTPUT ", %s FROM runs WHERE TRUE",
-	    f->without_output ? "''" : "output");
+	    "SELECT " RUN_COLS_BUT_OUTPUT ", %s FROM runs WHERE %s",
+	    f->without_output ? "''" : "output",
+	    f->whole_runs ? "(target, target_run_id) IN (SELECT target, "
+			    "target_run_id FROM runs WHERE TRUE"
+			  : "TRUE");
 	if (f->target_run_id > 0) {
 		append(sql, size, " AND target_run_id = ", &n);
 		store_pg_param_int(p, f->target_run_id);
@@ -159,13 +162,16 @@ list_build(const struct store_run_filter *f, char *sql, size_t size,
 		append(sql, size, " AND started_at_ms < ", &n);
 		store_pg_param_int(p, f->until_ms);
 	}
-	if (f->job_rows_only)
+	if (f->job_rows_only || f->whole_runs)
 		append(sql, size, " AND step = 0", NULL);
 	append(sql, size, " ORDER BY started_at_ms DESC, run_id DESC", NULL);
 	if (f->limit > 0) {
 		append(sql, size, " LIMIT ", &n);
 		store_pg_param_int(p, f->limit);
 	}
+	if (f->whole_runs)
+		append(sql, size, ") ORDER BY started_at_ms DESC, run_id DESC",
+		    NULL);
 }
 
 int
@@ -175,7 +181,7 @@ store_pg_run_list(void *be, const struct store_run_filter *f, store_run_cb cb,
 	struct store_pg_params p = {0};
 	struct store_run r;
 	PGresult *res = NULL;
-	char sql[1024];
+	char sql[2048];
 	int rc = -1;
 
 	list_build(f, sql, sizeof(sql), &p);

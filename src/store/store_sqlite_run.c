@@ -133,21 +133,31 @@ static int
 list_prepare(struct store_sqlite *sq, const struct store_run_filter *f,
     sqlite3_stmt **out, struct cerr *err)
 {
-	char sql[1024];
+	char sql[2048], where[512];
 	sqlite3_stmt *st = NULL;
 
-	/* Without the output, a row's overflow pages are never read. */
-	snprintf(sql, sizeof(sql),
-	    "SELECT " RUN_COLS_BUT_OUTPUT ", %s FROM runs WHERE 1%s%s%s%s%s%s%s"
-	    " ORDER BY started_at_ms DESC, run_id DESC LIMIT :limit",
-	    f->without_output ? "''" : "output",
+	snprintf(where, sizeof(where), "1%s%s%s%s%s%s%s",
 	    f->target_run_id > 0 ? " AND target_run_id = :trid" : "",
 	    f->job != NULL ? " AND job = :job" : "",
 	    f->target != NULL ? " AND target = :target" : "",
 	    f->outcome >= 0 ? " AND outcome = :outcome" : "",
 	    f->since_ms != 0 ? " AND started_at_ms >= :since" : "",
 	    f->until_ms != 0 ? " AND started_at_ms < :until" : "",
-	    f->job_rows_only ? " AND step = 0" : "");
+	    f->job_rows_only || f->whole_runs ? " AND step = 0" : "");
+	/* Without the output, a row's overflow pages are never read. */
+	if (f->whole_runs)
+		snprintf(sql, sizeof(sql),
+		    "SELECT " RUN_COLS_BUT_OUTPUT ", %s FROM runs WHERE "
+		    "(target, target_run_id) IN (SELECT target, target_run_id "
+		    "FROM runs WHERE %s ORDER BY started_at_ms DESC, run_id "
+		    "DESC LIMIT :limit) ORDER BY started_at_ms DESC, run_id "
+		    "DESC",
+		    f->without_output ? "''" : "output", where);
+	else
+		snprintf(sql, sizeof(sql),
+		    "SELECT " RUN_COLS_BUT_OUTPUT ", %s FROM runs WHERE %s"
+		    " ORDER BY started_at_ms DESC, run_id DESC LIMIT :limit",
+		    f->without_output ? "''" : "output", where);
 	if (store_sqlite_prepare(sq, sql, &st, "list runs", err) < 0)
 		return -1;
 	sqlite3_bind_int64(

@@ -175,6 +175,12 @@ static const struct {
     {{.target = "web-1", .target_run_id = 1, .outcome = -1}, 2, 1001},
     {{.target = "web-2", .target_run_id = 1, .outcome = -1}, 2, 2001},
     {{.target = "web-1", .target_run_id = 9, .outcome = -1}, 0, 0},
+    /* whole runs: filters and limit choose job rows, every row of each
+     * chosen run comes with it */
+    {{.outcome = OUTCOME_FAILED, .whole_runs = 1}, 2, 2001},
+    {{.job = "backup", .outcome = -1, .whole_runs = 1, .limit = 2}, 3, 4000},
+    {{.outcome = -1, .whole_runs = 1, .limit = 3, .until_ms = 4000}, 5, 3000},
+    {{.outcome = -1, .whole_runs = 1, .since_ms = 1001}, 5, 4000},
 };
 
 static void
