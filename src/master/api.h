@@ -11,6 +11,7 @@
 #include "common/eventrec.h"
 #include "common/runrec.h"
 #include "master/http.h"
+#include "master/serials.h"
 #include "store/store.h"
 
 /* api_session.c */
@@ -113,15 +114,15 @@ void api_cert_revoke(struct http_req *r);
 void api_cert_renew(struct http_req *r);
 /* A target calling with the certificate it renewed to: the one it
  * renewed from is revoked now. */
-void api_certs_seen(struct master *m, const struct http_caller *c,
+/* On a target connection's first poll: 0 when done (nothing to do, or
+ * done), -1 when the store failed (logged; the next poll tries again). */
+int api_certs_seen(struct master *m, const struct http_caller *c,
     const struct store_target *t);
 /* Inside the caller's transaction, revokes in the store every valid
- * target certificate issued to name. */
-int api_certs_revoke_target(
-    struct master *m, const char *name, struct cerr *err);
-/* After the commit: every revoked certificate of name joins the set each
- * request is checked against (failures are logged). */
-void api_certs_load_revoked(struct master *m, const char *name);
+ * target certificate issued to name; their serials are added to out, for
+ * the in-memory set after the commit (serial_list_apply). */
+int api_certs_revoke_target(struct master *m, const char *name,
+    struct serial_list *out, struct cerr *err);
 
 /* api_audit.c (security) */
 void api_audit_list(struct http_req *r);

@@ -388,7 +388,7 @@ fail:
 /* Called on a target connection's first poll (api_poll.c), with its
  * row: a target calling with its current certificate no longer needs any
  * other (the one it renewed from, one it was given and never used). */
-void
+int
 api_certs_seen(
     struct master *m, const struct http_caller *c, const struct store_target *t)
 {
@@ -397,17 +397,17 @@ api_certs_seen(
 	int rc;
 
 	if (c->external || strcmp(t->cert_serial, c->id.serial_hex) != 0)
-		return;
+		return 0;
 	memset(&rs, 0, sizeof(rs));
 	rs.role = "target";
 	rs.keep = c->id.serial_hex;
 	if (store_cert_list(m->store, t->name, collect_cb, &rs, &err) < 0) {
 		log_warn("cert_revoke_failed", "name=%s msg=\"%s\"", t->name,
 		    err.msg);
-		return;
+		return -1;
 	}
 	if (rs.n == 0)
-		return;
+		return 0;
 	rc = store_begin(m->store, &err);
 	for (int i = 0; rc == 0 && i < rs.n; i++)
 		rc = store_revoke(
@@ -416,20 +416,22 @@ api_certs_seen(
 		store_rollback(m->store);
 		log_warn("cert_revoke_failed", "name=%s msg=\"%s\"", t->name,
 		    err.msg);
-		return;
+		return -1;
 	}
 	for (int i = 0; i < rs.n; i++) {
 		strmap_put(&m->revoked, rs.serials[i], NULL, NULL, NULL);
 		log_info("cert_rotated", "target=%s serial=%s revoked=%s",
 		    t->name, c->id.serial_hex, rs.serials[i]);
 	}
+	return 0;
 }
 
 /* Each round revokes what one listing collected (at most 16), so the
  * next lists the rest; a name holds one certificate per enlistment and
- * per renewal, far fewer than the rounds' bound. */
+ * per renewal, a few an hour at most. */
 int
-api_certs_revoke_target(struct master *m, const char *name, struct cerr *err)
+api_certs_revoke_target(struct master *m, const char *name,
+    struct serial_list *out, struct cerr *err)
 {
 	struct revoke_set rs;
 
@@ -440,33 +442,12 @@ api_certs_revoke_target(struct master *m, const char *name, struct cerr *err)
 			return -1;
 		for (int i = 0; i < rs.n; i++)
 			if (store_revoke(m->store, rs.serials[i], name,
-				master_now(), err) < 0)
+				master_now(), err) < 0 ||
+			    serial_list_add(out, rs.serials[i], err) < 0)
 				return -1;
 		if (!rs.more)
 			return 0;
 	}
 	return cerr_set(err, CERR_INTERNAL,
 	    "'%s' holds more certificates than can be revoked at once", name);
-}
-
-static int
-revoked_cb(void *arg, const struct store_cert *c)
-{
-	struct master *m = arg;
-	struct cerr err;
-
-	if (c->revoked_at > 0 &&
-	    strmap_put(&m->revoked, c->serial_hex, NULL, NULL, &err) < 0)
-		log_error("cert_revoked", "name=%s serial=%s msg=\"%s\"",
-		    c->name, c->serial_hex, err.msg);
-	return 0;
-}
-
-void
-api_certs_load_revoked(struct master *m, const char *name)
-{
-	struct cerr err;
-
-	if (store_cert_list(m->store, name, revoked_cb, m, &err) < 0)
-		log_error("cert_revoked", "name=%s msg=\"%s\"", name, err.msg);
 }

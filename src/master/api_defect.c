@@ -20,7 +20,7 @@ void
 api_defect(struct http_req *r)
 {
 	const char *name = r->caller.id.name;
-	struct defect_revoked rv;
+	struct serial_list rv = {0};
 	struct cerr err;
 
 	if (store_begin(r->m->store, &err) < 0)
@@ -31,9 +31,11 @@ api_defect(struct http_req *r)
 		goto fail;
 	}
 	defect_committed(r->m, name, &rv, name);
+	serial_list_clear(&rv);
 	http_reply_ok(r);
 	return;
 fail:
+	serial_list_clear(&rv);
 	http_reply_error(r, &err);
 }
 

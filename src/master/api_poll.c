@@ -200,8 +200,7 @@ check_poll(struct http_req *r, const struct api_poll_body *p, struct cerr *err)
 		external_enlist(r->m, &r->caller, p, err) < 0) ||
 	    check_enlisted(r->m, name, &t, err) < 0)
 		return -1;
-	api_certs_seen(r->m, &r->caller, &t);
-	if (r->conn != NULL)
+	if (api_certs_seen(r->m, &r->caller, &t) == 0 && r->conn != NULL)
 		r->conn->target_checked = 1;
 	return 0;
 }

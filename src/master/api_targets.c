@@ -71,6 +71,7 @@ master_revoke(
 void
 api_target_delete(struct http_req *r)
 {
+	struct serial_list revoked = {0};
 	struct store_target t;
 	struct store_cert issued;
 	struct cerr err, gone;
@@ -91,9 +92,10 @@ api_target_delete(struct http_req *r)
 	/* Every certificate it holds: the current one, and one it renewed
 	 * from and has not yet stopped using. */
 	if ((t.cert_serial[0] != '\0' &&
-		store_revoke(r->m->store, t.cert_serial, t.name, master_now(),
-		    &err) < 0) ||
-	    api_certs_revoke_target(r->m, t.name, &err) < 0 ||
+		(store_revoke(r->m->store, t.cert_serial, t.name, master_now(),
+		     &err) < 0 ||
+		    serial_list_add(&revoked, t.cert_serial, &err) < 0)) ||
+	    api_certs_revoke_target(r->m, t.name, &revoked, &err) < 0 ||
 	    jobs_forget_target(r->m, t.name, &err) < 0 ||
 	    store_target_delete(r->m->store, t.name, &err) < 0 ||
 	    store_commit(r->m->store, &err) < 0) {
@@ -101,9 +103,8 @@ api_target_delete(struct http_req *r)
 		goto fail;
 	}
 	/* Only after the commit: a rolled-back delete revokes nothing. */
-	if (t.cert_serial[0] != '\0')
-		strmap_put(&r->m->revoked, t.cert_serial, NULL, NULL, &err);
-	api_certs_load_revoked(r->m, t.name);
+	serial_list_apply(r->m, &revoked, "target_deleted");
+	serial_list_clear(&revoked);
 	log_info("target_deleted", "target=%s by=%s serial=%s", t.name,
 	    r->caller.id.name, t.cert_serial);
 	cerr_set(
@@ -125,5 +126,6 @@ api_target_delete(struct http_req *r)
 	http_reply_ok(r);
 	return;
 fail:
+	serial_list_clear(&revoked);
 	http_reply_error(r, &err);
 }

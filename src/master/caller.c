@@ -124,17 +124,19 @@ caller_identify(
 			return;
 	}
 	*conn = hc;
+	/* Revoked first: a deleted or defected target is told it is gone,
+	 * whatever its certificate's dates, so it stops polling. */
+	if (strmap_has(&m->revoked, c->id.serial_hex)) {
+		cerr_set(&c->why, CERR_UNAUTHENTICATED,
+		    "certificate of %s has been revoked", c->id.name);
+		revoked_target_gone(m, c);
+		return;
+	}
 	/* The handshake checked the dates; a kept-alive connection (a
 	 * dashboard, a long-poll renewed for hours) outlives them. */
 	if (c->id.not_after < (long long)time(NULL)) {
 		cerr_set(&c->why, CERR_UNAUTHENTICATED,
 		    "certificate of %s has expired", c->id.name);
-		return;
-	}
-	if (strmap_has(&m->revoked, c->id.serial_hex)) {
-		cerr_set(&c->why, CERR_UNAUTHENTICATED,
-		    "certificate of %s has been revoked", c->id.name);
-		revoked_target_gone(m, c);
 		return;
 	}
 	c->role = caller_role(c->id.role);

@@ -36,27 +36,21 @@ defect_open(
 
 static int
 revoke_one(struct master *m, const char *name, const char *serial,
-    struct defect_revoked *out, struct cerr *err)
+    struct serial_list *out, struct cerr *err)
 {
 	if (serial == NULL || serial[0] == '\0')
 		return 0;
-	for (int i = 0; i < out->n; i++)
-		if (strcmp(out->serials[i], serial) == 0)
-			return 0;
 	if (store_revoke(m->store, serial, name, master_now(), err) < 0)
 		return -1;
-	snprintf(out->serials[out->n], sizeof(out->serials[0]), "%s", serial);
-	out->n++;
-	return 0;
+	return serial_list_add(out, serial, err);
 }
 
 int
 defect_in_tx(struct master *m, const char *name, const char *caller_serial,
-    struct defect_revoked *out, struct cerr *err)
+    struct serial_list *out, struct cerr *err)
 {
 	struct store_target t;
 
-	memset(out, 0, sizeof(*out));
 	if (store_target_get(m->store, name, &t, err) < 0 ||
 	    store_instr_drop_pending(m->store, name, err) < 0 ||
 	    jobs_forget_target(m, name, err) < 0 ||
@@ -65,22 +59,15 @@ defect_in_tx(struct master *m, const char *name, const char *caller_serial,
 	    revoke_one(m, name, t.cert_serial, out, err) < 0)
 		return -1;
 	/* Every other certificate issued to it (one it renewed to, or from,
-	 * and has not stopped using): defect_committed() loads them. */
-	return api_certs_revoke_target(m, name, err);
+	 * and has not stopped using). */
+	return api_certs_revoke_target(m, name, out, err);
 }
 
 void
 defect_committed(struct master *m, const char *name,
-    const struct defect_revoked *rv, const char *by)
+    const struct serial_list *rv, const char *by)
 {
-	struct cerr err;
-
-	for (int i = 0; i < rv->n; i++)
-		if (strmap_put(&m->revoked, rv->serials[i], NULL, NULL, &err) <
-		    0)
-			log_error(
-			    "defected", "target=%s msg=\"%s\"", name, err.msg);
-	api_certs_load_revoked(m, name);
+	serial_list_apply(m, rv, "defected");
 	scaleout_resynced(m, name);
 	log_info("defected", "target=%s by=%s revoked=%d", name, by, rv->n);
 }

@@ -13,16 +13,9 @@
 
 #include "common/cerr.h"
 #include "common/pki.h"
+#include "master/serials.h"
 
 struct master;
-
-/* The serials a defect revoked that may not be listed under the target's
- * name (the caller's own, the target row's), for the in-memory set after
- * the commit; the name's own are loaded by name. */
-struct defect_revoked {
-	char serials[2][PKI_SERIAL_HEX_MAX];
-	int n;
-};
 
 /* The id of the defect instruction on its way to the target (pending or
  * downloaded), 0 when there is none. */
@@ -34,12 +27,12 @@ int defect_open(
  * holds, caller_serial too when not NULL (the certificate the request
  * came with). */
 int defect_in_tx(struct master *m, const char *name, const char *caller_serial,
-    struct defect_revoked *out, struct cerr *err);
+    struct serial_list *out, struct cerr *err);
 
 /* After the commit: the serials join the set every request is checked
  * against, scale-out hears that the target's pending starts are gone,
  * and the defect is logged. */
 void defect_committed(struct master *m, const char *name,
-    const struct defect_revoked *rv, const char *by);
+    const struct serial_list *rv, const char *by);
 
 #endif

@@ -55,7 +55,7 @@ struct poll_waiter {
 	int gone; /* its target row is gone */
 	/* it acknowledged a defect: the target is defected once the batch
 	 * commits, and this poll is answered so */
-	struct defect_revoked *defected;
+	struct serial_list *defected;
 	int wait_s;
 	int64_t after;
 	int64_t local_time;
@@ -107,6 +107,8 @@ waiter_free(struct poll_waiter *w)
 	if (w->timer != NULL)
 		event_free(w->timer);
 	longpoll_acks_free(w->acks, w->nacks);
+	if (w->defected != NULL)
+		serial_list_clear(w->defected);
 	free(w->defected);
 	free(w->reply);
 	free(w);
@@ -584,8 +586,10 @@ longpoll_revoked(struct master *m, const char *target)
 	    ssl != NULL ? SSL_get_ex_data(ssl, m->conn_idx) : NULL;
 	struct cerr why;
 
-	if (w == NULL ||
-	    (hc != NULL && !strmap_has(&m->revoked, hc->id.serial_hex)))
+	/* No identity kept with the connection (out of memory when it was
+	 * first seen): its next request is checked in full anyway. */
+	if (w == NULL || hc == NULL ||
+	    !strmap_has(&m->revoked, hc->id.serial_hex))
 		return;
 	cerr_set(&why, CERR_UNAUTHENTICATED,
 	    "certificate of %s has been revoked", target);

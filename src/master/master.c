@@ -83,23 +83,33 @@ load_ca(struct master *m, struct cerr *err)
 static int
 revoked_cb(void *arg, const char *serial)
 {
-	struct master *m = arg;
+	struct strmap *revoked = arg;
 	char canonical[PKI_SERIAL_HEX_MAX];
 	struct cerr err;
 
 	/* A revocation recorded before serials were made canonical may be
 	 * in capitals or keep leading zeros; it is meant all the same. */
 	if (pki_serial_canonical(serial, canonical, &err) < 0)
-		return strmap_put(&m->revoked, serial, NULL, NULL, NULL);
-	return strmap_put(&m->revoked, canonical, NULL, NULL, NULL);
+		return strmap_put(revoked, serial, NULL, NULL, NULL);
+	return strmap_put(revoked, canonical, NULL, NULL, NULL);
 }
 
+/* Read whole into a new set, which replaces the old one only then: a
+ * read that fails (a standby reloads every few seconds) must not leave
+ * the requests checked against an empty or partial set. */
 int
 master_reload_caches(struct master *m, struct cerr *err)
 {
+	struct strmap fresh;
+
+	strmap_init(&fresh);
+	if (store_revoked_list(m->store, revoked_cb, &fresh, err) < 0) {
+		strmap_cleanup(&fresh);
+		return -1;
+	}
 	strmap_cleanup(&m->revoked);
-	strmap_init(&m->revoked);
-	return store_revoked_list(m->store, revoked_cb, m, err);
+	m->revoked = fresh;
+	return 0;
 }
 
 /* Opens the store conf names; spec gets its full name. */

@@ -728,12 +728,29 @@ host_is_local(const char *host)
 	    strncmp(host, "127.", 4) == 0;
 }
 
+/* Whether a libpq host list ("a,b") names a machine other than this. */
+static int
+hosts_remote(const char *hosts)
+{
+	char list[512], *save = NULL;
+	int remote = 0;
+
+	if (hosts == NULL)
+		return 0;
+	snprintf(list, sizeof(list), "%s", hosts);
+	for (char *h = strtok_r(list, ",", &save); h != NULL;
+	     h = strtok_r(NULL, ",", &save))
+		remote |= !host_is_local(h);
+	return remote;
+}
+
 const char *
 store_pg_default_sslmode(const char *url)
 {
 	PQconninfoOption *opts = PQconninfoParse(url, NULL);
 	const char *mode = NULL;
-	int remote = 0, explicit_mode = getenv("PGSSLMODE") != NULL;
+	int remote = 0, named_host = 0;
+	int explicit_mode = getenv("PGSSLMODE") != NULL;
 
 	for (PQconninfoOption *o = opts; o != NULL && o->keyword != NULL; o++) {
 		if (o->val == NULL || o->val[0] == '\0')
@@ -742,15 +759,15 @@ store_pg_default_sslmode(const char *url)
 			explicit_mode = 1;
 		} else if (strcmp(o->keyword, "host") == 0 ||
 		    strcmp(o->keyword, "hostaddr") == 0) {
-			char list[512], *save = NULL;
-
-			snprintf(list, sizeof(list), "%s", o->val);
-			for (char *h = strtok_r(list, ",", &save); h != NULL;
-			     h = strtok_r(NULL, ",", &save))
-				remote |= !host_is_local(h);
+			named_host = 1;
+			remote |= hosts_remote(o->val);
 		}
 	}
-	/* No host at all is libpq's Unix socket. */
+	/* Without a host in the URL libpq takes PGHOST or PGHOSTADDR, and
+	 * without those its Unix socket. */
+	if (!named_host)
+		remote = hosts_remote(getenv("PGHOST")) ||
+		    hosts_remote(getenv("PGHOSTADDR"));
 	if (opts != NULL && remote && !explicit_mode)
 		mode = "verify-full";
 	PQconninfoFree(opts);

@@ -13,8 +13,7 @@ tstore_forget_master(struct tstore *s, int64_t *outbox_left, struct cerr *err)
 	static const char forget[] =
 	    "UPDATE runs SET state = 'finished', outcome = 'canceled',"
 	    " updated_at = CAST(strftime('%s', 'now') AS INTEGER)"
-	    " WHERE state = 'queued'"
-	    "  AND job NOT IN (SELECT name FROM jobs WHERE origin = 'local');"
+	    " WHERE state = 'queued' AND local = 0;"
 	    "DELETE FROM jobs WHERE origin = 'master';"
 	    /* Instruction ids are the master's own: a later master's START
 	     * with an old run's id must be a run of its own (runs_instr),

@@ -350,9 +350,10 @@ static void
 test_defect(void **state)
 {
 	struct fixture *f = *state;
-	int64_t left = -1;
+	int64_t left = -1, run_id;
 	struct cerr err;
 	struct acks a;
+	int existed;
 
 	queue_many(f);
 	apply_text(f,
@@ -377,6 +378,14 @@ test_defect(void **state)
 	assert_false(has_job(f, "c"));
 	assert_int_equal(meta(f, "last_instr"), 72);
 
+	/* runs keep their origin: a local run whose job is gone stays, a
+	 * multiserver run under a name a local job has now goes */
+	assert_int_equal(tstore_run_add(f->t.store, "gone-local", 1, 0, 0, 1,
+			     &run_id, &existed, &err),
+	    0);
+	assert_int_equal(tstore_run_add(f->t.store, "mine", 0, 900, 0, 1,
+			     &run_id, &existed, &err),
+	    0);
 	assert_int_equal(tstore_forget_master(f->t.store, &left, &err), 0);
 	assert_true(left >= 70);
 	assert_true(defect_ready(&f->t));
@@ -385,7 +394,7 @@ test_defect(void **state)
 	read_acks(f, &a);
 	assert_int_equal(a.n, 0);
 	assert_true(has_job(f, "mine"));
-	assert_int_equal(queued_runs(f), 70);
+	assert_int_equal(queued_runs(f), 71);
 	/* enlisted with another master, whose ids start at 1 again: its
 	 * start 5 is a run of its own, not taken for the old master's 5 */
 	f->t.defecting = 0;
@@ -395,7 +404,7 @@ test_defect(void **state)
 				    "{\"id\":5,\"op\":\"start\",\"object\":"
 				    "\"n\"}]");
 	assert_int_equal(meta(f, "last_instr"), 5);
-	assert_int_equal(queued_runs(f), 71);
+	assert_int_equal(queued_runs(f), 72);
 }
 
 int

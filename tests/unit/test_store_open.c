@@ -73,6 +73,9 @@ static const struct {
 static void
 test_pg_default_sslmode(void **state)
 {
+	unsetenv("PGSSLMODE");
+	unsetenv("PGHOST");
+	unsetenv("PGHOSTADDR");
 	for (size_t i = 0; i < sizeof(sslmode_cases) / sizeof(sslmode_cases[0]);
 	     i++) {
 		const char *got =
@@ -86,6 +89,14 @@ test_pg_default_sslmode(void **state)
 	setenv("PGSSLMODE", "disable", 1);
 	assert_null(store_pg_default_sslmode(sslmode_cases[0].url));
 	unsetenv("PGSSLMODE");
+	/* a URL without a host takes libpq's PGHOST */
+	setenv("PGHOST", "db.example.com", 1);
+	assert_string_equal(
+	    store_pg_default_sslmode("postgresql:///cohort"), "verify-full");
+	assert_null(store_pg_default_sslmode("postgresql://127.0.0.1/cohort"));
+	setenv("PGHOST", "/run/postgresql", 1);
+	assert_null(store_pg_default_sslmode("postgresql:///cohort"));
+	unsetenv("PGHOST");
 }
 
 static void
