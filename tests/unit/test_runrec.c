@@ -369,6 +369,24 @@ test_runrec_long_message(void **state)
 	json_decref(v);
 }
 
+/* Memory short (outcomes waiting for the store): every step row's output
+ * becomes the note, the rest of the report stays as it was. */
+static void
+test_runrec_drop_outputs(void **state)
+{
+	struct run_report *r = sample();
+
+	run_report_drop_outputs(r, "(output not kept)");
+	assert_int_equal(r->nsteps, 3);
+	for (size_t i = 0; i < r->nsteps; i++)
+		assert_string_equal(r->steps[i].output, "(output not kept)");
+	assert_string_equal(r->steps[0].message, "exit code 1");
+	assert_string_equal(
+	    r->message, "step 2 (report) failed: killed by signal 9");
+	assert_int_equal(r->outcome, OUTCOME_FAILED);
+	run_report_free(r);
+}
+
 int
 main(void)
 {
@@ -382,6 +400,7 @@ main(void)
 	    cmocka_unit_test(test_runrec_step_fields),
 	    cmocka_unit_test(test_runrec_too_many_rows),
 	    cmocka_unit_test(test_runrec_long_message),
+	    cmocka_unit_test(test_runrec_drop_outputs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
