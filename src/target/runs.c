@@ -376,11 +376,13 @@ start_run(struct target *t, const struct queued *q, struct cerr *err)
 	return 0;
 }
 
-/* Queued runs, a list's worth at a time; master_only: only those of
- * multiserver jobs (a defect's, target/defect.c). */
+/* Runs of the ledger, a list's worth at a time; master_only: only those
+ * of multiserver jobs (a defect's, target/defect.c); not_active: only
+ * those nothing runs now (finish_dropped). */
 struct queued_list {
 	struct target *t;
 	int master_only;
+	int not_active;
 	struct queued items[64];
 	int n;
 };
@@ -393,6 +395,10 @@ queued_cb(void *arg, const struct tstore_run *row)
 
 	if (q->master_only && row->local)
 		return 0;
+	for (struct active_run *a = q->t->runs; q->not_active && a != NULL;
+	     a = a->next)
+		if (a->run_id == row->run_id)
+			return 0;
 	e = &q->items[q->n++];
 
 	e->run_id = row->run_id;
@@ -586,32 +592,6 @@ runs_stop_instr(struct target *t, int64_t instr_id, const char *why)
 			jobrun_cancel(a->jr, why);
 }
 
-/* Runs the ledger says are running that nothing runs, a list's worth at
- * a time. */
-struct lost_list {
-	struct target *t;
-	struct queued items[64];
-	int n;
-};
-
-static int
-lost_cb(void *arg, const struct tstore_run *row)
-{
-	struct lost_list *l = arg;
-	struct queued *e;
-
-	for (struct active_run *a = l->t->runs; a != NULL; a = a->next)
-		if (a->run_id == row->run_id)
-			return 0;
-	e = &l->items[l->n++];
-	e->run_id = row->run_id;
-	e->instr_id = row->instr_id;
-	e->due_at = row->due_at;
-	e->local = row->local;
-	snprintf(e->job, sizeof(e->job), "%s", row->job);
-	return l->n == (int)(sizeof(l->items) / sizeof(l->items[0]));
-}
-
 /* Called once every waiting report is in: a run whose report was dropped
  * (keep_unrecorded) is "running" in the ledger with nothing running it,
  * and its job's schedule would take it for a run still going and refuse
@@ -619,7 +599,7 @@ lost_cb(void *arg, const struct tstore_run *row)
 static void
 finish_dropped(struct target *t)
 {
-	struct lost_list l = {.t = t};
+	struct queued_list l = {.t = t, .not_active = 1};
 	struct cerr err;
 	char why[200];
 
@@ -630,7 +610,7 @@ finish_dropped(struct target *t)
 	for (int round = 0; round < 10000; round++) {
 		l.n = 0;
 		if (tstore_run_list_state(
-			t->store, TRUN_RUNNING, lost_cb, &l, &err) < 0) {
+			t->store, TRUN_RUNNING, queued_cb, &l, &err) < 0) {
 			target_store_failed(t, &err);
 			return;
 		}
