@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "common/jobdoc.h"
 #include "common/json.h"
 #include "ctl/ctl.h"
 
@@ -164,20 +166,38 @@ int
 ctl_fail(const struct cerr *err)
 {
 	fprintf(stderr, "cohortctl: %s\n", err->msg);
-	return err->code == CERR_INVALID ? 2 : 1;
+	return err->code == CERR_INVALID || err->code == CERR_TOO_LARGE ? 2 : 1;
 }
 
 json_t *
 ctl_json_file(const char *path, struct cerr *err)
 {
 	json_error_t jerr;
-	json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	struct stat st;
+	json_t *doc;
 
+	/* A file that cannot be read is not bad input (exit 1); one larger
+	 * than any job document is (exit 2), said before it is sent. */
+	if (stat(path, &st) < 0) {
+		cerr_set(err, CERR_IO, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		cerr_set(err, CERR_IO, "%s: is a directory", path);
+		return NULL;
+	}
+	if (st.st_size > JOB_DOC_MAX_BYTES) {
+		cerr_set(err, CERR_TOO_LARGE,
+		    "%s: %lld bytes, more than a job document may have (%d)",
+		    path, (long long)st.st_size, JOB_DOC_MAX_BYTES);
+		return NULL;
+	}
+	doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 	if (doc != NULL)
 		return doc;
 	/* jansson says line -1 when the file could not be read at all */
 	if (jerr.line < 0)
-		cerr_set(err, CERR_INVALID, "%s", jerr.text);
+		cerr_set(err, CERR_IO, "%s", jerr.text);
 	else
 		cerr_set(err, CERR_INVALID, "%s: line %d column %d: %s", path,
 		    jerr.line, jerr.column, json_error_scrubbed(&jerr));

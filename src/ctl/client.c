@@ -263,12 +263,13 @@ call_one(const struct client *c, const char *base, const char *method,
 
 		curl_easy_getinfo(e, CURLINFO_REQUEST_SIZE, &sent);
 		*resend = *resend || sent == 0;
+		/* curl's own text would name the URL's host and port, which a
+		 * socket path makes meaningless ("localhost port 80"). */
 		if (c->unix_socket[0] != '\0')
 			cerr_set(err, CERR_UNAVAILABLE,
 			    "cannot reach cohortd "
 			    "at %s (is it running?): %s",
-			    c->unix_socket,
-			    errbuf[0] ? errbuf : curl_easy_strerror(rc));
+			    c->unix_socket, curl_easy_strerror(rc));
 		else
 			cerr_set(err, CERR_UNAVAILABLE,
 			    "cannot reach master "

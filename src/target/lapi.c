@@ -308,7 +308,22 @@ void
 lapi_job_stop(struct lreq *r)
 {
 	int running = runs_running(r->t, r->arg);
+	enum job_origin origin;
+	char *doc = NULL;
+	struct cerr err;
 
+	/* A job deleted while its run goes on can still be stopped; a name
+	 * that is neither running nor a job is a typo, not a no-op. */
+	if (!running &&
+	    tstore_job_get(r->t->store, r->arg, &doc, &origin, &err) < 0) {
+		if (err.code == CERR_NOT_FOUND)
+			cerr_set(&err, CERR_NOT_FOUND,
+			    "no job '%s' on target %s", r->arg,
+			    r->t->conf->name);
+		lsock_reply_error(r, &err);
+		return;
+	}
+	free(doc);
 	if (running)
 		runs_stop_job(r->t, r->arg, "stopped through the local socket");
 	lsock_reply_json(

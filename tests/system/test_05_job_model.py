@@ -370,6 +370,21 @@ def test_local_jobs_over_the_socket_survive_defect(cluster, tmp_path):
     assert r.returncode != 0 and "comes from the master" in r.stderr
     r = local(cluster, t, "job", "delete", "nope", check=False)
     assert r.returncode != 0 and "no local job" in r.stderr
+    # a stop of a name that is no job is a typo, not a quiet no-op
+    r = local(cluster, t, "job", "stop", "nope", check=False)
+    assert r.returncode == 1 and "no job 'nope'" in r.stderr, r.stderr
+    # files: unreadable is exit 1; larger than any job document is bad
+    # input (exit 2), said before anything is sent
+    for path, code, why in ((tmp_path, 1, "is a directory"),
+                            (tmp_path / "absent.json", 1,
+                             "No such file or directory")):
+        r = local(cluster, t, "job", "apply", str(path), check=False)
+        assert r.returncode == code and why in r.stderr, r.stderr
+    big = tmp_path / "big.json"
+    big.write_text(" " * (4 * 1024 * 1024 + 1) + "{}")
+    r = local(cluster, t, "job", "apply", str(big), check=False)
+    assert r.returncode == 2 and "more than a job document" in r.stderr, \
+        r.stderr
     # not while the daemon runs: refused, nothing changed
     r = cluster.run("cohortctl", "defect", "--state-dir", t.dir,
                     check=False)
