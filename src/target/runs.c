@@ -383,6 +383,7 @@ struct queued_list {
 	struct target *t;
 	int master_only;
 	int not_active;
+	const char *job; /* only this job's, or NULL */
 	struct queued items[64];
 	int n;
 };
@@ -393,7 +394,8 @@ queued_cb(void *arg, const struct tstore_run *row)
 	struct queued_list *q = arg;
 	struct queued *e;
 
-	if (q->master_only && row->local)
+	if ((q->master_only && row->local) ||
+	    (q->job != NULL && strcmp(q->job, row->job) != 0))
 		return 0;
 	for (struct active_run *a = q->t->runs; q->not_active && a != NULL;
 	     a = a->next)
@@ -489,12 +491,31 @@ runs_running(struct target *t, const char *job)
 	return find_active_job(t, job) != NULL;
 }
 
+/* A job stopped is stopped whole: its running run, and the runs queued
+ * behind it ("queue" overlap), which would otherwise start at once. */
 void
 runs_stop_job(struct target *t, const char *job, const char *why)
 {
+	struct queued_list q = {.t = t, .job = job};
+	struct cerr err;
+
 	for (struct active_run *a = t->runs; a != NULL; a = a->next)
 		if (strcmp(jobrun_job(a->jr)->name, job) == 0)
 			jobrun_cancel(a->jr, why);
+	for (int round = 0; round < 10000 && t->nunrecorded == 0; round++) {
+		q.n = 0;
+		if (tstore_run_list_state(
+			t->store, TRUN_QUEUED, queued_cb, &q, &err) < 0) {
+			target_store_failed(t, &err);
+			return;
+		}
+		for (int i = 0; i < q.n; i++)
+			finish_unstarted(t, q.items[i].run_id, q.items[i].job,
+			    q.items[i].local, q.items[i].instr_id,
+			    OUTCOME_CANCELED, why);
+		if (q.n < (int)(sizeof(q.items) / sizeof(q.items[0])))
+			return;
+	}
 }
 
 /* The target defects: every run of a multiserver job ends, queued ones

@@ -422,3 +422,31 @@ def test_history_purge(cluster):
     assert r.returncode != 0 and "--older-than" in r.stderr
     assert re.search(r"purged 1 job runs", m.ctl("history", "purge").stdout)
     assert m.history() == []
+
+
+def test_a_stop_ends_the_runs_queued_behind_the_running_one(cluster,
+                                                           tmp_path):
+    """'overlap: queue' keeps later starts waiting; stopping the job ends
+    them too, instead of letting the next one start at once."""
+    m, t = one_target(cluster)
+    sock = os.path.join(t.dir, "cohortd.sock")
+    wait_for(lambda: os.path.exists(sock), what="the control socket")
+    gate = Gate(tmp_path)
+    doc = tmp_path / "q.json"
+    doc.write_text(json.dumps({"name": "q", "overlap": "queue",
+                               "steps": [{"command": gate.command()}]}))
+    local(cluster, t, "job", "apply", str(doc))
+    for _ in range(3):
+        local(cluster, t, "job", "start", "q")
+    wait_for(lambda: t.query("SELECT state, count(*) FROM runs WHERE "
+                             "job = 'q' GROUP BY state ORDER BY state") ==
+             [("queued", 2), ("running", 1)], what="one running, two queued")
+    local(cluster, t, "job", "stop", "q")
+    wait_for(lambda: t.query("SELECT state, outcome FROM runs WHERE job = "
+                             "'q'") == [("finished", "canceled")] * 3,
+             timeout=20, what="all three canceled")
+    gate.open()  # nothing is left to pass it
+    hist = json.loads(local(cluster, t, "history", "--job", "q",
+                            "--json").stdout)
+    assert sorted(r["outcome"] for r in hist if r["step"] == 0) == \
+        ["canceled"] * 3, hist
