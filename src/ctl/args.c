@@ -59,13 +59,20 @@ ctl_parse(int argc, char **argv, const struct ctl_opt *opts, const char **pos,
 	const char *seen[MAX_VALUE_OPTS];
 	int nseen = 0;
 
+	int options_end = 0;
+
 	*npos = 0;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		const char *eq = strchr(a, '=');
 		const struct ctl_opt *o;
 
-		if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
+		/* "--" ends the options: a message may start with "--". */
+		if (!options_end && strcmp(a, "--") == 0) {
+			options_end = 1;
+			continue;
+		}
+		if (options_end || strncmp(a, "--", 2) != 0) {
 			if (*npos >= max_pos)
 				return cerr_set(err, CERR_INVALID,
 				    "unexpected argument '%s'", a);

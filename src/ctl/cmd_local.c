@@ -27,8 +27,9 @@ local_client(const char *dir, struct client *c, struct cerr *err)
 	struct sockpath sp;
 
 	memset(c, 0, sizeof(*c));
-	if (dir == NULL)
-		return cerr_set(err, CERR_INVALID, "--state-dir is required");
+	if (dir == NULL || dir[0] == '\0')
+		return cerr_set(err, CERR_INVALID,
+		    "--state-dir is required (the target's state directory)");
 	if (statedir_path(dir, PATH_CONF, path, sizeof(path), err) < 0 ||
 	    conf_load(&conf, path, NULL, 0, report, sizeof(report), err) < 0)
 		return -1;
@@ -61,7 +62,9 @@ job_call(int argc, char **argv, const char *method, const char *suffix,
     const char **name, json_t **out, struct cerr *err)
 {
 	const char *dir = NULL, *pos[1];
-	const struct ctl_opt opts[] = {CTL_VALUE("--state-dir", &dir), CTL_END};
+	int json = 0; /* "show" prints JSON anyway: taken like elsewhere */
+	const struct ctl_opt opts[] = {
+	    CTL_VALUE("--state-dir", &dir), CTL_FLAG("--json", &json), CTL_END};
 	char path[JOB_NAME_MAX * 3 + 64];
 	struct client c;
 	int npos;

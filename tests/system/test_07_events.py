@@ -267,6 +267,19 @@ def final_by_operator(m, n):
     return {d["operator"]: d for d in rows}
 
 
+def test_event_raise_takes_a_message_starting_with_dashes(cluster):
+    """"--" ends the options; a message over the limit is bad input."""
+    m = cluster.master().init().start()
+    (t,) = cluster.enlisted(m, ["web-1"])
+    cluster.run("cohortctl", "event", "raise", "--state-dir", t.dir,
+                "--severity", "error", "--", "--force", "was", "used")
+    events = wait_for(lambda: m.ctl_json("event", "list"), what="event")
+    assert events[0]["message"] == "--force was used", events
+    r = cluster.run("cohortctl", "event", "raise", "--state-dir", t.dir,
+                    "x" * 2000, check=False)
+    assert r.returncode == 2 and "longer than 1024" in r.stderr, r.stderr
+
+
 def test_raised_events_and_the_default_log_operator(cluster):
     m = cluster.master().init().start()
     (t,) = cluster.enlisted(m, ["web-1"])
