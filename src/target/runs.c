@@ -491,31 +491,46 @@ runs_running(struct target *t, const char *job)
 	return find_active_job(t, job) != NULL;
 }
 
+/* Ends, with outcome and why, every run in state that q's filters pick:
+ * each round ends the runs it lists, so the next lists the rest. 1 when
+ * all are ended; 0 when the store refused a record (the rest waits for
+ * the drain) or could not list. */
+static int
+end_listed(struct target *t, struct queued_list *q, enum trun_state state,
+    enum run_outcome outcome, const char *why)
+{
+	struct cerr err;
+
+	for (int round = 0; round < 10000; round++) {
+		q->n = 0;
+		if (tstore_run_list_state(t->store, state, queued_cb, q, &err) <
+		    0) {
+			target_store_failed(t, &err);
+			return 0;
+		}
+		for (int i = 0; i < q->n; i++)
+			finish_unstarted(t, q->items[i].run_id, q->items[i].job,
+			    q->items[i].local, q->items[i].instr_id, outcome,
+			    why);
+		if (t->nunrecorded > 0)
+			return 0;
+		if (q->n < (int)(sizeof(q->items) / sizeof(q->items[0])))
+			return 1;
+	}
+	return 1;
+}
+
 /* A job stopped is stopped whole: its running run, and the runs queued
  * behind it ("queue" overlap), which would otherwise start at once. */
 void
 runs_stop_job(struct target *t, const char *job, const char *why)
 {
 	struct queued_list q = {.t = t, .job = job};
-	struct cerr err;
 
 	for (struct active_run *a = t->runs; a != NULL; a = a->next)
 		if (strcmp(jobrun_job(a->jr)->name, job) == 0)
 			jobrun_cancel(a->jr, why);
-	for (int round = 0; round < 10000 && t->nunrecorded == 0; round++) {
-		q.n = 0;
-		if (tstore_run_list_state(
-			t->store, TRUN_QUEUED, queued_cb, &q, &err) < 0) {
-			target_store_failed(t, &err);
-			return;
-		}
-		for (int i = 0; i < q.n; i++)
-			finish_unstarted(t, q.items[i].run_id, q.items[i].job,
-			    q.items[i].local, q.items[i].instr_id,
-			    OUTCOME_CANCELED, why);
-		if (q.n < (int)(sizeof(q.items) / sizeof(q.items[0])))
-			return;
-	}
+	end_listed(t, &q, TRUN_QUEUED, OUTCOME_CANCELED, why);
 }
 
 /* The target defects: every run of a multiserver job ends, queued ones
@@ -524,28 +539,11 @@ void
 runs_stop_master(struct target *t, const char *why)
 {
 	struct queued_list q = {.t = t, .master_only = 1};
-	struct cerr err;
 
 	for (struct active_run *a = t->runs; a != NULL; a = a->next)
 		if (!a->local)
 			jobrun_cancel(a->jr, why);
-	/* Each round ends the runs it lists, so the next lists the rest;
-	 * a store that refuses (finished runs wait in memory) ends it. */
-	for (int round = 0; round < 10000; round++) {
-		q.n = 0;
-		if (tstore_run_list_state(
-			t->store, TRUN_QUEUED, queued_cb, &q, &err) < 0) {
-			target_store_failed(t, &err);
-			return;
-		}
-		for (int i = 0; i < q.n; i++)
-			finish_unstarted(t, q.items[i].run_id, q.items[i].job,
-			    q.items[i].local, q.items[i].instr_id,
-			    OUTCOME_CANCELED, why);
-		if (q.n < (int)(sizeof(q.items) / sizeof(q.items[0])) ||
-		    t->nunrecorded > 0)
-			return;
-	}
+	end_listed(t, &q, TRUN_QUEUED, OUTCOME_CANCELED, why);
 }
 
 /* Whether a multiserver job's run is queued, running or not yet
@@ -621,31 +619,15 @@ static void
 finish_dropped(struct target *t)
 {
 	struct queued_list l = {.t = t, .not_active = 1};
-	struct cerr err;
 	char why[200];
 
 	snprintf(why, sizeof(why),
 	    "interrupted: its outcome was lost while the store refused "
 	    "writes (more than %d outcomes waited)",
 	    TARGET_UNRECORDED_KEPT);
-	for (int round = 0; round < 10000; round++) {
-		l.n = 0;
-		if (tstore_run_list_state(
-			t->store, TRUN_RUNNING, queued_cb, &l, &err) < 0) {
-			target_store_failed(t, &err);
-			return;
-		}
-		for (int i = 0; i < l.n; i++)
-			finish_unstarted(t, l.items[i].run_id, l.items[i].job,
-			    l.items[i].local, l.items[i].instr_id,
-			    OUTCOME_INTERRUPTED, why);
-		/* A refusal again: the next drain sweeps the rest. */
-		if (t->nunrecorded > 0)
-			return;
-		if (l.n < (int)(sizeof(l.items) / sizeof(l.items[0])))
-			break;
-	}
-	t->unrecorded_dropped = 0;
+	/* Not all ended: the next drain sweeps the rest. */
+	if (end_listed(t, &l, TRUN_RUNNING, OUTCOME_INTERRUPTED, why))
+		t->unrecorded_dropped = 0;
 }
 
 /* The step a dead daemon left running is killed with its process group
