@@ -544,7 +544,10 @@ def test_cert_issue_list_revoke_and_audit(cluster):
         capture_output=True, text=True, check=True).stdout
     printed = printed.strip().split("=", 1)[1]
     assert printed != certs["alice"]["serial"]
-    assert printed.lower().lstrip("0") == certs["alice"]["serial"]
+    # the same number: the listing keeps a byte's leading zero digit (as
+    # openssl does), so compare without leading zeros on both sides
+    assert printed.lower().lstrip("0") == \
+        certs["alice"]["serial"].lstrip("0")
     m.ctl("cert", "revoke", ":".join(
         printed[i:i + 2] for i in range(0, len(printed), 2)))
     r = alice("whoami")
