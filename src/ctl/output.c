@@ -35,7 +35,7 @@ join_strings(const json_t *list, char *buf, size_t size)
 
 /* Columns are counted in characters, not bytes: a location in UTF-8
  * ("Zürich") must not push the rest of its row out of line. A
- * continuation byte (10xxxxxx) adds no character. */
+ * continuation byte (top bits 10) adds no character. */
 static size_t
 text_width(const char *s)
 {

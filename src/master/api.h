@@ -112,10 +112,10 @@ void api_certs_list(struct http_req *r);
 void api_cert_issue(struct http_req *r);
 void api_cert_revoke(struct http_req *r);
 void api_cert_renew(struct http_req *r);
-/* A target calling with the certificate it renewed to: the one it
- * renewed from is revoked now. */
-/* On a target connection's first poll: 0 when done (nothing to do, or
- * done), -1 when the store failed (logged; the next poll tries again). */
+/* On a target connection's first poll, with its row: a target calling
+ * with its current certificate has every other one of its name revoked.
+ * 0 when done (or nothing was due), -1 when the store failed (logged;
+ * the next poll tries again). */
 int api_certs_seen(struct master *m, const struct http_caller *c,
     const struct store_target *t);
 /* Inside the caller's transaction, revokes in the store every valid
