@@ -9,7 +9,7 @@ JOBS       ?= $(shell nproc)
 # make check installs (make demo needs the build packages alone).
 TESTS      ?= ON
 PYTEST     := /usr/bin/python3 -m pytest
-PYTEST_ARGS ?= -q -x --durations=10
+PYTEST_ARGS ?= -q -x --durations=10 -p no:cacheprovider
 
 .PHONY: all deps build check unit system system-pg asan demo bench clean \
 	format fuzz fuzz-build fuzz-check valgrind soak
@@ -29,20 +29,38 @@ $(ASAN_BUILD)/cohortd: FORCE
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 FORCE:
 
-# check: unit + system tests on the normal build (the system tests once on
-# the SQLite store and once on PostgreSQL), valgrind memcheck of one
-# master + target scenario, unit and system tests again under
-# AddressSanitizer + UndefinedBehaviorSanitizer, then every fuzz target for
-# 30 s on its seeds.
+# check: unit + system tests on the normal build (the system tests on
+# the SQLite store and on PostgreSQL, side by side), valgrind memcheck of
+# one master + target scenario, unit and system tests again under
+# AddressSanitizer + UndefinedBehaviorSanitizer (the system tests in two
+# lanes), then every fuzz target for 30 s on its seeds. The lanes
+# (scripts/lanes.sh) keep the whole under 20 minutes on two cores: a
+# system test mostly waits on timers and sockets.
 check:
 	@scripts/deps.sh test
 	@$(MAKE) --no-print-directory build
-	@$(MAKE) --no-print-directory unit system system-pg BUILD=$(BUILD)
+	@$(MAKE) --no-print-directory unit BUILD=$(BUILD)
+	@scripts/lanes.sh $(BUILD)/lanes \
+		sqlite '$(MAKE) --no-print-directory system BUILD=$(BUILD)' \
+		postgresql '$(MAKE) --no-print-directory system-pg BUILD=$(BUILD)'
 	@$(MAKE) --no-print-directory valgrind BUILD=$(BUILD)
 	@$(MAKE) --no-print-directory $(ASAN_BUILD)/cohortd
-	@$(MAKE) --no-print-directory unit system BUILD=$(ASAN_BUILD)
+	@$(MAKE) --no-print-directory unit BUILD=$(ASAN_BUILD)
+	@scripts/lanes.sh $(ASAN_BUILD)/lanes \
+		first '$(MAKE) --no-print-directory system BUILD=$(ASAN_BUILD) \
+			SYSTEM_TESTS="$(ASAN_LANE)" FAULT_REPORT=fault-report-1' \
+		second '$(MAKE) --no-print-directory system BUILD=$(ASAN_BUILD) \
+			SYSTEM_TESTS="tests/system $(ASAN_LANE:%=--ignore=%)" \
+			FAULT_REPORT=fault-report-2'
 	@$(MAKE) --no-print-directory fuzz-check
 	@echo "make check: all passes green"
+
+# The first lane of the sanitizer build's system tests: about half of
+# their time (7.5 minutes in all, alone). The second lane runs every
+# other file, so a new test file is never left out.
+ASAN_LANE := $(addprefix tests/system/,test_20_scaleout.py \
+	test_08_security.py test_09_ha.py test_07_events.py test_04_jobs.py \
+	test_19_dashboard.py)
 
 unit:
 	@echo "== unit tests ($(BUILD))"
@@ -50,13 +68,17 @@ unit:
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --output-on-failure --no-tests=error -j $(JOBS)
 
+# SYSTEM_TESTS: the files (and pytest options) to run; FAULT_REPORT: the
+# name of the fault tests' report in the build dir (one per lane).
+SYSTEM_TESTS ?= tests/system
+FAULT_REPORT ?= fault-report
 system:
 	@echo "== system tests ($(BUILD))"
-	@rm -f $(BUILD)/fault-report.txt
+	@rm -f $(BUILD)/$(FAULT_REPORT).txt
 	@COHORT_BUILD=$(abspath $(BUILD)) \
-		COHORT_FAULT_REPORT=$(abspath $(BUILD))/fault-report.txt \
-		$(PYTEST) $(PYTEST_ARGS) tests/system
-	@cat $(BUILD)/fault-report.txt 2>/dev/null || true
+		COHORT_FAULT_REPORT=$(abspath $(BUILD))/$(FAULT_REPORT).txt \
+		$(PYTEST) $(PYTEST_ARGS) $(SYSTEM_TESTS)
+	@cat $(BUILD)/$(FAULT_REPORT).txt 2>/dev/null || true
 
 # The system tests with every master on a private PostgreSQL server
 # (tests/system/harness/pg.py starts and stops it).

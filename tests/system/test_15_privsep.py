@@ -16,7 +16,8 @@ import pytest
 from cohort import wait_for
 from faults import group_members, need_root, wait_group_running
 
-PROXY_USER = "cohortp15"
+# One user per test process: make check runs two suites side by side.
+PROXY_USER = f"cohortp15-{os.getpid()}"
 
 
 def status_ids(pid, key):
@@ -59,20 +60,37 @@ def comm(pid):
         return f.read().strip()
 
 
+def add_proxy_user():
+    """True once PROXY_USER is added; False while another useradd holds
+    /etc/passwd's lock (make check runs two suites side by side)."""
+    r = subprocess.run(["useradd", "--system", "--no-create-home",
+                        "--shell", "/usr/sbin/nologin", PROXY_USER],
+                       capture_output=True, text=True)
+    assert r.returncode == 0 or "lock" in r.stderr, \
+        f"useradd {PROXY_USER}: {r.stderr.strip()}"
+    return r.returncode == 0
+
+
+def remove_proxy_user():
+    """True once PROXY_USER is gone; False while /etc/passwd is locked."""
+    r = subprocess.run(["userdel", PROXY_USER], capture_output=True,
+                       text=True)
+    return r.returncode in (0, 6) or "lock" not in r.stderr
+
+
 @pytest.fixture
 def proxy_user():
     """A throwaway system user for the proxy, removed afterwards."""
     need_root("privilege separation")
     if shutil.which("useradd") is None or shutil.which("userdel") is None:
         pytest.skip("useradd/userdel are not installed")
-    subprocess.run(["userdel", PROXY_USER], capture_output=True)
-    subprocess.run(["useradd", "--system", "--no-create-home", "--shell",
-                    "/usr/sbin/nologin", PROXY_USER], check=True,
-                   capture_output=True)
+    wait_for(remove_proxy_user, timeout=30, what=f"userdel {PROXY_USER}")
+    wait_for(add_proxy_user, timeout=30, what=f"useradd {PROXY_USER}")
     try:
         yield pwd.getpwnam(PROXY_USER)
     finally:
-        subprocess.run(["userdel", PROXY_USER], capture_output=True)
+        wait_for(remove_proxy_user, timeout=30,
+                 what=f"userdel {PROXY_USER}")
 
 
 def step_rows(m, job):

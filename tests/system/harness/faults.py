@@ -3,6 +3,7 @@ veth link that can be cut, tiny tmpfs mounts that can be filled, process
 group checks, and the soak switch. Everything a helper creates it also
 removes (close(), or the context manager), also when the test fails."""
 import errno
+import ipaddress
 import os
 import shutil
 import sqlite3
@@ -93,7 +94,7 @@ def _ip(*args, ns=None, check=True):
 
 class NetNs:
     """A network namespace joined to the host by a veth pair: the host
-    end has .1 and the namespace end .2 of a /30 in 10.0.0.0/8 picked
+    end has .1 and the namespace end .2 of a /30 in 10.200.0.0/14 picked
     from the test's pid and a serial. cut() takes the host end down,
     restore() brings it back."""
 
@@ -106,9 +107,12 @@ class NetNs:
         self.ns = f"cohort-{os.getpid()}-{NetNs.serial}"
         self.host_if = f"vch{tag}"
         self.ns_if = f"vct{tag}"
-        b, c = divmod(tag, 250)
-        self.host_addr = f"10.{200 + b % 50}.{c}.1"
-        self.ns_addr = f"10.{200 + b % 50}.{c}.2"
+        # one /30 per tag in 10.200.0.0/14, so that namespaces of two
+        # test processes (make check runs suites side by side) never
+        # share a subnet
+        base = (10 << 24 | 200 << 16) + tag * 4
+        self.host_addr = str(ipaddress.IPv4Address(base + 1))
+        self.ns_addr = str(ipaddress.IPv4Address(base + 2))
         self.created = False
         try:
             _ip("netns", "add", self.ns)
