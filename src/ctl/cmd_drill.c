@@ -6,9 +6,9 @@
  * /v1/lease/release), times how long until another master reports itself
  * active with a newer epoch, and then checks the ledger on the new active
  * master: every applied START instruction in the download list must have
- * exactly one job row in the history (a run, or its refusal), matched by
- * instruction id. Runs whose rows are still on their way (uploads) get a
- * short grace. The figures are printed; the exit status is 1 when the
+ * had exactly one job run reported for it (a run, or its refusal), which
+ * the store counts per instruction as the runs arrive. Runs whose rows
+ * are still on their way (uploads) get a short grace. The figures are printed; the exit status is 1 when the
  * takeover did not happen in time or a run was lost or doubled.
  */
 #include <stdint.h>
@@ -32,7 +32,7 @@ struct drill {
 	int nurls;
 	int from, to; /* indexes into urls */
 	int64_t released_epoch, new_epoch, takeover_ms;
-	int64_t starts, applied, in_flight, runs, lost, doubled;
+	int64_t starts, applied, in_flight, queued, runs, lost, doubled;
 };
 
 static int64_t
@@ -136,111 +136,128 @@ fail_over(struct drill *d, struct cerr *err)
 	    TAKEOVER_MAX_MS / 1000);
 }
 
-static int
-cmp_i64(const void *a, const void *b)
+/* A (job, target) pair as one string, for the busy set. */
+static void
+pair_key(char *out, size_t size, const char *job, const char *target)
 {
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
+	snprintf(out, size, "%s\037%s", job ? job : "", target ? target : "");
 }
 
-/* The ids of the applied START instructions (sorted) into *ids; counts
- * the rest. Caller frees *ids. */
 static int
-read_starts(struct drill *d, const struct client *c, int64_t **ids, size_t *n,
-    struct cerr *err)
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+struct busy {
+	char **pairs; /* sorted */
+	size_t n;
+};
+
+static void
+busy_free(struct busy *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		free(b->pairs[i]);
+	free(b->pairs);
+}
+
+/* The (job, target) pairs with a run going: a START applied there waits
+ * behind it (one instance of a job at a time), so has no run yet. */
+static int
+read_busy(const struct client *c, struct busy *b, struct cerr *err)
 {
 	json_t *list = NULL, *v;
+	char key[2 * CONF_STR_MAX];
 	size_t i;
 
-	if (client_call(c, "GET", "/v1/downloadlist?limit=" LEDGER_LIMIT, NULL,
-		&list, err) < 0)
+	if (client_call(c, "GET",
+		"/v1/history?jobs_only=1&outcome=running&limit=" LEDGER_LIMIT,
+		NULL, &list, err) < 0)
 		return -1;
-	*ids = calloc(json_array_size(list) + 1, sizeof(**ids));
-	*n = 0;
-	d->starts = d->in_flight = 0;
+	b->pairs = calloc(json_array_size(list) + 1, sizeof(*b->pairs));
+	json_array_foreach(list, i, v)
+	{
+		if (b->pairs == NULL)
+			break;
+		pair_key(key, sizeof(key),
+		    json_string_value(json_object_get(v, "job")),
+		    json_string_value(json_object_get(v, "target")));
+		b->pairs[b->n] = strdup(key);
+		if (b->pairs[b->n] == NULL)
+			break;
+		b->n++;
+	}
+	if (b->pairs == NULL || b->n < json_array_size(list)) {
+		json_decref(list);
+		busy_free(b);
+		return cerr_set(err, CERR_INTERNAL, "out of memory");
+	}
+	json_decref(list);
+	qsort(b->pairs, b->n, sizeof(*b->pairs), cmp_str);
+	return 0;
+}
+
+static int
+is_busy(const struct busy *b, const json_t *start)
+{
+	char key[2 * CONF_STR_MAX], *k = key;
+
+	pair_key(key, sizeof(key),
+	    json_string_value(json_object_get(start, "object")),
+	    json_string_value(json_object_get(start, "target")));
+	return bsearch(&k, b->pairs, b->n, sizeof(*b->pairs), cmp_str) != NULL;
+}
+
+/* One look at the ledger. Each START in the download list counts the
+ * job runs reported for it (the store counts them as they arrive, so
+ * history retention and purges do not matter): an applied one with none
+ * is lost, unless its job is running on its target (it waits its turn);
+ * one with two or more ran twice. A START applied before the store
+ * counted (runs null) is left out. */
+static int
+check_ledger(struct drill *d, const struct client *c, struct cerr *err)
+{
+	json_t *list = NULL, *v;
+	struct busy busy = {0};
+	size_t i;
+
+	if (read_busy(c, &busy, err) < 0)
+		return -1;
+	if (client_call(c, "GET", "/v1/downloadlist?limit=" LEDGER_LIMIT, NULL,
+		&list, err) < 0) {
+		busy_free(&busy);
+		return -1;
+	}
+	d->starts = d->applied = d->in_flight = d->queued = 0;
+	d->runs = d->lost = d->doubled = 0;
 	json_array_foreach(list, i, v)
 	{
 		const char *op =
 		    json_string_value(json_object_get(v, "operation"));
 		const char *st =
 		    json_string_value(json_object_get(v, "status"));
+		json_t *runs = json_object_get(v, "runs");
+		json_int_t n = json_integer_value(runs);
 
-		if (*ids == NULL || op == NULL || strcmp(op, "start") != 0)
+		if (op == NULL || strcmp(op, "start") != 0 || st == NULL)
 			continue;
 		d->starts++;
-		if (st != NULL && strcmp(st, "applied") == 0)
-			(*ids)[(*n)++] =
-			    json_integer_value(json_object_get(v, "id"));
-		else if (st != NULL &&
-		    (strcmp(st, "pending") == 0 ||
-			strcmp(st, "downloaded") == 0))
+		if (strcmp(st, "pending") == 0 || strcmp(st, "downloaded") == 0)
 			d->in_flight++;
+		if (strcmp(st, "applied") != 0 || !json_is_integer(runs))
+			continue;
+		d->applied++;
+		d->runs += n;
+		d->doubled += n > 1;
+		if (n == 0 && is_busy(&busy, v))
+			d->queued++;
+		else
+			d->lost += n == 0;
 	}
 	json_decref(list);
-	if (*ids == NULL)
-		return cerr_set(err, CERR_INTERNAL, "out of memory");
-	qsort(*ids, *n, sizeof(**ids), cmp_i64);
+	busy_free(&busy);
 	return 0;
-}
-
-/* The instruction ids of the history's job rows (sorted). */
-static int
-read_runs(const struct client *c, int64_t **ids, size_t *n, struct cerr *err)
-{
-	json_t *list = NULL, *v;
-	size_t i;
-
-	if (client_call(c, "GET", "/v1/history?jobs_only=1&limit=" LEDGER_LIMIT,
-		NULL, &list, err) < 0)
-		return -1;
-	*ids = calloc(json_array_size(list) + 1, sizeof(**ids));
-	*n = 0;
-	json_array_foreach(list, i, v)
-	{
-		int64_t id = json_integer_value(json_object_get(v, "instr_id"));
-
-		if (*ids != NULL && id > 0)
-			(*ids)[(*n)++] = id;
-	}
-	json_decref(list);
-	if (*ids == NULL)
-		return cerr_set(err, CERR_INTERNAL, "out of memory");
-	qsort(*ids, *n, sizeof(**ids), cmp_i64);
-	return 0;
-}
-
-/* One look at the ledger: lost and doubled among the applied STARTs. */
-static int
-check_ledger(struct drill *d, const struct client *c, struct cerr *err)
-{
-	int64_t *starts = NULL, *runs = NULL;
-	size_t ns = 0, nr = 0, j = 0;
-	int rc = -1;
-
-	if (read_starts(d, c, &starts, &ns, err) < 0 ||
-	    read_runs(c, &runs, &nr, err) < 0)
-		goto out;
-	d->applied = (int64_t)ns;
-	d->runs = d->lost = d->doubled = 0;
-	for (size_t i = 0; i < ns; i++) {
-		int64_t count = 0;
-
-		while (j < nr && runs[j] < starts[i])
-			j++;
-		while (j < nr && runs[j] == starts[i]) {
-			count++;
-			j++;
-		}
-		d->runs += count;
-		d->lost += count == 0;
-		d->doubled += count > 1;
-	}
-	rc = 0;
-out:
-	free(starts);
-	free(runs);
-	return rc;
 }
 
 static void
@@ -248,15 +265,15 @@ report(const struct drill *d, int json)
 {
 	if (json) {
 		json_t *v = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
-				      "s:I,s:I}",
+				      "s:I,s:I,s:I}",
 		    "from", d->urls[d->from], "to", d->urls[d->to],
 		    "released_epoch", (json_int_t)d->released_epoch, "epoch",
 		    (json_int_t)d->new_epoch, "takeover_ms",
 		    (json_int_t)d->takeover_ms, "starts", (json_int_t)d->starts,
 		    "applied", (json_int_t)d->applied, "in_flight",
-		    (json_int_t)d->in_flight, "runs", (json_int_t)d->runs,
-		    "lost", (json_int_t)d->lost, "doubled",
-		    (json_int_t)d->doubled);
+		    (json_int_t)d->in_flight, "queued", (json_int_t)d->queued,
+		    "runs", (json_int_t)d->runs, "lost", (json_int_t)d->lost,
+		    "doubled", (json_int_t)d->doubled);
 
 		output_json(stdout, v);
 		json_decref(v);
@@ -266,12 +283,13 @@ report(const struct drill *d, int json)
 	       "  takeover: %lld.%03lld s (epoch %lld given up, epoch %lld "
 	       "taken)\n"
 	       "  ledger:   %lld START instructions: %lld applied, %lld in "
-	       "flight; %lld runs: %lld lost, %lld doubled\n",
+	       "flight; %lld runs: %lld lost, %lld doubled; %lld waiting "
+	       "behind a run of their job\n",
 	    d->urls[d->from], d->urls[d->to], (long long)d->takeover_ms / 1000,
 	    (long long)d->takeover_ms % 1000, (long long)d->released_epoch,
 	    (long long)d->new_epoch, (long long)d->starts,
 	    (long long)d->applied, (long long)d->in_flight, (long long)d->runs,
-	    (long long)d->lost, (long long)d->doubled);
+	    (long long)d->lost, (long long)d->doubled, (long long)d->queued);
 }
 
 int

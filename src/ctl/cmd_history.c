@@ -284,6 +284,7 @@ cmd_downloadlist(struct ctl *ctl, int argc, char **argv)
 	    {"OPERATION", "operation", 0},
 	    {"OBJECT", "object", 24},
 	    {"STATUS", "status", 0},
+	    {"RUNS", "runs", 0},
 	    {"POSTED", "posted_at", 0},
 	    {"DOWNLOADED", "downloaded_at", 0},
 	    {"ERROR", "error", 50},
@@ -302,10 +303,11 @@ cmd_downloadlist(struct ctl *ctl, int argc, char **argv)
 	if (ctl_parse(argc, argv, opts, NULL, 0, 0, &npos, &err) < 0 ||
 	    (limit != NULL &&
 		ctl_int(limit, "--limit", 1, 100000, &n, &err) < 0) ||
-	    (status != NULL && instr_status_parse(status, &st) < 0 &&
+	    (status != NULL && strcmp(status, "open") != 0 &&
+		instr_status_parse(status, &st) < 0 &&
 		cerr_set(&err, CERR_INVALID,
 		    "--status: '%s' is not one of pending, downloaded, "
-		    "applied, failed",
+		    "applied, failed, open",
 		    status) < 0) ||
 	    add_param(&q, "target", target, &err) < 0 ||
 	    add_param(&q, "status", status, &err) < 0 ||

@@ -163,18 +163,24 @@ fail:
 	http_reply_error(r, &err);
 }
 
+/* runs: for a START, the job runs reported for it (a refusal counts);
+ * null for the other operations, and for a START applied before the
+ * store counted (schema step 8) that none has been reported for since. */
 static int
 instr_cb(void *arg, const struct store_instr *in)
 {
 	json_array_append_new(arg,
-	    json_pack("{s:I,s:s,s:s,s:s,s:s,s:b,s:o,s:o,s:o,s:s}", "id",
+	    json_pack("{s:I,s:s,s:s,s:s,s:s,s:b,s:o,s:o,s:o,s:s,s:o}", "id",
 		(json_int_t)in->id, "target", in->target, "operation",
 		instr_op_name(in->op), "object", in->object, "status",
 		instr_status_name(in->status), "cleared", in->cleared,
 		"posted_at", json_utc_or_null(in->posted_at), "downloaded_at",
 		json_utc_or_null(in->downloaded_at), "applied_at",
 		json_utc_or_null(in->applied_at), "error",
-		in->error ? in->error : ""));
+		in->error ? in->error : "", "runs",
+		in->op == INSTR_START && in->runs >= 0
+		    ? json_integer((json_int_t)in->runs)
+		    : json_null()));
 	return 0;
 }
 
@@ -188,7 +194,9 @@ api_downloadlist(struct http_req *r)
 	enum instr_status st;
 	struct cerr err;
 
-	if (status != NULL) {
+	if (status != NULL && strcmp(status, "open") == 0) {
+		f.status = STORE_INSTR_OPEN;
+	} else if (status != NULL) {
 		if (instr_status_parse(status, &st) < 0) {
 			cerr_set(&err, CERR_INVALID,
 			    "query parameter status: "

@@ -382,7 +382,8 @@ store_instr_list(struct store *s, const struct store_instr_filter *f,
 	if (f->target != NULL &&
 	    store_check_name("list instructions", f->target, err) < 0)
 		return -1;
-	if (f->status < -1 || f->status >= INSTR_STATUS_COUNT)
+	if ((f->status < -1 && f->status != STORE_INSTR_OPEN) ||
+	    f->status >= INSTR_STATUS_COUNT)
 		return cerr_set(err, CERR_INVALID,
 		    "list instructions: unknown status %d", f->status);
 	if (f->limit < 0)

@@ -157,6 +157,11 @@ struct store_instr {
 	int64_t downloaded_at; /* 0: not yet */
 	int64_t applied_at; /* 0: not yet (set for failed too) */
 	const char *error; /* the target's error, or "" */
+	/* START only: the job runs the history was sent for it (refusals
+	 * included), counted as they arrive, so retention and purges of
+	 * the history leave it alone (schema: a trigger on the runs); -1:
+	 * applied before the store counted, and none has come since. */
+	int64_t runs;
 };
 
 int store_instr_post(struct store *s, const char *target, enum instr_op op,
@@ -178,9 +183,12 @@ int store_instr_fetch(struct store *s, const char *target, int64_t after_id,
 int store_instr_ack(struct store *s, const char *target, int64_t id, int ok,
     const char *error, int64_t now, enum instr_op *first_op, struct cerr *err);
 
+/* A filter's status for the open instructions: pending or downloaded,
+ * the ones the target has not acknowledged yet. */
+#define STORE_INSTR_OPEN (-2)
 struct store_instr_filter {
 	const char *target; /* NULL: all */
-	int status; /* -1: all, else enum instr_status */
+	int status; /* -1: all, STORE_INSTR_OPEN, else enum instr_status */
 	int64_t limit; /* 0: no limit */
 };
 /* Newest first. */

@@ -13,7 +13,7 @@
 
 #define INSTR_COLS                                                             \
 	"id, target, op, object, payload, status, cleared, posted_at,"         \
-	" downloaded_at, applied_at, error"
+	" downloaded_at, applied_at, error, runs"
 
 static const char sql_post[] =
     "INSERT INTO instructions (target, op, object, payload, status,"
@@ -60,8 +60,9 @@ static const char sql_trim[] =
     "   WHERE status = 'applied' OR (status = 'failed' AND cleared = 1))"
     "  AS ranked WHERE n > $1)";
 /* Listing: one statement per filter combination, parameters in the
- * order target, status, limit (a NULL limit is none). */
-static const char *const sql_list[4] = {
+ * order target, status, limit (a NULL limit is none); the last two for
+ * STORE_INSTR_OPEN. */
+static const char *const sql_list[6] = {
     "SELECT " INSTR_COLS " FROM instructions ORDER BY id DESC LIMIT $1",
     "SELECT " INSTR_COLS " FROM instructions WHERE target = $1"
     " ORDER BY id DESC LIMIT $2",
@@ -69,6 +70,10 @@ static const char *const sql_list[4] = {
     " ORDER BY id DESC LIMIT $2",
     "SELECT " INSTR_COLS " FROM instructions WHERE target = $1"
     " AND status = $2 ORDER BY id DESC LIMIT $3",
+    "SELECT " INSTR_COLS " FROM instructions"
+    " WHERE status IN ('pending', 'downloaded') ORDER BY id DESC LIMIT $1",
+    "SELECT " INSTR_COLS " FROM instructions WHERE target = $1"
+    " AND status IN ('pending', 'downloaded') ORDER BY id DESC LIMIT $2",
 };
 
 /* Fills in from a row (columns as in INSTR_COLS); text stays borrowed
@@ -91,6 +96,7 @@ instr_row(
 	in->downloaded_at = store_pg_int(res, row, 8);
 	in->applied_at = store_pg_int(res, row, 9);
 	in->error = store_pg_text(res, row, 10);
+	in->runs = store_pg_int(res, row, 11);
 	return 0;
 }
 
@@ -243,6 +249,8 @@ store_pg_instr_list(void *be, const struct store_instr_filter *f,
 	int rc = -1, which;
 
 	which = (f->target != NULL) | (f->status >= 0) << 1;
+	if (f->status == STORE_INSTR_OPEN)
+		which = 4 + (f->target != NULL);
 	if (f->target != NULL)
 		store_pg_param_text(&p, f->target);
 	if (f->status >= 0)

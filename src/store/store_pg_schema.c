@@ -212,6 +212,26 @@ static const char *const migrations[] = {
     "  WHERE status IN ('queued', 'assigned', 'running');"
     "CREATE INDEX executions_active ON executions(worker, instr_id)"
     "  WHERE status IN ('assigned', 'running');",
+    /* 7: a START counts the job runs reported for it (see the SQLite
+     * store's step 8): a trigger, which an upsert's update does not
+     * fire. */
+    "ALTER TABLE instructions ADD COLUMN runs BIGINT NOT NULL DEFAULT 0;"
+    /* -1: applied before the count, whose rows may be gone already */
+    "UPDATE instructions SET runs = -1 WHERE op = 'start'"
+    "  AND status = 'applied';"
+    "UPDATE instructions SET runs = c.n FROM (SELECT instr_id, count(*)"
+    "  AS n FROM runs WHERE step = 0 AND instr_id > 0 GROUP BY instr_id)"
+    "  AS c WHERE instructions.id = c.instr_id;"
+    "CREATE FUNCTION cohort_count_run() RETURNS trigger"
+    " LANGUAGE plpgsql AS $count$"
+    " BEGIN"
+    "  UPDATE instructions SET runs = GREATEST(runs, 0) + 1"
+    "  WHERE id = NEW.instr_id;"
+    "  RETURN NULL;"
+    " END $count$;"
+    "CREATE TRIGGER runs_count_start AFTER INSERT ON runs FOR EACH ROW"
+    "  WHEN (NEW.step = 0 AND NEW.instr_id > 0)"
+    "  EXECUTE FUNCTION cohort_count_run();",
 };
 
 _Static_assert(

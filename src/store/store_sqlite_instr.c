@@ -11,7 +11,7 @@
 
 #define INSTR_COLS                                                             \
 	"id, target, op, object, payload, status, cleared, posted_at,"         \
-	" downloaded_at, applied_at, error"
+	" downloaded_at, applied_at, error, runs"
 
 static const char sql_post[] =
     "INSERT INTO instructions (target, op, object, payload, status,"
@@ -70,7 +70,7 @@ static const char sql_trim[] =
  * small open index (forced: for "ORDER BY id DESC LIMIT 1" the planner
  * would rather walk the whole table, history included, backwards). */
 #define OPEN_TERM " AND status IN ('pending', 'downloaded')"
-static const char *const sql_list[6] = {
+static const char *const sql_list[8] = {
     "SELECT " INSTR_COLS " FROM instructions"
     " ORDER BY id DESC LIMIT :limit",
     "SELECT " INSTR_COLS " FROM instructions WHERE target = :target"
@@ -84,6 +84,11 @@ static const char *const sql_list[6] = {
     "SELECT " INSTR_COLS " FROM instructions INDEXED BY instructions_open"
     " WHERE target = :target AND status = :status" OPEN_TERM
     " ORDER BY id DESC LIMIT :limit",
+    /* STORE_INSTR_OPEN: both open statuses */
+    "SELECT " INSTR_COLS " FROM instructions INDEXED BY instructions_open"
+    " WHERE 1" OPEN_TERM " ORDER BY id DESC LIMIT :limit",
+    "SELECT " INSTR_COLS " FROM instructions INDEXED BY instructions_open"
+    " WHERE target = :target" OPEN_TERM " ORDER BY id DESC LIMIT :limit",
 };
 
 /* Fills in from the current row (columns as in INSTR_COLS); text stays
@@ -105,6 +110,7 @@ instr_row(sqlite3_stmt *st, struct store_instr *in, struct cerr *err)
 	in->downloaded_at = sqlite3_column_int64(st, 8);
 	in->applied_at = sqlite3_column_int64(st, 9);
 	in->error = store_sqlite_text(st, 10);
+	in->runs = sqlite3_column_int64(st, 11);
 	return 0;
 }
 
@@ -301,6 +307,8 @@ store_sqlite_instr_list(void *be, const struct store_instr_filter *f,
 	which = (f->target != NULL) | (f->status >= 0) << 1;
 	if (f->status == INSTR_PENDING || f->status == INSTR_DOWNLOADED)
 		which += 2;
+	else if (f->status == STORE_INSTR_OPEN)
+		which = 6 + (f->target != NULL);
 	if (store_sqlite_stmt(sq, sql_list[which], &st, err) < 0)
 		goto out;
 	bind_named_text(st, ":target", f->target);

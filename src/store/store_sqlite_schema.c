@@ -234,6 +234,24 @@ static const char *const migrations[] = {
     "  WHERE status IN ('queued', 'assigned', 'running');"
     "CREATE INDEX executions_active ON executions(worker, instr_id)"
     "  WHERE status IN ('assigned', 'running');",
+    /* 8: a START counts the job runs reported for it (a run's step-0
+     * row, or its refusal), so that "was every start run once?" has an
+     * answer after retention or a purge has thinned the history (the
+     * failover drill asks it). A trigger does the counting: an upsert
+     * that updates a run's row fires none, a second run for one START
+     * counts twice. */
+    "ALTER TABLE instructions ADD COLUMN runs INTEGER NOT NULL DEFAULT 0;"
+    /* -1: applied before the count, whose rows may be gone already */
+    "UPDATE instructions SET runs = -1 WHERE op = 'start'"
+    "  AND status = 'applied';"
+    "UPDATE instructions SET runs = c.n FROM (SELECT instr_id, count(*)"
+    "  AS n FROM runs WHERE step = 0 AND instr_id > 0 GROUP BY instr_id)"
+    "  AS c WHERE instructions.id = c.instr_id;"
+    "CREATE TRIGGER runs_count_start AFTER INSERT ON runs"
+    "  WHEN NEW.step = 0 AND NEW.instr_id > 0 BEGIN"
+    "  UPDATE instructions SET runs = max(runs, 0) + 1"
+    "  WHERE id = NEW.instr_id;"
+    "  END;",
 };
 
 _Static_assert(

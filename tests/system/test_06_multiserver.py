@@ -62,10 +62,17 @@ def test_unread_grows_while_down_then_drains(cluster):
         m.apply_job({"name": f"j{i}", "targets": ["web-1"],
                      "steps": [{"command": "true"}]})
     assert m.targets()["web-1"]["unread_instructions"] == 3
+    # what web-1 has not acknowledged, in one query (section 10)
+    unacked = m.ctl_json("downloadlist", "--target", "web-1", "--status",
+                         "open")
+    assert [i["object"] for i in unacked] == ["j2", "j1", "j0"]
+    assert {i["status"] for i in unacked} <= {"pending", "downloaded"}
     t.start()
     wait_for(lambda: m.targets()["web-1"]["unread_instructions"] == 0,
              what="unread to drain")
     assert jobs_on(t) == ["j0", "j1", "j2"]
+    assert m.ctl_json("downloadlist", "--status", "open") == []
+    assert len(m.ctl_json("downloadlist", "--status", "applied")) == 3
 
 
 def test_failed_instruction_blocks_until_cleared_or_resync(cluster):

@@ -6,6 +6,7 @@ under load across failovers every posted START runs exactly once per
 target; the failover drill measures a takeover and checks the ledger.
 (docs/ha.md. The lease settings are the defaults: lease_ttl_s = 3,
 lease_renew_ms = 1000.)"""
+import json
 import os
 import signal
 import threading
@@ -14,7 +15,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from cohort import admin_cert, api, wait_for
+from cohort import Gate, admin_cert, api, wait_for
 
 TAKEOVER_BOUND_S = 5.0
 POLL_S = 1
@@ -26,7 +27,6 @@ def jobs_on(t):
 
 def last_poll(m, profile, name):
     rows = m.cluster.ctl(profile, "target", "list", "--json").stdout
-    import json
     for t in json.loads(rows):
         if t["name"] == name and t["last_poll"]:
             return datetime.fromisoformat(
@@ -57,7 +57,6 @@ def takeover(standby, timeout=10.0):
 def ledger(cluster, profile):
     """Per applied START instruction: the number of job rows in the
     history carrying its id; plus the STARTs not yet applied."""
-    import json
     instrs = json.loads(cluster.ctl(profile, "downloadlist", "--limit",
                                     "100000", "--json").stdout)
     runs = json.loads(cluster.ctl(profile, "history", "--limit", "100000",
@@ -292,23 +291,45 @@ def test_drill_failover(pg_cluster):
     m1, m2 = c.pair()
     prof = c.profile([m1, m2])
     (t,) = c.enlisted(m1, ["web-1"], masters=[m1, m2])
+    gate = Gate(c.root)
     m1.apply_job({"name": "j", "targets": ["web-1"],
                   "steps": [{"command": "true"}]})
-    wait_for(lambda: jobs_on(t) == ["j"], what="j on web-1")
+    m1.apply_job({"name": "q", "targets": ["web-1"], "overlap": "queue",
+                  "steps": [{"command": gate.command()}]})
+    wait_for(lambda: jobs_on(t) == ["j", "q"], what="j and q on web-1")
     for _ in range(3):
         c.ctl(prof, "job", "start", "j")
     r = c.ctl(prof, "drill", "failover", "--json")
-    import json
     out = json.loads(r.stdout)
     assert out["from"] == m1.url and out["to"] == m2.url
     assert out["epoch"] > out["released_epoch"]
     assert out["takeover_ms"] < TAKEOVER_BOUND_S * 1000
     assert out["lost"] == 0 and out["doubled"] == 0
-    assert out["starts"] == 3
+    assert out["starts"] == 3 and out["runs"] == 3
     assert m2.health()[0] == 200 and m1.health()[0] == 503
-    # and back
+
+    def listed(job, status):
+        rows = json.loads(c.ctl(prof, "downloadlist", "--json").stdout)
+        return [i for i in rows if i["operation"] == "start"
+                and i["object"] == job and i["status"] == status]
+
+    # Runs the history no longer holds were not lost: the store counted
+    # them as they came. A start that waits behind a run of its job is
+    # not lost either.
+    c.ctl(prof, "history", "purge", "--job", "j")
+    c.ctl(prof, "job", "start", "q")
+    wait_for(lambda: [i["runs"] for i in listed("q", "applied")] == [1],
+             what="q's first run reported")
+    c.ctl(prof, "job", "start", "q")
+    wait_for(lambda: len(listed("q", "applied")) == 2,
+             what="q's second start applied")
     r = c.ctl(prof, "drill", "failover")
     assert f"{m2.url} -> {m1.url}" in r.stdout and "takeover:" in r.stdout
+    assert "5 START instructions: 5 applied" in r.stdout, r.stdout
+    assert "0 lost, 0 doubled; 1 waiting behind a run" in r.stdout, r.stdout
+    gate.open()
+    wait_for(lambda: [i["runs"] for i in listed("q", "applied")] == [1, 1],
+             what="q's second run reported")
     # a profile naming one master cannot drill
     r = c.ctl(c.profile([m1], "one.conf"), "drill", "failover", check=False)
     assert r.returncode != 0 and "every master of the pair" in r.stderr

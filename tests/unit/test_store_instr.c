@@ -2,7 +2,8 @@
  * Unit tests for the store's download list: posting, fetching in order
  * with after_id and limit, acknowledging (own instructions only, twice
  * harmless), blocking after a failure until cleared, listing, dropping
- * for a resync, trimming.
+ * for a resync, trimming, and a START's count of the runs reported for
+ * it.
  */
 #include "test_store.h"
 
@@ -26,6 +27,13 @@ collect_instr(void *arg, const struct store_instr *in)
 	snprintf(sn->error[sn->n], sizeof(sn->error[0]), "%s", in->error);
 	sn->n++;
 	return sn->stop_after != 0 && sn->n >= sn->stop_after;
+}
+
+static int
+keep_runs(void *arg, const struct store_instr *in)
+{
+	*(int64_t *)arg = in->runs;
+	return 0;
 }
 
 static void
@@ -362,6 +370,109 @@ test_instr_trim(void **state)
 	    raw_int(fx->path, "SELECT count(*) FROM instructions"), 2);
 }
 
+/* A job row (step 0) or a step row of run trid on web-1 for START id. */
+static void
+put_run(struct store *s, int64_t trid, int step, enum run_outcome o,
+    int64_t instr_id)
+{
+	struct store_run r = {.target_run_id = trid,
+	    .step = step,
+	    .attempt = step == 0 ? 0 : 1,
+	    .outcome = o,
+	    .started_at_ms = 1000 + trid,
+	    .instr_id = instr_id,
+	    .message = "",
+	    .output = ""};
+	struct cerr err;
+
+	snprintf(r.target, sizeof(r.target), "web-1");
+	snprintf(r.job, sizeof(r.job), "job");
+	if (store_run_put(s, &r, &err) < 0)
+		fail_msg("put run: %s", err.msg);
+}
+
+static int64_t
+runs_of(struct store *s, int64_t id)
+{
+	struct cerr err;
+	int64_t runs = -1;
+
+	if (store_instr_get(s, id, keep_runs, &runs, &err) < 0)
+		fail_msg("get %lld: %s", (long long)id, err.msg);
+	return runs;
+}
+
+/* A START counts its job runs as their rows arrive: a row uploaded again
+ * (running, then finished) or a step row counts nothing; a second run
+ * for one START counts twice; a purge of the history takes nothing off. */
+static void
+test_instr_counts_runs(void **state)
+{
+	struct fx *fx = *state;
+	struct cerr err;
+	int64_t once, twice, never, deleted = 0;
+
+	add_target(fx->s, "web-1");
+	post(fx->s, "web-1", INSTR_START, &once);
+	post(fx->s, "web-1", INSTR_START, &twice);
+	post(fx->s, "web-1", INSTR_START, &never);
+	put_run(fx->s, 1, 0, OUTCOME_RUNNING, once);
+	put_run(fx->s, 1, 1, OUTCOME_SUCCEEDED, once);
+	put_run(fx->s, 1, 0, OUTCOME_SUCCEEDED, once);
+	put_run(fx->s, 1, 0, OUTCOME_SUCCEEDED, once);
+	put_run(fx->s, 2, 0, OUTCOME_FAILED, twice);
+	put_run(fx->s, 3, 0, OUTCOME_SUCCEEDED, twice);
+	put_run(fx->s, 4, 0, OUTCOME_SUCCEEDED, 0);
+	assert_int_equal(runs_of(fx->s, once), 1);
+	assert_int_equal(runs_of(fx->s, twice), 2);
+	assert_int_equal(runs_of(fx->s, never), 0);
+	assert_int_equal(
+	    store_history_purge(fx->s, "job", 0, &deleted, &err), 0);
+	assert_int_equal(deleted, 4);
+	assert_int_equal(runs_of(fx->s, once), 1);
+	assert_int_equal(runs_of(fx->s, twice), 2);
+}
+
+/* The schema step that adds the count: a START applied before it with
+ * its run still in the history counts it; one whose rows are gone is
+ * "not counted" (-1) until a run comes; an open one starts at 0. */
+static void
+test_instr_counts_from_migration(void **state)
+{
+	struct fx *fx = *state;
+	struct cerr err;
+	int64_t kept, gone, open;
+
+	add_target(fx->s, "web-1");
+	post(fx->s, "web-1", INSTR_START, &kept);
+	post(fx->s, "web-1", INSTR_START, &gone);
+	post(fx->s, "web-1", INSTR_START, &open);
+	assert_int_equal(
+	    store_instr_ack(fx->s, "web-1", kept, 1, "", 1, NULL, &err), 0);
+	assert_int_equal(
+	    store_instr_ack(fx->s, "web-1", gone, 1, "", 1, NULL, &err), 0);
+	put_run(fx->s, 1, 0, OUTCOME_SUCCEEDED, kept);
+	store_close(fx->s);
+	fx->s = NULL;
+	if (fx->pg)
+		raw_exec(fx->path,
+		    "DROP TRIGGER runs_count_start ON runs;"
+		    "DROP FUNCTION cohort_count_run();"
+		    "ALTER TABLE instructions DROP COLUMN runs;"
+		    "UPDATE cohort_schema SET version = 6");
+	else
+		raw_exec(fx->path,
+		    "DROP TRIGGER runs_count_start;"
+		    "ALTER TABLE instructions DROP COLUMN runs;"
+		    "PRAGMA user_version = 7");
+	assert_int_equal(store_open(fx->path, &fx->s, &err), 0);
+	assert_int_equal(runs_of(fx->s, kept), 1);
+	assert_int_equal(runs_of(fx->s, gone), -1);
+	assert_int_equal(runs_of(fx->s, open), 0);
+	put_run(fx->s, 2, 0, OUTCOME_SUCCEEDED, gone);
+	assert_int_equal(runs_of(fx->s, gone), 1);
+}
+
 int
 main(void)
 {
@@ -373,6 +484,8 @@ main(void)
 	    T(test_instr_drop_pending),
 	    T(test_instr_withdraw),
 	    T(test_instr_trim),
+	    T(test_instr_counts_runs),
+	    T(test_instr_counts_from_migration),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
