@@ -107,8 +107,9 @@ gap_miss(const struct schedplan_in *in, struct schedplan_out *out)
 	}
 	if (n == 0 || out->nmiss == SCHEDPLAN_MISS_MAX)
 		return;
-	out->miss[out->nmiss++] = (struct schedplan_miss){SCHEDPLAN_DST_GAP,
-	    out->due.utc, out->due.utc, first, w, n, n == SCHEDPLAN_SCAN_MAX};
+	out->miss[out->nmiss++] =
+	    (struct schedplan_miss){SCHEDPLAN_DST_GAP, out->due.utc,
+		out->due.utc, first, w, n, n == SCHEDPLAN_SCAN_MAX, 0};
 }
 
 void
@@ -147,6 +148,15 @@ schedplan_step(const struct schedplan_in *in, struct schedplan_out *out)
 	out->catch_up = late;
 	if (out->due.dst == TZ_LOCAL_GAP)
 		gap_miss(in, out);
+}
+
+int
+schedplan_in_dates(const struct schedule *s, const struct tz *tz, int64_t at)
+{
+	int64_t day = tz_floor_div(tz_to_local(tz, at), 86400);
+
+	return (s->start_day == SCHED_NO_DATE || day >= s->start_day) &&
+	    (s->end_day == SCHED_NO_DATE || day <= s->end_day);
 }
 
 int64_t
@@ -219,14 +229,21 @@ schedplan_miss_text(const struct schedplan_miss *m, const struct tz *tz,
 	char a[40], b[40], c[40];
 
 	if (m->reason == SCHEDPLAN_DST_GAP) {
+		/* The run they collapsed into may have been refused: its own
+		 * overlap record then says so, and this one must agree. */
 		snprintf(buf, size,
 		    "missed %lld wall time%s from %s to %s "
-		    "(%s): inside a DST gap they do not exist; the schedule "
-		    "ran once at %s",
+		    "(%s): inside a DST gap they do not exist; %s %s%s",
 		    (long long)m->count, m->count == 1 ? "" : "s",
 		    tz_format_local(m->first_local, a, sizeof(a)),
 		    tz_format_local(m->last_local, b, sizeof(b)), tz_name(tz),
-		    tz_format_rfc3339(tz, m->first, c, sizeof(c)));
+		    m->refused ? "the one run standing for them, due at"
+			       : "the schedule ran once at",
+		    tz_format_rfc3339(tz, m->first, c, sizeof(c)),
+		    m->refused ? ", did not run either: the job was still "
+				 "running and its overlap policy refuses a "
+				 "second run"
+			       : "");
 		return buf;
 	}
 	tz_format_rfc3339(tz, m->first, a, sizeof(a));

@@ -21,6 +21,10 @@
  * - A wall time inside a DST gap runs once at the gap's end; when a
  *   repeating schedule had several wall times in the gap, the others are
  *   one "DST gap" record.
+ * - "start" and "idle" schedules have no instants to step through; their
+ *   start_date and end_date bound the instant they come due at (the
+ *   daemon's start, the moment an idle period qualifies), read in the
+ *   schedule's zone as the other kinds' are.
  */
 #ifndef COHORT_SCHEDPLAN_H
 #define COHORT_SCHEDPLAN_H
@@ -50,6 +54,7 @@ struct schedplan_miss {
 	int64_t first_local, last_local; /* the same as wall times */
 	int64_t count;
 	int more; /* count is a lower bound: the scan stopped */
+	int refused; /* DST_GAP: the overlap policy refused the run at first */
 };
 
 struct schedplan_in {
@@ -80,6 +85,11 @@ void schedplan_step(const struct schedplan_in *in, struct schedplan_out *out);
 /* The last due instant in (lo, hi], 0 when there is none. */
 int64_t schedplan_last_in(
     const struct schedule *s, const struct tz *tz, int64_t lo, int64_t hi);
+
+/* Whether instant `at` lies on or between s's start_date and end_date
+ * (either may be absent) as dates in tz, the schedule's zone: 1 or 0. */
+int schedplan_in_dates(
+    const struct schedule *s, const struct tz *tz, int64_t at);
 
 /* A hash of the schedule's canonical form: a changed definition starts
  * afresh instead of inheriting a cursor that meant something else. */

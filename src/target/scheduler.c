@@ -48,7 +48,7 @@ struct sched_entry {
 	const struct job *job; /* borrowed from jobs[] */
 	const struct schedule *s; /* borrowed from job */
 	int local;
-	struct tz *tz; /* owned; clock kinds only */
+	struct tz *tz; /* owned */
 	int64_t def_hash;
 	int64_t next; /* 0: none */
 	struct schedplan_idle idle;
@@ -130,7 +130,7 @@ flush_overlap(struct scheduler *sc, const struct sched_entry *e,
     struct tstore_sched *row, struct cerr *err)
 {
 	struct schedplan_miss m = {SCHEDPLAN_OVERLAP, row->miss_first,
-	    row->miss_last, 0, 0, row->miss_count, 0};
+	    row->miss_last, 0, 0, row->miss_count, 0, 0};
 
 	if (row->miss_count == 0)
 		return 0;
@@ -155,31 +155,50 @@ overlap_refused(
 	return active - runs_running(sc->t, e->job->name) > 0;
 }
 
-/* Adds the run for due instant `due`, inside the caller's transaction.
- * row: the schedule's state (overlap refusals are held there), or NULL for
- * "start" and "idle" schedules (a refusal is recorded at once). */
+/* A due run refused by the overlap policy: held in row (the schedule's
+ * state) until the blocking run ends, or, for "start" and "idle"
+ * schedules (row NULL), recorded at once. */
+static int
+refuse_due_run(struct scheduler *sc, const struct sched_entry *e, int64_t due,
+    struct tstore_sched *row, struct cerr *err)
+{
+	struct schedplan_miss m = {SCHEDPLAN_OVERLAP, due, due, 0, 0, 1, 0, 0};
+
+	if (row == NULL)
+		return write_miss(sc, e, &m, 0, err);
+	if (row->miss_count++ == 0)
+		row->miss_first = due;
+	row->miss_last = due;
+	log_info("run_refused", "job=%s schedule=%s due=%lld why=overlap",
+	    e->job->name, e->s->name, (long long)due);
+	return 0;
+}
+
+/* Claims the run for due instant `due`, inside the caller's transaction:
+ * 1 when the ledger holds it (added now, or there already), 0 when the
+ * overlap policy refused it (see refuse_due_run), -1 on error. */
 static int
 add_due_run(struct scheduler *sc, const struct sched_entry *e, int64_t due,
     struct tstore_sched *row, struct cerr *err)
 {
-	struct schedplan_miss m = {SCHEDPLAN_OVERLAP, due, due, 0, 0, 1, 0};
-	int64_t run_id;
-	int existed, refused = overlap_refused(sc, e, err);
+	int64_t run_id = 0;
+	int existed, refused;
 
+	/* Another schedule of the job due at the same instant (or this one,
+	 * evaluated again after a lost cursor) holds the run: this instant
+	 * is that run, by the (job, due instant) key. Asked before the
+	 * overlap rule, which would count that very run as the one this
+	 * instant overlaps and record a refusal of a run that happens. */
+	if (tstore_run_by_due(sc->t->store, e->job->name, due, &run_id, err) <
+	    0)
+		return -1;
+	if (run_id != 0)
+		return 1;
+	refused = overlap_refused(sc, e, err);
 	if (refused < 0)
 		return -1;
-	if (refused && row == NULL)
-		return write_miss(sc, e, &m, 0, err);
-	if (refused) {
-		if (row->miss_count++ == 0)
-			row->miss_first = due;
-		row->miss_last = due;
-		log_info("run_refused",
-		    "job=%s schedule=%s due=%lld "
-		    "why=overlap",
-		    e->job->name, e->s->name, (long long)due);
-		return 0;
-	}
+	if (refused)
+		return refuse_due_run(sc, e, due, row, err) < 0 ? -1 : 0;
 	if ((row != NULL && flush_overlap(sc, e, row, err) < 0) ||
 	    tstore_run_add(sc->t->store, e->job->name, e->local, 0, due,
 		timefmt_now_s(), &run_id, &existed, err) < 0)
@@ -190,24 +209,35 @@ add_due_run(struct scheduler *sc, const struct sched_entry *e, int64_t due,
 		    (long long)run_id, e->job->name, e->s->name,
 		    (long long)due);
 	}
-	return 0;
+	return 1;
 }
 
 /* ---- evaluation -------------------------------------------------------- */
 
+/* The run is claimed before the records are written: they say what
+ * became of it ("one catch-up run follows", "the schedule ran once at"),
+ * and an overlap refusal has a record of its own that they must not
+ * contradict. */
 static int
 apply_plan(struct scheduler *sc, struct sched_entry *e,
     const struct schedplan_out *out, struct tstore_sched *row, struct cerr *err)
 {
-	for (int i = 0; i < out->nmiss; i++) {
-		const struct schedplan_miss *m = &out->miss[i];
-		int catch_up = out->catch_up && m->reason != SCHEDPLAN_DST_GAP;
+	int claimed = 0;
 
-		if (write_miss(sc, e, m, catch_up, err) < 0)
+	if (out->run_due != 0) {
+		claimed = add_due_run(sc, e, out->run_due, row, err);
+		if (claimed < 0)
 			return -1;
 	}
-	if (out->run_due != 0 && add_due_run(sc, e, out->run_due, row, err) < 0)
-		return -1;
+	for (int i = 0; i < out->nmiss; i++) {
+		struct schedplan_miss m = out->miss[i];
+		int gap = m.reason == SCHEDPLAN_DST_GAP;
+
+		m.refused = gap && !claimed;
+		if (write_miss(
+			sc, e, &m, claimed && out->catch_up && !gap, err) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -384,12 +414,18 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- start, idle and the clock ---------------------------------------- */
 
-/* Adds a run of a "start" or "idle" schedule, due now. */
+/* Adds a run of a "start" or "idle" schedule, due now, unless `due`
+ * lies outside the schedule's dates. */
 static void
 run_now(struct scheduler *sc, struct sched_entry *e, int64_t due)
 {
 	struct cerr err;
 
+	if (!schedplan_in_dates(e->s, e->tz, due)) {
+		log_info("run_outside_dates", "job=%s schedule=%s due=%lld",
+		    e->job->name, e->s->name, (long long)due);
+		return;
+	}
 	if (tstore_begin(sc->t->store, &err) < 0 ||
 	    add_due_run(sc, e, due, NULL, &err) < 0 ||
 	    tstore_commit(sc->t->store, &err) < 0) {
@@ -511,12 +547,13 @@ add_entry(struct scheduler *sc, struct sched_entry **e, size_t *n,
 	x->job = sj->job;
 	x->s = s;
 	x->local = sj->local;
-	if (clock_kind(s)) {
-		if (tz_load(schedule_zone(s, sc->zone), &x->tz, err) < 0)
-			return cerr_wrap(
-			    err, "job %s schedule %s", sj->job->name, s->name);
+	/* Every kind needs its zone: "start" and "idle" ones for their
+	 * dates and the times in their records. */
+	if (tz_load(schedule_zone(s, sc->zone), &x->tz, err) < 0)
+		return cerr_wrap(
+		    err, "job %s schedule %s", sj->job->name, s->name);
+	if (clock_kind(s))
 		x->def_hash = schedplan_def_hash(s);
-	}
 	(*n)++;
 	return 0;
 }
@@ -595,7 +632,7 @@ static int
 flush_stale(struct scheduler *sc, const struct stale *st, struct cerr *err)
 {
 	struct schedplan_miss m = {SCHEDPLAN_OVERLAP, st->row.miss_first,
-	    st->row.miss_last, 0, 0, st->row.miss_count, 0};
+	    st->row.miss_last, 0, 0, st->row.miss_count, 0, 0};
 	const struct sched_job *sj = NULL;
 	char msg[RUNREC_MESSAGE_MAX];
 

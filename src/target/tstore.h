@@ -94,6 +94,10 @@ int tstore_run_list_state(struct tstore *s, enum trun_state state,
 /* The queued or running run of job with the lowest id, or 0. */
 int tstore_run_active(
     struct tstore *s, const char *job, int64_t *run_id_out, struct cerr *err);
+/* The run of job that holds scheduled instant due_at (> 0), in any
+ * state, or 0: the key tstore_run_add() deduplicates by. */
+int tstore_run_by_due(struct tstore *s, const char *job, int64_t due_at,
+    int64_t *run_id_out, struct cerr *err);
 
 /* The process group of the run's current step and its leader's start
  * time (orphan.h), recorded before the step may exec. CERR_NOT_FOUND when

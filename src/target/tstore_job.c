@@ -289,6 +289,21 @@ tstore_run_active(
 }
 
 int
+tstore_run_by_due(struct tstore *s, const char *job, int64_t due_at,
+    int64_t *run_id_out, struct cerr *err)
+{
+	sqlite3_stmt *st = s->st[ST_RUN_BY_DUE];
+
+	*run_id_out = 0;
+	if (tstore_name_check("run job", job, err) < 0)
+		return -1;
+	return tstore_stmt_int(s, ST_RUN_BY_DUE,
+	    sqlite3_bind_text(st, 1, job, -1, SQLITE_STATIC) |
+		sqlite3_bind_int64(st, 2, due_at),
+	    run_id_out, "run by due", err);
+}
+
+int
 tstore_run_count_active(
     struct tstore *s, const char *job, int64_t *count_out, struct cerr *err)
 {

@@ -5,7 +5,8 @@
  * reason and count, new cursor, next instant). Times are RFC 3339 strings
  * so each row reads against a calendar. Then the "last instant before"
  * bisection against a linear walk, the missed-record messages, the idle
- * detector over sequences of load samples, and clock-jump arithmetic.
+ * detector over sequences of load samples, the dates of "start" and
+ * "idle" schedules, and clock-jump arithmetic.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -337,29 +338,39 @@ struct text_case {
 #define A 1714557600 /* 2024-05-01T10:00:00Z */
 
 static const struct text_case text_cases[] = {
-    {{SCHEDPLAN_DAEMON_DOWN, A, A, 0, 0, 1, 0}, DOWN, 0,
+    {{SCHEDPLAN_DAEMON_DOWN, A, A, 0, 0, 1, 0, 0}, DOWN, 0,
 	"missed the due instant 2024-05-01T12:00:00+02:00: the target daemon "
 	"was not running"},
-    {{SCHEDPLAN_DAEMON_DOWN, A, A + 60, 0, 0, 7, 0}, DOWN, 1,
+    {{SCHEDPLAN_DAEMON_DOWN, A, A + 60, 0, 0, 7, 0, 0}, DOWN, 1,
 	"missed 7 due instants from 2024-05-01T12:00:00+02:00 to "
 	"2024-05-01T12:01:00+02:00: the target daemon was not running; one "
 	"catch-up run follows (misfire run_once)"},
-    {{SCHEDPLAN_LATE, A, A + 60, 0, 0, 10000, 1}, SKIP, 0,
+    {{SCHEDPLAN_LATE, A, A + 60, 0, 0, 10000, 1, 0}, SKIP, 0,
 	"missed more than 10000 due instants from 2024-05-01T12:00:00+02:00 "
 	"to 2024-05-01T12:01:00+02:00: found late (the wall clock jumped "
 	"forward or the daemon stalled); no catch-up (misfire skip)"},
-    {{SCHEDPLAN_JOB_DISABLED, A, A, 0, 0, 1, 0}, SKIP, 0,
+    {{SCHEDPLAN_JOB_DISABLED, A, A, 0, 0, 1, 0, 0}, SKIP, 0,
 	"missed the due instant 2024-05-01T12:00:00+02:00: the job was "
 	"disabled"},
-    {{SCHEDPLAN_OVERLAP, A, A + 4, 0, 0, 3, 0}, DOWN, 0,
+    {{SCHEDPLAN_OVERLAP, A, A + 4, 0, 0, 3, 0, 0}, DOWN, 0,
 	"missed 3 due instants from 2024-05-01T12:00:00+02:00 to "
 	"2024-05-01T12:00:04+02:00: the job was still running and its "
 	"overlap policy refuses a second run"},
-    {{SCHEDPLAN_DST_GAP, 1711846800, 1711846800, 1711851000, 1711853400, 5, 0},
+    {{SCHEDPLAN_DST_GAP, 1711846800, 1711846800, 1711851000, 1711853400, 5, 0,
+	 0},
 	DOWN, 0,
 	"missed 5 wall times from 2024-03-31T02:10:00 to 2024-03-31T02:50:00 "
 	"(Europe/Berlin): inside a DST gap they do not exist; the schedule "
 	"ran once at 2024-03-31T03:00:00+02:00"},
+    /* the run at the gap's end was refused: the note must not say it ran */
+    {{SCHEDPLAN_DST_GAP, 1711846800, 1711846800, 1711851000, 1711853400, 5, 0,
+	 1},
+	DOWN, 0,
+	"missed 5 wall times from 2024-03-31T02:10:00 to 2024-03-31T02:50:00 "
+	"(Europe/Berlin): inside a DST gap they do not exist; the one run "
+	"standing for them, due at 2024-03-31T03:00:00+02:00, did not run "
+	"either: the job was still running and its overlap policy refuses a "
+	"second run"},
 };
 
 static void
@@ -378,6 +389,60 @@ test_miss_text(void **state)
 			    "case %zu:\n got %s\nwant %s", i, buf, c->want);
 	}
 	tz_free(tz);
+}
+
+/* start_date and end_date of a "start" or "idle" schedule, against the
+ * instant it comes due at, as dates in the schedule's zone. */
+struct dates_case {
+	const char *sched, *zone, *at;
+	int want;
+};
+
+#define START_IN(dates) "'kind':'start'," dates
+#define IDLE_IN(dates) "'kind':'idle','idle_load':1,'idle_for_s':60," dates
+
+static const struct dates_case dates_cases[] = {
+    {START_IN("'end_date':'2024-01-01'"), "UTC", "2025-03-01T12:00:00Z", 0},
+    {START_IN("'end_date':'2024-01-01'"), "UTC", "2024-01-01T23:59:59Z", 1},
+    {START_IN("'end_date':'2024-01-01'"), "UTC", "2024-01-02T00:00:00Z", 0},
+    {START_IN("'start_date':'2024-01-01'"), "UTC", "2023-12-31T23:59:59Z", 0},
+    {START_IN("'start_date':'2024-01-01'"), "UTC", "2024-01-01T00:00:00Z", 1},
+    {START_IN("'start_date':'2024-01-01','end_date':'2024-01-01'"), "UTC",
+	"2024-01-01T12:00:00Z", 1},
+    {START_IN("'time_zone':'UTC'"), "UTC", "2025-03-01T12:00:00Z", 1},
+    /* 2024-01-01T23:30Z is already Jan 2 in Berlin, still Jan 1 in New
+     * York: the zone's date counts, not UTC's */
+    {START_IN("'end_date':'2024-01-01'"), "Europe/Berlin",
+	"2024-01-01T23:30:00Z", 0},
+    {START_IN("'end_date':'2024-01-01'"), "America/New_York",
+	"2024-01-02T03:00:00Z", 1},
+    {START_IN("'start_date':'2024-01-02'"), "Europe/Berlin",
+	"2024-01-01T23:30:00Z", 1},
+    {START_IN("'start_date':'2024-01-02'"), "America/New_York",
+	"2024-01-02T03:00:00Z", 0},
+    {IDLE_IN("'end_date':'2024-01-01'"), "UTC", "2025-06-01T12:00:00Z", 0},
+    {IDLE_IN("'start_date':'2024-01-01','end_date':'2024-12-31'"), "UTC",
+	"2024-06-01T12:00:00Z", 1},
+    {IDLE_IN("'start_date':'2026-01-01'"), "Asia/Tokyo", "2025-12-31T14:59:59Z",
+	0},
+    {IDLE_IN("'start_date':'2026-01-01'"), "Asia/Tokyo", "2025-12-31T15:00:00Z",
+	1},
+};
+
+static void
+test_in_dates(void **state)
+{
+	for (size_t i = 0; i < NCASES(dates_cases); i++) {
+		const struct dates_case *c = &dates_cases[i];
+		struct schedule *s = sched(c->sched);
+		struct tz *tz = zone(c->zone);
+
+		if (schedplan_in_dates(s, tz, at(c->at)) != c->want)
+			fail_msg("case %zu: %s in %s at %s: want %d", i,
+			    c->sched, c->zone, c->at, c->want);
+		schedule_free(s);
+		tz_free(tz);
+	}
 }
 
 /* Load samples (one per second from 0) and the seconds at which an idle
@@ -453,6 +518,7 @@ main(void)
 	    cmocka_unit_test(test_last_in),
 	    cmocka_unit_test(test_miss_text),
 	    cmocka_unit_test(test_idle),
+	    cmocka_unit_test(test_in_dates),
 	    cmocka_unit_test(test_clock_skew),
 	};
 

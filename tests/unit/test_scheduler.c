@@ -4,7 +4,9 @@
  * after three days down leaves in the run ledger, the local history and
  * the outbox, for each misfire policy, a local job, a disabled job, an
  * overlapping run and a "start" schedule; and that starting again changes
- * nothing (every due instant is handled once).
+ * nothing (every due instant is handled once). Then two schedules due at
+ * one instant, records that must agree with an overlap refusal, and the
+ * dates of "start" and "idle" schedules.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -126,6 +128,7 @@ static int
 queued_cb(void *arg, const struct tstore_run *row)
 {
 	((struct seen *)arg)->queued++;
+	((struct seen *)arg)->due_at = row->due_at;
 	return 0;
 }
 
@@ -170,6 +173,7 @@ struct case_ {
 };
 
 #define START "{\"name\":\"d\",\"kind\":\"start\"}"
+#define START_DATES(dates) "{\"name\":\"d\",\"kind\":\"start\"," dates "}"
 
 static const struct case_ cases[] = {
     {"run_once", NULL, "", 0, 3 * DAY, 0, 1, 1, 1,
@@ -195,6 +199,17 @@ static const struct case_ cases[] = {
     {"start schedule", START, "", 0, 0, 0, 1, 0, 0, NULL, 1},
     {"start schedule, disabled job", START, ",\"enabled\":false", 0, 0, 0, 0, 0,
 	0, NULL, 0},
+    /* the start-up instant must lie within start_date..end_date */
+    {"start schedule past its end_date",
+	START_DATES("\"end_date\":\"2024-01-01\""), "", 0, 0, 0, 0, 0, 0, NULL,
+	0},
+    {"start schedule before its start_date",
+	START_DATES("\"start_date\":\"9999-12-31\""), "", 0, 0, 0, 0, 0, 0,
+	NULL, 0},
+    {"start schedule within its dates",
+	START_DATES("\"start_date\":\"2024-01-01\",\"end_date\":\"9999-12-"
+		    "31\""),
+	"", 0, 0, 0, 1, 0, 0, NULL, 1},
 };
 
 static void
@@ -493,6 +508,236 @@ test_reload_drops_state(void **state)
 	fixture_free(f);
 }
 
+/* Puts job `name` and, when cursor > 0, every schedule's state as left
+ * by a daemon whose cursor stood at `cursor` (Unix seconds). */
+static void
+put_job_at(struct fixture *f, const char *name, const char *doc, int64_t cursor)
+{
+	struct tstore_sched row = {0, 0, 0, 0, 0, 0};
+	struct job *job = NULL;
+	struct cerr err;
+
+	if (jobdoc_parse(doc, strlen(doc), &job, &err) < 0 ||
+	    tstore_job_put(f->t.store, name, ORIGIN_MASTER, doc, 1, &err) < 0)
+		fail_msg("put job %s: %s", name, err.msg);
+	row.cursor = cursor;
+	for (size_t i = 0; cursor > 0 && i < job->nschedules; i++) {
+		row.def_hash = schedplan_def_hash(job->schedules[i]);
+		if (tstore_sched_put(f->t.store, name, job->schedules[i]->name,
+			&row, &err) < 0)
+			fail_msg("put sched: %s", err.msg);
+	}
+	job_free(job);
+}
+
+static int64_t
+held_refusals(struct fixture *f, const char *schedule)
+{
+	struct tstore_sched row;
+	struct cerr err;
+	int found;
+
+	if (tstore_sched_get(f->t.store, "j", schedule, &row, &found, &err) < 0)
+		fail_msg("sched get: %s", err.msg);
+	return found ? row.miss_count : -1;
+}
+
+/* 2024-07-01 is a Monday and the first of the month: both schedules are
+ * due at 06:00 UTC, found after a stop (a catch-up under run_once). */
+#define TWO_AT_ONCE                                                            \
+	"{\"name\":\"j\",\"overlap\":\"%s\",\"steps\":[{\"command\":"          \
+	"\"true\"}],\"schedules\":[{\"name\":\"mon\",\"kind\":\"weekly\","     \
+	"\"every_weeks\":1,\"weekdays\":[\"mon\"],\"at\":\"06:00\","           \
+	"\"end_date\":\"2024-07-01\",\"time_zone\":\"UTC\"},{\"name\":"        \
+	"\"first\",\"kind\":\"monthly\",\"every_months\":1,\"day\":1,"         \
+	"\"at\":\"06:00\",\"end_date\":\"2024-07-01\",\"time_zone\":"          \
+	"\"UTC\"}]}"
+#define JUL1_0600 1719813600 /* 2024-07-01T06:00:00Z */
+
+/* Two schedules of one job due at the same instant are one run by the
+ * (job, due instant) key: the second must find that run, not count it as
+ * an overlapping one and record a refusal of an instant that runs. */
+static void
+test_two_schedules_one_instant(void **state)
+{
+	static const char *const overlap[] = {"refuse", "queue"};
+
+	log_setup("test", LOG_LVL_ERROR, 0);
+	for (size_t i = 0; i < NCASES(overlap); i++) {
+		struct fixture *f = fixture_new();
+		char doc[1024];
+		struct seen s;
+		struct cerr err;
+		int64_t outbox;
+
+		snprintf(doc, sizeof(doc), TWO_AT_ONCE, overlap[i]);
+		put_job_at(f, "j", doc, JUL1_0600 - DAY);
+		if (scheduler_start(&f->t, &err) < 0)
+			fail_msg("%s: %s", overlap[i], err.msg);
+		scheduler_run_ended(&f->t, "j");
+		look(f, &s, &outbox);
+		if (s.queued != 1 || s.due_at != JUL1_0600 || s.missed != 0 ||
+		    held_refusals(f, "mon") != 0 ||
+		    held_refusals(f, "first") != 0)
+			fail_msg("%s: queued %d due %lld missed %d (%s), held "
+				 "%lld %lld; want one run at %d, no record",
+			    overlap[i], s.queued, (long long)s.due_at, s.missed,
+			    s.missed > 0 ? s.message[0] : "",
+			    (long long)held_refusals(f, "mon"),
+			    (long long)held_refusals(f, "first"), JUL1_0600);
+		fixture_free(f);
+	}
+}
+
+/* Every 10 min from 02:00 to 02:50 on 2024-03-31 in Berlin: all inside
+ * the spring-forward gap, one run at 03:00+02:00 and a DST gap note for
+ * the five others. */
+#define GAP_NIGHT                                                              \
+	"{\"name\":\"d\",\"kind\":\"daily\",\"every_days\":1,"                 \
+	"\"repeat_every_s\":600,\"repeat_start\":\"02:00\","                   \
+	"\"repeat_end\":\"02:50\",\"start_date\":\"2024-03-31\","              \
+	"\"end_date\":\"2024-03-31\",\"time_zone\":\"Europe/Berlin\"}"
+#define MAR31 1711843200 /* 2024-03-31T00:00:00Z */
+
+struct agree_case {
+	const char *what;
+	int gap; /* the night above, else the daily job three days down */
+	int busy; /* a run of the job is queued already */
+	int want_queued, want_missed; /* once the blocking run ended */
+	const char *want, *unwanted; /* in some record; in none */
+};
+
+static const struct agree_case agree_cases[] = {
+    {"gap, run", 1, 0, 1, 1, "the schedule ran once at 2024-03-31T03:00:00",
+	NULL},
+    {"gap, run refused", 1, 1, 1, 2,
+	"the one run standing for them, due at 2024-03-31T03:00:00+02:00, did "
+	"not run either",
+	"ran once at"},
+    {"gap, run refused: its own record", 1, 1, 1, 2,
+	"missed the due instant 2024-03-31T03:00:00+02:00: the job was still "
+	"running",
+	NULL},
+    {"catch-up refused", 0, 1, 1, 2, "the target daemon was not running",
+	"catch-up run follows"},
+};
+
+static int
+records_have(const struct seen *s, const char *text)
+{
+	for (int i = 0; i < s->missed && i < 4; i++)
+		if (strstr(s->message[i], text) != NULL)
+			return 1;
+	return 0;
+}
+
+/* The records written for a plan say what became of its run ("ran once
+ * at", "one catch-up run follows"): when the overlap policy refused that
+ * run, they must not claim it ran or follows. */
+static void
+test_records_agree_with_refusal(void **state)
+{
+	log_setup("test", LOG_LVL_ERROR, 0);
+	for (size_t i = 0; i < NCASES(agree_cases); i++) {
+		const struct agree_case *c = &agree_cases[i];
+		struct fixture *f = fixture_new();
+		int64_t outbox, run_id;
+		char doc[1024];
+		struct seen s;
+		struct cerr err;
+		int existed;
+
+		job_doc(doc, sizeof(doc), c->gap ? GAP_NIGHT : NULL, "");
+		if (c->gap)
+			put_job_at(f, "j", doc, MAR31);
+		else
+			put_job(f, doc, 0, 3 * DAY);
+		if ((c->busy &&
+			tstore_run_add(f->t.store, "j", 0, 99, 0, 1, &run_id,
+			    &existed, &err) < 0) ||
+		    scheduler_start(&f->t, &err) < 0)
+			fail_msg("%s: %s", c->what, err.msg);
+		scheduler_run_ended(&f->t, "j");
+		look(f, &s, &outbox);
+		if (s.queued != c->want_queued || s.missed != c->want_missed)
+			fail_msg("%s: queued %d missed %d, want %d %d", c->what,
+			    s.queued, s.missed, c->want_queued, c->want_missed);
+		if (!records_have(&s, c->want) ||
+		    (c->unwanted != NULL && records_have(&s, c->unwanted)))
+			fail_msg("%s: records '%s' | '%s': want '%s', not '%s'",
+			    c->what, s.message[0], s.message[1], c->want,
+			    c->unwanted != NULL ? c->unwanted : "");
+		fixture_free(f);
+	}
+}
+
+static int
+count_cb(void *arg, const struct tstore_hist_row *r)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int
+records_of(struct fixture *f, const char *job)
+{
+	struct cerr err;
+	int n = 0;
+
+	if (tstore_hist_list(f->t.store, job, 100, count_cb, &n, &err) < 0)
+		fail_msg("history: %s", err.msg);
+	return n;
+}
+
+/* An idle job "in" within its dates and one "out" past its end_date,
+ * each with a run already running: a due idle run shows as an overlap
+ * record, and nothing is started. */
+static void
+put_idle_job(
+    struct fixture *f, const char *name, int64_t instr_id, const char *dates)
+{
+	int64_t run_id;
+	char doc[512];
+	struct cerr err;
+	int existed;
+
+	snprintf(doc, sizeof(doc),
+	    "{\"name\":\"%s\",\"steps\":[{\"command\":\"true\"}],"
+	    "\"schedules\":[{\"name\":\"quiet\",\"kind\":\"idle\","
+	    "\"idle_load\":10000,\"idle_for_s\":1%s}]}",
+	    name, dates);
+	put_job_at(f, name, doc, 0);
+	if (tstore_run_add(f->t.store, name, 0, instr_id, 0, 1, &run_id,
+		&existed, &err) < 0 ||
+	    tstore_run_set_state(
+		f->t.store, run_id, TRUN_RUNNING, "", 1, &err) < 0)
+		fail_msg("busy %s: %s", name, err.msg);
+}
+
+/* An idle period comes due only within the schedule's dates. The tick
+ * samples the real load average, always below idle_load 10000, so both
+ * jobs' idle periods qualify at the same tick, a second or two in. */
+static void
+test_idle_within_dates(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct timeval slice = {0, 200 * 1000};
+	int64_t deadline_ms = timefmt_now_ms() + 10000;
+	struct cerr err;
+
+	log_setup("test", LOG_LVL_ERROR, 0);
+	put_idle_job(f, "in", 1, ",\"start_date\":\"2024-01-01\"");
+	put_idle_job(f, "out", 2, ",\"end_date\":\"2024-01-01\"");
+	assert_int_equal(scheduler_start(&f->t, &err), 0);
+	while (records_of(f, "in") == 0 && timefmt_now_ms() < deadline_ms) {
+		event_base_loopexit(f->t.base, &slice);
+		assert_true(event_base_dispatch(f->t.base) >= 0);
+	}
+	assert_int_equal(records_of(f, "in"), 1);
+	assert_int_equal(records_of(f, "out"), 0);
+	fixture_free(f);
+}
+
 int
 main(void)
 {
@@ -503,6 +748,9 @@ main(void)
 	    cmocka_unit_test(test_run_of_deleted_local_job_stays_local),
 	    cmocka_unit_test(test_outcomes_wait_for_the_store),
 	    cmocka_unit_test(test_overlap_held_when_the_schedule_goes),
+	    cmocka_unit_test(test_two_schedules_one_instant),
+	    cmocka_unit_test(test_records_agree_with_refusal),
+	    cmocka_unit_test(test_idle_within_dates),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
