@@ -1,6 +1,7 @@
 """The documentation keeps up with the code: every configuration key is in
-cohortd.conf(5), every cohortctl command in cohortctl(8) and every API
-route in docs/api.md."""
+cohortd.conf(5), every cohortctl command in cohortctl(8), every API
+route in docs/api.md and every job document key and value in
+docs/jobs.md."""
 import os
 import re
 import subprocess
@@ -47,6 +48,56 @@ def test_every_route_documented():
     missing = [f"{m} {p}" for m, p in routes
                if f"| {m} | `{p}` |" not in page]
     assert not missing, f"not in docs/api.md: {missing}"
+
+
+# A C table of strings: `static const char *const NAME[...] = {...};`, the
+# row tables of schedule.c's kind_keys ([KIND] = {"at", NULL}, ...) and
+# the designated ones ([SCHED_DAILY] = "every_days") included.
+C_TABLE = re.compile(
+    r"static const char \*const (\w+)(?:\[[^\]]*\])+ = \{(.*?)\};", re.S)
+
+
+def c_tables(path):
+    """{table name: [its strings]} of one source file."""
+    text = open(os.path.join(ROOT, path)).read()
+    return {name: re.findall(r'"([^"\\]*)"', body)
+            for name, body in C_TABLE.findall(text)}
+
+
+def job_doc_words():
+    """Every key and every choice value of the job document: the key and
+    name tables of jobdoc.c (the step actions' names included) and the
+    key, kind and name tables of schedule.c."""
+    jobdoc = c_tables("src/common/jobdoc.c")
+    schedule = c_tables("src/common/schedule.c")
+    for name in ("top_keys", "step_keys", "notify_keys", "env_keys",
+                 "subsystem_names", "notify_names", "overlap_names",
+                 "misfire_names", "names"):
+        assert jobdoc.get(name), f"jobdoc.c: table {name} not found"
+    for name in ("kind_names", "which_names", "relday_names",
+                 "weekday_names", "common_keys", "all_keys", "kind_keys",
+                 "every_key"):
+        assert schedule.get(name), f"schedule.c: table {name} not found"
+    words = {w for t in (jobdoc, schedule) for v in t.values() for w in v}
+    return jobdoc, schedule, words
+
+
+def test_every_job_key_documented():
+    """docs/jobs.md names every key and choice of the job document in
+    backticks; the tables are parsed from the code, so a key added there
+    and not here fails, and a parse that finds too little fails too."""
+    jobdoc, schedule, words = job_doc_words()
+    assert len(jobdoc["top_keys"]) >= 15 and len(jobdoc["step_keys"]) >= 13
+    assert len(schedule["all_keys"]) >= 19
+    assert len(schedule["kind_names"]) >= 8
+    assert len(words) > 80, sorted(words)
+    for known in ("history_max_age_s", "timeout_s", "output_file", "secret",
+                  "quit_failure", "repeat_every_s", "monthly_relative",
+                  "weekend_day", "idle_for_s", "every_months", "sun"):
+        assert known in words, f"{known} not parsed from the code"
+    page = open(os.path.join(ROOT, "docs/jobs.md")).read()
+    missing = sorted(w for w in words if f"`{w}`" not in page)
+    assert not missing, f"not in docs/jobs.md: {missing}"
 
 
 def test_usage_of_one_command(bins):
