@@ -76,21 +76,24 @@ kind_note(const struct schedule *s, size_t nruns)
 }
 
 static json_t *
-schedule_preview(const struct schedule *s, const char *zone, int64_t after,
+schedule_preview(const struct schedule *s, const struct tz *zone, int64_t after,
     int count, struct cerr *err)
 {
-	const char *name = s->time_zone != NULL ? s->time_zone
-	    : zone != NULL                      ? zone
-						: "UTC";
 	json_t *runs = json_array(), *o = NULL;
 	struct schedule_due d;
-	struct tz *tz = NULL;
+	struct tz *own = NULL;
+	const struct tz *tz = zone;
 	int32_t prev = 0;
 
-	if (tz_load(name, &tz, err) < 0) {
+	/* a schedule's own zone, or UTC for one without where zone is
+	 * unknown; NULL loads "UTC" */
+	if ((s->time_zone != NULL || zone == NULL) &&
+	    tz_load(s->time_zone, &own, err) < 0) {
 		json_decref(runs);
 		return NULL;
 	}
+	if (own != NULL)
+		tz = own;
 	for (int i = 0; s->enabled && runs != NULL && i < count; i++) {
 		schedule_next_due(s, tz, after, &d);
 		if (d.utc == 0)
@@ -102,18 +105,18 @@ schedule_preview(const struct schedule *s, const char *zone, int64_t after,
 	if (runs != NULL)
 		o = json_pack("{s:s,s:s,s:b,s:s,s:b,s:o,s:s?}", "schedule",
 		    s->name, "kind", schedule_kind_name(s->kind), "enabled",
-		    s->enabled, "zone", name, "target_zone",
+		    s->enabled, "zone", tz_name(tz), "target_zone",
 		    s->time_zone == NULL && zone == NULL, "runs", runs, "note",
 		    kind_note(s, json_array_size(runs)));
-	tz_free(tz);
+	tz_free(own);
 	if (o == NULL)
 		cerr_set(err, CERR_INTERNAL, "out of memory");
 	return o;
 }
 
 json_t *
-nextrun_json(const struct job *job, const char *zone, int64_t after, int count,
-    struct cerr *err)
+nextrun_json(const struct job *job, const struct tz *zone, int64_t after,
+    int count, struct cerr *err)
 {
 	json_t *list = json_array(), *one;
 

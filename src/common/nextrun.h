@@ -20,6 +20,7 @@
 
 #include "common/cerr.h"
 #include "common/jobdoc.h"
+#include "common/tz.h"
 
 #define NEXTRUN_MAX_COUNT 1000
 
@@ -27,10 +28,12 @@
  * {"schedule", "kind", "enabled", "zone", "target_zone", "runs": [{"at"
  * (RFC 3339 with the zone's offset), "utc", "local" (the scheduled wall
  * time), "dst": null | "gap" | "repeated", "note"}], "note"}. zone: the
- * zone for schedules without their own (NULL: unknown, shown in UTC and
- * marked target_zone). The first count instants after `after` (Unix s).
- * New reference; NULL with err set (a zone that cannot be loaded). */
-json_t *nextrun_json(const struct job *job, const char *zone, int64_t after,
-    int count, struct cerr *err);
+ * zone for schedules without their own, borrowed (a target passes the
+ * zone its scheduler uses, scheduler_zone(); NULL: unknown, shown in UTC
+ * and marked target_zone); "zone" is its tz_name(). The first count
+ * instants after `after` (Unix s). New reference; NULL with err set (a
+ * schedule's zone that cannot be loaded). */
+json_t *nextrun_json(const struct job *job, const struct tz *zone,
+    int64_t after, int count, struct cerr *err);
 
 #endif

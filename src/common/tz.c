@@ -469,38 +469,43 @@ tz_syntax(const char *name)
 	return 0;
 }
 
-/* Reads TZ_DIR/name whole; caller frees *out. */
+/* Reads the regular file at path whole; caller frees *out. label names it
+ * in errors: a zone name ("'X' is not a known time zone") or, when NULL,
+ * the path itself (with the system's reason). */
 static int
-tz_read_file(
-    const char *name, unsigned char **out, size_t *len, struct cerr *err)
+tz_read_file(const char *path, const char *label, unsigned char **out,
+    size_t *len, struct cerr *err)
 {
-	char path[sizeof(TZ_DIR) + TZ_NAME_MAX + 2];
+	const char *what = label != NULL ? label : path;
 	unsigned char *data = NULL;
 	struct stat st;
 	size_t got = 0;
 	int fd, rc = -1;
 
-	snprintf(path, sizeof(path), "%s/%s", TZ_DIR, name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd == -1 || fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		cerr_set(
-		    err, CERR_INVALID, "'%s' is not a known time zone", name);
+		if (label != NULL)
+			cerr_set(err, CERR_INVALID,
+			    "'%s' is not a known time zone", label);
+		else
+			cerr_set(err, CERR_IO, "%s: %s", path,
+			    fd == -1 ? strerror(errno) : "not a regular file");
 		goto out;
 	}
 	if (st.st_size > TZ_FILE_MAX) {
-		cerr_set(err, CERR_INVALID, "'%s': zone file too large", name);
+		cerr_set(err, CERR_INVALID, "'%s': zone file too large", what);
 		goto out;
 	}
 	data = malloc(st.st_size + 1);
 	if (data == NULL) {
-		cerr_set(err, CERR_INTERNAL, "'%s': out of memory", name);
+		cerr_set(err, CERR_INTERNAL, "'%s': out of memory", what);
 		goto out;
 	}
 	while (got < (size_t)st.st_size) {
 		ssize_t n = read(fd, data + got, st.st_size - got);
 
 		if (n <= 0) {
-			cerr_set(err, CERR_IO, "'%s': read: %s", name,
+			cerr_set(err, CERR_IO, "'%s': read: %s", what,
 			    n == 0 ? "short file" : strerror(errno));
 			goto out;
 		}
@@ -517,37 +522,39 @@ out:
 	return rc;
 }
 
-/* Loads a zone; what prefixes every error message. */
+/* A zone named name from the TZif file at path, or when path is NULL from
+ * TZ_DIR/name ("UTC" is built in, so the default zone works without
+ * tzdata); what prefixes every error message. */
 static int
-tz_open(const char *name, const char *what, struct tz **out, struct cerr *err)
+tz_read_zone(const char *name, const char *path, const char *what,
+    struct tz **out, struct cerr *err)
 {
+	char zpath[sizeof(TZ_DIR) + TZ_NAME_MAX + 2];
 	unsigned char *data = NULL;
-	struct tz *tz = NULL;
+	struct tz *tz = calloc(1, sizeof(*tz));
 	size_t len = 0;
 	int rc = -1;
 
-	if (tz_syntax(name) == -1)
-		return cerr_set(err, CERR_INVALID,
-		    "%s: not a zone name (letters, digits and /_+-. only, no '..', at most %d bytes)",
-		    what, TZ_NAME_MAX);
-	tz = calloc(1, sizeof(*tz));
 	if (tz == NULL)
 		return cerr_set(err, CERR_INTERNAL, "%s: out of memory", what);
 	snprintf(tz->name, sizeof(tz->name), "%s", name);
-	if (strcmp(name, "UTC") == 0) {
-		/* built in, so the default zone works without tzdata */
+	snprintf(zpath, sizeof(zpath), "%s/%s", TZ_DIR, name);
+	if (path == NULL && strcmp(name, "UTC") == 0) {
 		tz->ntypes = 1;
 		tz->offsets = calloc(1, sizeof(*tz->offsets));
 		if (tz->offsets == NULL) {
 			cerr_set(err, CERR_INTERNAL, "%s: out of memory", what);
 			goto out;
 		}
-	} else if (tz_read_file(name, &data, &len, err) == -1) {
+	} else if (path != NULL
+		? tz_read_file(path, NULL, &data, &len, err) == -1
+		: tz_read_file(zpath, name, &data, &len, err) == -1) {
 		cerr_wrap(err, "%s", what);
 		goto out;
 	} else if (tzif_parse(tz, data, len) == -1) {
 		cerr_set(err, CERR_INVALID,
-		    "%s: '%s' is not a usable TZif file", what, name);
+		    "%s: '%s' is not a usable TZif file", what,
+		    path != NULL ? path : name);
 		goto out;
 	}
 	*out = tz;
@@ -557,6 +564,17 @@ out:
 	free(data);
 	tz_free(tz);
 	return rc;
+}
+
+/* Loads a zone by name; what prefixes every error message. */
+static int
+tz_open(const char *name, const char *what, struct tz **out, struct cerr *err)
+{
+	if (tz_syntax(name) == -1)
+		return cerr_set(err, CERR_INVALID,
+		    "%s: not a zone name (letters, digits and /_+-. only, no '..', at most %d bytes)",
+		    what, TZ_NAME_MAX);
+	return tz_read_zone(name, NULL, what, out, err);
 }
 
 int
@@ -574,6 +592,67 @@ tz_check_name(const char *name, const char *what, struct cerr *err)
 		return -1;
 	tz_free(tz);
 	return 0;
+}
+
+int
+tz_load_file(
+    const char *path, const char *name, struct tz **out, struct cerr *err)
+{
+	if (strlen(name) > TZ_NAME_MAX)
+		return cerr_set(err, CERR_INVALID, "time zone: name too long");
+	return tz_read_zone(name, path, "time zone", out, err);
+}
+
+int
+tz_copy(const struct tz *tz, struct tz **out, struct cerr *err)
+{
+	struct tz *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return cerr_set(err, CERR_INTERNAL, "time zone: out of memory");
+	*c = *tz;
+	c->times = calloc(tz->ntimes + 1, sizeof(*c->times));
+	c->types = calloc(tz->ntimes + 1, sizeof(*c->types));
+	c->offsets = calloc(tz->ntypes, sizeof(*c->offsets));
+	if (c->times == NULL || c->types == NULL || c->offsets == NULL) {
+		tz_free(c);
+		return cerr_set(err, CERR_INTERNAL, "time zone: out of memory");
+	}
+	memcpy(c->times, tz->times, tz->ntimes * sizeof(*c->times));
+	memcpy(c->types, tz->types, tz->ntimes * sizeof(*c->types));
+	memcpy(c->offsets, tz->offsets, tz->ntypes * sizeof(*c->offsets));
+	*out = c;
+	return 0;
+}
+
+/* 1 with *off when tz has one offset for ever: the built-in UTC, or a
+ * file like Etc/UTC with no transitions and a footer without DST. */
+static int
+fixed_offset(const struct tz *tz, int32_t *off)
+{
+	if (tz->ntimes != 0 || (tz->has_rule && tz->rule.has_dst))
+		return 0;
+	*off = tz->has_rule ? tz->rule.std_off : tz->offsets[0];
+	return 1;
+}
+
+int
+tz_same(const struct tz *a, const struct tz *b)
+{
+	int32_t off_a, off_b;
+
+	if (fixed_offset(a, &off_a) && fixed_offset(b, &off_b))
+		return off_a == off_b;
+	if (a->ntimes != b->ntimes || a->offsets[0] != b->offsets[0] ||
+	    a->has_rule != b->has_rule)
+		return 0;
+	for (size_t i = 0; i < a->ntimes; i++)
+		if (a->times[i] != b->times[i] ||
+		    a->offsets[a->types[i]] != b->offsets[b->types[i]])
+			return 0;
+	/* rules are zeroed before parsing (rule_parse, calloc), so no
+	 * padding byte differs */
+	return !a->has_rule || memcmp(&a->rule, &b->rule, sizeof(a->rule)) == 0;
 }
 
 void
@@ -719,44 +798,4 @@ tz_local_floor_after(const struct tz *tz, int64_t utc)
 			lo = mid + 1;
 	}
 	return lo;
-}
-
-static int
-tz_usable(const char *name)
-{
-	struct tz *tz = NULL;
-
-	if (tz_open(name, "time zone", &tz, NULL) == -1)
-		return 0;
-	tz_free(tz);
-	return 1;
-}
-
-const char *
-tz_system_name(char *buf, size_t size)
-{
-	const char *env = getenv("TZ");
-	char link[512];
-	const char *rest;
-	ssize_t n;
-
-	if (env != NULL && *env == ':')
-		env++;
-	if (env != NULL && strncmp(env, TZ_DIR "/", sizeof(TZ_DIR)) == 0)
-		env += sizeof(TZ_DIR);
-	if (env != NULL && *env != '\0' && tz_usable(env)) {
-		snprintf(buf, size, "%s", env);
-		return buf;
-	}
-	n = readlink("/etc/localtime", link, sizeof(link) - 1);
-	if (n > 0) {
-		link[n] = '\0';
-		rest = strstr(link, "zoneinfo/");
-		if (rest != NULL && tz_usable(rest + 9)) {
-			snprintf(buf, size, "%s", rest + 9);
-			return buf;
-		}
-	}
-	snprintf(buf, size, "UTC");
-	return buf;
 }

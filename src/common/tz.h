@@ -59,8 +59,21 @@ int tz_check_name(const char *name, const char *what, struct cerr *err);
 /* Loads a zone (name checked as above); caller frees *out with tz_free.
  * NULL name means "UTC". */
 int tz_load(const char *name, struct tz **out, struct cerr *err);
+/* Loads the TZif file at path (symlinks followed) as a zone named name.
+ * The name is a label only (at most TZ_NAME_MAX bytes, not checked as a
+ * zone name): tzlocal.c gives a zone read from /etc/localtime a name
+ * tz_load() can load only when that loads the same zone. Caller frees. */
+int tz_load_file(
+    const char *path, const char *name, struct tz **out, struct cerr *err);
+/* A copy of tz into *out (caller frees); -1 only when out of memory. */
+int tz_copy(const struct tz *tz, struct tz **out, struct cerr *err);
 void tz_free(struct tz *tz);
 const char *tz_name(const struct tz *tz);
+/* 1 when a and b give the same UTC offset at every instant as their data
+ * shows it: the same transitions, offsets and footer rule, or one fixed
+ * offset each (the built-in UTC is the same as Etc/UTC's file). Names
+ * and abbreviations are not compared. Else 0. */
+int tz_same(const struct tz *a, const struct tz *b);
 
 /* UTC offset (seconds east) in force at the UTC instant utc. */
 int32_t tz_offset_at(const struct tz *tz, int64_t utc);
@@ -89,10 +102,5 @@ const char *tz_format_rfc3339(
  * mapping never goes backwards, a schedule's next run after utc is its
  * first wall time >= this value. */
 int64_t tz_local_floor_after(const struct tz *tz, int64_t utc);
-
-/* The system's zone name: $TZ when it names a zone (":Europe/Berlin" or
- * "Europe/Berlin"), else the target of /etc/localtime below a zoneinfo
- * directory, else "UTC". Writes into buf (size >= TZ_NAME_MAX + 1). */
-const char *tz_system_name(char *buf, size_t size);
 
 #endif

@@ -16,7 +16,6 @@
 #include "common/runrec.h"
 #include "common/schedule.h"
 #include "common/timefmt.h"
-#include "common/tz.h"
 #include "target/lsock.h"
 #include "target/scheduler.h"
 #include "target/tstore.h"
@@ -110,7 +109,6 @@ get_job(struct lreq *r, enum job_origin *origin, struct cerr *err)
 void
 lapi_job_get(struct lreq *r)
 {
-	char zone[TZ_NAME_MAX + 1];
 	enum job_origin origin;
 	struct cerr err;
 	struct job *job = get_job(r, &origin, &err);
@@ -118,8 +116,8 @@ lapi_job_get(struct lreq *r)
 
 	if (job == NULL)
 		goto fail;
-	next = nextrun_json(
-	    job, tz_system_name(zone, sizeof(zone)), timefmt_now_s(), 3, &err);
+	next =
+	    nextrun_json(job, scheduler_zone(r->t), timefmt_now_s(), 3, &err);
 	if (next == NULL)
 		goto fail;
 	view = job_row(r->t, job, origin);

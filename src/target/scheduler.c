@@ -20,6 +20,7 @@
 
 #include "common/log.h"
 #include "common/timefmt.h"
+#include "common/tzlocal.h"
 #include "target/runlog.h"
 #include "target/schedplan.h"
 #include "target/tstore.h"
@@ -66,7 +67,7 @@ struct scheduler {
 	int64_t jump_window_ms; /* monotonic start of the jump window */
 	int jump_events, jumps_held; /* raised in it; not raised */
 	int kick, upload; /* after the transaction */
-	char zone[TZ_NAME_MAX + 1]; /* this machine's zone */
+	struct tz *local; /* this machine's zone (tzlocal.h), read once */
 };
 
 static int64_t
@@ -548,8 +549,11 @@ add_entry(struct scheduler *sc, struct sched_entry **e, size_t *n,
 	x->s = s;
 	x->local = sj->local;
 	/* Every kind needs its zone: "start" and "idle" ones for their
-	 * dates and the times in their records. */
-	if (tz_load(schedule_zone(s, sc->zone), &x->tz, err) < 0)
+	 * dates and the times in their records. A schedule without a zone
+	 * gets a copy of the machine's, not a load by its name: a zone read
+	 * from /etc/localtime may have none that loads. */
+	if ((s->time_zone != NULL ? tz_load(s->time_zone, &x->tz, err)
+				  : tz_copy(sc->local, &x->tz, err)) < 0)
 		return cerr_wrap(
 		    err, "job %s schedule %s", sj->job->name, s->name);
 	if (clock_kind(s))
@@ -763,6 +767,28 @@ scheduler_next(const struct target *t, const char *job, const char *schedule)
 	return e != NULL ? e->next : 0;
 }
 
+const struct tz *
+scheduler_zone(const struct target *t)
+{
+	return t->sched != NULL ? t->sched->local : NULL;
+}
+
+/* The machine's zone as localtime() has it. When /etc/localtime is there
+ * but unusable, glibc runs on UTC, and so do the schedules, said aloud. */
+static int
+load_zone(struct scheduler *sc, struct cerr *err)
+{
+	struct cerr why;
+
+	if (tzlocal_load(NULL, &sc->local, &why) == 0)
+		return 0;
+	log_warn("scheduler",
+	    "msg=\"%s; schedules without a time zone run in UTC, as "
+	    "localtime() does\"",
+	    why.msg);
+	return tz_load("UTC", &sc->local, err);
+}
+
 static void
 run_start_schedules(struct scheduler *sc)
 {
@@ -783,7 +809,6 @@ scheduler_start(struct target *t, struct cerr *err)
 		return cerr_set(err, CERR_INTERNAL, "out of memory");
 	t->sched = sc;
 	sc->t = t;
-	tz_system_name(sc->zone, sizeof(sc->zone));
 	sc->wall_ms = timefmt_now_ms();
 	sc->mono_ms = mono_ms();
 	sc->timer = evtimer_new(t->base, timer_cb, sc);
@@ -793,9 +818,9 @@ scheduler_start(struct target *t, struct cerr *err)
 		return cerr_set(err, CERR_INTERNAL,
 		    "scheduler: cannot add "
 		    "timers");
-	if (tz_load("UTC", &sc->utc, err) < 0)
+	if (tz_load("UTC", &sc->utc, err) < 0 || load_zone(sc, err) < 0)
 		return -1;
-	log_info("scheduler", "zone=%s grace_s=%lld", sc->zone,
+	log_info("scheduler", "zone=%s grace_s=%lld", tz_name(sc->local),
 	    (long long)t->conf->misfire_grace_s);
 	scheduler_reload(t);
 	run_start_schedules(sc);
@@ -815,6 +840,7 @@ scheduler_stop(struct target *t)
 		event_free(sc->tick);
 	entries_free(sc->e, sc->n, sc->jobs, sc->njobs);
 	tz_free(sc->utc);
+	tz_free(sc->local);
 	free(sc);
 	t->sched = NULL;
 }

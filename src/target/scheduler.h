@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "common/cerr.h"
+#include "common/tz.h"
 #include "target/target.h"
 
 /* Loads every job, records what was missed while the daemon was down,
@@ -36,5 +37,10 @@ void scheduler_stop(struct target *t);
  * "start" or "idle" schedule, unknown). */
 int64_t scheduler_next(
     const struct target *t, const char *job, const char *schedule);
+
+/* The zone schedules without their own run in, the machine's as
+ * localtime() has it (tzlocal.h), read when the scheduler started;
+ * borrowed. NULL when the scheduler is not running. */
+const struct tz *scheduler_zone(const struct target *t);
 
 #endif

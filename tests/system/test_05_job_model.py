@@ -228,6 +228,36 @@ def test_repeating_schedule_runs_on_target(cluster):
     assert nxt["schedules"][0]["target_zone"] is True
 
 
+def test_schedules_follow_the_zone_file_localtime_reads(cluster, tmp_path):
+    """A zone file copied rather than linked (Alpine's set-up; a
+    container's bind-mounted /etc/localtime): the target reads the zone
+    from it as glibc does, so a schedule without a zone runs on the offset
+    the target reports, not in UTC. TZ names the file here, as only root
+    can replace /etc/localtime; both are read by the same code."""
+    zone = tmp_path / "localtime"
+    with open("/usr/share/zoneinfo/Asia/Kolkata", "rb") as f:
+        zone.write_bytes(f.read())                   # +05:30, no DST
+    m = cluster.master().init().start()
+    t = cluster.target("web-1")
+    t.enlist(m)
+    t.start(env={"TZ": ":" + str(zone)})
+    wait_for(lambda: m.targets().get("web-1", {}).get("last_poll"),
+             what="web-1 to poll")
+    assert m.targets()["web-1"]["time_zone_offset_s"] == 19800
+    doc = tmp_path / "daily.json"
+    doc.write_text(json.dumps({
+        "name": "daily", "steps": [{"command": "true"}],
+        "schedules": [{"name": "morning", "kind": "daily",
+                       "every_days": 1, "at": "06:00"}]}))
+    local(cluster, t, "job", "apply", str(doc))
+    shown = json.loads(local(cluster, t, "job", "show", "daily").stdout)
+    s = shown["next_runs"][0]
+    assert s["zone"] in ("localtime", "Asia/Kolkata") and \
+        not s["target_zone"], s
+    assert s["runs"] and all(r["at"].endswith("T06:00:00+05:30")
+                             for r in s["runs"]), s
+
+
 def test_scheduled_step_execs_on_its_instant_never_before(cluster):
     """A due instant is handled ahead of time (the run recorded running,
     its step forked and held): the step itself must still exec on the

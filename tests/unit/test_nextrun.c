@@ -142,18 +142,21 @@ test_next_table(void **state)
 	for (size_t i = 0; i < NCASES(next_cases); i++) {
 		const struct next_case *c = &next_cases[i];
 		struct job *job = job_with(c->sched);
+		struct tz *zone = NULL;
 		int64_t after_ms;
 		struct cerr err;
 		json_t *list;
 
 		assert_int_equal(timefmt_parse(c->after, &after_ms), 0);
-		list =
-		    nextrun_json(job, c->zone, after_ms / 1000, c->count, &err);
+		if (c->zone != NULL)
+			assert_int_equal(tz_load(c->zone, &zone, &err), 0);
+		list = nextrun_json(job, zone, after_ms / 1000, c->count, &err);
 		if (list == NULL)
 			fail_msg("%s: %s", c->what, err.msg);
 		assert_int_equal(json_array_size(list), 1);
 		check_case(c, json_array_get(list, 0));
 		json_decref(list);
+		tz_free(zone);
 		job_free(job);
 	}
 }
@@ -167,7 +170,35 @@ test_next_refusals(void **state)
 	assert_null(nextrun_json(job, NULL, 0, NEXTRUN_MAX_COUNT + 1, &err));
 	assert_int_equal(err.code, CERR_INVALID);
 	assert_null(nextrun_json(job, NULL, 0, -1, &err));
-	assert_null(nextrun_json(job, "No/Such_Zone", 0, 1, &err));
+	job_free(job);
+}
+
+/* A target whose zone was read from a copied /etc/localtime: the zone
+ * is used as given, never looked up again by its name, which loads no
+ * zone file. */
+static void
+test_next_zone_from_a_file(void **state)
+{
+	struct job *job = job_with("'cron':'0 6 * * 1'");
+	struct tz *zone = NULL;
+	struct cerr err;
+	json_t *list, *s;
+
+	assert_int_equal(
+	    tz_load_file(TZ_DIR "/Europe/Berlin", "localtime", &zone, &err), 0);
+	list = nextrun_json(job, zone, 1714521600 /* 2024-05-01 */, 1, &err);
+	if (list == NULL)
+		fail_msg("%s", err.msg);
+	s = json_array_get(list, 0);
+	expect_str(
+	    "file zone", "zone", json_object_get(s, "zone"), "localtime");
+	assert_false(json_is_true(json_object_get(s, "target_zone")));
+	expect_str("file zone", "at",
+	    json_object_get(
+		json_array_get(json_object_get(s, "runs"), 0), "at"),
+	    "2024-05-06T06:00:00+02:00");
+	json_decref(list);
+	tz_free(zone);
 	job_free(job);
 }
 
@@ -220,6 +251,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_next_table),
 	    cmocka_unit_test(test_next_refusals),
+	    cmocka_unit_test(test_next_zone_from_a_file),
 	    cmocka_unit_test(test_duration),
 	};
 

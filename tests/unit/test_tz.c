@@ -1,8 +1,9 @@
 /*
  * Unit tests for tz: the TZif reader checked against glibc's reading of the
  * same files, wall time to UTC under the DST rules (gap: the end of the
- * gap; repeat: the first occurrence), zone name checks, the system zone,
- * and civil date arithmetic.
+ * gap; repeat: the first occurrence), zone name checks, the machine's
+ * zone as glibc's localtime() finds it (in a scratch directory standing
+ * for /etc), and civil date arithmetic.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,11 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "common/tz.h"
+#include "common/tzlocal.h"
 
 #define NCASES(t) (sizeof(t) / sizeof((t)[0]))
 
@@ -174,26 +178,350 @@ test_tz_names(void **state)
 	}
 }
 
+/* ---- the machine's zone (tzlocal.c) ---- */
+
+#define SUMMER 1719835200LL /* 2024-07-01T12:00:00Z */
+#define WINTER 1705320000LL /* 2024-01-15T12:00:00Z */
+
+/* What stands at etc/localtime in the scratch directory. */
+enum lt_kind {
+	LT_NONE, /* nothing */
+	LT_COPY, /* a copy of the zone file arg names (Alpine, bind mounts) */
+	LT_LINK, /* a symlink to arg ("%s" is the scratch directory) */
+	LT_JUNK /* a regular file that is not TZif */
+};
+
+struct local_case {
+	const char *what;
+	const char *tz_env; /* $TZ ("%s": scratch directory); NULL: unset */
+	enum lt_kind lt;
+	const char *arg;
+	const char *timezone; /* etc/timezone's content; NULL: none */
+	const char *extra, *extra_zone; /* a file made first: path under the
+					 * scratch directory, zone copied */
+	const char *want_name; /* NULL: refused */
+	int32_t summer_s, winter_s; /* offsets at SUMMER and WINTER */
+	const char *want_err; /* part of the message when refused */
+};
+
 static void
-test_tz_system_name(void **state)
+write_file(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Copies TZ_DIR/zone to path, making path's directories. */
+static void
+copy_zone(const char *zone, const char *path)
+{
+	char src[256], buf[TZ_FILE_MAX], dir[512], *slash;
+	FILE *f;
+	size_t n;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	for (slash = strchr(dir + 1, '/'); slash != NULL;
+	     slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		mkdir(dir, 0755);
+		*slash = '/';
+	}
+	snprintf(src, sizeof(src), "%s/%s", TZ_DIR, zone);
+	f = fopen(src, "r");
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	write_file(path, buf, n);
+}
+
+/* in with its "%s" (if any) replaced by dir, into out. */
+static const char *
+expand(const char *in, const char *dir, char *out, size_t size)
+{
+	const char *at = strstr(in, "%s");
+
+	if (at == NULL)
+		snprintf(out, size, "%s", in);
+	else
+		snprintf(
+		    out, size, "%.*s%s%s", (int)(at - in), in, dir, at + 2);
+	return out;
+}
+
+/* Lays out c under dir and sets $TZ; fills paths. */
+static void
+local_setup(const struct local_case *c, const char *dir,
+    struct tzlocal_paths *paths, char *lt, char *tzf, size_t size)
+{
+	char path[512], arg[512];
+
+	snprintf(lt, size, "%s/etc/localtime", dir);
+	snprintf(tzf, size, "%s/etc/timezone", dir);
+	paths->localtime = lt;
+	paths->timezone = tzf;
+	snprintf(path, sizeof(path), "%s/etc", dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	if (c->extra != NULL) {
+		snprintf(path, sizeof(path), "%s/%s", dir, c->extra);
+		copy_zone(c->extra_zone, path);
+	}
+	if (c->lt == LT_COPY)
+		copy_zone(c->arg, lt);
+	else if (c->lt == LT_LINK)
+		assert_int_equal(
+		    symlink(expand(c->arg, dir, arg, sizeof(arg)), lt), 0);
+	else if (c->lt == LT_JUNK)
+		write_file(lt, "not a zone\n", 11);
+	if (c->timezone != NULL)
+		write_file(tzf, c->timezone, strlen(c->timezone));
+	if (c->tz_env != NULL)
+		setenv("TZ", expand(c->tz_env, dir, arg, sizeof(arg)), 1);
+	else
+		unsetenv("TZ");
+}
+
+/* glibc's offset at utc with TZ=tz, TZ restored to unset after. */
+static long
+glibc_offset(const char *tz, int64_t utc)
+{
+	time_t t = (time_t)utc;
+	struct tm tm;
+
+	setenv("TZ", tz, 1);
+	tzset();
+	localtime_r(&t, &tm);
+	unsetenv("TZ");
+	tzset();
+	return tm.tm_gmtoff;
+}
+
+static void
+check_local(const struct local_case *c, const char *lt, int rc,
+    const struct tz *tz, const struct cerr *err)
+{
+	char glibc_tz[600];
+
+	if (c->want_name == NULL) {
+		if (rc == 0 || strstr(err->msg, c->want_err) == NULL)
+			fail_msg("%s: want refusal '%s', got %s", c->what,
+			    c->want_err, rc == 0 ? tz_name(tz) : err->msg);
+		return;
+	}
+	if (rc != 0)
+		fail_msg("%s: %s", c->what, err->msg);
+	if (strcmp(tz_name(tz), c->want_name) != 0 ||
+	    tz_offset_at(tz, SUMMER) != c->summer_s ||
+	    tz_offset_at(tz, WINTER) != c->winter_s)
+		fail_msg("%s: got %s %d/%d, want %s %d/%d", c->what,
+		    tz_name(tz), tz_offset_at(tz, SUMMER),
+		    tz_offset_at(tz, WINTER), c->want_name, c->summer_s,
+		    c->winter_s);
+	/* with TZ unset, glibc reads the same localtime file */
+	snprintf(glibc_tz, sizeof(glibc_tz), ":%s", lt);
+	if (c->tz_env == NULL &&
+	    (glibc_offset(glibc_tz, SUMMER) != c->summer_s ||
+		glibc_offset(glibc_tz, WINTER) != c->winter_s))
+		fail_msg("%s: glibc reads the file otherwise", c->what);
+}
+
+/* Runs each case in a scratch directory of its own, named after tag. */
+static void
+run_local_cases(const char *tag, const struct local_case *cases, size_t n)
 {
 	const char *old = getenv("TZ");
 	char *saved = old != NULL ? strdup(old) : NULL;
-	char buf[TZ_NAME_MAX + 1];
-	struct cerr err;
 
-	setenv("TZ", ":Europe/Berlin", 1);
-	assert_string_equal(tz_system_name(buf, sizeof(buf)), "Europe/Berlin");
-	setenv("TZ", "/usr/share/zoneinfo/Asia/Tokyo", 1);
-	assert_string_equal(tz_system_name(buf, sizeof(buf)), "Asia/Tokyo");
-	setenv("TZ", "CET-1CEST", 1); /* not a name: falls through */
-	unsetenv("TZ");
-	/* whatever the machine says, it is a zone we can load */
-	assert_int_equal(
-	    tz_check_name(tz_system_name(buf, sizeof(buf)), "tz", &err), 0);
+	for (size_t i = 0; i < n; i++) {
+		char dir[64], lt[256], tzf[256], cmd[96];
+		struct tzlocal_paths paths;
+		struct tz *tz = NULL;
+		struct cerr err = {0};
+		int rc;
+
+		snprintf(dir, sizeof(dir), "/tmp/cohort-tz-%d-%s-%zu",
+		    (int)getpid(), tag, i);
+		assert_int_equal(mkdir(dir, 0700), 0);
+		local_setup(&cases[i], dir, &paths, lt, tzf, sizeof(lt));
+		rc = tzlocal_load(&paths, &tz, &err);
+		check_local(&cases[i], lt, rc, tz, &err);
+		tz_free(tz);
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		assert_int_equal(system(cmd), 0);
+	}
 	if (saved != NULL)
 		setenv("TZ", saved, 1);
+	else
+		unsetenv("TZ");
+	tzset();
 	free(saved);
+}
+
+/* /etc/localtime a copy of a zone file, as Alpine documents and as a
+ * bind mount of the host's file looks inside a container: the file's own
+ * data, named "localtime" when nothing names it. */
+static void
+test_tzlocal_regular_file(void **state)
+{
+	static const struct local_case cases[] = {
+	    {"copy of Berlin", NULL, LT_COPY, "Europe/Berlin", NULL, NULL, NULL,
+		"localtime", 7200, 3600, NULL},
+	    {"copy of New York", NULL, LT_COPY, "America/New_York", NULL, NULL,
+		NULL, "localtime", -14400, -18000, NULL},
+	    {"copy of Kolkata", NULL, LT_COPY, "Asia/Kolkata", NULL, NULL, NULL,
+		"localtime", 19800, 19800, NULL},
+	};
+
+	run_local_cases("file", cases, NCASES(cases));
+}
+
+/* /etc/timezone names the copied zone only when it is that zone. */
+static void
+test_tzlocal_timezone_file(void **state)
+{
+	static const struct local_case cases[] = {
+	    {"names it", NULL, LT_COPY, "Europe/Berlin", "Europe/Berlin\n",
+		NULL, NULL, "Europe/Berlin", 7200, 3600, NULL},
+	    {"blanks around", NULL, LT_COPY, "Europe/Berlin",
+		"  Europe/Berlin \t\n", NULL, NULL, "Europe/Berlin", 7200, 3600,
+		NULL},
+	    {"no newline", NULL, LT_COPY, "America/New_York",
+		"America/New_York", NULL, NULL, "America/New_York", -14400,
+		-18000, NULL},
+	    {"stale: another zone", NULL, LT_COPY, "Europe/Berlin",
+		"Europe/Paris\n", NULL, NULL, "localtime", 7200, 3600, NULL},
+	    {"unknown zone", NULL, LT_COPY, "Europe/Berlin", "Mars/Base\n",
+		NULL, NULL, "localtime", 7200, 3600, NULL},
+	    {"not a name", NULL, LT_COPY, "Europe/Berlin", "../../etc/passwd\n",
+		NULL, NULL, "localtime", 7200, 3600, NULL},
+	    {"empty", NULL, LT_COPY, "Europe/Berlin", "\n", NULL, NULL,
+		"localtime", 7200, 3600, NULL},
+	    {"UTC file named Etc/UTC", NULL, LT_COPY, "Etc/UTC", "Etc/UTC\n",
+		NULL, NULL, "Etc/UTC", 0, 0, NULL},
+	    {"the symlink's name wins", NULL, LT_LINK, TZ_DIR "/Europe/Berlin",
+		"Asia/Tokyo\n", NULL, NULL, "Europe/Berlin", 7200, 3600, NULL},
+	};
+
+	run_local_cases("timezone", cases, NCASES(cases));
+}
+
+/* $TZ first, as glibc: a zone name or path; "" is UTC; what names no
+ * zone here (a POSIX rule, ":", unknown) leaves it to /etc/localtime. */
+static void
+test_tzlocal_tz_env(void **state)
+{
+	static const struct local_case cases[] = {
+	    {"colon name", ":Europe/Berlin", LT_COPY, "America/New_York",
+		"America/New_York\n", NULL, NULL, "Europe/Berlin", 7200, 3600,
+		NULL},
+	    {"bare name", "Asia/Tokyo", LT_COPY, "America/New_York", NULL, NULL,
+		NULL, "Asia/Tokyo", 32400, 32400, NULL},
+	    {"zoneinfo path", TZ_DIR "/Asia/Tokyo", LT_COPY, "America/New_York",
+		NULL, NULL, NULL, "Asia/Tokyo", 32400, 32400, NULL},
+	    {"colon zoneinfo path", ":" TZ_DIR "/Europe/Berlin", LT_NONE, NULL,
+		NULL, NULL, NULL, "Europe/Berlin", 7200, 3600, NULL},
+	    {"path of a copy", ":%s/zones/here", LT_NONE, NULL,
+		"Europe/Berlin\n", "zones/here", "Europe/Berlin",
+		"Europe/Berlin", 7200, 3600, NULL},
+	    {"empty is UTC", "", LT_COPY, "America/New_York", NULL, NULL, NULL,
+		"UTC", 0, 0, NULL},
+	    {"POSIX rule", "CET-1CEST", LT_COPY, "America/New_York",
+		"America/New_York\n", NULL, NULL, "America/New_York", -14400,
+		-18000, NULL},
+	    {"colon alone", ":", LT_COPY, "America/New_York",
+		"America/New_York\n", NULL, NULL, "America/New_York", -14400,
+		-18000, NULL},
+	    {"unknown name", "Mars/Base", LT_LINK, TZ_DIR "/Europe/Berlin",
+		NULL, NULL, NULL, "Europe/Berlin", 7200, 3600, NULL},
+	    {"missing path", "/nowhere/zoneinfo/Asia/Tokyo", LT_LINK,
+		TZ_DIR "/Europe/Berlin", NULL, NULL, NULL, "Europe/Berlin",
+		7200, 3600, NULL},
+	};
+
+	run_local_cases("env", cases, NCASES(cases));
+}
+
+/* /etc/localtime a symlink: the file it leads to, named after the link
+ * when TZ_DIR has that zone and it is the same. */
+static void
+test_tzlocal_symlink(void **state)
+{
+	static const struct local_case cases[] = {
+	    {"into TZ_DIR", NULL, LT_LINK, TZ_DIR "/Europe/Berlin", NULL, NULL,
+		NULL, "Europe/Berlin", 7200, 3600, NULL},
+	    {"UTC", NULL, LT_LINK, TZ_DIR "/Etc/UTC", NULL, NULL, NULL,
+		"Etc/UTC", 0, 0, NULL},
+	    {"relative", NULL, LT_LINK, "../usr/share/zoneinfo/Europe/Berlin",
+		NULL, "usr/share/zoneinfo/Europe/Berlin", "Europe/Berlin",
+		"Europe/Berlin", 7200, 3600, NULL},
+	    {"a zoneinfo TZ_DIR lacks", NULL, LT_LINK,
+		"%s/store/share/zoneinfo/America/Cohort_City", NULL,
+		"store/share/zoneinfo/America/Cohort_City", "America/New_York",
+		"localtime", -14400, -18000, NULL},
+	    {"no zoneinfo in the path", NULL, LT_LINK, "%s/opt/berlin.tzif",
+		"Europe/Berlin\n", "opt/berlin.tzif", "Europe/Berlin",
+		"Europe/Berlin", 7200, 3600, NULL},
+	};
+
+	run_local_cases("symlink", cases, NCASES(cases));
+}
+
+/* UTC only when there is no /etc/localtime; one that is there but
+ * unusable is an error to report (glibc uses UTC then too). */
+static void
+test_tzlocal_missing(void **state)
+{
+	static const struct local_case cases[] = {
+	    {"nothing", NULL, LT_NONE, NULL, NULL, NULL, NULL, "UTC", 0, 0,
+		NULL},
+	    {"only /etc/timezone", NULL, LT_NONE, NULL, "Europe/Berlin\n", NULL,
+		NULL, "UTC", 0, 0, NULL},
+	    {"dangling symlink", NULL, LT_LINK, TZ_DIR "/Nowhere/Land", NULL,
+		NULL, NULL, NULL, 0, 0, "No such file"},
+	    {"not TZif", NULL, LT_JUNK, NULL, "Europe/Berlin\n", NULL, NULL,
+		NULL, 0, 0, "not a usable TZif file"},
+	};
+
+	run_local_cases("missing", cases, NCASES(cases));
+}
+
+/* The zone read from a file compares equal to the one loaded by name,
+ * and a copy is the same zone. */
+static void
+test_tz_same_copy(void **state)
+{
+	static const struct {
+		const char *a, *b;
+		int same;
+	} cases[] = {
+	    {"Europe/Berlin", TZ_DIR "/Europe/Berlin", 1},
+	    {"Europe/Paris", TZ_DIR "/Europe/Berlin", 0},
+	    {"UTC", TZ_DIR "/Etc/UTC", 1},
+	    {"Etc/GMT-1", TZ_DIR "/Etc/UTC", 0},
+	    {"Asia/Tokyo", TZ_DIR "/Asia/Tokyo", 1},
+	};
+	struct cerr err;
+
+	for (size_t i = 0; i < NCASES(cases); i++) {
+		struct tz *a = NULL, *b = NULL, *c = NULL;
+
+		assert_int_equal(tz_load(cases[i].a, &a, &err), 0);
+		assert_int_equal(tz_load_file(cases[i].b, "file", &b, &err), 0);
+		assert_string_equal(tz_name(b), "file");
+		if (tz_same(a, b) != cases[i].same)
+			fail_msg(
+			    "case %zu: %s vs %s", i, cases[i].a, cases[i].b);
+		assert_int_equal(tz_copy(b, &c, &err), 0);
+		assert_true(tz_same(b, c));
+		assert_string_equal(tz_name(c), "file");
+		assert_int_equal(
+		    tz_offset_at(c, SUMMER), tz_offset_at(b, SUMMER));
+		tz_free(a);
+		tz_free(b);
+		tz_free(c);
+	}
 }
 
 static void
@@ -245,7 +573,12 @@ main(void)
 	    cmocka_unit_test(test_tz_matches_glibc),
 	    cmocka_unit_test(test_tz_from_local),
 	    cmocka_unit_test(test_tz_names),
-	    cmocka_unit_test(test_tz_system_name),
+	    cmocka_unit_test(test_tzlocal_regular_file),
+	    cmocka_unit_test(test_tzlocal_timezone_file),
+	    cmocka_unit_test(test_tzlocal_tz_env),
+	    cmocka_unit_test(test_tzlocal_symlink),
+	    cmocka_unit_test(test_tzlocal_missing),
+	    cmocka_unit_test(test_tz_same_copy),
 	    cmocka_unit_test(test_tz_civil),
 	};
 
