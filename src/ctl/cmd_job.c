@@ -331,6 +331,24 @@ cmd_job_delete(struct ctl *ctl, int argc, char **argv)
 	return 0;
 }
 
+/* Targets a start was not posted to, because the job runs there and its
+ * policy refuses a second run: named on stderr, exit status 1 (the start
+ * did not do all it was asked). */
+static int
+print_refused(const char *job, const json_t *out)
+{
+	const json_t *refused = json_object_get(out, "refused");
+	size_t i;
+	json_t *r;
+
+	json_array_foreach(refused, i, r) fprintf(stderr,
+	    "cohortctl: not started on %s: job '%s' is running there "
+	    "(since %s) and its overlap policy refuses a second run\n",
+	    json_string_value(json_object_get(r, "target")), job,
+	    json_string_value(json_object_get(r, "since")));
+	return json_array_size(refused) > 0 ? 1 : 0;
+}
+
 static int
 run_op(struct ctl *ctl, int argc, char **argv, const char *op)
 {
@@ -355,8 +373,9 @@ run_op(struct ctl *ctl, int argc, char **argv, const char *op)
 		return ctl_fail(&err);
 	printf("job %s: %s posted\n", pos[0], op);
 	print_posted(out, "posted");
+	rc = print_refused(pos[0], out);
 	json_decref(out);
-	return 0;
+	return rc;
 }
 
 int

@@ -3,12 +3,14 @@
  */
 #include "master/jobs.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/jobdoc.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/timefmt.h"
 #include "master/longpoll.h"
 #include "master/master.h"
 #include "master/notify.h"
@@ -337,10 +339,102 @@ out:
 	return rc;
 }
 
+/* The stored job's overlap policy, into *(enum overlap_policy *)arg. */
 static int
-job_exists_cb(void *arg, const struct store_job *j)
+job_overlap_cb(void *arg, const struct store_job *j)
 {
+	struct job *job = NULL;
+	struct cerr err;
+
+	if (jobdoc_parse(j->doc, strlen(j->doc), &job, &err) < 0) {
+		log_error("job_start", "job=%s msg=\"%s\"", j->name, err.msg);
+		return -1;
+	}
+	*(enum overlap_policy *)arg = job->overlap;
+	job_free(job);
 	return 0;
+}
+
+struct running {
+	struct master *m;
+	json_t *since; /* target -> RFC 3339 start of its run */
+};
+
+/* A run of the job going on its target, as the history has it. A row
+ * that started before its target's current enlistment is left to an
+ * earlier life of the name (deleted, or its state dir lost), whose end
+ * will never come: it does not hold a start back. */
+static int
+running_cb(void *arg, const struct store_run *r)
+{
+	struct running *rn = arg;
+	struct store_target t;
+	struct cerr err;
+	char at[TIMEFMT_MAX];
+
+	if (store_target_get(rn->m->store, r->target, &t, &err) < 0 ||
+	    r->started_at_ms < t.enlisted_at * 1000)
+		return 0;
+	json_object_set_new(rn->since, r->target,
+	    json_string(timefmt_utc_ms(r->started_at_ms, at)));
+	return 0;
+}
+
+/* One instance of a job at a time per target (PRODUCT.md section 11): a
+ * start of a job whose policy is "refuse" is not posted to a target the
+ * history shows it running on, and says so in refused[]. The target
+ * still decides (a run may have begun and not been reported yet); this
+ * answers the common case at once, with the run's start. */
+static int
+running_targets(
+    struct master *m, const char *name, json_t **since, struct cerr *err)
+{
+	struct store_run_filter f = {.job = name,
+	    .outcome = OUTCOME_RUNNING,
+	    .job_rows_only = 1,
+	    .without_output = 1};
+	struct running rn = {m, json_object()};
+
+	if (rn.since == NULL)
+		return cerr_set(err, CERR_INTERNAL, "out of memory");
+	if (store_run_list(m->store, &f, running_cb, &rn, err) < 0) {
+		json_decref(rn.since);
+		return -1;
+	}
+	*since = rn.since;
+	return 0;
+}
+
+static int
+refuse_running(
+    json_t *res, const char *name, const char *target, const json_t *since)
+{
+	const char *at = json_string_value(json_object_get(since, target));
+
+	if (at == NULL)
+		return 0;
+	json_array_append_new(json_object_get(res, "refused"),
+	    json_pack("{s:s,s:s}", "target", target, "since", at));
+	log_info("job_start_refused", "job=%s target=%s running_since=%s", name,
+	    target, at);
+	return 1;
+}
+
+/* Every target refused: the start is an error, naming the first. */
+static int
+refused_error(const json_t *refused, const char *name, struct cerr *err)
+{
+	const json_t *first = json_array_get(refused, 0);
+	char more[64] = "";
+
+	if (json_array_size(refused) > 1)
+		snprintf(more, sizeof(more), " and on %zu more targets",
+		    json_array_size(refused) - 1);
+	return cerr_set(err, CERR_CONFLICT,
+	    "job '%s' is running on %s (since %s)%s, and its overlap policy "
+	    "refuses a second run: not started",
+	    name, json_string_value(json_object_get(first, "target")),
+	    json_string_value(json_object_get(first, "since")), more);
 }
 
 int
@@ -348,9 +442,12 @@ jobs_post_run_op(struct master *m, const char *name, const char *target,
     int stop, json_t **result, struct cerr *err)
 {
 	enum instr_op op = stop ? INSTR_STOP : INSTR_START;
+	enum overlap_policy overlap = OVERLAP_REFUSE;
 	struct aim aim = {0};
-	json_t *res = json_pack("{s:s,s:[]}", "name", name, "posted");
+	json_t *res =
+	    json_pack("{s:s,s:[],s:[]}", "name", name, "posted", "refused");
 	json_t *payload_json = json_pack("{s:s}", "job", name);
+	json_t *since = NULL;
 	char *payload = payload_json ? json_dump_compact(payload_json) : NULL;
 	int rc = -1;
 
@@ -358,7 +455,7 @@ jobs_post_run_op(struct master *m, const char *name, const char *target,
 		cerr_set(err, CERR_INTERNAL, "out of memory");
 		goto out;
 	}
-	if (store_job_get(m->store, name, job_exists_cb, NULL, err) < 0 ||
+	if (store_job_get(m->store, name, job_overlap_cb, &overlap, err) < 0 ||
 	    store_job_targets_list(m->store, name, aim_add, &aim, err) < 0)
 		goto out;
 	if (target != NULL && !aim_has(&aim, target)) {
@@ -372,10 +469,15 @@ jobs_post_run_op(struct master *m, const char *name, const char *target,
 		cerr_set(err, CERR_CONFLICT, "job '%s' has no targets", name);
 		goto out;
 	}
+	if (!stop && overlap == OVERLAP_REFUSE &&
+	    running_targets(m, name, &since, err) < 0)
+		goto out;
 	if (store_begin(m->store, err) < 0)
 		goto out;
 	for (size_t i = 0; i < aim.n; i++) {
-		if (target != NULL && strcmp(target, aim.names[i]) != 0)
+		if ((target != NULL && strcmp(target, aim.names[i]) != 0) ||
+		    (since != NULL &&
+			refuse_running(res, name, aim.names[i], since)))
 			continue;
 		if (post(m, json_object_get(res, "posted"), aim.names[i], op,
 			name, payload, err) < 0) {
@@ -387,6 +489,11 @@ jobs_post_run_op(struct master *m, const char *name, const char *target,
 		store_rollback(m->store);
 		goto out;
 	}
+	if (json_array_size(json_object_get(res, "posted")) == 0 &&
+	    json_array_size(json_object_get(res, "refused")) > 0) {
+		refused_error(json_object_get(res, "refused"), name, err);
+		goto out;
+	}
 	log_info(stop ? "job_stop" : "job_start", "job=%s posted=%zu", name,
 	    json_array_size(json_object_get(res, "posted")));
 	wake_posted(m, json_object_get(res, "posted"));
@@ -395,6 +502,7 @@ jobs_post_run_op(struct master *m, const char *name, const char *target,
 	rc = 0;
 out:
 	json_decref(res);
+	json_decref(since);
 	json_decref(payload_json);
 	free(payload);
 	aim_cleanup(&aim);
