@@ -241,11 +241,13 @@ lapi_job_put(struct lreq *r)
 	job_free(job);
 }
 
-/* The route's job must be a local one. */
+/* The route's job must be a local one; *overlap (may be NULL) gets its
+ * overlap policy. */
 static int
-need_local(struct lreq *r, struct cerr *err)
+local_job(struct lreq *r, enum overlap_policy *overlap, struct cerr *err)
 {
 	enum job_origin origin;
+	struct job *job = NULL;
 	char *doc = NULL;
 
 	if (tstore_job_get(r->t->store, r->arg, &doc, &origin, err) < 0) {
@@ -256,13 +258,29 @@ need_local(struct lreq *r, struct cerr *err)
 			    r->arg, r->t->conf->name);
 		return -1;
 	}
-	free(doc);
-	if (origin != ORIGIN_LOCAL)
+	if (origin != ORIGIN_LOCAL) {
+		free(doc);
 		return cerr_set(err, CERR_CONFLICT,
 		    "job '%s' comes from the "
 		    "master; manage it there",
 		    r->arg);
+	}
+	if (overlap != NULL) {
+		if (jobdoc_parse(doc, strlen(doc), &job, err) < 0) {
+			free(doc);
+			return -1;
+		}
+		*overlap = job->overlap;
+		job_free(job);
+	}
+	free(doc);
 	return 0;
+}
+
+static int
+need_local(struct lreq *r, struct cerr *err)
+{
+	return local_job(r, NULL, err);
 }
 
 void
@@ -284,11 +302,17 @@ lapi_job_delete(struct lreq *r)
 void
 lapi_job_start(struct lreq *r)
 {
+	enum overlap_policy overlap;
 	int64_t run_id = 0;
 	struct cerr err;
 	int existed;
 
-	if (need_local(r, &err) < 0 ||
+	if (local_job(r, &overlap, &err) < 0 ||
+	    (overlap == OVERLAP_REFUSE && runs_running(r->t, r->arg) &&
+		cerr_set(&err, CERR_CONFLICT,
+		    "job '%s' is running and its overlap policy refuses a "
+		    "second run: not started",
+		    r->arg) < 0) ||
 	    tstore_run_add(r->t->store, r->arg, 1, 0, 0, timefmt_now_s(),
 		&run_id, &existed, &err) < 0) {
 		lsock_reply_error(r, &err);

@@ -499,3 +499,17 @@ def test_a_stop_ends_the_runs_queued_behind_the_running_one(cluster,
                             "--json").stdout)
     assert sorted(r["outcome"] for r in hist if r["step"] == 0) == \
         ["canceled"] * 3, hist
+    # "refuse": a local start while it runs is refused with a message
+    solo_gate = Gate(tmp_path, "solo-gate")
+    doc.write_text(json.dumps({"name": "solo", "steps": [
+        {"command": solo_gate.command()}]}))
+    local(cluster, t, "job", "apply", str(doc))
+    local(cluster, t, "job", "start", "solo")
+    wait_for(lambda: t.query("SELECT state FROM runs WHERE job = 'solo'")
+             == [("running",)], what="solo running")
+    r = local(cluster, t, "job", "start", "solo", check=False)
+    assert r.returncode == 1, r.stderr
+    assert "job 'solo' is running and its overlap policy refuses" in \
+        r.stderr, r.stderr
+    assert t.query("SELECT count(*) FROM runs WHERE job = 'solo'") == [(1,)]
+    solo_gate.open()
