@@ -127,7 +127,9 @@ schedplan_step(const struct schedplan_in *in, struct schedplan_out *out)
 		return;
 	last = schedplan_last_in(in->s, in->tz, in->cursor, in->now);
 	count = count_in(in->s, in->tz, in->cursor, in->now, &more);
-	reason = first < in->started ? SCHEDPLAN_DAEMON_DOWN : SCHEDPLAN_LATE;
+	reason = first < in->booted ? SCHEDPLAN_TARGET_OFFLINE
+	    : first < in->started   ? SCHEDPLAN_DAEMON_DOWN
+				    : SCHEDPLAN_LATE;
 	if (in->paused) {
 		add_miss(
 		    in, out, SCHEDPLAN_JOB_DISABLED, first, last, count, more);
@@ -187,6 +189,8 @@ schedplan_reason_name(enum schedplan_reason r)
 		return "overlap forbidden";
 	case SCHEDPLAN_DST_GAP:
 		return "DST gap";
+	case SCHEDPLAN_TARGET_OFFLINE:
+		return "target offline";
 	}
 	return "unknown";
 }
@@ -207,6 +211,8 @@ reason_text(enum schedplan_reason r)
 		       "refuses a second run";
 	case SCHEDPLAN_DST_GAP:
 		return "";
+	case SCHEDPLAN_TARGET_OFFLINE:
+		return "the target machine was down (it booted after)";
 	}
 	return "";
 }
@@ -215,7 +221,8 @@ static const char *
 policy_text(
     const struct schedplan_miss *m, enum misfire_policy misfire, int catch_up)
 {
-	if (m->reason != SCHEDPLAN_DAEMON_DOWN && m->reason != SCHEDPLAN_LATE)
+	if (m->reason != SCHEDPLAN_DAEMON_DOWN && m->reason != SCHEDPLAN_LATE &&
+	    m->reason != SCHEDPLAN_TARGET_OFFLINE)
 		return "";
 	if (catch_up)
 		return "; one catch-up run follows (misfire run_once)";

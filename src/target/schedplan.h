@@ -14,8 +14,9 @@
  *   time (now - L <= grace_s) or, late, under the misfire policy run_once
  *   (a catch-up run); under skip a late L is missed too.
  * - Every other instant in (cursor, now] is missed, summarised in one
- *   record: first, last, count. Its reason: "daemon down" when the first
- *   of them came before this daemon started, else "late" (the wall clock
+ *   record: first, last, count. Its reason: "target offline" when the
+ *   first of them came before the machine booted, "daemon down" when
+ *   before this daemon started, else "late" (the wall clock
  *   jumped forward or the loop stalled); while the job was disabled every
  *   instant is missed with reason "job disabled".
  * - A wall time inside a DST gap runs once at the gap's end; when a
@@ -45,7 +46,8 @@ enum schedplan_reason {
 	SCHEDPLAN_LATE, /* due while running, found late */
 	SCHEDPLAN_JOB_DISABLED,
 	SCHEDPLAN_OVERLAP, /* the job was running (overlap refuse) */
-	SCHEDPLAN_DST_GAP /* wall times in a gap, collapsed into one */
+	SCHEDPLAN_DST_GAP, /* wall times in a gap, collapsed into one */
+	SCHEDPLAN_TARGET_OFFLINE /* due before the machine booted */
 };
 
 struct schedplan_miss {
@@ -67,6 +69,7 @@ struct schedplan_in {
 	int64_t grace_s;
 	enum misfire_policy misfire;
 	int paused; /* the job was disabled from cursor to now */
+	int64_t booted; /* the machine's boot (Unix seconds); 0: unknown */
 };
 
 struct schedplan_out {

@@ -260,7 +260,7 @@ eval_state(struct scheduler *sc, struct sched_entry *e,
 	/* A job disabled now runs nothing, whenever it was disabled. */
 	struct schedplan_in in = {e->s, e->tz, sc->utc, row->cursor, ahead,
 	    sc->t->started_at, sc->t->conf->misfire_grace_s, e->job->misfire,
-	    row->paused || !e->job->enabled};
+	    row->paused || !e->job->enabled, sc->t->booted_at};
 	int changed;
 
 	*planned = 0;

@@ -358,6 +358,24 @@ separate(struct target *t, struct cerr *err)
 	return privdrop_to_user(t->conf, err);
 }
 
+/* The machine's boot from /proc/stat's btime, 0 when it cannot be read
+ * (missed instants are then "daemon down", as before the boot was known). */
+static int64_t
+boot_time_s(void)
+{
+	FILE *f = fopen("/proc/stat", "r");
+	char line[256];
+	long long btime = 0;
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "btime %lld", &btime) == 1)
+			break;
+	fclose(f);
+	return btime > 0 ? (int64_t)btime : 0;
+}
+
 int
 target_run(const struct conf *conf, struct cerr *err)
 {
@@ -366,6 +384,7 @@ target_run(const struct conf *conf, struct cerr *err)
 
 	memset(&t, 0, sizeof(t));
 	t.started_at = timefmt_now_s();
+	t.booted_at = boot_time_s();
 	signal(SIGPIPE, SIG_IGN);
 	/* A copy the target owns, so SIGHUP can change its live keys. */
 	t.live = malloc(sizeof(*t.live));

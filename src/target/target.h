@@ -112,6 +112,9 @@ struct target {
 	struct event *record_retry; /* writes them, starts queued runs */
 	/* scheduling (scheduler.c) and the local control socket (lsock.c) */
 	int64_t started_at; /* Unix seconds */
+	/* The machine's boot (Unix seconds, /proc/stat), 0 when unknown: a
+	 * due instant before it is missed as "target offline". */
+	int64_t booted_at;
 	struct scheduler *sched;
 	struct lsock *lsock;
 	/* certificate renewal (renew.c) */

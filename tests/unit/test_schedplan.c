@@ -226,38 +226,79 @@ check_miss(const struct step_case *c, const struct schedplan_miss *got,
 }
 
 static void
+run_step_case(const struct step_case *c, const struct tz *utc, int64_t booted)
+{
+	struct schedule *s = sched(c->sched);
+	struct tz *tz = zone(c->zone);
+	struct schedplan_in in = {s, tz, utc, at(c->cursor), at(c->now),
+	    at(c->started), c->grace_s, c->misfire, c->paused, booted};
+	struct schedplan_out out;
+
+	schedplan_step(&in, &out);
+	if (out.run_due != at(c->run) || out.catch_up != c->catch_up)
+		fail_msg("%s: run %lld catch-up %d, want %s %d", c->what,
+		    (long long)out.run_due, out.catch_up,
+		    c->run ? c->run : "none", c->catch_up);
+	if (out.nmiss != c->nmiss)
+		fail_msg("%s: %d missed records, want %d", c->what, out.nmiss,
+		    c->nmiss);
+	for (int k = 0; k < c->nmiss; k++)
+		check_miss(c, &out.miss[k], &c->miss[k]);
+	if (out.next != at(c->next))
+		fail_msg("%s: next %lld, want %s", c->what, (long long)out.next,
+		    c->next ? c->next : "none");
+	if (out.cursor != (in.cursor > in.now ? in.cursor : in.now))
+		fail_msg("%s: cursor %lld", c->what, (long long)out.cursor);
+	schedule_free(s);
+	tz_free(tz);
+}
+
+static void
 test_step_table(void **state)
 {
 	struct tz *utc = zone("UTC");
 
-	for (size_t i = 0; i < NCASES(step_cases); i++) {
-		const struct step_case *c = &step_cases[i];
-		struct schedule *s = sched(c->sched);
-		struct tz *tz = zone(c->zone);
-		struct schedplan_in in = {s, tz, utc, at(c->cursor), at(c->now),
-		    at(c->started), c->grace_s, c->misfire, c->paused};
-		struct schedplan_out out;
-
-		schedplan_step(&in, &out);
-		if (out.run_due != at(c->run) || out.catch_up != c->catch_up)
-			fail_msg("%s: run %lld catch-up %d, want %s %d",
-			    c->what, (long long)out.run_due, out.catch_up,
-			    c->run ? c->run : "none", c->catch_up);
-		if (out.nmiss != c->nmiss)
-			fail_msg("%s: %d missed records, want %d", c->what,
-			    out.nmiss, c->nmiss);
-		for (int k = 0; k < c->nmiss; k++)
-			check_miss(c, &out.miss[k], &c->miss[k]);
-		if (out.next != at(c->next))
-			fail_msg("%s: next %lld, want %s", c->what,
-			    (long long)out.next, c->next ? c->next : "none");
-		if (out.cursor != (in.cursor > in.now ? in.cursor : in.now))
-			fail_msg(
-			    "%s: cursor %lld", c->what, (long long)out.cursor);
-		schedule_free(s);
-		tz_free(tz);
-	}
+	for (size_t i = 0; i < NCASES(step_cases); i++)
+		run_step_case(&step_cases[i], utc, 0);
 	tz_free(utc);
+	(void)state;
+}
+
+/* With the machine's boot known: instants before it were missed with
+ * the machine, not only the daemon. */
+static const struct {
+	struct step_case c;
+	const char *booted;
+} boot_cases[] = {
+    /* The machine was down for the first of them: "target offline"; a
+     * boot after the first instant decides it, whatever came later. */
+    {{"machine down", CRON2, "UTC", T0, "2024-05-01T10:00:07Z",
+	 "2024-05-01T10:00:05Z", 60, DOWN, 0, "2024-05-01T10:00:06Z", 0, 1,
+	 {M(TARGET_OFFLINE, 2, "2024-05-01T10:00:02Z", "2024-05-01T10:00:04Z")},
+	 "2024-05-01T10:00:08Z"},
+	"2024-05-01T10:00:03Z"},
+    {{"booted before the first", CRON2, "UTC", T0, "2024-05-01T10:00:07Z",
+	 "2024-05-01T10:00:05Z", 60, DOWN, 0, "2024-05-01T10:00:06Z", 0, 1,
+	 {M(DAEMON_DOWN, 2, "2024-05-01T10:00:02Z", "2024-05-01T10:00:04Z")},
+	 "2024-05-01T10:00:08Z"},
+	"2024-05-01T10:00:01Z"},
+    {{"machine down, skip", NIGHTLY, "UTC", "2024-05-01T03:00:00Z",
+	 "2024-05-04T00:00:00Z", "2024-05-04T00:00:00Z", 60, SKIP, 0, NULL, 0,
+	 1,
+	 {M(TARGET_OFFLINE, 2, "2024-05-02T02:30:00Z", "2024-05-03T02:30:00Z")},
+	 "2024-05-04T02:30:00Z"},
+	"2024-05-03T23:59:00Z"},
+};
+
+static void
+test_step_target_offline(void **state)
+{
+	struct tz *utc = zone("UTC");
+
+	for (size_t i = 0; i < NCASES(boot_cases); i++)
+		run_step_case(&boot_cases[i].c, utc, at(boot_cases[i].booted));
+	tz_free(utc);
+	(void)state;
 }
 
 /* Ten days down with a run every second: the count stops at the scan
@@ -268,7 +309,7 @@ test_step_long_downtime(void **state)
 	struct schedule *s = sched("'kind':'cron','cron':'* * * * * *'");
 	struct tz *utc = zone("UTC");
 	struct schedplan_in in = {s, utc, utc, at(T0),
-	    at("2024-05-11T10:00:00Z"), at("2024-05-11T10:00:00Z"), 60, DOWN,
+	    at("2024-05-11T10:00:00Z"), at("2024-05-11T10:00:00Z"), 60, DOWN, 0,
 	    0};
 	struct schedplan_out out;
 
@@ -341,6 +382,10 @@ static const struct text_case text_cases[] = {
     {{SCHEDPLAN_DAEMON_DOWN, A, A, 0, 0, 1, 0, 0}, DOWN, 0,
 	"missed the due instant 2024-05-01T12:00:00+02:00: the target daemon "
 	"was not running"},
+    {{SCHEDPLAN_TARGET_OFFLINE, A, A, 0, 0, 1, 0, 0}, DOWN, 1,
+	"missed the due instant 2024-05-01T12:00:00+02:00: the target machine "
+	"was down (it booted after); one catch-up run follows (misfire "
+	"run_once)"},
     {{SCHEDPLAN_DAEMON_DOWN, A, A + 60, 0, 0, 7, 0, 0}, DOWN, 1,
 	"missed 7 due instants from 2024-05-01T12:00:00+02:00 to "
 	"2024-05-01T12:01:00+02:00: the target daemon was not running; one "
@@ -514,6 +559,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_step_table),
+	    cmocka_unit_test(test_step_target_offline),
 	    cmocka_unit_test(test_step_long_downtime),
 	    cmocka_unit_test(test_last_in),
 	    cmocka_unit_test(test_miss_text),
