@@ -26,7 +26,8 @@
 
 struct run_step_rec {
 	int step; /* 1-based */
-	int attempt; /* 1-based */
+	int attempt; /* 1-based: the step's executions in the run so far,
+			revisits included (target/jobflow.h) */
 	char *step_name;
 	enum run_outcome outcome; /* succeeded, failed, retrying, canceled,
 					   interrupted */

@@ -25,15 +25,17 @@ add_param(struct buf *q, const char *name, const char *value, struct cerr *err)
 	return buf_printf(q, err, "%c%s=%s", q->len ? '&' : '?', name, esc);
 }
 
-/* For people, a run reads best as its job row followed by its steps:
- * rows come newest first by start time, and are regrouped so each run's
- * rows stay together, runs in the order their newest row came. */
+/* For people, a run reads best as its job row followed by its steps in
+ * the order they ran (a step jumped back to runs again, as its next
+ * attempt). Rows come newest first (by start time, then the newest
+ * stored: a report's rows are stored in the order they ran), and are
+ * regrouped so each run's rows stay together, runs in the order their
+ * newest row came; within a run the list's order is reversed. */
 struct row_key {
 	json_t *row;
 	size_t run_rank; /* index of the run's first row */
 	json_int_t step;
-	json_int_t attempt;
-	size_t index; /* keeps the sort stable */
+	size_t index; /* in the list */
 };
 
 static int
@@ -43,11 +45,9 @@ compare_keys(const void *a, const void *b)
 
 	if (x->run_rank != y->run_rank)
 		return x->run_rank < y->run_rank ? -1 : 1;
-	if (x->step != y->step)
-		return x->step < y->step ? -1 : 1;
-	if (x->attempt != y->attempt)
-		return x->attempt < y->attempt ? -1 : 1;
-	return x->index < y->index ? -1 : x->index > y->index;
+	if ((x->step == 0) != (y->step == 0))
+		return x->step == 0 ? -1 : 1;
+	return x->index > y->index ? -1 : x->index < y->index;
 }
 
 static json_t *
@@ -75,8 +75,6 @@ group_by_run(json_t *rows)
 		k[i].row = r;
 		k[i].run_rank = seen ? (size_t)json_integer_value(seen) : i;
 		k[i].step = json_integer_value(json_object_get(r, "step"));
-		k[i].attempt =
-		    json_integer_value(json_object_get(r, "attempt"));
 		k[i].index = i;
 	}
 	qsort(k, n, sizeof(*k), compare_keys);

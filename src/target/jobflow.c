@@ -1,7 +1,7 @@
 /*
- * jobflow: the step flow rules (see jobflow.h). A failed attempt with
- * attempts left is retried; otherwise the step's on_success or on_failure
- * action decides. "next" on the last step ends the job with that step's
+ * jobflow: the step flow rules (see jobflow.h). A failed try with tries
+ * left in the visit is retried; otherwise the step's on_success or
+ * on_failure action decides. "next" on the last step ends the job with that step's
  * own result, as SQL Server Agent does, so a job whose last step fails is
  * reported failed even when its action is "next". Every move to a step
  * (not a retry, which retry_attempts bounds) counts as a transition, and
@@ -38,7 +38,22 @@ decide_done(struct flow_decision *d, enum flow_kind kind, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Moves to step (attempt 1), or ends the job when the loop guard trips. */
+/* Runs step as its next execution: kind FLOW_RUN_STEP for a new visit,
+ * FLOW_RETRY for another try of the current one. */
+static void
+run_step(
+    struct jobflow *f, int step, enum flow_kind kind, struct flow_decision *d)
+{
+	f->step = step;
+	f->attempt = ++f->runs[step - 1];
+	f->tries = kind == FLOW_RETRY ? f->tries + 1 : 1;
+	memset(d, 0, sizeof(*d));
+	d->kind = kind;
+	d->step = step;
+	d->attempt = f->attempt;
+}
+
+/* Visits step, or ends the job when the loop guard trips. */
 static void
 decide_step(struct jobflow *f, int step, struct flow_decision *d)
 {
@@ -54,12 +69,7 @@ decide_step(struct jobflow *f, int step, struct flow_decision *d)
 		    f->max_transitions);
 		return;
 	}
-	f->step = step;
-	f->attempt = 1;
-	memset(d, 0, sizeof(*d));
-	d->kind = FLOW_RUN_STEP;
-	d->step = step;
-	d->attempt = 1;
+	run_step(f, step, FLOW_RUN_STEP, d);
 }
 
 void
@@ -73,17 +83,18 @@ jobflow_init(
 		decide_done(first, FLOW_DONE_FAILURE, "the job has no steps");
 		return;
 	}
+	if (job->nsteps > JOB_MAX_STEPS) {
+		decide_done(first, FLOW_DONE_FAILURE,
+		    "the job has %zu steps, more than %d", job->nsteps,
+		    JOB_MAX_STEPS);
+		return;
+	}
 	if (job->start_step < 1 || (size_t)job->start_step > job->nsteps) {
 		decide_done(first, FLOW_DONE_FAILURE,
 		    "start step %d does not exist", job->start_step);
 		return;
 	}
-	f->step = job->start_step;
-	f->attempt = 1;
-	memset(first, 0, sizeof(*first));
-	first->kind = FLOW_RUN_STEP;
-	first->step = f->step;
-	first->attempt = 1;
+	run_step(f, job->start_step, FLOW_RUN_STEP, first);
 }
 
 /* Ends the job. An action that contradicts the step's result says so
@@ -132,16 +143,13 @@ jobflow_step_done(struct jobflow *f, int succeeded, struct flow_decision *next)
 {
 	const struct job_step *s = &f->job->steps[f->step - 1];
 
-	if (!succeeded && f->attempt <= s->retry_attempts) {
-		memset(next, 0, sizeof(*next));
-		next->kind = FLOW_RETRY;
-		next->step = f->step;
-		next->attempt = ++f->attempt;
+	if (!succeeded && f->tries <= s->retry_attempts) {
+		run_step(f, f->step, FLOW_RETRY, next);
 		next->delay_s = s->retry_interval_s;
 		snprintf(next->reason, sizeof(next->reason),
-		    "step %d (%s) failed; attempt %d of %lld in %lld s",
-		    f->step, step_name(f, f->step), f->attempt,
-		    (long long)s->retry_attempts + 1,
+		    "step %d (%s) failed; retry %d of %lld in %lld s", f->step,
+		    step_name(f, f->step), f->tries - 1,
+		    (long long)s->retry_attempts,
 		    (long long)s->retry_interval_s);
 		return;
 	}

@@ -13,7 +13,7 @@
 #include "common/jobdoc.h"
 
 enum flow_kind {
-	FLOW_RUN_STEP, /* run .step (1-based), attempt .attempt */
+	FLOW_RUN_STEP, /* run .step (1-based) as its execution .attempt */
 	FLOW_RETRY, /* run .step again after .delay_s */
 	FLOW_DONE_SUCCESS,
 	FLOW_DONE_FAILURE
@@ -27,15 +27,26 @@ struct flow_decision {
 	char reason[160]; /* for the job row's message on DONE */
 };
 
+/*
+ * An attempt number names one execution of a step within the run: it
+ * counts every execution of that step, retries and revisits (a step:N
+ * jump back) alike, so (step, attempt) never names two executions of one
+ * run (the master keys its history rows on it). The retry limit counts
+ * the tries of the current visit only: a step jumped back to gets its
+ * retry_attempts again.
+ */
 struct jobflow {
 	const struct job *job; /* borrowed */
 	int step; /* current step, 1-based */
-	int attempt; /* current attempt, 1-based */
+	int attempt; /* the current execution's number for its step */
+	int tries; /* executions in the current visit to the step, 1-based */
+	int runs[JOB_MAX_STEPS]; /* executions of each step so far */
 	size_t transitions; /* bounds step loops (step:N back-jumps) */
 	size_t max_transitions;
 };
 
-/* First decision: run the job's start step, attempt 1. */
+/* First decision: run the job's start step, attempt 1. A job of more
+ * than JOB_MAX_STEPS steps (the document refuses one) ends at once. */
 void jobflow_init(
     struct jobflow *f, const struct job *job, struct flow_decision *first);
 /* The current attempt ended (succeeded = exit 0). A step that failed with

@@ -75,7 +75,14 @@ def test_step_flow_and_retries(cluster, tmp_path):
     m.apply_job({"name": "hopeless", "targets": ["web-1"], "steps": [
         {"name": "no", "command": "exit 7", "retry_attempts": 1,
          "retry_interval_s": 1}]})
-    for job in ("flow", "retry", "hopeless"):
+    loops = tmp_path / "loops"
+    m.apply_job({"name": "loop", "targets": ["web-1"], "steps": [
+        {"name": "check", "on_success": "quit_success",
+         "on_failure": "step:2",
+         "command": f"n=$(cat {loops} 2>/dev/null || echo 0); "
+                    f"n=$((n+1)); echo $n > {loops}; [ $n -ge 3 ]"},
+        {"name": "sleep", "command": "true", "on_success": "step:1"}]})
+    for job in ("flow", "retry", "hopeless", "loop"):
         m.ctl("job", "start", job)
     flow = wait_for(lambda: finished_runs(m, "flow"))[0]
     assert flow["outcome"] == "succeeded", flow
@@ -93,6 +100,14 @@ def test_step_flow_and_retries(cluster, tmp_path):
     attempts = steps_of(m, "hopeless", hopeless["run_id"])
     assert [(a["attempt"], a["outcome"], a["exit_code"]) for a in attempts] \
         == [(1, "retrying", 7), (2, "failed", 7)]
+    # A step run again after a jump back is its next attempt: the master
+    # keeps every execution, and the history lists them as they ran.
+    loop = wait_for(lambda: finished_runs(m, "loop"))[0]
+    assert loop["outcome"] == "succeeded", loop
+    rows = [r for r in m.history("--run", loop["run_id"]) if r["step"] > 0]
+    assert [(r["step"], r["attempt"], r["outcome"]) for r in rows] == \
+        [(1, 1, "failed"), (2, 1, "succeeded"), (1, 2, "failed"),
+         (2, 2, "succeeded"), (1, 3, "succeeded")], rows
 
 
 def test_timeout_kills_the_tree(cluster, tmp_path):

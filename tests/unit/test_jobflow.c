@@ -3,7 +3,8 @@
  * sequence of attempt results fed in ('s' succeeded, 'f' failed), and the
  * trace of decisions expected ("1.1" run step 1 attempt 1, "r1.2@5" retry
  * step 1 as attempt 2 after 5 s, "+" done with success, "-" done with
- * failure), plus the final reason.
+ * failure), plus the final reason. Every trace is also checked to name
+ * no (step, attempt) twice: the master keys history rows on it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -82,9 +83,16 @@ static const struct flow_case {
 	"1.1 2.1 +", "step 2 (s2) succeeded"},
     {"goto forward", 3, 1, {{0, 0, GO(3), QF}, {0, 0, NX, QF}, {0, 0, NX, QF}},
 	"ss", "1.1 3.1 +", "step 3 (s3) succeeded"},
-    {"goto back restarts attempts", 2, 1, {{1, 0, NX, QF}, {0, 0, QS, GO(1)}},
-	"fsfss", "1.1 r1.2@0 2.1 1.1 2.1 +", "step 2 (s2) succeeded"},
-    {"goto self on failure", 1, 1, {{0, 0, QS, GO(1)}}, "ffs", "1.1 1.1 1.1 +",
+    {"goto back counts on", 2, 1, {{1, 0, NX, QF}, {0, 0, QS, GO(1)}}, "fsfss",
+	"1.1 r1.2@0 2.1 1.3 2.2 +", "step 2 (s2) succeeded"},
+    /* check fails, sleep, check fails, sleep, check succeeds */
+    {"revisits keep their rows", 2, 1, {{0, 0, QS, GO(2)}, {0, 0, GO(1), QF}},
+	"fsfss", "1.1 2.1 1.2 2.2 1.3 +", "step 1 (s1) succeeded"},
+    /* each visit has its own retries; the attempts count on */
+    {"a revisit retries again", 2, 1, {{1, 0, QS, GO(2)}, {0, 0, GO(1), QF}},
+	"ffsffsfs", "1.1 r1.2@0 2.1 1.3 r1.4@0 2.2 1.5 r1.6@0 +",
+	"step 1 (s1) succeeded"},
+    {"goto self on failure", 1, 1, {{0, 0, QS, GO(1)}}, "ffs", "1.1 1.2 1.3 +",
 	"step 1 (s1) succeeded"},
     {"goto beyond the steps", 2, 1, {{0, 0, GO(7), QF}, {0, 0, NX, QF}}, "s",
 	"1.1 -", "step 1 (s1) jumps to step 7, which does not exist"},
@@ -92,7 +100,7 @@ static const struct flow_case {
 	"-", "start step 3 does not exist"},
     {"no steps", 0, 1, {{0}}, "", "-", "the job has no steps"},
     {"loop guard", 2, 1, {{0, 0, NX, QF}, {0, 0, GO(1), QF}}, "ssssssssss",
-	"1.1 2.1 1.1 2.1 1.1 2.1 1.1 2.1 1.1 2.1 -",
+	"1.1 2.1 1.2 2.2 1.3 2.3 1.4 2.4 1.5 2.5 -",
 	"step flow loop limit reached (9 step transitions)"},
 };
 
@@ -153,6 +161,21 @@ trace_add(char *trace, size_t size, const struct flow_decision *d)
 	}
 }
 
+/* Fails when d runs a (step, attempt) that ran before in this run. */
+static void
+key_check(const struct flow_case *c, const struct flow_decision *d,
+    int seen[][2], size_t *nseen)
+{
+	if (d->kind != FLOW_RUN_STEP && d->kind != FLOW_RETRY)
+		return;
+	for (size_t i = 0; i < *nseen; i++)
+		if (seen[i][0] == d->step && seen[i][1] == d->attempt)
+			fail_msg("%s: step %d attempt %d runs twice", c->name,
+			    d->step, d->attempt);
+	seen[*nseen][0] = d->step;
+	seen[(*nseen)++][1] = d->attempt;
+}
+
 static void
 test_jobflow_cases(void **state)
 {
@@ -164,16 +187,20 @@ test_jobflow_cases(void **state)
 		struct jobflow f;
 		char trace[256] = "";
 		const char *r = c->results;
+		int seen[32][2];
+		size_t nseen = 0;
 
 		jobflow_init(&f, job, &d);
 		f.max_transitions = 9;
 		trace_add(trace, sizeof(trace), &d);
+		key_check(c, &d, seen, &nseen);
 		while (d.kind == FLOW_RUN_STEP || d.kind == FLOW_RETRY) {
 			if (*r == '\0')
 				fail_msg("%s: results ran out at '%s'", c->name,
 				    trace);
 			jobflow_step_done(&f, *r++ == 's', &d);
 			trace_add(trace, sizeof(trace), &d);
+			key_check(c, &d, seen, &nseen);
 		}
 		if (strcmp(trace, c->trace) != 0)
 			fail_msg("%s: trace '%s', want '%s'", c->name, trace,
@@ -250,6 +277,23 @@ test_jobflow_default_guard(void **state)
 	job_drop(job);
 }
 
+/* A job over JOB_MAX_STEPS (which the document refuses) ends at once:
+ * the per-step counts have no room for it. */
+static void
+test_jobflow_too_many_steps(void **state)
+{
+	struct job job;
+	struct flow_decision d;
+	struct jobflow f;
+
+	memset(&job, 0, sizeof(job));
+	job.nsteps = JOB_MAX_STEPS + 1;
+	job.start_step = 1;
+	jobflow_init(&f, &job, &d);
+	assert_int_equal(d.kind, FLOW_DONE_FAILURE);
+	assert_string_equal(d.reason, "the job has 101 steps, more than 100");
+}
+
 int
 main(void)
 {
@@ -257,6 +301,7 @@ main(void)
 	    cmocka_unit_test(test_jobflow_cases),
 	    cmocka_unit_test(test_jobflow_single_step_matrix),
 	    cmocka_unit_test(test_jobflow_default_guard),
+	    cmocka_unit_test(test_jobflow_too_many_steps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -328,6 +328,19 @@ static const struct run_case {
 	    {"c", "echo c", .ok = NX, .fail = QF}},
 	OUTCOME_SUCCEEDED, "step 3 (c) succeeded",
 	"1.1:failed:1 3.1:succeeded:0", "exit code 1|", "c\n"},
+    /* check fails, sleep, check fails, sleep, check succeeds: five
+     * executions, five rows, each (step, attempt) its own */
+    {"revisited step",
+	{{"check",
+	     "f=/tmp/cohort-jobrun-$COHORT_RUN_ID; n=$(cat $f 2>/dev/null); "
+	     "n=$((n + 1)); echo $n >$f; echo check $COHORT_ATTEMPT; "
+	     "[ $n -lt 3 ] || { rm $f; exit 0; }; exit 1",
+	     .ok = QS, .fail = GO(2)},
+	    {"sleep", "true", .ok = GO(1), .fail = QF}},
+	OUTCOME_SUCCEEDED, "step 1 (check) succeeded",
+	"1.1:failed:1 2.1:succeeded:0 1.2:failed:1 2.2:succeeded:0 "
+	"1.3:succeeded:0",
+	"exit code 1||exit code 1||", "check 3\n"},
     {"next on last step keeps its failure",
 	{{"a", "exit 2", .ok = NX, .fail = NX},
 	    {"b", "exit 4", .ok = NX, .fail = NX}},
@@ -417,10 +430,19 @@ check_report(const struct run_case *c, const struct run_report *r)
 	    strcmp(r->job, "job-x") != 0)
 		fail_msg("%s: job row exit %d duration %lld", c->name,
 		    r->exit_code, (long long)r->duration_ms);
-	for (size_t i = 0; i < r->nsteps; i++)
+	for (size_t i = 0; i < r->nsteps; i++) {
 		if (strcmp(r->steps[i].step_name,
 			c->steps[r->steps[i].step - 1].name) != 0)
 			fail_msg("%s: row %zu step_name", c->name, i);
+		/* the master keys its rows on (step, attempt) */
+		for (size_t j = 0; j < i; j++)
+			if (r->steps[j].step == r->steps[i].step &&
+			    r->steps[j].attempt == r->steps[i].attempt)
+				fail_msg("%s: rows %zu and %zu are both step "
+					 "%d attempt %d",
+				    c->name, j, i, r->steps[i].step,
+				    r->steps[i].attempt);
+	}
 }
 
 static void
