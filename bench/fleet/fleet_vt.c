@@ -274,7 +274,7 @@ report_json(struct vt *v, const char *job, int64_t instr_id)
 	struct run_report *rep =
 	    run_report_new(++v->next_run_id, job, instr_id, now_ms, 0);
 	struct run_step_rec s = {1, 1, (char *)"run", OUTCOME_SUCCEEDED, 0,
-	    now_ms, 1, (char *)"", (char *)"", 0};
+	    now_ms, 1, (char *)"", (char *)"", 0, 0};
 	json_t *body = NULL;
 	struct cerr err;
 

@@ -18,6 +18,23 @@
 
 #define RUNREC_NAME_MAX 128 /* JOB_NAME_MAX */
 #define RUNREC_STEP_MAX 100 /* JOB_MAX_STEPS */
+/* A step row's JSON besides its output: message and name, each byte
+ * escaped at worst as "\u00XX", and the keys, numbers and outcome. */
+#define RUNREC_ROW_JSON_MAX (6 * (RUNREC_MESSAGE_MAX + RUNREC_NAME_MAX) + 512)
+
+/* A report at its limits is a value SQLite takes (runrec.h): outputs at
+ * worst 6 times as long in JSON, and every row with its message, name
+ * and the marker of a dropped output, plus the job row. */
+_Static_assert(6 * (long long)RUNREC_REPORT_OUTPUT_MAX +
+	    (long long)RUNREC_MAX_STEP_ROWS *
+		(RUNREC_ROW_JSON_MAX + sizeof(RUNREC_OVER_BUDGET)) +
+	    RUNREC_ROW_JSON_MAX <
+	1000000000LL,
+    "a report at its limits would be over SQLite's limit");
+_Static_assert(RUNREC_OUTPUT_MAX <= RUNREC_REPORT_OUTPUT_MAX,
+    "one step's output must fit the report's budget");
+_Static_assert(RUNREC_REPORT_OUTPUT_MAX == 64 * 1024 * 1024,
+    "RUNREC_OVER_BUDGET names the budget");
 
 static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
 
@@ -106,16 +123,61 @@ run_report_free(struct run_report *r)
 	free(r);
 }
 
+/* Replaces s's output with why; short of memory for the copy, with ""
+ * (the output goes either way: the bound on what a report holds stands). */
+static void
+replace_output(struct run_step_rec *s, const char *why)
+{
+	char *note = strdup(why), *shrunk;
+
+	if (note != NULL) {
+		free(s->output);
+		s->output = note;
+		return;
+	}
+	shrunk = realloc(s->output, 1);
+	if (shrunk != NULL)
+		s->output = shrunk;
+	s->output[0] = '\0';
+}
+
 void
 run_report_drop_outputs(struct run_report *r, const char *why)
 {
 	for (size_t i = 0; i < r->nsteps; i++) {
-		char *note = strdup(why);
+		replace_output(&r->steps[i], why);
+		r->steps[i].over_budget = 0;
+	}
+	r->over_budget = r->output_bytes = 0;
+	r->kept_from = r->nsteps;
+}
 
-		if (note == NULL)
-			continue; /* the output stays: better than none */
-		free(r->steps[i].output);
-		r->steps[i].output = note;
+void
+run_report_drop_steps(struct run_report *r)
+{
+	for (size_t i = 0; i < r->nsteps; i++)
+		step_rec_cleanup(&r->steps[i]);
+	free(r->steps);
+	r->steps = NULL;
+	r->nsteps = r->output_bytes = r->kept_from = r->over_budget = 0;
+}
+
+/* Drops the oldest kept outputs until len more bytes fit the budget.
+ * len is at most RUNREC_OUTPUT_MAX, so dropping them all makes room. */
+static void
+make_room(struct run_report *r, size_t len)
+{
+	while (r->output_bytes + len > RUNREC_REPORT_OUTPUT_MAX &&
+	    r->kept_from < r->nsteps) {
+		struct run_step_rec *s = &r->steps[r->kept_from++];
+		size_t had = strlen(s->output);
+
+		if (had == 0 || s->over_budget)
+			continue;
+		replace_output(s, RUNREC_OVER_BUDGET);
+		s->over_budget = 1;
+		r->output_bytes -= had;
+		r->over_budget++;
 	}
 }
 
@@ -124,6 +186,7 @@ run_report_add_step(
     struct run_report *r, const struct run_step_rec *s, struct cerr *err)
 {
 	struct run_step_rec *row, *grown;
+	size_t len;
 
 	if (r->nsteps >= RUNREC_MAX_STEP_ROWS)
 		return cerr_set(err, CERR_TOO_LARGE,
@@ -148,6 +211,11 @@ run_report_add_step(
 		step_rec_cleanup(row);
 		return cerr_set(err, CERR_INTERNAL, "out of memory");
 	}
+	row->over_budget = strcmp(row->output, RUNREC_OVER_BUDGET) == 0;
+	len = row->over_budget ? 0 : strlen(row->output);
+	make_room(r, len);
+	r->output_bytes += len;
+	r->over_budget += row->over_budget != 0;
 	r->nsteps++;
 	return 0;
 }
@@ -162,6 +230,28 @@ run_report_set_message(struct run_report *r, const char *msg, struct cerr *err)
 	free(r->message);
 	r->message = copy;
 	return 0;
+}
+
+int
+run_report_add_note(struct run_report *r, const char *note, struct cerr *err)
+{
+	size_t nlen = strnlen(note, RUNREC_MESSAGE_MAX / 2);
+	size_t mlen = strlen(r->message);
+	char *text;
+	int rc;
+
+	/* The message is cut on a character boundary to leave room. */
+	if (mlen > RUNREC_MESSAGE_MAX - nlen - 2)
+		mlen = clean_copy(
+		    r->message, mlen, RUNREC_MESSAGE_MAX - nlen - 2, NULL);
+	text = malloc(mlen + nlen + 3);
+	if (text == NULL)
+		return cerr_set(err, CERR_INTERNAL, "out of memory");
+	snprintf(text, mlen + nlen + 3, "%.*s%s%.*s", (int)mlen, r->message,
+	    mlen > 0 ? "; " : "", (int)nlen, note);
+	rc = run_report_set_message(r, text, err);
+	free(text);
+	return rc;
 }
 
 /* Sets key to a string, or fails on out-of-memory (the text is valid

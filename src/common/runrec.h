@@ -23,6 +23,27 @@
 #define RUNREC_TZ_MAX_S (18 * 3600)
 #define RUNREC_MAX_STEP_ROWS 10000 /* steps x attempts in one report */
 #define RUNREC_OUTPUT_MAX (64 * 1024 * 1024) /* one step row's output */
+/*
+ * The outputs of all a report's step rows together. A report is stored
+ * whole, as one JSON text, in the target's outbox and again in its
+ * history, and SQLite refuses a value over 1,000,000,000 bytes
+ * (SQLITE_TOOBIG): without a bound, 10,000 rows of up to 64 MiB each
+ * could never be stored. The master never receives more than an upload
+ * batch of it (768 KiB, under its max_body_bytes of 1 MiB: upload_fit.h
+ * cuts the upload copy), so the budget serves the target's own history
+ * and is set to what one step may keep: a single step's output is never
+ * cut by it. Its JSON is at most 6 times as long (a control byte becomes
+ * "\u0001"), and with every row's message and name at their limits, also
+ * escaped, a report stays under 480 MB, below SQLite's limit (checked in
+ * runrec.c). Over the budget, the oldest rows lose their outputs first
+ * (run_report_add_step): a run's last outputs say most about how it
+ * ended.
+ */
+#define RUNREC_REPORT_OUTPUT_MAX RUNREC_OUTPUT_MAX
+/* What stands in a row's output dropped for the budget. */
+#define RUNREC_OVER_BUDGET                                                     \
+	"(output not kept: the run's step outputs went over 64 MiB in all, "   \
+	"and the newest were kept)"
 
 struct run_step_rec {
 	int step; /* 1-based */
@@ -39,6 +60,8 @@ struct run_step_rec {
 	/* The attempt ran into its step's timeout: for the target's own
 	 * events only, not part of the JSON form. */
 	int timed_out;
+	/* The output is RUNREC_OVER_BUDGET (set by run_report_add_step). */
+	int over_budget;
 };
 
 struct run_report {
@@ -53,6 +76,9 @@ struct run_report {
 	char *message;
 	struct run_step_rec *steps;
 	size_t nsteps;
+	size_t output_bytes; /* the steps' outputs kept, in all */
+	size_t over_budget; /* rows whose output is RUNREC_OVER_BUDGET */
+	size_t kept_from; /* rows before it keep no output */
 };
 
 /* A new empty report for a run; NULL on out-of-memory. */
@@ -60,17 +86,29 @@ struct run_report *run_report_new(int64_t target_run_id, const char *job,
     int64_t instr_id, int64_t started_ms, int32_t tz_offset_s);
 /* Appends a step row (copies the strings); -1 on out-of-memory or when
  * RUNREC_MAX_STEP_ROWS is reached. The copies are made valid UTF-8 (see
- * runrec_clean_text) and cut to RUNREC_MESSAGE_MAX / RUNREC_OUTPUT_MAX. */
+ * runrec_clean_text) and cut to RUNREC_MESSAGE_MAX / RUNREC_OUTPUT_MAX.
+ * When the outputs would go over RUNREC_REPORT_OUTPUT_MAX in all, the
+ * oldest rows' outputs become RUNREC_OVER_BUDGET until the new one fits
+ * (counted in r->over_budget, for the job row's message). A row read
+ * back with that marker counts as dropped, not as output, so a report
+ * read back from its JSON is the report that was written. */
 int run_report_add_step(
     struct run_report *r, const struct run_step_rec *s, struct cerr *err);
 /* Replaces r->message with a copy of msg (made valid UTF-8, cut to
  * RUNREC_MESSAGE_MAX). */
 int run_report_set_message(
     struct run_report *r, const char *msg, struct cerr *err);
+/* Appends "; note" to r->message, cutting the message (not the note) to
+ * stay within RUNREC_MESSAGE_MAX. */
+int run_report_add_note(
+    struct run_report *r, const char *note, struct cerr *err);
 void run_report_free(struct run_report *r);
-/* Replaces each step row's output with why (memory is short: the rest
- * of the report is kept). */
+/* Replaces each step row's output with why (memory is short, or the
+ * report is too big to store: the rest of the report is kept). */
 void run_report_drop_outputs(struct run_report *r, const char *why);
+/* Removes every step row (the report is too big to store even without
+ * its outputs: the job row is kept). */
+void run_report_drop_steps(struct run_report *r);
 
 /* A copy of len bytes of data as text JSON can carry: NUL bytes and
  * invalid UTF-8 become U+FFFD, and the text is cut to at most max bytes on

@@ -145,6 +145,14 @@ jobrun_finish(struct jobrun *jr)
 	}
 	/* out of memory keeps the old message; nothing better to do */
 	run_report_set_message(r, msg, NULL);
+	if (r->over_budget > 0) {
+		snprintf(msg, sizeof(msg),
+		    "the outputs of %zu step row%s not kept (over %d MiB in "
+		    "all; the newest kept)",
+		    r->over_budget, r->over_budget == 1 ? "" : "s",
+		    RUNREC_REPORT_OUTPUT_MAX / (1024 * 1024));
+		run_report_add_note(r, msg, NULL);
+	}
 	r->duration_ms = clock_ms(CLOCK_MONOTONIC) - jr->started_mono_ms;
 	if (r->duration_ms < 0) /* canceled before its instant */
 		r->duration_ms = 0;

@@ -104,6 +104,34 @@ runlog_record(struct target *t, const struct run_report *rep,
 }
 
 int
+runlog_finished(struct target *t, struct run_report *rep, int local,
+    const struct job *job, struct cerr *err)
+{
+	static const char *const notes[] = {
+	    "outputs not kept: the report was too big for the target's store",
+	    "step rows not kept: the report was too big for the target's "
+	    "store"};
+
+	for (size_t shrunk = 0;; shrunk++) {
+		if (runlog_record(t, rep, TRUN_FINISHED, local, job, err) == 0)
+			return 0;
+		if (err->code != CERR_TOO_LARGE ||
+		    shrunk == sizeof(notes) / sizeof(notes[0]))
+			return -1;
+		log_warn("run_report_too_big", "run=%lld job=%s msg=\"%s\"",
+		    (long long)rep->target_run_id, rep->job, err->msg);
+		if (shrunk == 0)
+			run_report_drop_outputs(rep,
+			    "(output not kept: the run's report was too big "
+			    "for the target's store)");
+		else
+			run_report_drop_steps(rep);
+		/* out of memory: the report goes without its note */
+		run_report_add_note(rep, notes[shrunk], NULL);
+	}
+}
+
+int
 runlog_missed(struct target *t, const char *job_name, int local,
     const struct job *job, int64_t started_ms, const char *message,
     struct cerr *err)

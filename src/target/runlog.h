@@ -28,6 +28,17 @@ int runlog_write(struct target *t, const struct run_report *rep,
 int runlog_record(struct target *t, const struct run_report *rep,
     enum trun_state state, int local, const struct job *job, struct cerr *err);
 
+/* Records a finished run in a transaction of its own. A report over
+ * SQLite's size limit (CERR_TOO_LARGE) would be refused however often it
+ * was tried, and while it waited for the store nothing would start
+ * (runs.c): it is written without its outputs, and if still too big
+ * without its step rows, each time with a note in the job row's message
+ * (rep is changed so). runrec.h bounds a report well under SQLite's
+ * default limit; this is for an SQLite built or set lower. -1 with err
+ * when the store refused it otherwise, or refused even the job row. */
+int runlog_finished(struct target *t, struct run_report *rep, int local,
+    const struct job *job, struct cerr *err);
+
 /* Adds a missed-run record for job inside the caller's transaction: a new
  * ledger row, finished with outcome "missed", started_ms the first missed
  * instant. */

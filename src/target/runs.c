@@ -91,7 +91,7 @@ record_finished(
 	struct cerr err;
 
 	if (t->nunrecorded == 0 &&
-	    runlog_record(t, rep, TRUN_FINISHED, local, job, &err) == 0) {
+	    runlog_finished(t, rep, local, job, &err) == 0) {
 		target_store_ok(t);
 		run_report_free(rep);
 		upload_kick(t);
@@ -125,8 +125,7 @@ record_retry_cb(evutil_socket_t fd, short what, void *arg)
 	while (done < t->nunrecorded) {
 		struct unrecorded_run *u = &t->unrecorded[done];
 
-		if (runlog_record(
-			t, u->rep, TRUN_FINISHED, u->local, NULL, &err) < 0) {
+		if (runlog_finished(t, u->rep, u->local, NULL, &err) < 0) {
 			target_store_failed(t, &err);
 			break;
 		}

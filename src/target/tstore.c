@@ -175,12 +175,22 @@ static const char *const migrations[] = {
 
 #define TSTORE_SCHEMA_VERSION (int)(sizeof(migrations) / sizeof(migrations[0]))
 
-/* CERR_STORE "tstore: <op>: <SQLite's message>"; returns -1. */
+/* A value over SQLite's size limit (SQLITE_TOOBIG) can never be written,
+ * however often it is tried: it is CERR_TOO_LARGE, so a caller can tell
+ * it from a store that refuses writes for now (CERR_STORE). */
+static enum cerr_code
+code_of(int sqlite_rc)
+{
+	return (sqlite_rc & 0xff) == SQLITE_TOOBIG ? CERR_TOO_LARGE
+						   : CERR_STORE;
+}
+
+/* "tstore: <op>: <SQLite's message>"; returns -1. */
 int
 tstore_db_fail(struct tstore *s, const char *op, struct cerr *err)
 {
-	return cerr_set(
-	    err, CERR_STORE, "tstore: %s: %s", op, sqlite3_errmsg(s->db));
+	return cerr_set(err, code_of(sqlite3_extended_errcode(s->db)),
+	    "tstore: %s: %s", op, sqlite3_errmsg(s->db));
 }
 
 int
@@ -211,8 +221,8 @@ tstore_bind_check(
 	if (bind_rc == SQLITE_OK)
 		return 0;
 	tstore_stmt_done(st);
-	return cerr_set(
-	    err, CERR_STORE, "tstore: %s: %s", op, sqlite3_errstr(bind_rc));
+	return cerr_set(err, code_of(bind_rc), "tstore: %s: %s", op,
+	    sqlite3_errstr(bind_rc));
 }
 
 /* Runs a statement that returns no rows; always resets it. */

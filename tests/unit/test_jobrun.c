@@ -457,6 +457,32 @@ test_jobrun_cases(void **state)
 	}
 }
 
+/* Two attempts of 40 MB of output each go over the report's 64 MiB:
+ * the first attempt's output is dropped for a marker, the last is kept
+ * whole, and the job row's message says so. */
+static void
+test_jobrun_outputs_over_budget(void **state)
+{
+	static const struct step_init steps[] = {
+	    {"big", "head -c 40000000 /dev/zero | tr '\\0' a; exit 1", .ok = NX,
+		.fail = QF, .retries = 1, .max_output = 40000000},
+	    {NULL}};
+	struct harness *h = *state;
+	char rows[512], msgs[1024];
+	struct run_report *r;
+
+	harness_run(h, job_make("job-x", steps), (int64_t)getpid() * 100 + 99);
+	r = h->report;
+	rows_summary(r, rows, sizeof(rows), msgs, sizeof(msgs));
+	assert_string_equal(rows, "1.1:retrying:1 1.2:failed:1");
+	/* not assert_string_equal: a failure would print 40 MB */
+	assert_true(strcmp(r->steps[0].output, RUNREC_OVER_BUDGET) == 0);
+	assert_int_equal(strlen(r->steps[1].output), 40000000);
+	assert_string_equal(r->message,
+	    "step 1 (big) failed: exit code 1; the outputs of 1 step row not "
+	    "kept (over 64 MiB in all; the newest kept)");
+}
+
 /* The retry waited its interval: the second attempt began a second or
  * more after the first. */
 static void
@@ -802,6 +828,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_jobrun_output_file_refused,
 		harness_setup, harness_teardown),
 	    cmocka_unit_test_setup_teardown(test_jobrun_unprivileged_proxy,
+		harness_setup, harness_teardown),
+	    cmocka_unit_test_setup_teardown(test_jobrun_outputs_over_budget,
 		harness_setup, harness_teardown),
 	    cmocka_unit_test_setup_teardown(test_jobrun_free_while_running,
 		harness_setup, harness_teardown),

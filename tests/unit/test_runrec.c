@@ -1,7 +1,8 @@
 /*
  * Unit tests for run reports: building one, the JSON round trip, making
- * process output into valid UTF-8, and every refusal of the strict reader
- * the master applies to uploads.
+ * process output into valid UTF-8, every refusal of the strict reader
+ * the master applies to uploads, and the budget that keeps a report of
+ * many big outputs storable.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,7 +23,7 @@ sample(void)
 	struct run_report *r =
 	    run_report_new(42, "rotate-logs", 7, 1700000000000, 3600);
 	struct run_step_rec s = {1, 1, "compress", OUTCOME_RETRYING, 1,
-	    1700000000001, 12, "exit code 1", "gzip: x\n", 0};
+	    1700000000001, 12, "exit code 1", "gzip: x\n", 0, 0};
 	struct cerr err;
 
 	assert_non_null(r);
@@ -147,7 +148,7 @@ test_runrec_add_cleans(void **state)
 	struct run_report *r = run_report_new(1, "j", 0, 0, 0);
 	char longmsg[RUNREC_MESSAGE_MAX + 50];
 	struct run_step_rec s = {
-	    1, 1, "s", OUTCOME_FAILED, 1, 0, 0, longmsg, "bad \xff byte", 0};
+	    1, 1, "s", OUTCOME_FAILED, 1, 0, 0, longmsg, "bad \xff byte", 0, 0};
 	struct cerr err;
 	json_t *v;
 
@@ -169,7 +170,7 @@ test_runrec_row_limit(void **state)
 {
 	struct run_report *r = run_report_new(1, "j", 0, 0, 0);
 	struct run_step_rec s = {
-	    1, 1, "s", OUTCOME_RETRYING, 1, 0, 0, "", "", 0};
+	    1, 1, "s", OUTCOME_RETRYING, 1, 0, 0, "", "", 0, 0};
 	struct cerr err;
 
 	for (int i = 0; i < RUNREC_MAX_STEP_ROWS; i++) {
@@ -387,6 +388,154 @@ test_runrec_drop_outputs(void **state)
 	run_report_free(r);
 }
 
+#define MIB (1024 * 1024)
+
+/* Rows added in groups: count rows of bytes of output each. */
+static const struct budget_case {
+	const char *name;
+	struct {
+		int count;
+		int bytes;
+	} groups[3];
+	size_t want_dropped; /* the oldest rows with output lose it */
+	size_t want_bytes; /* output kept in all */
+	int read_back; /* also through its JSON */
+} budget_cases[] = {
+    {"many big rows", {{100, MIB}}, 36, 64 * (size_t)MIB, 1},
+    {"many small rows", {{3000, 1024}}, 0, 3000 * 1024, 0},
+    {"one full row after others", {{2, MIB}, {1, 64 * MIB}}, 2,
+	64 * (size_t)MIB, 0},
+    {"empty outputs are not dropped", {{1, 64 * MIB}, {2, 0}, {1, MIB}}, 1, MIB,
+	0},
+};
+
+static void
+budget_run(const struct budget_case *c, char *big)
+{
+	struct run_report *r = run_report_new(1, "j", 0, 0, 0), *back = NULL;
+	struct run_step_rec s = {
+	    1, 1, "s", OUTCOME_RETRYING, 1, 0, 0, "", "", 0, 0};
+	size_t rows = 0, with_output = 0, total = 0;
+	struct cerr err;
+	json_t *v;
+
+	assert_non_null(r);
+	for (int g = 0; g < 3; g++)
+		for (int i = 0; i < c->groups[g].count; i++) {
+			s.attempt = (int)++rows;
+			s.output = big + 64 * MIB - c->groups[g].bytes;
+			if (run_report_add_step(r, &s, &err) < 0)
+				fail_msg("%s: %s", c->name, err.msg);
+			assert_true(
+			    r->output_bytes <= RUNREC_REPORT_OUTPUT_MAX);
+		}
+	if (r->over_budget != c->want_dropped ||
+	    r->output_bytes != c->want_bytes)
+		fail_msg("%s: dropped %zu, kept %zu bytes", c->name,
+		    r->over_budget, r->output_bytes);
+	for (size_t i = 0; i < r->nsteps; i++) {
+		const struct run_step_rec *row = &r->steps[i];
+		int dropped = with_output < c->want_dropped && row->output[0];
+
+		with_output += row->output[0] != '\0';
+		if (dropped != row->over_budget ||
+		    (dropped && strcmp(row->output, RUNREC_OVER_BUDGET) != 0))
+			fail_msg("%s: row %zu: over_budget %d", c->name, i,
+			    row->over_budget);
+		total += dropped ? 0 : strlen(row->output);
+	}
+	assert_int_equal(total, r->output_bytes);
+	if (!c->read_back) {
+		run_report_free(r);
+		return;
+	}
+	/* what a reader of its JSON gets is the report that was written */
+	v = run_report_to_json(r);
+	assert_non_null(v);
+	if (run_report_from_json(v, &back, &err) < 0)
+		fail_msg("%s: read back: %s", c->name, err.msg);
+	assert_int_equal(back->over_budget, r->over_budget);
+	assert_int_equal(back->output_bytes, r->output_bytes);
+	json_decref(v);
+	run_report_free(back);
+	run_report_free(r);
+}
+
+/* A report's outputs stay within RUNREC_REPORT_OUTPUT_MAX in all, the
+ * oldest dropped first with a marker; a single step's output never is. */
+static void
+test_runrec_output_budget(void **state)
+{
+	char *big = malloc(64 * MIB + 1);
+
+	assert_non_null(big);
+	memset(big, 'a', 64 * MIB);
+	big[64 * MIB] = '\0';
+	for (size_t i = 0; i < sizeof(budget_cases) / sizeof(budget_cases[0]);
+	     i++)
+		budget_run(&budget_cases[i], big);
+	free(big);
+}
+
+/* A note goes whole at the end of the job row's message, which is cut on
+ * a character boundary to make room. */
+static void
+test_runrec_add_note(void **state)
+{
+	static const struct {
+		const char *message;
+		int repeat; /* the message, so many times */
+		const char *note;
+		const char *want_end;
+		size_t want_len;
+	} cases[] = {
+	    {"", 1, "note", "note", 4},
+	    {"step 1 (a) failed", 1, "note", "failed; note", 23},
+	    {"x", 1024, "a note", "xx; a note", 1024},
+	    {"\xc3\xa9", 512, "abc", "\xc3\xa9; abc", 1023},
+	};
+	char msg[2048];
+	struct cerr err;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct run_report *r = run_report_new(1, "j", 0, 0, 0);
+		size_t len, end;
+
+		assert_non_null(r);
+		msg[0] = '\0';
+		for (int k = 0; k < cases[i].repeat; k++)
+			strcat(msg, cases[i].message);
+		assert_int_equal(run_report_set_message(r, msg, &err), 0);
+		assert_int_equal(
+		    run_report_add_note(r, cases[i].note, &err), 0);
+		len = strlen(r->message);
+		end = strlen(cases[i].want_end);
+		if (len != cases[i].want_len ||
+		    strcmp(r->message + len - end, cases[i].want_end) != 0)
+			fail_msg("case %zu: '%s'", i, r->message);
+		run_report_free(r);
+	}
+}
+
+/* Too big to store even without outputs: the job row stays alone. */
+static void
+test_runrec_drop_steps(void **state)
+{
+	struct run_report *r = sample();
+	json_t *v;
+
+	run_report_drop_steps(r);
+	assert_int_equal(r->nsteps, 0);
+	assert_int_equal(r->output_bytes, 0);
+	v = run_report_to_json(r);
+	assert_non_null(v);
+	assert_int_equal(json_array_size(json_object_get(v, "steps")), 0);
+	assert_string_equal(json_string_value(json_object_get(v, "message")),
+	    "step 2 (report) failed: killed by signal 9");
+	json_decref(v);
+	run_report_free(r);
+}
+
 int
 main(void)
 {
@@ -401,6 +550,9 @@ main(void)
 	    cmocka_unit_test(test_runrec_too_many_rows),
 	    cmocka_unit_test(test_runrec_long_message),
 	    cmocka_unit_test(test_runrec_drop_outputs),
+	    cmocka_unit_test(test_runrec_output_budget),
+	    cmocka_unit_test(test_runrec_add_note),
+	    cmocka_unit_test(test_runrec_drop_steps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,6 +21,7 @@
 #include <event2/event.h>
 
 #include "common/log.h"
+#include "common/runner.h"
 #include "common/timefmt.h"
 #include "target/schedplan.h"
 #include "target/scheduler.h"
@@ -56,7 +57,8 @@ fixture_new(void)
 	f->t.base = event_base_new();
 	snprintf(path, sizeof(path), "%s/target.db", f->dir);
 	assert_non_null(f->t.base);
-	if (tstore_open(path, &f->t.store, &err) < 0 ||
+	f->t.runner = runner_new(f->t.base, &err);
+	if (f->t.runner == NULL || tstore_open(path, &f->t.store, &err) < 0 ||
 	    runs_recover(&f->t, &err) < 0)
 		fail_msg("fixture: %s", err.msg);
 	return f;
@@ -69,6 +71,7 @@ fixture_free(struct fixture *f)
 
 	scheduler_stop(&f->t);
 	runs_shutdown(&f->t);
+	runner_free(f->t.runner);
 	tstore_close(f->t.store);
 	event_base_free(f->t.base);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
@@ -446,6 +449,113 @@ test_outcomes_wait_for_the_store(void **state)
 	fixture_free(f);
 }
 
+/* Dispatches the loop until no run is running or queued (or the test
+ * gives up), waking every 50 ms to look. */
+static void
+loop_until_idle(struct fixture *f)
+{
+	int64_t deadline = timefmt_now_ms() + 20000;
+	struct timeval tick = {0, 50000};
+
+	while (f->t.runs != NULL || queued_runs_of(f) > 0 ||
+	    evtimer_pending(f->t.runs_kick, NULL)) {
+		if (timefmt_now_ms() > deadline)
+			fail_msg("runs still going after 20 s");
+		event_base_loopexit(f->t.base, &tick);
+		event_base_loop(f->t.base, 0);
+	}
+}
+
+struct last_run {
+	int rows;
+	char message[1100];
+	size_t steps;
+};
+
+static int
+last_run_cb(void *arg, const struct tstore_hist_row *r)
+{
+	struct last_run *l = arg;
+	json_t *v = json_loads(r->report, 0, NULL);
+
+	assert_non_null(v);
+	if (l->rows++ == 0) {
+		snprintf(l->message, sizeof(l->message), "%s",
+		    json_string_value(json_object_get(v, "message")));
+		l->steps = json_array_size(json_object_get(v, "steps"));
+	}
+	json_decref(v);
+	return 0;
+}
+
+/* A report over SQLite's size limit (set low here) could never be
+ * stored: it is recorded without its outputs, or if still too big
+ * without its step rows, with a note in its message, and nothing waits
+ * for the store: the next queued run starts. */
+static void
+test_report_too_big_for_the_store(void **state)
+{
+	static const struct {
+		const char *doc;
+		int limit; /* SQLite's length limit, bytes */
+		const char *note;
+		size_t want_steps;
+	} big[] = {
+	    {"{\"name\":\"j\",\"steps\":[{\"command\":"
+	     "\"head -c 100000 /dev/zero | tr '\\\\0' a\"}]}",
+		64 * 1024,
+		"step 1 (step-1) succeeded; outputs not kept: the report was "
+		"too big for the target's store",
+		1},
+	    {"{\"name\":\"j\",\"steps\":[{\"command\":\"true\"},"
+	     "{\"command\":\"true\"},{\"command\":\"true\"},"
+	     "{\"command\":\"true\"},{\"command\":\"true\"},"
+	     "{\"command\":\"true\"},{\"command\":\"true\"},"
+	     "{\"command\":\"true\"},{\"command\":\"true\"},"
+	     "{\"command\":\"true\"}]}",
+		1500,
+		"step 10 (step-10) succeeded; outputs not kept: the report "
+		"was too big for the target's store; step rows not kept: the "
+		"report was too big for the target's store",
+		0},
+	};
+	struct cerr err;
+	int64_t run_id;
+	int existed;
+
+	log_setup("test", LOG_LVL_ERROR, 0);
+	for (size_t i = 0; i < NCASES(big); i++) {
+		struct fixture *f = fixture_new();
+		struct last_run l = {0, "", 0};
+
+		put_job(f, big[i].doc, 0, 0);
+		sqlite3_limit(
+		    f->t.store->db, SQLITE_LIMIT_LENGTH, big[i].limit);
+		for (int instr = 1; instr <= 2; instr++) {
+			assert_int_equal(
+			    tstore_run_add(f->t.store, "j", 0, instr, 0,
+				timefmt_now_s(), &run_id, &existed, &err),
+			    0);
+			runs_kick(&f->t);
+			loop_until_idle(f);
+			if (f->t.nunrecorded != 0)
+				fail_msg(
+				    "case %zu run %d: its report waits for "
+				    "the store",
+				    i, instr);
+		}
+		assert_int_equal(tstore_hist_list(f->t.store, NULL, 10,
+				     last_run_cb, &l, &err),
+		    0);
+		assert_int_equal(l.rows, 2);
+		if (strcmp(l.message, big[i].note) != 0 ||
+		    l.steps != big[i].want_steps)
+			fail_msg("case %zu: message '%s', %zu step rows", i,
+			    l.message, l.steps);
+		fixture_free(f);
+	}
+}
+
 /* Refusals held under a schedule that is then removed become their
  * record at the reload, not lost with the schedule's state. */
 static void
@@ -751,6 +861,7 @@ main(void)
 	    cmocka_unit_test(test_two_schedules_one_instant),
 	    cmocka_unit_test(test_records_agree_with_refusal),
 	    cmocka_unit_test(test_idle_within_dates),
+	    cmocka_unit_test(test_report_too_big_for_the_store),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
