@@ -13,7 +13,9 @@
  * Overlap: one run of a job at a time. A queued run of a job that is
  * running is refused (recorded canceled with the reason) under the job's
  * overlap policy "refuse", and left queued until the running one ends
- * under "queue".
+ * under "queue". Such waiting runs are passed over where the queue is
+ * listed, so however many of them a busy job has, the runs of other jobs
+ * queued behind them are reached (kick_cb).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +40,10 @@
 #define RUNS_RETRY_S 2
 #define RUNS_STALLED (-2)
 #define RUNS_WAITING 1
+/* Queued runs one pass of kick_cb looks at, waiting ones included: the
+ * pass ends there and the next, on the next turn of the event loop,
+ * takes up after the last one seen. */
+#define RUNS_KICK_SCAN_MAX 1024
 
 static void
 retry_later(struct target *t)
@@ -375,16 +381,32 @@ start_run(struct target *t, const struct queued *q, struct cerr *err)
 	return 0;
 }
 
+/* Whether a queued run of job would wait: its job runs, and its overlap
+ * policy is "queue" (run_done() kicks the queue again when it ends). */
+static int
+waits_behind(struct target *t, const char *job)
+{
+	struct active_run *busy = find_active_job(t, job);
+
+	return busy != NULL && jobrun_job(busy->jr)->overlap == OVERLAP_QUEUE;
+}
+
 /* Runs of the ledger, a list's worth at a time; master_only: only those
  * of multiserver jobs (a defect's, target/defect.c); not_active: only
- * those nothing runs now (finish_dropped). */
+ * those nothing runs now (finish_dropped); startable: not those that
+ * would wait (waits_behind), and at most RUNS_KICK_SCAN_MAX rows looked
+ * at (kick_cb). */
 struct queued_list {
 	struct target *t;
 	int master_only;
 	int not_active;
+	int startable;
 	const char *job; /* only this job's, or NULL */
 	struct queued items[64];
 	int n;
+	int scanned; /* startable: rows looked at */
+	int64_t last_seen; /* startable: the last of them */
+	int more; /* startable: the listing stopped before the end */
 };
 
 static int
@@ -393,6 +415,16 @@ queued_cb(void *arg, const struct tstore_run *row)
 	struct queued_list *q = arg;
 	struct queued *e;
 
+	if (q->startable) {
+		if (q->scanned == RUNS_KICK_SCAN_MAX) {
+			q->more = 1;
+			return 1;
+		}
+		q->scanned++;
+		q->last_seen = row->run_id;
+		if (waits_behind(q->t, row->job))
+			return 0;
+	}
 	if ((q->master_only && row->local) ||
 	    (q->job != NULL && strcmp(q->job, row->job) != 0))
 		return 0;
@@ -407,7 +439,10 @@ queued_cb(void *arg, const struct tstore_run *row)
 	e->due_at = row->due_at;
 	e->local = row->local;
 	snprintf(e->job, sizeof(e->job), "%s", row->job);
-	return q->n == (int)(sizeof(q->items) / sizeof(q->items[0]));
+	if (q->n < (int)(sizeof(q->items) / sizeof(q->items[0])))
+		return 0;
+	q->more = 1;
+	return 1;
 }
 
 /* 0 started or ended, RUNS_WAITING left queued behind a run of its job
@@ -421,7 +456,7 @@ start_queued(struct target *t, const struct queued *q)
 	int rc;
 
 	/* "queue": it waits; run_done() kicks the queue again. */
-	if (busy != NULL && jobrun_job(busy->jr)->overlap == OVERLAP_QUEUE)
+	if (waits_behind(t, q->job))
 		return RUNS_WAITING;
 	if (busy != NULL) {
 		snprintf(why, sizeof(why),
@@ -446,42 +481,63 @@ start_queued(struct target *t, const struct queued *q)
 }
 
 static void
+kick_again(struct target *t)
+{
+	struct timeval now = {0, 0};
+
+	evtimer_add(t->runs_kick, &now);
+}
+
+/* One pass over the queue, oldest first, from where the last pass that
+ * stopped at its bound left off (t->runs_after). Runs that would wait
+ * behind a busy job of theirs are passed over without taking a place in
+ * the list, so the runs of other jobs behind any number of them are
+ * reached; a pass starts at most a list's worth and looks at most at
+ * RUNS_KICK_SCAN_MAX rows, then the next pass takes up after the last
+ * row seen. Once the end is reached, a kick that came meanwhile has the
+ * queue looked at from the oldest again (a run it was about may lie
+ * behind where the passes resumed). */
+static void
 kick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct target *t = arg;
-	struct queued_list q = {.t = t};
+	struct queued_list q = {.t = t, .startable = 1};
+	int64_t from = t->runs_after;
 	struct cerr err;
-	int rc, moved = 0;
 
+	t->runs_after = 0;
 	/* Outcomes wait for the store: a run ended now (refused, or its job
 	 * gone) could not be recorded either, stay queued, and be ended
 	 * again on the next kick. record_retry kicks once they are in. */
 	if (t->nunrecorded > 0)
 		return;
-	if (tstore_run_list_state(t->store, TRUN_QUEUED, queued_cb, &q, &err) <
-	    0) {
+	if (tstore_run_list_after(
+		t->store, TRUN_QUEUED, from, queued_cb, &q, &err) < 0) {
 		target_store_failed(t, &err);
 		retry_later(t);
 		return;
 	}
-	for (int i = 0; i < q.n; i++) {
-		rc = start_queued(t, &q.items[i]);
-		if (rc == RUNS_STALLED)
+	for (int i = 0; i < q.n; i++)
+		if (start_queued(t, &q.items[i]) == RUNS_STALLED)
 			return;
-		moved += rc == 0;
+	if (q.more) {
+		t->runs_after = q.last_seen;
+		kick_again(t);
+		return;
 	}
-	/* A full list may hide more; runs waiting behind a busy job of
-	 * theirs ("queue") are no progress, and run_done() kicks again. */
-	if (moved > 0 && q.n == (int)(sizeof(q.items) / sizeof(q.items[0])))
-		runs_kick(t);
+	if (t->runs_rescan) {
+		t->runs_rescan = 0;
+		if (from > 0)
+			kick_again(t);
+	}
 }
 
 void
 runs_kick(struct target *t)
 {
-	struct timeval now = {0, 0};
-
-	evtimer_add(t->runs_kick, &now);
+	if (t->runs_after > 0)
+		t->runs_rescan = 1;
+	kick_again(t);
 }
 
 int

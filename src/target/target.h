@@ -83,6 +83,11 @@ struct target {
 	/* runs */
 	struct active_run *runs;
 	struct event *runs_kick; /* zero timer: start queued runs */
+	/* A pass of runs_kick that stopped at its bound resumes after this
+	 * run id (0: from the oldest queued run); a kick from elsewhere
+	 * meanwhile (rescan) has the oldest looked at again afterwards. */
+	int64_t runs_after;
+	int runs_rescan;
 	struct event *reap; /* zero timer: free finished jobruns */
 	struct jobrun *finished[64];
 	int nfinished;

@@ -65,7 +65,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     /* run_id, not created_at, is the order of creation: the clock may
      * have been set back between two runs. */
     [ST_RUN_LIST_STATE] = "SELECT run_id, job, instr_id, due_at, created_at, "
-			  "local FROM runs WHERE state = ?1 ORDER BY run_id",
+			  "local FROM runs WHERE state = ?1 AND run_id > ?2 "
+			  "ORDER BY run_id",
     [ST_RUN_ACTIVE] = "SELECT run_id FROM runs WHERE job = ?1 AND state IN "
 		      "('queued', 'running') ORDER BY run_id LIMIT 1",
     [ST_OUTBOX_COUNT] = "SELECT COUNT(*) FROM outbox",

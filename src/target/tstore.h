@@ -88,6 +88,9 @@ struct tstore_run {
 	int64_t created_at;
 };
 typedef int (*tstore_run_cb)(void *arg, const struct tstore_run *row);
+/* Runs in a state with an id above after_run_id, oldest first. */
+int tstore_run_list_after(struct tstore *s, enum trun_state state,
+    int64_t after_run_id, tstore_run_cb cb, void *arg, struct cerr *err);
 /* Runs in a state, oldest first. */
 int tstore_run_list_state(struct tstore *s, enum trun_state state,
     tstore_run_cb cb, void *arg, struct cerr *err);

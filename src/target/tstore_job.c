@@ -245,8 +245,8 @@ tstore_run_set_state(struct tstore *s, int64_t run_id, enum trun_state state,
 }
 
 int
-tstore_run_list_state(struct tstore *s, enum trun_state state, tstore_run_cb cb,
-    void *arg, struct cerr *err)
+tstore_run_list_after(struct tstore *s, enum trun_state state,
+    int64_t after_run_id, tstore_run_cb cb, void *arg, struct cerr *err)
 {
 	sqlite3_stmt *st;
 	int step;
@@ -256,7 +256,9 @@ tstore_run_list_state(struct tstore *s, enum trun_state state, tstore_run_cb cb,
 	st = tstore_list_start(s, ST_RUN_LIST_STATE, "run list", err);
 	if (st == NULL ||
 	    tstore_bind_check(st,
-		sqlite3_bind_text(st, 1, state_names[state], -1, SQLITE_STATIC),
+		sqlite3_bind_text(
+		    st, 1, state_names[state], -1, SQLITE_STATIC) |
+		    sqlite3_bind_int64(st, 2, after_run_id),
 		"run list", err) < 0)
 		return -1;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -272,6 +274,13 @@ tstore_run_list_state(struct tstore *s, enum trun_state state, tstore_run_cb cb,
 		}
 	}
 	return tstore_list_end(s, st, step, "run list", err);
+}
+
+int
+tstore_run_list_state(struct tstore *s, enum trun_state state, tstore_run_cb cb,
+    void *arg, struct cerr *err)
+{
+	return tstore_run_list_after(s, state, 0, cb, arg, err);
 }
 
 int

@@ -1,12 +1,15 @@
 /*
  * Unit tests for the scheduler wired to a real local store, without a
- * running daemon (the event loop is never dispatched): what a start-up
- * after three days down leaves in the run ledger, the local history and
- * the outbox, for each misfire policy, a local job, a disabled job, an
- * overlapping run and a "start" schedule; and that starting again changes
- * nothing (every due instant is handled once). Then two schedules due at
- * one instant, records that must agree with an overlap refusal, and the
- * dates of "start" and "idle" schedules.
+ * running daemon: what a start-up after three days down leaves in the
+ * run ledger, the local history and the outbox, for each misfire policy,
+ * a local job, a disabled job, an overlapping run and a "start" schedule;
+ * and that starting again changes nothing (every due instant is handled
+ * once). Then two schedules due at one instant, records that must agree
+ * with an overlap refusal, and the dates of "start" and "idle" schedules.
+ * The run queue (runs.c) is tested on the same fixture, with a runner and
+ * the event loop dispatched where runs must really go: runs waiting
+ * behind a busy job hide no other job's, and a report too big for the
+ * store is recorded shrunk instead of waiting.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -556,6 +559,77 @@ test_report_too_big_for_the_store(void **state)
 	}
 }
 
+static int
+hist_count_cb(void *arg, const struct tstore_hist_row *r)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* The local history rows of job. */
+static int
+hist_rows(struct fixture *f, const char *job)
+{
+	struct cerr err;
+	int n = 0;
+
+	if (tstore_hist_list(f->t.store, job, 100, hist_count_cb, &n, &err) < 0)
+		fail_msg("history: %s", err.msg);
+	return n;
+}
+
+/* Runs of a busy job with overlap "queue" wait, however many, and never
+ * hide the runs of other jobs queued behind them: more than one list of
+ * them, and more than one pass looks at (RUNS_KICK_SCAN_MAX, 1024). */
+static void
+test_waiting_runs_hide_no_other_job(void **state)
+{
+	static const int waiting[] = {70, 1100};
+	static const char busy[] = "{\"name\":\"a\",\"overlap\":\"queue\","
+				   "\"steps\":[{\"command\":\"sleep 30\"}]}";
+	static const char other[] = "{\"name\":\"b\",\"steps\":[{"
+				    "\"command\":\"true\"}]}";
+	struct cerr err;
+	int64_t run_id;
+	int existed;
+
+	log_setup("test", LOG_LVL_ERROR, 0);
+	for (size_t i = 0; i < NCASES(waiting); i++) {
+		struct fixture *f = fixture_new();
+		int64_t deadline = timefmt_now_ms() + 20000;
+		struct timeval tick = {0, 20000};
+
+		if (tstore_job_put(
+			f->t.store, "a", ORIGIN_MASTER, busy, 1, &err) < 0 ||
+		    tstore_job_put(
+			f->t.store, "b", ORIGIN_MASTER, other, 1, &err) < 0 ||
+		    tstore_begin(f->t.store, &err) < 0)
+			fail_msg("setup: %s", err.msg);
+		/* manual starts of a, then one of b */
+		for (int instr = 1; instr <= waiting[i] + 1; instr++)
+			if (tstore_run_add(f->t.store,
+				instr <= waiting[i] ? "a" : "b", 0, instr, 0,
+				timefmt_now_s(), &run_id, &existed, &err) < 0)
+				fail_msg("run add: %s", err.msg);
+		if (tstore_commit(f->t.store, &err) < 0)
+			fail_msg("commit: %s", err.msg);
+		runs_kick(&f->t);
+		while (hist_rows(f, "b") == 0) {
+			if (timefmt_now_ms() > deadline)
+				fail_msg("%d waiting: b's run never started",
+				    waiting[i]);
+			event_base_loopexit(f->t.base, &tick);
+			event_base_loop(f->t.base, 0);
+		}
+		/* a's first run goes on, the others still wait: none ended */
+		assert_non_null(f->t.runs);
+		assert_null(f->t.runs->next);
+		assert_int_equal(queued_runs_of(f), waiting[i] - 1);
+		assert_int_equal(hist_rows(f, "a"), 0);
+		fixture_free(f);
+	}
+}
+
 /* Refusals held under a schedule that is then removed become their
  * record at the reload, not lost with the schedule's state. */
 static void
@@ -862,6 +936,7 @@ main(void)
 	    cmocka_unit_test(test_records_agree_with_refusal),
 	    cmocka_unit_test(test_idle_within_dates),
 	    cmocka_unit_test(test_report_too_big_for_the_store),
+	    cmocka_unit_test(test_waiting_runs_hide_no_other_job),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
