@@ -280,6 +280,14 @@ jobs_apply(struct master *m, const json_t *doc, const char *url_name,
 		cerr_set(err, CERR_INTERNAL, "out of memory");
 		goto out;
 	}
+	/* Every reader (job show, retention, a target) parses the stored
+	 * form under this bound, whatever max_body_bytes lets in. */
+	if (strlen(canonical) > JOB_DOC_MAX_BYTES) {
+		cerr_set(err, CERR_TOO_LARGE,
+		    "job '%s': its document is %zu bytes, more than %d",
+		    job->name, strlen(canonical), JOB_DOC_MAX_BYTES);
+		goto out;
+	}
 	if (aim_resolve(m, job, &aim, err) < 0 ||
 	    notify_check_operator(m->store, job->notify_operator, err) < 0 ||
 	    store_begin(m->store, err) < 0)

@@ -341,3 +341,28 @@ def test_an_outcome_over_the_masters_limit_is_cut_not_stuck(cluster):
     assert [len(s["output"]) for s in steps] == [300015], \
         [len(s["output"]) for s in steps]
     assert "upload_too_large" in t.proc.log_text()
+
+
+def test_a_job_document_over_four_mib_is_refused_and_changes_nothing(
+        cluster):
+    """max_body_bytes may let a bigger request in, but every reader of a
+    stored job takes 4 MiB at most: such a document is refused, not
+    stored where no one could read it back."""
+    m = cluster.master(extra_conf="max_body_bytes = 16777216\n").init() \
+        .start()
+    cert, key = admin_cert(m)
+    # 70 steps of a 64 KiB command: about 4.5 MiB
+    doc = {"name": "big", "steps": [{"name": f"s{i}", "command": "x" * 65536}
+                                    for i in range(70)]}
+    status, body = api(m, "PUT", "/v1/jobs/big", body=doc, cert=cert,
+                       key=key, timeout=60)
+    assert status == 413, body
+    assert "more than 4194304" in body["error"]["message"], body
+    assert m.ctl_json("job", "list") == []
+    # just under: stored, and read back whole
+    doc["steps"] = doc["steps"][:60]
+    status, body = api(m, "PUT", "/v1/jobs/big", body=doc, cert=cert,
+                       key=key, timeout=60)
+    assert status in (200, 201), body
+    shown = m.ctl_json("job", "show", "big")
+    assert len(shown["document"]["steps"]) == 60
