@@ -69,8 +69,13 @@ events_raise(struct target *t, enum event_severity severity,
 		    eventrec_kind_name(kind), err.msg);
 		return;
 	}
-	if (!queued)
+	if (!queued) {
+		/* below event_forward_level: the log keeps it */
+		log_info("event_not_forwarded", "severity=%s kind=%s msg=%s",
+		    eventrec_severity_name(severity), eventrec_kind_name(kind),
+		    log_quote(q, sizeof(q), ev.message));
 		return;
+	}
 	log_info("event_queued", "severity=%s kind=%s msg=%s",
 	    eventrec_severity_name(severity), eventrec_kind_name(kind),
 	    log_quote(q, sizeof(q), ev.message));

@@ -32,6 +32,7 @@
 #include "common/pki.h"
 #include "common/timefmt.h"
 #include "common/hclient.h"
+#include "target/events.h"
 #include "target/target.h"
 
 #define RENEW_CHECK_S 3600
@@ -142,6 +143,16 @@ out:
 	return rc;
 }
 
+/* A renewal that failed is logged and raised as a daemon error (events
+ * forwards it, at most one a minute): a certificate that cannot be
+ * renewed ends the target's access when it expires. */
+static void
+renew_failed(struct target *t, const char *msg)
+{
+	log_warn("cert_renew_failed", "msg=\"%s\"", msg);
+	events_daemon_error(t, "certificate renewal", msg);
+}
+
 static void
 renew_done(void *arg, const struct hresp *resp)
 {
@@ -153,20 +164,21 @@ renew_done(void *arg, const struct hresp *resp)
 
 	t->renew_call = NULL;
 	if (resp->status != 200) {
-		log_warn("cert_renew_failed", "status=%ld msg=\"%.300s\"",
+		char msg[400];
+
+		snprintf(msg, sizeof(msg), "the master answered %ld: %.300s",
 		    resp->status, resp->status ? resp->body : resp->error);
+		renew_failed(t, msg);
 		goto out;
 	}
 	body = json_loadb(resp->body, resp->len, 0, NULL);
 	pem = body ? json_string_value(json_object_get(body, "cert")) : NULL;
 	if (pem == NULL) {
-		log_warn("cert_renew_failed",
-		    "msg=\"no certificate in the "
-		    "master's answer\"");
+		renew_failed(t, "no certificate in the master's answer");
 		goto out;
 	}
 	if (renew_write(t, pem, &err) < 0) {
-		log_warn("cert_renew_failed", "msg=\"%s\"", err.msg);
+		renew_failed(t, err.msg);
 		goto out;
 	}
 	/* Not from inside the client's callback: the swap remakes it. */
@@ -221,7 +233,7 @@ renew_check_cb(evutil_socket_t fd, short what, void *arg)
 	if (t->conf->cert_renew_before_s == 0 || t->renew_call != NULL)
 		return;
 	if (cert_left(t, &left, &err) < 0) {
-		log_warn("cert_renew_failed", "msg=\"%s\"", err.msg);
+		renew_failed(t, err.msg);
 		return;
 	}
 	if (left >= t->conf->cert_renew_before_s)
@@ -229,7 +241,7 @@ renew_check_cb(evutil_socket_t fd, short what, void *arg)
 	log_info("cert_renewing", "left_s=%lld renew_before_s=%lld",
 	    (long long)left, (long long)t->conf->cert_renew_before_s);
 	if (renew_request(t, &err) < 0)
-		log_warn("cert_renew_failed", "msg=\"%s\"", err.msg);
+		renew_failed(t, err.msg);
 }
 
 static void
@@ -239,12 +251,11 @@ renew_swap_cb(evutil_socket_t fd, short what, void *arg)
 	struct cerr err;
 
 	if (rename_new(t->conf, PATH_TLS_KEY, &err) < 0 ||
-	    rename_new(t->conf, PATH_TLS_CERT, &err) < 0) {
+	    rename_new(t->conf, PATH_TLS_CERT, &err) < 0 ||
+	    target_reconnect(t, &err) < 0) {
 		log_error("cert_swap_failed", "msg=\"%s\"", err.msg);
-		return;
+		events_daemon_error(t, "certificate swap", err.msg);
 	}
-	if (target_reconnect(t, &err) < 0)
-		log_error("cert_swap_failed", "msg=\"%s\"", err.msg);
 }
 
 int

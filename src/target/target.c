@@ -272,6 +272,7 @@ reload_cb(evutil_socket_t sig, short what, void *arg)
 	if (conf_reload(t->live, report, sizeof(report), &applied, &err) < 0) {
 		log_error("reload_failed", "msg=\"%s\" detail=\"%s\"", err.msg,
 		    report);
+		events_daemon_error(t, "configuration reload", err.msg);
 		return;
 	}
 	log_level_parse(t->live->log_level, &level);

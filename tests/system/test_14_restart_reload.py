@@ -113,5 +113,17 @@ def test_sighup_reloads_without_dropping(cluster):
                     *admin_cert(m))
     assert status == 413
     assert before <= connections(t.proc.pid, m.port)
-    report("sighup", faults=3, connections_kept=len(before),
+    # a target's refused reload is a daemon error its master hears of
+    with open(t.conf, "a") as f:
+        f.write("bogus = 1\n")
+    t.proc.signal(signal.SIGHUP)
+    errors = wait_for(lambda: [e for e in m.ctl_json("event", "list")
+                               if e["kind"] == "daemon_error"],
+                      what="the target's daemon_error event")
+    assert errors[0]["target"] == "web-1", errors
+    assert errors[0]["severity"] == "error", errors
+    assert "configuration reload" in errors[0]["message"], errors
+    assert "bogus: unknown key" in errors[0]["message"], errors
+    assert t.proc.alive()
+    report("sighup", faults=4, connections_kept=len(before),
            runs_checked=1, lost=0, duplicated=0)
