@@ -170,7 +170,7 @@ static int
 instr_cb(void *arg, const struct store_instr *in)
 {
 	json_array_append_new(arg,
-	    json_pack("{s:I,s:s,s:s,s:s,s:s,s:b,s:o,s:o,s:o,s:s,s:o}", "id",
+	    json_pack("{s:I,s:s,s:s,s:s,s:s,s:b,s:o,s:o,s:o,s:s,s:o,s:I}", "id",
 		(json_int_t)in->id, "target", in->target, "operation",
 		instr_op_name(in->op), "object", in->object, "status",
 		instr_status_name(in->status), "cleared", in->cleared,
@@ -180,7 +180,8 @@ instr_cb(void *arg, const struct store_instr *in)
 		in->error ? in->error : "", "runs",
 		in->op == INSTR_START && in->runs >= 0
 		    ? json_integer((json_int_t)in->runs)
-		    : json_null()));
+		    : json_null(),
+		"epoch", (json_int_t)in->epoch));
 	return 0;
 }
 

@@ -162,6 +162,9 @@ struct store_instr {
 	 * the history leave it alone (schema: a trigger on the runs); -1:
 	 * applied before the store counted, and none has come since. */
 	int64_t runs;
+	/* The lease epoch of the master that posted it (the fence it wrote
+	 * under); 0 before the store kept it, or posted without a lease. */
+	int64_t epoch;
 };
 
 int store_instr_post(struct store *s, const char *target, enum instr_op op,

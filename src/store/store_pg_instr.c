@@ -13,11 +13,12 @@
 
 #define INSTR_COLS                                                             \
 	"id, target, op, object, payload, status, cleared, posted_at,"         \
-	" downloaded_at, applied_at, error, runs"
+	" downloaded_at, applied_at, error, runs, epoch"
 
 static const char sql_post[] =
     "INSERT INTO instructions (target, op, object, payload, status,"
-    " posted_at) VALUES ($1, $2, $3, $4, 'pending', $5) RETURNING id";
+    " posted_at, epoch) VALUES ($1, $2, $3, $4, 'pending', $5, $6)"
+    " RETURNING id";
 /* Nothing at all while a failed, uncleared instruction exists: the
  * target must not apply anything after a failure (order is kept). */
 static const char sql_fetch[] =
@@ -97,6 +98,7 @@ instr_row(
 	in->applied_at = store_pg_int(res, row, 9);
 	in->error = store_pg_text(res, row, 10);
 	in->runs = store_pg_int(res, row, 11);
+	in->epoch = store_pg_int(res, row, 12);
 	return 0;
 }
 
@@ -114,6 +116,7 @@ store_pg_instr_post(void *be, const char *target, enum instr_op op,
 	store_pg_param_text(&p, object);
 	store_pg_param_text(&p, payload);
 	store_pg_param_int(&p, now);
+	store_pg_param_int(&p, pg->fence_epoch > 0 ? pg->fence_epoch : 0);
 	if (store_pg_write(pg, sql_post, &p, &res, "post instruction", err) <
 	    0) {
 		if (strcmp(pg->sqlstate, STORE_PG_FOREIGN_KEY_VIOLATION) == 0)

@@ -212,10 +212,12 @@ static const char *const migrations[] = {
     "  WHERE status IN ('queued', 'assigned', 'running');"
     "CREATE INDEX executions_active ON executions(worker, instr_id)"
     "  WHERE status IN ('assigned', 'running');",
-    /* 7: a START counts the job runs reported for it (see the SQLite
+    /* 7: an instruction keeps the lease epoch it was posted under, and
+     * a START counts the job runs reported for it (see the SQLite
      * store's step 8): a trigger, which an upsert's update does not
      * fire. */
     "ALTER TABLE instructions ADD COLUMN runs BIGINT NOT NULL DEFAULT 0;"
+    "ALTER TABLE instructions ADD COLUMN epoch BIGINT NOT NULL DEFAULT 0;"
     /* -1: applied before the count, whose rows may be gone already */
     "UPDATE instructions SET runs = -1 WHERE op = 'start'"
     "  AND status = 'applied';"

@@ -45,6 +45,7 @@ struct store_sqlite {
 	int in_tx; /* inside store_begin() */
 	struct store_sqlite_stmt_slot stmts[STORE_SQLITE_STMT_MAX];
 	int nstmts;
+	int64_t fence_epoch; /* the lease's, kept on what is posted */
 };
 
 /* Fills err from the connection's last error (rc) as "store: what:

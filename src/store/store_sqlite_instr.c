@@ -11,11 +11,11 @@
 
 #define INSTR_COLS                                                             \
 	"id, target, op, object, payload, status, cleared, posted_at,"         \
-	" downloaded_at, applied_at, error, runs"
+	" downloaded_at, applied_at, error, runs, epoch"
 
 static const char sql_post[] =
     "INSERT INTO instructions (target, op, object, payload, status,"
-    " posted_at) VALUES (?1, ?2, ?3, ?4, 'pending', ?5)";
+    " posted_at, epoch) VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6)";
 /* Nothing at all while a failed, uncleared instruction exists: the
  * target must not apply anything after a failure (order is kept). The
  * status terms are written exactly as the partial indexes' WHERE clauses
@@ -111,6 +111,7 @@ instr_row(sqlite3_stmt *st, struct store_instr *in, struct cerr *err)
 	in->applied_at = sqlite3_column_int64(st, 9);
 	in->error = store_sqlite_text(st, 10);
 	in->runs = sqlite3_column_int64(st, 11);
+	in->epoch = sqlite3_column_int64(st, 12);
 	return 0;
 }
 
@@ -130,6 +131,7 @@ store_sqlite_instr_post(void *be, const char *target, enum instr_op op,
 	sqlite3_bind_text(st, 3, object, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, payload, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, now);
+	sqlite3_bind_int64(st, 6, sq->fence_epoch);
 	step = sqlite3_step(st);
 	if (step == SQLITE_CONSTRAINT_FOREIGNKEY) {
 		cerr_set(err, CERR_NOT_FOUND, "no target '%s'", target);

@@ -148,6 +148,11 @@ store_sqlite_lease_release(void *be, int64_t epoch, struct cerr *err)
 void
 store_sqlite_lease_fence(void *be, int64_t epoch)
 {
+	struct store_sqlite *sq = be;
+
+	/* One master per SQLite store: nothing to fence, but instructions
+	 * still name the epoch they were posted under. */
+	sq->fence_epoch = epoch > 0 ? epoch : 0;
 }
 
 int

@@ -234,13 +234,17 @@ static const char *const migrations[] = {
     "  WHERE status IN ('queued', 'assigned', 'running');"
     "CREATE INDEX executions_active ON executions(worker, instr_id)"
     "  WHERE status IN ('assigned', 'running');",
-    /* 8: a START counts the job runs reported for it (a run's step-0
+    /* 8: an instruction keeps the lease epoch it was posted under (what
+     * section 10 of PRODUCT.md asks of every instruction; the fence is
+     * what stops a deposed master, this is its trace). And a START
+     * counts the job runs reported for it (a run's step-0
      * row, or its refusal), so that "was every start run once?" has an
      * answer after retention or a purge has thinned the history (the
      * failover drill asks it). A trigger does the counting: an upsert
      * that updates a run's row fires none, a second run for one START
      * counts twice. */
     "ALTER TABLE instructions ADD COLUMN runs INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE instructions ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;"
     /* -1: applied before the count, whose rows may be gone already */
     "UPDATE instructions SET runs = -1 WHERE op = 'start'"
     "  AND status = 'applied';"

@@ -323,6 +323,10 @@ def test_drill_failover(pg_cluster):
     c.ctl(prof, "job", "start", "q")
     wait_for(lambda: len(listed("q", "applied")) == 2,
              what="q's second start applied")
+    # each instruction names the lease epoch it was posted under
+    assert {i["epoch"] for i in listed("j", "applied")} == \
+        {out["released_epoch"]}
+    assert {i["epoch"] for i in listed("q", "applied")} == {out["epoch"]}
     r = c.ctl(prof, "drill", "failover")
     assert f"{m2.url} -> {m1.url}" in r.stdout and "takeover:" in r.stdout
     assert "5 START instructions: 5 applied" in r.stdout, r.stdout

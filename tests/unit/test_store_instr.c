@@ -36,6 +36,13 @@ keep_runs(void *arg, const struct store_instr *in)
 	return 0;
 }
 
+static int
+keep_epoch(void *arg, const struct store_instr *in)
+{
+	*(int64_t *)arg = in->epoch;
+	return 0;
+}
+
 static void
 fetch(struct store *s, const char *target, int64_t after, int limit,
     int64_t now, struct seen *sn)
@@ -459,11 +466,13 @@ test_instr_counts_from_migration(void **state)
 		    "DROP TRIGGER runs_count_start ON runs;"
 		    "DROP FUNCTION cohort_count_run();"
 		    "ALTER TABLE instructions DROP COLUMN runs;"
+		    "ALTER TABLE instructions DROP COLUMN epoch;"
 		    "UPDATE cohort_schema SET version = 6");
 	else
 		raw_exec(fx->path,
 		    "DROP TRIGGER runs_count_start;"
 		    "ALTER TABLE instructions DROP COLUMN runs;"
+		    "ALTER TABLE instructions DROP COLUMN epoch;"
 		    "PRAGMA user_version = 7");
 	assert_int_equal(store_open(fx->path, &fx->s, &err), 0);
 	assert_int_equal(runs_of(fx->s, kept), 1);
@@ -471,6 +480,34 @@ test_instr_counts_from_migration(void **state)
 	assert_int_equal(runs_of(fx->s, open), 0);
 	put_run(fx->s, 2, 0, OUTCOME_SUCCEEDED, gone);
 	assert_int_equal(runs_of(fx->s, gone), 1);
+}
+
+/* An instruction keeps the lease epoch its master posted it under; a
+ * master without the lease (a standby's fence) posts none. */
+static void
+test_instr_epoch(void **state)
+{
+	struct fx *fx = *state;
+	struct store_lease lease;
+	struct cerr err;
+	int64_t before, under, epoch = -1;
+	int taken = 0;
+
+	add_target(fx->s, "web-1");
+	post(fx->s, "web-1", INSTR_INSERT, &before);
+	assert_int_equal(store_lease_acquire(fx->s, "m1", "https://m1:1", 60000,
+			     &lease, &taken, &err),
+	    0);
+	assert_true(taken && lease.epoch > 0);
+	store_lease_fence(fx->s, lease.epoch);
+	post(fx->s, "web-1", INSTR_START, &under);
+	store_lease_fence(fx->s, 0);
+	assert_int_equal(
+	    store_instr_get(fx->s, before, keep_epoch, &epoch, &err), 0);
+	assert_int_equal(epoch, 0);
+	assert_int_equal(
+	    store_instr_get(fx->s, under, keep_epoch, &epoch, &err), 0);
+	assert_int_equal(epoch, lease.epoch);
 }
 
 int
@@ -486,6 +523,7 @@ main(void)
 	    T(test_instr_trim),
 	    T(test_instr_counts_runs),
 	    T(test_instr_counts_from_migration),
+	    T(test_instr_epoch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
