@@ -6,8 +6,8 @@
  * /v1/lease/release), times how long until another master reports itself
  * active with a newer epoch, and then checks the ledger on the new active
  * master: every applied START instruction in the download list must have
- * had exactly one job run reported for it (a run, or its refusal), which
- * the store counts per instruction as the runs arrive. Runs whose rows
+ * had exactly one job run reported finished for it (a run, or its
+ * refusal), which the store counts per instruction as the runs end. Runs whose rows
  * are still on their way (uploads) get a short grace. The figures are printed; the exit status is 1 when the
  * takeover did not happen in time or a run was lost or doubled.
  */
@@ -32,7 +32,7 @@ struct drill {
 	int nurls;
 	int from, to; /* indexes into urls */
 	int64_t released_epoch, new_epoch, takeover_ms;
-	int64_t starts, applied, in_flight, queued, runs, lost, doubled;
+	int64_t starts, applied, in_flight, running, runs, lost, doubled;
 };
 
 static int64_t
@@ -162,8 +162,9 @@ busy_free(struct busy *b)
 	free(b->pairs);
 }
 
-/* The (job, target) pairs with a run going: a START applied there waits
- * behind it (one instance of a job at a time), so has no run yet. */
+/* The (job, target) pairs with a run going: a START applied there is
+ * that run, or waits behind it (one instance of a job at a time), so
+ * has no finished run yet. */
 static int
 read_busy(const struct client *c, struct busy *b, struct cerr *err)
 {
@@ -210,11 +211,11 @@ is_busy(const struct busy *b, const json_t *start)
 }
 
 /* One look at the ledger. Each START in the download list counts the
- * job runs reported for it (the store counts them as they arrive, so
- * history retention and purges do not matter): an applied one with none
- * is lost, unless its job is running on its target (it waits its turn);
- * one with two or more ran twice. A START applied before the store
- * counted (runs null) is left out. */
+ * job runs reported finished for it (the store counts them as they end,
+ * so history retention and purges do not matter): an applied one with
+ * none is lost, unless its job is running on its target (its own run,
+ * or one it waits behind); one with two or more ran twice. A START
+ * applied before the store counted (runs null) is left out. */
 static int
 check_ledger(struct drill *d, const struct client *c, struct cerr *err)
 {
@@ -229,7 +230,7 @@ check_ledger(struct drill *d, const struct client *c, struct cerr *err)
 		busy_free(&busy);
 		return -1;
 	}
-	d->starts = d->applied = d->in_flight = d->queued = 0;
+	d->starts = d->applied = d->in_flight = d->running = 0;
 	d->runs = d->lost = d->doubled = 0;
 	json_array_foreach(list, i, v)
 	{
@@ -251,7 +252,7 @@ check_ledger(struct drill *d, const struct client *c, struct cerr *err)
 		d->runs += n;
 		d->doubled += n > 1;
 		if (n == 0 && is_busy(&busy, v))
-			d->queued++;
+			d->running++;
 		else
 			d->lost += n == 0;
 	}
@@ -271,7 +272,7 @@ report(const struct drill *d, int json)
 		    (json_int_t)d->new_epoch, "takeover_ms",
 		    (json_int_t)d->takeover_ms, "starts", (json_int_t)d->starts,
 		    "applied", (json_int_t)d->applied, "in_flight",
-		    (json_int_t)d->in_flight, "queued", (json_int_t)d->queued,
+		    (json_int_t)d->in_flight, "running", (json_int_t)d->running,
 		    "runs", (json_int_t)d->runs, "lost", (json_int_t)d->lost,
 		    "doubled", (json_int_t)d->doubled);
 
@@ -283,13 +284,13 @@ report(const struct drill *d, int json)
 	       "  takeover: %lld.%03lld s (epoch %lld given up, epoch %lld "
 	       "taken)\n"
 	       "  ledger:   %lld START instructions: %lld applied, %lld in "
-	       "flight; %lld runs: %lld lost, %lld doubled; %lld waiting "
-	       "behind a run of their job\n",
+	       "flight; %lld runs: %lld lost, %lld doubled; %lld running or "
+	       "waiting behind a run of their job\n",
 	    d->urls[d->from], d->urls[d->to], (long long)d->takeover_ms / 1000,
 	    (long long)d->takeover_ms % 1000, (long long)d->released_epoch,
 	    (long long)d->new_epoch, (long long)d->starts,
 	    (long long)d->applied, (long long)d->in_flight, (long long)d->runs,
-	    (long long)d->lost, (long long)d->doubled, (long long)d->queued);
+	    (long long)d->lost, (long long)d->doubled, (long long)d->running);
 }
 
 int

@@ -213,26 +213,33 @@ static const char *const migrations[] = {
     "CREATE INDEX executions_active ON executions(worker, instr_id)"
     "  WHERE status IN ('assigned', 'running');",
     /* 7: an instruction keeps the lease epoch it was posted under, and
-     * a START counts the job runs reported for it (see the SQLite
-     * store's step 8): a trigger, which an upsert's update does not
-     * fire. */
+     * a START counts the job runs reported finished for it (see the
+     * SQLite store's step 8): when a run's row first says it ended,
+     * inserted so or updated from "running". The function's
+     * search_path is the schema's, whoever's session fires it. */
     "ALTER TABLE instructions ADD COLUMN runs BIGINT NOT NULL DEFAULT 0;"
     "ALTER TABLE instructions ADD COLUMN epoch BIGINT NOT NULL DEFAULT 0;"
     /* -1: applied before the count, whose rows may be gone already */
     "UPDATE instructions SET runs = -1 WHERE op = 'start'"
     "  AND status = 'applied';"
     "UPDATE instructions SET runs = c.n FROM (SELECT instr_id, count(*)"
-    "  AS n FROM runs WHERE step = 0 AND instr_id > 0 GROUP BY instr_id)"
+    "  AS n FROM runs WHERE step = 0 AND instr_id > 0"
+    "  AND outcome <> 'running' GROUP BY instr_id)"
     "  AS c WHERE instructions.id = c.instr_id;"
     "CREATE FUNCTION cohort_count_run() RETURNS trigger"
-    " LANGUAGE plpgsql AS $count$"
+    " LANGUAGE plpgsql SET search_path FROM CURRENT AS $count$"
     " BEGIN"
     "  UPDATE instructions SET runs = GREATEST(runs, 0) + 1"
     "  WHERE id = NEW.instr_id;"
     "  RETURN NULL;"
     " END $count$;"
-    "CREATE TRIGGER runs_count_start AFTER INSERT ON runs FOR EACH ROW"
-    "  WHEN (NEW.step = 0 AND NEW.instr_id > 0)"
+    "CREATE TRIGGER runs_count_ended AFTER INSERT ON runs FOR EACH ROW"
+    "  WHEN (NEW.step = 0 AND NEW.instr_id > 0"
+    "  AND NEW.outcome <> 'running')"
+    "  EXECUTE FUNCTION cohort_count_run();"
+    "CREATE TRIGGER runs_count_ending AFTER UPDATE OF outcome ON runs"
+    "  FOR EACH ROW WHEN (NEW.step = 0 AND NEW.instr_id > 0"
+    "  AND OLD.outcome = 'running' AND NEW.outcome <> 'running')"
     "  EXECUTE FUNCTION cohort_count_run();",
 };
 

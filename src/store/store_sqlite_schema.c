@@ -237,22 +237,32 @@ static const char *const migrations[] = {
     /* 8: an instruction keeps the lease epoch it was posted under (what
      * section 10 of PRODUCT.md asks of every instruction; the fence is
      * what stops a deposed master, this is its trace). And a START
-     * counts the job runs reported for it (a run's step-0
-     * row, or its refusal), so that "was every start run once?" has an
+     * counts the job runs reported finished for it (a run's step-0 row,
+     * or its refusal), so that "was every start run once?" has an
      * answer after retention or a purge has thinned the history (the
-     * failover drill asks it). A trigger does the counting: an upsert
-     * that updates a run's row fires none, a second run for one START
-     * counts twice. */
+     * failover drill asks it). Triggers count a run when its row first
+     * says it ended: inserted so, or updated from "running". A row
+     * uploaded again counts nothing; a "running" row that retention
+     * removed before its end arrived counts once, when the end comes;
+     * a second run for one START counts twice. */
     "ALTER TABLE instructions ADD COLUMN runs INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE instructions ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;"
     /* -1: applied before the count, whose rows may be gone already */
     "UPDATE instructions SET runs = -1 WHERE op = 'start'"
     "  AND status = 'applied';"
     "UPDATE instructions SET runs = c.n FROM (SELECT instr_id, count(*)"
-    "  AS n FROM runs WHERE step = 0 AND instr_id > 0 GROUP BY instr_id)"
+    "  AS n FROM runs WHERE step = 0 AND instr_id > 0"
+    "  AND outcome <> 'running' GROUP BY instr_id)"
     "  AS c WHERE instructions.id = c.instr_id;"
-    "CREATE TRIGGER runs_count_start AFTER INSERT ON runs"
-    "  WHEN NEW.step = 0 AND NEW.instr_id > 0 BEGIN"
+    "CREATE TRIGGER runs_count_ended AFTER INSERT ON runs"
+    "  WHEN NEW.step = 0 AND NEW.instr_id > 0"
+    "  AND NEW.outcome <> 'running' BEGIN"
+    "  UPDATE instructions SET runs = max(runs, 0) + 1"
+    "  WHERE id = NEW.instr_id;"
+    "  END;"
+    "CREATE TRIGGER runs_count_ending AFTER UPDATE OF outcome ON runs"
+    "  WHEN NEW.step = 0 AND NEW.instr_id > 0"
+    "  AND OLD.outcome = 'running' AND NEW.outcome <> 'running' BEGIN"
     "  UPDATE instructions SET runs = max(runs, 0) + 1"
     "  WHERE id = NEW.instr_id;"
     "  END;",

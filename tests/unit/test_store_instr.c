@@ -409,35 +409,43 @@ runs_of(struct store *s, int64_t id)
 	return runs;
 }
 
-/* A START counts its job runs as their rows arrive: a row uploaded again
- * (running, then finished) or a step row counts nothing; a second run
- * for one START counts twice; a purge of the history takes nothing off. */
+/* A START counts its job runs when their rows first say they ended: a
+ * "running" row counts nothing yet, an end uploaded again nothing more,
+ * a step row nothing; a second run for one START counts twice; a purge
+ * of the history takes nothing off; and a "running" row that a purge (or
+ * retention) removed before the end came counts once when it comes. */
 static void
 test_instr_counts_runs(void **state)
 {
 	struct fx *fx = *state;
 	struct cerr err;
-	int64_t once, twice, never, deleted = 0;
+	int64_t once, twice, never, cut, deleted = 0;
 
 	add_target(fx->s, "web-1");
 	post(fx->s, "web-1", INSTR_START, &once);
 	post(fx->s, "web-1", INSTR_START, &twice);
 	post(fx->s, "web-1", INSTR_START, &never);
+	post(fx->s, "web-1", INSTR_START, &cut);
 	put_run(fx->s, 1, 0, OUTCOME_RUNNING, once);
+	assert_int_equal(runs_of(fx->s, once), 0);
 	put_run(fx->s, 1, 1, OUTCOME_SUCCEEDED, once);
 	put_run(fx->s, 1, 0, OUTCOME_SUCCEEDED, once);
 	put_run(fx->s, 1, 0, OUTCOME_SUCCEEDED, once);
+	put_run(fx->s, 1, 0, OUTCOME_RUNNING, once);
 	put_run(fx->s, 2, 0, OUTCOME_FAILED, twice);
 	put_run(fx->s, 3, 0, OUTCOME_SUCCEEDED, twice);
 	put_run(fx->s, 4, 0, OUTCOME_SUCCEEDED, 0);
 	assert_int_equal(runs_of(fx->s, once), 1);
 	assert_int_equal(runs_of(fx->s, twice), 2);
 	assert_int_equal(runs_of(fx->s, never), 0);
+	put_run(fx->s, 5, 0, OUTCOME_RUNNING, cut);
 	assert_int_equal(
 	    store_history_purge(fx->s, "job", 0, &deleted, &err), 0);
-	assert_int_equal(deleted, 4);
+	assert_int_equal(deleted, 5);
 	assert_int_equal(runs_of(fx->s, once), 1);
 	assert_int_equal(runs_of(fx->s, twice), 2);
+	put_run(fx->s, 5, 0, OUTCOME_SUCCEEDED, cut);
+	assert_int_equal(runs_of(fx->s, cut), 1);
 }
 
 /* The schema step that adds the count: a START applied before it with
@@ -463,14 +471,16 @@ test_instr_counts_from_migration(void **state)
 	fx->s = NULL;
 	if (fx->pg)
 		raw_exec(fx->path,
-		    "DROP TRIGGER runs_count_start ON runs;"
+		    "DROP TRIGGER runs_count_ended ON runs;"
+		    "DROP TRIGGER runs_count_ending ON runs;"
 		    "DROP FUNCTION cohort_count_run();"
 		    "ALTER TABLE instructions DROP COLUMN runs;"
 		    "ALTER TABLE instructions DROP COLUMN epoch;"
 		    "UPDATE cohort_schema SET version = 6");
 	else
 		raw_exec(fx->path,
-		    "DROP TRIGGER runs_count_start;"
+		    "DROP TRIGGER runs_count_ended;"
+		    "DROP TRIGGER runs_count_ending;"
 		    "ALTER TABLE instructions DROP COLUMN runs;"
 		    "ALTER TABLE instructions DROP COLUMN epoch;"
 		    "PRAGMA user_version = 7");
