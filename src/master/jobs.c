@@ -363,28 +363,36 @@ job_overlap_cb(void *arg, const struct store_job *j)
 	return 0;
 }
 
-struct running {
-	struct master *m;
-	json_t *since; /* target -> RFC 3339 start of its run */
-};
-
-/* A run of the job going on its target, as the history has it. A row
- * that started before its target's current enlistment is left to an
- * earlier life of the name (deleted, or its state dir lost), whose end
- * will never come: it does not hold a start back. */
+/* A run of the job going on its target, as the history has it: the
+ * target -> RFC 3339 start of its run. */
 static int
 running_cb(void *arg, const struct store_run *r)
 {
-	struct running *rn = arg;
-	struct store_target t;
-	struct cerr err;
 	char at[TIMEFMT_MAX];
 
-	if (store_target_get(rn->m->store, r->target, &t, &err) < 0 ||
-	    r->started_at_ms < t.enlisted_at * 1000)
+	return json_object_set_new(arg, r->target,
+		   json_string(timefmt_utc_ms(r->started_at_ms, at))) < 0
+	    ? -1
+	    : 0;
+}
+
+/* Drops the runs whose end the master may never hear of: a run that
+ * started before its target's current enlistment (an earlier life of the
+ * name, deleted or with its state lost), or one on a target whose outbox
+ * has dropped records (the end may be among them). The target decides
+ * those starts itself. */
+static int
+trust_cb(void *arg, const struct store_target *t)
+{
+	json_t *since = arg;
+	const char *at = json_string_value(json_object_get(since, t->name));
+	int64_t ms;
+
+	if (at == NULL)
 		return 0;
-	json_object_set_new(rn->since, r->target,
-	    json_string(timefmt_utc_ms(r->started_at_ms, at)));
+	if (t->outbox_dropped > 0 || timefmt_parse(at, &ms) < 0 ||
+	    ms < t->enlisted_at * 1000)
+		json_object_del(since, t->name);
 	return 0;
 }
 
@@ -401,21 +409,22 @@ running_targets(
 	    .outcome = OUTCOME_RUNNING,
 	    .job_rows_only = 1,
 	    .without_output = 1};
-	struct running rn = {m, json_object()};
+	json_t *map = json_object();
 
-	if (rn.since == NULL)
+	if (map == NULL)
 		return cerr_set(err, CERR_INTERNAL, "out of memory");
-	if (store_run_list(m->store, &f, running_cb, &rn, err) < 0) {
-		json_decref(rn.since);
+	if (store_run_list(m->store, &f, running_cb, map, err) < 0 ||
+	    (json_object_size(map) > 0 &&
+		store_target_list(m->store, trust_cb, map, err) < 0)) {
+		json_decref(map);
 		return -1;
 	}
-	*since = rn.since;
+	*since = map;
 	return 0;
 }
 
 static int
-refuse_running(
-    json_t *res, const char *name, const char *target, const json_t *since)
+refuse_running(json_t *res, const char *target, const json_t *since)
 {
 	const char *at = json_string_value(json_object_get(since, target));
 
@@ -423,8 +432,6 @@ refuse_running(
 		return 0;
 	json_array_append_new(json_object_get(res, "refused"),
 	    json_pack("{s:s,s:s}", "target", target, "since", at));
-	log_info("job_start_refused", "job=%s target=%s running_since=%s", name,
-	    target, at);
 	return 1;
 }
 
@@ -484,8 +491,7 @@ jobs_post_run_op(struct master *m, const char *name, const char *target,
 		goto out;
 	for (size_t i = 0; i < aim.n; i++) {
 		if ((target != NULL && strcmp(target, aim.names[i]) != 0) ||
-		    (since != NULL &&
-			refuse_running(res, name, aim.names[i], since)))
+		    (since != NULL && refuse_running(res, aim.names[i], since)))
 			continue;
 		if (post(m, json_object_get(res, "posted"), aim.names[i], op,
 			name, payload, err) < 0) {
@@ -502,8 +508,10 @@ jobs_post_run_op(struct master *m, const char *name, const char *target,
 		refused_error(json_object_get(res, "refused"), name, err);
 		goto out;
 	}
-	log_info(stop ? "job_stop" : "job_start", "job=%s posted=%zu", name,
-	    json_array_size(json_object_get(res, "posted")));
+	log_info(stop ? "job_stop" : "job_start",
+	    "job=%s posted=%zu refused=%zu", name,
+	    json_array_size(json_object_get(res, "posted")),
+	    json_array_size(json_object_get(res, "refused")));
 	wake_posted(m, json_object_get(res, "posted"));
 	*result = res;
 	res = NULL;
