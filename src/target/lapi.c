@@ -202,6 +202,15 @@ store_local_job(
 	json_decref(canon);
 	if (text == NULL)
 		return cerr_set(err, CERR_INTERNAL, "out of memory");
+	/* The scheduler and every other reader parse the stored form under
+	 * this bound, and defaults make it longer than what was sent. */
+	if (strlen(text) > JOB_DOC_MAX_BYTES) {
+		cerr_set(err, CERR_TOO_LARGE,
+		    "job '%s': its document is %zu bytes, more than %d",
+		    job->name, strlen(text), JOB_DOC_MAX_BYTES);
+		free(text);
+		return -1;
+	}
 	*created = tstore_job_get(t->store, job->name, &old, &origin, err) < 0;
 	if (tstore_job_put(t->store, job->name, ORIGIN_LOCAL, text,
 		timefmt_now_s(), err) < 0) {

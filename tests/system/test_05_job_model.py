@@ -528,3 +528,23 @@ def test_a_stop_ends_the_runs_queued_behind_the_running_one(cluster,
         r.stderr, r.stderr
     assert t.query("SELECT count(*) FROM runs WHERE job = 'solo'") == [(1,)]
     solo_gate.open()
+
+
+def test_a_local_job_over_four_mib_once_stored_is_refused(cluster,
+                                                          tmp_path):
+    """The stored form adds every default: a file just under the 4 MiB
+    limit can grow past what the scheduler parses. It is refused, not
+    stored where nothing could read it back."""
+    m, t = one_target(cluster)
+    sock = os.path.join(t.dir, "cohortd.sock")
+    wait_for(lambda: os.path.exists(sock), what="the control socket")
+    steps = [{"command": "x" * 65536} for _ in range(63)]
+    doc = {"name": "huge", "steps": steps}
+    room = 4 * 1024 * 1024 - 100 - len(json.dumps(doc, separators=(",", ":")))
+    steps.append({"command": "x" * (room - len('{"command":""},'))})
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps(doc, separators=(",", ":")))
+    assert 4 * 1024 * 1024 - 200 < path.stat().st_size <= 4 * 1024 * 1024
+    r = local(cluster, t, "job", "apply", str(path), check=False)
+    assert r.returncode != 0 and "more than 4194304" in r.stderr, r.stderr
+    assert t.query("SELECT count(*) FROM jobs WHERE name = 'huge'") == [(0,)]
