@@ -29,7 +29,9 @@ pids=()
 while [ $# -gt 0 ]; do
 	name=$1 cmd=$2
 	shift 2
-	bash -c "$cmd" >"$logdir/$name.log" 2>&1 &
+	# stdin from /dev/null: a background job that read the terminal
+	# would be stopped (SIGTTIN) and hang the run
+	bash -c "$cmd" </dev/null >"$logdir/$name.log" 2>&1 &
 	names+=("$name")
 	pids+=($!)
 	echo "== lane $name started (pid $!, log $logdir/$name.log)"
@@ -42,14 +44,38 @@ stop_lanes() {
 }
 trap stop_lanes INT TERM
 
-failed=()
-for i in "${!pids[@]}"; do
-	# a trapped signal ends wait early: wait again while the lane lives
-	while wait "${pids[$i]}"; rc=$?; kill -0 "${pids[$i]}" 2>/dev/null; do
-		:
+# A line a minute while the lanes run (their logs are printed at the
+# end): CI services that end a job silent for ten minutes see progress.
+(
+	while sleep 60; do
+		for i in "${!names[@]}"; do
+			kill -0 "${pids[$i]}" 2>/dev/null || continue
+			echo "== lane ${names[$i]} running: $(tail -c 200 \
+				"$logdir/${names[$i]}.log" | tr -s '\n' ' ' |
+				tail -c 100)"
+		done
 	done
+) </dev/null &
+heartbeat=$!
+
+failed=()
+# The exit status of lane pid into rc. A trapped signal ends wait early,
+# and wait returns for a lane that was stopped: wait again while it
+# lives, waking a stopped one (its process group) first.
+wait_lane() {
+	local pid=$1 state
+	while wait "$pid"; rc=$?; kill -0 "$pid" 2>/dev/null; do
+		state=$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null)
+		[ "$state" = T ] && kill -CONT -- "-$pid" 2>/dev/null
+	done
+}
+
+for i in "${!pids[@]}"; do
+	wait_lane "${pids[$i]}"
 	[ "$rc" -eq 0 ] || failed+=("${names[$i]}")
 done
+kill -- "-$heartbeat" 2>/dev/null
+wait "$heartbeat" 2>/dev/null
 for name in "${names[@]}"; do
 	echo "== lane $name"
 	cat "$logdir/$name.log"
