@@ -855,24 +855,6 @@ test_records_agree_with_refusal(void **state)
 	}
 }
 
-static int
-count_cb(void *arg, const struct tstore_hist_row *r)
-{
-	(*(int *)arg)++;
-	return 0;
-}
-
-static int
-records_of(struct fixture *f, const char *job)
-{
-	struct cerr err;
-	int n = 0;
-
-	if (tstore_hist_list(f->t.store, job, 100, count_cb, &n, &err) < 0)
-		fail_msg("history: %s", err.msg);
-	return n;
-}
-
 /* An idle job "in" within its dates and one "out" past its end_date,
  * each with a run already running: a due idle run shows as an overlap
  * record, and nothing is started. */
@@ -913,12 +895,12 @@ test_idle_within_dates(void **state)
 	put_idle_job(f, "in", 1, ",\"start_date\":\"2024-01-01\"");
 	put_idle_job(f, "out", 2, ",\"end_date\":\"2024-01-01\"");
 	assert_int_equal(scheduler_start(&f->t, &err), 0);
-	while (records_of(f, "in") == 0 && timefmt_now_ms() < deadline_ms) {
+	while (hist_rows(f, "in") == 0 && timefmt_now_ms() < deadline_ms) {
 		event_base_loopexit(f->t.base, &slice);
 		assert_true(event_base_dispatch(f->t.base) >= 0);
 	}
-	assert_int_equal(records_of(f, "in"), 1);
-	assert_int_equal(records_of(f, "out"), 0);
+	assert_int_equal(hist_rows(f, "in"), 1);
+	assert_int_equal(hist_rows(f, "out"), 0);
 	fixture_free(f);
 }
 
