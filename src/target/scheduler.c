@@ -10,6 +10,7 @@
  * wall-clock jump; each evaluation is one store transaction.
  */
 #include "target/scheduler.h"
+#include "target/sched_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,36 +40,6 @@
 /* An entry whose evaluation failed (the store) is tried again after this. */
 #define SCHED_RETRY_S 2
 #define LOADAVG_PATH "/proc/loadavg"
-
-struct sched_job {
-	struct job *job;
-	int local;
-};
-
-struct sched_entry {
-	const struct job *job; /* borrowed from jobs[] */
-	const struct schedule *s; /* borrowed from job */
-	int local;
-	struct tz *tz; /* owned */
-	int64_t def_hash;
-	int64_t next; /* 0: none */
-	struct schedplan_idle idle;
-};
-
-struct scheduler {
-	struct target *t;
-	struct sched_job *jobs;
-	size_t njobs;
-	struct sched_entry *e;
-	size_t n;
-	struct tz *utc;
-	struct event *timer, *tick;
-	int64_t wall_ms, mono_ms; /* the last tick's clocks */
-	int64_t jump_window_ms; /* monotonic start of the jump window */
-	int jump_events, jumps_held; /* raised in it; not raised */
-	int kick, upload; /* after the transaction */
-	struct tz *local; /* this machine's zone (tzlocal.h), read once */
-};
 
 static int64_t
 mono_ms(void)
@@ -107,112 +78,6 @@ find_entry(struct sched_entry *e, size_t n, const char *job, const char *s)
 	return NULL;
 }
 
-/* ---- recording ---------------------------------------------------------- */
-
-static int
-write_miss(struct scheduler *sc, const struct sched_entry *e,
-    const struct schedplan_miss *m, int catch_up, struct cerr *err)
-{
-	char msg[RUNREC_MESSAGE_MAX];
-
-	schedplan_miss_text(m, e->tz != NULL ? e->tz : sc->utc, e->job->misfire,
-	    catch_up, msg, sizeof(msg));
-	snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
-	    " [schedule %s, reason: %s]", e->s->name,
-	    schedplan_reason_name(m->reason));
-	sc->upload = 1;
-	return runlog_missed(
-	    sc->t, e->job->name, e->local, e->job, m->first * 1000, msg, err);
-}
-
-/* Overlap refusals held in row become one record. */
-static int
-flush_overlap(struct scheduler *sc, const struct sched_entry *e,
-    struct tstore_sched *row, struct cerr *err)
-{
-	struct schedplan_miss m = {SCHEDPLAN_OVERLAP, row->miss_first,
-	    row->miss_last, 0, 0, row->miss_count, 0, 0};
-
-	if (row->miss_count == 0)
-		return 0;
-	row->miss_first = row->miss_last = row->miss_count = 0;
-	return write_miss(sc, e, &m, 0, err);
-}
-
-/* Whether a due run of e's job must not be added: refuse while a run is
- * queued or running; queue while one already waits behind a running one
- * (the queue holds one run, not a backlog). */
-static int
-overlap_refused(
-    struct scheduler *sc, const struct sched_entry *e, struct cerr *err)
-{
-	int64_t active = 0;
-
-	if (tstore_run_count_active(sc->t->store, e->job->name, &active, err) <
-	    0)
-		return -1;
-	if (e->job->overlap == OVERLAP_REFUSE)
-		return active > 0;
-	return active - runs_running(sc->t, e->job->name) > 0;
-}
-
-/* A due run refused by the overlap policy: held in row (the schedule's
- * state) until the blocking run ends, or, for "start" and "idle"
- * schedules (row NULL), recorded at once. */
-static int
-refuse_due_run(struct scheduler *sc, const struct sched_entry *e, int64_t due,
-    struct tstore_sched *row, struct cerr *err)
-{
-	struct schedplan_miss m = {SCHEDPLAN_OVERLAP, due, due, 0, 0, 1, 0, 0};
-
-	if (row == NULL)
-		return write_miss(sc, e, &m, 0, err);
-	if (row->miss_count++ == 0)
-		row->miss_first = due;
-	row->miss_last = due;
-	log_info("run_refused", "job=%s schedule=%s due=%lld why=overlap",
-	    e->job->name, e->s->name, (long long)due);
-	return 0;
-}
-
-/* Claims the run for due instant `due`, inside the caller's transaction:
- * 1 when the ledger holds it (added now, or there already), 0 when the
- * overlap policy refused it (see refuse_due_run), -1 on error. */
-static int
-add_due_run(struct scheduler *sc, const struct sched_entry *e, int64_t due,
-    struct tstore_sched *row, struct cerr *err)
-{
-	int64_t run_id = 0;
-	int existed, refused;
-
-	/* Another schedule of the job due at the same instant (or this one,
-	 * evaluated again after a lost cursor) holds the run: this instant
-	 * is that run, by the (job, due instant) key. Asked before the
-	 * overlap rule, which would count that very run as the one this
-	 * instant overlaps and record a refusal of a run that happens. */
-	if (tstore_run_by_due(sc->t->store, e->job->name, due, &run_id, err) <
-	    0)
-		return -1;
-	if (run_id != 0)
-		return 1;
-	refused = overlap_refused(sc, e, err);
-	if (refused < 0)
-		return -1;
-	if (refused)
-		return refuse_due_run(sc, e, due, row, err) < 0 ? -1 : 0;
-	if ((row != NULL && flush_overlap(sc, e, row, err) < 0) ||
-	    tstore_run_add(sc->t->store, e->job->name, e->local, 0, due,
-		timefmt_now_s(), &run_id, &existed, err) < 0)
-		return -1;
-	if (!existed) {
-		sc->kick = 1;
-		log_info("run_due", "run=%lld job=%s schedule=%s due=%lld",
-		    (long long)run_id, e->job->name, e->s->name,
-		    (long long)due);
-	}
-	return 1;
-}
-
 /* ---- evaluation -------------------------------------------------------- */
 
 /* The run is claimed before the records are written: they say what
@@ -226,7 +91,7 @@ apply_plan(struct scheduler *sc, struct sched_entry *e,
 	int claimed = 0;
 
 	if (out->run_due != 0) {
-		claimed = add_due_run(sc, e, out->run_due, row, err);
+		claimed = sched_add_due_run(sc, e, out->run_due, row, err);
 		if (claimed < 0)
 			return -1;
 	}
@@ -235,7 +100,7 @@ apply_plan(struct scheduler *sc, struct sched_entry *e,
 		int gap = m.reason == SCHEDPLAN_DST_GAP;
 
 		m.refused = gap && !claimed;
-		if (write_miss(
+		if (sched_write_miss(
 			sc, e, &m, claimed && out->catch_up && !gap, err) < 0)
 			return -1;
 	}
@@ -428,7 +293,7 @@ run_now(struct scheduler *sc, struct sched_entry *e, int64_t due)
 		return;
 	}
 	if (tstore_begin(sc->t->store, &err) < 0 ||
-	    add_due_run(sc, e, due, NULL, &err) < 0 ||
+	    sched_add_due_run(sc, e, due, NULL, &err) < 0 ||
 	    tstore_commit(sc->t->store, &err) < 0) {
 		tstore_rollback(sc->t->store);
 		log_error("schedule", "job=%s schedule=%s msg=\"%s\"",
@@ -742,7 +607,7 @@ scheduler_run_ended(struct target *t, const char *job)
 		if (!found || row.miss_count == 0)
 			continue;
 		if (tstore_begin(t->store, &err) < 0 ||
-		    flush_overlap(sc, e, &row, &err) < 0 ||
+		    sched_flush_overlap(sc, e, &row, &err) < 0 ||
 		    tstore_sched_put(t->store, job, e->s->name, &row, &err) <
 			0 ||
 		    tstore_commit(t->store, &err) < 0) {
