@@ -16,8 +16,9 @@ PYTEST_ARGS ?= -q -x --durations=10 -p no:cacheprovider
 
 all: build
 
+# A build with the unit tests needs cmocka as well.
 deps:
-	@scripts/deps.sh build
+	@scripts/deps.sh $(if $(filter ON,$(TESTS)),build-tests,build)
 
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \

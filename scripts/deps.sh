@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a make target needs, or, when not root, prints
-# the exact apt-get command and fails. Usage: scripts/deps.sh build|test|bench
+# the exact apt-get command and fails.
+# Usage: scripts/deps.sh build|build-tests|test|bench
 set -euo pipefail
 
 build_pkgs="cmake make gcc pkg-config libssl-dev libevent-dev
 	libcurl4-openssl-dev libsqlite3-dev libpq-dev libjansson-dev openssl"
+unit_pkgs="$build_pkgs libcmocka-dev"
 test_pkgs="$build_pkgs libcmocka-dev python3 python3-pytest sqlite3 procps
 	iproute2 curl postgresql valgrind clang-14 libclang-rt-14-dev chromium"
 bench_pkgs="$test_pkgs nginx postgresql pgagent slurm-wlm munge"
 
-case "${1:-build}" in
+set_name=${1:-build}
+case "$set_name" in
 build) want=$build_pkgs ;;
+build-tests) want=$unit_pkgs ;;
 test) want=$test_pkgs ;;
 bench) want=$bench_pkgs ;;
-*) echo "deps.sh: unknown set '$1' (build, test or bench)" >&2; exit 2 ;;
+*) echo "deps.sh: unknown set '$1' (build, build-tests, test or bench)" >&2; exit 2 ;;
 esac
 
 missing=""
@@ -26,7 +30,8 @@ for p in $want; do
 done
 # The dashboard's browser test drives Chromium with playwright-core from
 # npm: Node.js 18 or later, Debian's or one already on the machine.
-if [ "${1:-build}" != build ]; then
+case "$set_name" in test | bench) browser=yes ;; *) browser=no ;; esac
+if [ "$browser" = yes ]; then
 	node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null ||
 		echo 0)
 	[ "$node_major" -ge 18 ] || missing="$missing nodejs"
@@ -35,7 +40,7 @@ fi
 
 # playwright-core at the version package-lock.json pins, never a browser.
 browser_modules() {
-	[ "${1:-build}" = build ] && return 0
+	[ "$browser" = yes ] || return 0
 	local dir want have major
 	major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null ||
 		echo 0)
@@ -56,7 +61,7 @@ browser_modules() {
 }
 
 if [ -z "$missing" ]; then
-	browser_modules "${1:-build}"
+	browser_modules
 	exit 0
 fi
 
@@ -71,4 +76,4 @@ if ! apt-get install -y -q --no-install-recommends $missing; then
 	apt-get update -q
 	apt-get install -y -q --no-install-recommends $missing
 fi
-browser_modules "${1:-build}"
+browser_modules
