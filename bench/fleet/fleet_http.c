@@ -35,6 +35,7 @@
 
 #include "common/buf.h"
 #include "common/json.h"
+#include "common/tls_suites.h"
 
 #define FCONN_REPLY_MAX                                                        \
 	(64u << 20) /* an admin reply of 10,000 targets is < 1 MiB */
@@ -79,6 +80,14 @@ fleet_ssl_ctx(const char *ca_path, struct cerr *err)
 	 * no length; it is not an error here. */
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	/* Offer what a target's client offers (hclient's to_master): the
+	 * master keeps the offer for the connection's life. */
+	if (SSL_CTX_set_cipher_list(ctx, TLS_SUITES_TLS12) != 1 ||
+	    SSL_CTX_set_ciphersuites(ctx, TLS_SUITES_TLS13) != 1) {
+		cerr_set(err, CERR_TLS, "cannot set the cipher suites");
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
 	if (ca_path != NULL &&
 	    SSL_CTX_load_verify_locations(ctx, ca_path, NULL) != 1) {
 		cerr_set(err, CERR_TLS, "%s: cannot load the CA", ca_path);

@@ -13,6 +13,7 @@
 #include <event2/event.h>
 
 #include "common/buf.h"
+#include "common/tls_suites.h"
 #include "common/version.h"
 
 struct hcall {
@@ -36,6 +37,7 @@ struct hclient {
 	char *ca;
 	int verify;
 	int allow_http;
+	int to_master;
 	char version_header[64];
 	struct hcall *calls;
 };
@@ -187,6 +189,7 @@ hclient_new(
 	c->base = base;
 	c->verify = tls->verify;
 	c->allow_http = tls->allow_http;
+	c->to_master = tls->to_master;
 	snprintf(c->version_header, sizeof(c->version_header),
 	    "Cohort-Version: %s", version_string());
 	c->multi = curl_multi_init();
@@ -249,6 +252,10 @@ setup_easy(struct hclient *c, struct hcall *call, const char *method,
 	curl_easy_setopt(
 	    e, CURLOPT_PROTOCOLS_STR, c->allow_http ? "http,https" : "https");
 	curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	if (c->to_master) {
+		curl_easy_setopt(e, CURLOPT_SSL_CIPHER_LIST, TLS_SUITES_TLS12);
+		curl_easy_setopt(e, CURLOPT_TLS13_CIPHERS, TLS_SUITES_TLS13);
+	}
 	if (c->cert != NULL) {
 		curl_easy_setopt(e, CURLOPT_SSLCERT, c->cert);
 		curl_easy_setopt(e, CURLOPT_SSLKEY, c->key);

@@ -28,6 +28,10 @@ struct hclient_tls {
 	const char *ca; /* NULL: the system's CAs */
 	int verify; /* 0: encrypt-only */
 	int allow_http; /* 1: http:// URLs too, not only https:// */
+	/* 1: the server is a cohort master: offer only the suites it accepts
+	 * (tls_suites.h). A master keeps a client's offer for the life of a
+	 * connection; curl's default offer is about 30 suites. */
+	int to_master;
 };
 
 struct hresp {

@@ -6,12 +6,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
-/* Modern suites only: ECDHE with AES-GCM or ChaCha20 for TLS 1.2; the TLS
- * 1.3 defaults are all AEAD already. */
-#define TLS12_CIPHERS                                                          \
-	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"         \
-	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256:"           \
-	"ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305"
+#include "common/tls_suites.h"
 
 /* Accept every chain at handshake time: the result stays available through
  * SSL_get_verify_result() and the HTTP layer refuses per request. */
@@ -46,7 +41,8 @@ tls_server_ctx_new(const char *cert_path, const char *key_path,
 		return NULL;
 	}
 	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
-	    !SSL_CTX_set_cipher_list(ctx, TLS12_CIPHERS)) {
+	    !SSL_CTX_set_cipher_list(ctx, TLS_SUITES_TLS12) ||
+	    !SSL_CTX_set_ciphersuites(ctx, TLS_SUITES_TLS13)) {
 		ssl_fail(err, "TLS settings");
 		goto fail;
 	}

@@ -567,7 +567,7 @@ struct deliver *
 deliver_new(struct event_base *base, struct store *s, const struct conf *conf,
     deliver_gate_fn gate, const void *gate_arg, struct cerr *err)
 {
-	struct hclient_tls tls = {NULL, NULL, NULL, 1, 1};
+	struct hclient_tls tls = {NULL, NULL, NULL, 1, 1, 0};
 	struct deliver *d = calloc(1, sizeof(*d));
 
 	if (d == NULL) {

@@ -159,7 +159,8 @@ make_client(struct target *t, struct cerr *err)
 {
 	char cert[CONF_STR_MAX + 32], key[CONF_STR_MAX + 32];
 	char ca[CONF_STR_MAX + 32];
-	struct hclient_tls tls = {cert, key, ca, t->conf->tls == TLS_VERIFY, 0};
+	struct hclient_tls tls = {
+	    cert, key, ca, t->conf->tls == TLS_VERIFY, 0, 1};
 
 	if (conf_state_path(t->conf, PATH_TLS_CERT, cert, sizeof(cert), err) <
 		0 ||

@@ -130,6 +130,23 @@ def test_port_file_and_tls12_minimum(cluster):
     assert refused, "a TLS 1.1 client was accepted"
 
 
+def test_tls13_prefers_chacha20(cluster):
+    """A client offering every TLS 1.3 suite (Python's default order puts
+    AES-256-GCM first) gets ChaCha20-Poly1305, the master's choice: its
+    cipher state is the smaller one each held long-poll keeps."""
+    import socket
+    import ssl
+    m = cluster.master().init().start()
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    with socket.create_connection(("127.0.0.1", m.port), timeout=10) as s:
+        with ctx.wrap_socket(s) as tls:
+            assert tls.version() == "TLSv1.3"
+            assert tls.cipher()[0] == "TLS_CHACHA20_POLY1305_SHA256"
+
+
 # ---- TLS records packed at will ------------------------------------------
 
 def tls_session(master, cert, key, timeout=10):

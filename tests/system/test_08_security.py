@@ -149,7 +149,10 @@ def job(name, targets, **step):
 
 @pytest.fixture
 def world(cluster):
-    m = cluster.master(extra_conf=f"header_timeout_s = {SLOW_HEADERS_S}\n")
+    # No rate limit: each case reads the whole state twice through the
+    # API (a dozen admin requests), past 50 a second on a fast machine.
+    m = cluster.master(extra_conf=f"header_timeout_s = {SLOW_HEADERS_S}\n"
+                       "rate_limit_per_s = 0\n")
     m.init().start()
     a, b = cluster.enlisted(m, ["web-1", "web-2"])
     m.apply_job(job("both", ["web-1", "web-2"]))
