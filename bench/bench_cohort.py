@@ -164,6 +164,7 @@ class TargetBench:
         lat = started_minus_due(self.runs("tick"))[1:]  # first: warm-up
         out = lat_figures(lat)
         out["exec_baseline"] = exec_baseline(count)
+        out["fsync_baseline"] = fsync_baseline(self.t.dir, count)
         return out
 
     def due_at_once(self, n, lead_s):
@@ -254,6 +255,29 @@ def exec_baseline(trials):
         t0 = time.time()
         r = run(["/bin/date", "+%s.%N"], timeout=10)
         lat.append((float(r.stdout) - t0) * 1000.0)
+    return lat_figures(lat)
+
+
+def fsync_baseline(directory, trials):
+    """The other floor: a run is marked running in the target's store,
+    durably, before its step may exec (exactly once across a crash), so
+    the latency holds one fdatasync of the disk the store is on. Timed
+    here on 4 KiB rewritten in place in that directory, as SQLite's
+    reused WAL is (a file that grows also waits for its metadata)."""
+    path = os.path.join(directory, "fsync-baseline")
+    lat = []
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, b"\0" * 65536)
+        os.fsync(fd)
+        for i in range(trials):
+            os.pwrite(fd, b"\1" * 4096, (i % 16) * 4096)
+            t0 = time.perf_counter()
+            os.fdatasync(fd)
+            lat.append((time.perf_counter() - t0) * 1000.0)
+    finally:
+        os.close(fd)
+        os.unlink(path)
     return lat_figures(lat)
 
 
