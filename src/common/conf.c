@@ -316,7 +316,7 @@ static const char *const live_keys[] = {"log_level", "log_syslog",
     "max_body_bytes", "max_json_depth", "longpoll_max_s", "token_ttl_s",
     "cert_days", "request_timeout_s", "downloadlist_keep_applied",
     "history_max_rows", "history_max_rows_per_job", "poll_interval_s",
-    "outbox_max_items", "max_output_bytes", NULL};
+    "outbox_max_items", "outbox_max_bytes", "max_output_bytes", NULL};
 
 int
 conf_key_is_live(const char *key)

@@ -75,6 +75,7 @@ struct conf {
 	char master[CONF_STR_MAX]; /* one or more URLs, space separated */
 	int64_t poll_interval_s;
 	int64_t outbox_max_items;
+	int64_t outbox_max_bytes; /* of the outbox's record bodies */
 	int64_t max_output_bytes;
 	char socket[CONF_STR_MAX];
 	int64_t misfire_grace_s;

@@ -104,6 +104,9 @@ const struct conf_key conf_keys[] = {
 	"target: longest wait before asking the master again"),
     INT(outbox_max_items, "10000", 10, 10000000,
 	"target: outcomes and events held while the master is away"),
+    INT(outbox_max_bytes, "268435456", 1048576, 1099511627776LL,
+	"target: bytes of those records in all; over it the oldest "
+	"records lose their outputs first, then go whole"),
     INT(max_output_bytes, "1048576", 0, 67108864,
 	"target: default limit of captured output per step"),
     STR(socket, "cohortd.sock",

@@ -13,6 +13,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/timefmt.h"
+#include "target/outbox_bound.h"
 #include "target/target.h"
 #include "target/tstore.h"
 
@@ -28,6 +29,7 @@ int
 events_queue(struct tstore *s, const struct conf *conf,
     const struct eventrec *ev, int *queued_out, struct cerr *err)
 {
+	struct tstore_outbox_bounds bounds;
 	json_t *v;
 	char *text;
 	int rc;
@@ -41,8 +43,8 @@ events_queue(struct tstore *s, const struct conf *conf,
 	json_decref(v);
 	if (text == NULL)
 		return cerr_set(err, CERR_INTERNAL, "out of memory");
-	rc = tstore_outbox_add(
-	    s, "event", text, conf->outbox_max_items, timefmt_now_s(), err);
+	bounds = outbox_bound_get(conf);
+	rc = tstore_outbox_add(s, "event", text, &bounds, timefmt_now_s(), err);
 	free(text);
 	if (rc == 0 && queued_out != NULL)
 		*queued_out = 1;

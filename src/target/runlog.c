@@ -11,6 +11,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/timefmt.h"
+#include "target/outbox_bound.h"
 
 /* The job's document, parsed; NULL when it is gone or does not parse
  * (then the defaults apply). Caller frees with job_free. */
@@ -64,6 +65,7 @@ int
 runlog_write(struct target *t, const struct run_report *rep,
     enum trun_state state, int local, const struct job *job, struct cerr *err)
 {
+	struct tstore_outbox_bounds bounds = outbox_bound_get(t->conf);
 	json_t *v = run_report_to_json(rep);
 	char *text = v != NULL ? json_dump_compact(v) : NULL;
 	int64_t now = timefmt_now_s();
@@ -73,8 +75,7 @@ runlog_write(struct target *t, const struct run_report *rep,
 	if (text == NULL)
 		return cerr_set(err, CERR_INTERNAL, "out of memory");
 	if (!local &&
-	    tstore_outbox_add(
-		t->store, "run", text, t->conf->outbox_max_items, now, err) < 0)
+	    tstore_outbox_add(t->store, "run", text, &bounds, now, err) < 0)
 		goto out;
 	if (tstore_run_set_state(t->store, rep->target_run_id, state,
 		state == TRUN_FINISHED ? run_outcome_name(rep->outcome) : "",

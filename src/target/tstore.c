@@ -72,11 +72,19 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_OUTBOX_COUNT] = "SELECT COUNT(*) FROM outbox",
     [ST_OUTBOX_TRIM] = "DELETE FROM outbox WHERE seq IN "
 		       "(SELECT seq FROM outbox ORDER BY seq LIMIT ?1)",
-    [ST_OUTBOX_ADD] = "INSERT INTO outbox(kind, body, created_at) "
-		      "VALUES (?1, ?2, ?3)",
+    [ST_OUTBOX_ADD] = "INSERT INTO outbox(kind, body, created_at, size) "
+		      "VALUES (?1, ?2, ?3, ?4)",
     [ST_OUTBOX_PEEK] = "SELECT seq, kind, body FROM outbox "
 		       "ORDER BY seq LIMIT ?1",
     [ST_OUTBOX_DELETE] = "DELETE FROM outbox WHERE seq = ?1",
+    /* Summed from the outbox_size index, never from the bodies. */
+    [ST_OUTBOX_BYTES] = "SELECT COALESCE(SUM(size), 0) FROM outbox",
+    [ST_OUTBOX_AFTER] = "SELECT seq, kind, body, size FROM outbox "
+			"WHERE seq > ?1 ORDER BY seq LIMIT 1",
+    [ST_OUTBOX_SET_BODY] = "UPDATE outbox SET body = ?2, size = ?3 "
+			   "WHERE seq = ?1",
+    [ST_OUTBOX_DROP_OLDEST] = "DELETE FROM outbox WHERE seq = "
+			      "(SELECT MIN(seq) FROM outbox) RETURNING size",
     [ST_ACK_ADD] = "INSERT INTO acks(id, ok, error) VALUES (?1, ?2, ?3) "
 		   "ON CONFLICT(id) DO NOTHING",
     [ST_ACK_LIST] = "SELECT id, ok, error FROM acks ORDER BY id LIMIT ?1",
@@ -172,6 +180,13 @@ static const char *const migrations[] = {
     ("ALTER TABLE runs ADD COLUMN local INTEGER NOT NULL DEFAULT 0;"
      "UPDATE runs SET local = 1 WHERE job IN "
      "(SELECT name FROM jobs WHERE origin = 'local');"),
+    /* 6: each outbox record's body size in bytes, for outbox_max_bytes.
+     * The column comes after the body, so a row's size is read past its
+     * body's overflow pages: the index lets the total be summed from
+     * its own few pages instead. */
+    ("ALTER TABLE outbox ADD COLUMN size INTEGER NOT NULL DEFAULT 0;"
+     "UPDATE outbox SET size = length(CAST(body AS BLOB));"
+     "CREATE INDEX outbox_size ON outbox (size);"),
 };
 
 #define TSTORE_SCHEMA_VERSION (int)(sizeof(migrations) / sizeof(migrations[0]))

@@ -185,11 +185,31 @@ int tstore_ack_list(
 int tstore_ack_delete_upto(struct tstore *s, int64_t id, struct cerr *err);
 
 /* ---- the outbox ---- */
-/* Appends a record. When max_items are held already, the oldest is
- * dropped and the "outbox_dropped" count goes up by one: bounded, never
- * silent. */
+/* Sets *out to a copy of record body without its outputs (the caller
+ * frees it), or to NULL when there is nothing to take out (not a run, no
+ * output worth a marker). -1 with err set when it cannot tell (out of
+ * memory). The store knows no record's format; the target does
+ * (outbox_bound.h). */
+typedef int (*tstore_outbox_strip_cb)(
+    const char *kind, const char *body, char **out, struct cerr *err);
+
+/* What bounds the outbox: records held, and their bodies' bytes in all. */
+struct tstore_outbox_bounds {
+	int64_t max_items; /* >= 1 */
+	int64_t max_bytes; /* >= 1 */
+	tstore_outbox_strip_cb strip; /* NULL: records only go whole */
+};
+
+/* Appends a record; it is kept whole, whatever its size. When
+ * max_items are held already, the oldest record is dropped. When the
+ * bodies would go over max_bytes, the oldest records lose their outputs
+ * (b->strip), oldest first, until the new one fits; only when that is
+ * not enough, even with the new record counted without its outputs, are
+ * the oldest records dropped whole. Every record dropped counts in
+ * "outbox_dropped": bounded, never silent. A record keeps its outcome
+ * while only outputs need to go. */
 int tstore_outbox_add(struct tstore *s, const char *kind, const char *body,
-    int64_t max_items, int64_t now, struct cerr *err);
+    const struct tstore_outbox_bounds *b, int64_t now, struct cerr *err);
 typedef int (*tstore_outbox_cb)(
     void *arg, int64_t seq, const char *kind, const char *body);
 /* The oldest `limit` records, in order. */
@@ -201,6 +221,8 @@ int tstore_outbox_delete(
     struct tstore *s, const int64_t *seqs, size_t n, struct cerr *err);
 int tstore_outbox_stats(struct tstore *s, int64_t *count_out,
     int64_t *dropped_out, struct cerr *err);
+/* The bytes of the records' bodies, in all (what max_bytes bounds). */
+int tstore_outbox_bytes(struct tstore *s, int64_t *bytes_out, struct cerr *err);
 
 /* Defecting: everything bound to the master goes, in one transaction:
  * its jobs, the runs of them still queued (canceled), the acks, the

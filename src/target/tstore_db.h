@@ -11,6 +11,10 @@
 #include "common/cerr.h"
 
 #define TSTORE_OUTBOX_DROPPED "outbox_dropped"
+/* Outbox records with a seq up to this one have had their outputs taken
+ * out for outbox_max_bytes, or had none worth taking: the byte bound
+ * never reads them again. Seqs are never reused, so it only grows. */
+#define TSTORE_OUTBOX_STRIPPED "outbox_stripped_upto"
 
 enum stmt_id {
 	ST_META_GET,
@@ -32,6 +36,10 @@ enum stmt_id {
 	ST_OUTBOX_ADD,
 	ST_OUTBOX_PEEK,
 	ST_OUTBOX_DELETE,
+	ST_OUTBOX_BYTES,
+	ST_OUTBOX_AFTER,
+	ST_OUTBOX_SET_BODY,
+	ST_OUTBOX_DROP_OLDEST,
 	ST_ACK_ADD,
 	ST_ACK_LIST,
 	ST_ACK_DELETE_UPTO,

@@ -13,6 +13,9 @@
 /* Rounds of cutting: each halves the share a step may keep. */
 #define FIT_ROUNDS 16
 #define FIT_MARKER_MAX 160
+/* Both markers end alike: whoever reads a cut output learns where the
+ * whole one is. */
+#define FIT_MARKER_END "; the target's history has it whole]\n"
 
 size_t
 upload_json_size(const json_t *v)
@@ -42,7 +45,7 @@ cut_output(json_t *step, json_t *original, size_t keep)
 		from++;
 	n = snprintf(marker, sizeof(marker),
 	    "[cohort: output cut to its last %zu of %zu bytes to fit the "
-	    "master's upload limit; the target's history has it whole]\n",
+	    "master's upload limit" FIT_MARKER_END,
 	    len - from, len);
 	cut = malloc((size_t)n + (len - from) + 1);
 	if (cut == NULL)
@@ -91,4 +94,37 @@ upload_fit_run(json_t *body, size_t budget)
 		size = 0;
 	json_decref(originals);
 	return size;
+}
+
+int
+upload_fit_drop_outputs(json_t *body)
+{
+	json_t *steps = json_object_get(body, "steps"), *step;
+	char marker[FIT_MARKER_MAX];
+	size_t i;
+	int dropped = 0;
+
+	json_array_foreach(steps, i, step)
+	{
+		json_t *out = json_object_get(step, "output");
+		size_t len = json_string_length(out);
+		int n;
+
+		if (!json_is_string(out) ||
+		    strncmp(json_string_value(out), UPLOAD_FIT_DROPPED,
+			strlen(UPLOAD_FIT_DROPPED)) == 0)
+			continue;
+		n = snprintf(marker, sizeof(marker),
+		    UPLOAD_FIT_DROPPED " %zu bytes, as the outbox went over "
+				       "outbox_max_bytes" FIT_MARKER_END,
+		    len);
+		/* a marker no shorter than the output would free nothing */
+		if (n < 0 || len <= (size_t)n)
+			continue;
+		if (json_object_set_new(step, "output", json_string(marker)) <
+		    0)
+			return -1;
+		dropped++;
+	}
+	return dropped;
 }

@@ -64,6 +64,12 @@ static const struct {
     {"role = master\nstate_dir=/x\nmap = admin\n", 0, "map: unknown key"},
     {"role = master\nstate_dir=/x\nheader_timeout_s = 0\n", 0,
 	"header_timeout_s: 0 is out of range"},
+    /* the outbox's bytes: 1 MiB to 1 TiB, past 32 bits */
+    {"role = master\nstate_dir=/x\noutbox_max_bytes = 1099511627776\n", 1,
+	NULL},
+    {"role = master\nstate_dir=/x\noutbox_max_bytes = 1048575\n", 0,
+	":3: outbox_max_bytes: 1048575 is out of range "
+	"1048576..1099511627776"},
     /* every bad line is reported, not only the first */
     {"role = master\nstate_dir=/x\nx1 = 1\nx2 = 2\n", 0, ":4: x2: unknown"},
 };
@@ -121,6 +127,7 @@ test_conf_defaults_and_flags(void **state)
 	assert_int_equal(c.poll_interval_s, 5);
 	assert_string_equal(c.name, "t1");
 	assert_int_equal(c.max_body_bytes, 1048576);
+	assert_int_equal(c.outbox_max_bytes, 268435456);
 	assert_int_equal(c.tls, TLS_VERIFY);
 	assert_non_null(conf_proxy_find(&c, "bk"));
 	assert_string_equal(conf_proxy_find(&c, "bk")->user, "backup");
@@ -251,7 +258,7 @@ test_conf_live_keys(void **state)
 
 	for (const struct conf_key *k = conf_keys; k->name != NULL; k++)
 		live += conf_key_is_live(k->name);
-	assert_int_equal(live, 14);
+	assert_int_equal(live, 15);
 	assert_false(conf_key_is_live("nonsense"));
 	for (int i = 0; fixed[i] != NULL; i++)
 		assert_false(conf_key_is_live(fixed[i]));

@@ -427,13 +427,14 @@ outbox_collect(void *arg, int64_t seq, const char *kind, const char *body)
 static void
 outbox_add_n(struct tstore *s, int from, int to, int64_t max_items)
 {
+	struct tstore_outbox_bounds b = {max_items, INT64_MAX, NULL};
 	struct cerr err;
 	char body[16];
 
 	for (int i = from; i < to; i++) {
 		snprintf(body, sizeof(body), "r%d", i);
-		if (tstore_outbox_add(s, i % 2 ? "event" : "outcome", body,
-			max_items, 1000 + i, &err) < 0)
+		if (tstore_outbox_add(s, i % 2 ? "event" : "outcome", body, &b,
+			1000 + i, &err) < 0)
 			fail_msg("add %d: %s", i, err.msg);
 	}
 }
@@ -441,6 +442,9 @@ outbox_add_n(struct tstore *s, int from, int to, int64_t max_items)
 static void
 test_tstore_outbox(void **state)
 {
+	static const struct tstore_outbox_bounds no_items = {0, 100, NULL},
+						 no_bytes = {5, 0, NULL},
+						 five = {5, 100, NULL};
 	struct fixture *f = *state;
 	struct outbox_seen seen = {0};
 	int64_t count, dropped, del[3];
@@ -503,9 +507,14 @@ test_tstore_outbox(void **state)
 	assert_int_equal(
 	    tstore_outbox_peek(f->s, 0, outbox_collect, &seen, &err), -1);
 	assert_int_equal(err.code, CERR_INVALID);
-	assert_int_equal(tstore_outbox_add(f->s, "k", "b", 0, 1, &err), -1);
-	assert_int_equal(tstore_outbox_add(f->s, "", "b", 5, 1, &err), -1);
-	assert_int_equal(tstore_outbox_add(f->s, "k", NULL, 5, 1, &err), -1);
+	assert_int_equal(
+	    tstore_outbox_add(f->s, "k", "b", &no_items, 1, &err), -1);
+	assert_int_equal(
+	    tstore_outbox_add(f->s, "k", "b", &no_bytes, 1, &err), -1);
+	assert_int_equal(tstore_outbox_add(f->s, "k", "b", NULL, 1, &err), -1);
+	assert_int_equal(tstore_outbox_add(f->s, "", "b", &five, 1, &err), -1);
+	assert_int_equal(
+	    tstore_outbox_add(f->s, "k", NULL, &five, 1, &err), -1);
 	assert_int_equal(tstore_outbox_delete(f->s, NULL, 1, &err), -1);
 }
 
@@ -631,7 +640,7 @@ test_tstore_file(void **state)
 	    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL),
 	    SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(q, 0), 5);
+	assert_int_equal(sqlite3_column_int(q, 0), 6);
 	sqlite3_finalize(q);
 	sqlite3_close(db);
 }
@@ -873,6 +882,8 @@ test_tstore_open_refusals(void **state)
 static void
 test_tstore_disk_full(void **state)
 {
+	static const struct tstore_outbox_bounds roomy = {
+	    1000, INT64_MAX, NULL};
 	struct fixture *f = *state;
 	struct rlimit old, small;
 	int64_t count, dropped;
@@ -890,7 +901,7 @@ test_tstore_disk_full(void **state)
 	signal(SIGXFSZ, SIG_IGN);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
 	for (int i = 0; i < 64 && failed_at < 0; i++)
-		if (tstore_outbox_add(f->s, "big", body, 1000, 1, &err) < 0)
+		if (tstore_outbox_add(f->s, "big", body, &roomy, 1, &err) < 0)
 			failed_at = i;
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
 	signal(SIGXFSZ, SIG_DFL);
