@@ -4,8 +4,10 @@ the disk is full), logs it once per interval however many requests fail,
 and works again by itself once there is room; a target stops applying
 (no instruction is marked failed for it) and goes on when there is room.
 No crash, and PRAGMA integrity_check passes on both stores. The outbox
-bound: records dropped while the master is away are counted and shown in
-`target list --json` as outbox_dropped."""
+bounds: records dropped while the master is away are counted and shown in
+`target list --json` as outbox_dropped; over outbox_max_bytes the oldest
+run records lose their outputs first, and every outcome still arrives."""
+import json
 import os
 import random
 import string
@@ -183,3 +185,81 @@ def test_outbox_overflow_counted(cluster):
     assert "DROPPED" in m.ctl("target", "list").stdout
     report("outbox_overflow", faults=1, records_dropped=dropped,
            reported=m.targets()["web-1"]["outbox_dropped"])
+
+
+OUTPUT = 300000  # bytes of output per run: four runs pass 1 MiB
+
+
+def test_outbox_bytes_drop_outputs_first(cluster):
+    """A target at its outbox's byte bound while the master is away: the
+    oldest run records lose their outputs (a line says so), not their
+    outcomes. Every run reaches the master; the target's own history
+    keeps every output whole."""
+    m = cluster.master().init().start()
+    t = cluster.target("web-1")
+    t.enlist(m)
+    with open(t.conf, "a") as f:
+        f.write("outbox_max_bytes = 1048576\n")
+    t.start()
+    wait_for(lambda: m.targets()["web-1"]["last_poll"], what="first poll")
+    # Queued behind the first run, which waits at the gate until the
+    # master is down: no run ends, and is uploaded, before the stop.
+    gate = Gate(cluster.root)
+    runs = 6
+    m.apply_job({"name": "chatty", "overlap": "queue", "targets": ["web-1"],
+                 "steps": [{"name": "s", "command": gate.command(
+                     f"head -c {OUTPUT} /dev/zero | tr '\\0' x; echo END")}]})
+    for _ in range(runs):
+        m.ctl("job", "start", "chatty")
+    wait_for(lambda: t.query("SELECT count(*) FROM runs") == [(runs,)],
+             what="every start applied")
+    port = m.port
+    m.stop()
+    gate.open()
+    wait_for(lambda: t.query("SELECT count(*) FROM runs WHERE state = "
+                             "'finished'") == [(runs,)], timeout=60,
+             what="the runs to finish with the master away")
+    held = t.query("SELECT sum(size), sum(length(CAST(body AS BLOB))) "
+                   "FROM outbox")[0]
+    assert held[0] == held[1], held  # the sizes are the bodies'
+    assert held[0] <= 1048576, held
+    # outputs were enough: no record went whole
+    assert t.query("SELECT value FROM meta WHERE key = "
+                   "'outbox_dropped'") == []
+    m.start(f"--listen=127.0.0.1:{port}")
+
+    def arrived():
+        rows = m.history("--job", "chatty", "--limit", "1000")
+        ended = [r for r in rows if r["step"] == 0
+                 and r["outcome"] == "succeeded"]
+        return rows if len(ended) == runs else None
+    rows = wait_for(arrived, timeout=60, what="every run on the master")
+    wait_for(lambda: t.query("SELECT count(*) FROM outbox") == [(0,)],
+             what="the outbox drained")
+    steps = sorted((r for r in rows if r["step"] > 0),
+                   key=lambda r: r["run_id"])
+    assert len(steps) == runs, steps
+    marker = "[cohort: output dropped from the target's outbox:"
+    cut = [r["run_id"] for r in steps if r["output"].startswith(marker)]
+    whole = [r["run_id"] for r in steps
+             if r["output"] == "x" * OUTPUT + "END\n"]
+    assert cut and whole and len(cut) + len(whole) == runs, \
+        [r["output"][:120] for r in steps]
+    # oldest first: every cut run is older than every whole one
+    by_id = {r["run_id"]: int(r["run_id"].split(":")[1]) for r in steps}
+    assert max(by_id[c] for c in cut) < min(by_id[w] for w in whole)
+    for r in steps:
+        if r["run_id"] in cut:
+            assert f" {OUTPUT + 4} bytes" in r["output"], r["output"]
+            assert "history has it whole" in r["output"]
+            assert r["outcome"] == "succeeded" and r["exit_code"] == 0
+    assert m.targets()["web-1"]["outbox_dropped"] == 0
+    # the target's own history has every output whole
+    local = json.loads(cluster.run(
+        "cohortctl", "local", "history", "--state-dir", t.dir, "--job",
+        "chatty", "--limit", "100", "--json").stdout)
+    outputs = {r["run_id"]: r["output"] for r in local if r["step"] > 0}
+    assert sorted(outputs) == sorted(by_id), (sorted(outputs), by_id)
+    assert all(o == "x" * OUTPUT + "END\n" for o in outputs.values())
+    report("outbox_bytes", faults=1, runs_checked=runs,
+           outputs_cut=len(cut), lost=0)
