@@ -80,6 +80,9 @@ struct api_poll_body {
 	int64_t tz_offset_s;
 	int64_t poll_interval_s;
 	int64_t outbox_dropped; /* target's outbox overflow count */
+	/* the highest seq in the target's outbox, 0 when empty; -1: not
+	 * sent (an older target) */
+	int64_t outbox_pending_upto;
 	int64_t max_tasks; /* a scale-out worker's, 0: not a worker */
 	const json_t *acks; /* array or NULL */
 };

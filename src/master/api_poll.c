@@ -26,6 +26,7 @@
 #include "master/longpoll.h"
 #include "master/master.h"
 #include "master/notify.h"
+#include "master/outbox_seen.h"
 #include "master/scaleout.h"
 #include "store/store.h"
 
@@ -37,10 +38,11 @@ api_poll_read(const json_t *body, struct api_poll_body *p, struct cerr *err)
 {
 	static const char *const keys[] = {"name", "version", "after", "wait_s",
 	    "local_time", "tz_offset_s", "poll_interval_s", "acks",
-	    "outbox_dropped", "max_tasks", NULL};
+	    "outbox_dropped", "outbox_pending_upto", "max_tasks", NULL};
 
 	memset(p, 0, sizeof(*p));
 	p->poll_interval_s = 60;
+	p->outbox_pending_upto = -1;
 	if (body == NULL)
 		return cerr_set(err, CERR_INVALID, "request body is missing");
 	if (json_check_keys(body, keys, "", err) < 0 ||
@@ -57,6 +59,8 @@ api_poll_read(const json_t *body, struct api_poll_body *p, struct cerr *err)
 		&p->poll_interval_s, err) < 0 ||
 	    json_get_int(body, "outbox_dropped", "", 0, INT64_MAX / 2,
 		&p->outbox_dropped, err) < 0 ||
+	    json_get_int(body, "outbox_pending_upto", "", 0, INT64_MAX / 2,
+		&p->outbox_pending_upto, err) < 0 ||
 	    json_get_int(body, "max_tasks", "", 1, 10000, &p->max_tasks, err) <
 		0)
 		return -1;
@@ -236,6 +240,7 @@ api_poll(struct http_req *r)
 	memset(&lr, 0, sizeof(lr));
 	if (api_poll_read(r->body, &p, &err) < 0 ||
 	    check_poll(r, &p, &err) < 0 || check_worker(r, &p, &err) < 0 ||
+	    outbox_seen_poll(r->m, name, p.outbox_pending_upto, &err) < 0 ||
 	    (p.acks != NULL &&
 		read_acks(p.acks, &lr.acks, &lr.nacks, &err) < 0))
 		goto fail;
@@ -412,9 +417,10 @@ upload_item(struct master *m, const char *target, const json_t *item,
 	return upload_run(m, target, it.rep, tally, err);
 }
 
+/* *upto: the highest seq of the items, acknowledged or refused. */
 static int
 upload_all(struct master *m, const char *target, const json_t *items,
-    json_t *acked, json_t *rejected, struct upload_tally *tally,
+    json_t *acked, json_t *rejected, struct upload_tally *tally, int64_t *upto,
     struct cerr *err)
 {
 	size_t i;
@@ -438,6 +444,8 @@ upload_all(struct master *m, const char *target, const json_t *items,
 			*err = why;
 			return -1;
 		}
+		if (seq > *upto)
+			*upto = seq;
 		if (rc == 0) {
 			json_array_append_new(acked, json_integer(seq));
 			continue;
@@ -464,6 +472,7 @@ api_outbox(struct http_req *r)
 	struct store_target t;
 	struct cerr err;
 	struct upload_tally tally;
+	int64_t upto = 0;
 
 	memset(&tally, 0, sizeof(tally));
 	if (r->body != NULL &&
@@ -480,12 +489,17 @@ api_outbox(struct http_req *r)
 	if (check_enlisted(r->m, name, &t, &err) < 0 ||
 	    store_begin(r->m->store, &err) < 0)
 		goto fail;
-	if (upload_all(r->m, name, items, acked, rejected, &tally, &err) < 0 ||
+	if (upload_all(
+		r->m, name, items, acked, rejected, &tally, &upto, &err) < 0 ||
 	    store_commit(r->m->store, &err) < 0) {
 		store_rollback(r->m->store);
 		goto fail;
 	}
 	master_store_ok(r->m);
+	/* Out of memory here only costs a refusal at the master (the target
+	 * still refuses a second run itself). */
+	if (outbox_seen_upload(r->m, name, upto, &err) < 0)
+		log_warn("outbox_seen", "target=%s msg=\"%s\"", name, err.msg);
 	for (int o = 0; o < OUTCOME_COUNT; o++)
 		r->m->metrics.runs[o] += tally.runs[o];
 	if (tally.queued)

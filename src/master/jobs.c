@@ -14,6 +14,7 @@
 #include "master/longpoll.h"
 #include "master/master.h"
 #include "master/notify.h"
+#include "master/outbox_seen.h"
 #include "store/store.h"
 
 /* A list of target names without repeats; owns the strings. The set
@@ -376,23 +377,30 @@ running_cb(void *arg, const struct store_run *r)
 	    : 0;
 }
 
-/* Drops the runs whose end the master may never hear of: a run that
- * started before its target's current enlistment (an earlier life of the
- * name, deleted or with its state lost), or one on a target whose outbox
- * has dropped records (the end may be among them). The target decides
- * those starts itself. */
+struct trust {
+	const struct master *m;
+	json_t *since; /* target -> start of its run */
+};
+
+/* Drops the runs whose end the master may not have heard of yet, or
+ * never will: a run on a target whose outbox may still hold records on
+ * their way (outbox_seen.h: say, its end, sent to a master that died
+ * before storing it), one that started before its target's current
+ * enlistment (an earlier life of the name, deleted or with its state
+ * lost), or one on a target whose outbox has dropped records (the end
+ * may be among them). The target decides those starts itself. */
 static int
 trust_cb(void *arg, const struct store_target *t)
 {
-	json_t *since = arg;
-	const char *at = json_string_value(json_object_get(since, t->name));
+	struct trust *tr = arg;
+	const char *at = json_string_value(json_object_get(tr->since, t->name));
 	int64_t ms;
 
 	if (at == NULL)
 		return 0;
-	if (t->outbox_dropped > 0 || timefmt_parse(at, &ms) < 0 ||
-	    ms < t->enlisted_at * 1000)
-		json_object_del(since, t->name);
+	if (!outbox_seen_complete(tr->m, t->name) || t->outbox_dropped > 0 ||
+	    timefmt_parse(at, &ms) < 0 || ms < t->enlisted_at * 1000)
+		json_object_del(tr->since, t->name);
 	return 0;
 }
 
@@ -410,12 +418,13 @@ running_targets(
 	    .job_rows_only = 1,
 	    .without_output = 1};
 	json_t *map = json_object();
+	struct trust tr = {m, map};
 
 	if (map == NULL)
 		return cerr_set(err, CERR_INTERNAL, "out of memory");
 	if (store_run_list(m->store, &f, running_cb, map, err) < 0 ||
 	    (json_object_size(map) > 0 &&
-		store_target_list(m->store, trust_cb, map, err) < 0)) {
+		store_target_list(m->store, trust_cb, &tr, err) < 0)) {
 		json_decref(map);
 		return -1;
 	}

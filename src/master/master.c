@@ -28,6 +28,7 @@
 #include "master/http.h"
 #include "master/lease.h"
 #include "master/longpoll.h"
+#include "master/outbox_seen.h"
 #include "master/retention.h"
 #include "master/scaleout.h"
 #include "store/store.h"
@@ -109,6 +110,9 @@ master_reload_caches(struct master *m, struct cerr *err)
 	}
 	strmap_cleanup(&m->revoked);
 	m->revoked = fresh;
+	/* Records sent to the master that was active may never have reached
+	 * the store: nothing is known of any target's outbox until it says. */
+	outbox_seen_clear(m);
 	return 0;
 }
 
@@ -280,6 +284,7 @@ master_cleanup(struct master *m)
 	free(m->ca_pem);
 	strmap_cleanup(&m->revoked);
 	strmap_cleanup(&m->waiters);
+	outbox_seen_clear(m); /* leaves an empty map that holds nothing */
 	ratelimit_cleanup(&m->ratelimit);
 	if (m->base)
 		event_base_free(m->base);
@@ -296,6 +301,7 @@ master_run(const struct conf *conf, struct cerr *err)
 	memset(&m, 0, sizeof(m));
 	strmap_init(&m.revoked);
 	strmap_init(&m.waiters);
+	strmap_init(&m.outbox_seen);
 	ratelimit_init(
 	    &m.ratelimit, conf->rate_limit_per_s, conf->rate_limit_burst);
 	/* A copy the master owns, so SIGHUP can change its live keys. */

@@ -40,6 +40,8 @@ struct master {
 	char *ca_pem; /* served to enlisting targets */
 	struct strmap revoked; /* serial hex -> (unused) */
 	struct strmap waiters; /* target name -> struct poll_waiter */
+	struct strmap outbox_seen; /* target name -> its outbox as known
+				      (outbox_seen.h) */
 	struct event *sig_term;
 	struct event *sig_int;
 	struct event *tick; /* housekeeping: trims, metrics */

@@ -126,8 +126,9 @@ poll_done(void *arg, const struct hresp *resp)
 			t->poll_backoff_s = 0;
 		handle_instructions(t, resp);
 		/* Records this daemon did not add itself (cohortctl event
-		 * raise writes into the same outbox) go up now too. */
-		upload_kick(t);
+		 * raise writes into the same outbox) go up now too, and so do
+		 * records held back by failed uploads. */
+		upload_master_answered(t);
 		return;
 	}
 	if (resp->status == 0) {
@@ -202,6 +203,7 @@ poll_body(struct target *t, struct cerr *err)
 {
 	struct ack_list acks = {json_array(), 0};
 	int64_t after = 0, now = timefmt_now_s(), queued = 0, dropped = 0;
+	int64_t pending_upto = 0;
 	int64_t wait = t->poll_interval_s < POLL_MAX_WAIT_S ? t->poll_interval_s
 							    : POLL_MAX_WAIT_S;
 	/* A defect's ack waits until nothing is left to upload; meanwhile
@@ -215,6 +217,7 @@ poll_body(struct target *t, struct cerr *err)
 	if (acks.list == NULL ||
 	    tstore_meta_get_int(t->store, "last_instr", 0, &after, err) < 0 ||
 	    tstore_outbox_stats(t->store, &queued, &dropped, err) < 0 ||
+	    tstore_outbox_last_seq(t->store, &pending_upto, err) < 0 ||
 	    (!hold_acks &&
 		tstore_ack_list(t->store, POLL_MAX_ACKS, ack_cb, &acks, err) <
 		    0)) {
@@ -222,12 +225,15 @@ poll_body(struct target *t, struct cerr *err)
 		return NULL;
 	}
 	t->acks_sent_upto = acks.max_id;
-	body = json_pack("{s:s,s:s,s:I,s:I,s:I,s:i,s:I,s:I,s:o}", "name",
+	/* outbox_pending_upto: the master trusts its history of this target
+	 * once its uploads reach that far (master/outbox_seen.h). */
+	body = json_pack("{s:s,s:s,s:I,s:I,s:I,s:i,s:I,s:I,s:I,s:o}", "name",
 	    t->conf->name, "version", version_string(), "after",
 	    (json_int_t)after, "wait_s", (json_int_t)wait, "local_time",
 	    (json_int_t)now, "tz_offset_s", (int)timefmt_local_offset(now),
 	    "poll_interval_s", (json_int_t)t->poll_interval_s, "outbox_dropped",
-	    (json_int_t)dropped, "acks", acks.list);
+	    (json_int_t)dropped, "outbox_pending_upto",
+	    (json_int_t)pending_upto, "acks", acks.list);
 	/* A scale-out worker says so in every poll: the master registers
 	 * it and counts its tasks (scaleout.h). */
 	if (body != NULL && t->conf->worker)

@@ -190,6 +190,10 @@ void upload_kick(struct target *t);
  * step waiting to exec): reading the outbox and building the request
  * would otherwise run before it. */
 void upload_kick_soon(struct target *t);
+/* A poll was answered: the master is back, so an upload waiting out its
+ * backoff from failed attempts goes now, not up to a poll interval later
+ * (the history and the master's refusals wait for it). */
+void upload_master_answered(struct target *t);
 void upload_stop(struct target *t);
 
 /* events.c: the daemon's own events, written to the outbox when at or

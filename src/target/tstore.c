@@ -79,6 +79,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_OUTBOX_DELETE] = "DELETE FROM outbox WHERE seq = ?1",
     /* Summed from the outbox_size index, never from the bodies. */
     [ST_OUTBOX_BYTES] = "SELECT COALESCE(SUM(size), 0) FROM outbox",
+    [ST_OUTBOX_LAST] = "SELECT COALESCE(MAX(seq), 0) FROM outbox",
     [ST_OUTBOX_AFTER] = "SELECT seq, kind, body, size FROM outbox "
 			"WHERE seq > ?1 ORDER BY seq LIMIT 1",
     [ST_OUTBOX_SET_BODY] = "UPDATE outbox SET body = ?2, size = ?3 "

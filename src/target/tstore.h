@@ -221,6 +221,11 @@ int tstore_outbox_delete(
     struct tstore *s, const int64_t *seqs, size_t n, struct cerr *err);
 int tstore_outbox_stats(struct tstore *s, int64_t *count_out,
     int64_t *dropped_out, struct cerr *err);
+/* The highest seq in the outbox, 0 when it is empty: a poll tells the
+ * master how far its uploads must reach before its history is complete
+ * for this target (master/outbox_seen.h). */
+int tstore_outbox_last_seq(
+    struct tstore *s, int64_t *seq_out, struct cerr *err);
 /* The bytes of the records' bodies, in all (what max_bytes bounds). */
 int tstore_outbox_bytes(struct tstore *s, int64_t *bytes_out, struct cerr *err);
 

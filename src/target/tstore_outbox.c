@@ -262,6 +262,14 @@ tstore_outbox_stats(struct tstore *s, int64_t *count_out, int64_t *dropped_out,
 }
 
 int
+tstore_outbox_last_seq(struct tstore *s, int64_t *seq_out, struct cerr *err)
+{
+	*seq_out = 0;
+	return tstore_stmt_int(
+	    s, ST_OUTBOX_LAST, SQLITE_OK, seq_out, "outbox last seq", err);
+}
+
+int
 tstore_outbox_bytes(struct tstore *s, int64_t *bytes_out, struct cerr *err)
 {
 	*bytes_out = 0;

@@ -165,6 +165,17 @@ upload_idle(struct target *t)
 }
 
 void
+upload_master_answered(struct target *t)
+{
+	if (t->upload_backoff_s > 0 && t->upload_call == NULL &&
+	    t->upload_retry != NULL) {
+		evtimer_del(t->upload_retry);
+		t->upload_backoff_s = 0;
+	}
+	upload_kick(t);
+}
+
+void
 upload_kick_soon(struct target *t)
 {
 	struct timeval now = {0, 0};

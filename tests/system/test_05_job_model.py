@@ -384,6 +384,53 @@ def test_overlap_refuse_and_queue(cluster):
     assert len(solo_starts()) == 2
 
 
+def test_a_refusal_waits_until_the_targets_outbox_has_arrived(cluster):
+    """The master refuses a start because its history shows the job
+    running; that history may lag: the run's end can still be in the
+    target's outbox (sent to a master that died before storing it). So
+    it refuses only while the target's last poll reported nothing past
+    what its uploads have brought since this master became active;
+    otherwise it posts, and the target decides."""
+    from cohort import api
+    m = cluster.master().init().start()
+    t, = cluster.enlisted(m, ["web-1"])
+    gate = Gate(cluster.root)
+    m.apply_job({"name": "solo", "targets": ["web-1"],
+                 "steps": [{"name": "s", "command": gate.command()}]})
+    m.ctl("job", "start", "solo")
+    wait_for(lambda: job_runs(m, "solo", step=0, outcome="running"),
+             what="solo running on web-1")
+    assert m.ctl("job", "start", "solo", check=False).returncode == 1
+    # From here the target is gone and its polls are the test's own.
+    t.kill()
+    cert = (os.path.join(t.dir, "tls", "cert.pem"),
+            os.path.join(t.dir, "tls", "key.pem"))
+
+    def poll(pending_upto):
+        body = {"name": "web-1", "version": "0.1.0", "wait_s": 0,
+                "after": 1 << 40, "outbox_pending_upto": pending_upto}
+        status, answer = api(m, "POST", "/v1/poll", body, cert=cert[0],
+                             key=cert[1])
+        assert status == 200, answer
+
+    def start():
+        r = m.ctl("job", "start", "solo", check=False)
+        return r.returncode, r.stdout + r.stderr
+
+    poll(1 << 30)  # records the master has not seen: the end may be there
+    code, out = start()
+    assert code == 0 and "posted start to web-1" in out, out
+    poll(0)  # an empty outbox: the history is complete
+    code, out = start()
+    assert code == 1 and "is running on web-1" in out, out
+    # a restarted master knows nothing of the outbox until a poll says
+    m.restart()
+    code, out = start()
+    assert code == 0 and "posted start to web-1" in out, out
+    poll(0)
+    assert start()[0] == 1
+
+
 def parse_ms(text):
     from datetime import datetime
     return int(datetime.fromisoformat(text.replace("Z", "+00:00"))
