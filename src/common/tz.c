@@ -1,6 +1,7 @@
 /*
- * tz: civil date arithmetic, a TZif reader with its POSIX TZ footer rule,
- * and the UTC <-> wall-clock conversions the schedules use (see tz.h).
+ * tz: civil date arithmetic, a TZif reader (its POSIX TZ footer rule is
+ * tz_rule.c's), and the UTC <-> wall-clock conversions the schedules use
+ * (see tz.h).
  *
  * Why not localtime_r() with TZ set: switching $TZ means setenv(), which
  * races with any thread reading the environment (libcurl's resolver), and
@@ -8,6 +9,7 @@
  * call. A zone here is read once into memory and is then plain data.
  */
 #include "common/tz.h"
+#include "common/tz_rule.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -17,20 +19,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* A date in a POSIX TZ rule: "Jn" (1..365, no Feb 29), "n" (0..365) or
- * "Mm.w.d" (month, week 1..5 where 5 is the last, weekday 0 = Sunday). */
-struct tz_rule_date {
-	char form; /* 'J', 'N' or 'M' */
-	int n, month, week, wday;
-	int32_t time_s; /* local time of the change, may pass 24h */
-};
-
-struct tz_rule {
-	int32_t std_off, dst_off; /* seconds east */
-	int has_dst;
-	struct tz_rule_date start, end;
-};
 
 struct tz {
 	char name[TZ_NAME_MAX + 1];
@@ -177,162 +165,6 @@ tz_format_local(int64_t local_s, char *buf, size_t size)
 	return buf;
 }
 
-/* ---- the POSIX TZ rule of the footer ---- */
-
-static const char *
-rule_name(const char *p)
-{
-	const char *start = p;
-
-	if (*p == '<') {
-		for (p++; *p != '>'; p++)
-			if (*p == '\0' ||
-			    !(isalnum((unsigned char)*p) || *p == '+' ||
-				*p == '-'))
-				return NULL;
-		return p - start >= 4 ? p + 1 : NULL;
-	}
-	while (isalpha((unsigned char)*p))
-		p++;
-	return p - start >= 3 ? p : NULL;
-}
-
-/* [+-]hh[:mm[:ss]], hours up to max_h. */
-static const char *
-rule_hms(const char *p, int max_h, int32_t *out)
-{
-	int sign = 1, part[3] = {0, 0, 0};
-
-	if (*p == '+' || *p == '-')
-		sign = *p++ == '-' ? -1 : 1;
-	for (int i = 0; i < 3; i++) {
-		int digits = 0;
-
-		if (i > 0 && *p != ':')
-			break;
-		if (i > 0)
-			p++;
-		while (isdigit((unsigned char)*p) && digits < 3) {
-			part[i] = part[i] * 10 + (*p++ - '0');
-			digits++;
-		}
-		if (digits == 0 || (i > 0 && part[i] > 59))
-			return NULL;
-	}
-	if (part[0] > max_h)
-		return NULL;
-	*out = sign * (part[0] * 3600 + part[1] * 60 + part[2]);
-	return p;
-}
-
-static const char *
-rule_num(const char *p, int min, int max, int *out)
-{
-	int n = 0, digits = 0;
-
-	while (isdigit((unsigned char)*p) && digits < 4) {
-		n = n * 10 + (*p++ - '0');
-		digits++;
-	}
-	if (digits == 0 || n < min || n > max)
-		return NULL;
-	*out = n;
-	return p;
-}
-
-static const char *
-rule_date(const char *p, struct tz_rule_date *d)
-{
-	d->time_s = 7200;
-	if (*p == 'J') {
-		d->form = 'J';
-		p = rule_num(p + 1, 1, 365, &d->n);
-	} else if (*p == 'M') {
-		d->form = 'M';
-		p = rule_num(p + 1, 1, 12, &d->month);
-		p = p != NULL && *p == '.' ? rule_num(p + 1, 1, 5, &d->week)
-					   : NULL;
-		p = p != NULL && *p == '.' ? rule_num(p + 1, 0, 6, &d->wday)
-					   : NULL;
-	} else {
-		d->form = 'N';
-		p = rule_num(p, 0, 365, &d->n);
-	}
-	if (p != NULL && *p == '/')
-		p = rule_hms(p + 1, 167, &d->time_s);
-	return p;
-}
-
-/* Parses e.g. "CET-1CEST,M3.5.0,M10.5.0/3"; 0 or -1. */
-static int
-rule_parse(const char *s, struct tz_rule *r)
-{
-	const char *p = rule_name(s);
-	int32_t off = 0;
-
-	memset(r, 0, sizeof(*r));
-	p = p != NULL ? rule_hms(p, 24, &off) : NULL;
-	if (p == NULL)
-		return -1;
-	r->std_off = -off;
-	if (*p == '\0')
-		return 0;
-	p = rule_name(p);
-	if (p == NULL)
-		return -1;
-	r->has_dst = 1;
-	r->dst_off = r->std_off + 3600;
-	if (*p != ',' && *p != '\0') {
-		p = rule_hms(p, 24, &off);
-		if (p == NULL)
-			return -1;
-		r->dst_off = -off;
-	}
-	p = *p == ',' ? rule_date(p + 1, &r->start) : NULL;
-	p = p != NULL && *p == ',' ? rule_date(p + 1, &r->end) : NULL;
-	return p != NULL && *p == '\0' ? 0 : -1;
-}
-
-static int64_t
-rule_day(int64_t year, const struct tz_rule_date *d)
-{
-	int64_t first;
-	int day, mdays;
-
-	if (d->form == 'J')
-		return tz_days_from_civil(year, 1, 1) + d->n - 1 +
-		    (tz_is_leap(year) && d->n >= 60);
-	if (d->form == 'N')
-		return tz_days_from_civil(year, 1, 1) + d->n;
-	first = tz_days_from_civil(year, d->month, 1);
-	/* tz_weekday counts from Monday, POSIX from Sunday */
-	day = 1 + (d->wday - (tz_weekday(first) + 1) % 7 + 7) % 7 +
-	    (d->week - 1) * 7;
-	mdays = tz_month_days(year, d->month);
-	while (day > mdays)
-		day -= 7;
-	return first + day - 1;
-}
-
-static int32_t
-rule_offset(const struct tz_rule *r, int64_t utc)
-{
-	int64_t year, start, end;
-	int month, day;
-
-	if (!r->has_dst)
-		return r->std_off;
-	tz_civil_from_days(
-	    tz_floor_div(utc + r->std_off, 86400), &year, &month, &day);
-	start =
-	    rule_day(year, &r->start) * 86400 + r->start.time_s - r->std_off;
-	end = rule_day(year, &r->end) * 86400 + r->end.time_s - r->dst_off;
-	if (start < end)
-		return utc >= start && utc < end ? r->dst_off : r->std_off;
-	/* southern hemisphere: summer time spans the turn of the year */
-	return utc >= end && utc < start ? r->std_off : r->dst_off;
-}
-
 /* ---- reading TZif (RFC 8536) ---- */
 
 struct tzif_header {
@@ -450,7 +282,7 @@ tzif_parse(struct tz *tz, const unsigned char *p, size_t len)
 	memcpy(footer, p + 1, flen);
 	footer[flen] = '\0';
 	tz->has_rule = 1;
-	return rule_parse(footer, &tz->rule);
+	return tz_rule_parse(footer, &tz->rule);
 }
 
 static int
@@ -650,7 +482,7 @@ tz_same(const struct tz *a, const struct tz *b)
 		if (a->times[i] != b->times[i] ||
 		    a->offsets[a->types[i]] != b->offsets[b->types[i]])
 			return 0;
-	/* rules are zeroed before parsing (rule_parse, calloc), so no
+	/* rules are zeroed before parsing (tz_rule_parse, calloc), so no
 	 * padding byte differs */
 	return !a->has_rule || memcmp(&a->rule, &b->rule, sizeof(a->rule)) == 0;
 }
@@ -680,12 +512,12 @@ tz_offset_at(const struct tz *tz, int64_t utc)
 	size_t lo = 0, hi = tz->ntimes;
 
 	if (tz->ntimes == 0)
-		return tz->has_rule ? rule_offset(&tz->rule, utc)
+		return tz->has_rule ? tz_rule_offset(&tz->rule, utc)
 				    : tz->offsets[0];
 	if (utc < tz->times[0])
 		return tz->offsets[0];
 	if (utc >= tz->times[tz->ntimes - 1] && tz->has_rule)
-		return rule_offset(&tz->rule, utc);
+		return tz_rule_offset(&tz->rule, utc);
 	/* the last transition at or before utc */
 	while (hi - lo > 1) {
 		size_t mid = lo + (hi - lo) / 2;
