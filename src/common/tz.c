@@ -450,8 +450,12 @@ tz_copy(const struct tz *tz, struct tz **out, struct cerr *err)
 		tz_free(c);
 		return cerr_set(err, CERR_INTERNAL, "time zone: out of memory");
 	}
-	memcpy(c->times, tz->times, tz->ntimes * sizeof(*c->times));
-	memcpy(c->types, tz->types, tz->ntimes * sizeof(*c->types));
+	/* the built-in UTC and a rule's zone have no transitions and no
+	 * arrays for them: memcpy from NULL is undefined even for 0 bytes */
+	if (tz->ntimes > 0) {
+		memcpy(c->times, tz->times, tz->ntimes * sizeof(*c->times));
+		memcpy(c->types, tz->types, tz->ntimes * sizeof(*c->types));
+	}
 	memcpy(c->offsets, tz->offsets, tz->ntypes * sizeof(*c->offsets));
 	*out = c;
 	return 0;

@@ -524,6 +524,23 @@ test_tz_same_copy(void **state)
 	}
 }
 
+/* The built-in UTC has no transitions to copy (under UBSan, no memcpy
+ * from NULL): a schedule without a zone copies it on a machine without
+ * /etc/localtime. */
+static void
+test_tz_copy_utc(void **state)
+{
+	struct tz *utc = NULL, *copy = NULL;
+	struct cerr err;
+
+	assert_int_equal(tz_load("UTC", &utc, &err), 0);
+	assert_int_equal(tz_copy(utc, &copy, &err), 0);
+	assert_true(tz_same(utc, copy));
+	assert_string_equal(tz_name(copy), "UTC");
+	tz_free(utc);
+	tz_free(copy);
+}
+
 static void
 test_tz_civil(void **state)
 {
@@ -579,6 +596,7 @@ main(void)
 	    cmocka_unit_test(test_tzlocal_symlink),
 	    cmocka_unit_test(test_tzlocal_missing),
 	    cmocka_unit_test(test_tz_same_copy),
+	    cmocka_unit_test(test_tz_copy_utc),
 	    cmocka_unit_test(test_tz_civil),
 	};
 
