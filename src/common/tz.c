@@ -1,7 +1,7 @@
 /*
  * tz: civil date arithmetic, a TZif reader (its POSIX TZ footer rule is
- * tz_rule.c's), and the UTC <-> wall-clock conversions the schedules use
- * (see tz.h).
+ * tz_rule.c's), zones on a bare rule, and the UTC <-> wall-clock
+ * conversions the schedules use (see tz.h).
  *
  * Why not localtime_r() with TZ set: switching $TZ means setenv(), which
  * races with any thread reading the environment (libcurl's resolver), and
@@ -433,6 +433,44 @@ tz_load_file(
 	if (strlen(name) > TZ_NAME_MAX)
 		return cerr_set(err, CERR_INVALID, "time zone: name too long");
 	return tz_read_zone(name, path, "time zone", out, err);
+}
+
+int
+tz_load_rule(const char *rule, struct tz **out, struct cerr *err)
+{
+	struct tz *tz = NULL;
+	int rc = -1;
+
+	if (strlen(rule) > TZ_NAME_MAX)
+		return cerr_set(err, CERR_INVALID,
+		    "time zone rule '%.*s...': longer than %d bytes", 16, rule,
+		    TZ_NAME_MAX);
+	tz = calloc(1, sizeof(*tz));
+	if (tz != NULL)
+		tz->offsets = calloc(1, sizeof(*tz->offsets));
+	if (tz == NULL || tz->offsets == NULL) {
+		cerr_set(err, CERR_INTERNAL, "time zone rule: out of memory");
+		goto out;
+	}
+	if (tz_rule_parse(rule, &tz->rule) == -1) {
+		cerr_set(err, CERR_INVALID,
+		    "time zone rule '%s': not a POSIX TZ rule "
+		    "(like CET-1CEST,M3.5.0,M10.5.0/3)",
+		    rule);
+		goto out;
+	}
+	snprintf(tz->name, sizeof(tz->name), "%s", rule);
+	/* one type, so the code that looks at offsets[0] (tz_same) sees
+	 * standard time, as in a TZif file */
+	tz->ntypes = 1;
+	tz->offsets[0] = tz->rule.std_off;
+	tz->has_rule = 1;
+	*out = tz;
+	tz = NULL;
+	rc = 0;
+out:
+	tz_free(tz);
+	return rc;
 }
 
 int

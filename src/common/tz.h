@@ -2,9 +2,9 @@
  * tz: civil dates and IANA time zones, for schedules and cron. A zone is
  * read from its TZif file under /usr/share/zoneinfo (RFC 8536, version 1
  * to 4, with the POSIX TZ rule in the footer for instants past the last
- * transition) into a small immutable struct tz, so conversions touch no
- * process state: no TZ variable, no tzset(), safe beside libcurl's resolver
- * threads.
+ * transition), or made from a bare POSIX TZ rule, into a small immutable
+ * struct tz, so conversions touch no process state: no TZ variable, no
+ * tzset(), safe beside libcurl's resolver threads.
  *
  * Local times are "local seconds": seconds since 1970-01-01T00:00:00 on the
  * zone's wall clock, as if that wall clock were UTC. Converting local to UTC
@@ -65,6 +65,13 @@ int tz_load(const char *name, struct tz **out, struct cerr *err);
  * tz_load() can load only when that loads the same zone. Caller frees. */
 int tz_load_file(
     const char *path, const char *name, struct tz **out, struct cerr *err);
+/* A zone that follows the POSIX TZ rule at every instant, as glibc does
+ * for such a $TZ: "CET-1CEST,M3.5.0,M10.5.0/3", "<+0330>-3:30", "JST-9"
+ * (syntax in tz_rule.h). It has no transitions and is named by the rule
+ * itself, which tz_load() does not load: only tzlocal.c makes one, for
+ * the machine's zone; job documents name IANA zones. Caller frees. -1
+ * (CERR_INVALID) when rule is not one or longer than TZ_NAME_MAX. */
+int tz_load_rule(const char *rule, struct tz **out, struct cerr *err);
 /* A copy of tz into *out (caller frees); -1 only when out of memory. */
 int tz_copy(const struct tz *tz, struct tz **out, struct cerr *err);
 void tz_free(struct tz *tz);

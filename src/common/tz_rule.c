@@ -94,6 +94,17 @@ rule_date(const char *p, struct tz_rule_date *d)
 	return p;
 }
 
+/* The dates glibc uses when a rule has summer time but no ",start,end"
+ * and there is no posixrules file: "M3.2.0,M11.1.0", both at 02:00.
+ * (With one, glibc takes that file's transitions, but moves them the
+ * wrong way for other offsets and past 2037 takes its offsets too.) */
+static void
+rule_default_dates(struct tz_rule *r)
+{
+	r->start = (struct tz_rule_date){'M', 0, 3, 2, 0, 7200};
+	r->end = (struct tz_rule_date){'M', 0, 11, 1, 0, 7200};
+}
+
 int
 tz_rule_parse(const char *s, struct tz_rule *r)
 {
@@ -117,6 +128,10 @@ tz_rule_parse(const char *s, struct tz_rule *r)
 		if (p == NULL)
 			return -1;
 		r->dst_off = -off;
+	}
+	if (*p == '\0') {
+		rule_default_dates(r);
+		return 0;
 	}
 	p = *p == ',' ? rule_date(p + 1, &r->start) : NULL;
 	p = p != NULL && *p == ',' ? rule_date(p + 1, &r->end) : NULL;

@@ -25,7 +25,10 @@ struct tz_rule {
 
 /* Parses a whole rule into *r (zeroed first, so two rules compare with
  * memcmp); 0, or -1 when s is not one. The syntax is POSIX's with RFC
- * 8536's extensions (change times from -167 to 167 hours). */
+ * 8536's extensions (change times from -167 to 167 hours). A rule with
+ * summer time but no ",start,end" gets glibc's built-in default,
+ * ",M3.2.0,M11.1.0" (the US rules since 2007), as POSIX leaves it to
+ * the implementation. */
 int tz_rule_parse(const char *s, struct tz_rule *r);
 
 /* UTC offset (seconds east) the rule gives at the UTC instant utc. */

@@ -111,13 +111,18 @@ env_zone(const char *env, const char *tzfile, struct tz **out)
 {
 	if (*env == '\0') /* glibc: an empty TZ is UTC */
 		return tz_load("UTC", out, NULL) == 0;
+	/* glibc drops a leading ':' and reads the rest as any other value:
+	 * a file first, then a rule, so ":JST-9" is a rule there too */
 	if (*env == ':')
 		env++;
 	if (*env == '\0')
 		return 0;
 	if (*env == '/')
 		return zone_of_file(env, tzfile, out, NULL) == 0;
-	return tz_load(env, out, NULL) == 0;
+	/* "EST5EDT" is a file under TZ_DIR as well as a rule: the file wins */
+	if (tz_load(env, out, NULL) == 0)
+		return 1;
+	return tz_load_rule(env, out, NULL) == 0;
 }
 
 int

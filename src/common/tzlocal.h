@@ -30,11 +30,14 @@ struct tzlocal_paths {
 };
 
 /* Loads the zone glibc's localtime() uses in this process, in its order:
- *  1. $TZ: "" is UTC. ":X" or "X" naming a zone under TZ_DIR is that
- *     zone; an absolute path is read like the localtime file below.
- *     Anything else (a POSIX rule such as "CET-1CEST", an unknown name,
- *     a path that cannot be read) is passed over, to the next step,
- *     where glibc would use the rule or UTC.
+ *  1. $TZ, with any leading ':' dropped: "" is UTC. "X" naming a zone
+ *     under TZ_DIR is that zone ("EST5EDT" too, a file as well as a
+ *     rule); an absolute path is read like the localtime file below.
+ *     Else a POSIX TZ rule ("CET-1CEST,M3.5.0,M10.5.0/3", "JST-9") is
+ *     a zone following it, named by the rule (tz_load_rule). Anything
+ *     else (an unknown name, a malformed rule, a path that cannot be
+ *     read, ":" alone) is passed over, to the next step, where glibc
+ *     would use UTC (":" alone: the localtime file, as here).
  *  2. The localtime file's TZif data, through any symlinks. It is named
  *     by the zone under TZ_DIR that it is the same zone as (tz_same):
  *     the name after "zoneinfo/" in the file's path or symlink target,

@@ -407,8 +407,9 @@ test_tzlocal_timezone_file(void **state)
 	run_local_cases("timezone", cases, NCASES(cases));
 }
 
-/* $TZ first, as glibc: a zone name or path; "" is UTC; what names no
- * zone here (a POSIX rule, ":", unknown) leaves it to /etc/localtime. */
+/* $TZ first, as glibc: a zone name or path, else a POSIX rule; "" is
+ * UTC; what is none of these (":", unknown, a malformed rule) leaves it
+ * to /etc/localtime. */
 static void
 test_tzlocal_tz_env(void **state)
 {
@@ -427,9 +428,35 @@ test_tzlocal_tz_env(void **state)
 		"Europe/Berlin", 7200, 3600, NULL},
 	    {"empty is UTC", "", LT_COPY, "America/New_York", NULL, NULL, NULL,
 		"UTC", 0, 0, NULL},
-	    {"POSIX rule", "CET-1CEST", LT_COPY, "America/New_York",
-		"America/New_York\n", NULL, NULL, "America/New_York", -14400,
-		-18000, NULL},
+	    {"POSIX rule", "CET-1CEST,M3.5.0,M10.5.0/3", LT_COPY,
+		"America/New_York", "America/New_York\n", NULL, NULL,
+		"CET-1CEST,M3.5.0,M10.5.0/3", 7200, 3600, NULL},
+	    {"rule without dates", "CET-1CEST", LT_COPY, "America/New_York",
+		"America/New_York\n", NULL, NULL, "CET-1CEST", 7200, 3600,
+		NULL},
+	    {"southern rule", "AEST-10AEDT,M10.1.0,M4.1.0/3", LT_COPY,
+		"America/New_York", NULL, NULL, NULL,
+		"AEST-10AEDT,M10.1.0,M4.1.0/3", 36000, 39600, NULL},
+	    {"colon rule", ":JST-9", LT_COPY, "America/New_York", NULL, NULL,
+		NULL, "JST-9", 32400, 32400, NULL},
+	    {"quoted names", "<+0330>-3:30", LT_LINK, TZ_DIR "/Europe/Berlin",
+		NULL, NULL, NULL, "<+0330>-3:30", 12600, 12600, NULL},
+	    {"UTC0", "UTC0", LT_COPY, "America/New_York", NULL, NULL, NULL,
+		"UTC0", 0, 0, NULL},
+	    {"a zone file named like a rule", "EST5EDT", LT_COPY, "Asia/Tokyo",
+		NULL, NULL, NULL, "EST5EDT", -14400, -18000, NULL},
+	    {"rule without its end", "CET-1CEST,M3.5.0", LT_COPY,
+		"America/New_York", "America/New_York\n", NULL, NULL,
+		"America/New_York", -14400, -18000, NULL},
+	    {"rule with month 13", "CET-1CEST,M13.5.0,M10.5.0", LT_COPY,
+		"America/New_York", "America/New_York\n", NULL, NULL,
+		"America/New_York", -14400, -18000, NULL},
+	    {"offset past 24h", "JST-25", LT_LINK, TZ_DIR "/Europe/Berlin",
+		NULL, NULL, NULL, "Europe/Berlin", 7200, 3600, NULL},
+	    {"rule over 64 bytes",
+		"<+0330>-3:30<+0430>,J79/24,J263/24<+0330>-3:30<+0430>,J79/24,J263",
+		LT_LINK, TZ_DIR "/Europe/Berlin", NULL, NULL, NULL,
+		"Europe/Berlin", 7200, 3600, NULL},
 	    {"colon alone", ":", LT_COPY, "America/New_York",
 		"America/New_York\n", NULL, NULL, "America/New_York", -14400,
 		-18000, NULL},
@@ -441,6 +468,37 @@ test_tzlocal_tz_env(void **state)
 	};
 
 	run_local_cases("env", cases, NCASES(cases));
+}
+
+/* TZ=EST5EDT is a rule and a file under TZ_DIR: the file wins, in
+ * glibc and here. They differ in 2000, before the US rules of 2007: on
+ * 2000-04-01 the file (and glibc) has EST, the rule would have EDT. */
+static void
+test_tzlocal_file_before_rule(void **state)
+{
+	const int64_t april_2000 = 954590400; /* 2000-04-01T12:00:00Z */
+	const struct tzlocal_paths no_etc = {
+	    "/nonexistent-cohort-etc/localtime", NULL};
+	const char *old = getenv("TZ");
+	char *saved = old != NULL ? strdup(old) : NULL;
+	struct tz *tz = NULL, *file = NULL;
+	struct cerr err;
+
+	setenv("TZ", "EST5EDT", 1);
+	assert_int_equal(tzlocal_load(&no_etc, &tz, &err), 0);
+	assert_int_equal(tz_load("EST5EDT", &file, &err), 0);
+	assert_string_equal(tz_name(tz), "EST5EDT");
+	assert_true(tz_same(tz, file));
+	assert_int_equal(glibc_offset("EST5EDT", april_2000), -18000);
+	assert_int_equal(tz_offset_at(tz, april_2000), -18000);
+	tz_free(tz);
+	tz_free(file);
+	if (saved != NULL)
+		setenv("TZ", saved, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(saved);
 }
 
 /* /etc/localtime a symlink: the file it leads to, named after the link
@@ -593,6 +651,7 @@ main(void)
 	    cmocka_unit_test(test_tzlocal_regular_file),
 	    cmocka_unit_test(test_tzlocal_timezone_file),
 	    cmocka_unit_test(test_tzlocal_tz_env),
+	    cmocka_unit_test(test_tzlocal_file_before_rule),
 	    cmocka_unit_test(test_tzlocal_symlink),
 	    cmocka_unit_test(test_tzlocal_missing),
 	    cmocka_unit_test(test_tz_same_copy),
