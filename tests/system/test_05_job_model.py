@@ -273,6 +273,35 @@ def test_schedules_follow_the_zone_file_localtime_reads(cluster, tmp_path):
                              for r in s["runs"]), s
 
 
+def test_schedules_follow_a_posix_tz_rule(cluster, tmp_path):
+    """TZ holding a POSIX rule, not a zone name: glibc follows the rule,
+    and so must a schedule without a zone. The offset, +04:37, is no
+    real zone's, so the run happens at that wall time only if the rule
+    was read. A once schedule a few seconds ahead keeps the test short."""
+    rule, offset_s = "<+0437>-4:37", 4 * 3600 + 37 * 60
+    m = cluster.master().init().start()
+    t = cluster.target("web-1")
+    t.enlist(m)
+    t.start(env={"TZ": rule})
+    wait_for(lambda: m.targets().get("web-1", {}).get("last_poll"),
+             what="web-1 to poll")
+    assert m.targets()["web-1"]["time_zone_offset_s"] == offset_s
+    due = int(time.time()) + 5
+    wall = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(due + offset_s))
+    doc = tmp_path / "soon.json"
+    doc.write_text(json.dumps({
+        "name": "soon", "steps": [{"command": "true"}],
+        "schedules": [{"name": "once", "kind": "once", "at": wall}]}))
+    local(cluster, t, "job", "apply", str(doc))
+    shown = json.loads(local(cluster, t, "job", "show", "soon").stdout)
+    s = shown["next_runs"][0]
+    assert s["zone"] == rule and not s["target_zone"], s
+    assert [r["at"] for r in s["runs"]] == [wall + "+04:37"], s
+    assert wait_for(lambda: t.query("SELECT due_at FROM runs WHERE job = "
+                                    "'soon'"), timeout=20,
+                    what="the run at the rule's wall time") == [(due,)]
+
+
 def test_scheduled_step_execs_on_its_instant_never_before(cluster):
     """A due instant is handled ahead of time (the run recorded running,
     its step forked and held): the step itself must still exec on the
