@@ -70,7 +70,7 @@ kind_note(const struct schedule *s, size_t nruns)
 		return "disabled";
 	if (s->kind == SCHED_START)
 		return "runs when the target daemon starts";
-	if (s->kind == SCHED_IDLE)
+	if (s->kind == SCHED_ON_IDLE)
 		return "runs when the target is idle";
 	return nruns == 0 ? "no more runs" : NULL;
 }

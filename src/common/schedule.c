@@ -46,7 +46,7 @@ static const char *const kind_keys[SCHED_KIND_COUNT][8] = {
     [SCHED_MONTHLY_RELATIVE] = {"every_months", "which", "day", "at",
 	"repeat_every_s", "repeat_start", "repeat_end", NULL},
     [SCHED_START] = {NULL},
-    [SCHED_IDLE] = {"idle_load", "idle_for_s", NULL},
+    [SCHED_ON_IDLE] = {"idle_load", "idle_for_s", NULL},
     [SCHED_CRON] = {"cron", NULL},
 };
 
@@ -429,7 +429,7 @@ schedule_from_json(const json_t *obj, const char *path, struct schedule **out,
 	case SCHED_ONCE:
 		rc = sched_once(obj, path, s, err);
 		break;
-	case SCHED_IDLE:
+	case SCHED_ON_IDLE:
 		rc = sched_idle(obj, path, s, err);
 		break;
 	case SCHED_CRON:
@@ -534,7 +534,7 @@ kind_to_json(const struct schedule *s, json_t *o)
 			tz_format_local(s->once_local, buf, sizeof(buf))));
 	case SCHED_START:
 		return 0;
-	case SCHED_IDLE:
+	case SCHED_ON_IDLE:
 		return json_object_set_new(
 			   o, "idle_load", json_real(s->idle_load)) |
 		    json_object_set_new(
@@ -738,7 +738,7 @@ next_local(const struct schedule *s, int64_t floor, int64_t *out)
 	case SCHED_CRON:
 		return cron_next_local(&s->cron, floor, out, NULL) == 0 ? 0 : 1;
 	case SCHED_START:
-	case SCHED_IDLE:
+	case SCHED_ON_IDLE:
 		return 1;
 	default:
 		break;
@@ -765,7 +765,7 @@ schedule_next_due(const struct schedule *s, const struct tz *tz, int64_t after,
 	int64_t floor, w;
 
 	memset(due, 0, sizeof(*due));
-	if (s->kind == SCHED_START || s->kind == SCHED_IDLE ||
+	if (s->kind == SCHED_START || s->kind == SCHED_ON_IDLE ||
 	    after < TZ_UTC_MIN || after > TZ_UTC_MAX)
 		return;
 	floor = tz_local_floor_after(tz, after);
@@ -787,7 +787,7 @@ schedule_next(const struct schedule *s, const char *default_tz, int64_t after,
 	struct tz *tz = NULL;
 
 	*next_out = 0;
-	if (s->kind == SCHED_START || s->kind == SCHED_IDLE)
+	if (s->kind == SCHED_START || s->kind == SCHED_ON_IDLE)
 		return 0;
 	if (tz_load(schedule_zone(s, default_tz), &tz, err) == -1)
 		return cerr_wrap(err, "schedule %s", s->name);

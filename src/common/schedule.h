@@ -42,7 +42,10 @@ enum schedule_kind {
 	SCHED_MONTHLY,
 	SCHED_MONTHLY_RELATIVE,
 	SCHED_START,
-	SCHED_IDLE,
+	/* Not SCHED_IDLE: <sched.h> defines that (a CPU scheduling policy,
+	 * 5) and, included after this header, silently turned the master's
+	 * check for an idle schedule into one for a start schedule. */
+	SCHED_ON_IDLE,
 	SCHED_CRON,
 	SCHED_KIND_COUNT
 };
@@ -88,7 +91,7 @@ struct schedule {
 	int repeat_every_s; /* 0: once a day at at_s */
 	int repeat_start_s; /* seconds after midnight, inclusive */
 	int repeat_end_s;
-	double idle_load; /* SCHED_IDLE: load average below this */
+	double idle_load; /* SCHED_ON_IDLE: load average below this */
 	int64_t idle_for_s; /* ... for this long */
 	char *cron_text; /* SCHED_CRON: the expression as given */
 	struct cron cron;

@@ -73,6 +73,8 @@ timefmt_parse(const char *text, int64_t *unix_ms_out)
 	const char *p;
 
 	memset(&tm, 0, sizeof(tm));
+	if (text == NULL)
+		return -1;
 	if (sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s,
 		&n) != 6 ||
 	    n != 19)

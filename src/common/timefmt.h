@@ -22,7 +22,7 @@ const char *timefmt_utc_ms(int64_t unix_ms, char *buf);
 const char *timefmt_offset(int64_t unix_s, int32_t offset_s, char *buf);
 
 /* Parses RFC 3339 ("Z" or "+hh:mm"/"-hh:mm", optional fraction) into Unix
- * milliseconds; -1 when malformed. */
+ * milliseconds; -1 when malformed or NULL. */
 int timefmt_parse(const char *text, int64_t *unix_ms_out);
 
 /* The current UTC offset of this machine's local time, in seconds. */

@@ -151,13 +151,15 @@ next_run(const struct why_ctx *wc, const struct store_target *t, char *buf,
 
 	json_array_foreach(wc->next, i, s)
 	{
+		/* A schedule with no run ahead (start, idle, a once that has
+		 * passed, an end date) has no first run. */
 		json_t *first = json_array_get(json_object_get(s, "runs"), 0);
+		const char *utc =
+		    json_string_value(json_object_get(first, "utc"));
 		int own_zone = json_is_true(json_object_get(s, "target_zone"));
 
 		if (!json_is_true(json_object_get(s, "enabled")) ||
-		    timefmt_parse(
-			json_string_value(json_object_get(first, "utc")),
-			&at_ms) < 0)
+		    utc == NULL || timefmt_parse(utc, &at_ms) < 0)
 			continue;
 		if (own_zone)
 			at_ms -= (int64_t)t->tz_offset_s * 1000;
@@ -192,7 +194,7 @@ count_schedules(const struct job *job, struct why_facts *f)
 			continue;
 		if (schedule_kind(s) == SCHED_START)
 			f->start_schedules++;
-		else if (schedule_kind(s) == SCHED_IDLE)
+		else if (schedule_kind(s) == SCHED_ON_IDLE)
 			f->idle_schedules++;
 		else
 			f->timed_schedules++;

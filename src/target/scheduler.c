@@ -53,7 +53,7 @@ mono_ms(void)
 static int
 clock_kind(const struct schedule *s)
 {
-	return s->kind != SCHED_START && s->kind != SCHED_IDLE;
+	return s->kind != SCHED_START && s->kind != SCHED_ON_IDLE;
 }
 
 static void
@@ -324,7 +324,7 @@ sample_idle(struct scheduler *sc, int64_t now_ms)
 	for (size_t i = 0; i < sc->n; i++) {
 		struct sched_entry *e = &sc->e[i];
 
-		if (e->s->kind != SCHED_IDLE || !e->job->enabled)
+		if (e->s->kind != SCHED_ON_IDLE || !e->job->enabled)
 			continue;
 		if (load == -2)
 			load = load_average();

@@ -145,6 +145,34 @@ def test_why_verdicts_across_targets(cluster):
     assert "T02:30:00 in web-1's own zone (about " in e["explanation"], e
 
 
+def test_why_of_schedules_with_no_run_ahead(cluster):
+    """Schedules with no timed run ahead (start, idle, a once that has
+    passed, an end date passed): the verdicts say so. The master used to
+    crash on them (a first run that is not there), for any caller that
+    may read, a viewer included."""
+    m = cluster.master().init().start()
+    cluster.enlisted(m, ["web-1"])
+    jobs = {
+        "boot": ([{"name": "b", "kind": "start"}], "on_condition"),
+        "idle": ([{"name": "i", "kind": "idle", "idle_load": 0.5,
+                   "idle_for_s": 60}],
+                 "on_condition"),
+        "past": ([{"name": "o", "kind": "once", "at": "2020-01-01T00:00",
+                   "time_zone": "UTC"}], "no_run_ahead"),
+        "ended": ([{"name": "d", "kind": "daily", "every_days": 1,
+                    "at": "02:30", "time_zone": "UTC",
+                    "end_date": "2021-01-01"}], "no_run_ahead"),
+    }
+    for name, (schedules, _) in jobs.items():
+        m.apply_job({"name": name, "targets": ["web-1"],
+                     "schedules": schedules,
+                     "steps": [{"command": "true"}]})
+    for name, (_, verdict) in jobs.items():
+        wait_for(lambda: verdict_is(m, name, "web-1", verdict),
+                 what=f"{name}: {verdict}")
+    assert m.proc.alive()
+
+
 def test_why_bad_input_is_refused(cluster):
     m = cluster.master().init().start()
     (t,) = cluster.enlisted(m, ["web-1"])
