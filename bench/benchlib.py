@@ -160,9 +160,18 @@ class Admin:
                             os.path.join(state_dir, "admin", "key.pem"))
         self.conn = http.client.HTTPSConnection("127.0.0.1", port,
                                                 context=ctx, timeout=60)
+        self.used = time.monotonic()
+
+    # The master closes a kept-alive connection idle for a while; a call
+    # after a long wait (the schedule latency's two minutes) would meet a
+    # closed socket. Past this idle time the next call connects anew.
+    IDLE_S = 20
 
     def call(self, method, path, body=None):
         import json
+        if time.monotonic() - self.used > self.IDLE_S:
+            self.conn.close()  # http.client connects again on request
+        self.used = time.monotonic()
         data = None if body is None else json.dumps(body)
         self.conn.request(method, path, body=data,
                           headers={"Content-Type": "application/json"})
