@@ -51,8 +51,10 @@ struct jobrun {
 	const struct conf *conf;
 	jobrun_done_cb cb;
 	void *arg;
-	int (*on_step_spawn)(
-	    void *arg, int64_t target_run_id, pid_t pgid, struct cerr *err);
+	int (*on_step_spawn)(void *arg, const struct jobrun_attempt *at,
+	    pid_t pgid, struct cerr *err);
+	void (*on_step_end)(
+	    void *arg, int64_t target_run_id, const struct run_step_rec *row);
 
 	struct jobflow flow;
 	struct flow_decision next; /* what the timer does next */
@@ -457,6 +459,8 @@ attempt_record(struct jobrun *jr, struct attempt_end *a)
 	jr->report->exit_code = a->exit_code;
 	jr->last_failed = !a->succeeded;
 	snprintf(jr->last_message, sizeof(jr->last_message), "%s", a->message);
+	if (jr->on_step_end != NULL)
+		jr->on_step_end(jr->arg, jr->target_run_id, &row);
 	if (run_report_add_step(jr->report, &row, &err) < 0) {
 		memset(&jr->next, 0, sizeof(jr->next));
 		jr->next.kind = FLOW_DONE_FAILURE;
@@ -556,8 +560,10 @@ static int
 attempt_spawned(void *arg, pid_t pid, struct cerr *err)
 {
 	struct jobrun *jr = arg;
+	struct jobrun_attempt at = {jr->target_run_id, jr->step, jr->attempt,
+	    jr->job->steps[jr->step - 1].name, jr->attempt_started_ms};
 
-	return jr->on_step_spawn(jr->arg, jr->target_run_id, pid, err);
+	return jr->on_step_spawn(jr->arg, &at, pid, err);
 }
 
 static void
@@ -656,6 +662,7 @@ jobrun_start(struct event_base *base, struct runner *runner, struct job *job,
 	jr->cb = cb;
 	jr->arg = arg;
 	jr->on_step_spawn = params->on_step_spawn;
+	jr->on_step_end = params->on_step_end;
 	/* Made ready ahead of its instant: it starts then. */
 	early = runner_wait_ms(params->not_before_ms, now);
 	jr->not_before_ms = early > 0 ? now + early : 0;

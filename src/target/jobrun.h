@@ -24,6 +24,15 @@ struct event_base;
 struct runner;
 struct jobrun;
 
+/* A step attempt as it spawns. */
+struct jobrun_attempt {
+	int64_t target_run_id;
+	int step; /* 1-based */
+	int attempt; /* 1-based, as in its step row */
+	const char *step_name;
+	int64_t started_ms; /* UTC, as its step row will say */
+};
+
 struct jobrun_params {
 	int64_t target_run_id;
 	int64_t instr_id; /* 0 for a scheduled run */
@@ -34,11 +43,15 @@ struct jobrun_params {
 	/* Frees the job when the jobrun is freed (the owner's job_free);
 	 * NULL: the job is not freed. */
 	void (*job_free)(struct job *job);
-	/* Called with each step attempt's process group before the step may
-	 * exec (runner_spec.on_spawn), with the done callback's arg; a
-	 * failure fails that attempt unrun. NULL: not called. */
-	int (*on_step_spawn)(
-	    void *arg, int64_t target_run_id, pid_t pgid, struct cerr *err);
+	/* Called with each step attempt and its process group before the
+	 * step may exec (runner_spec.on_spawn), with the done callback's
+	 * arg; a failure fails that attempt unrun. NULL: not called. */
+	int (*on_step_spawn)(void *arg, const struct jobrun_attempt *at,
+	    pid_t pgid, struct cerr *err);
+	/* Called with each step row as the attempt ends (spawned or not),
+	 * before the run moves on; the row is borrowed. NULL: not called. */
+	void (*on_step_end)(
+	    void *arg, int64_t target_run_id, const struct run_step_rec *row);
 	/* The first attempt does not exec before this wall-clock instant
 	 * (UTC ms; runner_spec.not_before_ms), from which the run is timed
 	 * and reported started; 0: at once. */

@@ -81,8 +81,14 @@ runlog_write(struct target *t, const struct run_report *rep,
 		state == TRUN_FINISHED ? run_outcome_name(rep->outcome) : "",
 		now, err) < 0)
 		goto out;
+	if (state == TRUN_RUNNING &&
+	    tstore_run_set_started(
+		t->store, rep->target_run_id, rep->started_ms, err) < 0)
+		goto out;
+	/* The step rows only serve a run cut off before this. */
 	if (state == TRUN_FINISHED &&
-	    add_history(t, rep, text, local, job, err) < 0)
+	    (tstore_step_delete(t->store, rep->target_run_id, err) < 0 ||
+		add_history(t, rep, text, local, job, err) < 0))
 		goto out;
 	rc = 0;
 out:

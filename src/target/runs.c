@@ -7,7 +7,7 @@
  * each step's process group is recorded before it may exec, so a run
  * found "running" at start-up was cut off by a crash or stop: whatever it
  * left running is killed and it is recorded as interrupted, never started
- * again. When the store refuses a write (a full disk) nothing is started
+ * again (runs_recover.c). When the store refuses a write (a full disk) nothing is started
  * and finished runs wait in memory; a timer tries again.
  *
  * Overlap: one run of a job at a time. A queued run of a job that is
@@ -31,7 +31,9 @@
 #include "common/timefmt.h"
 #include "target/events.h"
 #include "target/jobrun.h"
+#include "target/interrupted.h"
 #include "target/orphan.h"
+#include "target/runs_int.h"
 #include "target/runlog.h"
 #include "target/scheduler.h"
 #include "target/target.h"
@@ -86,12 +88,12 @@ keep_unrecorded(struct target *t, struct run_report *rep, int local)
 	return 0;
 }
 
-/* Records a run's end. When the store refuses (a full disk), the report
- * waits in memory and record_retry writes it later; the ledger keeps the
- * run "running" meanwhile, so if the daemon stops first the next start
- * records it interrupted: late, never lost. Takes ownership of rep. */
-static void
-record_finished(
+/* When the store refuses (a full disk), the report waits in memory and
+ * record_retry writes it later; the ledger keeps the run "running"
+ * meanwhile, so if the daemon stops first the next start records it
+ * interrupted: late, never lost. */
+void
+runs_record_finished(
     struct target *t, struct run_report *rep, int local, const struct job *job)
 {
 	struct cerr err;
@@ -177,7 +179,7 @@ finish_unstarted(struct target *t, int64_t run_id, const char *job, int local,
 	if (outcome == OUTCOME_FAILED)
 		events_raise(t, EVENT_ERROR, EVENT_JOB_FAILED, job, run_id,
 		    "job %s failed on %s: %s", job, t->conf->name, why);
-	record_finished(t, rep, local, NULL);
+	runs_record_finished(t, rep, local, NULL);
 }
 
 static struct active_run *
@@ -242,7 +244,7 @@ run_done(void *arg, struct jobrun *jr, struct run_report *rep)
 	    (long long)rep->target_run_id, rep->job,
 	    run_outcome_name(rep->outcome));
 	run_events(t, rep);
-	record_finished(t, rep, local, jobrun_job(jr));
+	runs_record_finished(t, rep, local, jobrun_job(jr));
 	/* jr may not be freed inside its own callback. */
 	if (t->nfinished == (int)(sizeof(t->finished) / sizeof(t->finished[0])))
 		reap_cb(-1, 0, t);
@@ -258,22 +260,27 @@ job_free_cb(struct job *job)
 	job_free(job);
 }
 
-/* Records the step's process group before the step may exec (see
- * runner_spec.on_spawn), so a restart after a crash of the daemon can
- * kill it. The commit does not wait for the disk: a crash of the daemon
- * leaves it in the kernel's page cache, and a power cut that loses it has
- * killed the process group too. */
+/* Records the step's process group and its attempt before the step may
+ * exec (see runner_spec.on_spawn), so a restart after a crash of the
+ * daemon can kill the group and record the attempt cut off. The commit
+ * does not wait for the disk: a crash of the daemon leaves it in the
+ * kernel's page cache, and a power cut that loses it has killed the
+ * process group too. */
 static int
-step_spawned(void *arg, int64_t run_id, pid_t pgid, struct cerr *err)
+step_spawned(
+    void *arg, const struct jobrun_attempt *at, pid_t pgid, struct cerr *err)
 {
 	struct target *t = arg;
+	struct tstore_step row = {at->step, at->attempt, at->step_name,
+	    run_outcome_name(OUTCOME_RUNNING), -1, at->started_ms, 0, ""};
 	struct orphan_stat st;
 
 	if (orphan_read_stat(pgid, &st, err) < 0 ||
 	    tstore_begin_unsynced(t->store, err) < 0)
 		return cerr_wrap(err, "cannot record the step's process group");
-	if (tstore_run_set_pgid(
-		t->store, run_id, pgid, (int64_t)st.start_ticks, err) < 0 ||
+	if (tstore_run_set_pgid(t->store, at->target_run_id, pgid,
+		(int64_t)st.start_ticks, err) < 0 ||
+	    tstore_step_put(t->store, at->target_run_id, &row, err) < 0 ||
 	    tstore_commit(t->store, err) < 0) {
 		tstore_rollback(t->store);
 		return cerr_wrap(err, "cannot record the step's process group");
@@ -282,11 +289,38 @@ step_spawned(void *arg, int64_t run_id, pid_t pgid, struct cerr *err)
 	return 0;
 }
 
+/* Records an attempt's end in the ledger, for a restart that finds the
+ * run cut off later on: without it the attempt would count as the one
+ * cut off. Not synced, as step_spawned's. A failure loses only that
+ * detail of a crash's record: logged, the run goes on. */
+static void
+step_ended(void *arg, int64_t run_id, const struct run_step_rec *rec)
+{
+	struct target *t = arg;
+	struct tstore_step row = {rec->step, rec->attempt, rec->step_name,
+	    run_outcome_name(rec->outcome), rec->exit_code, rec->started_ms,
+	    rec->duration_ms, rec->message};
+	struct cerr err;
+
+	if (tstore_begin_unsynced(t->store, &err) < 0)
+		goto fail;
+	if (tstore_step_put(t->store, run_id, &row, &err) < 0 ||
+	    tstore_commit(t->store, &err) < 0) {
+		tstore_rollback(t->store);
+		goto fail;
+	}
+	return;
+fail:
+	log_warn("step_unrecorded", "run=%lld step=%d attempt=%d msg=\"%s\"",
+	    (long long)run_id, rec->step, rec->attempt, err.msg);
+}
+
 /* A queued run, as listed from the ledger. */
 struct queued {
 	int64_t run_id;
 	int64_t instr_id;
 	int64_t due_at;
+	int64_t started_ms; /* a running one's */
 	int local;
 	char job[JOB_NAME_MAX + 1];
 };
@@ -319,7 +353,7 @@ start_run(struct target *t, const struct queued *q, struct cerr *err)
 	int local = q->local;
 	struct jobrun_params p = {run_id, instr_id, t->conf->name,
 	    (size_t)t->conf->max_output_bytes, "/", t->conf, job_free_cb,
-	    step_spawned, 0};
+	    step_spawned, step_ended, 0};
 	int64_t now = timefmt_now_ms(), wait_ms;
 	struct run_report *rep = NULL;
 	struct active_run *a = NULL;
@@ -370,7 +404,7 @@ start_run(struct target *t, const struct queued *q, struct cerr *err)
 		free(a);
 		rep->outcome = OUTCOME_FAILED;
 		run_report_set_message(rep, err->msg, err);
-		record_finished(t, rep, local, NULL);
+		runs_record_finished(t, rep, local, NULL);
 		return 0;
 	}
 	a->next = t->runs;
@@ -437,6 +471,7 @@ queued_cb(void *arg, const struct tstore_run *row)
 	e->run_id = row->run_id;
 	e->instr_id = row->instr_id;
 	e->due_at = row->due_at;
+	e->started_ms = row->started_ms;
 	e->local = row->local;
 	snprintf(e->job, sizeof(e->job), "%s", row->job);
 	if (q->n < (int)(sizeof(q->items) / sizeof(q->items[0])))
@@ -546,6 +581,22 @@ runs_running(struct target *t, const char *job)
 	return find_active_job(t, job) != NULL;
 }
 
+/* A queued run never started: it ends as of now. A running one keeps
+ * what the ledger holds of it (interrupted.h). */
+static void
+end_one(struct target *t, const struct queued *q, enum trun_state state,
+    enum run_outcome outcome, const char *why)
+{
+	struct interrupted_run run = {q->run_id, q->job, q->instr_id,
+	    q->started_ms, timefmt_now_ms(), CUTOFF_UNKNOWN, why};
+
+	if (state == TRUN_RUNNING)
+		runs_finish_interrupted(t, &run, q->local);
+	else
+		finish_unstarted(
+		    t, q->run_id, q->job, q->local, q->instr_id, outcome, why);
+}
+
 /* Ends, with outcome and why, every run in state that q's filters pick:
  * each round ends the runs it lists, so the next lists the rest. 1 when
  * all are ended; 0 when the store refused a record (the rest waits for
@@ -564,9 +615,7 @@ end_listed(struct target *t, struct queued_list *q, enum trun_state state,
 			return 0;
 		}
 		for (int i = 0; i < q->n; i++)
-			finish_unstarted(t, q->items[i].run_id, q->items[i].job,
-			    q->items[i].local, q->items[i].instr_id, outcome,
-			    why);
+			end_one(t, &q->items[i], state, outcome, why);
 		if (t->nunrecorded > 0)
 			return 0;
 		if (q->n < (int)(sizeof(q->items) / sizeof(q->items[0])))
@@ -678,71 +727,12 @@ finish_dropped(struct target *t)
 
 	snprintf(why, sizeof(why),
 	    "interrupted: its outcome was lost while the store refused "
-	    "writes (more than %d outcomes waited)",
+	    "writes (more than %d outcomes waited); timed up to when the "
+	    "store took writes again",
 	    TARGET_UNRECORDED_KEPT);
 	/* Not all ended: the next drain sweeps the rest. */
 	if (end_listed(t, &l, TRUN_RUNNING, OUTCOME_INTERRUPTED, why))
 		t->unrecorded_dropped = 0;
-}
-
-/* The step a dead daemon left running is killed with its process group
- * (orphan.h checks it is still the recorded process). */
-static void
-kill_orphan(struct tstore *store, int64_t run_id)
-{
-	int64_t pgid = 0, start = 0;
-	struct cerr err;
-	int rc;
-
-	if (tstore_run_get_pgid(store, run_id, &pgid, &start, &err) < 0) {
-		log_error("orphan", "run=%lld msg=\"%s\"", (long long)run_id,
-		    err.msg);
-		return;
-	}
-	if (pgid <= 1)
-		return;
-	rc = orphan_kill((pid_t)pgid, (uint64_t)start, &err);
-	if (rc < 0)
-		log_error("orphan", "run=%lld pgid=%lld msg=\"%s\"",
-		    (long long)run_id, (long long)pgid, err.msg);
-	else
-		log_info(rc ? "orphan_killed" : "orphan_gone",
-		    "run=%lld pgid=%lld", (long long)run_id, (long long)pgid);
-}
-
-static int
-interrupted_cb(void *arg, const struct tstore_run *row)
-{
-	struct target *t = arg;
-
-	kill_orphan(t->store, row->run_id);
-	finish_unstarted(t, row->run_id, row->job, row->local, row->instr_id,
-	    OUTCOME_INTERRUPTED,
-	    "interrupted: the target daemon stopped while the run was in "
-	    "progress");
-	return 0;
-}
-
-static int
-orphan_cb(void *arg, const struct tstore_run *row)
-{
-	kill_orphan(arg, row->run_id);
-	return 0;
-}
-
-int
-runs_kill_orphans(const struct conf *conf, struct cerr *err)
-{
-	char db[CONF_STR_MAX + 32];
-	struct tstore *store = NULL;
-	int rc;
-
-	if (conf_state_path(conf, PATH_TARGET_STORE, db, sizeof(db), err) < 0 ||
-	    tstore_open(db, &store, err) < 0)
-		return -1;
-	rc = tstore_run_list_state(store, TRUN_RUNNING, orphan_cb, store, err);
-	tstore_close(store);
-	return rc;
 }
 
 int
@@ -753,8 +743,7 @@ runs_recover(struct target *t, struct cerr *err)
 	t->record_retry = evtimer_new(t->base, record_retry_cb, t);
 	if (t->runs_kick == NULL || t->reap == NULL || t->record_retry == NULL)
 		return cerr_set(err, CERR_INTERNAL, "cannot create timers");
-	if (tstore_run_list_state(
-		t->store, TRUN_RUNNING, interrupted_cb, t, err) < 0)
+	if (runs_recover_interrupted(t, err) < 0)
 		return -1;
 	runs_kick(t);
 	return 0;

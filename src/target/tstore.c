@@ -65,8 +65,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     /* run_id, not created_at, is the order of creation: the clock may
      * have been set back between two runs. */
     [ST_RUN_LIST_STATE] = "SELECT run_id, job, instr_id, due_at, created_at, "
-			  "local FROM runs WHERE state = ?1 AND run_id > ?2 "
-			  "ORDER BY run_id",
+			  "local, started_ms FROM runs WHERE state = ?1 AND "
+			  "run_id > ?2 ORDER BY run_id",
     [ST_RUN_ACTIVE] = "SELECT run_id FROM runs WHERE job = ?1 AND state IN "
 		      "('queued', 'running') ORDER BY run_id LIMIT 1",
     [ST_OUTBOX_COUNT] = "SELECT COUNT(*) FROM outbox",
@@ -95,6 +95,23 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_RUN_SET_PGID] = "UPDATE runs SET pgid = ?2, pgid_start = ?3 "
 			"WHERE run_id = ?1",
     [ST_RUN_GET_PGID] = "SELECT pgid, pgid_start FROM runs WHERE run_id = ?1",
+    [ST_RUN_SET_STARTED] = "UPDATE runs SET started_ms = ?2 WHERE run_id = ?1",
+    [ST_STEP_PUT] = "INSERT INTO run_steps(run_id, step, attempt, step_name, "
+		    "outcome, exit_code, started_ms, duration_ms, message) "
+		    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+		    "ON CONFLICT(run_id, step, attempt) DO UPDATE SET "
+		    "step_name = excluded.step_name, "
+		    "outcome = excluded.outcome, "
+		    "exit_code = excluded.exit_code, "
+		    "started_ms = excluded.started_ms, "
+		    "duration_ms = excluded.duration_ms, "
+		    "message = excluded.message",
+    /* rowid: the order the attempts started in (an upsert keeps it),
+     * which a jump back to an earlier step does not follow by number */
+    [ST_STEP_LIST] = "SELECT step, attempt, step_name, outcome, exit_code, "
+		     "started_ms, duration_ms, message FROM run_steps "
+		     "WHERE run_id = ?1 ORDER BY rowid",
+    [ST_STEP_DELETE] = "DELETE FROM run_steps WHERE run_id = ?1",
     [ST_RUN_COUNT_ACTIVE] = "SELECT COUNT(*) FROM runs WHERE job = ?1 AND "
 			    "state IN ('queued', 'running')",
     [ST_SCHED_GET] = "SELECT def_hash, cursor, paused, miss_first, "
@@ -188,6 +205,19 @@ static const char *const migrations[] = {
     ("ALTER TABLE outbox ADD COLUMN size INTEGER NOT NULL DEFAULT 0;"
      "UPDATE outbox SET size = length(CAST(body AS BLOB));"
      "CREATE INDEX outbox_size ON outbox (size);"),
+    /* 7: what a run found "running" at start-up is recorded with: its
+     * start (runs from before take the second they were marked running)
+     * and its step attempts as they start and end (run_steps, emptied
+     * when the run ends) */
+    ("ALTER TABLE runs ADD COLUMN started_ms INTEGER NOT NULL DEFAULT 0;"
+     "UPDATE runs SET started_ms = updated_at * 1000 "
+     "WHERE state = 'running';"
+     "CREATE TABLE run_steps (run_id INTEGER NOT NULL,"
+     " step INTEGER NOT NULL, attempt INTEGER NOT NULL,"
+     " step_name TEXT NOT NULL, outcome TEXT NOT NULL,"
+     " exit_code INTEGER NOT NULL, started_ms INTEGER NOT NULL,"
+     " duration_ms INTEGER NOT NULL, message TEXT NOT NULL,"
+     " PRIMARY KEY (run_id, step, attempt));"),
 };
 
 #define TSTORE_SCHEMA_VERSION (int)(sizeof(migrations) / sizeof(migrations[0]))

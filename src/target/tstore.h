@@ -86,6 +86,9 @@ struct tstore_run {
 	int64_t
 	    due_at; /* the scheduled instant (s), 0 for a START or a manual run */
 	int64_t created_at;
+	/* when it was marked running (UTC ms), as its running record
+	 * says; 0 while queued */
+	int64_t started_ms;
 };
 typedef int (*tstore_run_cb)(void *arg, const struct tstore_run *row);
 /* Runs in a state with an id above after_run_id, oldest first. */
@@ -109,6 +112,34 @@ int tstore_run_set_pgid(struct tstore *s, int64_t run_id, int64_t pgid,
     int64_t start_ticks, struct cerr *err);
 int tstore_run_get_pgid(struct tstore *s, int64_t run_id, int64_t *pgid_out,
     int64_t *start_ticks_out, struct cerr *err);
+/* The run's start (UTC ms), written when it is marked running. */
+int tstore_run_set_started(
+    struct tstore *s, int64_t run_id, int64_t started_ms, struct cerr *err);
+
+/* ---- a running run's step attempts (tstore_steps.c) ----
+ * What a run found "running" at start-up is recorded with: each attempt
+ * is put when it spawns (outcome "running") and again when it ends,
+ * without its output (that goes with the run's end). Rows are keyed by
+ * (run, step, attempt), so putting one twice keeps one; they are
+ * deleted when the run ends. */
+struct tstore_step {
+	int step;
+	int attempt;
+	const char *step_name;
+	const char *outcome; /* a run_outcome name; "running" until it ends */
+	int exit_code;
+	int64_t started_ms;
+	int64_t duration_ms;
+	const char *message;
+};
+int tstore_step_put(struct tstore *s, int64_t run_id,
+    const struct tstore_step *row, struct cerr *err);
+typedef int (*tstore_step_cb)(void *arg, const struct tstore_step *row);
+/* The run's attempts in the order they started. */
+int tstore_step_list(struct tstore *s, int64_t run_id, tstore_step_cb cb,
+    void *arg, struct cerr *err);
+int tstore_step_delete(struct tstore *s, int64_t run_id, struct cerr *err);
+
 /* How many runs of job are queued or running. */
 int tstore_run_count_active(
     struct tstore *s, const char *job, int64_t *count_out, struct cerr *err);

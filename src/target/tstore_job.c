@@ -266,7 +266,7 @@ tstore_run_list_after(struct tstore *s, enum trun_state state,
 		struct tstore_run row = {sqlite3_column_int64(st, 0),
 		    job != NULL ? job : "", sqlite3_column_int(st, 5) != 0,
 		    sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
-		    sqlite3_column_int64(st, 4)};
+		    sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 6)};
 
 		if (cb(arg, &row) != 0) {
 			step = SQLITE_DONE;

@@ -640,7 +640,7 @@ test_tstore_file(void **state)
 	    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL),
 	    SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(q, 0), 6);
+	assert_int_equal(sqlite3_column_int(q, 0), 7);
 	sqlite3_finalize(q);
 	sqlite3_close(db);
 }

@@ -410,6 +410,8 @@ test_outbox_migrate_sizes(void **state)
 	exec_ok(db,
 	    "DROP INDEX outbox_size;"
 	    "ALTER TABLE outbox DROP COLUMN size;"
+	    "DROP TABLE run_steps;"
+	    "ALTER TABLE runs DROP COLUMN started_ms;"
 	    "PRAGMA user_version = 5;");
 	body = body_of(1, 1000);
 	assert_int_equal(sqlite3_prepare_v2(db,
