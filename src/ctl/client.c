@@ -248,7 +248,8 @@ call_one(const struct client *c, const char *base, const char *method,
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, CLIENT_TIMEOUT_MS);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
+	    c->timeout_ms > 0 ? c->timeout_ms : CLIENT_TIMEOUT_MS);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	if (text != NULL)
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, text);

@@ -26,6 +26,8 @@ struct client {
 	/* Set: plain HTTP to a target's local control socket at this path
 	 * (url is then "http://localhost"); no TLS. */
 	char unix_socket[CONF_STR_MAX];
+	/* A call's limit; 0: CLIENT_TIMEOUT_MS (client.c). */
+	long timeout_ms;
 };
 
 /* Reads a profile: keys master, ca, cert, key (paths relative to the

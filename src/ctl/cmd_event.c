@@ -2,7 +2,12 @@
  * cmd_event: events. "event raise" runs on a target: it writes the event
  * into the target's outbox (the daemon's SQLite store, WAL mode, so a
  * second writer is fine) if it is at or above the target's
- * event_forward_level, and the daemon uploads it with its other records.
+ * event_forward_level, then tells a running daemon to upload it now
+ * through the target's control socket (POST /v1/local/upload), since
+ * events go as they happen (PRODUCT.md section 3) and the daemon does
+ * not watch its store for writes from outside. The socket keeps its own
+ * rules (root and the daemon's user only); a daemon that is not running
+ * uploads the record when it starts.
  * "event list" asks the master for the events targets forwarded.
  */
 #include <limits.h>
@@ -19,6 +24,8 @@
 #include "target/tstore.h"
 
 #define MAX_WORDS 64
+/* The nudge is a courtesy: a wedged daemon must not hold the command. */
+#define EVENT_KICK_TIMEOUT_MS 5000L
 
 /* The message: the words, joined by spaces (as logger(1) does). */
 static int
@@ -76,6 +83,29 @@ queue_on_target(const char *dir, const struct eventrec *ev, int *queued,
 	return rc;
 }
 
+/* Tells a running daemon to upload its outbox now. Not running is no
+ * error (the record waits for it, as every record does); any other
+ * failure is a note, since the event is queued either way. */
+static void
+tell_daemon(const struct conf *conf)
+{
+	struct client c;
+	struct cerr err;
+
+	if (local_client_conf(conf, &c, &err) == 0) {
+		c.timeout_ms = EVENT_KICK_TIMEOUT_MS;
+		if (client_call(
+			&c, "POST", "/v1/local/upload", NULL, NULL, &err) == 0)
+			return;
+	}
+	if (err.code == CERR_UNAVAILABLE)
+		return;
+	fprintf(stderr,
+	    "cohortctl: note: the daemon was not told to upload the event "
+	    "now (%s); it goes with the daemon's next upload\n",
+	    err.msg);
+}
+
 int
 cmd_event_raise(struct ctl *ctl, int argc, char **argv)
 {
@@ -106,10 +136,12 @@ cmd_event_raise(struct ctl *ctl, int argc, char **argv)
 	    eventrec_init(&ev, sev, EVENT_USER, NULL, 0, message, &err) < 0 ||
 	    queue_on_target(dir, &ev, &queued, &conf, &err) < 0)
 		return ctl_fail(&err);
-	if (queued)
+	if (queued) {
 		printf(
 		    "event %s queued for the master (%s)\n", ev.id, severity);
-	else
+		fflush(stdout);
+		tell_daemon(conf);
+	} else
 		printf("event not forwarded: %s is below this target's "
 		       "event_forward_level (%s)\n",
 		    severity,

@@ -16,17 +16,31 @@
 #include "ctl/output.h"
 #include "ctl/statedir.h"
 
-/* A client for the control socket of the target in dir. A socket path
- * too deep for sun_path is reached through its folder's descriptor,
- * which stays open for the rest of this short-lived command. */
+/* A socket path too deep for sun_path is reached through its folder's
+ * descriptor, which stays open for the rest of this short-lived
+ * command. */
+int
+local_client_conf(const struct conf *conf, struct client *c, struct cerr *err)
+{
+	char sock[CONF_STR_MAX + 32];
+	struct sockpath sp;
+
+	memset(c, 0, sizeof(*c));
+	if (conf_state_path(conf, conf->socket, sock, sizeof(sock), err) < 0 ||
+	    sockpath_open(sock, &sp, err) < 0)
+		return -1;
+	snprintf(c->url, sizeof(c->url), "http://localhost");
+	snprintf(c->unix_socket, sizeof(c->unix_socket), "%s", sp.path);
+	return 0;
+}
+
+/* A client for the control socket of the target in dir. */
 static int
 local_client(const char *dir, struct client *c, struct cerr *err)
 {
 	static struct conf conf;
-	char path[PATH_MAX], report[4096], sock[CONF_STR_MAX + 32];
-	struct sockpath sp;
+	char path[PATH_MAX], report[4096];
 
-	memset(c, 0, sizeof(*c));
 	if (dir == NULL || dir[0] == '\0')
 		return cerr_set(err, CERR_INVALID,
 		    "--state-dir is required (the target's state directory)");
@@ -38,12 +52,7 @@ local_client(const char *dir, struct client *c, struct cerr *err)
 		    "%s is not a target's "
 		    "configuration",
 		    path);
-	if (conf_state_path(&conf, conf.socket, sock, sizeof(sock), err) < 0 ||
-	    sockpath_open(sock, &sp, err) < 0)
-		return -1;
-	snprintf(c->url, sizeof(c->url), "http://localhost");
-	snprintf(c->unix_socket, sizeof(c->unix_socket), "%s", sp.path);
-	return 0;
+	return local_client_conf(&conf, c, err);
 }
 
 static void

@@ -106,6 +106,10 @@ int cmd_target_defect(struct ctl *ctl, int argc, char **argv);
 int cmd_target_set(struct ctl *ctl, int argc, char **argv);
 int cmd_downloadlist_clear(struct ctl *ctl, int argc, char **argv);
 /* cmd_local.c: the target's local control socket */
+/* A client for the control socket of the target configured by conf
+ * (key socket); conf is borrowed. */
+int local_client_conf(
+    const struct conf *conf, struct client *c, struct cerr *err);
 int cmd_local_job_apply(struct ctl *ctl, int argc, char **argv);
 int cmd_local_job_list(struct ctl *ctl, int argc, char **argv);
 int cmd_local_job_show(struct ctl *ctl, int argc, char **argv);

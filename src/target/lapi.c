@@ -5,6 +5,9 @@
  * sees it nor its runs (they are kept in the local history, never
  * uploaded), and defecting leaves it in place. Names are shared with the
  * master's jobs: a local job cannot take the name of a master job or back.
+ * "upload" tells the daemon that a record was written into its outbox
+ * from outside (cohortctl event raise) and should go now, not with the
+ * daemon's next record or poll answer.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -442,4 +445,14 @@ lapi_history(struct lreq *r)
 fail:
 	json_decref(hc.rows);
 	lsock_reply_error(r, &err);
+}
+
+/* Nothing to read or check: an upload already in flight takes the new
+ * record with its next batch, and one waiting out a failure's backoff
+ * keeps waiting (the master is away; the record keeps in the outbox). */
+void
+lapi_upload(struct lreq *r)
+{
+	upload_kick(r->t);
+	lsock_reply_json(r, 202, json_pack("{s:b}", "kicked", 1));
 }

@@ -54,6 +54,7 @@ static const struct lroute routes[] = {
     {EVHTTP_REQ_POST, "/v1/local/jobs/{name}/start", lapi_job_start},
     {EVHTTP_REQ_POST, "/v1/local/jobs/{name}/stop", lapi_job_stop},
     {EVHTTP_REQ_GET, "/v1/local/history", lapi_history},
+    {EVHTTP_REQ_POST, "/v1/local/upload", lapi_upload},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

@@ -4,7 +4,9 @@
  * cohortd.sock), served by libevent's evhttp on the target's loop. Only
  * root and the daemon's own user may use it: the socket file is mode 0600
  * and the peer's credentials (SO_PEERCRED) are checked on every request.
- * Routes live under /v1/local/ (lapi.c): local jobs and the local history.
+ * Routes live under /v1/local/ (lapi.c): local jobs, the local history,
+ * and a nudge to upload the outbox now (for records written beside the
+ * daemon: cohortctl event raise).
  */
 #ifndef COHORT_LSOCK_H
 #define COHORT_LSOCK_H
@@ -45,5 +47,6 @@ void lapi_job_delete(struct lreq *r);
 void lapi_job_start(struct lreq *r);
 void lapi_job_stop(struct lreq *r);
 void lapi_history(struct lreq *r);
+void lapi_upload(struct lreq *r);
 
 #endif

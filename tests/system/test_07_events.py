@@ -410,3 +410,32 @@ def test_wall_clock_jump_is_an_event(cluster):
     assert "(and 1 jump not reported before)" in last["message"], last
     assert "ahead of the monotonic clock" in last["message"], last
     assert len(jumps()) == 4
+
+
+def test_raised_event_uploads_at_once_whatever_the_poll_interval(cluster):
+    """Events go as they happen (PRODUCT.md section 3): cohortctl tells
+    the running daemon, which uploads at once instead of when its held
+    poll is next answered (up to the poll interval, 300 s here)."""
+    m = cluster.master().init().start()
+    (t,) = cluster.enlisted(m, ["web-1"])
+    m.ctl("target", "set", "web-1", "--poll-interval", "300")
+    # reported by a poll made after the change: the one now held
+    wait_for(lambda: m.targets()["web-1"]["poll_interval_s"] == 300,
+             what="poll interval 300 reported")
+    r = cluster.run("cohortctl", "event", "raise", "--state-dir", t.dir,
+                    "--severity", "warning", "probe")
+    assert "queued" in r.stdout and r.stderr == "", r
+    events = wait_for(lambda: m.ctl_json("event", "list"), timeout=10.0,
+                      what="the event on the master within 10 s")
+    assert [(e["target"], e["message"]) for e in events] == \
+        [("web-1", "probe")]
+    # not running: the record waits in the outbox, and no error
+    t.stop()
+    r = cluster.run("cohortctl", "event", "raise", "--state-dir", t.dir,
+                    "--severity", "error", "while", "down")
+    assert "queued" in r.stdout and r.stderr == "", r
+    assert t.query("SELECT count(*) FROM outbox WHERE body LIKE "
+                   "'%while down%'") == [(1,)]
+    t.start()
+    wait_for(lambda: len(m.ctl_json("event", "list")) == 2,
+             what="the event raised while down, uploaded at start")
