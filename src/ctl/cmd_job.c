@@ -27,10 +27,13 @@ print_posted(const json_t *out, const char *what)
 	json_t *p;
 
 	json_array_foreach(posted, i, p)
-	    printf("  %s %s to %s (instruction %lld)\n", what,
+	    printf("  %s %s to %s (instruction %lld)%s\n", what,
 		json_string_value(json_object_get(p, "op")),
 		json_string_value(json_object_get(p, "target")),
-		(long long)json_integer_value(json_object_get(p, "id")));
+		(long long)json_integer_value(json_object_get(p, "id")),
+		json_is_true(json_object_get(p, "again"))
+		    ? ": again, its latest definition failed there"
+		    : "");
 }
 
 /* Reads and checks the document locally first, so a bad file is refused
@@ -331,9 +334,41 @@ cmd_job_delete(struct ctl *ctl, int argc, char **argv)
 	return 0;
 }
 
-/* Targets a start was not posted to, because the job runs there and its
- * policy refuses a second run: named on stderr, exit status 1 (the start
- * did not do all it was asked). */
+/* One target a start was not posted to, and why, on stderr. */
+static void
+print_refusal(const char *job, const json_t *r)
+{
+	const char *target = json_string_value(json_object_get(r, "target"));
+	long long id =
+	    (long long)json_integer_value(json_object_get(r, "instruction"));
+
+	if (json_object_get(r, "since") != NULL)
+		fprintf(stderr,
+		    "cohortctl: not started on %s: job '%s' is running there "
+		    "(since %s) and its overlap policy refuses a second run\n",
+		    target, job,
+		    json_string_value(json_object_get(r, "since")));
+	else if (json_is_true(json_object_get(r, "cleared")))
+		fprintf(stderr,
+		    "cohortctl: not started on %s: the latest definition of "
+		    "job '%s' failed there (instruction %lld: %s), so it has "
+		    "an older definition or none; apply the job again, or "
+		    "resync the target\n",
+		    target, job, id,
+		    json_string_value(json_object_get(r, "error")));
+	else
+		fprintf(stderr,
+		    "cohortctl: not started on %s: the latest definition of "
+		    "job '%s' failed there (instruction %lld: %s) and blocks "
+		    "it; clear it (cohortctl downloadlist clear %lld) or "
+		    "resync the target\n",
+		    target, job, id,
+		    json_string_value(json_object_get(r, "error")), id);
+}
+
+/* Targets a start was not posted to (the job runs there and its policy
+ * refuses a second run, or its latest definition failed there): named
+ * on stderr, exit status 1 (the start did not do all it was asked). */
 static int
 print_refused(const char *job, const json_t *out)
 {
@@ -341,11 +376,7 @@ print_refused(const char *job, const json_t *out)
 	size_t i;
 	json_t *r;
 
-	json_array_foreach(refused, i, r) fprintf(stderr,
-	    "cohortctl: not started on %s: job '%s' is running there "
-	    "(since %s) and its overlap policy refuses a second run\n",
-	    json_string_value(json_object_get(r, "target")), job,
-	    json_string_value(json_object_get(r, "since")));
+	json_array_foreach(refused, i, r) print_refusal(job, r);
 	return json_array_size(refused) > 0 ? 1 : 0;
 }
 

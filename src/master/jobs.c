@@ -11,6 +11,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/timefmt.h"
+#include "master/failed_defs.h"
 #include "master/longpoll.h"
 #include "master/master.h"
 #include "master/notify.h"
@@ -198,15 +199,50 @@ keep_stored_secrets(struct master *m, struct job *job, struct cerr *err)
 	return rc;
 }
 
+/* The definition to post again to a target that has the job already:
+ * its newest one failed there and an administrator cleared the failure
+ * (while uncleared, the target is blocked at it, and the advice is to
+ * clear it or resync). NULL when there is none. */
+static const json_t *
+to_post_again(const json_t *failed, const char *target)
+{
+	const json_t *entry = json_object_get(failed, target);
+
+	return json_is_true(json_object_get(entry, "cleared")) ? entry : NULL;
+}
+
+/* Posts the failed definition again, with its own operation (an insert
+ * the target never applied stays an insert), marked "again" in posted. */
+static int
+post_again(struct master *m, json_t *posted, const char *target,
+    const struct job *job, const char *canonical, const json_t *failed,
+    struct cerr *err)
+{
+	enum instr_op op = INSTR_UPDATE;
+
+	if (instr_op_parse(
+		json_string_value(json_object_get(failed, "op")), &op) < 0)
+		op = INSTR_UPDATE;
+	if (post(m, posted, target, op, job->name, canonical, err) < 0)
+		return -1;
+	json_object_set_new(json_array_get(posted, json_array_size(posted) - 1),
+	    "again", json_true());
+	return 0;
+}
+
 /* Saves the job and posts the instructions, inside the caller's
- * transaction. */
+ * transaction. With post_failed, an unchanged document is posted again
+ * to the targets whose latest definition of the job failed and was
+ * cleared (failed_defs.h): applying the job again is how an operator
+ * delivers it after removing the cause. */
 static int
 apply_in_tx(struct master *m, const struct job *job, const char *canonical,
-    const struct aim *aim, json_t *result, struct cerr *err)
+    const struct aim *aim, int post_failed, json_t *result, struct cerr *err)
 {
 	struct stored_doc old = {NULL, 0};
 	struct aim old_aim = {0};
 	json_t *posted = json_object_get(result, "posted");
+	json_t *failed = NULL;
 	int created = 0, changed, rc = -1;
 
 	if (store_job_get(m->store, job->name, stored_doc_cb, &old, err) < 0 &&
@@ -223,10 +259,18 @@ apply_in_tx(struct master *m, const struct job *job, const char *canonical,
 	    store_job_targets_set(m->store, job->name,
 		(const char *const *)aim->names, aim->n, err) < 0)
 		goto out;
+	if (post_failed && !changed &&
+	    failed_defs_find(m->store, job->name, &failed, err) < 0)
+		goto out;
 	for (size_t i = 0; i < aim->n; i++) {
 		int had = aim_has(&old_aim, aim->names[i]);
+		const json_t *again = to_post_again(failed, aim->names[i]);
 
-		if ((!had || changed) &&
+		if (had && !changed && again != NULL) {
+			if (post_again(m, posted, aim->names[i], job, canonical,
+				again, err) < 0)
+				goto out;
+		} else if ((!had || changed) &&
 		    post(m, posted, aim->names[i],
 			had ? INSTR_UPDATE : INSTR_INSERT, job->name, canonical,
 			err) < 0)
@@ -242,6 +286,7 @@ apply_in_tx(struct master *m, const struct job *job, const char *canonical,
 	    json_boolean(changed || json_array_size(posted) > 0));
 	rc = 0;
 out:
+	json_decref(failed);
 	free(old.doc);
 	aim_cleanup(&old_aim);
 	return rc;
@@ -293,7 +338,7 @@ jobs_apply(struct master *m, const json_t *doc, const char *url_name,
 	    notify_check_operator(m->store, job->notify_operator, err) < 0 ||
 	    store_begin(m->store, err) < 0)
 		goto out;
-	if (apply_in_tx(m, job, canonical, &aim, res, err) < 0 ||
+	if (apply_in_tx(m, job, canonical, &aim, 1, res, err) < 0 ||
 	    store_commit(m->store, err) < 0) {
 		store_rollback(m->store);
 		goto out;
@@ -440,7 +485,26 @@ refuse_running(json_t *res, const char *target, const json_t *since)
 	if (at == NULL)
 		return 0;
 	json_array_append_new(json_object_get(res, "refused"),
-	    json_pack("{s:s,s:s}", "target", target, "since", at));
+	    json_pack("{s:s,s:s,s:s}", "target", target, "reason", "running",
+		"since", at));
+	return 1;
+}
+
+/* A start is not posted to a target whose latest definition of the job
+ * failed (failed_defs.h): the target has an older definition or none,
+ * and a start of a job it lacks fails there and blocks the target. */
+static int
+refuse_failed_definition(json_t *res, const char *target, const json_t *failed)
+{
+	const json_t *f = json_object_get(failed, target);
+
+	if (f == NULL)
+		return 0;
+	json_array_append_new(json_object_get(res, "refused"),
+	    json_pack("{s:s,s:s,s:O,s:O,s:O}", "target", target, "reason",
+		"definition_failed", "instruction", json_object_get(f, "id"),
+		"cleared", json_object_get(f, "cleared"), "error",
+		json_object_get(f, "error")));
 	return 1;
 }
 
@@ -449,16 +513,40 @@ static int
 refused_error(const json_t *refused, const char *name, struct cerr *err)
 {
 	const json_t *first = json_array_get(refused, 0);
+	const char *target =
+	    json_string_value(json_object_get(first, "target"));
 	char more[64] = "";
 
 	if (json_array_size(refused) > 1)
 		snprintf(more, sizeof(more), " and on %zu more targets",
 		    json_array_size(refused) - 1);
+	if (json_object_get(first, "since") != NULL)
+		return cerr_set(err, CERR_CONFLICT,
+		    "job '%s' is running on %s (since %s)%s, and its overlap "
+		    "policy refuses a second run: not started",
+		    name, target,
+		    json_string_value(json_object_get(first, "since")), more);
+	/* the target's error is left out: it may be long, and job why and
+	 * the download list show it whole */
+	if (json_is_true(json_object_get(first, "cleared")))
+		return cerr_set(err, CERR_CONFLICT,
+		    "job '%s': its latest definition failed on %s (instruction "
+		    "%lld)%s, which has an older definition or none: not "
+		    "started; apply the job again, or resync the target",
+		    name, target,
+		    (long long)json_integer_value(
+			json_object_get(first, "instruction")),
+		    more);
 	return cerr_set(err, CERR_CONFLICT,
-	    "job '%s' is running on %s (since %s)%s, and its overlap policy "
-	    "refuses a second run: not started",
-	    name, json_string_value(json_object_get(first, "target")),
-	    json_string_value(json_object_get(first, "since")), more);
+	    "job '%s': its latest definition failed on %s (instruction %lld)%s, "
+	    "which is blocked at it: not started; clear it (cohortctl "
+	    "downloadlist clear %lld) or resync the target",
+	    name, target,
+	    (long long)json_integer_value(
+		json_object_get(first, "instruction")),
+	    more,
+	    (long long)json_integer_value(
+		json_object_get(first, "instruction")));
 }
 
 int
@@ -471,7 +559,7 @@ jobs_post_run_op(struct master *m, const char *name, const char *target,
 	json_t *res =
 	    json_pack("{s:s,s:[],s:[]}", "name", name, "posted", "refused");
 	json_t *payload_json = json_pack("{s:s}", "job", name);
-	json_t *since = NULL;
+	json_t *since = NULL, *failed = NULL;
 	char *payload = payload_json ? json_dump_compact(payload_json) : NULL;
 	int rc = -1;
 
@@ -493,13 +581,17 @@ jobs_post_run_op(struct master *m, const char *name, const char *target,
 		cerr_set(err, CERR_CONFLICT, "job '%s' has no targets", name);
 		goto out;
 	}
-	if (!stop && overlap == OVERLAP_REFUSE &&
-	    running_targets(m, name, &since, err) < 0)
+	if (!stop &&
+	    (failed_defs_find(m->store, name, &failed, err) < 0 ||
+		(overlap == OVERLAP_REFUSE &&
+		    running_targets(m, name, &since, err) < 0)))
 		goto out;
 	if (store_begin(m->store, err) < 0)
 		goto out;
 	for (size_t i = 0; i < aim.n; i++) {
 		if ((target != NULL && strcmp(target, aim.names[i]) != 0) ||
+		    (failed != NULL &&
+			refuse_failed_definition(res, aim.names[i], failed)) ||
 		    (since != NULL && refuse_running(res, aim.names[i], since)))
 			continue;
 		if (post(m, json_object_get(res, "posted"), aim.names[i], op,
@@ -528,6 +620,7 @@ jobs_post_run_op(struct master *m, const char *name, const char *target,
 out:
 	json_decref(res);
 	json_decref(since);
+	json_decref(failed);
 	json_decref(payload_json);
 	free(payload);
 	aim_cleanup(&aim);
@@ -570,7 +663,7 @@ reaim_cb(void *arg, const struct store_job *j)
 		goto out;
 	}
 	if (aim_resolve(gj->m, job, &aim, gj->err) < 0 ||
-	    apply_in_tx(gj->m, job, j->doc, &aim, result, gj->err) < 0)
+	    apply_in_tx(gj->m, job, j->doc, &aim, 0, result, gj->err) < 0)
 		goto out;
 	rc = 0;
 out:

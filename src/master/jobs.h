@@ -3,8 +3,10 @@
  * document validates it completely, resolves its aim (targets, and the
  * members of its groups), and in one store transaction saves it and posts
  * insert / update / delete instructions to exactly the targets whose view
- * changes; re-applying an identical document posts nothing. After the
- * commit, the affected targets' held polls are woken.
+ * changes; re-applying an identical document posts nothing, except to a
+ * target whose latest definition of the job failed there and was cleared
+ * (failed_defs.h): it gets that definition again. After the commit, the
+ * affected targets' held polls are woken.
  */
 #ifndef COHORT_JOBS_H
 #define COHORT_JOBS_H
@@ -18,13 +20,19 @@ struct master;
 
 /* doc is the job document; url_name the name in the request path (must
  * match). *result: {"name", "created", "changed", "posted": [{"target",
- * "op", "id"}]}, new reference. */
+ * "op", "id", and "again": true for a failed definition posted again}]},
+ * new reference. */
 int jobs_apply(struct master *m, const json_t *doc, const char *url_name,
     json_t **result, struct cerr *err);
 int jobs_delete(
     struct master *m, const char *name, json_t **result, struct cerr *err);
 /* Posts START (or STOP) to the job's targets, or to target only (which
- * must be one of them). *result: {"name", "posted": [...]}. */
+ * must be one of them). A START is not posted to a target whose latest
+ * definition of the job failed, nor (overlap policy "refuse") where the
+ * history shows the job running: *result: {"name", "posted": [...],
+ * "refused": [{"target", "reason": "definition_failed", "instruction",
+ * "cleared", "error"} or {"target", "reason": "running", "since"}]};
+ * CERR_CONFLICT when every target was refused. */
 int jobs_post_run_op(struct master *m, const char *name, const char *target,
     int stop, json_t **result, struct cerr *err);
 

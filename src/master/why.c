@@ -101,14 +101,18 @@ definition_failed(const struct why_facts *f, char *text, size_t size)
 	const struct why_instr *d = &f->definition;
 	char name[200];
 
+	/* job apply posts even an unchanged document again to this target,
+	 * and job start is not posted here meanwhile (failed_defs.h) */
 	snprintf(text, size,
 	    "the job's latest definition, %s, failed on %s and an "
-	    "administrator cleared it: %s %s; apply the job again, or resync "
-	    "the target (cohortctl target resync %s); the error: %s",
+	    "administrator cleared it: %s %s, and job start is not posted "
+	    "there; apply the job again (cohortctl job apply posts its "
+	    "definition to %s again, even unchanged), or resync the target "
+	    "(cohortctl target resync %s); the error: %s",
 	    instr_name(d, name, sizeof(name)), f->target, f->target,
 	    d->op == INSTR_INSERT ? "does not have the job"
 				  : "runs the job's previous definition",
-	    f->target, d->error[0] ? d->error : "none given");
+	    f->target, f->target, d->error[0] ? d->error : "none given");
 	return "definition_failed";
 }
 

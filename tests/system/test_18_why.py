@@ -224,3 +224,62 @@ def test_why_explains_at_most_100_targets(cluster):
     assert "... and 3 more targets: name one with --target" in text
     e = why_one(m, "wide", "why-00102")
     assert e["verdict"] == "not_delivered", e
+
+
+def test_a_failed_definition_is_applied_again_and_not_started(cluster):
+    """The advice of definition_failed holds: while a job's latest
+    definition has failed on a target, a start is not posted there (it
+    would fail and block the target) but is to its other targets; once
+    the cause is gone and the failure cleared, applying the unchanged
+    document posts it again, and the job starts."""
+    m = cluster.master().init().start()
+    t1, _ = cluster.enlisted(m, ["web-1", "web-2"])
+    t1.add_local_job("clash2")
+    doc = {"name": "clash2", "targets": ["web-1", "web-2"],
+           "steps": [{"command": "true"}]}
+    m.apply_job(doc)
+    wait_for(lambda: verdict_is(m, "clash2", "web-1", "blocked"),
+             what="the insert to fail on web-1")
+    wait_for(lambda: verdict_is(m, "clash2", "web-2", "on_demand"),
+             what="the insert to apply on web-2")
+    (failed,) = [i for i in m.ctl_json("downloadlist", "--target", "web-1")
+                 if i["status"] == "failed"]
+
+    def starts_on(target):
+        return [i for i in m.ctl_json("downloadlist", "--target", target)
+                if i["operation"] == "start" and i["object"] == "clash2"]
+
+    # blocked at it: not started there, the rest of the fleet is
+    r = m.ctl("job", "start", "clash2", check=False)
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert "start posted" in r.stdout and "web-2" in r.stdout, r.stdout
+    assert "not started on web-1" in r.stderr, r.stderr
+    assert f"downloadlist clear {failed['id']}" in r.stderr, r.stderr
+    assert starts_on("web-1") == []
+    # cleared: still not started there, now with the advice to apply
+    m.ctl("downloadlist", "clear", str(failed["id"]))
+    e = wait_for(lambda: verdict_is(m, "clash2", "web-1",
+                                    "definition_failed"),
+                 what="definition_failed")
+    assert "job start is not posted there" in e["explanation"], e
+    r = m.ctl("job", "start", "clash2", "--target", "web-1", check=False)
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert "its latest definition failed on web-1" in r.stderr, r.stderr
+    assert "apply the job again" in r.stderr, r.stderr
+    assert starts_on("web-1") == []
+    assert m.targets()["web-1"]["status"] == "normal"
+    # the cause gone, the unchanged document goes to web-1 again only
+    t1.drop_local_job("clash2")
+    r = m.apply_job(doc)
+    assert "posted insert to web-1" in r.stdout, r.stdout
+    assert "web-2" not in r.stdout, r.stdout
+    wait_for(lambda: verdict_is(m, "clash2", "web-1", "on_demand"),
+             what="the insert to apply on web-1 this time")
+    # nothing failed: applying once more posts nothing
+    assert "posted" not in m.apply_job(doc).stdout
+    r = m.ctl("job", "start", "clash2", "--target", "web-1")
+    assert starts_on("web-1"), r.stdout
+    wait_for(lambda: [h for h in m.history("--job", "clash2",
+                                           "--target", "web-1")
+                      if h["step"] == 0 and h["outcome"] == "succeeded"],
+             what="the run on web-1")

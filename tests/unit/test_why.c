@@ -156,6 +156,10 @@ test_definition_failed_and_cleared(void **state)
 	f.definition.cleared = 1;
 	snprintf(f.definition.error, sizeof(f.definition.error), "clash");
 	expect(&f, "definition_failed", "does not have the job", "clash");
+	/* the advice matches what the commands do (failed_defs.h) */
+	expect(&f, "definition_failed", "job start is not posted there",
+	    "cohortctl job apply posts its definition to web-1 again, even "
+	    "unchanged");
 	f.definition.op = INSTR_UPDATE;
 	expect(&f, "definition_failed", "runs the job's previous definition",
 	    "cohortctl target resync web-1");
