@@ -178,6 +178,17 @@ cmd_cert_revoke(struct ctl *ctl, int argc, char **argv)
 		return ctl_fail(&err);
 	json_array_foreach(json_object_get(out, "revoked"), i, v)
 	    printf("revoked %s\n", json_string_value(v));
+	/* Still exit 0: the revocation is recorded and in force, and is
+	 * what an external CA's certificate needs; the warning is for the
+	 * mistyped serial, which looks the same to the master. */
+	if (json_is_false(json_object_get(out, "recorded")))
+		fprintf(stderr,
+		    "cohortctl: warning: this master issued no certificate "
+		    "with serial %s (cert list shows those it did); it is "
+		    "revoked all the same, as a certificate of an external CA "
+		    "would be\n",
+		    json_string_value(
+			json_array_get(json_object_get(out, "revoked"), 0)));
 	if (json_is_true(json_object_get(out, "more")))
 		printf("(more remain: run the same command again)\n");
 	json_decref(out);

@@ -158,6 +158,7 @@ struct revoke_set {
 	int n;
 	int more; /* more than fit: revoke again */
 	int targets, people; /* what the collected serials were issued to */
+	int unrecorded; /* one serial this master never issued */
 };
 
 static int
@@ -256,6 +257,8 @@ revoke_read(struct http_req *r, struct revoke_set *rs, char *who,
 		snprintf(who, who_size, "%s", c.name);
 	else if (err->code != CERR_NOT_FOUND)
 		return -1;
+	else
+		rs->unrecorded = 1;
 	return 0;
 }
 
@@ -288,9 +291,11 @@ api_cert_revoke(struct http_req *r)
 		log_info("cert_revoked", "name=%s serial=%s by=%s", who,
 		    rs.serials[i], r->caller.id.name);
 	}
+	/* "recorded" false: revoked all the same, but a client should say
+	 * so, as a mistyped serial looks the same */
 	http_reply_json(r, 200,
-	    json_pack("{s:s,s:o,s:b}", "name", who, "revoked", list, "more",
-		rs.more));
+	    json_pack("{s:s,s:o,s:b,s:b}", "name", who, "revoked", list, "more",
+		rs.more, "recorded", !rs.unrecorded));
 	return;
 fail:
 	http_reply_error(r, &err);

@@ -576,6 +576,25 @@ def test_cert_issue_list_revoke_and_audit(cluster):
     assert later == []
 
 
+def test_a_serial_this_master_never_issued_is_revoked_with_a_warning(
+        cluster):
+    """A serial the master has no record of is revoked all the same (a
+    certificate of an external CA), exit status 0, but with a warning on
+    stderr: a mistyped serial must not pass for a revoked certificate.
+    One the master issued is revoked without it."""
+    m = cluster.master().init().start()
+    person(cluster, m, "alice", "operator")
+    r = m.ctl("cert", "revoke", "0B:AD:C0:DE")
+    assert "revoked 0badc0de" in r.stdout, r.stdout
+    assert "warning: this master issued no certificate with serial " \
+        "0badc0de" in r.stderr, r.stderr
+    (alice,) = [c for c in m.ctl_json("cert", "list")
+                if c["name"] == "alice"]
+    r = m.ctl("cert", "revoke", alice["serial"])
+    assert f"revoked {alice['serial']}" in r.stdout, r.stdout
+    assert "warning" not in r.stderr, r.stderr
+
+
 def test_every_change_is_audited(cluster):
     m = cluster.master().init().start()
     cluster.enlisted(m, ["web-1"])
