@@ -8,8 +8,10 @@
 #include "common/runrec.h"
 #include "common/jobdoc.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/json.h"
@@ -492,4 +494,24 @@ run_report_from_json(const json_t *v, struct run_report **out, struct cerr *err)
 fail:
 	run_report_free(r);
 	return -1;
+}
+
+int
+run_id_parse(const char *text, char *target, size_t target_size, int64_t *n)
+{
+	const char *colon = text ? strrchr(text, ':') : NULL;
+	char *end = NULL;
+	long long id;
+
+	if (colon == NULL || colon == text ||
+	    (size_t)(colon - text) >= target_size || colon[1] < '0' ||
+	    colon[1] > '9')
+		return -1;
+	errno = 0;
+	id = strtoll(colon + 1, &end, 10);
+	if (*end != '\0' || id <= 0 || errno == ERANGE)
+		return -1;
+	snprintf(target, target_size, "%.*s", (int)(colon - text), text);
+	*n = id;
+	return 0;
 }

@@ -125,4 +125,12 @@ json_t *run_report_to_json(const struct run_report *r);
 int run_report_from_json(
     const json_t *v, struct run_report **out, struct cerr *err);
 
+/* A job run's name as listings give it, "TARGET:N" (the target's run id,
+ * N > 0; the last colon splits, and the target is at most
+ * target_size - 1 bytes): 0 with target and *n filled, -1 when text is
+ * not one. It sets no error: the master names its query parameter, and
+ * cohortctl its option. */
+int run_id_parse(
+    const char *text, char *target, size_t target_size, int64_t *n);
+
 #endif

@@ -106,6 +106,18 @@ tell_daemon(const struct conf *conf)
 	    err.msg);
 }
 
+/* --severity, named as cohortctl's option (the master would name its
+ * query parameter). */
+static int
+severity_check(const char *severity, enum event_severity *sev, struct cerr *err)
+{
+	if (eventrec_severity_parse(severity, sev) == 0)
+		return 0;
+	return cerr_set(err, CERR_INVALID,
+	    "--severity: '%.40s' is not one of info, warning, error, critical",
+	    severity);
+}
+
 int
 cmd_event_raise(struct ctl *ctl, int argc, char **argv)
 {
@@ -125,13 +137,8 @@ cmd_event_raise(struct ctl *ctl, int argc, char **argv)
 		cerr_set(&err, CERR_INVALID, "event raise needs --state-dir");
 		return ctl_fail(&err);
 	}
-	if (eventrec_severity_parse(severity, &sev) < 0) {
-		cerr_set(&err, CERR_INVALID,
-		    "--severity: '%s' is not one of "
-		    "info, warning, error, critical",
-		    severity);
+	if (severity_check(severity, &sev, &err) < 0)
 		return ctl_fail(&err);
-	}
 	if (join_words(words, npos, message, sizeof(message), &err) < 0 ||
 	    eventrec_init(&ev, sev, EVENT_USER, NULL, 0, message, &err) < 0 ||
 	    queue_on_target(dir, &ev, &queued, &conf, &err) < 0)
@@ -179,6 +186,7 @@ cmd_event_list(struct ctl *ctl, int argc, char **argv)
 	const struct ctl_opt opts[] = {CTL_VALUE("--target", &target),
 	    CTL_VALUE("--severity", &severity), CTL_VALUE("--limit", &limit),
 	    CTL_FLAG("--json", &json), CTL_END};
+	enum event_severity sev;
 	char path[2048];
 	struct client *c;
 	json_t *out = NULL;
@@ -190,6 +198,7 @@ cmd_event_list(struct ctl *ctl, int argc, char **argv)
 	if (ctl_parse(argc, argv, opts, NULL, 0, 0, &npos, &err) < 0 ||
 	    (limit != NULL &&
 		ctl_int(limit, "--limit", 1, 100000, &n, &err) < 0) ||
+	    (severity != NULL && severity_check(severity, &sev, &err) < 0) ||
 	    add_param(&q, "target", target, &err) < 0 ||
 	    add_param(&q, "severity", severity, &err) < 0 ||
 	    add_param(&q, "limit", limit, &err) < 0) {

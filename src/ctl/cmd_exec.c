@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/wire.h"
 #include "ctl/ctl.h"
 #include "ctl/output.h"
 
@@ -94,6 +95,22 @@ static const struct output_col exec_cols[] = {
     {"REASON", "reason", 60},
 };
 
+/* Checked here, so a mistake is named by its option (the master would
+ * name its query parameter). */
+static int
+status_check(const char *status, struct cerr *err)
+{
+	enum exec_status st;
+
+	if (status == NULL || strcmp(status, "open") == 0 ||
+	    exec_status_parse(status, &st) == 0)
+		return 0;
+	return cerr_set(err, CERR_INVALID,
+	    "--status: '%.40s' is not one of open, queued, assigned, running, "
+	    "succeeded, failed",
+	    status);
+}
+
 int
 cmd_exec_list(struct ctl *ctl, int argc, char **argv)
 {
@@ -108,7 +125,8 @@ cmd_exec_list(struct ctl *ctl, int argc, char **argv)
 
 	if (ctl_parse(argc, argv, opts, NULL, 0, 0, &npos, &err) < 0 ||
 	    (limit != NULL &&
-		ctl_int(limit, "--limit", 1, 10000, &n, &err) < 0))
+		ctl_int(limit, "--limit", 1, 10000, &n, &err) < 0) ||
+	    status_check(status, &err) < 0)
 		return ctl_fail(&err);
 	snprintf(path, sizeof(path), "/v1/executions?limit=%lld", n);
 	if (status != NULL) {

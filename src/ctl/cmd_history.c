@@ -8,10 +8,12 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "common/runrec.h"
 #include "common/timefmt.h"
 #include "common/wire.h"
 #include "ctl/ctl.h"
 #include "ctl/output.h"
+#include "store/store.h"
 
 /* Appends "&name=value" (escaped) when value is set. */
 static int
@@ -138,6 +140,28 @@ struct history_args {
 	int json;
 };
 
+/* --run: a run as the listing names it, on --target when that is given
+ * too (the master would name its query parameter run_id). */
+static int
+run_check(const struct history_args *a, struct cerr *err)
+{
+	char target[STORE_NAME_MAX + 1];
+	int64_t n;
+
+	if (a->run == NULL)
+		return 0;
+	if (run_id_parse(a->run, target, sizeof(target), &n) < 0)
+		return cerr_set(err, CERR_INVALID,
+		    "--run: '%.80s' is not TARGET:N (as the RUN column shows "
+		    "a run)",
+		    a->run);
+	if (a->target != NULL && strcmp(a->target, target) != 0)
+		return cerr_set(err, CERR_INVALID,
+		    "--run names target '%s', --target names '%.80s'", target,
+		    a->target);
+	return 0;
+}
+
 /* The filters checked here, so a mistake is named by its option (the
  * master would name its query parameter). */
 static int
@@ -146,6 +170,8 @@ history_filters_check(const struct history_args *a, struct cerr *err)
 	enum run_outcome o;
 	int64_t ms;
 
+	if (run_check(a, err) < 0)
+		return -1;
 	if (a->outcome != NULL && run_outcome_parse(a->outcome, &o) < 0)
 		return cerr_set(err, CERR_INVALID,
 		    "--outcome: '%s' is not one of running, succeeded, "

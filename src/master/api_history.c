@@ -3,7 +3,6 @@
  * first, with the filters the command line offers; and purging history
  * (by job, by age) on an administrator's request.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include "common/jobdoc.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/runrec.h"
 #include "common/timefmt.h"
 #include "master/api.h"
 #include "master/master.h"
@@ -61,22 +61,13 @@ run_param(struct http_req *r, struct store_run_filter *f,
     char target[STORE_NAME_MAX + 1], struct cerr *err)
 {
 	const char *v = http_query(r, "run_id");
-	const char *colon = v ? strrchr(v, ':') : NULL;
-	char *end = NULL;
-	long long n;
+	int64_t n;
 
 	if (v == NULL)
 		return 0;
-	if (colon == NULL || colon == v || (size_t)(colon - v) > STORE_NAME_MAX)
+	if (run_id_parse(v, target, STORE_NAME_MAX + 1, &n) < 0)
 		return cerr_set(err, CERR_INVALID,
 		    "query parameter run_id: '%.80s' is not TARGET:N", v);
-	errno = 0;
-	n = strtoll(colon + 1, &end, 10);
-	if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || n <= 0 ||
-	    errno == ERANGE)
-		return cerr_set(err, CERR_INVALID,
-		    "query parameter run_id: '%.80s' is not TARGET:N", v);
-	snprintf(target, STORE_NAME_MAX + 1, "%.*s", (int)(colon - v), v);
 	if (f->target != NULL && strcmp(f->target, target) != 0)
 		return cerr_set(err, CERR_INVALID,
 		    "query parameters: run_id names target '%s', target "

@@ -132,7 +132,7 @@ def test_one_run_and_listings_without_output(cluster):
                            key=key)
         assert status == 400, (bad, body)
     r = m.ctl("history", "--run", "nonsense", check=False)
-    assert r.returncode != 0 and "run_id" in r.stderr
+    assert r.returncode == 2 and "--run: 'nonsense'" in r.stderr
     # an output's escape sequences never reach the terminal
     m.apply_job({"name": "esc", "targets": ["web-1"],
                  "steps": [{"command": "printf 'a\\033[2Jb\\tc'"}]})
@@ -212,6 +212,32 @@ def test_ambiguous_command_lines_are_refused_and_change_nothing(cluster):
     assert m.ctl_json("downloadlist", "--limit", "1000") == before
     assert set(m.targets()) == {"web-1", "web-2"}
     assert m.ctl_json("group", "list")[0]["name"] == "web"
+
+
+def test_a_bad_filter_is_named_by_its_option(cluster):
+    """A bad value of a listing's filter is named by cohortctl's option
+    (not the master's query parameter), with exit status 2 for bad
+    input, as cohortctl(8) says."""
+    m = cluster.master().init().start()
+    for args, why in (
+            (("history", "--run", "bogus"),
+             "--run: 'bogus' is not TARGET:N"),
+            (("history", "--run", "web-1:0"),
+             "--run: 'web-1:0' is not TARGET:N"),
+            (("history", "--run", "web-1:3", "--target", "web-2"),
+             "--run names target 'web-1', --target names 'web-2'"),
+            (("exec", "list", "--status", "bogus"),
+             "--status: 'bogus' is not one of open, queued"),
+            (("event", "list", "--severity", "bogus"),
+             "--severity: 'bogus' is not one of info, warning")):
+        r = m.ctl(*args, check=False)
+        assert r.returncode == 2, (args, r.returncode, r.stderr)
+        assert why in r.stderr, (args, r.stderr)
+        assert "query parameter" not in r.stderr, (args, r.stderr)
+    # good values still pass
+    assert m.ctl_json("history", "--run", "web-1:3") == []
+    assert m.ctl_json("exec", "list", "--status", "open") == []
+    assert m.ctl_json("event", "list", "--severity", "error") == []
 
 
 def test_failing_step_recorded(cluster):

@@ -536,6 +536,44 @@ test_runrec_drop_steps(void **state)
 	run_report_free(r);
 }
 
+/* A run's name, TARGET:N, as listings give it and cohortctl --run and
+ * the master's run_id take it. */
+static void
+test_run_id_parse(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *target; /* NULL: refused */
+		int64_t n;
+	} cases[] = {
+	    {"web-1:3", "web-1", 3},
+	    {"a:b:42", "a:b", 42}, /* the last colon splits */
+	    {"bogus", NULL, 0}, {":3", NULL, 0}, {"web-1:", NULL, 0},
+	    {"web-1:0", NULL, 0}, {"web-1:-3", NULL, 0}, {"web-1:+3", NULL, 0},
+	    {"web-1:3x", NULL, 0}, {"web-1:99999999999999999999", NULL, 0},
+	    {"abcdefgh:1", NULL, 0}, /* a target longer than the buffer */
+	};
+	char target[8];
+	int64_t n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc =
+		    run_id_parse(cases[i].text, target, sizeof(target), &n);
+
+		if (cases[i].target == NULL) {
+			if (rc != -1)
+				fail_msg("'%s': accepted", cases[i].text);
+			continue;
+		}
+		if (rc != 0 || strcmp(target, cases[i].target) != 0 ||
+		    n != cases[i].n)
+			fail_msg("'%s': rc %d, '%s', %lld", cases[i].text, rc,
+			    target, (long long)n);
+	}
+	assert_int_equal(run_id_parse(NULL, target, sizeof(target), &n), -1);
+}
+
 int
 main(void)
 {
@@ -553,6 +591,7 @@ main(void)
 	    cmocka_unit_test(test_runrec_output_budget),
 	    cmocka_unit_test(test_runrec_add_note),
 	    cmocka_unit_test(test_runrec_drop_steps),
+	    cmocka_unit_test(test_run_id_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
