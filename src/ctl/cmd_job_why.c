@@ -68,6 +68,7 @@ print_why(const json_t *out)
 {
 	const json_t *targets = json_object_get(out, "targets");
 	char job[160];
+	json_int_t more;
 	size_t i;
 	json_t *t;
 
@@ -83,10 +84,10 @@ print_why(const json_t *out)
 			printf("\n");
 		print_target(job, t);
 	}
-	if (json_integer_value(json_object_get(out, "more_targets")) > 0)
-		printf("\n... and %lld more targets: name one with --target\n",
-		    (long long)json_integer_value(
-			json_object_get(out, "more_targets")));
+	more = json_integer_value(json_object_get(out, "more_targets"));
+	if (more > 0)
+		printf("\n... and %lld more target%s: name one with --target\n",
+		    (long long)more, more == 1 ? "" : "s");
 }
 
 int

@@ -518,8 +518,9 @@ refused_error(const json_t *refused, const char *name, struct cerr *err)
 	char more[64] = "";
 
 	if (json_array_size(refused) > 1)
-		snprintf(more, sizeof(more), " and on %zu more targets",
-		    json_array_size(refused) - 1);
+		snprintf(more, sizeof(more), " and on %zu more target%s",
+		    json_array_size(refused) - 1,
+		    json_array_size(refused) == 2 ? "" : "s");
 	if (json_object_get(first, "since") != NULL)
 		return cerr_set(err, CERR_CONFLICT,
 		    "job '%s' is running on %s (since %s)%s, and its overlap "

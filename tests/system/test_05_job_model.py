@@ -398,6 +398,14 @@ def test_overlap_refuse_and_queue(cluster):
     assert r.returncode == 1 and "to web-2" in r.stdout, r.stdout
     assert "not started on web-1: job 'solo' is running there" in r.stderr
     assert len(solo_starts()) == 1
+    # running on both: refused as a whole, the second target counted
+    wait_for(lambda: len(job_runs(m, "solo", step=0, outcome="running"))
+             == 2, what="solo running on web-1 and web-2")
+    r = m.ctl("job", "start", "solo", check=False)
+    assert r.returncode == 1 and r.stdout == "", r.stdout
+    assert re.search(r"job 'solo' is running on web-1 \(since \S+\) and "
+                     r"on 1 more target, and its overlap policy", r.stderr), \
+        r.stderr
     for _ in range(2):
         m.ctl("job", "start", "line")
     gate.open()
