@@ -61,6 +61,7 @@ struct jobrun {
 	struct event *timer;
 	struct run_report *report; /* owned until given to cb */
 	int64_t started_mono_ms;
+	int64_t started_ms; /* wall clock, as the report has it */
 	int64_t not_before_ms; /* for the first attempt only; then 0 */
 
 	uint64_t child_id;
@@ -667,6 +668,7 @@ jobrun_start(struct event_base *base, struct runner *runner, struct job *job,
 	early = runner_wait_ms(params->not_before_ms, now);
 	jr->not_before_ms = early > 0 ? now + early : 0;
 	now += early;
+	jr->started_ms = now;
 	jr->started_mono_ms = clock_ms(CLOCK_MONOTONIC) + early;
 	jr->target_name =
 	    strdup(params->target_name ? params->target_name : "");
@@ -721,6 +723,12 @@ const struct job *
 jobrun_job(const struct jobrun *jr)
 {
 	return jr->job;
+}
+
+int64_t
+jobrun_started_ms(const struct jobrun *jr)
+{
+	return jr->started_ms;
 }
 
 int64_t

@@ -78,5 +78,7 @@ void jobrun_free(struct jobrun *jr);
 
 const struct job *jobrun_job(const struct jobrun *jr);
 int64_t jobrun_id(const struct jobrun *jr);
+/* When the run started (UTC ms; its report's started_ms). */
+int64_t jobrun_started_ms(const struct jobrun *jr);
 
 #endif

@@ -311,6 +311,22 @@ lapi_job_delete(struct lreq *r)
 	lsock_reply_json(r, 200, json_pack("{s:b}", "ok", 1));
 }
 
+/* One instance at a time (PRODUCT.md section 11): refused, naming the
+ * run that goes on and its start, as the master does (jobs.c). */
+static int
+refuse_running(struct lreq *r, struct cerr *err)
+{
+	int64_t run_id, started_ms;
+	char at[TIMEFMT_MAX];
+
+	if (!runs_running_since(r->t, r->arg, &run_id, &started_ms))
+		return 0;
+	return cerr_set(err, CERR_CONFLICT,
+	    "job '%s' is running (run %lld, since %s) and its overlap policy "
+	    "refuses a second run: not started",
+	    r->arg, (long long)run_id, timefmt_utc_ms(started_ms, at));
+}
+
 void
 lapi_job_start(struct lreq *r)
 {
@@ -320,11 +336,7 @@ lapi_job_start(struct lreq *r)
 	int existed;
 
 	if (local_job(r, &overlap, &err) < 0 ||
-	    (overlap == OVERLAP_REFUSE && runs_running(r->t, r->arg) &&
-		cerr_set(&err, CERR_CONFLICT,
-		    "job '%s' is running and its overlap policy refuses a "
-		    "second run: not started",
-		    r->arg) < 0) ||
+	    (overlap == OVERLAP_REFUSE && refuse_running(r, &err) < 0) ||
 	    tstore_run_add(r->t->store, r->arg, 1, 0, 0, timefmt_now_s(),
 		&run_id, &existed, &err) < 0) {
 		lsock_reply_error(r, &err);

@@ -581,6 +581,19 @@ runs_running(struct target *t, const char *job)
 	return find_active_job(t, job) != NULL;
 }
 
+int
+runs_running_since(
+    struct target *t, const char *job, int64_t *run_id, int64_t *started_ms)
+{
+	struct active_run *a = find_active_job(t, job);
+
+	if (a == NULL)
+		return 0;
+	*run_id = a->run_id;
+	*started_ms = jobrun_started_ms(a->jr);
+	return 1;
+}
+
 /* A queued run never started: it ends as of now. A running one keeps
  * what the ledger holds of it (interrupted.h). */
 static void

@@ -172,6 +172,9 @@ void runs_stop_job(struct target *t, const char *job, const char *why);
 void runs_stop_instr(struct target *t, int64_t instr_id, const char *why);
 /* Whether a run of job is in progress (started, not ended). */
 int runs_running(struct target *t, const char *job);
+/* The same, with that run's id and start (UTC ms) when there is one. */
+int runs_running_since(
+    struct target *t, const char *job, int64_t *run_id, int64_t *started_ms);
 /* For a defect (defect.h): every run of a multiserver job ends; whether
  * one has not yet (-1: the store cannot tell). */
 void runs_stop_master(struct target *t, const char *why);

@@ -4,6 +4,7 @@ kept out of every listing and log, schedules observed running on a target
 (no due instant twice), missed-run records and a single catch-up after
 downtime, overlap refuse vs queue, local jobs over the control socket
 (surviving a defect), next-run previews and history purge."""
+import datetime
 import json
 import os
 import re
@@ -603,13 +604,21 @@ def test_a_stop_ends_the_runs_queued_behind_the_running_one(cluster,
     doc.write_text(json.dumps({"name": "solo", "steps": [
         {"command": solo_gate.command()}]}))
     local(cluster, t, "job", "apply", str(doc))
+    before = time.time()
     local(cluster, t, "job", "start", "solo")
     wait_for(lambda: t.query("SELECT state FROM runs WHERE job = 'solo'")
              == [("running",)], what="solo running")
+    (run_id,) = t.query("SELECT run_id FROM runs WHERE job = 'solo'")[0]
     r = local(cluster, t, "job", "start", "solo", check=False)
     assert r.returncode == 1, r.stderr
-    assert "job 'solo' is running and its overlap policy refuses" in \
-        r.stderr, r.stderr
+    # the refusal names the run that goes on and its start (jobs.md)
+    found = re.search(r"job 'solo' is running \(run (\d+), since (\S+)\) "
+                      r"and its overlap policy refuses", r.stderr)
+    assert found, r.stderr
+    assert int(found.group(1)) == run_id, r.stderr
+    since = datetime.datetime.fromisoformat(
+        found.group(2).replace("Z", "+00:00")).timestamp()
+    assert before - 1 <= since <= time.time() + 1, r.stderr
     assert t.query("SELECT count(*) FROM runs WHERE job = 'solo'") == [(1,)]
     solo_gate.open()
 
