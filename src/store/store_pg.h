@@ -41,7 +41,7 @@
 
 /* The schema this code reads and writes (store_pg_schema.c); kept in the
  * table cohort_schema. */
-#define STORE_PG_SCHEMA_VERSION 7
+#define STORE_PG_SCHEMA_VERSION 8
 
 #define STORE_PG_STMT_MAX 128
 #define STORE_PG_PARAMS_MAX 16

@@ -61,9 +61,10 @@ static const char sql_trim[] =
     "   WHERE status = 'applied' OR (status = 'failed' AND cleared = 1))"
     "  AS ranked WHERE n > $1)";
 /* Listing: one statement per filter combination, parameters in the
- * order target, status, limit (a NULL limit is none); the last two for
- * STORE_INSTR_OPEN. */
-static const char *const sql_list[6] = {
+ * order target, status, limit (a NULL limit is none); then two for
+ * STORE_INSTR_OPEN and two for failed ones (the status a literal: the
+ * partial index of schema step 8). */
+static const char *const sql_list[8] = {
     "SELECT " INSTR_COLS " FROM instructions ORDER BY id DESC LIMIT $1",
     "SELECT " INSTR_COLS " FROM instructions WHERE target = $1"
     " ORDER BY id DESC LIMIT $2",
@@ -75,6 +76,10 @@ static const char *const sql_list[6] = {
     " WHERE status IN ('pending', 'downloaded') ORDER BY id DESC LIMIT $1",
     "SELECT " INSTR_COLS " FROM instructions WHERE target = $1"
     " AND status IN ('pending', 'downloaded') ORDER BY id DESC LIMIT $2",
+    "SELECT " INSTR_COLS " FROM instructions"
+    " WHERE status = 'failed' ORDER BY id DESC LIMIT $1",
+    "SELECT " INSTR_COLS " FROM instructions WHERE target = $1"
+    " AND status = 'failed' ORDER BY id DESC LIMIT $2",
 };
 
 /* Fills in from a row (columns as in INSTR_COLS); text stays borrowed
@@ -254,9 +259,11 @@ store_pg_instr_list(void *be, const struct store_instr_filter *f,
 	which = (f->target != NULL) | (f->status >= 0) << 1;
 	if (f->status == STORE_INSTR_OPEN)
 		which = 4 + (f->target != NULL);
+	else if (f->status == INSTR_FAILED)
+		which = 6 + (f->target != NULL);
 	if (f->target != NULL)
 		store_pg_param_text(&p, f->target);
-	if (f->status >= 0)
+	if (f->status >= 0 && f->status != INSTR_FAILED)
 		store_pg_param_text(
 		    &p, instr_status_name((enum instr_status)f->status));
 	if (f->limit > 0)

@@ -25,7 +25,7 @@
 
 /* The schema this code reads and writes (store_sqlite_schema.c); kept in
  * PRAGMA user_version. */
-#define STORE_SQLITE_SCHEMA_VERSION 8
+#define STORE_SQLITE_SCHEMA_VERSION 9
 /* PRAGMA application_id of a cohort store: "Coh1". */
 #define STORE_SQLITE_APP_ID 0x436f6831
 

@@ -70,7 +70,8 @@ static const char sql_trim[] =
  * small open index (forced: for "ORDER BY id DESC LIMIT 1" the planner
  * would rather walk the whole table, history included, backwards). */
 #define OPEN_TERM " AND status IN ('pending', 'downloaded')"
-static const char *const sql_list[8] = {
+#define FAILED_TERM " AND status = 'failed'"
+static const char *const sql_list[10] = {
     "SELECT " INSTR_COLS " FROM instructions"
     " ORDER BY id DESC LIMIT :limit",
     "SELECT " INSTR_COLS " FROM instructions WHERE target = :target"
@@ -89,6 +90,11 @@ static const char *const sql_list[8] = {
     " WHERE 1" OPEN_TERM " ORDER BY id DESC LIMIT :limit",
     "SELECT " INSTR_COLS " FROM instructions INDEXED BY instructions_open"
     " WHERE target = :target" OPEN_TERM " ORDER BY id DESC LIMIT :limit",
+    /* failed: through the small failed index (step 9) */
+    "SELECT " INSTR_COLS " FROM instructions INDEXED BY instructions_failed"
+    " WHERE 1" FAILED_TERM " ORDER BY id DESC LIMIT :limit",
+    "SELECT " INSTR_COLS " FROM instructions INDEXED BY instructions_failed"
+    " WHERE target = :target" FAILED_TERM " ORDER BY id DESC LIMIT :limit",
 };
 
 /* Fills in from the current row (columns as in INSTR_COLS); text stays
@@ -311,10 +317,12 @@ store_sqlite_instr_list(void *be, const struct store_instr_filter *f,
 		which += 2;
 	else if (f->status == STORE_INSTR_OPEN)
 		which = 6 + (f->target != NULL);
+	else if (f->status == INSTR_FAILED)
+		which = 8 + (f->target != NULL);
 	if (store_sqlite_stmt(sq, sql_list[which], &st, err) < 0)
 		goto out;
 	bind_named_text(st, ":target", f->target);
-	if (f->status >= 0)
+	if (f->status >= 0 && f->status != INSTR_FAILED)
 		bind_named_text(st, ":status",
 		    instr_status_name((enum instr_status)f->status));
 	sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":limit"),

@@ -206,6 +206,9 @@ static const struct {
     {"web-2", -1, 0, 2},
     {NULL, INSTR_APPLIED, 0, 3},
     {"web-1", INSTR_FAILED, 0, 1},
+    {NULL, INSTR_FAILED, 0, 1},
+    {"web-2", INSTR_FAILED, 0, 0},
+    {NULL, INSTR_FAILED, 1, 1},
     {"web-1", INSTR_PENDING, 0, 0},
     {"web-1", INSTR_DOWNLOADED, 0, 1},
     {"web-2", INSTR_PENDING, 0, 1},
@@ -471,6 +474,7 @@ test_instr_counts_from_migration(void **state)
 	fx->s = NULL;
 	if (fx->pg)
 		raw_exec(fx->path,
+		    "DROP INDEX instructions_failed;"
 		    "DROP TRIGGER runs_count_ended ON runs;"
 		    "DROP TRIGGER runs_count_ending ON runs;"
 		    "DROP FUNCTION cohort_count_run();"
@@ -479,6 +483,7 @@ test_instr_counts_from_migration(void **state)
 		    "UPDATE cohort_schema SET version = 6");
 	else
 		raw_exec(fx->path,
+		    "DROP INDEX instructions_failed;"
 		    "DROP TRIGGER runs_count_ended;"
 		    "DROP TRIGGER runs_count_ending;"
 		    "ALTER TABLE instructions DROP COLUMN runs;"
