@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/jobdoc.h"
 #include "common/pki.h"
@@ -33,6 +34,7 @@ struct issue_opts {
 	int p12; /* also write browser.p12, for the dashboard */
 	const char *name;
 	char dir[PATH_MAX];
+	int made_dir; /* the folder is this call's: removed if it fails */
 };
 
 static int
@@ -51,8 +53,10 @@ issue_check(struct issue_opts *o, struct cerr *err)
 		    "--role: '%s' is not admin, "
 		    "operator or viewer",
 		    o->role);
-	if (jobdoc_check_name(o->name, JOB_NAME_MAX, "NAME", err) < 0 ||
-	    statedir_mkdir(o->out ? o->out : o->name, err) < 0 ||
+	if (jobdoc_check_name(o->name, JOB_NAME_MAX, "NAME", err) < 0)
+		return -1;
+	o->made_dir = stat(o->out ? o->out : o->name, &st) < 0;
+	if (statedir_mkdir(o->out ? o->out : o->name, err) < 0 ||
 	    statedir_absolute(
 		o->out ? o->out : o->name, o->dir, sizeof(o->dir), err) < 0 ||
 	    statedir_path(o->dir, "key.pem", key, sizeof(key), err) < 0)
@@ -140,6 +144,9 @@ cmd_cert_issue(struct ctl *ctl, int argc, char **argv)
 	rc = 0;
 	goto out;
 fail:
+	/* A refused issue leaves no empty folder behind (one it made). */
+	if (o.made_dir && o.dir[0] != '\0')
+		rmdir(o.dir);
 	rc = ctl_fail(&err);
 out:
 	EVP_PKEY_free(key);

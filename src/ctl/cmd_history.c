@@ -111,6 +111,22 @@ print_outputs(const json_t *rows)
 	}
 }
 
+/* A failed instruction an administrator cleared no longer blocks its
+ * target: the table says so beside the status (--json has "cleared"). */
+static void
+mark_cleared(json_t *rows)
+{
+	size_t i;
+	json_t *r;
+
+	json_array_foreach(rows, i, r)
+	{
+		if (json_is_true(json_object_get(r, "cleared")))
+			json_object_set_new(
+			    r, "status", json_string("failed, cleared"));
+	}
+}
+
 static int
 list_call(struct ctl *ctl, const char *base, struct buf *q, int json,
     const struct output_col *cols, size_t ncols)
@@ -125,10 +141,12 @@ list_call(struct ctl *ctl, const char *base, struct buf *q, int json,
 	if (ctl_client(ctl, &c, &err) < 0 ||
 	    client_call(c, "GET", path, NULL, &out, &err) < 0)
 		return ctl_fail(&err);
-	if (json)
+	if (json) {
 		output_json(stdout, out);
-	else
+	} else {
+		mark_cleared(out);
 		output_table(stdout, cols, ncols, out);
+	}
 	json_decref(out);
 	return 0;
 }

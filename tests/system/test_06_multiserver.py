@@ -103,6 +103,11 @@ def test_failed_instruction_blocks_until_cleared_or_resync(cluster):
     m.ctl("downloadlist", "clear", str(failed[0]["id"]))
     wait_for(lambda: "later" in jobs_on(t), what="later delivered")
     assert m.targets()["web-1"]["status"] == "normal"
+    # the table tells a cleared failure from one that still blocks
+    row = [line for line in m.ctl("downloadlist", "--target",
+                                  "web-1").stdout.splitlines()
+           if line.startswith(f"{failed[0]['id']} ")]
+    assert len(row) == 1 and "failed, cleared" in row[0], row
     # fail again, then resync: the target ends with exactly the master's view
     m.apply_job({"name": "clash", "targets": ["web-1"], "description": "x",
                  "steps": [{"command": "true"}]})

@@ -493,6 +493,8 @@ def test_roles_operator_and_viewer(cluster):
                   os.path.join(cluster.root, "mallory"))):
         r = op(*args)
         assert r.returncode != 0 and "may not call this" in r.stderr, args
+    # the refused issue left no folder behind
+    assert not os.path.exists(os.path.join(cluster.root, "mallory"))
     # reads, the audit log too (PRODUCT.md section 4: "start/stop jobs,
     # read")
     for args in (("job", "list"), ("history",), ("audit",)):
