@@ -7,6 +7,7 @@
  */
 #include "target/target.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,6 +140,14 @@ check_identity(const struct target *t, const char *cert_path, struct cerr *err)
 	X509 *cert = NULL;
 	int rc;
 
+	/* Defecting removes the certificate: say that, not "no such file",
+	 * to whoever starts the daemon again with the set-aside file. */
+	if (access(cert_path, F_OK) != 0 && errno == ENOENT)
+		return cerr_set(err, CERR_CONFLICT,
+		    "%s is gone: this target has defected from its master (or "
+		    "never enlisted); enlist it again with cohortctl enlist "
+		    "--state-dir %s (its local jobs are kept)",
+		    cert_path, t->conf->state_dir);
 	if (pki_cert_read(cert_path, &cert, err) < 0)
 		return -1;
 	rc = pki_cert_identity(cert, &id, err);

@@ -129,6 +129,13 @@ def test_defected_target_enlists_with_another_master(cluster):
     wait_for(lambda: not t1.proc.alive(), timeout=30,
              what="web-1 to defect")
     assert jobs_on(t1) == []
+    # started again with the configuration defecting set aside: it says
+    # what happened and what to do, not "no such file"
+    r = cluster.run("cohortd", "-c", t1.conf + ".defected", check=False,
+                    timeout=30)
+    assert r.returncode != 0
+    assert "has defected from its master" in r.stderr, r.stderr
+    assert "cohortctl enlist" in r.stderr, r.stderr
 
     other = cluster.master(name="other").init().start()
     t1.enlist(other)
