@@ -301,6 +301,11 @@ cmd_job_next(struct ctl *ctl, int argc, char **argv)
 		return ctl_fail(&err);
 	if (json) {
 		output_json(stdout, out);
+	} else if (json_array_size(json_object_get(out, "schedules")) == 0) {
+		/* an empty table would say nothing at all */
+		printf("job %s has no schedules: it runs only when started "
+		       "(cohortctl job start %s)\n",
+		    pos[0], pos[0]);
 	} else {
 		rows = next_rows(json_object_get(out, "schedules"));
 		output_table(

@@ -60,6 +60,30 @@ cmd_target_token(struct ctl *ctl, int argc, char **argv)
 	return 0;
 }
 
+/* OFFSET as an operator reads a zone's: "-05:00", not -18000 (--json
+ * keeps time_zone_offset_s in seconds). */
+static void
+add_offsets(json_t *rows)
+{
+	size_t i;
+	json_t *r, *v;
+
+	json_array_foreach(rows, i, r)
+	{
+		char text[16];
+		json_int_t s;
+
+		v = json_object_get(r, "time_zone_offset_s");
+		if (!json_is_integer(v))
+			continue;
+		s = json_integer_value(v);
+		snprintf(text, sizeof(text), "%c%02lld:%02lld",
+		    s < 0 ? '-' : '+', (long long)((s < 0 ? -s : s) / 3600),
+		    (long long)((s < 0 ? -s : s) % 3600 / 60));
+		json_object_set_new(r, "offset_shown", json_string(text));
+	}
+}
+
 int
 cmd_target_list(struct ctl *ctl, int argc, char **argv)
 {
@@ -69,7 +93,7 @@ cmd_target_list(struct ctl *ctl, int argc, char **argv)
 	    {"LAST POLL", "last_poll", 0},
 	    {"UNREAD", "unread_instructions", 0},
 	    {"LOCAL TIME", "local_time", 0},
-	    {"OFFSET", "time_zone_offset_s", 0},
+	    {"OFFSET", "offset_shown", 0},
 	    {"VERSION", "version", 0},
 	    {"POLL S", "poll_interval_s", 0},
 	    {"LOCATION", "location", 30},
@@ -86,10 +110,12 @@ cmd_target_list(struct ctl *ctl, int argc, char **argv)
 	    ctl_client(ctl, &c, &err) < 0 ||
 	    client_call(c, "GET", "/v1/targets", NULL, &out, &err) < 0)
 		return ctl_fail(&err);
-	if (json)
+	if (json) {
 		output_json(stdout, out);
-	else
+	} else {
+		add_offsets(out);
 		output_table(stdout, cols, sizeof(cols) / sizeof(cols[0]), out);
+	}
 	json_decref(out);
 	return 0;
 }

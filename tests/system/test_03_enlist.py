@@ -2,6 +2,7 @@
 dir is refused (defect first), the master's CA is pinned by the token, and
 enlisted targets poll and show up as normal."""
 import os
+import re
 
 from cohort import wait_for
 
@@ -21,6 +22,10 @@ def test_enlist_two_targets_and_status(cluster):
         assert t["unread_instructions"] == 0
     text = m.ctl("target", "list").stdout
     assert "web-1" in text and "normal" in text
+    # OFFSET reads as a zone's offset, not in seconds
+    head, row = text.splitlines()[:2]
+    at = head.index("OFFSET")
+    assert re.fullmatch(r"[+-]\d\d:\d\d", row[at:].split()[0]), text
     # the target's files
     t1 = os.path.join(cluster.root, "t-web-1")
     conf = open(os.path.join(t1, "cohortd.conf")).read()

@@ -156,6 +156,10 @@ def test_start_one_target_only(cluster):
     assert not job_rows(m, "hello", target="web-1")
     r = m.ctl("job", "start", "hello", "--target", "nope", check=False)
     assert r.returncode != 0 and "not aimed" in r.stderr
+    # an on-demand job: job next says so rather than print a bare header
+    out = m.ctl("job", "next", "hello").stdout
+    assert out.startswith("job hello has no schedules: it runs only when "
+                          "started"), out
 
 
 def test_history_limit_counts_whole_runs_listed_as_in_the_table(cluster):
