@@ -162,11 +162,39 @@ print_list(const char *name, const json_t *list)
 	printf("%s\n", json_array_size(list) == 0 ? " -" : "");
 }
 
+/* A last outcome on a target the job is no longer aimed at says so:
+ * the history keeps it, the job no longer goes there. */
+static void
+mark_unaimed(json_t *outcomes, const json_t *targets)
+{
+	size_t i, k;
+	json_t *r, *t;
+
+	json_array_foreach(outcomes, i, r)
+	{
+		const char *name =
+		    json_string_value(json_object_get(r, "target"));
+		int aimed = 0;
+		char shown[300];
+
+		json_array_foreach(targets, k, t)
+		{
+			if (name != NULL && json_is_string(t) &&
+			    strcmp(name, json_string_value(t)) == 0)
+				aimed = 1;
+		}
+		if (aimed || name == NULL)
+			continue;
+		snprintf(shown, sizeof(shown), "%s (not aimed now)", name);
+		json_object_set_new(r, "target", json_string(shown));
+	}
+}
+
 /* A job for people: what it is, whom it notifies, where it goes, its
  * schedules with their next runs, and its last outcome on each target
  * (SQL Server Agent's job-server table). */
 static void
-print_job(const json_t *job)
+print_job(json_t *job)
 {
 	static const struct output_col sched_cols[] = {
 	    {"SCHEDULE", "schedule", 24},
@@ -204,6 +232,11 @@ print_job(const json_t *job)
 		? output_field(notify, "operator", b, sizeof(b))
 		: "(the default)");
 	print_list("  targets:", json_object_get(job, "targets"));
+	if (json_array_size(json_object_get(
+		json_object_get(job, "document"), "groups")) > 0)
+		print_list("  groups:",
+		    json_object_get(
+			json_object_get(job, "document"), "groups"));
 	if (json_array_size(rows) > 0) {
 		printf("\n");
 		output_table(stdout, sched_cols,
@@ -211,6 +244,8 @@ print_job(const json_t *job)
 	}
 	json_decref(rows);
 	printf("\n");
+	mark_unaimed(json_object_get(job, "last_outcomes"),
+	    json_object_get(job, "targets"));
 	output_table(stdout, last_cols,
 	    sizeof(last_cols) / sizeof(last_cols[0]),
 	    json_object_get(job, "last_outcomes"));

@@ -26,6 +26,10 @@ def test_groups_move_jobs(cluster):
     m.apply_job(dict(JOB, groups=["web", "all"]))
     wait_for(lambda: jobs_on(t1) == ["g-job"], what="job on web-1")
     assert jobs_on(t2) == [] and jobs_on(t3) == []
+    m.ctl("job", "start", "g-job")
+    wait_for(lambda: any(r["step"] == 0 and r["outcome"] == "succeeded"
+                         for r in m.history("--job", "g-job")),
+             what="g-job to run on web-1")
     # joining a group brings the job
     r = m.ctl("group", "add", "web", "web-2")
     assert "posted insert of job g-job to web-2" in r.stdout
@@ -43,6 +47,11 @@ def test_groups_move_jobs(cluster):
     r = m.ctl("group", "remove", "all", "web-1")
     assert "posted delete of job g-job to web-1" in r.stdout
     wait_for(lambda: jobs_on(t1) == [], what="job gone from web-1")
+    # job show names the groups, and a last outcome from a target the
+    # job no longer goes to says so
+    shown = m.ctl("job", "show", "g-job").stdout
+    assert "groups:    web, all" in shown, shown
+    assert "web-1 (not aimed now)" in shown, shown
     groups = {g["name"]: g["members"] for g in m.ctl_json("group", "list")}
     assert groups == {"all": [], "web": ["web-2"]}
     # a group a job names cannot be deleted; an unknown one is refused
