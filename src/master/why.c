@@ -133,15 +133,25 @@ not_delivered(const struct why_facts *f, char *text, size_t size)
 	return "not_delivered";
 }
 
-/* Appends to text what else holds of a job that runs: an offline target
- * still runs its schedules; a failure on the target that does not hold
- * this job back. */
+/* Appends to text what else holds of a job that runs: a start posted
+ * and not applied yet; an offline target still runs its schedules; a
+ * failure on the target that does not hold this job back. */
 static void
 running_notes(const struct why_facts *f, char *text, size_t size)
 {
 	size_t n = strlen(text);
-	char poll[80], name[200];
+	char poll[80], name[200], at[TIMEFMT_MAX];
+	const struct why_instr *l = &f->latest;
 
+	if (n < size && l->found && l->op == INSTR_START &&
+	    (l->status == INSTR_PENDING || l->status == INSTR_DOWNLOADED))
+		n += (size_t)snprintf(text + n, size - n,
+		    "; a start (instruction %lld, posted at %s) is %s: %s %s",
+		    (long long)l->id, timefmt_utc(l->posted_at, at),
+		    l->status == INSTR_PENDING
+			? "not downloaded yet"
+			: "downloaded but not applied yet",
+		    f->target, polled(f->last_poll, poll, sizeof(poll)));
 	if (n < size && strcmp(f->status, "suspected offline") == 0)
 		n += (size_t)snprintf(text + n, size - n,
 		    "; %s is suspected offline (it %s): it runs its schedules "
@@ -215,6 +225,7 @@ why_verdict(const struct why_facts *f, char *text, size_t size)
 		    "job %s has no enabled schedule: it runs only when started "
 		    "(cohortctl job start %s)",
 		    f->job, f->job);
+		running_notes(f, text, size);
 		return "on_demand";
 	}
 	return runs_by_schedule(f, text, size);

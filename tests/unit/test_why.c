@@ -93,6 +93,7 @@ static void
 test_without_a_timed_run(void **state)
 {
 	struct why_facts f = base();
+	char text[WHY_TEXT_MAX];
 
 	(void)state;
 	f.next_run = NULL;
@@ -109,6 +110,20 @@ test_without_a_timed_run(void **state)
 	f.timed_schedules = f.start_schedules = f.idle_schedules = 0;
 	expect(&f, "on_demand", "runs only when started",
 	    "cohortctl job start tick");
+	/* a start posted and not applied yet is named, with the last poll */
+	f.latest.id = 9;
+	f.latest.op = INSTR_START;
+	f.latest.status = INSTR_PENDING;
+	f.latest.posted_at = T0 - 10;
+	f.status = "suspected offline";
+	expect(&f, "on_demand", "a start (instruction 9, posted at",
+	    "is not downloaded yet: web-1 last polled");
+	f.latest.status = INSTR_DOWNLOADED;
+	expect(&f, "on_demand", "downloaded but not applied yet", NULL);
+	f.latest.status = INSTR_APPLIED;
+	f.status = "normal";
+	why_verdict(&f, text, sizeof(text));
+	assert_null(strstr(text, "a start ("));
 }
 
 static void
