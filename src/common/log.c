@@ -64,6 +64,25 @@ log_quote(char *buf, unsigned long size, const char *s)
 	return buf;
 }
 
+const char *
+log_one_line(char *buf, unsigned long size, const char *text)
+{
+	size_t o = 0;
+
+	if (size == 0)
+		return buf;
+	for (; text != NULL && *text != '\0' && o + 3 < size; text++) {
+		if (*text != '\n') {
+			buf[o++] = *text;
+		} else if (text[1] != '\0') {
+			buf[o++] = ';';
+			buf[o++] = ' ';
+		}
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 static int
 syslog_priority(enum log_level level)
 {

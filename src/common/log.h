@@ -52,4 +52,9 @@ void log_limit_ok(struct log_limit *l, const char *event_ok);
  * terminated, truncated to size) and returns buf. */
 const char *log_quote(char *buf, unsigned long size, const char *s);
 
+/* Lines of text (a reload's report) as one log value: each line break
+ * becomes "; ", a last one is dropped (a log line is one line; a raw
+ * break would show as '?'). Writes into buf, as log_quote. */
+const char *log_one_line(char *buf, unsigned long size, const char *text);
+
 #endif

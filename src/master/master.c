@@ -211,21 +211,22 @@ static void
 reload_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct master *m = arg;
-	char report[4096];
+	char report[4096], flat[4096 + 512];
 	enum log_level level;
 	struct cerr err;
 	int applied;
 
 	if (conf_reload(m->live, report, sizeof(report), &applied, &err) < 0) {
 		log_error("reload_failed", "msg=\"%s\" detail=\"%s\"", err.msg,
-		    report);
+		    log_one_line(flat, sizeof(flat), report));
 		return;
 	}
 	log_level_parse(m->live->log_level, &level);
 	log_setup("cohortd-master", level, m->live->log_syslog);
 	http_apply_limits(m);
 	if (report[0] != '\0')
-		log_warn("reload_restart_needed", "keys=\"%s\"", report);
+		log_warn("reload_restart_needed", "keys=\"%s\"",
+		    log_one_line(flat, sizeof(flat), report));
 	log_info("reloaded", "path=%s applied=%d", m->live->path, applied);
 }
 

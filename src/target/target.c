@@ -274,14 +274,14 @@ static void
 reload_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct target *t = arg;
-	char report[4096];
+	char report[4096], flat[4096 + 512];
 	enum log_level level;
 	struct cerr err;
 	int applied;
 
 	if (conf_reload(t->live, report, sizeof(report), &applied, &err) < 0) {
 		log_error("reload_failed", "msg=\"%s\" detail=\"%s\"", err.msg,
-		    report);
+		    log_one_line(flat, sizeof(flat), report));
 		events_daemon_error(t, "configuration reload", err.msg);
 		return;
 	}
@@ -291,7 +291,8 @@ reload_cb(evutil_socket_t sig, short what, void *arg)
 		t->conf->poll_interval_s, &t->poll_interval_s, &err) < 0)
 		log_error("reload", "msg=\"%s\"", err.msg);
 	if (report[0] != '\0')
-		log_warn("reload_restart_needed", "keys=\"%s\"", report);
+		log_warn("reload_restart_needed", "keys=\"%s\"",
+		    log_one_line(flat, sizeof(flat), report));
 	log_info("reloaded", "path=%s applied=%d", t->live->path, applied);
 }
 

@@ -175,6 +175,22 @@ test_log_quote(void **state)
 	assert_true(strlen(b) < 8);
 }
 
+static void
+test_log_one_line(void **state)
+{
+	char b[64];
+
+	(void)state;
+	assert_string_equal(
+	    log_one_line(b, sizeof(b), "a: unknown key\nb: bad value\n"),
+	    "a: unknown key; b: bad value");
+	assert_string_equal(log_one_line(b, sizeof(b), "one"), "one");
+	assert_string_equal(log_one_line(b, sizeof(b), ""), "");
+	assert_string_equal(log_one_line(b, sizeof(b), NULL), "");
+	log_one_line(b, 8, "a long\nvalue\nwith breaks");
+	assert_true(strlen(b) < 8);
+}
+
 /* Counts the lines of f that contain needle. */
 static int
 count_lines(FILE *f, const char *needle)
@@ -236,6 +252,7 @@ main(void)
 	    cmocka_unit_test(test_version_rule),
 	    cmocka_unit_test(test_version_table_covers_own_major),
 	    cmocka_unit_test(test_log_quote),
+	    cmocka_unit_test(test_log_one_line),
 	    cmocka_unit_test(test_log_limited),
 	};
 
