@@ -232,6 +232,12 @@ main(int argc, char **argv)
 		ctl.profile = argv[2];
 		i = 3;
 	}
+	if (argc > i && strcmp(argv[i], "-c") == 0) {
+		fprintf(stderr, "cohortctl: -c %s\n",
+		    i == 3 ? "given twice: one profile per call"
+			   : "needs a profile file before the command");
+		return 2;
+	}
 	cmd = find_command(argc - i, argv + i, &used);
 	if (cmd == NULL) {
 		int known = argc > i && noun_usage(NULL, argv[i]) > 0;

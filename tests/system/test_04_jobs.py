@@ -208,7 +208,8 @@ def test_ambiguous_command_lines_are_refused_and_change_nothing(cluster):
             (("group", "remove", "web", ""),
              "may not be empty, '.' or '..'"),
             (("target", "delete", ".."), "may not be empty, '.' or '..'"),
-            (("group", "remove", "nogroup", "web-1"), "no group 'nogroup'")):
+            (("group", "remove", "nogroup", "web-1"), "no group 'nogroup'"),
+            (("-c", "other.conf", "job", "list"), "-c given twice")):
         r = m.ctl(*args, check=False)
         assert r.returncode != 0, args
         assert why in r.stderr, (args, r.stderr)
