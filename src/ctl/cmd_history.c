@@ -283,6 +283,20 @@ cmd_history(struct ctl *ctl, int argc, char **argv)
 	    {"MS", "duration_ms", 0},
 	    {"MESSAGE", "message", 50},
 	};
+	/* One run (--run) is read in full: its messages are not cut. */
+	static const struct output_col run_cols[] = {
+	    {"RUN", "run_id", 0},
+	    {"JOB", "job", 24},
+	    {"TARGET", "target", 0},
+	    {"STEP", "step", 0},
+	    {"NAME", "step_name", 16},
+	    {"TRY", "attempt", 0},
+	    {"OUTCOME", "outcome", 0},
+	    {"EXIT", "exit_code", 0},
+	    {"STARTED", "started_at", 0},
+	    {"MS", "duration_ms", 0},
+	    {"MESSAGE", "message", 0},
+	};
 	struct history_args a = {0};
 	int npos;
 	const struct ctl_opt opts[] = {CTL_VALUE("--job", &a.job),
@@ -306,11 +320,13 @@ cmd_history(struct ctl *ctl, int argc, char **argv)
 	grouped = group_by_run(rows);
 	if (a.json) {
 		output_json(stdout, grouped);
+	} else if (a.run != NULL) {
+		output_table(stdout, run_cols,
+		    sizeof(run_cols) / sizeof(run_cols[0]), grouped);
+		print_outputs(grouped);
 	} else {
 		output_table(
 		    stdout, cols, sizeof(cols) / sizeof(cols[0]), grouped);
-		if (a.run != NULL)
-			print_outputs(grouped);
 	}
 	json_decref(grouped);
 	json_decref(rows);

@@ -145,6 +145,20 @@ def test_one_run_and_listings_without_output(cluster):
     assert step["output"] == "a\x1b[2Jb\tc", step
     text = m.ctl("history", "--run", run["run_id"]).stdout
     assert "a?[2Jb\tc\n" in text and "\x1b" not in text, text
+    # one run is read in full: its long messages are not cut there,
+    # while the listing of many keeps its column narrow
+    m.apply_job({"name": "wordy", "targets": ["web-1"],
+                 "steps": [{"name": "a-step-whose-name-runs-on-and-on",
+                            "command": "exit 3",
+                            "on_failure": "quit_success"}]})
+    m.ctl("job", "start", "wordy")
+    (run,) = wait_for(lambda: [r for r in job_rows(m, "wordy", step=0)
+                               if r["outcome"] != "running"],
+                      what="wordy to run")
+    assert len(run["message"]) > 50, run
+    assert run["message"] in m.ctl("history", "--run",
+                                   run["run_id"]).stdout
+    assert run["message"] not in m.ctl("history", "--job", "wordy").stdout
 
 
 def test_start_one_target_only(cluster):
