@@ -264,7 +264,20 @@ history_one_run(struct ctl *ctl, const struct history_args *a, json_t **out,
 		buf_cleanup(&q);
 		return -1;
 	}
-	return history_get(ctl, &q, out, err);
+	if (history_get(ctl, &q, out, err) < 0)
+		return -1;
+	/* Named alone, a run that is not there is an error (exit 1); with
+	 * filters, that it matches none of them is an answer. */
+	if (json_array_size(*out) == 0 && a->job == NULL &&
+	    a->outcome == NULL && a->since == NULL && a->until == NULL) {
+		json_decref(*out);
+		*out = NULL;
+		return cerr_set(err, CERR_NOT_FOUND,
+		    "no run %s in the history (never recorded, or trimmed "
+		    "by retention)",
+		    a->run);
+	}
+	return 0;
 }
 
 int

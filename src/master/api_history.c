@@ -183,9 +183,18 @@ api_downloadlist(struct http_req *r)
 	    http_query(r, "target"), -1, DEFAULT_LIMIT};
 	const char *status = http_query(r, "status");
 	json_t *list = json_array();
+	struct store_target t;
 	enum instr_status st;
 	struct cerr err;
 
+	/* A target that is not there is named, not listed as empty. */
+	if (f.target != NULL &&
+	    store_target_get(r->m->store, f.target, &t, &err) < 0) {
+		if (err.code == CERR_NOT_FOUND)
+			cerr_set(&err, CERR_NOT_FOUND, "no target '%.64s'",
+			    f.target);
+		goto fail;
+	}
 	if (status != NULL && strcmp(status, "open") == 0) {
 		f.status = STORE_INSTR_OPEN;
 	} else if (status != NULL) {

@@ -133,6 +133,13 @@ def test_one_run_and_listings_without_output(cluster):
         assert status == 400, (bad, body)
     r = m.ctl("history", "--run", "nonsense", check=False)
     assert r.returncode == 2 and "--run: 'nonsense'" in r.stderr
+    # named and not there: exit 1 with its name, not an empty table
+    r = m.ctl("history", "--run", f"{target}:999", check=False)
+    assert r.returncode == 1 and f"no run {target}:999" in r.stderr, r
+    assert m.ctl("history", "--run", one, "--outcome",
+                 "failed").stdout.count("\n") == 1  # the header alone
+    r = m.ctl("downloadlist", "--target", "nosuch", check=False)
+    assert r.returncode == 1 and "no target 'nosuch'" in r.stderr, r
     # an output's escape sequences never reach the terminal
     m.apply_job({"name": "esc", "targets": ["web-1"],
                  "steps": [{"command": "printf 'a\\033[2Jb\\tc'"}]})
@@ -253,8 +260,9 @@ def test_a_bad_filter_is_named_by_its_option(cluster):
         assert r.returncode == 2, (args, r.returncode, r.stderr)
         assert why in r.stderr, (args, r.stderr)
         assert "query parameter" not in r.stderr, (args, r.stderr)
-    # good values still pass
-    assert m.ctl_json("history", "--run", "web-1:3") == []
+    # good values still pass (a run that is not there is then named)
+    r = m.ctl("history", "--run", "web-1:3", check=False)
+    assert r.returncode == 1 and "no run web-1:3" in r.stderr, r
     assert m.ctl_json("exec", "list", "--status", "open") == []
     assert m.ctl_json("event", "list", "--severity", "error") == []
 
