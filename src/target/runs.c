@@ -3,12 +3,13 @@
  * ends into records (runlog.c). A master job's run start and end are each
  * one outbox record (the master keeps the latest), written in the same
  * transaction as the ledger change, so what the master eventually sees
- * always matches the ledger. A run is marked running before its first step can exec, and
- * each step's process group is recorded before it may exec, so a run
- * found "running" at start-up was cut off by a crash or stop: whatever it
- * left running is killed and it is recorded as interrupted, never started
- * again (runs_recover.c). When the store refuses a write (a full disk) nothing is started
- * and finished runs wait in memory; a timer tries again.
+ * always matches the ledger. A run is marked running before its first
+ * step can exec, and each step's process group is recorded before it may
+ * exec, so a run found "running" at start-up was cut off by a crash or
+ * stop: whatever it left running is killed and it is recorded as
+ * interrupted, never started again (runs_recover.c). When the store
+ * refuses a write (a full disk) nothing is started and finished runs wait
+ * in memory; a timer tries again (runs_record.c).
  *
  * Overlap: one run of a job at a time. A queued run of a job that is
  * running is refused (recorded canceled with the reason) under the job's
@@ -39,148 +40,12 @@
 #include "target/target.h"
 #include "target/tstore.h"
 
-#define RUNS_RETRY_S 2
 #define RUNS_STALLED (-2)
 #define RUNS_WAITING 1
 /* Queued runs one pass of kick_cb looks at, waiting ones included: the
  * pass ends there and the next, on the next turn of the event loop,
  * takes up after the last one seen. */
 #define RUNS_KICK_SCAN_MAX 1024
-
-static void
-retry_later(struct target *t)
-{
-	struct timeval tv = {RUNS_RETRY_S, 0};
-
-	if (!evtimer_pending(t->record_retry, NULL))
-		evtimer_add(t->record_retry, &tv);
-}
-
-/* Keeps a report the store refused; 0, or -1 when it had to be dropped. */
-static int
-keep_unrecorded(struct target *t, struct run_report *rep, int local)
-{
-	char why[160];
-
-	if (t->nunrecorded == t->unrecorded_cap) {
-		int cap = t->unrecorded_cap ? 2 * t->unrecorded_cap
-					    : TARGET_UNRECORDED_MAX;
-		struct unrecorded_run *grown = cap <= TARGET_UNRECORDED_KEPT
-		    ? realloc(t->unrecorded, (size_t)cap * sizeof(*grown))
-		    : NULL;
-
-		if (grown == NULL)
-			return -1;
-		t->unrecorded = grown;
-		t->unrecorded_cap = cap;
-	}
-	/* Many runs ended while the store refused: their outputs (up to
-	 * max_output_bytes each) are what would exhaust memory. */
-	if (t->nunrecorded >= TARGET_UNRECORDED_MAX) {
-		snprintf(why, sizeof(why),
-		    "(output not kept: more than %d outcomes waited for the "
-		    "store to take writes)",
-		    TARGET_UNRECORDED_MAX);
-		run_report_drop_outputs(rep, why);
-	}
-	t->unrecorded[t->nunrecorded].rep = rep;
-	t->unrecorded[t->nunrecorded++].local = local;
-	return 0;
-}
-
-/* When the store refuses (a full disk), the report waits in memory and
- * record_retry writes it later; the ledger keeps the run "running"
- * meanwhile, so if the daemon stops first the next start records it
- * interrupted: late, never lost. */
-void
-runs_record_finished(
-    struct target *t, struct run_report *rep, int local, const struct job *job)
-{
-	struct cerr err;
-
-	if (t->nunrecorded == 0 &&
-	    runlog_finished(t, rep, local, job, &err) == 0) {
-		target_store_ok(t);
-		run_report_free(rep);
-		upload_kick(t);
-		return;
-	}
-	if (t->nunrecorded == 0)
-		target_store_failed(t, &err);
-	if (keep_unrecorded(t, rep, local) < 0) {
-		log_error("run_unrecorded",
-		    "run=%lld msg=\"more than %d "
-		    "outcomes wait for the store; this one is recorded "
-		    "interrupted once the store takes writes\"",
-		    (long long)rep->target_run_id, t->nunrecorded);
-		t->unrecorded_dropped++;
-		run_report_free(rep);
-	}
-	retry_later(t);
-}
-
-static void finish_dropped(struct target *t);
-
-/* Writes the reports that waited, oldest first, then starts what is
- * queued. */
-static void
-record_retry_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct target *t = arg;
-	struct cerr err;
-	int done = 0;
-
-	while (done < t->nunrecorded) {
-		struct unrecorded_run *u = &t->unrecorded[done];
-
-		if (runlog_finished(t, u->rep, u->local, NULL, &err) < 0) {
-			target_store_failed(t, &err);
-			break;
-		}
-		run_report_free(u->rep);
-		done++;
-	}
-	memmove(t->unrecorded, t->unrecorded + done,
-	    (size_t)(t->nunrecorded - done) * sizeof(t->unrecorded[0]));
-	t->nunrecorded -= done;
-	if (t->nunrecorded > 0) {
-		retry_later(t);
-		return;
-	}
-	if (t->unrecorded_dropped > 0)
-		finish_dropped(t);
-	if (t->nunrecorded > 0) {
-		retry_later(t);
-		return;
-	}
-	target_store_ok(t);
-	upload_kick(t);
-	runs_kick(t);
-}
-
-/* Ends a run that never started, with a reason. */
-static void
-finish_unstarted(struct target *t, int64_t run_id, const char *job, int local,
-    int64_t instr_id, enum run_outcome outcome, const char *why)
-{
-	int64_t now = timefmt_now_ms();
-	struct run_report *rep = run_report_new(
-	    run_id, job, instr_id, now, timefmt_local_offset(now / 1000));
-	struct cerr err;
-
-	if (rep == NULL)
-		return;
-	rep->outcome = outcome;
-	if (run_report_set_message(rep, why, &err) < 0)
-		log_error(
-		    "run", "run=%lld msg=\"%s\"", (long long)run_id, err.msg);
-	log_warn("run_not_started", "run=%lld job=%s why=\"%s\"",
-	    (long long)run_id, job, why);
-	if (outcome == OUTCOME_FAILED)
-		events_raise(t, EVENT_ERROR, EVENT_JOB_FAILED, job, run_id,
-		    "job %s failed on %s: %s", job, t->conf->name, why);
-	runs_record_finished(t, rep, local, NULL);
-}
 
 static struct active_run *
 find_active_job(struct target *t, const char *job)
@@ -499,19 +364,19 @@ start_queued(struct target *t, const struct queued *q)
 		    "running on target %s (run %lld) and its overlap policy "
 		    "is refuse",
 		    q->job, t->conf->name, (long long)busy->run_id);
-		finish_unstarted(t, q->run_id, q->job, q->local, q->instr_id,
-		    OUTCOME_CANCELED, why);
+		runs_finish_unstarted(t, q->run_id, q->job, q->local,
+		    q->instr_id, OUTCOME_CANCELED, why);
 		return 0;
 	}
 	rc = start_run(t, q, &err);
 	if (rc == RUNS_STALLED) {
 		target_store_failed(t, &err);
-		retry_later(t);
+		runs_retry_later(t);
 		return rc;
 	}
 	if (rc < 0)
-		finish_unstarted(t, q->run_id, q->job, q->local, q->instr_id,
-		    OUTCOME_FAILED, err.msg);
+		runs_finish_unstarted(t, q->run_id, q->job, q->local,
+		    q->instr_id, OUTCOME_FAILED, err.msg);
 	return 0;
 }
 
@@ -549,7 +414,7 @@ kick_cb(evutil_socket_t fd, short what, void *arg)
 	if (tstore_run_list_after(
 		t->store, TRUN_QUEUED, from, queued_cb, &q, &err) < 0) {
 		target_store_failed(t, &err);
-		retry_later(t);
+		runs_retry_later(t);
 		return;
 	}
 	for (int i = 0; i < q.n; i++)
@@ -606,7 +471,7 @@ end_one(struct target *t, const struct queued *q, enum trun_state state,
 	if (state == TRUN_RUNNING)
 		runs_finish_interrupted(t, &run, q->local);
 	else
-		finish_unstarted(
+		runs_finish_unstarted(
 		    t, q->run_id, q->job, q->local, q->instr_id, outcome, why);
 }
 
@@ -714,7 +579,7 @@ runs_stop_instr(struct target *t, int64_t instr_id, const char *why)
 		return;
 	}
 	if (b.run_id > 0) {
-		finish_unstarted(t, b.run_id, b.job, b.local, instr_id,
+		runs_finish_unstarted(t, b.run_id, b.job, b.local, instr_id,
 		    OUTCOME_CANCELED, why);
 		return;
 	}
@@ -732,8 +597,8 @@ runs_stop_instr(struct target *t, int64_t instr_id, const char *why)
  * (keep_unrecorded) is "running" in the ledger with nothing running it,
  * and its job's schedule would take it for a run still going and refuse
  * every instant. It is recorded interrupted. */
-static void
-finish_dropped(struct target *t)
+void
+runs_finish_dropped(struct target *t)
 {
 	struct queued_list l = {.t = t, .not_active = 1};
 	char why[200];
@@ -753,8 +618,7 @@ runs_recover(struct target *t, struct cerr *err)
 {
 	t->runs_kick = evtimer_new(t->base, kick_cb, t);
 	t->reap = evtimer_new(t->base, reap_cb, t);
-	t->record_retry = evtimer_new(t->base, record_retry_cb, t);
-	if (t->runs_kick == NULL || t->reap == NULL || t->record_retry == NULL)
+	if (t->runs_kick == NULL || t->reap == NULL || runs_record_init(t) < 0)
 		return cerr_set(err, CERR_INTERNAL, "cannot create timers");
 	if (runs_recover_interrupted(t, err) < 0)
 		return -1;
@@ -773,15 +637,9 @@ runs_shutdown(struct target *t)
 		free(a);
 	}
 	reap_cb(-1, 0, t);
-	for (int i = 0; i < t->nunrecorded; i++)
-		run_report_free(t->unrecorded[i].rep);
-	free(t->unrecorded);
-	t->unrecorded = NULL;
-	t->nunrecorded = t->unrecorded_cap = 0;
+	runs_record_shutdown(t);
 	if (t->runs_kick != NULL)
 		event_free(t->runs_kick);
 	if (t->reap != NULL)
 		event_free(t->reap);
-	if (t->record_retry != NULL)
-		event_free(t->record_retry);
 }
