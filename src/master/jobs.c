@@ -2,6 +2,7 @@
  * jobs: job changes turned into download-list instructions (see jobs.h).
  */
 #include "master/jobs.h"
+#include "master/jobs_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,26 +11,14 @@
 #include "common/jobdoc.h"
 #include "common/json.h"
 #include "common/log.h"
-#include "common/timefmt.h"
 #include "master/failed_defs.h"
 #include "master/longpoll.h"
 #include "master/master.h"
 #include "master/notify.h"
-#include "master/outbox_seen.h"
 #include "store/store.h"
 
-/* A list of target names without repeats; owns the strings. The set
- * makes membership O(1): a job aimed at 10,000 targets would otherwise
- * cost 50 million comparisons to resolve. */
-struct aim {
-	char **names;
-	size_t n;
-	size_t cap;
-	struct strmap set; /* names -> (unused) */
-};
-
-static void
-aim_cleanup(struct aim *a)
+void
+jobs_aim_cleanup(struct aim *a)
 {
 	for (size_t i = 0; i < a->n; i++)
 		free(a->names[i]);
@@ -38,19 +27,19 @@ aim_cleanup(struct aim *a)
 	memset(a, 0, sizeof(*a));
 }
 
-static int
-aim_has(const struct aim *a, const char *name)
+int
+jobs_aim_has(const struct aim *a, const char *name)
 {
 	return strmap_has(&a->set, name);
 }
 
-static int
-aim_add(void *arg, const char *name)
+int
+jobs_aim_add(void *arg, const char *name)
 {
 	struct aim *a = arg;
 	char **grown;
 
-	if (aim_has(a, name))
+	if (jobs_aim_has(a, name))
 		return 0;
 	if (a->n == a->cap) {
 		size_t cap = a->cap ? a->cap * 2 : 8;
@@ -72,6 +61,42 @@ aim_add(void *arg, const char *name)
 	return 0;
 }
 
+static int
+posted_add(json_t *posted, const char *target, enum instr_op op,
+    const char *object, int64_t id)
+{
+	return json_array_append_new(posted,
+	    json_pack("{s:s,s:s,s:s,s:I}", "target", target, "op",
+		instr_op_name(op), "object", object ? object : "", "id",
+		(json_int_t)id));
+}
+
+int
+jobs_post(struct master *m, json_t *posted, const char *target,
+    enum instr_op op, const char *object, const char *payload, struct cerr *err)
+{
+	int64_t id;
+
+	if (store_instr_post(m->store, target, op, object, payload,
+		master_now(), &id, err) < 0)
+		return -1;
+	posted_add(posted, target, op, object, id);
+	return 0;
+}
+
+/* After the commit: wakes the targets' held polls and counts the
+ * instructions for the metrics. */
+void
+jobs_wake_posted(struct master *m, const json_t *posted)
+{
+	size_t i;
+	json_t *p;
+
+	m->metrics.posted += json_array_size(posted);
+	json_array_foreach(posted, i, p)
+	    longpoll_wake(m, json_string_value(json_object_get(p, "target")));
+}
+
 /* The targets a job reaches: its named targets (each must be enlisted)
  * and the members of its groups (each group must exist). */
 static int
@@ -86,12 +111,12 @@ aim_resolve(
 			return cerr_set(err, CERR_INVALID,
 			    "targets: '%s' is not an enlisted target",
 			    job->targets[i]);
-		if (aim_add(out, job->targets[i]) < 0)
+		if (jobs_aim_add(out, job->targets[i]) < 0)
 			return cerr_set(err, CERR_INTERNAL, "out of memory");
 	}
 	for (size_t i = 0; i < job->ngroups; i++) {
 		if (store_group_members(
-			m->store, job->groups[i], aim_add, out, err) < 0)
+			m->store, job->groups[i], jobs_aim_add, out, err) < 0)
 			return err->code == CERR_NOT_FOUND
 			    ? cerr_set(err, CERR_INVALID,
 				  "groups: '%s' is not "
@@ -100,42 +125,6 @@ aim_resolve(
 			    : -1;
 	}
 	return 0;
-}
-
-static int
-posted_add(json_t *posted, const char *target, enum instr_op op,
-    const char *object, int64_t id)
-{
-	return json_array_append_new(posted,
-	    json_pack("{s:s,s:s,s:s,s:I}", "target", target, "op",
-		instr_op_name(op), "object", object ? object : "", "id",
-		(json_int_t)id));
-}
-
-static int
-post(struct master *m, json_t *posted, const char *target, enum instr_op op,
-    const char *object, const char *payload, struct cerr *err)
-{
-	int64_t id;
-
-	if (store_instr_post(m->store, target, op, object, payload,
-		master_now(), &id, err) < 0)
-		return -1;
-	posted_add(posted, target, op, object, id);
-	return 0;
-}
-
-/* After the commit: wakes the targets' held polls and counts the
- * instructions for the metrics. */
-static void
-wake_posted(struct master *m, const json_t *posted)
-{
-	size_t i;
-	json_t *p;
-
-	m->metrics.posted += json_array_size(posted);
-	json_array_foreach(posted, i, p)
-	    longpoll_wake(m, json_string_value(json_object_get(p, "target")));
 }
 
 struct stored_doc {
@@ -223,7 +212,7 @@ post_again(struct master *m, json_t *posted, const char *target,
 	if (instr_op_parse(
 		json_string_value(json_object_get(failed, "op")), &op) < 0)
 		op = INSTR_UPDATE;
-	if (post(m, posted, target, op, job->name, canonical, err) < 0)
+	if (jobs_post(m, posted, target, op, job->name, canonical, err) < 0)
 		return -1;
 	json_object_set_new(json_array_get(posted, json_array_size(posted) - 1),
 	    "again", json_true());
@@ -250,7 +239,7 @@ apply_in_tx(struct master *m, const struct job *job, const char *canonical,
 		goto out;
 	if (old.found &&
 	    store_job_targets_list(
-		m->store, job->name, aim_add, &old_aim, err) < 0)
+		m->store, job->name, jobs_aim_add, &old_aim, err) < 0)
 		goto out;
 	changed = !old.found || strcmp(old.doc, canonical) != 0;
 	if ((changed &&
@@ -263,7 +252,7 @@ apply_in_tx(struct master *m, const struct job *job, const char *canonical,
 	    failed_defs_find(m->store, job->name, &failed, err) < 0)
 		goto out;
 	for (size_t i = 0; i < aim->n; i++) {
-		int had = aim_has(&old_aim, aim->names[i]);
+		int had = jobs_aim_has(&old_aim, aim->names[i]);
 		const json_t *again = to_post_again(failed, aim->names[i]);
 
 		if (had && !changed && again != NULL) {
@@ -271,15 +260,15 @@ apply_in_tx(struct master *m, const struct job *job, const char *canonical,
 				again, err) < 0)
 				goto out;
 		} else if ((!had || changed) &&
-		    post(m, posted, aim->names[i],
+		    jobs_post(m, posted, aim->names[i],
 			had ? INSTR_UPDATE : INSTR_INSERT, job->name, canonical,
 			err) < 0)
 			goto out;
 	}
 	for (size_t i = 0; i < old_aim.n; i++)
-		if (!aim_has(aim, old_aim.names[i]) &&
-		    post(m, posted, old_aim.names[i], INSTR_DELETE, job->name,
-			"", err) < 0)
+		if (!jobs_aim_has(aim, old_aim.names[i]) &&
+		    jobs_post(m, posted, old_aim.names[i], INSTR_DELETE,
+			job->name, "", err) < 0)
 			goto out;
 	json_object_set_new(result, "created", json_boolean(created));
 	json_object_set_new(result, "changed",
@@ -288,7 +277,7 @@ apply_in_tx(struct master *m, const struct job *job, const char *canonical,
 out:
 	json_decref(failed);
 	free(old.doc);
-	aim_cleanup(&old_aim);
+	jobs_aim_cleanup(&old_aim);
 	return rc;
 }
 
@@ -345,7 +334,7 @@ jobs_apply(struct master *m, const json_t *doc, const char *url_name,
 	}
 	log_info("job_applied", "job=%s targets=%zu posted=%zu", job->name,
 	    aim.n, json_array_size(json_object_get(res, "posted")));
-	wake_posted(m, json_object_get(res, "posted"));
+	jobs_wake_posted(m, json_object_get(res, "posted"));
 	*result = res;
 	res = NULL;
 	rc = 0;
@@ -353,7 +342,7 @@ out:
 	json_decref(res);
 	json_decref(canon_json);
 	free(canonical);
-	aim_cleanup(&aim);
+	jobs_aim_cleanup(&aim);
 	job_free(job);
 	return rc;
 }
@@ -370,17 +359,18 @@ jobs_delete(
 		return cerr_set(err, CERR_INTERNAL, "out of memory");
 	if (store_begin(m->store, err) < 0)
 		goto out;
-	if (store_job_targets_list(m->store, name, aim_add, &aim, err) < 0 ||
+	if (store_job_targets_list(m->store, name, jobs_aim_add, &aim, err) <
+		0 ||
 	    store_job_delete(m->store, name, err) < 0)
 		goto fail;
 	for (size_t i = 0; i < aim.n; i++)
-		if (post(m, json_object_get(res, "posted"), aim.names[i],
+		if (jobs_post(m, json_object_get(res, "posted"), aim.names[i],
 			INSTR_DELETE, name, "", err) < 0)
 			goto fail;
 	if (store_commit(m->store, err) < 0)
 		goto fail;
 	log_info("job_deleted", "job=%s targets=%zu", name, aim.n);
-	wake_posted(m, json_object_get(res, "posted"));
+	jobs_wake_posted(m, json_object_get(res, "posted"));
 	*result = res;
 	res = NULL;
 	rc = 0;
@@ -389,242 +379,7 @@ fail:
 	store_rollback(m->store);
 out:
 	json_decref(res);
-	aim_cleanup(&aim);
-	return rc;
-}
-
-/* The stored job's overlap policy, into *(enum overlap_policy *)arg. */
-static int
-job_overlap_cb(void *arg, const struct store_job *j)
-{
-	struct job *job = NULL;
-	struct cerr err;
-
-	if (jobdoc_parse(j->doc, strlen(j->doc), &job, &err) < 0) {
-		log_error("job_start", "job=%s msg=\"%s\"", j->name, err.msg);
-		return -1;
-	}
-	*(enum overlap_policy *)arg = job->overlap;
-	job_free(job);
-	return 0;
-}
-
-/* A run of the job going on its target, as the history has it: the
- * target -> RFC 3339 start of its run. */
-static int
-running_cb(void *arg, const struct store_run *r)
-{
-	char at[TIMEFMT_MAX];
-
-	return json_object_set_new(arg, r->target,
-		   json_string(timefmt_utc_ms(r->started_at_ms, at))) < 0
-	    ? -1
-	    : 0;
-}
-
-struct trust {
-	const struct master *m;
-	json_t *since; /* target -> start of its run */
-};
-
-/* Drops the runs whose end the master may not have heard of yet, or
- * never will: a run on a target whose outbox may still hold records on
- * their way (outbox_seen.h: say, its end, sent to a master that died
- * before storing it), one that started before its target's current
- * enlistment (an earlier life of the name, deleted or with its state
- * lost), or one on a target whose outbox has dropped records (the end
- * may be among them). The target decides those starts itself. */
-static int
-trust_cb(void *arg, const struct store_target *t)
-{
-	struct trust *tr = arg;
-	const char *at = json_string_value(json_object_get(tr->since, t->name));
-	int64_t ms;
-
-	if (at == NULL)
-		return 0;
-	if (!outbox_seen_complete(tr->m, t->name) || t->outbox_dropped > 0 ||
-	    timefmt_parse(at, &ms) < 0 || ms < t->enlisted_at * 1000)
-		json_object_del(tr->since, t->name);
-	return 0;
-}
-
-/* One instance of a job at a time per target (PRODUCT.md section 11): a
- * start of a job whose policy is "refuse" is not posted to a target the
- * history shows it running on, and says so in refused[]. The target
- * still decides (a run may have begun and not been reported yet); this
- * answers the common case at once, with the run's start. */
-static int
-running_targets(
-    struct master *m, const char *name, json_t **since, struct cerr *err)
-{
-	struct store_run_filter f = {.job = name,
-	    .outcome = OUTCOME_RUNNING,
-	    .job_rows_only = 1,
-	    .without_output = 1};
-	json_t *map = json_object();
-	struct trust tr = {m, map};
-
-	if (map == NULL)
-		return cerr_set(err, CERR_INTERNAL, "out of memory");
-	if (store_run_list(m->store, &f, running_cb, map, err) < 0 ||
-	    (json_object_size(map) > 0 &&
-		store_target_list(m->store, trust_cb, &tr, err) < 0)) {
-		json_decref(map);
-		return -1;
-	}
-	*since = map;
-	return 0;
-}
-
-static int
-refuse_running(json_t *res, const char *target, const json_t *since)
-{
-	const char *at = json_string_value(json_object_get(since, target));
-
-	if (at == NULL)
-		return 0;
-	json_array_append_new(json_object_get(res, "refused"),
-	    json_pack("{s:s,s:s,s:s}", "target", target, "reason", "running",
-		"since", at));
-	return 1;
-}
-
-/* A start is not posted to a target whose latest definition of the job
- * failed (failed_defs.h): the target has an older definition or none,
- * and a start of a job it lacks fails there and blocks the target. */
-static int
-refuse_failed_definition(json_t *res, const char *target, const json_t *failed)
-{
-	const json_t *f = json_object_get(failed, target);
-
-	if (f == NULL)
-		return 0;
-	json_array_append_new(json_object_get(res, "refused"),
-	    json_pack("{s:s,s:s,s:O,s:O,s:O}", "target", target, "reason",
-		"definition_failed", "instruction", json_object_get(f, "id"),
-		"cleared", json_object_get(f, "cleared"), "error",
-		json_object_get(f, "error")));
-	return 1;
-}
-
-/* Every target refused: the start is an error, naming the first. */
-static int
-refused_error(const json_t *refused, const char *name, struct cerr *err)
-{
-	const json_t *first = json_array_get(refused, 0);
-	const char *target =
-	    json_string_value(json_object_get(first, "target"));
-	char more[64] = "";
-
-	if (json_array_size(refused) > 1)
-		snprintf(more, sizeof(more), " and on %zu more target%s",
-		    json_array_size(refused) - 1,
-		    json_array_size(refused) == 2 ? "" : "s");
-	if (json_object_get(first, "since") != NULL)
-		return cerr_set(err, CERR_CONFLICT,
-		    "job '%s' is running on %s (since %s)%s, and its overlap "
-		    "policy refuses a second run: not started",
-		    name, target,
-		    json_string_value(json_object_get(first, "since")), more);
-	/* the target's error is left out: it may be long, and job why and
-	 * the download list show it whole */
-	if (json_is_true(json_object_get(first, "cleared")))
-		return cerr_set(err, CERR_CONFLICT,
-		    "job '%s': its latest definition failed on %s (instruction "
-		    "%lld)%s, which has an older definition or none: not "
-		    "started; apply the job again, or resync the target",
-		    name, target,
-		    (long long)json_integer_value(
-			json_object_get(first, "instruction")),
-		    more);
-	return cerr_set(err, CERR_CONFLICT,
-	    "job '%s': its latest definition failed on %s (instruction %lld)%s, "
-	    "which is blocked at it: not started; clear it (cohortctl "
-	    "downloadlist clear %lld) or resync the target",
-	    name, target,
-	    (long long)json_integer_value(
-		json_object_get(first, "instruction")),
-	    more,
-	    (long long)json_integer_value(
-		json_object_get(first, "instruction")));
-}
-
-int
-jobs_post_run_op(struct master *m, const char *name, const char *target,
-    int stop, json_t **result, struct cerr *err)
-{
-	enum instr_op op = stop ? INSTR_STOP : INSTR_START;
-	enum overlap_policy overlap = OVERLAP_REFUSE;
-	struct aim aim = {0};
-	json_t *res =
-	    json_pack("{s:s,s:[],s:[]}", "name", name, "posted", "refused");
-	json_t *payload_json = json_pack("{s:s}", "job", name);
-	json_t *since = NULL, *failed = NULL;
-	char *payload = payload_json ? json_dump_compact(payload_json) : NULL;
-	int rc = -1;
-
-	if (res == NULL || payload == NULL) {
-		cerr_set(err, CERR_INTERNAL, "out of memory");
-		goto out;
-	}
-	if (store_job_get(m->store, name, job_overlap_cb, &overlap, err) < 0 ||
-	    store_job_targets_list(m->store, name, aim_add, &aim, err) < 0)
-		goto out;
-	if (target != NULL && !aim_has(&aim, target)) {
-		cerr_set(err, CERR_INVALID,
-		    "target: job '%s' is not aimed "
-		    "at target '%s'",
-		    name, target);
-		goto out;
-	}
-	if (aim.n == 0) {
-		cerr_set(err, CERR_CONFLICT, "job '%s' has no targets", name);
-		goto out;
-	}
-	if (!stop &&
-	    (failed_defs_find(m->store, name, &failed, err) < 0 ||
-		(overlap == OVERLAP_REFUSE &&
-		    running_targets(m, name, &since, err) < 0)))
-		goto out;
-	if (store_begin(m->store, err) < 0)
-		goto out;
-	for (size_t i = 0; i < aim.n; i++) {
-		if ((target != NULL && strcmp(target, aim.names[i]) != 0) ||
-		    (failed != NULL &&
-			refuse_failed_definition(res, aim.names[i], failed)) ||
-		    (since != NULL && refuse_running(res, aim.names[i], since)))
-			continue;
-		if (post(m, json_object_get(res, "posted"), aim.names[i], op,
-			name, payload, err) < 0) {
-			store_rollback(m->store);
-			goto out;
-		}
-	}
-	if (store_commit(m->store, err) < 0) {
-		store_rollback(m->store);
-		goto out;
-	}
-	if (json_array_size(json_object_get(res, "posted")) == 0 &&
-	    json_array_size(json_object_get(res, "refused")) > 0) {
-		refused_error(json_object_get(res, "refused"), name, err);
-		goto out;
-	}
-	log_info(stop ? "job_stop" : "job_start",
-	    "job=%s posted=%zu refused=%zu", name,
-	    json_array_size(json_object_get(res, "posted")),
-	    json_array_size(json_object_get(res, "refused")));
-	wake_posted(m, json_object_get(res, "posted"));
-	*result = res;
-	res = NULL;
-	rc = 0;
-out:
-	json_decref(res);
-	json_decref(since);
-	json_decref(failed);
-	json_decref(payload_json);
-	free(payload);
-	aim_cleanup(&aim);
+	jobs_aim_cleanup(&aim);
 	return rc;
 }
 
@@ -669,7 +424,7 @@ reaim_cb(void *arg, const struct store_job *j)
 	rc = 0;
 out:
 	json_decref(result);
-	aim_cleanup(&aim);
+	jobs_aim_cleanup(&aim);
 	job_free(job);
 	if (rc < 0)
 		gj->failed = 1;
@@ -681,7 +436,7 @@ out:
 static int
 collect_job_name(void *arg, const struct store_job *j)
 {
-	return aim_add(arg, j->name) < 0 ? -1 : 0;
+	return jobs_aim_add(arg, j->name) < 0 ? -1 : 0;
 }
 
 int
@@ -704,7 +459,7 @@ jobs_reaim_group(
 	}
 	rc = 0;
 out:
-	aim_cleanup(&names);
+	jobs_aim_cleanup(&names);
 	return rc;
 }
 
@@ -717,7 +472,7 @@ jobs_naming_group(struct master *m, const char *group, char *first, size_t size,
 
 	first[0] = '\0';
 	if (store_job_list(m->store, collect_job_name, &names, err) < 0) {
-		aim_cleanup(&names);
+		jobs_aim_cleanup(&names);
 		return -1;
 	}
 	for (size_t i = 0; i < names.n && !found; i++) {
@@ -734,14 +489,14 @@ jobs_naming_group(struct master *m, const char *group, char *first, size_t size,
 		job_free(job);
 		free(sd.doc);
 	}
-	aim_cleanup(&names);
+	jobs_aim_cleanup(&names);
 	return found;
 }
 
 void
 jobs_wake(struct master *m, const json_t *posted)
 {
-	wake_posted(m, posted);
+	jobs_wake_posted(m, posted);
 }
 
 /* Saves job name's document without target among its named targets,
@@ -794,13 +549,14 @@ jobs_forget_target(struct master *m, const char *target, struct cerr *err)
 	int rc = -1;
 
 	/* Names first: saving writes to the store, not inside its listing. */
-	if (store_target_jobs_list(m->store, target, aim_add, &names, err) < 0)
+	if (store_target_jobs_list(
+		m->store, target, jobs_aim_add, &names, err) < 0)
 		goto out;
 	for (size_t i = 0; i < names.n; i++)
 		if (drop_from_document(m, names.names[i], target, err) < 0)
 			goto out;
 	rc = 0;
 out:
-	aim_cleanup(&names);
+	jobs_aim_cleanup(&names);
 	return rc;
 }
