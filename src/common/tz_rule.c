@@ -101,8 +101,21 @@ rule_date(const char *p, struct tz_rule_date *d)
 static void
 rule_default_dates(struct tz_rule *r)
 {
-	r->start = (struct tz_rule_date){'M', 0, 3, 2, 0, 7200};
-	r->end = (struct tz_rule_date){'M', 0, 11, 1, 0, 7200};
+	/* Field by field into the caller's zeroed rule: a whole-struct
+	 * assignment may leave its padding unspecified, and tz_same()
+	 * compares rules with memcmp. */
+	r->start.form = 'M';
+	r->start.n = 0;
+	r->start.month = 3;
+	r->start.week = 2;
+	r->start.wday = 0;
+	r->start.time_s = 7200;
+	r->end.form = 'M';
+	r->end.n = 0;
+	r->end.month = 11;
+	r->end.week = 1;
+	r->end.wday = 0;
+	r->end.time_s = 7200;
 }
 
 int

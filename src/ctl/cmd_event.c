@@ -10,9 +10,11 @@
  * uploads the record when it starts.
  * "event list" asks the master for the events targets forwarded.
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/buf.h"
 #include "common/eventrec.h"
@@ -83,9 +85,10 @@ queue_on_target(const char *dir, const struct eventrec *ev, int *queued,
 	return rc;
 }
 
-/* Tells a running daemon to upload its outbox now. Not running is no
- * error (the record waits for it, as every record does); any other
- * failure is a note, since the event is queued either way. */
+/* Tells a running daemon to upload its outbox now. Not running (no
+ * control socket) is no error: the record waits for it, as every record
+ * does. Any other failure (no permission, a daemon that does not answer)
+ * is a note, since the event is queued either way. */
 static void
 tell_daemon(const struct conf *conf)
 {
@@ -93,13 +96,13 @@ tell_daemon(const struct conf *conf)
 	struct cerr err;
 
 	if (local_client_conf(conf, &c, &err) == 0) {
+		if (access(c.unix_socket, F_OK) != 0 && errno == ENOENT)
+			return;
 		c.timeout_ms = EVENT_KICK_TIMEOUT_MS;
 		if (client_call(
 			&c, "POST", "/v1/local/upload", NULL, NULL, &err) == 0)
 			return;
 	}
-	if (err.code == CERR_UNAVAILABLE)
-		return;
 	fprintf(stderr,
 	    "cohortctl: note: the daemon was not told to upload the event "
 	    "now (%s); it goes with the daemon's next upload\n",

@@ -16,6 +16,7 @@
 #include "common/version.h"
 #include "master/api.h"
 #include "master/master.h"
+#include "master/outbox_seen.h"
 #include "master/token.h"
 #include "store/store.h"
 
@@ -146,6 +147,7 @@ api_enlist(struct http_req *r)
 	    pki_cert_to_pem(cert, &cert_pem, &err) < 0 ||
 	    enlist_commit(r->m, &e, tp.secret, &id, &err) < 0)
 		goto fail;
+	outbox_seen_forget(r->m, e.name);
 	log_info("enlisted", "target=%s serial=%s version=%s", e.name,
 	    id.serial_hex, e.version);
 	http_reply_json(r, 200,

@@ -175,6 +175,7 @@ external_enlist(struct master *m, const struct http_caller *c,
 	t.poll_interval_s = (int32_t)p->poll_interval_s;
 	if (store_target_add(m->store, &t, err) < 0)
 		return -1;
+	outbox_seen_forget(m, t.name);
 	log_info("enlisted", "target=%s serial=%s by=client_ca_map", t.name,
 	    t.cert_serial);
 	return 0;

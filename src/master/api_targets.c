@@ -10,6 +10,7 @@
 #include "master/jobs.h"
 #include "master/longpoll.h"
 #include "master/master.h"
+#include "master/outbox_seen.h"
 #include "master/status.h"
 #include "store/store.h"
 
@@ -105,6 +106,7 @@ api_target_delete(struct http_req *r)
 	/* Only after the commit: a rolled-back delete revokes nothing. */
 	serial_list_apply(r->m, &revoked, "target_deleted");
 	serial_list_clear(&revoked);
+	outbox_seen_forget(r->m, t.name);
 	log_info("target_deleted", "target=%s by=%s serial=%s", t.name,
 	    r->caller.id.name, t.cert_serial);
 	cerr_set(

@@ -9,6 +9,7 @@
 #include "master/api.h"
 #include "master/jobs.h"
 #include "master/master.h"
+#include "master/outbox_seen.h"
 #include "master/scaleout.h"
 #include "store/store.h"
 
@@ -69,5 +70,6 @@ defect_committed(struct master *m, const char *name,
 {
 	serial_list_apply(m, rv, "defected");
 	scaleout_resynced(m, name);
+	outbox_seen_forget(m, name);
 	log_info("defected", "target=%s by=%s revoked=%d", name, by, rv->n);
 }

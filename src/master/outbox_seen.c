@@ -41,7 +41,7 @@ outbox_seen_poll(struct master *m, const char *target, int64_t pending_upto,
 	struct outbox_seen *s;
 
 	if (pending_upto < 0) {
-		free(strmap_del(&m->outbox_seen, target));
+		outbox_seen_forget(m, target);
 		return 0;
 	}
 	s = seen_get(m, target, err);
@@ -71,6 +71,12 @@ outbox_seen_complete(const struct master *m, const char *target)
 
 	return s != NULL && s->reported_upto >= 0 &&
 	    s->received_upto >= s->reported_upto;
+}
+
+void
+outbox_seen_forget(struct master *m, const char *target)
+{
+	free(strmap_del(&m->outbox_seen, target));
 }
 
 static int

@@ -31,6 +31,9 @@ int outbox_seen_upload(
     struct master *m, const char *target, int64_t upto, struct cerr *err);
 /* 1 when no record of target is known to be on its way, else 0. */
 int outbox_seen_complete(const struct master *m, const char *target);
+/* Forgets target: a new life of the name (enlisted again, deleted,
+ * defected) starts its outbox's seqs over. */
+void outbox_seen_forget(struct master *m, const char *target);
 /* Forgets every target (becoming active; shutting down). */
 void outbox_seen_clear(struct master *m);
 

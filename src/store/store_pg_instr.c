@@ -53,13 +53,19 @@ static const char sql_clear_failed[] =
     "UPDATE instructions SET cleared = 1 WHERE target = $1"
     " AND status = 'failed' AND cleared = 0";
 /* A cleared failure is finished business like an applied instruction, so
- * it is trimmed with them (otherwise failures would pile up forever). */
+ * it is trimmed with them, except a failed definition that is still its
+ * job's newest on that target (see the SQLite store's sql_trim). */
 static const char sql_trim[] =
     "DELETE FROM instructions WHERE id IN (SELECT id FROM"
-    " (SELECT id, row_number() OVER (PARTITION BY target ORDER BY id DESC)"
+    " (SELECT id, target, object, op, status,"
+    "   row_number() OVER (PARTITION BY target ORDER BY id DESC)"
     "   AS n FROM instructions"
     "   WHERE status = 'applied' OR (status = 'failed' AND cleared = 1))"
-    "  AS ranked WHERE n > $1)";
+    "  AS ranked WHERE n > $1"
+    " AND NOT (status = 'failed' AND op IN ('insert', 'update')"
+    "  AND NOT EXISTS (SELECT 1 FROM instructions later"
+    "   WHERE later.target = ranked.target AND later.object = ranked.object"
+    "   AND later.op IN ('insert', 'update') AND later.id > ranked.id)))";
 /* Listing: one statement per filter combination, parameters in the
  * order target, status, limit (a NULL limit is none); then two for
  * STORE_INSTR_OPEN and two for failed ones (the status a literal: the

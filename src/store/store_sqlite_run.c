@@ -18,7 +18,12 @@
 #define RUN_COLS RUN_COLS_BUT_OUTPUT ", output"
 
 /* A late "running" never overwrites a finished row: an outbox may
- * deliver the start of a run after its end. */
+ * deliver the start of a run after its end. Nor does a copy the target
+ * cut or stripped since (its output a "[cohort: output ..." line,
+ * upload_fit.h) overwrite the longer output the master already stored:
+ * a record whose acknowledgement was lost is sent again, and in between
+ * its outputs may have been cut to a smaller budget or dropped for
+ * outbox_max_bytes. */
 static const char sql_put[] =
     "INSERT INTO runs (target, target_run_id, job, step, attempt,"
     " step_name, outcome, exit_code, started_at_ms, tz_offset_s,"
@@ -30,7 +35,10 @@ static const char sql_put[] =
     "  started_at_ms = excluded.started_at_ms,"
     "  tz_offset_s = excluded.tz_offset_s,"
     "  duration_ms = excluded.duration_ms, instr_id = excluded.instr_id,"
-    "  message = excluded.message, output = excluded.output"
+    "  message = excluded.message,"
+    "  output = CASE WHEN substr(excluded.output, 1, 16) = '[cohort: output '"
+    "   AND length(runs.output) > length(excluded.output) THEN runs.output"
+    "   ELSE excluded.output END"
     " WHERE runs.outcome = 'running' OR excluded.outcome <> 'running'";
 /*
  * Retention per job, in one statement so the deletions run as one pass in

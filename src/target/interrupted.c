@@ -27,6 +27,10 @@ cutoff_message(enum cutoff_fate fate)
 		       "step ran, and by the restart its process had ended "
 		       "(or its pid was another process's): exit status "
 		       "unknown, timed up to the restart";
+	case CUTOFF_LOST:
+		return "interrupted: this run's outcome was lost while the "
+		       "store refused writes: exit status unknown, timed up "
+		       "to when the store took writes again";
 	case CUTOFF_UNKNOWN:
 		break;
 	}
@@ -50,7 +54,9 @@ build_step(void *arg, const struct tstore_step *row)
 	struct run_step_rec s = {row->step, row->attempt,
 	    (char *)row->step_name, OUTCOME_INTERRUPTED, row->exit_code,
 	    row->started_ms, row->duration_ms, (char *)row->message,
-	    (char *)INTERRUPTED_OUTPUT, 0, 0};
+	    (char *)(b->run->fate == CUTOFF_LOST ? INTERRUPTED_OUTPUT_LOST
+						 : INTERRUPTED_OUTPUT),
+	    0, 0};
 	struct cerr err;
 
 	if (run_outcome_parse(row->outcome, &s.outcome) < 0 ||

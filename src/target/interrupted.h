@@ -29,12 +29,18 @@
 
 #define INTERRUPTED_OUTPUT                                                     \
 	"(output not kept: the target daemon stopped before the run ended)"
+#define INTERRUPTED_OUTPUT_LOST                                                \
+	"(output not kept: the run's outcome was lost while the store "        \
+	"refused writes)"
 
 /* What the restart found of the step's process group (orphan.h). */
 enum cutoff_fate {
 	CUTOFF_UNKNOWN, /* none recorded, or it could not be checked */
 	CUTOFF_KILLED, /* still running at the restart: killed then */
 	CUTOFF_GONE, /* ended, or its pid is another process's now */
+	/* the daemon ran on, but the run's outcome was dropped while the
+	 * store refused writes (runs_finish_dropped) */
+	CUTOFF_LOST,
 };
 
 struct interrupted_run {

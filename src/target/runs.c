@@ -466,7 +466,7 @@ end_one(struct target *t, const struct queued *q, enum trun_state state,
     enum run_outcome outcome, const char *why)
 {
 	struct interrupted_run run = {q->run_id, q->job, q->instr_id,
-	    q->started_ms, timefmt_now_ms(), CUTOFF_UNKNOWN, why};
+	    q->started_ms, timefmt_now_ms(), CUTOFF_LOST, why};
 
 	if (state == TRUN_RUNNING)
 		runs_finish_interrupted(t, &run, q->local);

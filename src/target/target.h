@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include <jansson.h>
-#include <openssl/types.h> /* EVP_PKEY; evp.h would bring sched.h's SCHED_ON_IDLE */
+#include <openssl/types.h> /* EVP_PKEY: all this header needs of OpenSSL */
 
 #include "common/cerr.h"
 #include "common/conf.h"

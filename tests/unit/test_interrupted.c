@@ -55,6 +55,10 @@ static const struct {
 	-1,
 	{{2, 1, OUTCOME_INTERRUPTED, -1, T0 + 200, 59800,
 	    "exit status unknown"}}},
+    {"its outcome lost while the store refused writes: the daemon ran on", T0,
+	CUTOFF_LOST, {&cut}, 1, T0, 60000, -1,
+	{{2, 1, OUTCOME_INTERRUPTED, -1, T0 + 200, 59800,
+	    "lost while the store refused writes"}}},
     {"cut off in a retry wait: no step was running", T0, CUTOFF_UNKNOWN,
 	{&retrying}, 1, T0, 60000, 3,
 	{{1, 1, OUTCOME_RETRYING, 3, T0 + 5, 100, "exit code 3"}}},
@@ -90,7 +94,9 @@ check(const struct run_report *rep, size_t i)
 		assert_int_equal(s->started_ms, w->started_ms);
 		assert_int_equal(s->duration_ms, w->duration_ms);
 		assert_non_null(strstr(s->message, w->message_has));
-		assert_string_equal(s->output, INTERRUPTED_OUTPUT);
+		assert_string_equal(s->output,
+		    cases[i].fate == CUTOFF_LOST ? INTERRUPTED_OUTPUT_LOST
+						 : INTERRUPTED_OUTPUT);
 	}
 }
 

@@ -114,6 +114,25 @@ test_run_upsert(void **state)
 	list(fx->s, &all, &rs);
 	assert_int_equal(rs.outcome[0], OUTCOME_SUCCEEDED);
 
+	/* The end sent again after the target cut or dropped its output
+	 * (its acknowledgement was lost) keeps the longer output stored. */
+	r.outcome = OUTCOME_SUCCEEDED;
+	r.message = "finished";
+	r.output = "a long and whole output of the step\n";
+	put(fx->s, &r);
+	r.output = "[cohort: output dropped]\n";
+	put(fx->s, &r);
+	list(fx->s, &all, &rs);
+	assert_string_equal(rs.output[0], "a long and whol");
+	/* ...but a marker longer than what is stored, or any other output,
+	 * replaces it */
+	r.output = "short\n";
+	put(fx->s, &r);
+	r.output = "[cohort: output cut to its last 5 of 9000 bytes]\nshort\n";
+	put(fx->s, &r);
+	list(fx->s, &all, &rs);
+	assert_string_equal(rs.output[0], "[cohort: output");
+
 	/* Another attempt of a step is another row. */
 	make_run(&r, "web-1", 7, "backup", 1, OUTCOME_RETRYING, 1001);
 	put(fx->s, &r);

@@ -380,6 +380,54 @@ test_instr_trim(void **state)
 	    raw_int(fx->path, "SELECT count(*) FROM instructions"), 2);
 }
 
+/* A failed definition an administrator cleared stays through trimming
+ * while it is its job's newest on the target (job start and apply read
+ * it: failed_defs.c); a later definition lets it go. */
+static void
+test_instr_trim_keeps_a_failed_definition(void **state)
+{
+	struct fx *fx = *state;
+	struct cerr err;
+	int64_t failed, later, id;
+	char name[16];
+
+	add_target(fx->s, "web-1");
+	assert_int_equal(store_instr_post(fx->s, "web-1", INSTR_INSERT, "x",
+			     "{}", 10, &failed, &err),
+	    0);
+	assert_int_equal(
+	    store_instr_ack(fx->s, "web-1", failed, 0, "clash", 1, NULL, &err),
+	    0);
+	assert_int_equal(store_instr_clear(fx->s, failed, &err), 0);
+	for (int i = 0; i < 6; i++) {
+		snprintf(name, sizeof(name), "o%d", i);
+		assert_int_equal(store_instr_post(fx->s, "web-1", INSTR_INSERT,
+				     name, "{}", 10, &id, &err),
+		    0);
+		assert_int_equal(
+		    store_instr_ack(fx->s, "web-1", id, 1, "", 1, NULL, &err),
+		    0);
+	}
+	assert_int_equal(store_instr_trim(fx->s, 2, &err), 0);
+	assert_int_equal(raw_int(fx->path,
+			     "SELECT count(*) FROM instructions"
+			     " WHERE status = 'failed'"),
+	    1);
+	assert_int_equal(
+	    raw_int(fx->path, "SELECT count(*) FROM instructions"), 3);
+	/* a newer definition of x: the failure is history now */
+	assert_int_equal(store_instr_post(fx->s, "web-1", INSTR_UPDATE, "x",
+			     "{}", 10, &later, &err),
+	    0);
+	assert_int_equal(
+	    store_instr_ack(fx->s, "web-1", later, 1, "", 1, NULL, &err), 0);
+	assert_int_equal(store_instr_trim(fx->s, 2, &err), 0);
+	assert_int_equal(raw_int(fx->path,
+			     "SELECT count(*) FROM instructions"
+			     " WHERE status = 'failed'"),
+	    0);
+}
+
 /* A job row (step 0) or a step row of run trid on web-1 for START id. */
 static void
 put_run(struct store *s, int64_t trid, int step, enum run_outcome o,
@@ -536,6 +584,7 @@ main(void)
 	    T(test_instr_drop_pending),
 	    T(test_instr_withdraw),
 	    T(test_instr_trim),
+	    T(test_instr_trim_keeps_a_failed_definition),
 	    T(test_instr_counts_runs),
 	    T(test_instr_counts_from_migration),
 	    T(test_instr_epoch),
