@@ -12,6 +12,10 @@
  * restart or a failover, a record may have gone to the old master's
  * socket and not to the store, so nothing is complete until the target
  * says so again (master_reload_caches() forgets it all).
+ *
+ * The window left: a poll's report is as old as the poll, which may be
+ * held for up to longpoll_max_s. A run that ends meanwhile, and whose end
+ * fails to upload at once, reads as running until that upload lands.
  */
 #ifndef COHORT_OUTBOX_SEEN_H
 #define COHORT_OUTBOX_SEEN_H
