@@ -77,9 +77,10 @@ use_master(struct drill *d, int i)
 	memcpy(d->one.url, d->urls[i], strlen(d->urls[i]) + 1);
 }
 
-/* The health of urls[i]: 1 active (*epoch set), 0 not. */
+/* The health of urls[i]: 1 active (*epoch set), 0 not. *answered (may
+ * be NULL): whether it answered at all (a standby answers 503). */
 static int
-health(struct drill *d, int i, int64_t *epoch)
+health_of(struct drill *d, int i, int64_t *epoch, int *answered)
 {
 	json_t *out = NULL;
 	struct cerr err;
@@ -87,12 +88,38 @@ health(struct drill *d, int i, int64_t *epoch)
 	int active;
 
 	use_master(d, i);
+	if (answered != NULL)
+		*answered = 0;
 	if (client_get_status(&d->one, "/v1/health", &status, &out, &err) < 0)
 		return 0;
+	if (answered != NULL)
+		*answered = 1;
 	active = status == 200;
 	*epoch = json_integer_value(json_object_get(out, "epoch"));
 	json_decref(out);
 	return active;
+}
+
+static int
+health(struct drill *d, int i, int64_t *epoch)
+{
+	return health_of(d, i, epoch, NULL);
+}
+
+/* A master other than the active one answers: without one, giving the
+ * lease up would leave the fleet without a master until the same one
+ * took it back, and prove nothing. */
+static int
+standby_answers(struct drill *d)
+{
+	int64_t epoch;
+	int answered;
+
+	for (int i = 0; i < d->nurls; i++)
+		if (i != d->from &&
+		    (health_of(d, i, &epoch, &answered) || answered))
+			return 1;
+	return 0;
 }
 
 /* Finds the active master, makes it give up, and times the takeover. */
@@ -110,6 +137,12 @@ fail_over(struct drill *d, struct cerr *err)
 		return cerr_set(err, CERR_UNAVAILABLE,
 		    "drill failover: no "
 		    "master of the profile is active");
+	if (!standby_answers(d))
+		return cerr_set(err, CERR_UNAVAILABLE,
+		    "drill failover: no other master of the profile answers; "
+		    "giving up %s's lease would leave the fleet without a "
+		    "master: not started",
+		    d->urls[d->from]);
 	use_master(d, d->from);
 	start = mono_ms();
 	if (client_call(&d->one, "POST", "/v1/lease/release", NULL, &out, err) <
@@ -121,6 +154,16 @@ fail_over(struct drill *d, struct cerr *err)
 	for (now = start; now - start < TAKEOVER_MAX_MS; now = mono_ms()) {
 		for (int i = 0; i < d->nurls; i++) {
 			if (health(d, i, &epoch) && epoch > d->released_epoch) {
+				/* the one that gave up took it back: no
+				 * standby took over */
+				if (i == d->from)
+					return cerr_set(err, CERR_UNAVAILABLE,
+					    "drill failover: no standby took "
+					    "over; %s took its lease back "
+					    "(epoch %lld) after %.3f s",
+					    d->urls[d->from], (long long)epoch,
+					    (double)(mono_ms() - start) /
+						1000.0);
 				d->to = i;
 				d->new_epoch = epoch;
 				d->takeover_ms = mono_ms() - start;

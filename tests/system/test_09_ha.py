@@ -292,7 +292,10 @@ def test_drill_failover(pg_cluster):
     prof = c.profile([m1, m2])
     (t,) = c.enlisted(m1, ["web-1"], masters=[m1, m2])
     gate = Gate(c.root)
-    m1.apply_job({"name": "j", "targets": ["web-1"],
+    # j queues its starts: three in a row are each posted and run, where
+    # under "refuse" the master may refuse one while the last run's end
+    # is on its way up (a few ms)
+    m1.apply_job({"name": "j", "targets": ["web-1"], "overlap": "queue",
                   "steps": [{"command": "true"}]})
     m1.apply_job({"name": "q", "targets": ["web-1"], "overlap": "queue",
                   "steps": [{"command": gate.command()}]})
@@ -341,6 +344,13 @@ def test_drill_failover(pg_cluster):
     # a profile naming one master cannot drill
     r = c.ctl(c.profile([m1], "one.conf"), "drill", "failover", check=False)
     assert r.returncode != 0 and "every master of the pair" in r.stderr
+    # with no standby answering the drill does not start: giving the lease
+    # up would leave the fleet without a master, and prove nothing
+    m2.stop()
+    r = c.ctl(prof, "drill", "failover", check=False)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "no other master of the profile answers" in r.stderr, r.stderr
+    assert m1.health()[0] == 200
 
 
 def test_one_master_per_sqlite_store(cluster):

@@ -91,7 +91,10 @@ def test_target_disk_full(cluster, tmp_path):
         t.start()
         wait_for(lambda: m.targets()["web-1"]["last_poll"],
                  what="first poll")
+        # queued starts: every one posted runs, whether or not the last
+        # run's end has reached the master when the next start comes
         m.apply_job({"name": "once", "targets": ["web-1"],
+                     "overlap": "queue",
                      "steps": [{"name": "s", "command": "echo ran"}]})
         wait_for(lambda: t.query("SELECT name FROM jobs") == [("once",)],
                  what="the job on the target")
