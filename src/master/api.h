@@ -130,6 +130,11 @@ int api_certs_revoke_target(struct master *m, const char *name,
 /* api_audit.c (security) */
 void api_audit_list(struct http_req *r);
 /* Records a change request that reached its handler (see api_audit.c). */
+/* For a handler whose success ends this master's right to write (the
+ * lease given up): its row, with the status it will answer, written
+ * before; the front then writes none. */
+void api_audit_record_early(struct http_req *r, enum evhttp_cmd_type method,
+    const char *path, int status);
 void api_audit_record(
     const struct http_req *r, const struct http_route *rt, const char *path);
 /* api_events.c */

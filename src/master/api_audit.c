@@ -55,16 +55,14 @@ method_name(enum evhttp_cmd_type m)
 	}
 }
 
-void
-api_audit_record(
-    const struct http_req *r, const struct http_route *rt, const char *path)
+static void
+audit_write(
+    const struct http_req *r, enum evhttp_cmd_type method, const char *path)
 {
 	const struct http_caller *c = &r->caller;
 	struct store_audit a;
 	struct cerr err;
 
-	if (rt->method == EVHTTP_REQ_GET || rt->quiet)
-		return;
 	memset(&a, 0, sizeof(a));
 	a.at_ms = timefmt_now_ms();
 	snprintf(
@@ -73,7 +71,7 @@ api_audit_record(
 	    c->authenticated ? c->id.role : "anonymous");
 	snprintf(a.serial_hex, sizeof(a.serial_hex), "%s",
 	    c->authenticated ? c->id.serial_hex : "");
-	snprintf(a.method, sizeof(a.method), "%s", method_name(rt->method));
+	snprintf(a.method, sizeof(a.method), "%s", method_name(method));
 	snprintf(a.path, sizeof(a.path), "%s", path);
 	audit_object(r, a.object, sizeof(a.object));
 	a.status = r->status;
@@ -87,6 +85,25 @@ api_audit_record(
 	else
 		log_error("audit_failed", "path=%s by=%s msg=\"%s\"", a.path,
 		    a.who, err.msg);
+}
+
+void
+api_audit_record(
+    const struct http_req *r, const struct http_route *rt, const char *path)
+{
+	if (rt->method == EVHTTP_REQ_GET || rt->quiet || r->audited)
+		return;
+	audit_write(r, rt->method, path);
+}
+
+void
+api_audit_record_early(struct http_req *r, enum evhttp_cmd_type method,
+    const char *path, int status)
+{
+	r->status = status;
+	r->code = "ok";
+	audit_write(r, method, path);
+	r->audited = 1;
 }
 
 static int

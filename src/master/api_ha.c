@@ -28,6 +28,13 @@ api_lease_release(struct http_req *r)
 		http_reply_error(r, &err);
 		return;
 	}
+	if (lease_may_give_up(r->m, &err) < 0) {
+		http_reply_error(r, &err);
+		return;
+	}
+	/* Written while this master may still write: once it has given the
+	 * lease up, the store refuses it (the fence). */
+	api_audit_record_early(r, EVHTTP_REQ_POST, "/v1/lease/release", 200);
 	if (lease_give_up(r->m, &epoch, &err) < 0) {
 		http_reply_error(r, &err);
 		return;

@@ -67,6 +67,7 @@ struct http_req {
 	/* The answer, for the audit log (0 / NULL until replied). */
 	int status;
 	const char *code; /* "ok" or the error code's name */
+	int audited; /* the handler wrote its audit row itself */
 	struct http_conn *conn; /* NULL without a verified client */
 };
 

@@ -399,9 +399,9 @@ lease_health_json(const struct master *m)
 }
 
 int
-lease_give_up(struct master *m, int64_t *epoch_out, struct cerr *err)
+lease_may_give_up(const struct master *m, struct cerr *err)
 {
-	struct lease *l = m->lease;
+	const struct lease *l = m->lease;
 
 	if (!l->shared)
 		return cerr_set(err, CERR_CONFLICT,
@@ -412,6 +412,16 @@ lease_give_up(struct master *m, int64_t *epoch_out, struct cerr *err)
 		return cerr_set(err, CERR_NOT_ACTIVE,
 		    "this master is not "
 		    "active");
+	return 0;
+}
+
+int
+lease_give_up(struct master *m, int64_t *epoch_out, struct cerr *err)
+{
+	struct lease *l = m->lease;
+
+	if (lease_may_give_up(m, err) < 0)
+		return -1;
 	*epoch_out = l->epoch;
 	/* Long enough for every standby to look at least once. */
 	l->hold_off_ms = mono_ms() + ttl_ms(l) + m->conf->lease_renew_ms;

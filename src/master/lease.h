@@ -58,5 +58,7 @@ json_t *lease_health_json(const struct master *m);
  * for a while, so another master takes over. *epoch_out: the epoch given
  * up. CERR_CONFLICT on the SQLite store (there is no standby). */
 int lease_give_up(struct master *m, int64_t *epoch_out, struct cerr *err);
+/* 0 when lease_give_up() would give the lease up, else -1 with why. */
+int lease_may_give_up(const struct master *m, struct cerr *err);
 
 #endif

@@ -310,6 +310,11 @@ def test_drill_failover(pg_cluster):
     assert out["lost"] == 0 and out["doubled"] == 0
     assert out["starts"] == 3 and out["runs"] == 3
     assert m2.health()[0] == 200 and m1.health()[0] == 503
+    # the release is in the audit log, written before the lease went
+    audit = json.loads(c.ctl(prof, "audit", "--json").stdout)
+    assert [a for a in audit if a["path"] == "/v1/lease/release"
+            and a["status"] == 200], audit
+    assert "audit_failed" not in m1.proc.log_text()
 
     def listed(job, status):
         rows = json.loads(c.ctl(prof, "downloadlist", "--json").stdout)
