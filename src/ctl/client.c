@@ -18,6 +18,10 @@
 
 #define CLIENT_MAX_RESPONSE (256 * 1024 * 1024)
 #define CLIENT_TIMEOUT_MS 120000L
+/* Connecting, TLS handshake included: a master that is paused (SIGSTOP,
+ * a frozen VM) accepts the TCP connection in its kernel and answers
+ * nothing; past this, the profile's next master is tried. */
+#define CLIENT_CONNECT_TIMEOUT_MS 5000L
 
 struct profile_ctx {
 	struct client *c;
@@ -253,10 +257,13 @@ call_one(const struct client *c, const char *base, const char *method,
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	if (text != NULL)
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, text);
-	if (c->unix_socket[0] != '\0')
+	if (c->unix_socket[0] != '\0') {
 		curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, c->unix_socket);
-	else
+	} else {
+		curl_easy_setopt(
+		    e, CURLOPT_CONNECTTIMEOUT_MS, CLIENT_CONNECT_TIMEOUT_MS);
 		setup_tls(e, c);
+	}
 	rc = curl_easy_perform(e);
 	*resend = strcmp(method, "GET") == 0;
 	if (rc != CURLE_OK) {
