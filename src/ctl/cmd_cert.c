@@ -138,9 +138,9 @@ cmd_cert_issue(struct ctl *ctl, int argc, char **argv)
 	    output_field(out, "not_after", until, sizeof(until)), o.dir,
 	    CERT_PROFILE);
 	if (o.p12)
-		printf("  in a browser (the dashboard, %s/ui/): import "
+		printf("  in a browser (the dashboard, %.*s/ui/): import "
 		       "%s/%s, no password\n",
-		    c->url, o.dir, CERT_P12);
+		    (int)strcspn(c->url, " ,"), c->url, o.dir, CERT_P12);
 	rc = 0;
 	goto out;
 fail:

@@ -321,6 +321,11 @@ def test_drill_failover(pg_cluster):
     assert [a for a in audit if a["path"] == "/v1/lease/release"
             and a["status"] == 200], audit
     assert "audit_failed" not in m1.proc.log_text()
+    # a person's certificate through the pair's profile: the dashboard's
+    # address is one master's, not the profile's list
+    issued = c.ctl(prof, "cert", "issue", "--role", "viewer", "vic",
+                   "--out", os.path.join(c.root, "vic"), "--p12").stdout
+    assert f"(the dashboard, {m1.url}/ui/)" in issued, issued
 
     def listed(job, status):
         rows = json.loads(c.ctl(prof, "downloadlist", "--json").stdout)
