@@ -257,6 +257,7 @@ api_poll(struct http_req *r)
 	lr.poll_interval_s = (int32_t)p.poll_interval_s;
 	lr.version = p.version;
 	lr.outbox_dropped = p.outbox_dropped;
+	lr.worker = p.max_tasks > 0;
 	req = http_defer(r);
 	if (longpoll_queue(r->m, req, &lr, &err) < 0) {
 		longpoll_acks_free(lr.acks, lr.nacks);

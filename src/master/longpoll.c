@@ -52,6 +52,7 @@ struct poll_waiter {
 	TAILQ_ENTRY(poll_waiter) q;
 	enum waiter_state state;
 	int expired; /* its hold time ended */
+	int worker; /* the poll said max_tasks: a scale-out worker's */
 	int gone; /* its target row is gone */
 	/* it acknowledged a defect: the target is defected once the batch
 	 * commits, and this poll is answered so */
@@ -545,6 +546,7 @@ longpoll_queue(struct master *m, struct evhttp_request *req,
 	w->tz_offset_s = p->tz_offset_s;
 	w->poll_interval_s = p->poll_interval_s;
 	w->outbox_dropped = p->outbox_dropped;
+	w->worker = p->worker;
 	snprintf(w->version, sizeof(w->version), "%s", p->version);
 	snprintf(w->target, sizeof(w->target), "%s", p->target);
 	w->acks = p->acks;
@@ -600,6 +602,14 @@ int
 longpoll_is_waiting(struct master *m, const char *target)
 {
 	return strmap_has(&m->waiters, target);
+}
+
+int
+longpoll_waiting_worker(struct master *m, const char *target)
+{
+	const struct poll_waiter *w = strmap_get(&m->waiters, target);
+
+	return w != NULL && w->worker;
 }
 
 static int

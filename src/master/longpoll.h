@@ -54,6 +54,7 @@ struct longpoll_req {
 	int32_t poll_interval_s;
 	const char *version;
 	int64_t outbox_dropped; /* the target's outbox overflow count */
+	int worker; /* the poll said max_tasks (worker = yes) */
 	struct longpoll_ack *acks; /* owned by the caller until queued */
 	size_t nacks;
 };
@@ -84,6 +85,8 @@ void longpoll_refuse(
 void longpoll_revoked(struct master *m, const char *target);
 
 int longpoll_is_waiting(struct master *m, const char *target);
+/* 1 when target holds a poll that said it is a scale-out worker. */
+int longpoll_waiting_worker(struct master *m, const char *target);
 
 /* Answers every waiting and queued poll empty and frees them and the
  * batch machinery (shutdown). */

@@ -168,6 +168,22 @@ in_grace(struct master *m, const struct store_target *t, int64_t now)
 	    m->conf->worker_lease_s + t->poll_interval_s;
 }
 
+/* A registered worker whose poll no longer says max_tasks (restarted
+ * with worker = no): disabled, as an administrator would, so it finishes
+ * what it runs and takes nothing new. Enabling it again is theirs. */
+static int
+no_longer_a_worker(struct pass *p, struct scaleout_candidate *c)
+{
+	if (store_worker_set_enabled(p->m->store, c->name, 0, p->err) < 0)
+		return -1;
+	c->enabled = 0;
+	log_warn("worker_disabled",
+	    "worker=%s msg=\"its polls no longer say worker = yes: disabled, "
+	    "it finishes what it runs and takes no new execution\"",
+	    c->name);
+	return 0;
+}
+
 /* Each worker's liveness and state, from its target row and the held
  * polls. */
 static int
@@ -194,6 +210,10 @@ read_workers(struct pass *p)
 		c->alive = scaleout_worker_alive(p->m, &t, p->now);
 		p->grace[i] = in_grace(p->m, &t, p->now);
 		c->holding = longpoll_is_waiting(p->m, c->name);
+		if (c->holding && c->enabled &&
+		    !longpoll_waiting_worker(p->m, c->name) &&
+		    no_longer_a_worker(p, c) < 0)
+			return -1;
 	}
 	return 0;
 }

@@ -481,3 +481,29 @@ def test_a_worker_polls_at_least_every_ten_seconds(cluster):
     gap = (datetime.fromisoformat(third.replace("Z", "+00:00")) -
            datetime.fromisoformat(second.replace("Z", "+00:00")))
     assert 5 <= gap.total_seconds() <= 15, (second, third)
+
+
+def test_a_worker_restarted_as_no_worker_takes_nothing_new(cluster):
+    """A registered, enabled worker started again without worker = yes
+    says so in its polls: the master disables it (as an administrator
+    would), so no new execution goes there; enabling it again is an
+    administrator's call."""
+    m, ts = start_fleet(cluster, ["w1"])
+    m.ctl("worker", "enable", "w1")
+    m.apply_job({"name": "quick", "targets": ["w1"],
+                 "steps": [{"command": "true"}]})
+    wait_for(lambda: ended(m, submit(m, "quick")), what="a first run")
+    ts["w1"].stop()
+    ts["w1"].start()  # no --worker=yes: a plain target now
+    polled = m.targets()["w1"]["last_poll"]
+    wait_for(lambda: m.targets()["w1"]["last_poll"] != polled,
+             what="w1 to poll as a plain target")
+    # the next pass that has an execution to place looks at the workers
+    e = submit(m, "quick", "--workers", "w1")
+    wait_for(lambda: not workers_of(m)[0]["enabled"],
+             what="w1 disabled by its own polls")
+    assert "worker_disabled" in m.proc.log_text()
+    polled = m.targets()["w1"]["last_poll"]
+    wait_for(lambda: m.targets()["w1"]["last_poll"] != polled,
+             what="w1 to poll again")
+    assert execution(m, e)["status"] == "queued", execution(m, e)
