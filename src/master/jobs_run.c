@@ -18,6 +18,7 @@
 #include "master/failed_defs.h"
 #include "master/master.h"
 #include "master/outbox_seen.h"
+#include "master/scaleout.h"
 #include "store/store.h"
 
 /* The stored job's overlap policy, into *(enum overlap_policy *)arg. */
@@ -223,7 +224,9 @@ jobs_post_run_op(struct master *m, const char *name, const char *target,
 		    (since != NULL && refuse_running(res, aim.names[i], since)))
 			continue;
 		if (jobs_post(m, json_object_get(res, "posted"), aim.names[i],
-			op, name, payload, err) < 0) {
+			op, name, payload, err) < 0 ||
+		    (stop &&
+			scaleout_stopped(m, aim.names[i], name, err) < 0)) {
 			store_rollback(m->store);
 			goto out;
 		}

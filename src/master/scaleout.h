@@ -73,6 +73,12 @@ int scaleout_worker_alive(
  * gone, and the executions they carried are queued again. */
 void scaleout_resynced(struct master *m, const char *worker);
 
+/* `job stop` posted to worker in the caller's transaction: its assigned
+ * or running executions of job end failed, not retried (an operator's
+ * stop is not a failure to try again). */
+int scaleout_stopped(
+    struct master *m, const char *worker, const char *job, struct cerr *err);
+
 /* A worker's poll (max_tasks > 0) registers it or updates max_tasks. */
 int scaleout_worker_seen(
     struct master *m, const char *worker, int64_t max_tasks, struct cerr *err);

@@ -119,6 +119,65 @@ out:
 	return rc;
 }
 
+struct stopped {
+	const char *worker, *job;
+	struct store_exec *found;
+	size_t n;
+	int oom;
+};
+
+static int
+stopped_cb(void *arg, const struct store_exec *e)
+{
+	struct stopped *s = arg;
+	struct store_exec *grown;
+
+	if ((e->status != EXEC_ASSIGNED && e->status != EXEC_RUNNING) ||
+	    strcmp(e->worker, s->worker) != 0 || strcmp(e->job, s->job) != 0)
+		return 0;
+	grown = realloc(s->found, (s->n + 1) * sizeof(*grown));
+	if (grown == NULL) {
+		s->oom = 1;
+		return 1;
+	}
+	s->found = grown;
+	s->found[s->n] = *e;
+	s->found[s->n].pin_workers = ""; /* borrowed; update leaves it */
+	s->n++;
+	return 0;
+}
+
+int
+scaleout_stopped(
+    struct master *m, const char *worker, const char *job, struct cerr *err)
+{
+	struct stopped s = {worker, job, NULL, 0, 0};
+	int rc = 0;
+
+	if (store_exec_list(
+		m->store, STORE_EXECS_OPEN, 100000, stopped_cb, &s, err) < 0) {
+		free(s.found);
+		return -1;
+	}
+	if (s.oom) {
+		free(s.found);
+		return cerr_set(err, CERR_INTERNAL, "out of memory");
+	}
+	for (size_t i = 0; i < s.n && rc == 0; i++) {
+		s.found[i].status = EXEC_FAILED;
+		s.found[i].finished_at = master_now();
+		s.found[i].reason = "stopped from the master (job stop): not "
+				    "retried";
+		rc = store_exec_update(m->store, &s.found[i], err);
+		if (rc == 0)
+			log_info("execution_stopped",
+			    "id=%lld job=%s worker=%s",
+			    (long long)s.found[i].id, job, worker);
+	}
+	free(s.found);
+	return rc;
+}
+
 static int
 worker_name_cb(void *arg, const struct store_worker *w)
 {

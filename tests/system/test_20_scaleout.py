@@ -507,3 +507,26 @@ def test_a_worker_restarted_as_no_worker_takes_nothing_new(cluster):
     wait_for(lambda: m.targets()["w1"]["last_poll"] != polled,
              what="w1 to poll again")
     assert execution(m, e)["status"] == "queued", execution(m, e)
+
+
+def test_job_stop_ends_an_execution_without_a_retry(cluster, gate):
+    """An operator's `job stop` of a running execution is not a failure
+    to try again: the execution ends failed, saying so, whatever its
+    retries."""
+    m, ts = start_fleet(cluster, ["w1"])
+    m.ctl("worker", "enable", "w1")
+    m.apply_job({"name": "long", "targets": ["w1"],
+                 "steps": [{"command": gate.command()}]})
+    e = submit(m, "long", "--retries", "2")
+    wait_for(lambda: execution(m, e)["status"] == "running",
+             what="the execution running")
+    m.ctl("job", "stop", "long", "--target", "w1")
+    x = execution(m, e)
+    assert x["status"] == "failed" and x["attempt"] == 1, x
+    assert "job stop" in x["reason"] and "not retried" in x["reason"], x
+    # the run's cancel, reported later, changes nothing
+    wait_for(lambda: [r for r in job_rows(m, "long")
+                      if r["outcome"] == "canceled"],
+             what="the run recorded canceled")
+    x = execution(m, e)
+    assert x["status"] == "failed" and x["attempt"] == 1, x
