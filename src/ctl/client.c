@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -22,6 +23,10 @@
  * a frozen VM) accepts the TCP connection in its kernel and answers
  * nothing; past this, the profile's next master is tried. */
 #define CLIENT_CONNECT_TIMEOUT_MS 5000L
+/* Asked again while every master of a pair answers "standby": 20 rounds
+ * 500 ms apart, 10 s (a takeover takes a lease, 3 s by default). */
+#define CLIENT_TAKEOVER_ROUNDS 20
+#define CLIENT_TAKEOVER_WAIT_NS 500000000L
 
 struct profile_ctx {
 	struct client *c;
@@ -371,18 +376,30 @@ client_call(const struct client *c, const char *method, const char *path,
 	}
 	if (n == 0)
 		return cerr_set(err, CERR_INVALID, "no master URL");
-	standby.code = CERR_OK;
-	while (at >= 0) {
-		tried[at] = 1;
-		if (call_one(c, urls[at], method, path, body, out, active,
-			&resend, NULL, err) == 0)
-			return 0;
-		if (err->code == CERR_NOT_ACTIVE && standby.code == CERR_OK)
-			standby = *err;
-		else if (err->code != CERR_NOT_ACTIVE &&
-		    (err->code != CERR_UNAVAILABLE || !resend))
-			return -1;
-		at = next_url(urls, n, tried, at, active);
+	/* Every master a standby: a takeover is under way (a few seconds
+	 * with the default lease), and a standby changed nothing, so the
+	 * call is asked again for a while before it fails. */
+	for (int round = 0;; round++) {
+		memset(tried, 0, sizeof(tried));
+		at = 0;
+		standby.code = CERR_OK;
+		while (at >= 0) {
+			tried[at] = 1;
+			if (call_one(c, urls[at], method, path, body, out,
+				active, &resend, NULL, err) == 0)
+				return 0;
+			if (err->code == CERR_NOT_ACTIVE &&
+			    standby.code == CERR_OK)
+				standby = *err;
+			else if (err->code != CERR_NOT_ACTIVE &&
+			    (err->code != CERR_UNAVAILABLE || !resend))
+				return -1;
+			at = next_url(urls, n, tried, at, active);
+		}
+		if (standby.code == CERR_OK || n < 2 ||
+		    round >= CLIENT_TAKEOVER_ROUNDS)
+			break;
+		nanosleep(&(struct timespec){0, CLIENT_TAKEOVER_WAIT_NS}, NULL);
 	}
 	if (standby.code != CERR_OK)
 		*err = standby;

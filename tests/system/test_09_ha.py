@@ -150,6 +150,12 @@ def test_kill_active_standby_takes_over_nothing_lost(pg_cluster):
     m1.restart()
     wait_for(lambda: m1.health()[0] == 503, what="m1 to stand by")
     assert m1.health()[1]["active_url"] == m2.url
+    # a call made while the takeover is under way (the active one dead,
+    # the standby not active yet) waits for it rather than fail
+    m2.kill()
+    r = c.ctl(prof, "job", "start", "slow", check=False)
+    assert r.returncode == 0 and "posted start to web-1" in r.stdout, \
+        r.stdout + r.stderr
 
 
 @pytest.mark.pg_only
