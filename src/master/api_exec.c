@@ -96,6 +96,15 @@ read_submit(const json_t *body, const char **job, const char **group,
 		if (jobdoc_check_name(json_string_value(v), STORE_NAME_MAX,
 			"workers[]", err) < 0)
 			return -1;
+		/* a name given twice is a typo for another (MAX_PINNED
+		 * names: the pairs are few) */
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(
+				json_string_value(json_array_get(*workers, k)),
+				json_string_value(v)) == 0)
+				return cerr_set(err, CERR_INVALID,
+				    "workers: '%s' given twice",
+				    json_string_value(v));
 	}
 	return 0;
 }

@@ -159,6 +159,7 @@ def test_bad_submissions_change_nothing(cluster):
         (["task", "--group", "g", "--workers", "w1"], "one or the other"),
         (["task", "--retries", "101"], "--retries"),
         (["task", "--workers", "w1,,w2"], "none empty"),
+        (["task", "--workers", "w1,w1"], "'w1' given twice"),
         (["task", "--workers", "bad\x01name"], "workers"),
     ]
     for args, words in cases:
