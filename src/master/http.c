@@ -475,6 +475,44 @@ refuse(struct http_req *r, const char *path, const struct cerr *err)
 	http_reply_error(r, err);
 }
 
+/* An API route takes the query parameters it names and no other: a
+ * misspelt filter is refused, not ignored. The dashboard's files and
+ * the metrics are not checked (a browser or a scraper may add its own).
+ */
+static int
+query_names_check(
+    const struct http_route *rt, const struct evkeyvalq *q, struct cerr *err)
+{
+	const struct evkeyval *kv;
+
+	if (strncmp(rt->pattern, "/v1/", 4) != 0)
+		return 0;
+	TAILQ_FOREACH(kv, q, next)
+	{
+		const char *at = rt->query;
+		size_t len = strlen(kv->key);
+		int known = 0;
+
+		while (at != NULL && *at != '\0' && !known) {
+			size_t n = strcspn(at, " ");
+
+			known = n == len && strncmp(at, kv->key, n) == 0;
+			at += n;
+			at += strspn(at, " ");
+		}
+		if (known)
+			continue;
+		if (rt->query == NULL)
+			return cerr_set(err, CERR_INVALID,
+			    "query parameter '%.40s': %s takes none", kv->key,
+			    rt->pattern);
+		return cerr_set(err, CERR_INVALID,
+		    "query parameter '%.40s': %s takes %s", kv->key,
+		    rt->pattern, rt->query);
+	}
+	return 0;
+}
+
 /* Serves one request; returns the status it was answered with, 0 when
  * the handler kept it (a held poll). */
 static int
@@ -523,6 +561,7 @@ serve(struct master *m, struct evhttp_request *req)
 		    evhttp_parse_query_str(query, &r.query) < 0) &&
 		cerr_set(&err, CERR_INVALID,
 		    "malformed query string (or a NUL byte in it)") < 0) ||
+	    query_names_check(rt, &r.query, &err) < 0 ||
 	    read_body(&r, &err) < 0 ||
 	    (rt->no_body && r.body != NULL &&
 		!(json_is_object(r.body) && json_object_size(r.body) == 0) &&

@@ -83,6 +83,10 @@ struct http_route {
 				 * uploads, many per minute, are not admin
 				 * actions */
 	int no_body; /* takes no body: one, unless {}, is refused */
+	/* The query parameters an API route reads, space-separated; NULL:
+	 * none. Any other is refused, so a filter the caller misspelt is
+	 * never silently ignored (a listing would come back unfiltered). */
+	const char *query;
 };
 
 /* The route table (routes.c), ended by a NULL pattern. */

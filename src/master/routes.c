@@ -10,6 +10,12 @@
 		.method = EVHTTP_REQ_##m, .pattern = p, .roles = roles_,       \
 		.handler = h, .summary = doc                                   \
 	}
+/* A read with query parameters (q: their names, space-separated). */
+#define RP(m, p, roles_, h, doc, q)                                            \
+	{                                                                      \
+		.method = EVHTTP_REQ_##m, .pattern = p, .roles = roles_,       \
+		.handler = h, .summary = doc, .query = q                       \
+	}
 #define ANYONE_CERT (HTTP_READERS | HTTP_TARGET)
 #define RUNNERS (HTTP_ADMIN | HTTP_OPERATOR)
 /* A change that is not audited (see api_audit.c). */
@@ -41,9 +47,10 @@ const struct http_route http_routes[] = {
     R(GET, "/v1/targets/{name}", HTTP_READERS, api_target_get, "one target"),
     RN(DELETE, "/v1/targets/{name}", HTTP_ADMIN, api_target_delete,
 	"delete a target and revoke its certificate"),
-    R(GET, "/v1/jobs", HTTP_READERS, api_jobs_list,
+    RP(GET, "/v1/jobs", HTTP_READERS, api_jobs_list,
 	"list jobs (?last_outcomes=1: with each one's last finished run "
-	"per target, as one job shows)"),
+	"per target, as one job shows)",
+	"last_outcomes"),
     R(GET, "/v1/jobs/{name}", HTTP_READERS, api_job_get, "one job"),
     R(PUT, "/v1/jobs/{name}", HTTP_ADMIN, api_job_put,
 	"create or replace a job from its document"),
@@ -53,16 +60,19 @@ const struct http_route http_routes[] = {
 	"start a job on its targets or one of them"),
     R(POST, "/v1/jobs/{name}/stop", RUNNERS, api_job_stop,
 	"stop a running job on its targets or one of them"),
-    R(GET, "/v1/history", HTTP_READERS, api_history, "run history"),
+    RP(GET, "/v1/history", HTTP_READERS, api_history, "run history",
+	"job target outcome since until run_id step attempt limit output "
+	"whole_runs jobs_only"),
     R(POST, "/v1/history/purge", HTTP_ADMIN, api_history_purge,
 	"delete history by job and age"),
-    R(GET, "/v1/jobs/{name}/next", HTTP_READERS, api_job_next,
-	"preview a job's next runs per schedule, marking DST"),
-    R(GET, "/v1/jobs/{name}/why", HTTP_READERS, api_job_why,
+    RP(GET, "/v1/jobs/{name}/next", HTTP_READERS, api_job_next,
+	"preview a job's next runs per schedule, marking DST", "count"),
+    RP(GET, "/v1/jobs/{name}/why", HTTP_READERS, api_job_why,
 	"explain what a job does or does not do on its targets or one of "
-	"them (query: target)"),
-    R(GET, "/v1/downloadlist", HTTP_READERS, api_downloadlist,
-	"instructions posted to targets"),
+	"them (query: target)",
+	"target"),
+    RP(GET, "/v1/downloadlist", HTTP_READERS, api_downloadlist,
+	"instructions posted to targets", "target status limit"),
     RQ(POST, "/v1/poll", HTTP_TARGET, api_poll,
 	"target: acknowledge instructions and wait for new ones"),
     RQ(POST, "/v1/outbox", HTTP_TARGET, api_outbox,
@@ -98,10 +108,11 @@ const struct http_route http_routes[] = {
 	"revoke a certificate by serial, or every one issued to a name"),
     R(POST, "/v1/renew", HTTP_TARGET, api_cert_renew,
 	"target: a new certificate for a new key, before the old expires"),
-    R(GET, "/v1/audit", HTTP_READERS, api_audit_list,
-	"the audit log of changes made through the API"),
-    R(GET, "/v1/events", HTTP_READERS, api_events_list,
-	"events forwarded by targets (filters: target, severity)"),
+    RP(GET, "/v1/audit", HTTP_READERS, api_audit_list,
+	"the audit log of changes made through the API", "since limit"),
+    RP(GET, "/v1/events", HTTP_READERS, api_events_list,
+	"events forwarded by targets (filters: target, severity)",
+	"target severity limit"),
     R(GET, "/v1/operators", HTTP_READERS, api_operators_list,
 	"operators: whom notifications reach, and how"),
     R(POST, "/v1/operators", HTTP_ADMIN, api_operator_create,
@@ -110,8 +121,9 @@ const struct http_route http_routes[] = {
 	"delete an operator no job names and that is not the default"),
     RN(POST, "/v1/operators/{name}/default", HTTP_ADMIN, api_operator_default,
 	"make an operator the default one"),
-    R(GET, "/v1/notifications", HTTP_READERS, api_notifications_list,
-	"notifications and their delivery (filters: operator, status)"),
+    RP(GET, "/v1/notifications", HTTP_READERS, api_notifications_list,
+	"notifications and their delivery (filters: operator, status)",
+	"operator status limit"),
     R(GET, "/v1/health", HTTP_ANON, api_health,
 	"active or standby, and the active master's URL (200 when "
 	"active, 503 on a standby; answered by a standby too)"),
@@ -126,9 +138,10 @@ const struct http_route http_routes[] = {
     R(POST, "/v1/executions", RUNNERS, api_exec_submit,
 	"queue one execution of a job for exactly one eligible worker "
 	"(body: job, group or workers, retries)"),
-    R(GET, "/v1/executions", HTTP_READERS, api_exec_list,
+    RP(GET, "/v1/executions", HTTP_READERS, api_exec_list,
 	"the execution queue (query: status, limit): newest first; "
-	"open ones oldest first"),
+	"open ones oldest first",
+	"status limit"),
     R(GET, "/v1/executions/{id}", HTTP_READERS, api_exec_get,
 	"one execution: its worker, attempt and reason"),
     R(GET, "/v1/workers", HTTP_READERS, api_workers_list,

@@ -240,6 +240,26 @@ def test_ambiguous_command_lines_are_refused_and_change_nothing(cluster):
     assert m.ctl_json("group", "list")[0]["name"] == "web"
 
 
+def test_an_unknown_query_parameter_is_refused(cluster):
+    """A misspelt filter is refused with the parameters the route takes,
+    never ignored (the listing would come back unfiltered)."""
+    m = cluster.master().init().start()
+    cert, key = admin_cert(m)
+    for path, why in (
+            ("/v1/history?bogus=1", "query parameter 'bogus': "
+             "/v1/history takes job target outcome"),
+            ("/v1/executions?target=w1", "query parameter 'target': "
+             "/v1/executions takes status limit"),
+            ("/v1/events?kind=user", "query parameter 'kind'"),
+            ("/v1/targets?name=x", "/v1/targets takes none")):
+        status, body = api(m, "GET", path, cert=cert, key=key)
+        assert status == 400, (path, body)
+        assert why in body["error"]["message"], (path, body)
+    status, _ = api(m, "GET", "/v1/history?limit=5&output=0", cert=cert,
+                    key=key)
+    assert status == 200
+
+
 def test_a_bad_filter_is_named_by_its_option(cluster):
     """A bad value of a listing's filter is named by cohortctl's option
     (not the master's query parameter), with exit status 2 for bad
