@@ -296,20 +296,6 @@ cmd_history(struct ctl *ctl, int argc, char **argv)
 	    {"MS", "duration_ms", 0},
 	    {"MESSAGE", "message", 50},
 	};
-	/* One run (--run) is read in full: its messages are not cut. */
-	static const struct output_col run_cols[] = {
-	    {"RUN", "run_id", 0},
-	    {"JOB", "job", 24},
-	    {"TARGET", "target", 0},
-	    {"STEP", "step", 0},
-	    {"NAME", "step_name", 16},
-	    {"TRY", "attempt", 0},
-	    {"OUTCOME", "outcome", 0},
-	    {"EXIT", "exit_code", 0},
-	    {"STARTED", "started_at", 0},
-	    {"MS", "duration_ms", 0},
-	    {"MESSAGE", "message", 0},
-	};
 	struct history_args a = {0};
 	int npos;
 	const struct ctl_opt opts[] = {CTL_VALUE("--job", &a.job),
@@ -334,6 +320,12 @@ cmd_history(struct ctl *ctl, int argc, char **argv)
 	if (a.json) {
 		output_json(stdout, grouped);
 	} else if (a.run != NULL) {
+		/* One run is read in full: its messages (the last column)
+		 * are not cut. */
+		struct output_col run_cols[sizeof(cols) / sizeof(cols[0])];
+
+		memcpy(run_cols, cols, sizeof(cols));
+		run_cols[sizeof(cols) / sizeof(cols[0]) - 1].max_width = 0;
 		output_table(stdout, run_cols,
 		    sizeof(run_cols) / sizeof(run_cols[0]), grouped);
 		print_outputs(grouped);
