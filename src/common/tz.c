@@ -578,21 +578,54 @@ tz_to_local(const struct tz *tz, int64_t utc)
 	return utc + tz_offset_at(tz, utc);
 }
 
-/* Every offset in force within a day and a half of utc (at most n). */
+static void
+offset_add(int32_t off, int32_t *out, size_t *count, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < *count && out[i] != off; i++)
+		;
+	if (i == *count && *count < n)
+		out[(*count)++] = off;
+}
+
+/* The index of the first transition after t (ntimes when none is). */
+static size_t
+transition_after(const struct tz *tz, int64_t t)
+{
+	size_t lo = 0, hi = tz->ntimes;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (tz->times[mid] <= t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Every offset in force within a day and a half of utc (at most n): the
+ * one at its start and the one after each change within it. Taken from
+ * the changes themselves, not by sampling, so a summer time hours long
+ * is not missed. */
 static size_t
 offsets_near(const struct tz *tz, int64_t utc, int32_t *out, size_t n)
 {
-	size_t count = 0;
+	int64_t lo = utc - 129600, hi = utc + 129600;
+	int64_t breaks[TZ_RULE_BREAKS_MAX];
+	size_t count = 0, nbreaks = 0;
 
-	for (int k = -12; k <= 12; k++) {
-		int32_t off = tz_offset_at(tz, utc + (int64_t)k * 10800);
-		size_t i;
-
-		for (i = 0; i < count && out[i] != off; i++)
-			;
-		if (i == count && count < n)
-			out[count++] = off;
-	}
+	offset_add(tz_offset_at(tz, lo), out, &count, n);
+	for (size_t i = transition_after(tz, lo);
+	     i < tz->ntimes && tz->times[i] <= hi; i++)
+		offset_add(tz_offset_at(tz, tz->times[i]), out, &count, n);
+	if (tz->has_rule)
+		nbreaks = tz_rule_breaks(&tz->rule, utc, breaks);
+	for (size_t i = 0; i < nbreaks; i++)
+		if (breaks[i] > lo && breaks[i] <= hi)
+			offset_add(tz_offset_at(tz, breaks[i]), out, &count, n);
 	return count;
 }
 

@@ -172,6 +172,17 @@ rule_day(int64_t year, const struct tz_rule_date *d)
 	return first + day - 1;
 }
 
+/* The year's two change instants in UTC: start read in standard time,
+ * end in summer time, as POSIX says. */
+static void
+rule_changes(
+    const struct tz_rule *r, int64_t year, int64_t *start, int64_t *end)
+{
+	*start =
+	    rule_day(year, &r->start) * 86400 + r->start.time_s - r->std_off;
+	*end = rule_day(year, &r->end) * 86400 + r->end.time_s - r->dst_off;
+}
+
 int32_t
 tz_rule_offset(const struct tz_rule *r, int64_t utc)
 {
@@ -182,11 +193,28 @@ tz_rule_offset(const struct tz_rule *r, int64_t utc)
 		return r->std_off;
 	tz_civil_from_days(
 	    tz_floor_div(utc + r->std_off, 86400), &year, &month, &day);
-	start =
-	    rule_day(year, &r->start) * 86400 + r->start.time_s - r->std_off;
-	end = rule_day(year, &r->end) * 86400 + r->end.time_s - r->dst_off;
+	rule_changes(r, year, &start, &end);
 	if (start < end)
 		return utc >= start && utc < end ? r->dst_off : r->std_off;
 	/* southern hemisphere: summer time spans the turn of the year */
 	return utc >= end && utc < start ? r->std_off : r->dst_off;
+}
+
+size_t
+tz_rule_breaks(const struct tz_rule *r, int64_t utc, int64_t *out)
+{
+	int64_t year;
+	int month, day;
+	size_t n = 0;
+
+	if (!r->has_dst)
+		return 0;
+	tz_civil_from_days(
+	    tz_floor_div(utc + r->std_off, 86400), &year, &month, &day);
+	for (int64_t y = year - 1; y <= year + 1; y++) {
+		rule_changes(r, y, &out[n], &out[n + 1]);
+		out[n + 2] = tz_days_from_civil(y, 1, 1) * 86400 - r->std_off;
+		n += 3;
+	}
+	return n;
 }

@@ -7,6 +7,7 @@
 #ifndef COHORT_TZ_RULE_H
 #define COHORT_TZ_RULE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* A date in a POSIX TZ rule: "Jn" (1..365, no Feb 29), "n" (0..365) or
@@ -33,5 +34,14 @@ int tz_rule_parse(const char *s, struct tz_rule *r);
 
 /* UTC offset (seconds east) the rule gives at the UTC instant utc. */
 int32_t tz_rule_offset(const struct tz_rule *r, int64_t utc);
+
+/* The instants where the rule's offset may change, for the year of utc
+ * and the years either side (so at least every one within a week of
+ * utc): each year's two change dates, and its turn in standard time,
+ * where a rule whose dates reach over it may jump. Unordered, some
+ * perhaps no change; between two of them the offset holds. Writes
+ * TZ_RULE_BREAKS_MAX at most to out and returns how many. */
+#define TZ_RULE_BREAKS_MAX 9
+size_t tz_rule_breaks(const struct tz_rule *r, int64_t utc, int64_t *out);
 
 #endif

@@ -362,6 +362,14 @@ test_tz_rule_from_local(void **state)
 		"2024-03-21T00:00:00+03:30"},
 	    {"<-02>2<-01>,M3.5.0/-1,M10.5.0/0", "2024-03-30T23:30:00",
 		TZ_LOCAL_GAP, "2024-03-31T00:00:00-01:00"},
+	    /* summer times of an hour or two, found by fuzzing: the first
+	     * occurrence was missed when the zone was sampled 3 h apart */
+	    {"AAAA-6BBBB,J60,58/28", "2026-03-01T03:10:34", TZ_LOCAL_REPEATED,
+		"2026-03-01T03:10:34+07:00"},
+	    {"AAAA-6BBBB,J60,58/28", "2026-03-01T02:30:00", TZ_LOCAL_GAP,
+		"2026-03-01T03:00:00+07:00"},
+	    {"AAA-2BBB5,J1/11,J01", "2025-01-01T10:11:58", TZ_LOCAL_REPEATED,
+		"2025-01-01T10:11:58+02:00"},
 	};
 	char *saved = save_tz();
 	char got[40];
