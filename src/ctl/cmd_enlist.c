@@ -43,6 +43,7 @@ struct enlist_opts {
 	const char *poll;
 	long long poll_interval_s;
 	char abs_dir[PATH_MAX];
+	char token_read[TOKEN_MAX + 2]; /* --token -: wiped before exit */
 };
 
 /* A client for the master URL, verifying with ca when given. */
@@ -62,6 +63,26 @@ master_client(const char *url, const char *ca, struct client *c)
 	}
 }
 
+/* "--token -": the token is the first line of standard input, so that
+ * it shows neither in the process list nor in the shell's history. */
+static int
+read_token(struct enlist_opts *o, struct cerr *err)
+{
+	size_t n;
+
+	if (fgets(o->token_read, sizeof(o->token_read), stdin) == NULL)
+		return cerr_set(
+		    err, CERR_INVALID, "--token -: no token on standard input");
+	n = strcspn(o->token_read, "\r\n");
+	if (o->token_read[n] == '\0' && n == sizeof(o->token_read) - 1)
+		return cerr_set(err, CERR_TOKEN,
+		    "--token -: the line on standard input is longer than "
+		    "a token");
+	o->token_read[n] = '\0';
+	o->token = o->token_read;
+	return 0;
+}
+
 static int
 check_opts(struct enlist_opts *o, struct cerr *err)
 {
@@ -72,6 +93,8 @@ check_opts(struct enlist_opts *o, struct cerr *err)
 		return cerr_set(err, CERR_INVALID,
 		    "enlist needs --state-dir, "
 		    "--name, --master and --token");
+	if (strcmp(o->token, "-") == 0 && read_token(o, err) < 0)
+		return -1;
 	o->poll_interval_s = 60;
 	if ((o->poll != NULL &&
 		ctl_int(o->poll, "--poll-interval", 1, 28800,
@@ -220,6 +243,36 @@ write_target_conf(const struct enlist_opts *o, struct cerr *err)
 	return statedir_write(o->abs_dir, PATH_CONF, text, 0600, err);
 }
 
+/* Makes the state dir and its files; on failure, undoes what it made. */
+static int
+enlist(struct enlist_opts *o, struct cerr *err)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int dir_existed = stat(o->dir, &st) == 0;
+
+	if (statedir_mkdir(o->dir, err) < 0 ||
+	    statedir_absolute(o->dir, o->abs_dir, sizeof(o->abs_dir), err) <
+		0 ||
+	    statedir_path(o->abs_dir, PATH_CONF, path, sizeof(path), err) < 0)
+		return -1;
+	if (stat(path, &st) == 0)
+		return cerr_set(err, CERR_CONFLICT,
+		    "%s is enlisted already (%s "
+		    "exists): a target reports to one master; defect first "
+		    "(cohortctl defect --state-dir %s)",
+		    o->abs_dir, path, o->dir);
+	if (statedir_path(o->abs_dir, PATH_TLS_DIR, path, sizeof(path), err) <
+		0 ||
+	    statedir_mkdir(path, err) < 0 ||
+	    forget_old_master(o->abs_dir, err) < 0 || fetch_ca(o, err) < 0 ||
+	    request_cert(o, err) < 0 || write_target_conf(o, err) < 0) {
+		statedir_undo(o->abs_dir, enlist_files, dir_existed);
+		return -1;
+	}
+	return 0;
+}
+
 int
 cmd_enlist(struct ctl *ctl, int argc, char **argv)
 {
@@ -228,36 +281,17 @@ cmd_enlist(struct ctl *ctl, int argc, char **argv)
 	    CTL_VALUE("--name", &o.name), CTL_VALUE("--master", &o.master),
 	    CTL_VALUE("--token", &o.token),
 	    CTL_VALUE("--poll-interval", &o.poll), CTL_END};
-	char path[PATH_MAX];
 	struct cerr err;
-	struct stat st;
-	int npos, dir_existed;
+	int npos, rc;
 
 	memset(&o, 0, sizeof(o));
-	if (ctl_parse(argc, argv, opts, NULL, 0, 0, &npos, &err) < 0 ||
-	    check_opts(&o, &err) < 0)
+	rc = ctl_parse(argc, argv, opts, NULL, 0, 0, &npos, &err) < 0 ||
+		check_opts(&o, &err) < 0 || enlist(&o, &err) < 0
+	    ? -1
+	    : 0;
+	OPENSSL_cleanse(o.token_read, sizeof(o.token_read));
+	if (rc < 0)
 		return ctl_fail(&err);
-	dir_existed = stat(o.dir, &st) == 0;
-	if (statedir_mkdir(o.dir, &err) < 0 ||
-	    statedir_absolute(o.dir, o.abs_dir, sizeof(o.abs_dir), &err) < 0 ||
-	    statedir_path(o.abs_dir, PATH_CONF, path, sizeof(path), &err) < 0)
-		return ctl_fail(&err);
-	if (stat(path, &st) == 0) {
-		cerr_set(&err, CERR_CONFLICT,
-		    "%s is enlisted already (%s "
-		    "exists): a target reports to one master; defect first "
-		    "(cohortctl defect --state-dir %s)",
-		    o.abs_dir, path, o.dir);
-		return ctl_fail(&err);
-	}
-	if (statedir_path(o.abs_dir, PATH_TLS_DIR, path, sizeof(path), &err) <
-		0 ||
-	    statedir_mkdir(path, &err) < 0 ||
-	    forget_old_master(o.abs_dir, &err) < 0 || fetch_ca(&o, &err) < 0 ||
-	    request_cert(&o, &err) < 0 || write_target_conf(&o, &err) < 0) {
-		statedir_undo(o.abs_dir, enlist_files, dir_existed);
-		return ctl_fail(&err);
-	}
 	printf("enlisted %s with %s\n  start it: cohortd -c %s/%s\n", o.name,
 	    o.master, o.abs_dir, PATH_CONF);
 	return 0;

@@ -162,3 +162,24 @@ def test_suspected_offline(cluster):
     t.start()
     wait_for(lambda: m.targets()["web-1"]["status"] == "normal",
              what="normal again")
+
+
+def test_token_read_from_stdin(cluster):
+    """--token - reads the token from standard input (kept out of the
+    process list); nothing on it is refused and leaves nothing behind."""
+    m = cluster.master().init().start()
+    t = cluster.target("web-1")
+    args = ["enlist", "--state-dir", t.dir, "--name", "web-1",
+            "--master", m.url, "--token", "-"]
+    r = cluster.run("cohortctl", *args, input="", check=False)
+    assert r.returncode != 0
+    assert "no token on standard input" in r.stderr, r.stderr
+    assert not os.path.exists(t.dir)
+    r = cluster.run("cohortctl", *args, input="x" * 400 + "\n", check=False)
+    assert r.returncode != 0
+    assert "longer than a token" in r.stderr, r.stderr
+    r = cluster.run("cohortctl", *args, input=m.token("web-1") + "\r\n")
+    assert "enlisted web-1" in r.stdout, r.stdout
+    t.start()
+    wait_for(lambda: m.targets().get("web-1", {}).get("last_poll"),
+             what="web-1 to poll")
