@@ -160,6 +160,9 @@ void api_worker_disable(struct http_req *r);
 void api_ui_index(struct http_req *r);
 void api_ui_file(struct http_req *r);
 void api_ui_redirect(struct http_req *r);
+/* A standby's answer to a dashboard path: a redirect to the active
+ * master's, or a page saying there is none yet. */
+void api_ui_standby(struct http_req *r, const char *path);
 /* api_metrics.c: GET /metrics, Prometheus text */
 void api_metrics(struct http_req *r);
 

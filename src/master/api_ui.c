@@ -7,9 +7,11 @@
  * and never be framed, so a job's output or a target's name can never run
  * as script.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "master/api.h"
+#include "master/lease.h"
 #include "master/ui.h"
 
 /* script-src 'self' and no 'unsafe-inline': the page's only code is
@@ -71,4 +73,35 @@ api_ui_redirect(struct http_req *r)
 	    evhttp_request_get_output_headers(r->req), "Location", "/ui/");
 	http_reply_text(
 	    r, 301, "text/plain; charset=utf-8", text, sizeof(text) - 1);
+}
+
+/* A standby serves no dashboard. A browser would show the API's
+ * not_active answer as raw JSON, so a person is sent to the same page on
+ * the active master, or told in words that none is active yet. */
+void
+api_ui_standby(struct http_req *r, const char *path)
+{
+	json_t *why = lease_not_active_json(r->m);
+	json_t *error = json_object_get(why, "error");
+	const char *url =
+	    json_string_value(json_object_get(error, "active_url"));
+	const char *msg = json_string_value(json_object_get(error, "message"));
+	struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
+	char text[CERR_MSG_MAX + 2], location[1024];
+	int n = snprintf(text, sizeof(text), "%s\n", msg != NULL ? msg : "");
+
+	if (n < 0 || (size_t)n >= sizeof(text))
+		n = (int)strlen(text);
+	if (url != NULL &&
+	    (size_t)snprintf(location, sizeof(location), "%s%s", url, path) <
+		sizeof(location)) {
+		evhttp_add_header(h, "Location", location);
+		http_reply_text(
+		    r, 307, "text/plain; charset=utf-8", text, (size_t)n);
+	} else {
+		evhttp_add_header(h, "Retry-After", "5");
+		http_reply_text(
+		    r, 503, "text/plain; charset=utf-8", text, (size_t)n);
+	}
+	json_decref(why);
 }

@@ -513,6 +513,13 @@ query_names_check(
 	return 0;
 }
 
+static int
+is_ui_route(const struct http_route *rt)
+{
+	return rt->handler == api_ui_index || rt->handler == api_ui_file ||
+	    rt->handler == api_ui_redirect;
+}
+
 /* Serves one request; returns the status it was answered with, 0 when
  * the handler kept it (a held poll). */
 static int
@@ -552,7 +559,10 @@ serve(struct master *m, struct evhttp_request *req)
 	 * (lease.h). */
 	if (!lease_is_active(r.m) && rt->handler != api_health &&
 	    rt->handler != api_metrics) {
-		lease_reply_not_active(&r);
+		if (is_ui_route(rt))
+			api_ui_standby(&r, path);
+		else
+			lease_reply_not_active(&r);
 		goto out;
 	}
 	if (check_access(rt, &r.caller, &err) < 0 ||

@@ -207,6 +207,42 @@ def test_paused_old_active_is_fenced_and_steps_down(pg_cluster):
 
 
 @pytest.mark.pg_only
+def test_standby_sends_a_browser_to_the_active_dashboard(pg_cluster):
+    # A browser shown the API's not_active JSON would print it raw: a
+    # dashboard path on a standby is redirected to the active master's,
+    # or answered in words when no master is known to be active.
+    c = pg_cluster
+    m1, m2 = c.pair(extra_conf_m1="lease_ttl_s = 60\n"
+                    "lease_renew_ms = 59000\n")
+    cert, key = admin_cert(m1)
+    for path in ("/ui/", "/ui/app.js", "/ui"):
+        got = {}
+        status, body = api(m2, "GET", path, cert=cert, key=key,
+                           reply_headers=got)
+        assert status == 307, (path, status, body)
+        assert got["Location"] == m1.url + path, got
+        assert f"the active master is {m1.url}" in body, body
+    # a page the dashboard does not have is still not found, not sent on
+    status, _ = api(m2, "GET", "/ui/nothing.html", cert=cert, key=key)
+    assert status == 307  # the active master answers it (404 there)
+    status, _ = api(m1, "GET", "/ui/nothing.html", cert=cert, key=key)
+    assert status == 404
+    # no URL for the holder (as from a master of an older version): no
+    # redirect to guess, a page saying so; the API still answers JSON
+    m1.sql("UPDATE lease SET url = ''")
+    wait_for(lambda: api(m2, "GET", "/ui/", cert=cert, key=key)[0] == 503,
+             what="m2 to read the lease without a URL")
+    got = {}
+    status, body = api(m2, "GET", "/ui/", cert=cert, key=key,
+                       reply_headers=got)
+    assert status == 503, body
+    assert "no master is active at the moment" in body, body
+    assert got.get("Retry-After") == "5" and "Location" not in got, got
+    status, body = api(m2, "GET", "/v1/targets", cert=cert, key=key)
+    assert status == 503 and body["error"]["code"] == "not_active", body
+
+
+@pytest.mark.pg_only
 def test_deposed_master_that_has_not_noticed_cannot_write(pg_cluster):
     # m1 renews rarely, so it has not noticed when its lease is gone and
     # m2 has taken over: its first write is what finds out (the fence)

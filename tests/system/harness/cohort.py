@@ -435,10 +435,11 @@ def load_json(text):
 
 
 def api(master, method, path, body=None, cert=None, key=None, ca=True,
-        headers=None, timeout=30):
+        headers=None, timeout=30, reply_headers=None):
     """One raw HTTPS request to a master (for what cohortctl cannot send:
     no certificate, a foreign one, malformed bodies). Returns (status,
-    parsed JSON or raw text)."""
+    parsed JSON or raw text); reply_headers, a dict, gets the reply's
+    headers."""
     import http.client
     import ssl
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -457,6 +458,8 @@ def api(master, method, path, body=None, cert=None, key=None, ca=True,
         conn.request(method, path, body=data, headers=headers or {})
         r = conn.getresponse()
         raw = r.read().decode("utf-8", "replace")
+        if reply_headers is not None:
+            reply_headers.update(r.getheaders())
     finally:
         conn.close()
     try:
