@@ -71,8 +71,8 @@ main(int argc, char **argv)
 	    level, conf.log_syslog);
 	if ((conf.role == ROLE_MASTER ? master_run(&conf, &err)
 				      : target_run(&conf, &err)) < 0) {
-		log_error("exit", "code=%s msg=\"%s\"",
-		    cerr_code_name(err.code), err.msg);
+		log_error("exit", "code=%s msg=%s", cerr_code_name(err.code),
+		    LOG_TEXT(err.msg));
 		fprintf(stderr, "cohortd: %s\n", err.msg);
 		return 1;
 	}

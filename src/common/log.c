@@ -42,16 +42,26 @@ log_level_parse(const char *name, enum log_level *out)
 const char *
 log_quote(char *buf, unsigned long size, const char *s)
 {
-	size_t o = 0;
-
-	if (size == 0)
-		return buf;
-	if (s == NULL)
-		s = "";
-	if (*s != '\0' && strpbrk(s, " \t\"=\\") == NULL) {
+	if (size > 0 && s != NULL && *s != '\0' &&
+	    strpbrk(s, " \t\"=\\") == NULL) {
 		snprintf(buf, size, "%s", s);
 		return buf;
 	}
+	return log_text(buf, size, s);
+}
+
+const char *
+log_text(char *buf, unsigned long size, const char *s)
+{
+	size_t o = 0;
+
+	if (size < 3) { /* no room for even "" */
+		if (size > 0)
+			buf[0] = '\0';
+		return buf;
+	}
+	if (s == NULL)
+		s = "";
 	buf[o++] = '"';
 	for (; *s != '\0' && o + 3 < size; s++) {
 		if (*s == '"' || *s == '\\')

@@ -52,6 +52,17 @@ void log_limit_ok(struct log_limit *l, const char *event_ok);
  * terminated, truncated to size) and returns buf. */
 const char *log_quote(char *buf, unsigned long size, const char *s);
 
+/* As log_quote, but always in double quotes: for free text (an error's
+ * message, which may quote a name itself), so the value reads alike
+ * whatever it holds. */
+const char *log_text(char *buf, unsigned long size, const char *s);
+
+/* log_text into a buffer of the calling block (a compound literal), for
+ * a log call's argument: log_warn("x", "msg=%s", LOG_TEXT(err.msg)).
+ * Room for a whole cerr message with every byte escaped. */
+#define LOG_TEXT_MAX 1040
+#define LOG_TEXT(s) log_text((char[LOG_TEXT_MAX]){0}, LOG_TEXT_MAX, (s))
+
 /* Lines of text (a reload's report) as one log value: each line break
  * becomes "; ", a last one is dropped (a log line is one line; a raw
  * break would show as '?'). Writes into buf, as log_quote. */

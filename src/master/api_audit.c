@@ -83,8 +83,8 @@ audit_write(
 	if (err.code == CERR_STORE)
 		master_store_failed(r->m, &err);
 	else
-		log_error("audit_failed", "path=%s by=%s msg=\"%s\"", a.path,
-		    a.who, err.msg);
+		log_error("audit_failed", "path=%s by=%s msg=%s", a.path, a.who,
+		    LOG_TEXT(err.msg));
 }
 
 void

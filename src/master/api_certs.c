@@ -407,8 +407,8 @@ api_certs_seen(
 	rs.role = "target";
 	rs.keep = c->id.serial_hex;
 	if (store_cert_list(m->store, t->name, collect_cb, &rs, &err) < 0) {
-		log_warn("cert_revoke_failed", "name=%s msg=\"%s\"", t->name,
-		    err.msg);
+		log_warn("cert_revoke_failed", "name=%s msg=%s", t->name,
+		    LOG_TEXT(err.msg));
 		return -1;
 	}
 	if (rs.n == 0)
@@ -419,8 +419,8 @@ api_certs_seen(
 		    m->store, rs.serials[i], t->name, master_now(), &err);
 	if (rc < 0 || store_commit(m->store, &err) < 0) {
 		store_rollback(m->store);
-		log_warn("cert_revoke_failed", "name=%s msg=\"%s\"", t->name,
-		    err.msg);
+		log_warn("cert_revoke_failed", "name=%s msg=%s", t->name,
+		    LOG_TEXT(err.msg));
 		return -1;
 	}
 	for (int i = 0; i < rs.n; i++) {

@@ -156,8 +156,8 @@ api_enlist(struct http_req *r)
 		(json_int_t)e.poll_interval_s));
 	goto out;
 fail:
-	log_warn("enlist_refused", "code=%s msg=\"%s\"",
-	    cerr_code_name(err.code), err.msg);
+	log_warn("enlist_refused", "code=%s msg=%s", cerr_code_name(err.code),
+	    LOG_TEXT(err.msg));
 	http_reply_error(r, &err);
 out:
 	OPENSSL_cleanse(&tp, sizeof(tp));

@@ -270,8 +270,8 @@ api_poll(struct http_req *r)
 fail:
 	/* Store failures are logged once per interval by the reply. */
 	if (err.code != CERR_GONE && err.code != CERR_STORE)
-		log_warn("poll_refused", "target=%s code=%s msg=\"%s\"", name,
-		    cerr_code_name(err.code), err.msg);
+		log_warn("poll_refused", "target=%s code=%s msg=%s", name,
+		    cerr_code_name(err.code), LOG_TEXT(err.msg));
 	http_reply_error(r, &err);
 }
 
@@ -455,8 +455,8 @@ upload_all(struct master *m, const char *target, const json_t *items,
 		/* Refused records are acknowledged too, or one bad record
 		 * would block the target's outbox forever; the refusal is
 		 * logged and returned. */
-		log_warn("upload_refused", "target=%s seq=%lld msg=\"%s\"",
-		    target, (long long)seq, why.msg);
+		log_warn("upload_refused", "target=%s seq=%lld msg=%s", target,
+		    (long long)seq, LOG_TEXT(why.msg));
 		json_array_append_new(rejected,
 		    json_pack("{s:I,s:s}", "seq", seq, "error", why.msg));
 	}
@@ -501,7 +501,8 @@ api_outbox(struct http_req *r)
 	/* Out of memory here only costs a refusal at the master (the target
 	 * still refuses a second run itself). */
 	if (outbox_seen_upload(r->m, name, upto, &err) < 0)
-		log_warn("outbox_seen", "target=%s msg=\"%s\"", name, err.msg);
+		log_warn(
+		    "outbox_seen", "target=%s msg=%s", name, LOG_TEXT(err.msg));
 	for (int o = 0; o < OUTCOME_COUNT; o++)
 		r->m->metrics.runs[o] += tally.runs[o];
 	if (tally.queued)

@@ -192,8 +192,8 @@ record(struct deliver *d, const struct attempt *a, int ok, int permanent,
 			d->conf->notify_retry_max_s);
 	if (store_notification_update(d->store, a->id, st, attempts, next,
 		msg != NULL ? msg : "", now, &err) < 0)
-		log_error(
-		    "notify", "id=%lld msg=\"%s\"", (long long)a->id, err.msg);
+		log_error("notify", "id=%lld msg=%s", (long long)a->id,
+		    LOG_TEXT(err.msg));
 	if (ok)
 		log_info("notified", "id=%lld operator=%s attempt=%d",
 		    (long long)a->id, a->operator_name, attempts);
@@ -469,8 +469,8 @@ start(struct deliver *d, const struct due *n)
 	if (store_notification_update(d->store, n->id, DELIVERY_PENDING,
 		n->attempts, now + d->conf->notify_timeout_s + CLAIM_MARGIN_S,
 		n->last_error, now, &err) < 0) {
-		log_error(
-		    "notify", "id=%lld msg=\"%s\"", (long long)n->id, err.msg);
+		log_error("notify", "id=%lld msg=%s", (long long)n->id,
+		    LOG_TEXT(err.msg));
 		attempt_unlink(d, a);
 		free(a);
 		return;
@@ -513,7 +513,7 @@ schedule_next(struct deliver *d)
 	int found = 0;
 
 	if (store_notification_next_due(d->store, &next, &found, &err) < 0) {
-		log_error("notify", "msg=\"%s\"", err.msg);
+		log_error("notify", "msg=%s", LOG_TEXT(err.msg));
 		next = now_ms / 1000 + d->conf->notify_retry_base_s;
 		found = 1;
 	}
@@ -543,7 +543,7 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 	dl.max = DELIVER_MAX_IN_FLIGHT - d->ninflight;
 	if (store_notification_due(
 		d->store, timefmt_now_s(), dl.max, due_cb, &dl, &err) < 0)
-		log_error("notify", "msg=\"%s\"", err.msg);
+		log_error("notify", "msg=%s", LOG_TEXT(err.msg));
 	for (int i = 0; i < dl.n; i++) {
 		if (dl.v[i].payload != NULL && dl.v[i].last_error != NULL)
 			start(d, &dl.v[i]);

@@ -249,8 +249,8 @@ guard_refuse(struct guard *g, const struct cerr *why, struct evbuffer *src,
 	evtimer_del(g->deadline);
 	evbuffer_drain(src, evbuffer_get_length(src));
 	evbuffer_add(dst, GUARD_STAND_IN, strlen(GUARD_STAND_IN));
-	log_warn("request_refused", "code=%s msg=\"%s\"",
-	    cerr_code_name(why->code), why->msg);
+	log_warn("request_refused", "code=%s msg=%s", cerr_code_name(why->code),
+	    LOG_TEXT(why->msg));
 }
 
 /* Looks for the empty line ending the head, scanning only what is new;

@@ -469,9 +469,9 @@ admit(struct http_req *r, const char *path, struct cerr *err)
 static void
 refuse(struct http_req *r, const char *path, const struct cerr *err)
 {
-	log_warn("refused", "path=%.200s caller=%s code=%s msg=\"%s\"", path,
+	log_warn("refused", "path=%.200s caller=%s code=%s msg=%s", path,
 	    r->caller.authenticated ? r->caller.id.name : "-",
-	    cerr_code_name(err->code), err->msg);
+	    cerr_code_name(err->code), LOG_TEXT(err->msg));
 	http_reply_error(r, err);
 }
 

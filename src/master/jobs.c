@@ -514,7 +514,8 @@ drop_from_document(
 	if (jobs_stored(m, name, &job, err) < 0) {
 		if (err->code == CERR_STORE)
 			return -1;
-		log_warn("job_unreadable", "job=%s msg=\"%s\"", name, err->msg);
+		log_warn("job_unreadable", "job=%s msg=%s", name,
+		    LOG_TEXT(err->msg));
 		return 0;
 	}
 	for (size_t i = 0; i < job->ntargets; i++) {

@@ -29,7 +29,8 @@ job_overlap_cb(void *arg, const struct store_job *j)
 	struct cerr err;
 
 	if (jobdoc_parse(j->doc, strlen(j->doc), &job, &err) < 0) {
-		log_error("job_start", "job=%s msg=\"%s\"", j->name, err.msg);
+		log_error(
+		    "job_start", "job=%s msg=%s", j->name, LOG_TEXT(err.msg));
 		return -1;
 	}
 	*(enum overlap_policy *)arg = job->overlap;

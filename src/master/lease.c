@@ -43,6 +43,7 @@ struct lease {
 	struct store_lease seen; /* the lease as last read */
 	int64_t seen_ms; /* when */
 	int64_t caches_ms; /* a standby's last reload of the revoked set */
+	struct log_limit take_log; /* a store that is down fails each try */
 };
 
 /* A standby answers its metrics to certificate holders: the revoked set
@@ -148,13 +149,13 @@ step_down(struct lease *l, const char *why, int give_up)
 	l->epoch = 0;
 	store_lease_fence(l->m->store, STORE_LEASE_STANDBY);
 	if (give_up && store_lease_release(l->m->store, epoch, &err) < 0)
-		log_warn("lease_release", "epoch=%lld msg=\"%s\"",
-		    (long long)epoch, err.msg);
+		log_warn("lease_release", "epoch=%lld msg=%s", (long long)epoch,
+		    LOG_TEXT(err.msg));
 	/* Who has it now, to name to the targets. */
 	if (!give_up && store_lease_get(l->m->store, &l->seen, &err) == 0)
 		l->seen_ms = mono_ms();
-	log_warn("lease_lost", "epoch=%lld state=standby reason=\"%s\"",
-	    (long long)epoch, why);
+	log_warn("lease_lost", "epoch=%lld state=standby reason=%s",
+	    (long long)epoch, LOG_TEXT(why));
 	answer_polls_not_active(l->m);
 }
 
@@ -172,7 +173,7 @@ become_active(struct lease *l, int64_t epoch, int64_t started_ms)
 		    (long long)epoch, err.msg);
 		store_lease_fence(l->m->store, STORE_LEASE_STANDBY);
 		if (store_lease_release(l->m->store, epoch, &err) < 0)
-			log_warn("lease_release", "msg=\"%s\"", err.msg);
+			log_warn("lease_release", "msg=%s", LOG_TEXT(err.msg));
 		return;
 	}
 	l->active = 1;
@@ -196,9 +197,11 @@ try_take(struct lease *l)
 		return;
 	if (store_lease_acquire(l->m->store, l->holder, l->url, ttl_ms(l),
 		&seen, &taken, &err) < 0) {
-		log_warn("lease_take", "msg=\"%s\"", err.msg);
+		log_limited(&l->take_log, LOG_LVL_WARN, "lease_take", "msg=%s",
+		    LOG_TEXT(err.msg));
 		return;
 	}
+	log_limit_ok(&l->take_log, "lease_take_recovered");
 	if (!taken &&
 	    (seen.epoch != l->seen.epoch ||
 		strcmp(seen.holder, l->seen.holder) != 0))
@@ -230,8 +233,8 @@ renew(struct lease *l)
 		step_down(l, err.msg, 0);
 		return;
 	}
-	log_warn("lease_renew", "epoch=%lld msg=\"%s\"", (long long)l->epoch,
-	    err.msg);
+	log_warn("lease_renew", "epoch=%lld msg=%s", (long long)l->epoch,
+	    LOG_TEXT(err.msg));
 	if (start - l->renewed_ms >= ttl_ms(l))
 		step_down(l,
 		    "no renewal for lease_ttl_s: the lease may have "
@@ -249,7 +252,7 @@ standby_reload(struct lease *l)
 		return;
 	l->caches_ms = now;
 	if (master_reload_caches(l->m, &err) < 0)
-		log_warn("standby_reload", "msg=\"%s\"", err.msg);
+		log_warn("standby_reload", "msg=%s", LOG_TEXT(err.msg));
 }
 
 static void
@@ -314,7 +317,7 @@ lease_stop(struct master *m)
 		return;
 	if (l->shared && l->active &&
 	    store_lease_release(m->store, l->epoch, &err) < 0)
-		log_warn("lease_release", "msg=\"%s\"", err.msg);
+		log_warn("lease_release", "msg=%s", LOG_TEXT(err.msg));
 	if (l->timer != NULL)
 		event_free(l->timer);
 	if (l->lock_fd >= 0)

@@ -488,7 +488,7 @@ flush_cb(evutil_socket_t fd, short what, void *arg)
 	else if (err.code == CERR_STORE)
 		master_store_failed(m, &err); /* once per interval */
 	else
-		log_warn("poll_batch", "msg=\"%s\"", err.msg);
+		log_warn("poll_batch", "msg=%s", LOG_TEXT(err.msg));
 	while ((w = TAILQ_FIRST(&batch)) != NULL) {
 		unqueue(w);
 		/* A new poll answered at once (a renewal, or one that finds

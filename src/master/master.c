@@ -175,11 +175,11 @@ housekeeping_cb(evutil_socket_t fd, short what, void *arg)
 	    store_instr_trim(
 		m->store, m->conf->downloadlist_keep_applied, &err) < 0 ||
 	    store_audit_trim(m->store, m->conf->audit_max_rows, &err) < 0)
-		log_warn("housekeeping", "msg=\"%s\"", err.msg);
+		log_warn("housekeeping", "msg=%s", LOG_TEXT(err.msg));
 	if (store_event_trim(m->store, m->conf->events_max_rows, &err) < 0 ||
 	    store_notification_trim(
 		m->store, m->conf->notifications_max_rows, &err) < 0)
-		log_warn("housekeeping", "msg=\"%s\"", err.msg);
+		log_warn("housekeeping", "msg=%s", LOG_TEXT(err.msg));
 }
 
 static void
@@ -195,7 +195,7 @@ void
 master_store_failed(struct master *m, const struct cerr *err)
 {
 	log_limited(&m->store_log, LOG_LVL_ERROR, "store_failing",
-	    "code=%s msg=\"%s\"", cerr_code_name(err->code), err->msg);
+	    "code=%s msg=%s", cerr_code_name(err->code), LOG_TEXT(err->msg));
 }
 
 void
@@ -217,16 +217,17 @@ reload_cb(evutil_socket_t sig, short what, void *arg)
 	int applied;
 
 	if (conf_reload(m->live, report, sizeof(report), &applied, &err) < 0) {
-		log_error("reload_failed", "msg=\"%s\" detail=\"%s\"", err.msg,
-		    log_one_line(flat, sizeof(flat), report));
+		log_error("reload_failed", "msg=%s detail=%s",
+		    LOG_TEXT(err.msg),
+		    LOG_TEXT(log_one_line(flat, sizeof(flat), report)));
 		return;
 	}
 	log_level_parse(m->live->log_level, &level);
 	log_setup("cohortd-master", level, m->live->log_syslog);
 	http_apply_limits(m);
 	if (report[0] != '\0')
-		log_warn("reload_restart_needed", "keys=\"%s\"",
-		    log_one_line(flat, sizeof(flat), report));
+		log_warn("reload_restart_needed", "keys=%s",
+		    LOG_TEXT(log_one_line(flat, sizeof(flat), report)));
 	log_info("reloaded", "path=%s applied=%d", m->live->path, applied);
 }
 

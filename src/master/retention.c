@@ -36,7 +36,8 @@ collect_cb(void *arg, const struct store_job *j)
 	struct cerr err;
 
 	if (jobdoc_parse(j->doc, strlen(j->doc), &job, &err) < 0) {
-		log_warn("retention", "job=%s msg=\"%s\"", j->name, err.msg);
+		log_warn(
+		    "retention", "job=%s msg=%s", j->name, LOG_TEXT(err.msg));
 		return 0;
 	}
 	grown = realloc(l->v, (l->n + 1) * sizeof(*l->v));

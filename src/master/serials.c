@@ -39,8 +39,8 @@ serial_list_apply(
 
 	for (int i = 0; i < l->n; i++)
 		if (strmap_put(&m->revoked, l->v[i], NULL, NULL, &err) < 0)
-			log_error(
-			    event, "serial=%s msg=\"%s\"", l->v[i], err.msg);
+			log_error(event, "serial=%s msg=%s", l->v[i],
+			    LOG_TEXT(err.msg));
 }
 
 void

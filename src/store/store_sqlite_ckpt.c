@@ -107,8 +107,8 @@ ckpt_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 	pthread_cond_signal(&c->cv);
 	pthread_mutex_unlock(&c->mu);
 	if (failed != 0)
-		log_warn("store_checkpoint", "path=%s error=\"%s\"", c->path,
-		    sqlite3_errstr(failed));
+		log_warn("store_checkpoint", "path=%s error=%s", c->path,
+		    LOG_TEXT(sqlite3_errstr(failed)));
 	if (inline_ckpt)
 		sqlite3_wal_checkpoint_v2(
 		    db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);

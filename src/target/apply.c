@@ -248,8 +248,9 @@ apply_one(struct target *t, const struct instr *in, struct effects *fx,
 	memset(fx, 0, sizeof(*fx));
 	if (err->code == CERR_STORE)
 		return APPLY_STALLED;
-	log_warn("apply_failed", "id=%lld op=%s object=%s msg=\"%s\"",
-	    (long long)in->id, instr_op_name(in->op), in->object, err->msg);
+	log_warn("apply_failed", "id=%lld op=%s object=%s msg=%s",
+	    (long long)in->id, instr_op_name(in->op), in->object,
+	    LOG_TEXT(err->msg));
 	if (record_failure(t, in, err, err) < 0)
 		return APPLY_STALLED;
 	return -1;
@@ -268,15 +269,15 @@ fail_unreadable(struct target *t, const struct instr *in,
 
 	*err = *why;
 	if (in->id <= 0) {
-		log_error("apply", "msg=\"%s\"", why->msg);
+		log_error("apply", "msg=%s", LOG_TEXT(why->msg));
 		return APPLY_STALLED;
 	}
 	if (tstore_meta_get_int(t->store, "last_instr", 0, &last, err) < 0)
 		return APPLY_STALLED;
 	if (in->id <= last)
 		return 0; /* recorded before */
-	log_warn(
-	    "apply_failed", "id=%lld msg=\"%s\"", (long long)in->id, why->msg);
+	log_warn("apply_failed", "id=%lld msg=%s", (long long)in->id,
+	    LOG_TEXT(why->msg));
 	if (record_failure(t, in, why, err) < 0)
 		return APPLY_STALLED;
 	return -1;

@@ -67,8 +67,8 @@ events_raise(struct target *t, enum event_severity severity,
 	if (eventrec_init(&ev, severity, kind, job, run_id, msg, &err) < 0 ||
 	    events_queue(t->store, t->conf, &ev, &queued, &err) < 0) {
 		/* Not events_daemon_error(): that reports through here. */
-		log_error("event", "kind=%s msg=\"%s\"",
-		    eventrec_kind_name(kind), err.msg);
+		log_error("event", "kind=%s msg=%s", eventrec_kind_name(kind),
+		    LOG_TEXT(err.msg));
 		return;
 	}
 	if (!queued) {

@@ -68,7 +68,7 @@ list_cb(void *arg, const char *name, enum job_origin origin, const char *doc)
 	if (origin != ORIGIN_LOCAL)
 		return 0;
 	if (jobdoc_parse(doc, strlen(doc), &job, &err) < 0) {
-		log_error("local", "job=%s msg=\"%s\"", name, err.msg);
+		log_error("local", "job=%s msg=%s", name, LOG_TEXT(err.msg));
 		return 0;
 	}
 	json_array_append_new(lc->rows, job_row(lc->t, job, origin));

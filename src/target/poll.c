@@ -133,8 +133,8 @@ poll_done(void *arg, const struct hresp *resp)
 	}
 	if (resp->status == 0) {
 		log_limited(&t->poll_log, LOG_LVL_WARN, "poll_failing",
-		    "master=%s msg=\"%s\"", t->masters[t->master_index],
-		    resp->error);
+		    "master=%s msg=%s", t->masters[t->master_index],
+		    LOG_TEXT(resp->error));
 		target_next_master(t);
 		poll_backoff(t);
 		return;
@@ -155,19 +155,19 @@ poll_done(void *arg, const struct hresp *resp)
 	/* Gone: the master has the defect (a defected or deleted target is
 	 * answered so, its certificate revoked or not). */
 	if (t->defecting && resp->status == 410) {
-		log_info(
-		    "poll_stopped", "status=%ld msg=\"%s\"", resp->status, msg);
+		log_info("poll_stopped", "status=%ld msg=%s", resp->status,
+		    LOG_TEXT(msg));
 		defect_finish(t);
 		return;
 	}
 	if (resp->status == 410 || resp->status == 409) {
-		log_error(
-		    "poll_stopped", "status=%ld msg=\"%s\"", resp->status, msg);
+		log_error("poll_stopped", "status=%ld msg=%s", resp->status,
+		    LOG_TEXT(msg));
 		t->stopped_polling = 1;
 		return;
 	}
 	log_limited(&t->poll_log, LOG_LVL_WARN, "poll_failing",
-	    "status=%ld msg=\"%s\"", resp->status, msg);
+	    "status=%ld msg=%s", resp->status, LOG_TEXT(msg));
 	if (resp->status == 401 || resp->status == 403 || resp->status == 426)
 		poll_retry_later(t, t->poll_interval_s);
 	else
@@ -274,7 +274,7 @@ poll_send(struct target *t)
 	    POLL_MAX_RESPONSE, poll_done, t, &err);
 	free(body);
 	if (t->poll_call == NULL) {
-		log_error("poll", "msg=\"%s\"", err.msg);
+		log_error("poll", "msg=%s", LOG_TEXT(err.msg));
 		poll_backoff(t);
 	}
 }

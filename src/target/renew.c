@@ -149,7 +149,7 @@ out:
 static void
 renew_failed(struct target *t, const char *msg)
 {
-	log_warn("cert_renew_failed", "msg=\"%s\"", msg);
+	log_warn("cert_renew_failed", "msg=%s", LOG_TEXT(msg));
 	events_daemon_error(t, "certificate renewal", msg);
 }
 
@@ -253,7 +253,7 @@ renew_swap_cb(evutil_socket_t fd, short what, void *arg)
 	if (rename_new(t->conf, PATH_TLS_KEY, &err) < 0 ||
 	    rename_new(t->conf, PATH_TLS_CERT, &err) < 0 ||
 	    target_reconnect(t, &err) < 0) {
-		log_error("cert_swap_failed", "msg=\"%s\"", err.msg);
+		log_error("cert_swap_failed", "msg=%s", LOG_TEXT(err.msg));
 		events_daemon_error(t, "certificate swap", err.msg);
 	}
 }

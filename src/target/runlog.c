@@ -125,8 +125,9 @@ runlog_finished(struct target *t, struct run_report *rep, int local,
 		if (err->code != CERR_TOO_LARGE ||
 		    shrunk == sizeof(notes) / sizeof(notes[0]))
 			return -1;
-		log_warn("run_report_too_big", "run=%lld job=%s msg=\"%s\"",
-		    (long long)rep->target_run_id, rep->job, err->msg);
+		log_warn("run_report_too_big", "run=%lld job=%s msg=%s",
+		    (long long)rep->target_run_id, rep->job,
+		    LOG_TEXT(err->msg));
 		if (shrunk == 0)
 			run_report_drop_outputs(rep,
 			    "(output not kept: the run's report was too big "
@@ -161,8 +162,8 @@ runlog_missed(struct target *t, const char *job_name, int local,
 	if (run_report_set_message(rep, message, err) < 0 ||
 	    runlog_write(t, rep, TRUN_FINISHED, local, job, err) < 0)
 		goto out;
-	log_warn("run_missed", "run=%lld job=%s msg=\"%s\"", (long long)run_id,
-	    job_name, message);
+	log_warn("run_missed", "run=%lld job=%s msg=%s", (long long)run_id,
+	    job_name, LOG_TEXT(message));
 	rc = 0;
 out:
 	run_report_free(rep);
@@ -179,7 +180,8 @@ housekeeping_cb(
 
 	if (jobdoc_parse(doc, strlen(doc), &job, &err) < 0 ||
 	    trim_job(t, name, job, &err) < 0)
-		log_warn("housekeeping", "job=%s msg=\"%s\"", name, err.msg);
+		log_warn(
+		    "housekeeping", "job=%s msg=%s", name, LOG_TEXT(err.msg));
 	job_free(job);
 	return 0;
 }
@@ -191,5 +193,5 @@ runlog_housekeeping(struct target *t)
 
 	if (tstore_job_list(t->store, housekeeping_cb, t, &err) < 0 ||
 	    tstore_hist_trim(t->store, t->conf->history_max_rows, &err) < 0)
-		log_warn("housekeeping", "msg=\"%s\"", err.msg);
+		log_warn("housekeeping", "msg=%s", LOG_TEXT(err.msg));
 }

@@ -186,8 +186,8 @@ ipc_dead(struct runner_ipc *ipc, const char *why)
 
 	if (ipc->dead)
 		return;
-	log_error(
-	    "runner_lost", "runner_pid=%d msg=\"%s\"", (int)ipc->pid, why);
+	log_error("runner_lost", "runner_pid=%d msg=%s", (int)ipc->pid,
+	    LOG_TEXT(why));
 	ipc->dead = 1;
 	snprintf(ipc->why, sizeof(ipc->why), "%s", why);
 	bufferevent_disable(ipc->bev, EV_READ | EV_WRITE);
@@ -391,8 +391,8 @@ ipc_cancel(void *ctx, uint64_t id, int abandon)
 		return;
 	if (send_id(ipc, abandon ? RUNNER_IPC_ABANDON : RUNNER_IPC_CANCEL, id,
 		&err) < 0)
-		log_warn("runner_cancel", "id=%llu msg=\"%s\"",
-		    (unsigned long long)id, err.msg);
+		log_warn("runner_cancel", "id=%llu msg=%s",
+		    (unsigned long long)id, LOG_TEXT(err.msg));
 	/* no result comes back for an abandoned step: forget it now (a late
 	 * SPAWNED for it is refused) */
 	if (abandon)

@@ -126,8 +126,8 @@ send_result(struct server *srv, uint64_t id, const struct runner_result *r)
 	}
 	buf_init(&b, RUNNER_IPC_FRAME_MAX + 16);
 	if (runner_ipc_put_result(&b, id, &res, has_fd, &err) < 0)
-		log_error("runner", "id=%llu msg=\"%s\"",
-		    (unsigned long long)id, err.msg);
+		log_error("runner", "id=%llu msg=%s", (unsigned long long)id,
+		    LOG_TEXT(err.msg));
 	else
 		send_buf(srv, &b);
 	buf_cleanup(&b);
@@ -275,7 +275,7 @@ handle_start(struct server *srv, unsigned char *payload, size_t len)
 
 	if (runner_ipc_get_spec(payload, len, &rs, &err) < 0) {
 		/* no id to answer to: the network side sees the end */
-		log_error("runner", "msg=\"%s\"", err.msg);
+		log_error("runner", "msg=%s", LOG_TEXT(err.msg));
 		event_base_loopbreak(srv->base);
 		return;
 	}
@@ -310,7 +310,7 @@ handle_stop(
 	uint64_t id;
 
 	if (runner_ipc_get_id(payload, len, &id, &err) < 0) {
-		log_error("runner", "msg=\"%s\"", err.msg);
+		log_error("runner", "msg=%s", LOG_TEXT(err.msg));
 		event_base_loopbreak(srv->base);
 		return;
 	}
@@ -353,7 +353,7 @@ handle_frames(struct server *srv)
 		free(payload);
 	}
 	if (rc < 0) {
-		log_error("runner", "msg=\"%s\"", err.msg);
+		log_error("runner", "msg=%s", LOG_TEXT(err.msg));
 		event_base_loopbreak(srv->base);
 	}
 }

@@ -176,8 +176,8 @@ step_ended(void *arg, int64_t run_id, const struct run_step_rec *rec)
 	}
 	return;
 fail:
-	log_warn("step_unrecorded", "run=%lld step=%d attempt=%d msg=\"%s\"",
-	    (long long)run_id, rec->step, rec->attempt, err.msg);
+	log_warn("step_unrecorded", "run=%lld step=%d attempt=%d msg=%s",
+	    (long long)run_id, rec->step, rec->attempt, LOG_TEXT(err.msg));
 }
 
 /* A queued run, as listed from the ledger. */

@@ -143,10 +143,10 @@ runs_finish_unstarted(struct target *t, int64_t run_id, const char *job,
 		return;
 	rep->outcome = outcome;
 	if (run_report_set_message(rep, why, &err) < 0)
-		log_error(
-		    "run", "run=%lld msg=\"%s\"", (long long)run_id, err.msg);
-	log_warn("run_not_started", "run=%lld job=%s why=\"%s\"",
-	    (long long)run_id, job, why);
+		log_error("run", "run=%lld msg=%s", (long long)run_id,
+		    LOG_TEXT(err.msg));
+	log_warn("run_not_started", "run=%lld job=%s why=%s", (long long)run_id,
+	    job, LOG_TEXT(why));
 	if (outcome == OUTCOME_FAILED)
 		events_raise(t, EVENT_ERROR, EVENT_JOB_FAILED, job, run_id,
 		    "job %s failed on %s: %s", job, t->conf->name, why);

@@ -31,8 +31,8 @@ kill_orphan(struct tstore *store, int64_t run_id)
 	int rc;
 
 	if (tstore_run_get_pgid(store, run_id, &pgid, &start, &err) < 0) {
-		log_error("orphan", "run=%lld msg=\"%s\"", (long long)run_id,
-		    err.msg);
+		log_error("orphan", "run=%lld msg=%s", (long long)run_id,
+		    LOG_TEXT(err.msg));
 		return CUTOFF_UNKNOWN;
 	}
 	if (pgid <= 1)
@@ -41,8 +41,8 @@ kill_orphan(struct tstore *store, int64_t run_id)
 		return CUTOFF_KILLED;
 	rc = orphan_kill((pid_t)pgid, (uint64_t)start, &err);
 	if (rc < 0) {
-		log_error("orphan", "run=%lld pgid=%lld msg=\"%s\"",
-		    (long long)run_id, (long long)pgid, err.msg);
+		log_error("orphan", "run=%lld pgid=%lld msg=%s",
+		    (long long)run_id, (long long)pgid, LOG_TEXT(err.msg));
 		return CUTOFF_UNKNOWN;
 	}
 	log_info(rc ? "orphan_killed" : "orphan_gone", "run=%lld pgid=%lld",
@@ -61,19 +61,20 @@ runs_finish_interrupted(
 	rep = interrupted_load(t->store, run, &err);
 	if (rep == NULL) {
 		/* the job row at least, so that the run ends */
-		log_error("run_interrupted", "run=%lld msg=\"%s\"",
-		    (long long)run->run_id, err.msg);
+		log_error("run_interrupted", "run=%lld msg=%s",
+		    (long long)run->run_id, LOG_TEXT(err.msg));
 		rep = interrupted_report(run, NULL, 0, &err);
 	}
 	if (rep == NULL) {
-		log_error("run_interrupted", "run=%lld msg=\"%s\"",
-		    (long long)run->run_id, err.msg);
+		log_error("run_interrupted", "run=%lld msg=%s",
+		    (long long)run->run_id, LOG_TEXT(err.msg));
 		return;
 	}
 	log_warn("run_interrupted",
-	    "run=%lld job=%s started=%s steps=%zu why=\"%s\"",
+	    "run=%lld job=%s started=%s steps=%zu why=%s",
 	    (long long)run->run_id, run->job,
-	    timefmt_utc_ms(rep->started_ms, started), rep->nsteps, run->why);
+	    timefmt_utc_ms(rep->started_ms, started), rep->nsteps,
+	    LOG_TEXT(run->why));
 	runs_record_finished(t, rep, local, NULL);
 }
 
@@ -118,8 +119,8 @@ orphan_cb(void *arg, const struct tstore_run *row)
 	if (tstore_run_get_pgid(store, row->run_id, &pgid, &start, &err) < 0 ||
 	    tstore_run_set_pgid(
 		store, row->run_id, pgid, RUNS_KILLED_AT_START, &err) < 0)
-		log_warn("orphan", "run=%lld msg=\"%s\"",
-		    (long long)row->run_id, err.msg);
+		log_warn("orphan", "run=%lld msg=%s", (long long)row->run_id,
+		    LOG_TEXT(err.msg));
 	return 0;
 }
 

@@ -241,8 +241,8 @@ eval_due(struct scheduler *sc, int all)
 				target_store_failed(sc->t, &err);
 			else
 				log_error("schedule",
-				    "job=%s schedule=%s msg=\"%s\"",
-				    e->job->name, e->s->name, err.msg);
+				    "job=%s schedule=%s msg=%s", e->job->name,
+				    e->s->name, LOG_TEXT(err.msg));
 			e->next = now + SCHED_RETRY_S;
 		}
 	}
@@ -296,8 +296,8 @@ run_now(struct scheduler *sc, struct sched_entry *e, int64_t due)
 	    sched_add_due_run(sc, e, due, NULL, &err) < 0 ||
 	    tstore_commit(sc->t->store, &err) < 0) {
 		tstore_rollback(sc->t->store);
-		log_error("schedule", "job=%s schedule=%s msg=\"%s\"",
-		    e->job->name, e->s->name, err.msg);
+		log_error("schedule", "job=%s schedule=%s msg=%s", e->job->name,
+		    e->s->name, LOG_TEXT(err.msg));
 	}
 }
 
@@ -451,7 +451,7 @@ load_cb(void *arg, const char *name, enum job_origin origin, const char *doc)
 	sj = &grown[lc->njobs];
 	sj->local = origin == ORIGIN_LOCAL;
 	if (jobdoc_parse(doc, strlen(doc), &sj->job, &err) < 0) {
-		log_error("schedule", "job=%s msg=\"%s\"", name, err.msg);
+		log_error("schedule", "job=%s msg=%s", name, LOG_TEXT(err.msg));
 		return 0;
 	}
 	lc->njobs++;
@@ -460,7 +460,7 @@ load_cb(void *arg, const char *name, enum job_origin origin, const char *doc)
 
 		if (s->enabled &&
 		    add_entry(lc->sc, &lc->e, &lc->n, sj, s, &err) < 0)
-			log_error("schedule", "msg=\"%s\"", err.msg);
+			log_error("schedule", "msg=%s", LOG_TEXT(err.msg));
 	}
 	return 0;
 }
@@ -569,7 +569,7 @@ scheduler_reload(struct target *t)
 	if (sc == NULL)
 		return;
 	if (tstore_job_list(t->store, load_cb, &lc, &err) < 0) {
-		log_error("schedule", "msg=\"%s\"", err.msg);
+		log_error("schedule", "msg=%s", LOG_TEXT(err.msg));
 		entries_free(lc.e, lc.n, lc.jobs, lc.njobs);
 		return;
 	}
@@ -580,7 +580,7 @@ scheduler_reload(struct target *t)
 	sc->jobs = lc.jobs;
 	sc->njobs = lc.njobs;
 	if (drop_stale(sc, &err) < 0)
-		log_error("schedule", "msg=\"%s\"", err.msg);
+		log_error("schedule", "msg=%s", LOG_TEXT(err.msg));
 	eval_due(sc, 1);
 	arm(sc);
 }
@@ -600,8 +600,8 @@ scheduler_run_ended(struct target *t, const char *job)
 			continue;
 		if (tstore_sched_get(
 			t->store, job, e->s->name, &row, &found, &err) < 0) {
-			log_error(
-			    "schedule", "job=%s msg=\"%s\"", job, err.msg);
+			log_error("schedule", "job=%s msg=%s", job,
+			    LOG_TEXT(err.msg));
 			continue;
 		}
 		if (!found || row.miss_count == 0)
@@ -612,8 +612,8 @@ scheduler_run_ended(struct target *t, const char *job)
 			0 ||
 		    tstore_commit(t->store, &err) < 0) {
 			tstore_rollback(t->store);
-			log_error(
-			    "schedule", "job=%s msg=\"%s\"", job, err.msg);
+			log_error("schedule", "job=%s msg=%s", job,
+			    LOG_TEXT(err.msg));
 		}
 	}
 	if (sc != NULL)

@@ -236,7 +236,7 @@ housekeeping_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (tstore_run_prune(
 		t->store, timefmt_now_s() - KEEP_FINISHED_RUNS_S, &err) < 0) {
-		log_warn("housekeeping", "msg=\"%s\"", err.msg);
+		log_warn("housekeeping", "msg=%s", LOG_TEXT(err.msg));
 		events_daemon_error(t, "pruning the run ledger", err.msg);
 	}
 	runlog_housekeeping(t);
@@ -255,7 +255,7 @@ void
 target_store_failed(struct target *t, const struct cerr *err)
 {
 	log_limited(&t->store_log, LOG_LVL_ERROR, "store_failing",
-	    "code=%s msg=\"%s\"", cerr_code_name(err->code), err->msg);
+	    "code=%s msg=%s", cerr_code_name(err->code), LOG_TEXT(err->msg));
 	/* Rate-limited too; it may not reach the outbox while the store
 	 * fails, but the first failure after a recovery usually does. */
 	events_daemon_error(t, "local store", err->msg);
@@ -280,8 +280,9 @@ reload_cb(evutil_socket_t sig, short what, void *arg)
 	int applied;
 
 	if (conf_reload(t->live, report, sizeof(report), &applied, &err) < 0) {
-		log_error("reload_failed", "msg=\"%s\" detail=\"%s\"", err.msg,
-		    log_one_line(flat, sizeof(flat), report));
+		log_error("reload_failed", "msg=%s detail=%s",
+		    LOG_TEXT(err.msg),
+		    LOG_TEXT(log_one_line(flat, sizeof(flat), report)));
 		events_daemon_error(t, "configuration reload", err.msg);
 		return;
 	}
@@ -289,10 +290,10 @@ reload_cb(evutil_socket_t sig, short what, void *arg)
 	log_setup("cohortd-target", level, t->live->log_syslog);
 	if (tstore_meta_get_int(t->store, "poll_interval_s",
 		t->conf->poll_interval_s, &t->poll_interval_s, &err) < 0)
-		log_error("reload", "msg=\"%s\"", err.msg);
+		log_error("reload", "msg=%s", LOG_TEXT(err.msg));
 	if (report[0] != '\0')
-		log_warn("reload_restart_needed", "keys=\"%s\"",
-		    log_one_line(flat, sizeof(flat), report));
+		log_warn("reload_restart_needed", "keys=%s",
+		    LOG_TEXT(log_one_line(flat, sizeof(flat), report)));
 	log_info("reloaded", "path=%s applied=%d", t->live->path, applied);
 }
 

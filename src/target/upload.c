@@ -115,10 +115,9 @@ upload_done(void *arg, const struct hresp *resp)
 		 * to the next master otherwise. */
 		if (target_follow(t, resp, 0) == 0)
 			log_limited(&t->upload_log, LOG_LVL_WARN,
-			    "upload_failing", "status=%ld msg=\"%s\"",
-			    resp->status,
-			    resp->status ? "master refused the upload"
-					 : resp->error);
+			    "upload_failing", "status=%ld msg=%s", resp->status,
+			    LOG_TEXT(resp->status ? "master refused the upload"
+						  : resp->error));
 		upload_later(t);
 		return;
 	}
@@ -226,7 +225,7 @@ upload_kick(struct target *t)
 	    UPLOAD_TIMEOUT_MS, UPLOAD_MAX_RESPONSE, upload_done, t, &err);
 	free(text);
 	if (t->upload_call == NULL) {
-		log_error("upload", "msg=\"%s\"", err.msg);
+		log_error("upload", "msg=%s", LOG_TEXT(err.msg));
 		upload_later(t);
 	}
 }

@@ -173,6 +173,18 @@ test_log_quote(void **state)
 	assert_string_equal(log_quote(b, sizeof(b), ""), "\"\"");
 	log_quote(b, 8, "a long value with spaces");
 	assert_true(strlen(b) < 8);
+	/* free text is always quoted, its own quotes escaped (libpq's
+	 * messages quote names) */
+	assert_string_equal(log_text(b, sizeof(b), "plain"), "\"plain\"");
+	assert_string_equal(LOG_TEXT("relation \"runs\" does not exist"),
+	    "\"relation \\\"runs\\\" does not exist\"");
+	assert_string_equal(LOG_TEXT(NULL), "\"\"");
+	/* cut short, it still ends in a quote; too small a buffer is empty */
+	assert_string_equal(log_text(b, 6, "a\"bcdef"), "\"a\\\"\"");
+	assert_string_equal(log_text(b, 2, "x"), "");
+	b[0] = 'x';
+	assert_ptr_equal(log_text(b, 0, "x"), b);
+	assert_int_equal(b[0], 'x');
 }
 
 static void
