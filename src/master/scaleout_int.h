@@ -1,6 +1,8 @@
 /*
- * scaleout_int: what scaleout.c (the passes) shares with scaleout_calls.c
- * (the calls from the API and the uploads). Not for other files.
+ * scaleout_int: what the scale-out files share: scaleout.c (the passes),
+ * scaleout_lease.c (leases), scaleout_dispatch.c (queued executions to
+ * workers) and scaleout_calls.c (the calls from the API and the uploads).
+ * Not for other files.
  */
 #ifndef COHORT_SCALEOUT_INT_H
 #define COHORT_SCALEOUT_INT_H
@@ -8,9 +10,12 @@
 #include <jansson.h>
 
 #include "common/cerr.h"
+#include "common/strmap.h"
 #include "store/store.h"
 
+struct event;
 struct master;
+struct scaleout_candidate;
 
 /* An open execution copied out of the store listing. */
 struct open_exec {
@@ -18,6 +23,62 @@ struct open_exec {
 	char *pins; /* owned copies of e's borrowed strings */
 	char *reason;
 };
+
+/* The scale-out state of the master (m->scaleout). */
+struct scaleout {
+	struct event *tick; /* every second */
+	struct event *kick; /* a pass at the end of this loop turn */
+	int64_t trimmed_at;
+	/* When this master last became active. A worker that polled before
+	 * counts as alive until it has had its poll interval (the longest
+	 * it waits to reconnect) and a lease to come back: a restart or a
+	 * failover judges no execution lost by its own outage. */
+	int64_t active_since;
+	int was_active;
+	/* worker name -> int64_t: when a pass last saw it hold a poll (its
+	 * last_poll is when that poll began). */
+	struct strmap held_at;
+	/* worker name -> int64_t: when an admin last resynced it (which
+	 * drops its pending starts). */
+	struct strmap resynced_at;
+	/* "worker\njob" -> int64_t: when the worker last canceled a start
+	 * of the job before it ran (scaleout_refused); kept while the
+	 * history shows a run of the job going on there. */
+	struct strmap refused_at;
+};
+
+/* One pass: what it read, and where its errors go. */
+struct pass {
+	struct master *m;
+	int64_t now;
+	struct store_worker *workers; /* in name order */
+	struct scaleout_candidate *state; /* per worker */
+	int *grace; /* per worker: in_grace() */
+	size_t nworkers;
+	struct open_exec *execs;
+	size_t nexecs;
+	json_t *wake; /* names of workers posted to */
+	struct cerr *err;
+};
+
+/* scaleout.c: the worker named in the pass, or NULL; op of job posted to
+ * worker (a stop names the start it undoes); e's reason set (a copy owned
+ * by x). */
+struct scaleout_candidate *worker_state(struct pass *p, const char *name);
+int post_op(struct pass *p, const char *worker, enum instr_op op,
+    const char *job, int64_t start_id, int64_t *id_out);
+int set_reason(struct open_exec *x, const char *reason, struct cerr *err);
+
+/* scaleout_lease.c: name's time in map set to now; whether t is still
+ * within its grace after this master became active; an assigned or
+ * running execution's lease checked, its attempt ended if lost. */
+void note_time(struct strmap *map, const char *name, int64_t now);
+int in_grace(struct master *m, const struct store_target *t, int64_t now);
+int check_lease(struct pass *p, struct open_exec *x);
+
+/* scaleout_dispatch.c: a queued execution to a worker, or it waits and
+ * says why (c: room for a candidate per worker). */
+int dispatch(struct pass *p, struct open_exec *x, struct scaleout_candidate *c);
 
 /* The attempt ended without a result it can trust (the worker is gone,
  * offline or blocked) or with a failure: queued again while retries are

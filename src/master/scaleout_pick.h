@@ -1,9 +1,9 @@
 /*
  * scaleout_pick: which worker takes a queued execution, or why none can
  * (PRODUCT.md section 6). A pure function of the candidates, so each
- * case is a unit test (tests/unit/test_scaleout_pick.c); scaleout.c
- * gathers the candidates: the job's targets that are workers, narrowed
- * to the execution's group or named workers.
+ * case is a unit test (tests/unit/test_scaleout_pick.c);
+ * scaleout_dispatch.c gathers the candidates: the job's targets that are
+ * workers, narrowed to the execution's group or named workers.
  */
 #ifndef COHORT_SCALEOUT_PICK_H
 #define COHORT_SCALEOUT_PICK_H
