@@ -24,7 +24,7 @@
 #include "common/runner_int.h"
 
 int64_t
-clock_ns(clockid_t clk)
+runner_clock_ns(clockid_t clk)
 {
 	struct timespec ts;
 
@@ -33,7 +33,7 @@ clock_ns(clockid_t clk)
 }
 
 struct timeval
-ms_to_tv(int64_t ms)
+runner_ms_to_tv(int64_t ms)
 {
 	struct timeval tv;
 
@@ -43,7 +43,7 @@ ms_to_tv(int64_t ms)
 }
 
 void
-child_free(struct runner_child *c)
+runner_child_free(struct runner_child *c)
 {
 	if (c == NULL)
 		return;
@@ -140,7 +140,7 @@ runner_free(struct runner *r)
 		while (!c->have_status && waitpid(c->pid, NULL, 0) < 0 &&
 		    errno == EINTR)
 			;
-		child_free(c);
+		runner_child_free(c);
 	}
 	if (r->sigchld_ev != NULL)
 		event_free(r->sigchld_ev);
@@ -170,7 +170,7 @@ runner_cancel(struct runner *r, uint64_t id)
 	c->canceled = 1;
 	evtimer_del(c->timeout_ev);
 	if (!c->term_sent)
-		child_escalate(c);
+		runner_child_escalate(c);
 }
 
 void

@@ -77,17 +77,17 @@ struct runner {
 
 /* runner.c: clk's reading in nanoseconds; ms as a struct timeval; a
  * child's events, descriptors and memory freed (NULL: nothing). */
-int64_t clock_ns(clockid_t clk);
-struct timeval ms_to_tv(int64_t ms);
-void child_free(struct runner_child *c);
+int64_t runner_clock_ns(clockid_t clk);
+struct timeval runner_ms_to_tv(int64_t ms);
+void runner_child_free(struct runner_child *c);
 
 /* runner_reap.c: the events of a child in the table (its output pipe,
  * its timeout, the next step of its killing, SIGCHLD for them all), and
  * one step of the escalation a timeout or a cancel starts. */
-void child_read_cb(evutil_socket_t fd, short what, void *arg);
-void child_escalate(struct runner_child *c);
-void child_kill_cb(evutil_socket_t fd, short what, void *arg);
-void child_timeout_cb(evutil_socket_t fd, short what, void *arg);
+void runner_child_read_cb(evutil_socket_t fd, short what, void *arg);
+void runner_child_escalate(struct runner_child *c);
+void runner_child_kill_cb(evutil_socket_t fd, short what, void *arg);
+void runner_child_timeout_cb(evutil_socket_t fd, short what, void *arg);
 void runner_sigchld_cb(evutil_socket_t sig, short what, void *arg);
 
 #endif

@@ -36,7 +36,7 @@
 static int64_t
 clock_ms(clockid_t clk)
 {
-	return clock_ns(clk) / 1000000;
+	return runner_clock_ns(clk) / 1000000;
 }
 
 static struct runner_child *
@@ -173,7 +173,7 @@ child_maybe_finish(struct runner_child *c)
 	r->nchildren--;
 	if (c->cb != NULL)
 		c->cb(c->arg, &res);
-	child_free(c);
+	runner_child_free(c);
 }
 
 static void
@@ -187,7 +187,7 @@ child_close_output(struct runner_child *c)
 
 /* Keeps what fits under the maximum and counts the rest as dropped. */
 void
-child_read_cb(evutil_socket_t fd, short what, void *arg)
+runner_child_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct runner_child *c = arg;
 	char chunk[RUNNER_READ_CHUNK];
@@ -219,9 +219,9 @@ child_read_cb(evutil_socket_t fd, short what, void *arg)
  * period, then after one more grace period stop waiting for output that a
  * process outside the group (one that called setsid) may hold open. */
 void
-child_escalate(struct runner_child *c)
+runner_child_escalate(struct runner_child *c)
 {
-	struct timeval tv = ms_to_tv(c->grace_ms);
+	struct timeval tv = runner_ms_to_tv(c->grace_ms);
 
 	if (!c->term_sent) {
 		c->term_sent = 1;
@@ -238,18 +238,18 @@ child_escalate(struct runner_child *c)
 }
 
 void
-child_kill_cb(evutil_socket_t fd, short what, void *arg)
+runner_child_kill_cb(evutil_socket_t fd, short what, void *arg)
 {
-	child_escalate(arg);
+	runner_child_escalate(arg);
 }
 
 void
-child_timeout_cb(evutil_socket_t fd, short what, void *arg)
+runner_child_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct runner_child *c = arg;
 
 	c->timed_out = 1;
-	child_escalate(c);
+	runner_child_escalate(c);
 }
 
 void

@@ -208,15 +208,15 @@ child_new(struct runner *r, const struct runner_spec *spec, struct cerr *err)
 		c->output_file = strdup(spec->output_file);
 		if (c->output_file == NULL) {
 			cerr_set(err, CERR_INTERNAL, "runner: out of memory");
-			child_free(c);
+			runner_child_free(c);
 			return NULL;
 		}
 	}
-	c->timeout_ev = evtimer_new(r->base, child_timeout_cb, c);
-	c->kill_ev = evtimer_new(r->base, child_kill_cb, c);
+	c->timeout_ev = evtimer_new(r->base, runner_child_timeout_cb, c);
+	c->kill_ev = evtimer_new(r->base, runner_child_kill_cb, c);
 	if (c->timeout_ev == NULL || c->kill_ev == NULL) {
 		cerr_set(err, CERR_INTERNAL, "runner: cannot make timers");
-		child_free(c);
+		runner_child_free(c);
 		return NULL;
 	}
 	return c;
@@ -227,10 +227,10 @@ static int
 child_watch(struct runner *r, struct runner_child *c,
     const struct runner_spec *spec, struct cerr *err)
 {
-	struct timeval tv = ms_to_tv(spec->timeout_ms);
+	struct timeval tv = runner_ms_to_tv(spec->timeout_ms);
 
 	c->read_ev = event_new(
-	    r->base, c->out_fd, EV_READ | EV_PERSIST, child_read_cb, c);
+	    r->base, c->out_fd, EV_READ | EV_PERSIST, runner_child_read_cb, c);
 	if (c->read_ev == NULL || event_add(c->read_ev, NULL) < 0)
 		return cerr_set(
 		    err, CERR_INTERNAL, "runner: cannot watch output");
@@ -311,8 +311,8 @@ runner_wait_ms(int64_t not_before_ms, int64_t now_ms)
 static int64_t
 go_mono_ns(int64_t not_before_ms)
 {
-	int64_t real = clock_ns(CLOCK_REALTIME);
-	int64_t mono = clock_ns(CLOCK_MONOTONIC);
+	int64_t real = runner_clock_ns(CLOCK_REALTIME);
+	int64_t mono = runner_clock_ns(CLOCK_MONOTONIC);
 	int64_t wait_ms = runner_wait_ms(not_before_ms, real / 1000000);
 
 	if (wait_ms == 0)
@@ -328,10 +328,10 @@ go_mono_ns(int64_t not_before_ms)
 static void
 runner_child_started(struct runner_child *c, int64_t go_mono_ns)
 {
-	int64_t mono = clock_ns(CLOCK_MONOTONIC);
+	int64_t mono = runner_clock_ns(CLOCK_MONOTONIC);
 	int64_t left = go_mono_ns > mono ? go_mono_ns - mono : 0;
 
-	c->started_ms = (clock_ns(CLOCK_REALTIME) + left) / 1000000;
+	c->started_ms = (runner_clock_ns(CLOCK_REALTIME) + left) / 1000000;
 	c->started_mono_ms = (mono + left) / 1000000;
 }
 
@@ -395,7 +395,7 @@ out:
 		if (go[i] >= 0)
 			close(go[i]);
 	}
-	child_free(c);
+	runner_child_free(c);
 	free(groups);
 	return rc;
 }

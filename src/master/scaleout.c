@@ -115,7 +115,7 @@ read_workers(struct pass *p)
 		c->last_poll = t.last_poll;
 		c->blocked = t.failed > 0;
 		c->alive = scaleout_worker_alive(p->m, &t, p->now);
-		p->grace[i] = in_grace(p->m, &t, p->now);
+		p->grace[i] = scaleout_in_grace(p->m, &t, p->now);
 		c->holding = longpoll_is_waiting(p->m, c->name);
 		if (c->holding && c->enabled &&
 		    !longpoll_waiting_worker(p->m, c->name) &&
@@ -126,7 +126,7 @@ read_workers(struct pass *p)
 }
 
 struct scaleout_candidate *
-worker_state(struct pass *p, const char *name)
+scaleout_worker_state(struct pass *p, const char *name)
 {
 	for (size_t i = 0; i < p->nworkers; i++)
 		if (strcmp(p->state[i].name, name) == 0)
@@ -153,8 +153,8 @@ pass_free(struct pass *p)
 /* Posts op of job to worker; a stop names the start it undoes (instr_id),
  * so the worker stops that run alone, queued or running. */
 int
-post_op(struct pass *p, const char *worker, enum instr_op op, const char *job,
-    int64_t start_id, int64_t *id_out)
+scaleout_post_op(struct pass *p, const char *worker, enum instr_op op,
+    const char *job, int64_t start_id, int64_t *id_out)
 {
 	json_t *payload_json = start_id > 0
 	    ? json_pack(
@@ -179,7 +179,7 @@ post_op(struct pass *p, const char *worker, enum instr_op op, const char *job,
 
 /* Sets e's reason (a copy owned by x). */
 int
-set_reason(struct open_exec *x, const char *reason, struct cerr *err)
+scaleout_set_reason(struct open_exec *x, const char *reason, struct cerr *err)
 {
 	char *copy = strdup(reason);
 
@@ -215,10 +215,10 @@ pass_run(struct pass *p)
 	}
 	for (size_t i = 0; i < p->nexecs && rc == 0; i++)
 		if (p->execs[i].e.status != EXEC_QUEUED)
-			rc = check_lease(p, &p->execs[i]);
+			rc = scaleout_check_lease(p, &p->execs[i]);
 	for (size_t i = 0; i < p->nexecs && rc == 0; i++)
 		if (p->execs[i].e.status == EXEC_QUEUED)
-			rc = dispatch(p, &p->execs[i], c);
+			rc = scaleout_dispatch(p, &p->execs[i], c);
 	free(c);
 	if (rc < 0 || store_commit(p->m->store, p->err) < 0) {
 		store_rollback(p->m->store);

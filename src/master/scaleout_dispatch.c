@@ -51,7 +51,7 @@ scaleout_refused(struct master *m, const char *worker, const char *job)
 	if (m->scaleout == NULL)
 		return;
 	refused_key(worker, job, key, sizeof(key));
-	note_time(&m->scaleout->refused_at, key, master_now());
+	scaleout_note_time(&m->scaleout->refused_at, key, master_now());
 }
 
 static int
@@ -203,7 +203,7 @@ wait_reason(struct pass *p, struct open_exec *x, const char *why)
 	    why);
 	if (strcmp(reason, old) == 0)
 		return 0;
-	if (set_reason(x, reason, p->err) < 0)
+	if (scaleout_set_reason(x, reason, p->err) < 0)
 		return -1;
 	return store_exec_update(p->m->store, &x->e, p->err);
 }
@@ -217,17 +217,18 @@ assigned_reason(struct open_exec *x, struct cerr *err)
 	const char *waiting = last_waiting(x->e.reason);
 
 	if (strncmp(x->e.reason, "attempt ", 8) != 0)
-		return set_reason(x, "", err);
+		return scaleout_set_reason(x, "", err);
 	if (waiting == NULL)
 		return 0;
 	snprintf(kept, sizeof(kept), "%.*s", (int)(waiting - x->e.reason),
 	    x->e.reason);
-	return set_reason(x, kept, err);
+	return scaleout_set_reason(x, kept, err);
 }
 
 /* A queued execution: to a worker, or it waits and says why. */
 int
-dispatch(struct pass *p, struct open_exec *x, struct scaleout_candidate *c)
+scaleout_dispatch(
+    struct pass *p, struct open_exec *x, struct scaleout_candidate *c)
 {
 	char why[SCALEOUT_WHY_MAX];
 	struct scaleout_candidate *w;
@@ -248,16 +249,17 @@ dispatch(struct pass *p, struct open_exec *x, struct scaleout_candidate *c)
 	if (rc == 1) {
 		x->e.status = EXEC_FAILED;
 		x->e.finished_at = p->now;
-		return set_reason(x, why, p->err) < 0
+		return scaleout_set_reason(x, why, p->err) < 0
 		    ? -1
 		    : store_exec_update(p->m->store, &x->e, p->err);
 	}
 	i = scaleout_pick(c, n, why, sizeof(why));
 	if (i < 0)
 		return wait_reason(p, x, why);
-	w = worker_state(p, c[i].name);
+	w = scaleout_worker_state(p, c[i].name);
 	/* A retry keeps the reason the last attempt ended with. */
-	if (post_op(p, w->name, INSTR_START, x->e.job, 0, &x->e.instr_id) < 0 ||
+	if (scaleout_post_op(
+		p, w->name, INSTR_START, x->e.job, 0, &x->e.instr_id) < 0 ||
 	    assigned_reason(x, p->err) < 0)
 		return -1;
 	x->e.status = EXEC_ASSIGNED;

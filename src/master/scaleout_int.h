@@ -53,7 +53,7 @@ struct pass {
 	int64_t now;
 	struct store_worker *workers; /* in name order */
 	struct scaleout_candidate *state; /* per worker */
-	int *grace; /* per worker: in_grace() */
+	int *grace; /* per worker: scaleout_in_grace() */
 	size_t nworkers;
 	struct open_exec *execs;
 	size_t nexecs;
@@ -64,21 +64,25 @@ struct pass {
 /* scaleout.c: the worker named in the pass, or NULL; op of job posted to
  * worker (a stop names the start it undoes); e's reason set (a copy owned
  * by x). */
-struct scaleout_candidate *worker_state(struct pass *p, const char *name);
-int post_op(struct pass *p, const char *worker, enum instr_op op,
+struct scaleout_candidate *scaleout_worker_state(
+    struct pass *p, const char *name);
+int scaleout_post_op(struct pass *p, const char *worker, enum instr_op op,
     const char *job, int64_t start_id, int64_t *id_out);
-int set_reason(struct open_exec *x, const char *reason, struct cerr *err);
+int scaleout_set_reason(
+    struct open_exec *x, const char *reason, struct cerr *err);
 
 /* scaleout_lease.c: name's time in map set to now; whether t is still
  * within its grace after this master became active; an assigned or
  * running execution's lease checked, its attempt ended if lost. */
-void note_time(struct strmap *map, const char *name, int64_t now);
-int in_grace(struct master *m, const struct store_target *t, int64_t now);
-int check_lease(struct pass *p, struct open_exec *x);
+void scaleout_note_time(struct strmap *map, const char *name, int64_t now);
+int scaleout_in_grace(
+    struct master *m, const struct store_target *t, int64_t now);
+int scaleout_check_lease(struct pass *p, struct open_exec *x);
 
 /* scaleout_dispatch.c: a queued execution to a worker, or it waits and
  * says why (c: room for a candidate per worker). */
-int dispatch(struct pass *p, struct open_exec *x, struct scaleout_candidate *c);
+int scaleout_dispatch(
+    struct pass *p, struct open_exec *x, struct scaleout_candidate *c);
 
 /* The attempt ended without a result it can trust (the worker is gone,
  * offline or blocked) or with a failure: queued again while retries are

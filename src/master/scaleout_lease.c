@@ -26,7 +26,7 @@
 #define START_GRACE_S 3
 
 void
-note_time(struct strmap *map, const char *name, int64_t now)
+scaleout_note_time(struct strmap *map, const char *name, int64_t now)
 {
 	int64_t *at = strmap_get(map, name);
 	struct cerr err;
@@ -45,7 +45,8 @@ void
 scaleout_resynced(struct master *m, const char *worker)
 {
 	if (m->scaleout != NULL) {
-		note_time(&m->scaleout->resynced_at, worker, master_now());
+		scaleout_note_time(
+		    &m->scaleout->resynced_at, worker, master_now());
 		scaleout_kick(m);
 	}
 }
@@ -61,7 +62,7 @@ scaleout_worker_alive(
 		return 0;
 	if (longpoll_is_waiting(m, t->name)) {
 		if (so != NULL)
-			note_time(&so->held_at, t->name, now);
+			scaleout_note_time(&so->held_at, t->name, now);
 		return 1;
 	}
 	held = so != NULL ? strmap_get(&so->held_at, t->name) : NULL;
@@ -76,7 +77,7 @@ scaleout_worker_alive(
  * executions are not judged lost yet. It is not picked meanwhile unless
  * alive. */
 int
-in_grace(struct master *m, const struct store_target *t, int64_t now)
+scaleout_in_grace(struct master *m, const struct store_target *t, int64_t now)
 {
 	const struct scaleout *so = m->scaleout;
 
@@ -103,7 +104,7 @@ scaleout_end_attempt(struct master *m, struct open_exec *x, const char *what,
 	log_warn("execution_attempt_ended",
 	    "id=%lld job=%s worker=%s msg=\"%s\"", (long long)x->e.id, x->e.job,
 	    x->e.worker, reason);
-	if (set_reason(x, reason, err) < 0)
+	if (scaleout_set_reason(x, reason, err) < 0)
 		return -1;
 	if (again) {
 		x->e.status = EXEC_QUEUED;
@@ -181,9 +182,9 @@ start_never_runs(struct pass *p, struct open_exec *x,
  * the worker never downloaded (or that will never run) is not counted
  * against the retries: it certainly did not run. */
 int
-check_lease(struct pass *p, struct open_exec *x)
+scaleout_check_lease(struct pass *p, struct open_exec *x)
 {
-	struct scaleout_candidate *w = worker_state(p, x->e.worker);
+	struct scaleout_candidate *w = scaleout_worker_state(p, x->e.worker);
 	char what[SCALEOUT_WHY_MAX], at[TIMEFMT_MAX];
 	struct start_find f = {0};
 	int uncounted = 0, withdrawn = 0;
@@ -235,8 +236,8 @@ check_lease(struct pass *p, struct open_exec *x)
 		return 0;
 	/* If the worker comes back, it stops the run it may still have. */
 	if (w != NULL && !withdrawn &&
-	    post_op(p, x->e.worker, INSTR_STOP, x->e.job, x->e.instr_id, NULL) <
-		0)
+	    scaleout_post_op(
+		p, x->e.worker, INSTR_STOP, x->e.job, x->e.instr_id, NULL) < 0)
 		return -1;
 	if (w != NULL && w->active > 0)
 		w->active--;
