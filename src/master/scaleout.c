@@ -267,7 +267,7 @@ pass_cb(evutil_socket_t fd, short what, void *arg)
 		if (err.code == CERR_STORE)
 			master_store_failed(m, &err);
 		else
-			log_warn("scaleout", "msg=\"%s\"", err.msg);
+			log_warn("scaleout", "msg=%s", LOG_TEXT(err.msg));
 	} else {
 		m->metrics.posted += json_array_size(p.wake);
 		json_array_foreach(p.wake, i, v)

@@ -82,7 +82,7 @@ runs_job_outside(const struct pass *p, const char *worker, const char *job)
 	if (strmap_get(refused, key) == NULL)
 		return 0;
 	if (store_run_list(p->m->store, &f, found_run_cb, &found, &err) < 0) {
-		log_warn("scaleout", "msg=\"%s\"", err.msg);
+		log_warn("scaleout", "msg=%s", LOG_TEXT(err.msg));
 		return 1; /* asked again at the next pass */
 	}
 	if (!found)

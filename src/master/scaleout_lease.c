@@ -101,9 +101,8 @@ scaleout_end_attempt(struct master *m, struct open_exec *x, const char *what,
 			: "; no retries left");
 	if (uncounted)
 		x->e.attempt--;
-	log_warn("execution_attempt_ended",
-	    "id=%lld job=%s worker=%s msg=\"%s\"", (long long)x->e.id, x->e.job,
-	    x->e.worker, reason);
+	log_warn("execution_attempt_ended", "id=%lld job=%s worker=%s msg=%s",
+	    (long long)x->e.id, x->e.job, x->e.worker, LOG_TEXT(reason));
 	if (scaleout_set_reason(x, reason, err) < 0)
 		return -1;
 	if (again) {
