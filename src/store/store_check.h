@@ -1,6 +1,7 @@
 /*
- * store_check: the argument checks store.c and store_exec.c share: what
- * a backend may assume of its inputs (store_backend.h).
+ * store_check: what the files of the store's facade (store.c and
+ * store_<area>.c) share: the argument checks behind what a backend may
+ * assume of its inputs (store_backend.h).
  */
 #ifndef COHORT_STORE_CHECK_H
 #define COHORT_STORE_CHECK_H
@@ -16,5 +17,7 @@ int store_check_name(const char *what, const char *name, struct cerr *err);
  * NULL counts as "". */
 int store_check_text(
     const char *what, const char *s, size_t size, struct cerr *err);
+/* s, or "" for NULL: a backend never sees a NULL text. */
+const char *store_or_empty(const char *s);
 
 #endif
