@@ -14,12 +14,6 @@
  * that, but still bounded. */
 #define EXEC_REASON_MAX 4096
 
-static const char *
-or_empty(const char *s)
-{
-	return s != NULL ? s : "";
-}
-
 /* A name that may also be "" (none). */
 static int
 check_opt_name(const char *what, const char *name, struct cerr *err)
@@ -100,8 +94,8 @@ store_exec_add(struct store *s, const struct store_exec *e, int64_t *id_out,
 		return cerr_set(err, CERR_INVALID,
 		    "add execution of %s: retries must be 0..%d", e->job,
 		    EXEC_RETRIES_MAX);
-	copy.pin_workers = or_empty(e->pin_workers);
-	copy.reason = or_empty(e->reason);
+	copy.pin_workers = store_or_empty(e->pin_workers);
+	copy.reason = store_or_empty(e->reason);
 	if (s->ops->exec_add(s->be, &copy, &id, err) < 0)
 		return -1;
 	if (id_out != NULL)
@@ -116,7 +110,7 @@ store_exec_update(struct store *s, const struct store_exec *e, struct cerr *err)
 
 	if (check_exec_state("update execution", e, err) < 0)
 		return -1;
-	copy.reason = or_empty(e->reason);
+	copy.reason = store_or_empty(e->reason);
 	return s->ops->exec_update(s->be, &copy, err);
 }
 
