@@ -107,9 +107,10 @@ int store_pg_fail(struct store_pg *pg, const PGresult *res, const char *what,
  * single spaces, trailing white space goes. */
 void store_pg_one_line(const char *msg, char *out, size_t size);
 
-/* Runs the static statement sql (a read) with p (may be NULL). On success
- * *out (may be NULL) takes the result, which the caller PQclear()s; on
- * failure *out is NULL, err is filled and pg->sqlstate says why. */
+/* Statements (store_pg_stmt.c). Runs the static statement sql (a read)
+ * with p (may be NULL). On success *out (may be NULL) takes the result,
+ * which the caller PQclear()s; on failure *out is NULL, err is filled and
+ * pg->sqlstate says why. */
 int store_pg_query(struct store_pg *pg, const char *sql,
     const struct store_pg_params *p, PGresult **out, const char *what,
     struct cerr *err);
@@ -137,6 +138,20 @@ int store_pg_tx_enter(struct store_pg *pg, const char *what, struct cerr *err);
  * store_pg_tx_leave(pg, rc == 0, ...)" keeps the call's result. */
 int store_pg_tx_leave(
     struct store_pg *pg, int ok, const char *what, struct cerr *err);
+
+/* The connection (store_pg.c) as store_pg_stmt.c runs statements on it;
+ * not for the calls. Whether res is a success (a command or rows). */
+int store_pg_result_ok(const PGresult *res);
+/* Runs a fixed command without parameters: nothing prepared, no fence. */
+int store_pg_run_fixed(
+    struct store_pg *pg, const char *sql, const char *what, struct cerr *err);
+/* Makes the connection ready for a statement: fails when a transaction
+ * that should be open is gone; outside one, opens a lost connection
+ * again. */
+int store_pg_ready(struct store_pg *pg, const char *what, struct cerr *err);
+/* Opens the connection again after it was lost, at most every few
+ * seconds; the statements prepared on the old one are forgotten. */
+int store_pg_reconnect(struct store_pg *pg, const char *what, struct cerr *err);
 
 /* Rows changed by a write (INSERT/UPDATE/DELETE). */
 int64_t store_pg_changes(const PGresult *res);
