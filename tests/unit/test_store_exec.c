@@ -558,7 +558,7 @@ test_exec_trim(void **state)
 
 static char long_name[STORE_NAME_MAX + 2];
 static char long_pins[STORE_PIN_MAX + 2];
-static char long_reason[4096 + 2]; /* store.c: at most 4096 bytes */
+static char long_reason[4096 + 2]; /* store_exec.c: at most 4096 bytes */
 
 static void
 base_exec(struct store_exec *e)
