@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -142,11 +143,33 @@ out:
 	return rc;
 }
 
+/* The host the admin profile reaches this master by: one its
+ * certificate names, or cohortctl could not verify it. The listen host
+ * when the certificate names it; for a wildcard, 127.0.0.1 or localhost
+ * when named (this machine); else the first --san. */
+static const char *
+profile_host(const struct init_opts *o)
+{
+	static const char *const local[] = {"127.0.0.1", "localhost", "::1"};
+	int wildcard =
+	    strcmp(o->host, "0.0.0.0") == 0 || strcmp(o->host, "::") == 0;
+
+	for (int i = 0; i < o->nsans; i++)
+		if (!wildcard && strcasecmp(o->sans[i], o->host) == 0)
+			return o->host;
+	for (size_t k = 0; wildcard && k < sizeof(local) / sizeof(local[0]);
+	     k++)
+		for (int i = 0; i < o->nsans; i++)
+			if (strcasecmp(o->sans[i], local[k]) == 0)
+				return o->sans[i];
+	return o->nsans > 0 ? o->sans[0] : o->host;
+}
+
 static int
 write_configs(const struct init_opts *o, struct cerr *err)
 {
 	char text[PATH_MAX * 2 + 512];
-	const char *url_host = o->host;
+	const char *url_host = profile_host(o);
 
 	snprintf(text, sizeof(text),
 	    "# cohortd master, made by cohortctl master init\n"
@@ -154,15 +177,16 @@ write_configs(const struct init_opts *o, struct cerr *err)
 	    o->abs_dir, o->listen, o->store != NULL ? o->store : "cohort.db");
 	if (statedir_write(o->abs_dir, PATH_CONF, text, 0600, err) < 0)
 		return -1;
-	if (strcmp(url_host, "0.0.0.0") == 0 || strcmp(url_host, "::") == 0)
-		url_host = "127.0.0.1";
 	snprintf(text, sizeof(text),
-	    "# admin client profile: cohortctl -c %s/%s ...\n"
-	    "# (port 0: the port is read from the file 'port' beside this)\n"
+	    "# admin client profile: cohortctl -c %s/%s ...\n%s"
 	    "master = https://%s%s%s:%d\nca = %s\ncert = admin/cert.pem\n"
 	    "key = admin/key.pem\n",
-	    o->abs_dir, PATH_ADMIN_PROFILE, strchr(url_host, ':') ? "[" : "",
-	    url_host, strchr(url_host, ':') ? "]" : "", o->port, PATH_TLS_CA);
+	    o->abs_dir, PATH_ADMIN_PROFILE,
+	    o->port == 0 ? "# (port 0: the port is read from the file 'port' "
+			   "beside this)\n"
+			 : "",
+	    strchr(url_host, ':') ? "[" : "", url_host,
+	    strchr(url_host, ':') ? "]" : "", o->port, PATH_TLS_CA);
 	return statedir_write(o->abs_dir, PATH_ADMIN_PROFILE, text, 0600, err);
 }
 

@@ -105,14 +105,50 @@ load_first(const char *first, struct conf *conf, struct cerr *err)
 	return 0;
 }
 
+/* The host of the first URL in a profile's "master = URL ...": with
+ * its brackets, if any, and without its port. */
+static void
+first_url_host(const char *urls, char *host, size_t size)
+{
+	const char *start = strstr(urls, "://");
+	size_t len;
+
+	start = start != NULL ? start + 3 : urls;
+	len = strcspn(start, " /");
+	for (size_t i = len; i > 0 && start[i - 1] != ']'; i--)
+		if (start[i - 1] == ':') {
+			len = i - 1;
+			break;
+		}
+	snprintf(host, size, "%.*s", (int)len, start);
+}
+
+/* Whether url is one of the space-separated urls. */
+static int
+lists_url(const char *urls, const char *url)
+{
+	size_t n = strlen(url);
+
+	for (const char *p = strstr(urls, url); p != NULL;
+	     p = strstr(p + 1, url))
+		if ((p == urls || p[-1] == ' ') &&
+		    (p[n] == '\0' || p[n] == ' '))
+			return 1;
+	return 0;
+}
+
 /* cohortd.conf with FIRST's store, and the admin profile listing this
- * master and then FIRST's master URL(s). */
+ * master and then FIRST's master URL(s). This master is reached by its
+ * listen host, or for a wildcard by the host FIRST's profile uses (one
+ * the shared certificate names); a URL FIRST's profile lists already is
+ * not listed twice. */
 static int
 write_configs(const char *dir, const char *listen, const char *first,
     const struct conf *conf, struct cerr *err)
 {
 	char text[PATH_MAX + 3 * CONF_STR_MAX + 256], path[PATH_MAX];
 	char others[CONF_STR_MAX] = "", host[256], report[1024];
+	char url[300];
 	const char *colon = strrchr(listen, ':');
 	struct cerr ignored;
 
@@ -122,20 +158,24 @@ write_configs(const char *dir, const char *listen, const char *first,
 	    first, dir, listen, conf->store);
 	if (statedir_write(dir, PATH_CONF, text, 0600, err) < 0)
 		return -1;
-	snprintf(host, sizeof(host), "%.*s",
-	    (int)(colon != NULL ? colon - listen : 0), listen);
-	if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "[::]") == 0)
-		snprintf(host, sizeof(host), "127.0.0.1");
 	if (statedir_path(first, PATH_ADMIN_PROFILE, path, sizeof(path), err) ==
 	    0)
 		ini_parse_file(path, profile_master_cb, others, report,
 		    sizeof(report), &ignored);
+	snprintf(host, sizeof(host), "%.*s",
+	    (int)(colon != NULL ? colon - listen : 0), listen);
+	if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "[::]") == 0)
+		first_url_host(others[0] != '\0' ? others : "127.0.0.1", host,
+		    sizeof(host));
+	snprintf(
+	    url, sizeof(url), "https://%s%s", host, colon != NULL ? colon : "");
 	snprintf(text, sizeof(text),
 	    "# admin client profile: cohortctl -c %s/%s ...\n"
 	    "# the masters of the pair, tried in turn\n"
-	    "master = https://%s%s %s\nca = %s\ncert = admin/cert.pem\n"
+	    "master = %s%s%s\nca = %s\ncert = admin/cert.pem\n"
 	    "key = admin/key.pem\n",
-	    dir, PATH_ADMIN_PROFILE, host, colon != NULL ? colon : "", others,
+	    dir, PATH_ADMIN_PROFILE, lists_url(others, url) ? "" : url,
+	    lists_url(others, url) || others[0] == '\0' ? "" : " ", others,
 	    PATH_TLS_CA);
 	return statedir_write(dir, PATH_ADMIN_PROFILE, text, 0600, err);
 }

@@ -243,3 +243,21 @@ def test_requests_read_whole_however_their_records_arrive(cluster):
         assert [a[0] for a in answers] == [200] * 6, answers
     assert m.ctl_json("job", "show", "records")["name"] == \
         "records"
+
+
+def test_admin_profile_names_a_host_the_certificate_names(cluster):
+    # With --san, the certificate names only those: the profile must use
+    # one of them, not the listen address, or cohortctl cannot verify
+    m = cluster.master()
+    m.init("--san", "localhost")
+    prof = open(m.profile).read()
+    assert "master = https://localhost:0\n" in prof, prof
+    m.start()
+    assert "admin" in m.ctl("whoami").stdout
+    # a wildcard listen and a name of the operator's: that name
+    d = os.path.join(cluster.root, "wild")
+    cluster.run("cohortctl", "master", "init", "--state-dir", d, "--listen",
+                "0.0.0.0:8443", "--san", "cohort.example.net")
+    prof = open(os.path.join(d, "admin.conf")).read()
+    assert "master = https://cohort.example.net:8443\n" in prof, prof
+    assert "port 0" not in prof, prof

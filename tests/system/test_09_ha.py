@@ -103,8 +103,10 @@ def test_standby_sends_callers_to_the_active_master(pg_cluster):
         assert open(os.path.join(m1.dir, rel)).read() == \
             open(os.path.join(m2.dir, rel)).read()
     assert os.stat(os.path.join(m2.dir, "tls/ca.key")).st_mode & 0o077 == 0
+    # both listen on 127.0.0.1:0, so both are "the port in the file
+    # beside the profile": the joined profile names that URL once
     profile = open(m2.profile).read()
-    assert profile.count("https://") == 2
+    assert "master = https://127.0.0.1:0\n" in profile, profile
     # a target given the standby first enlists and polls the active one
     (t,) = c.enlisted(m1, ["web-1"], masters=[m2, m1])
     assert "master = " + m2.url + " " + m1.url in open(t.conf).read()
@@ -448,3 +450,37 @@ def test_join_needs_postgresql_and_the_first_masters_names(cluster):
                     "--listen", "127.0.0.1:0", "--store", "nope",
                     check=False)
     assert r.returncode != 0 and "--store" in r.stderr
+
+
+@pytest.mark.pg_only
+def test_join_profiles_name_each_master_as_its_certificate_does(pg_cluster):
+    # Written only (no daemon binds these ports): a profile must name a
+    # host the shared certificate names, or cohortctl cannot verify it,
+    # and must not name one master twice.
+    c = pg_cluster
+
+    def init(name, listen, *extra):
+        d = os.path.join(c.root, name)
+        c.run("cohortctl", "master", "init", "--state-dir", d, "--listen",
+              listen, *extra)
+        return d, open(os.path.join(d, "admin.conf")).read()
+
+    store, _ = c.pg.new_store("join")
+    first, prof = init("first", "127.0.0.1:47001", "--store", store)
+    assert "master = https://127.0.0.1:47001\n" in prof, prof
+    _, prof = init("second", "127.0.0.1:47002", "--join", first)
+    assert "master = https://127.0.0.1:47002 https://127.0.0.1:47001\n" \
+        in prof, prof
+    # a wildcard listen: the host the first master's profile uses
+    _, prof = init("third", "0.0.0.0:47003", "--join", first)
+    assert "master = https://127.0.0.1:47003 https://127.0.0.1:47001\n" \
+        in prof, prof
+    # a pair on one shared name (the certificate names nothing else), on
+    # two hosts with the same wildcard listen: that name, once
+    store, _ = c.pg.new_store("shared")
+    first, prof = init("s1", "0.0.0.0:8443", "--store", store, "--san",
+                       "cohort.example.net")
+    assert "master = https://cohort.example.net:8443\n" in prof, prof
+    assert "port 0" not in prof
+    _, prof = init("s2", "0.0.0.0:8443", "--join", first)
+    assert "master = https://cohort.example.net:8443\n" in prof, prof
