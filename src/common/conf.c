@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,47 +210,118 @@ conf_file_cb(void *arg, const char *key, const char *value, struct cerr *err)
 	return conf_set(arg, key, value, err);
 }
 
-int
-conf_validate(const struct conf *c, struct cerr *err)
+/* Where the checks after parsing put their problems: into report as
+ * "file:line: key: message" (the line that sets key, when one does),
+ * except for a key whose line had a problem already; the first into
+ * *err. */
+struct conf_check {
+	const struct conf *c;
+	char *report; /* may be NULL */
+	unsigned long report_size;
+	struct cerr *err;
+	int bad;
+};
+
+/* Whether a "--key=value" flag sets key (the flags win over the file). */
+static int
+conf_flag_sets(const struct conf *c, const char *key)
 {
+	size_t n = strlen(key);
+
+	for (int i = 0; i < c->nflags; i++) {
+		const char *f = c->flags[i];
+
+		f += strncmp(f, "--", 2) == 0 ? 2 : 0;
+		if (strncmp(f, key, n) == 0 &&
+		    (f[n] == '=' || f[n] == ' ' || f[n] == '\t'))
+			return 1;
+	}
+	return 0;
+}
+
+static void conf_problem(struct conf_check *chk, const char *key,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+conf_problem(struct conf_check *chk, const char *key, const char *fmt, ...)
+{
+	char msg[CERR_MSG_MAX], seen[80];
+	size_t used;
+	int line;
+	va_list ap;
+
+	snprintf(seen, sizeof(seen), ": %s: ", key);
+	if (chk->report != NULL && strstr(chk->report, seen) != NULL)
+		return; /* its line's own problem says enough */
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (chk->bad++ == 0)
+		cerr_set(chk->err, CERR_INVALID, "%s: %s", key, msg);
+	if (chk->report == NULL)
+		return;
+	used = strlen(chk->report);
+	line = chk->c->path[0] != '\0' ? ini_key_line(chk->c->path, key) : 0;
+	if (used + 1 >= chk->report_size)
+		return;
+	if (conf_flag_sets(chk->c, key))
+		snprintf(chk->report + used, chk->report_size - used,
+		    "command line: %s: %s\n", key, msg);
+	else if (line > 0)
+		snprintf(chk->report + used, chk->report_size - used,
+		    "%s:%d: %s: %s\n", chk->c->path, line, key, msg);
+	else
+		snprintf(chk->report + used, chk->report_size - used,
+		    "%s: %s: %s\n",
+		    chk->c->path[0] != '\0' ? chk->c->path : "-", key, msg);
+}
+
+/* Every cross-key rule (role set, the role's required keys, values
+ * checked only once all are read); 0, or -1 with each problem told. */
+static int
+conf_check_all(struct conf_check *chk)
+{
+	const struct conf *c = chk->c;
 	enum log_level level;
 
 	if (c->role == ROLE_NONE)
-		return cerr_set(
-		    err, CERR_INVALID, "role: not set (master or target)");
+		conf_problem(chk, "role", "not set (master or target)");
 	if (c->state_dir[0] == '\0')
-		return cerr_set(err, CERR_INVALID, "state_dir: not set");
+		conf_problem(chk, "state_dir", "not set");
 	if (log_level_parse(c->log_level, &level) < 0)
-		return cerr_set(err, CERR_INVALID,
-		    "log_level: '%s' is not debug, info, warn or error",
-		    c->log_level);
+		conf_problem(chk, "log_level",
+		    "'%s' is not debug, info, warn or error", c->log_level);
 	if (c->role == ROLE_TARGET && c->name[0] == '\0')
-		return cerr_set(
-		    err, CERR_INVALID, "name: not set (role = target)");
+		conf_problem(chk, "name", "not set (role = target)");
 	if (c->role == ROLE_TARGET && c->master[0] == '\0')
-		return cerr_set(
-		    err, CERR_INVALID, "master: not set (role = target)");
+		conf_problem(chk, "master", "not set (role = target)");
 	if (c->role == ROLE_MASTER && c->listen[0] == '\0')
-		return cerr_set(
-		    err, CERR_INVALID, "listen: not set (role = master)");
+		conf_problem(chk, "listen", "not set (role = master)");
 	if (c->lease_renew_ms >= c->lease_ttl_s * 1000)
-		return cerr_set(err, CERR_INVALID,
-		    "lease_renew_ms: %lld is not "
-		    "less than lease_ttl_s (%lld s)",
+		conf_problem(chk, "lease_renew_ms",
+		    "%lld is not less than lease_ttl_s (%lld s)",
 		    (long long)c->lease_renew_ms, (long long)c->lease_ttl_s);
 	if (c->advertise_url[0] != '\0' &&
 	    strncmp(c->advertise_url, "https://", 8) != 0)
-		return cerr_set(err, CERR_INVALID,
-		    "advertise_url: '%s' is not "
-		    "an https:// URL",
-		    c->advertise_url);
-	return 0;
+		conf_problem(chk, "advertise_url",
+		    "'%s' is not an https:// URL", c->advertise_url);
+	return chk->bad > 0 ? -1 : 0;
+}
+
+int
+conf_validate(const struct conf *c, struct cerr *err)
+{
+	struct conf_check chk = {c, NULL, 0, err, 0};
+
+	return conf_check_all(&chk);
 }
 
 int
 conf_load(struct conf *c, const char *path, char *const *flags, int nflags,
     char *report, unsigned long report_size, struct cerr *err)
 {
+	struct conf_check chk = {c, report, report_size, NULL, 0};
+	struct cerr check_err;
 	int bad = 0;
 
 	conf_defaults(c);
@@ -275,12 +347,12 @@ conf_load(struct conf *c, const char *path, char *const *flags, int nflags,
 		if (!bad++)
 			cerr_set(err, ferr.code, "command line: %s", ferr.msg);
 	}
-	if (bad)
+	/* An unreadable file: nothing more to say about its keys. */
+	if (bad && err->code == CERR_IO)
 		return -1;
-	if (conf_validate(c, err) < 0) {
-		snprintf(report, report_size, "%s: %s\n", path, err->msg);
+	chk.err = bad ? &check_err : err;
+	if (conf_check_all(&chk) < 0 || bad)
 		return -1;
-	}
 	return 0;
 }
 

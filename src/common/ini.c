@@ -148,3 +148,25 @@ unreadable:
 		*err = first;
 	return -1;
 }
+
+int
+ini_key_line(const char *path, const char *key)
+{
+	char line[INI_LINE_MAX + 1];
+	int lineno = 0, found = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *s = trim(line), *k, *v;
+		struct cerr ignored;
+
+		lineno++;
+		if (*s != '\0' && *s != '#' && *s != ';' &&
+		    split_line(s, &k, &v, &ignored) == 0 && strcmp(k, key) == 0)
+			found = lineno;
+	}
+	fclose(f);
+	return found;
+}

@@ -27,4 +27,9 @@ int ini_parse_file(const char *path, ini_key_cb cb, void *arg, char *report,
 int ini_parse_line(
     const char *line, ini_key_cb cb, void *arg, struct cerr *err);
 
+/* The line of path that last sets key (the one in force), or 0 when
+ * none does or path cannot be read: for a problem found after parsing,
+ * such as two keys that disagree. */
+int ini_key_line(const char *path, const char *key);
+
 #endif

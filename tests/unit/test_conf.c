@@ -72,6 +72,17 @@ static const struct {
 	"1048576..1099511627776"},
     /* every bad line is reported, not only the first */
     {"role = master\nstate_dir=/x\nx1 = 1\nx2 = 2\n", 0, ":4: x2: unknown"},
+    /* and the checks made once all is read, with the line that sets the
+     * key, beside a bad line */
+    {"role = master\nstate_dir=/x\nx1 = 1\nlog_level = loud\n", 0,
+	":4: log_level: 'loud' is not"},
+    {"role = master\nstate_dir=/x\nlease_renew_ms = 5000\nx1 = 1\n"
+     "log_level = loud\n",
+	0, ":3: lease_renew_ms: 5000 is not less than lease_ttl_s"},
+    {"role = master\nstate_dir=/x\nlease_renew_ms = 5000\nx1 = 1\n"
+     "log_level = loud\n",
+	0, ":5: log_level: 'loud'"},
+    {"role = bogus\n", 0, "state_dir: not set"},
 };
 
 static void
@@ -102,6 +113,36 @@ test_conf_file_cases(void **state)
 				    file_cases[i].expect, report);
 		}
 	}
+	unlink(path);
+}
+
+/* A key never set is named without a line; a key whose line was bad is
+ * not told again by the checks made once all is read. */
+static void
+test_conf_problems_told_once(void **state)
+{
+	char path[] = "/tmp/cohort-conf-XXXXXX";
+	char report[4096], want[128];
+	struct conf c;
+	struct cerr err;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	write_file(path,
+	    "role = target\nstate_dir=/x\nmaster=https://m\n"
+	    "x1 = 1\n");
+	assert_int_equal(
+	    conf_load(&c, path, NULL, 0, report, sizeof(report), &err), -1);
+	snprintf(want, sizeof(want), "%s: name: not set", path);
+	assert_non_null(strstr(report, want));
+	assert_non_null(strstr(report, ":4: x1: unknown key"));
+	write_file(path, "role = bogus\nstate_dir=/x\n");
+	assert_int_equal(
+	    conf_load(&c, path, NULL, 0, report, sizeof(report), &err), -1);
+	assert_non_null(strstr(report, ":1: role: 'bogus'"));
+	assert_null(strstr(report, "role: not set"));
 	unlink(path);
 }
 
@@ -269,6 +310,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_conf_file_cases),
+	    cmocka_unit_test(test_conf_problems_told_once),
 	    cmocka_unit_test(test_conf_defaults_and_flags),
 	    cmocka_unit_test(test_conf_missing_file),
 	    cmocka_unit_test(test_conf_long_line),
