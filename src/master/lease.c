@@ -169,8 +169,8 @@ become_active(struct lease *l, int64_t epoch, int64_t started_ms)
 
 	store_lease_fence(l->m->store, epoch);
 	if (master_reload_caches(l->m, &err) < 0) {
-		log_error("lease_taken", "epoch=%lld msg=\"cannot reload: %s\"",
-		    (long long)epoch, err.msg);
+		log_error("lease_taken", "epoch=%lld part=reload msg=%s",
+		    (long long)epoch, LOG_TEXT(err.msg));
 		store_lease_fence(l->m->store, STORE_LEASE_STANDBY);
 		if (store_lease_release(l->m->store, epoch, &err) < 0)
 			log_warn("lease_release", "msg=%s", LOG_TEXT(err.msg));

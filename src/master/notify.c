@@ -54,8 +54,8 @@ settings_cb(void *arg, const struct store_job *j)
 	/* A stored document always parses; if one did not, the defaults
 	 * still get the word out. */
 	if (jobdoc_parse(j->doc, strlen(j->doc), &job, &err) < 0) {
-		log_error("notify", "job=%s msg=\"stored document: %s\"",
-		    j->name, err.msg);
+		log_error("notify", "job=%s part=document msg=%s", j->name,
+		    LOG_TEXT(err.msg));
 		return 0;
 	}
 	jn->on = job->notify_on;

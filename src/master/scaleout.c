@@ -236,7 +236,8 @@ trim(struct master *m, struct scaleout *so, int64_t now)
 		return;
 	so->trimmed_at = now;
 	if (store_exec_trim(m->store, KEEP_ENDED, NULL, &err) < 0)
-		log_warn("housekeeping", "msg=\"executions: %s\"", err.msg);
+		log_warn("housekeeping", "part=executions msg=%s",
+		    LOG_TEXT(err.msg));
 }
 
 static void

@@ -170,8 +170,8 @@ abandon(struct store_pg *pg, const char *what)
 
 	if ((ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR) &&
 	    store_pg_run_fixed(pg, sql_rollback, what, &ignored) < 0)
-		log_warn(
-		    "store_rollback", "call=%s error=%s", what, ignored.msg);
+		log_warn("store_rollback", "call=%s error=%s", what,
+		    LOG_TEXT(ignored.msg));
 }
 
 /* Makes the connection ready for a statement. Inside a transaction
@@ -247,7 +247,7 @@ store_pg_tx_leave(
 		if (PQtransactionStatus(pg->conn) != PQTRANS_UNKNOWN &&
 		    store_pg_run_fixed(pg, sql_call_undo, what, &ignored) < 0)
 			log_warn("store_rollback", "call=%s error=%s", what,
-			    ignored.msg);
+			    LOG_TEXT(ignored.msg));
 		return -1;
 	}
 	pg->tx_fenced = 0;

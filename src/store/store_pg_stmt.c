@@ -182,7 +182,7 @@ pipe_run(struct store_pg *pg, struct pipe *pp)
 	 * gone, and store_pg_ready() says so. */
 	if (PQstatus(c) == CONNECTION_OK &&
 	    store_pg_reconnect(pg, "pipeline", &ignored) < 0)
-		log_warn("store_reconnect", "error=%s", ignored.msg);
+		log_warn("store_reconnect", "error=%s", LOG_TEXT(ignored.msg));
 	return -1;
 }
 
@@ -224,8 +224,8 @@ exec_piped(
 	if (pp->guarded && bad > pp->at_sp &&
 	    PQtransactionStatus(pg->conn) == PQTRANS_INERROR &&
 	    store_pg_run_fixed(pg, sql_stmt_undo, what, &ignored) < 0)
-		log_warn(
-		    "store_rollback", "call=%s error=%s", what, ignored.msg);
+		log_warn("store_rollback", "call=%s error=%s", what,
+		    LOG_TEXT(ignored.msg));
 	memcpy(pg->sqlstate, state, sizeof(state));
 out:
 	for (int i = 0; i < pp->nq; i++)

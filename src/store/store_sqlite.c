@@ -186,7 +186,7 @@ store_sqlite_tx_leave(
 	if (sq->in_tx) {
 		if (!ok && run_fixed(sq, sql_rollback_to, what, &ignored) < 0)
 			log_warn("store_rollback", "call=%s error=%s", what,
-			    ignored.msg);
+			    LOG_TEXT(ignored.msg));
 		if (run_fixed(sq, sql_release, what, ok ? err : &ignored) < 0)
 			return -1;
 		return ok ? 0 : -1;
@@ -195,8 +195,8 @@ store_sqlite_tx_leave(
 		return 0;
 	if (!sqlite3_get_autocommit(sq->db) &&
 	    run_fixed(sq, sql_rollback, what, &ignored) < 0)
-		log_warn(
-		    "store_rollback", "call=%s error=%s", what, ignored.msg);
+		log_warn("store_rollback", "call=%s error=%s", what,
+		    LOG_TEXT(ignored.msg));
 	return -1;
 }
 
@@ -255,7 +255,7 @@ sqlite_commit(void *be, struct cerr *err)
 		return 0;
 	if (!sqlite3_get_autocommit(sq->db) &&
 	    run_fixed(sq, sql_rollback, "rollback", &ignored) < 0)
-		log_warn("store_rollback", "error=%s", ignored.msg);
+		log_warn("store_rollback", "error=%s", LOG_TEXT(ignored.msg));
 	return -1;
 }
 
@@ -271,7 +271,7 @@ sqlite_rollback(void *be)
 	if (sqlite3_get_autocommit(sq->db))
 		return;
 	if (run_fixed(sq, sql_rollback, "rollback", &err) < 0)
-		log_warn("store_rollback", "error=%s", err.msg);
+		log_warn("store_rollback", "error=%s", LOG_TEXT(err.msg));
 }
 
 /* ---- opening and closing ---------------------------------------------- */
@@ -288,7 +288,8 @@ sqlite_close(void *be)
 		sqlite3_finalize(sq->stmts[i].st);
 	/* Closing also checkpoints the WAL and removes the -wal file. */
 	if (sq->db != NULL && sqlite3_close(sq->db) != SQLITE_OK)
-		log_warn("store_close", "error=%s", sqlite3_errmsg(sq->db));
+		log_warn("store_close", "error=%s",
+		    LOG_TEXT(sqlite3_errmsg(sq->db)));
 	free(sq);
 }
 

@@ -69,8 +69,9 @@ handle_instructions(struct target *t, const struct hresp *resp)
 	json_t *list = body ? json_object_get(body, "instructions") : NULL;
 
 	if (!json_is_array(list)) {
-		log_warn("poll", "msg=\"master sent an unreadable answer: %s\"",
-		    body ? "no instructions" : err.msg);
+		log_warn("poll",
+		    "msg=\"master sent an unreadable answer\" detail=%s",
+		    LOG_TEXT(body ? "no instructions" : err.msg));
 		json_decref(body);
 		poll_backoff(t);
 		return;
