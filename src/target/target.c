@@ -81,8 +81,11 @@ target_follow(struct target *t, const struct hresp *resp, int rotate)
 	const char *code, *url;
 	int at, rc = 0;
 
-	if (resp->status != 503)
+	if (resp->status != 503) {
+		if (resp->status > 0)
+			log_limit_ok(&t->standby_log, "master_active");
 		return 0;
+	}
 	body = json_loadb(resp->body, resp->len, 0, NULL);
 	e = json_object_get(body, "error");
 	code = json_string_value(json_object_get(e, "code"));
@@ -94,8 +97,9 @@ target_follow(struct target *t, const struct hresp *resp, int rotate)
 		else if (rotate)
 			target_next_master(t);
 		rc = at >= 0 ? 2 : 1;
-		log_info("master_standby", "next=%s active_url=%s%s",
-		    t->masters[t->master_index], url ? url : "(none)",
+		log_limited(&t->standby_log, LOG_LVL_INFO, "master_standby",
+		    "next=%s active_url=%s%s", t->masters[t->master_index],
+		    url ? url : "(none)",
 		    url != NULL && at < 0 ? " (not in this target's list)"
 					  : "");
 	}

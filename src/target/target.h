@@ -106,6 +106,7 @@ struct target {
 	struct log_limit store_log; /* store failures, once per interval */
 	struct log_limit poll_log; /* failed polls, once per interval */
 	struct log_limit upload_log; /* failed uploads, once per interval */
+	struct log_limit standby_log; /* standby answers, once per interval */
 	int apply_stalled; /* a store failure cut the last batch */
 	struct unrecorded_run {
 		struct run_report *rep;
