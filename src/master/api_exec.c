@@ -241,6 +241,18 @@ set_enabled(struct http_req *r, int enabled)
 {
 	struct cerr err;
 
+	/* A target whose held poll says it is no worker (worker = no) would
+	 * be disabled again by the next pass: say so rather than "enabled".
+	 * One not polling now is enabled; its next poll decides. */
+	if (enabled && longpoll_is_waiting(r->m, r->args[0]) &&
+	    !longpoll_waiting_worker(r->m, r->args[0])) {
+		cerr_set(&err, CERR_CONFLICT,
+		    "%s's polls do not say worker = yes: set worker = yes in "
+		    "its cohortd.conf and restart it, then enable it",
+		    r->args[0]);
+		http_reply_error(r, &err);
+		return;
+	}
 	if (store_worker_set_enabled(r->m->store, r->args[0], enabled, &err) <
 	    0) {
 		http_reply_error(r, &err);

@@ -508,6 +508,21 @@ def test_a_worker_restarted_as_no_worker_takes_nothing_new(cluster):
     wait_for(lambda: m.targets()["w1"]["last_poll"] != polled,
              what="w1 to poll again")
     assert execution(m, e)["status"] == "queued", execution(m, e)
+    # enabling it is refused while it polls saying it is no worker (in
+    # the instant between two polls the master cannot tell, and lets the
+    # next pass decide)
+    refusal = {}
+
+    def refused():
+        r = m.ctl("worker", "enable", "w1", check=False)
+        refusal["r"] = r
+        return r.returncode != 0
+
+    wait_for(refused, what="worker enable w1 refused")
+    assert "do not say worker = yes" in refusal["r"].stderr, refusal["r"]
+    wait_for(lambda: not workers_of(m)[0]["enabled"],
+             what="w1 still disabled")
+    assert execution(m, e)["status"] == "queued", execution(m, e)
 
 
 def test_job_stop_ends_an_execution_without_a_retry(cluster, gate):
