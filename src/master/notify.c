@@ -186,6 +186,43 @@ notify_run(struct store *s, const char *target, const struct run_report *rep,
 }
 
 int
+notify_execution(struct store *s, const struct store_exec *e, int64_t now,
+    int *queued_out, struct cerr *err)
+{
+	char key[STORE_KEY_MAX + 1], subject[STORE_TEXT_MAX], at[TIMEFMT_MAX];
+	struct job_notify jn;
+	char *quote;
+	int rc;
+
+	if (queued_out != NULL)
+		*queued_out = 0;
+	if (e->status != EXEC_FAILED)
+		return 0;
+	if (job_settings(s, e->job, &jn, err) < 0)
+		return -1;
+	if (!notify_wanted(jn.on, OUTCOME_FAILED))
+		return 0;
+	quote = runrec_clean_text(e->reason != NULL ? e->reason : "",
+	    e->reason != NULL ? strlen(e->reason) : 0, SUBJECT_MESSAGE_MAX);
+	if (quote == NULL)
+		return cerr_set(err, CERR_INTERNAL, "out of memory");
+	snprintf(key, sizeof(key), "exec:%lld", (long long)e->id);
+	snprintf(subject, sizeof(subject),
+	    "cohort: execution %lld of job %s failed: %s", (long long)e->id,
+	    e->job, quote);
+	free(quote);
+	rc = queue(s, key, jn.operator_name, subject,
+	    json_pack("{s:s,s:s,s:I,s:s,s:s,s:I,s:s,s:s}", "kind",
+		"execution_outcome", "job", e->job, "execution",
+		(json_int_t)e->id, "outcome", "failed", "worker", e->worker,
+		"attempt", (json_int_t)e->attempt, "message",
+		e->reason != NULL ? e->reason : "", "time",
+		timefmt_utc(now, at)),
+	    now, queued_out, err);
+	return rc;
+}
+
+int
 notify_event(struct store *s, const char *target, const struct eventrec *ev,
     int64_t now, int *queued_out, struct cerr *err)
 {

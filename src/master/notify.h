@@ -23,8 +23,7 @@
 #include "common/eventrec.h"
 #include "common/jobdoc.h"
 #include "common/runrec.h"
-
-struct store;
+#include "store/store.h"
 
 /* Whether a job notifying on `on` is told about a run that ended so.
  * Unfinished outcomes (running, retrying) never are. */
@@ -36,6 +35,11 @@ int notify_wanted(enum notify_on on, enum run_outcome outcome);
 int notify_run(struct store *s, const char *target,
     const struct run_report *rep, int64_t now, int *queued_out,
     struct cerr *err);
+/* The same for a scale-out execution the master ended failed with no
+ * run report to tell it (its last attempt lost with no retries left, or
+ * its job, group or workers gone): e->status must be EXEC_FAILED. */
+int notify_execution(struct store *s, const struct store_exec *e, int64_t now,
+    int *queued_out, struct cerr *err);
 /* The same for an event stored for the first time. */
 int notify_event(struct store *s, const char *target, const struct eventrec *ev,
     int64_t now, int *queued_out, struct cerr *err);

@@ -19,9 +19,11 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/strmap.h"
+#include "master/deliver.h"
 #include "master/lease.h"
 #include "master/longpoll.h"
 #include "master/master.h"
+#include "master/notify.h"
 #include "master/scaleout_int.h"
 #include "master/scaleout_pick.h"
 #include "store/store.h"
@@ -193,6 +195,17 @@ scaleout_set_reason(struct open_exec *x, const char *reason, struct cerr *err)
 
 /* ---- the pass ----------------------------------------------------------- */
 
+int
+scaleout_notify_failed(struct pass *p, const struct open_exec *x)
+{
+	int queued = 0;
+
+	if (notify_execution(p->m->store, &x->e, p->now, &queued, p->err) < 0)
+		return -1;
+	p->notified |= queued;
+	return 0;
+}
+
 static int
 pass_run(struct pass *p)
 {
@@ -273,6 +286,8 @@ pass_cb(evutil_socket_t fd, short what, void *arg)
 		m->metrics.posted += json_array_size(p.wake);
 		json_array_foreach(p.wake, i, v)
 		    longpoll_wake(m, json_string_value(v));
+		if (p.notified)
+			deliver_kick(m->deliver);
 	}
 	pass_free(&p);
 	trim(m, m->scaleout, p.now);

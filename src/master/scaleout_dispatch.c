@@ -107,9 +107,35 @@ runs_job(const struct pass *p, const char *worker, const char *job)
 	return 0;
 }
 
+/* Whether any of the named workers is still one (its row goes when its
+ * target defects or is deleted; one enlisted again registers anew). */
+static int
+pins_registered(const struct pass *p, const json_t *pins)
+{
+	for (size_t i = 0; i < p->nworkers; i++)
+		if (scaleout_has_name(pins, p->state[i].name))
+			return 1;
+	return 0;
+}
+
+static void
+pins_gone_reason(const json_t *pins, char *reason, size_t size)
+{
+	size_t i, used;
+	json_t *v;
+
+	snprintf(reason, size, "its workers are gone (defected or deleted):");
+	json_array_foreach(pins, i, v)
+	{
+		used = strlen(reason);
+		snprintf(reason + used, size - used, "%s %s", i > 0 ? "," : "",
+		    json_string_value(v) != NULL ? json_string_value(v) : "?");
+	}
+}
+
 /* The candidates for x: workers among the job's targets, within its
  * group or named workers. 1 when the execution cannot run at all (its job
- * or group is gone): reason set. */
+ * or group is gone, or every worker it names): reason set. */
 static int
 candidates(struct pass *p, struct open_exec *x, struct scaleout_candidate *out,
     size_t *n, char *reason, size_t size)
@@ -141,6 +167,11 @@ candidates(struct pass *p, struct open_exec *x, struct scaleout_candidate *out,
 		snprintf(reason, size,
 		    "its list of workers does not read as "
 		    "JSON (a damaged store row)");
+		rc = 1;
+		goto out;
+	}
+	if (pins != NULL && !pins_registered(p, pins)) {
+		pins_gone_reason(pins, reason, size);
 		rc = 1;
 		goto out;
 	}
@@ -249,9 +280,10 @@ scaleout_dispatch(
 	if (rc == 1) {
 		x->e.status = EXEC_FAILED;
 		x->e.finished_at = p->now;
-		return scaleout_set_reason(x, why, p->err) < 0
+		return scaleout_set_reason(x, why, p->err) < 0 ||
+			store_exec_update(p->m->store, &x->e, p->err) < 0
 		    ? -1
-		    : store_exec_update(p->m->store, &x->e, p->err);
+		    : scaleout_notify_failed(p, x);
 	}
 	i = scaleout_pick(c, n, why, sizeof(why));
 	if (i < 0)

@@ -58,8 +58,13 @@ struct pass {
 	struct open_exec *execs;
 	size_t nexecs;
 	json_t *wake; /* names of workers posted to */
+	int notified; /* a notification was queued: kick its sender */
 	struct cerr *err;
 };
+
+/* scaleout.c: x, just ended failed by the master, told to the job's
+ * operator (notify.h). */
+int scaleout_notify_failed(struct pass *p, const struct open_exec *x);
 
 /* scaleout.c: the worker named in the pass, or NULL; op of job posted to
  * worker (a stop names the start it undoes); e's reason set (a copy owned

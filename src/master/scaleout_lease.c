@@ -240,5 +240,7 @@ scaleout_check_lease(struct pass *p, struct open_exec *x)
 		return -1;
 	if (w != NULL && w->active > 0)
 		w->active--;
-	return scaleout_end_attempt(p->m, x, what, uncounted, p->now, p->err);
+	if (scaleout_end_attempt(p->m, x, what, uncounted, p->now, p->err) < 0)
+		return -1;
+	return x->e.status == EXEC_FAILED ? scaleout_notify_failed(p, x) : 0;
 }

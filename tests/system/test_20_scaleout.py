@@ -7,6 +7,7 @@ execution says why it waits. A worker killed mid-run loses its lease:
 the execution is retried on another worker, or fails with the reason
 when it has no retries left. Bad submissions are refused and change
 nothing."""
+import json
 import os
 import time
 
@@ -208,8 +209,12 @@ def test_bad_submissions_change_nothing(cluster):
 
 def test_a_lost_worker_is_retried_elsewhere_or_fails(cluster, gate):
     m, ts = start_fleet(cluster, ["w1", "w2"])
+    told = os.path.join(cluster.root, "told.txt")
+    m.ctl("operator", "create", "cmd", "--command",
+          f'printf "%s\\n" "$COHORT_NOTIFY_SUBJECT" >> {told}')
     for name in ("slow", "slow-once"):
         m.apply_job({"name": name, "targets": ["w1", "w2"],
+                     "notify": {"operator": "cmd", "on": "failure"},
                      "steps": [{"command": gate.command()}]})
     m.ctl("worker", "enable", "w1")
     m.ctl("worker", "enable", "w2")
@@ -239,6 +244,12 @@ def test_a_lost_worker_is_retried_elsewhere_or_fails(cluster, gate):
     assert e["status"] == "failed", e
     assert f"worker {other} stopped polling" in e["reason"], e
     assert "no retries left" in e["reason"], e
+    # no run report will come from the dead worker: the master tells the
+    # job's operator
+    wanted = (f"cohort: execution {once} of job slow-once failed: "
+              f"attempt 1 lost: worker {other} stopped polling")
+    wait_for(lambda: os.path.exists(told) and wanted in open(told).read(),
+             what="the operator told of slow-once")
     # the retried one was running on the worker just killed too
     e = wait_for(lambda: ended(m, retried), timeout=40)
     assert e["status"] == "failed" and e["attempt"] == 2, e
@@ -546,3 +557,40 @@ def test_job_stop_ends_an_execution_without_a_retry(cluster, gate):
              what="the run recorded canceled")
     x = execution(m, e)
     assert x["status"] == "failed" and x["attempt"] == 1, x
+
+
+def test_an_execution_whose_workers_are_gone_fails(cluster):
+    """An execution pinned to workers that are all gone (deleted or
+    defected: their registration goes with them) can never run: it fails
+    and says so, rather than wait for ever."""
+    m, ts = start_fleet(cluster, ["w1", "w2"])
+    m.ctl("worker", "enable", "w1")
+    told = os.path.join(cluster.root, "told.txt")
+    m.ctl("operator", "create", "cmd", "--command",
+          f'printf "%s\\n%s\\n" "$COHORT_NOTIFY_SUBJECT" '
+          f'"$COHORT_NOTIFY_JSON" > {told}')
+    m.apply_job({"name": "quick", "targets": ["w1", "w2"],
+                 "notify": {"operator": "cmd", "on": "failure"},
+                 "steps": [{"command": "true"}]})
+    e = submit(m, "quick", "--workers", "w2")   # w2 is not enabled
+    wait_for(lambda: "w2 disabled" in execution(m, e)["reason"],
+             what="the execution waiting for w2")
+    ts["w2"].stop()
+    m.ctl("target", "delete", "w2")
+    wait_for(lambda: execution(m, e)["status"] == "failed",
+             what="the execution failed")
+    assert "its workers are gone (defected or deleted): w2" in \
+        execution(m, e)["reason"], execution(m, e)
+    # no run report will tell it: the master notifies the job's operator
+    wait_for(lambda: os.path.exists(told) and open(told).read(),
+             what="the operator notified")
+    subject, payload = open(told).read().splitlines()
+    assert subject == (f"cohort: execution {e} of job quick failed: its "
+                       "workers are gone (defected or deleted): w2"), subject
+    body = json.loads(payload)
+    assert (body["kind"], body["execution"], body["outcome"]) == \
+        ("execution_outcome", e, "failed"), body
+    # one naming a worker still there waits as before
+    e2 = submit(m, "quick", "--workers", "w1")
+    wait_for(lambda: ended(m, e2), what="the run on w1")
+    assert execution(m, e2)["status"] == "succeeded", execution(m, e2)
