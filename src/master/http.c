@@ -158,6 +158,27 @@ add_common_headers(struct evhttp_request *req, const char *content_type)
 	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
 }
 
+/* The standard reason phrase of each status cohort answers with. */
+static const char *
+status_reason(int status)
+{
+	static const struct {
+		int status;
+		const char *reason;
+	} reasons[] = {{200, "OK"}, {201, "Created"},
+	    {301, "Moved Permanently"}, {307, "Temporary Redirect"},
+	    {400, "Bad Request"}, {401, "Unauthorized"}, {403, "Forbidden"},
+	    {404, "Not Found"}, {408, "Request Timeout"}, {409, "Conflict"},
+	    {410, "Gone"}, {413, "Content Too Large"},
+	    {426, "Upgrade Required"}, {429, "Too Many Requests"},
+	    {500, "Internal Server Error"}, {503, "Service Unavailable"}};
+
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		if (reasons[i].status == status)
+			return reasons[i].reason;
+	return status < 400 ? "OK" : "Error";
+}
+
 static void
 send_typed(struct evhttp_request *req, int status, const char *content_type,
     const char *text, size_t len)
@@ -168,7 +189,7 @@ send_typed(struct evhttp_request *req, int status, const char *content_type,
 	guard_replied(req);
 	if (out != NULL && text != NULL)
 		evbuffer_add(out, text, len);
-	evhttp_send_reply(req, status, status < 400 ? "OK" : "Error", out);
+	evhttp_send_reply(req, status, status_reason(status), out);
 	if (out != NULL)
 		evbuffer_free(out);
 }

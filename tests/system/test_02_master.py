@@ -261,3 +261,28 @@ def test_admin_profile_names_a_host_the_certificate_names(cluster):
     prof = open(os.path.join(d, "admin.conf")).read()
     assert "master = https://cohort.example.net:8443\n" in prof, prof
     assert "port 0" not in prof, prof
+
+
+def test_status_lines_carry_the_standard_reason(cluster):
+    # "HTTP/1.1 301 OK" and "403 Error" read wrong to curl -v and proxies
+    import http.client
+    m = cluster.master().init().start()
+    ctx = ssl.create_default_context(cafile=os.path.join(m.dir, "tls",
+                                                         "ca.crt"))
+    cert, key = admin_cert(m)
+    ctx.load_cert_chain(cert, key)
+    seen = {}
+    for path in ("/v1/health", "/ui", "/v1/nothing", "/v1/targets?x=1"):
+        conn = http.client.HTTPSConnection("127.0.0.1", m.port, context=ctx,
+                                           timeout=30)
+        try:
+            conn.request("GET", path)
+            r = conn.getresponse()
+            r.read()
+            seen[path] = (r.status, r.reason)
+        finally:
+            conn.close()
+    assert seen == {"/v1/health": (200, "OK"),
+                    "/ui": (301, "Moved Permanently"),
+                    "/v1/nothing": (404, "Not Found"),
+                    "/v1/targets?x=1": (400, "Bad Request")}, seen
