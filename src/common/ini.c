@@ -159,10 +159,19 @@ ini_key_line(const char *path, const char *key)
 	if (f == NULL)
 		return 0;
 	while (fgets(line, sizeof(line), f) != NULL) {
-		char *s = trim(line), *k, *v;
+		char *s, *k, *v;
 		struct cerr ignored;
+		int c;
 
 		lineno++;
+		/* a line too long is one line, and no key's (as in
+		 * ini_parse_file) */
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			while ((c = fgetc(f)) != EOF && c != '\n')
+				;
+			continue;
+		}
+		s = trim(line);
 		if (*s != '\0' && *s != '#' && *s != ';' &&
 		    split_line(s, &k, &v, &ignored) == 0 && strcmp(k, key) == 0)
 			found = lineno;

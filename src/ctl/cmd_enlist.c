@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -68,9 +69,24 @@ master_client(const char *url, const char *ca, struct client *c)
 static int
 read_token(struct enlist_opts *o, struct cerr *err)
 {
+	struct termios saved, quiet;
+	int tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
+	char *got;
 	size_t n;
 
-	if (fgets(o->token_read, sizeof(o->token_read), stdin) == NULL)
+	/* typed at a terminal: asked for, and not shown */
+	if (tty) {
+		fputs("enlistment token: ", stderr);
+		quiet = saved;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	}
+	got = fgets(o->token_read, sizeof(o->token_read), stdin);
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+		fputc('\n', stderr);
+	}
+	if (got == NULL)
 		return cerr_set(
 		    err, CERR_INVALID, "--token -: no token on standard input");
 	n = strcspn(o->token_read, "\r\n");

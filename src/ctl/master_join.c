@@ -17,7 +17,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <arpa/inet.h>
 #include <openssl/crypto.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #include "common/conf.h"
 #include "common/ini.h"
@@ -137,14 +140,79 @@ lists_url(const char *urls, const char *url)
 	return 0;
 }
 
+/* One subjectAltName as a URL host: a DNS name, or an address (an IPv6
+ * one in brackets); 0 when it is neither. */
+static int
+san_host(const GENERAL_NAME *gen, char *host, size_t size)
+{
+	char ip[INET6_ADDRSTRLEN];
+	int len;
+
+	if (gen->type == GEN_DNS) {
+		len = ASN1_STRING_length(gen->d.dNSName);
+		if (len <= 0 || (size_t)len >= size)
+			return 0;
+		snprintf(host, size, "%.*s", len,
+		    (const char *)ASN1_STRING_get0_data(gen->d.dNSName));
+		return strlen(host) == (size_t)len;
+	}
+	if (gen->type != GEN_IPADD)
+		return 0;
+	len = ASN1_STRING_length(gen->d.iPAddress);
+	if ((len != 4 && len != 16) ||
+	    inet_ntop(len == 4 ? AF_INET : AF_INET6,
+		ASN1_STRING_get0_data(gen->d.iPAddress), ip,
+		sizeof(ip)) == NULL)
+		return 0;
+	snprintf(host, size, len == 4 ? "%s" : "[%s]", ip);
+	return 1;
+}
+
+/* A host the shared certificate (DIR's copy) names that no URL in
+ * others uses: how this master, listening on a wildcard address, is
+ * reached. 0 when the certificate names none but those. */
+static int
+unlisted_san(const char *dir, const char *others, char *host, size_t size)
+{
+	char path[PATH_MAX], url_part[300];
+	GENERAL_NAMES *gens = NULL;
+	struct cerr ignored;
+	X509 *cert = NULL;
+	FILE *f = NULL;
+	int found = 0;
+
+	if (statedir_path(dir, PATH_TLS_CERT, path, sizeof(path), &ignored) <
+		0 ||
+	    (f = fopen(path, "r")) == NULL ||
+	    (cert = PEM_read_X509(f, NULL, NULL, NULL)) == NULL)
+		goto out;
+	gens = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+	for (int i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens); i++) {
+		if (!san_host(sk_GENERAL_NAME_value(gens, i), host, size))
+			continue;
+		snprintf(url_part, sizeof(url_part), "://%s:", host);
+		if (strstr(others, url_part) == NULL) {
+			found = 1;
+			break;
+		}
+	}
+out:
+	GENERAL_NAMES_free(gens);
+	X509_free(cert);
+	if (f != NULL)
+		fclose(f);
+	return found;
+}
+
 /* cohortd.conf with FIRST's store, and the admin profile listing this
  * master and then FIRST's master URL(s). This master is reached by its
- * listen host, or for a wildcard by the host FIRST's profile uses (one
- * the shared certificate names); a URL FIRST's profile lists already is
- * not listed twice. */
+ * listen host, or for a wildcard by a host the shared certificate names
+ * that FIRST's profile does not use; failing that, by the one FIRST's
+ * profile uses (a shared name). A URL FIRST's profile lists already is
+ * not listed twice (*shared_out 1 when this master's was so left out). */
 static int
 write_configs(const char *dir, const char *listen, const char *first,
-    const struct conf *conf, struct cerr *err)
+    const struct conf *conf, int *shared_out, struct cerr *err)
 {
 	char text[PATH_MAX + 3 * CONF_STR_MAX + 256], path[PATH_MAX];
 	char others[CONF_STR_MAX] = "", host[256], report[1024];
@@ -164,11 +232,16 @@ write_configs(const char *dir, const char *listen, const char *first,
 		    sizeof(report), &ignored);
 	snprintf(host, sizeof(host), "%.*s",
 	    (int)(colon != NULL ? colon - listen : 0), listen);
-	if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "[::]") == 0)
+	*shared_out = 0;
+	if ((strcmp(host, "0.0.0.0") == 0 || strcmp(host, "[::]") == 0) &&
+	    !unlisted_san(dir, others, host, sizeof(host))) {
 		first_url_host(others[0] != '\0' ? others : "127.0.0.1", host,
 		    sizeof(host));
+		*shared_out = 1;
+	}
 	snprintf(
 	    url, sizeof(url), "https://%s%s", host, colon != NULL ? colon : "");
+	*shared_out = *shared_out && lists_url(others, url);
 	snprintf(text, sizeof(text),
 	    "# admin client profile: cohortctl -c %s/%s ...\n"
 	    "# the masters of the pair, tried in turn\n"
@@ -209,6 +282,7 @@ master_join(
 	static struct conf conf;
 	char abs_dir[PATH_MAX];
 	struct store *s = NULL;
+	int shared = 0;
 
 	if (load_first(first, &conf, err) < 0 ||
 	    make_dirs(dir, abs_dir, sizeof(abs_dir), err) < 0)
@@ -219,13 +293,21 @@ master_join(
 			goto fail;
 	/* The store must be reachable from here, and migrated. */
 	if (store_open(conf.store, &s, err) < 0 ||
-	    write_configs(abs_dir, listen, conf.state_dir, &conf, err) < 0)
+	    write_configs(
+		abs_dir, listen, conf.state_dir, &conf, &shared, err) < 0)
 		goto fail;
 	store_close(s);
 	printf("master initialised in %s, joining %s (same CA, certificate "
 	       "and store)\n  start it:  cohortd -c %s/%s\n  targets and "
 	       "profiles list both masters: master = URL1 URL2\n",
 	    abs_dir, conf.state_dir, abs_dir, PATH_CONF);
+	if (shared)
+		fprintf(stderr,
+		    "note: the certificate names no host for this master "
+		    "beside the first's, so its profile has only the first's "
+		    "URL (a shared name for the pair); to list each master, "
+		    "--listen on its own address or give master init --san "
+		    "a name for each\n");
 	return 0;
 fail:
 	store_close(s);

@@ -87,7 +87,7 @@ api_ui_standby(struct http_req *r, const char *path)
 	    json_string_value(json_object_get(error, "active_url"));
 	const char *msg = json_string_value(json_object_get(error, "message"));
 	struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
-	char text[CERR_MSG_MAX + 2], location[1024];
+	char text[CERR_MSG_MAX + 2], location[4096];
 	int n = snprintf(text, sizeof(text), "%s\n", msg != NULL ? msg : "");
 
 	if (n < 0 || (size_t)n >= sizeof(text))

@@ -534,11 +534,22 @@ query_names_check(
 	return 0;
 }
 
+/* A standby serves nothing but its health and its metrics: every other
+ * call, of any caller, is sent on to the active master (lease.h), a
+ * person's browser by a redirect. 1 when it answered so. */
 static int
-is_ui_route(const struct http_route *rt)
+standby_replied(
+    struct http_req *r, const struct http_route *rt, const char *path)
 {
-	return rt->handler == api_ui_index || rt->handler == api_ui_file ||
-	    rt->handler == api_ui_redirect;
+	if (lease_is_active(r->m) || rt->handler == api_health ||
+	    rt->handler == api_metrics)
+		return 0;
+	if (rt->handler == api_ui_index || rt->handler == api_ui_file ||
+	    rt->handler == api_ui_redirect)
+		api_ui_standby(r, path);
+	else
+		lease_reply_not_active(r);
+	return 1;
 }
 
 /* Serves one request; returns the status it was answered with, 0 when
@@ -575,17 +586,8 @@ serve(struct master *m, struct evhttp_request *req)
 		refuse(&r, path, &err);
 		goto out;
 	}
-	/* A standby serves nothing but its health and its metrics: every
-	 * other call, of any caller, is sent on to the active master
-	 * (lease.h). */
-	if (!lease_is_active(r.m) && rt->handler != api_health &&
-	    rt->handler != api_metrics) {
-		if (is_ui_route(rt))
-			api_ui_standby(&r, path);
-		else
-			lease_reply_not_active(&r);
+	if (standby_replied(&r, rt, path))
 		goto out;
-	}
 	if (check_access(rt, &r.caller, &err) < 0 ||
 	    (query != NULL &&
 		(strcasestr(query, "%00") != NULL ||

@@ -211,7 +211,8 @@ static void
 reload_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct master *m = arg;
-	char report[4096], flat[4096 + 512];
+	/* the report may fill a log line: more than LOG_TEXT's room */
+	char report[4096], flat[4096 + 512], detail[2048];
 	enum log_level level;
 	struct cerr err;
 	int applied;
@@ -219,7 +220,8 @@ reload_cb(evutil_socket_t sig, short what, void *arg)
 	if (conf_reload(m->live, report, sizeof(report), &applied, &err) < 0) {
 		log_error("reload_failed", "msg=%s detail=%s",
 		    LOG_TEXT(err.msg),
-		    LOG_TEXT(log_one_line(flat, sizeof(flat), report)));
+		    log_text(detail, sizeof(detail),
+			log_one_line(flat, sizeof(flat), report)));
 		return;
 	}
 	log_level_parse(m->live->log_level, &level);
@@ -227,7 +229,8 @@ reload_cb(evutil_socket_t sig, short what, void *arg)
 	http_apply_limits(m);
 	if (report[0] != '\0')
 		log_warn("reload_restart_needed", "keys=%s",
-		    LOG_TEXT(log_one_line(flat, sizeof(flat), report)));
+		    log_text(detail, sizeof(detail),
+			log_one_line(flat, sizeof(flat), report)));
 	log_info("reloaded", "path=%s applied=%d", m->live->path, applied);
 }
 

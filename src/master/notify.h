@@ -23,7 +23,9 @@
 #include "common/eventrec.h"
 #include "common/jobdoc.h"
 #include "common/runrec.h"
-#include "store/store.h"
+
+struct store;
+struct store_exec;
 
 /* Whether a job notifying on `on` is told about a run that ended so.
  * Unfinished outcomes (running, retrying) never are. */

@@ -278,7 +278,8 @@ static void
 reload_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct target *t = arg;
-	char report[4096], flat[4096 + 512];
+	/* the report may fill a log line: more than LOG_TEXT's room */
+	char report[4096], flat[4096 + 512], detail[2048];
 	enum log_level level;
 	struct cerr err;
 	int applied;
@@ -286,7 +287,8 @@ reload_cb(evutil_socket_t sig, short what, void *arg)
 	if (conf_reload(t->live, report, sizeof(report), &applied, &err) < 0) {
 		log_error("reload_failed", "msg=%s detail=%s",
 		    LOG_TEXT(err.msg),
-		    LOG_TEXT(log_one_line(flat, sizeof(flat), report)));
+		    log_text(detail, sizeof(detail),
+			log_one_line(flat, sizeof(flat), report)));
 		events_daemon_error(t, "configuration reload", err.msg);
 		return;
 	}
@@ -297,7 +299,8 @@ reload_cb(evutil_socket_t sig, short what, void *arg)
 		log_error("reload", "msg=%s", LOG_TEXT(err.msg));
 	if (report[0] != '\0')
 		log_warn("reload_restart_needed", "keys=%s",
-		    LOG_TEXT(log_one_line(flat, sizeof(flat), report)));
+		    log_text(detail, sizeof(detail),
+			log_one_line(flat, sizeof(flat), report)));
 	log_info("reloaded", "path=%s applied=%d", t->live->path, applied);
 }
 

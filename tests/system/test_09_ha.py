@@ -471,16 +471,29 @@ def test_join_profiles_name_each_master_as_its_certificate_does(pg_cluster):
     _, prof = init("second", "127.0.0.1:47002", "--join", first)
     assert "master = https://127.0.0.1:47002 https://127.0.0.1:47001\n" \
         in prof, prof
-    # a wildcard listen: the host the first master's profile uses
+    # a wildcard listen: a name the certificate has that the first
+    # master's profile does not use (here: 127.0.0.1, localhost, ...)
     _, prof = init("third", "0.0.0.0:47003", "--join", first)
-    assert "master = https://127.0.0.1:47003 https://127.0.0.1:47001\n" \
+    assert "master = https://localhost:47003 https://127.0.0.1:47001\n" \
         in prof, prof
+    # docs/ha.md's pair: a name for each master in the one certificate
+    store, _ = c.pg.new_store("pair")
+    first, prof = init("a", "0.0.0.0:8443", "--store", store, "--san",
+                       "a.example.com", "--san", "b.example.com")
+    assert "master = https://a.example.com:8443\n" in prof, prof
+    assert "port 0" not in prof
+    _, prof = init("b", "0.0.0.0:8443", "--join", first)
+    assert "master = https://b.example.com:8443 https://a.example.com:8443" \
+        "\n" in prof, prof
     # a pair on one shared name (the certificate names nothing else), on
-    # two hosts with the same wildcard listen: that name, once
+    # two hosts with the same wildcard listen: that name, once, and a note
     store, _ = c.pg.new_store("shared")
     first, prof = init("s1", "0.0.0.0:8443", "--store", store, "--san",
                        "cohort.example.net")
     assert "master = https://cohort.example.net:8443\n" in prof, prof
-    assert "port 0" not in prof
-    _, prof = init("s2", "0.0.0.0:8443", "--join", first)
+    d = os.path.join(c.root, "s2")
+    r = c.run("cohortctl", "master", "init", "--state-dir", d, "--listen",
+              "0.0.0.0:8443", "--join", first)
+    assert "names no host for this master" in r.stderr, r.stderr
+    prof = open(os.path.join(d, "admin.conf")).read()
     assert "master = https://cohort.example.net:8443\n" in prof, prof

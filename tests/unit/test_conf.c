@@ -143,6 +143,21 @@ test_conf_problems_told_once(void **state)
 	    conf_load(&c, path, NULL, 0, report, sizeof(report), &err), -1);
 	assert_non_null(strstr(report, ":1: role: 'bogus'"));
 	assert_null(strstr(report, "role: not set"));
+	/* a line longer than the reader takes counts once */
+	{
+		char text[6000];
+		int n = snprintf(text, sizeof(text),
+		    "role = master\nstate_dir=/x\nlease_renew_ms = 5000\n#");
+
+		memset(text + n, 'x', 4200);
+		snprintf(text + n + 4200, sizeof(text) - (size_t)n - 4200,
+		    "\nlog_level = loud\n");
+		write_file(path, text);
+	}
+	assert_int_equal(
+	    conf_load(&c, path, NULL, 0, report, sizeof(report), &err), -1);
+	assert_non_null(strstr(report, ":3: lease_renew_ms: 5000"));
+	assert_non_null(strstr(report, ":5: log_level: 'loud'"));
 	unlink(path);
 }
 
