@@ -189,7 +189,7 @@ def test_viewer_reads_but_starts_nothing(cluster):
              ["applied", "applied"], what="greet to reach both targets")
     seen = browse(cluster, m, pfx=pfx, start_job="greet", why_job="greet",
                   console_errors=["Failed to load resource: the server "
-                                  "responded with a status of 403 (Error)"])
+                                  "responded with a status of 403 (Forbidden)"])
     assert seen["who"] == "vic (viewer)"
     assert [row[0] for row in seen["views"]["jobs"]] == ["greet"]
     # a viewer asks why, and has nothing to start with
