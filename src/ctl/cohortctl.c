@@ -242,6 +242,11 @@ main(int argc, char **argv)
 	if (cmd == NULL) {
 		int known = argc > i && noun_usage(NULL, argv[i]) > 0;
 
+		/* "worker --help": the noun's commands, as asked */
+		if (known && argc == i + 2 && wants_help(1, argv + i + 1)) {
+			noun_usage(stdout, argv[i]);
+			return 0;
+		}
 		if (argc > i && !known)
 			fprintf(stderr, "cohortctl: unknown command '%s'\n",
 			    argv[i]);

@@ -110,6 +110,12 @@ def test_usage_of_one_command(bins):
     r = ctl("history", "--help")
     assert r.returncode == 0
     assert r.stdout.startswith("usage: cohortctl history [--job NAME]")
+    # a noun and --help: that noun's commands, on stdout
+    r = ctl("worker", "--help")
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    assert r.stdout.splitlines()[1:] == [
+        "  cohortctl worker list [--json]", "  cohortctl worker enable NAME",
+        "  cohortctl worker disable NAME"], r.stdout
     r = ctl("-c", "/nonexistent", "group", "add", "web")
     assert r.returncode == 2
     assert r.stderr == ("cohortctl: missing argument\n"
